@@ -1,0 +1,64 @@
+"""The array-namespace seam: NumPy on the CPU, CuPy on the GPU.
+
+Building blocks call NumPy functions; CuPy arrays implement NumPy's dispatch
+protocols (``__array_ufunc__`` / ``__array_function__``), so the same rule runs on
+both. What cannot dispatch (creating new arrays, moving data) goes through here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # CuPy is an optional extra (chainrule[gpu])
+    import cupy as _cupy  # type: ignore
+
+    try:
+        _cupy.cuda.runtime.getDeviceCount()
+        cupy = _cupy
+    except Exception:  # installed but no usable GPU
+        cupy = None
+except Exception:  # pragma: no cover - depends on the machine
+    cupy = None
+
+
+def gpu_available() -> bool:
+    return cupy is not None
+
+
+def is_device_array(x) -> bool:
+    return cupy is not None and isinstance(x, cupy.ndarray)
+
+
+def namespace(x):
+    """The array module (numpy or cupy) that owns ``x``."""
+    return cupy if is_device_array(x) else np
+
+
+def device_of(x) -> str:
+    return "cuda" if is_device_array(x) else "cpu"
+
+
+def to_numpy(x):
+    return cupy.asnumpy(x) if is_device_array(x) else x
+
+
+def to_device(x, device: str):
+    kind = device.split(":")[0]
+    if kind == "cpu":
+        return to_numpy(x)
+    if kind == "cuda":
+        if cupy is None:
+            raise RuntimeError(
+                "to('cuda'): no GPU backend; install the extra `pip install chainrule[gpu]` "
+                "(CuPy) on a machine with an NVIDIA GPU"
+            )
+        return cupy.asarray(x)
+    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+
+
+def xp_for(device: str | None):
+    if device is None or device.split(":")[0] == "cpu":
+        return np
+    if cupy is None:
+        to_device(np.zeros(()), device)  # raises the readable error
+    return cupy

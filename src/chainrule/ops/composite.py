@@ -1,0 +1,190 @@
+"""Ops built from primitives: they need no derivative rule of their own."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor, record
+from . import primitives as P
+
+
+def squeeze(x, axis=None) -> Tensor:
+    x = as_tensor(x)
+    if axis is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        axes = P._axes(axis, x.ndim, "squeeze")
+        for a in axes:
+            if x.shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, "
+                                 "not 1")
+        shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
+    return P.reshape(x, shape)
+
+
+def unsqueeze(x, axis: int) -> Tensor:
+    x = as_tensor(x)
+    ndim = x.ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"unsqueeze: axis {axis} is out of range for a result with {ndim} dims")
+    axis %= ndim
+    return P.reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+expand_dims = unsqueeze
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return P.reshape(x, (1,))
+    s, e = start_dim % x.ndim, end_dim % x.ndim
+    n = 1
+    for d in x.shape[s:e + 1]:
+        n *= d
+    return P.reshape(x, x.shape[:s] + (n,) + x.shape[e + 1:])
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected at least one tensor")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, but tensor 0 has shape "
+                             f"{tensors[0].shape}; all must match")
+    return P.concatenate([unsqueeze(t, axis) for t in tensors], axis=axis)
+
+
+def split(x, split_size_or_sections, axis: int = 0) -> tuple:
+    """Split into pieces: an int is the size of each piece (as PyTorch), a list the sizes."""
+    x = as_tensor(x)
+    (axis,) = P._axes(axis, x.ndim, "split")
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: piece size must be positive, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if np.sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of "
+                             f"shape {x.shape})")
+    lead = (slice(None),) * axis
+    pieces, start = [], 0
+    for s in sizes:
+        pieces.append(P.getitem(x, lead + (slice(start, start + s),)))
+        start += s
+    return tuple(pieces)
+
+
+def chunk(x, chunks: int, axis: int = 0) -> tuple:
+    x = as_tensor(x)
+    n = x.shape[axis]
+    return split(x, -(-n // chunks), axis)
+
+
+def dot(a, b) -> Tensor:
+    a, b = P._pair(a, b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return P.matmul(a, b)
+
+
+def outer(a, b) -> Tensor:
+    a, b = P._pair(a, b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return P.mul(P.reshape(a, (a.shape[0], 1)), P.reshape(b, (1, b.shape[0])))
+
+
+def var(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
+    """Variance with Bessel's correction by default (as torch.var)."""
+    x = as_tensor(x)
+    axes = P._axes(axis, x.ndim, "var")
+    n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+    centered = P.sub(x, P.mean(x, axis=axes, keepdims=True))
+    return P.div(P.sum(P.mul(centered, centered), axis=axes, keepdims=keepdims),
+                 builtins_max(n - correction, 1))
+
+
+def std(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
+    return P.sqrt(var(x, axis, keepdims, correction))
+
+
+def builtins_max(a, b):
+    return a if a >= b else b
+
+
+def swapaxes(x, a: int, b: int) -> Tensor:
+    return P.transpose(x, a, b)
+
+
+def expand(x, *shape) -> Tensor:
+    """Broadcast to ``shape``; -1 keeps a dimension (as torch.expand)."""
+    x = as_tensor(x)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    lead = len(shape) - x.ndim
+    full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    return P.broadcast_to(x, full)
+
+
+# ---------------------------------------------------------------------------
+# Comparisons and arg-reductions: not differentiable, return plain tensors
+# ---------------------------------------------------------------------------
+def _compare(name, fn):
+    def op(a, b) -> Tensor:
+        a, b = P._pair(a, b)
+        try:
+            return record(fn(a.data, b.data), name, (), None)
+        except ValueError:
+            raise P._broadcast_error(name, a, b) from None
+
+    op.__name__ = name
+    return op
+
+
+eq = _compare("eq", np.equal)
+ne = _compare("ne", np.not_equal)
+lt = _compare("lt", np.less)
+le = _compare("le", np.less_equal)
+gt = _compare("gt", np.greater)
+ge = _compare("ge", np.greater_equal)
+
+
+def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
+    x = as_tensor(x)
+    return record(np.argmax(x.data, axis=axis, keepdims=keepdims), "argmax", (), None)
+
+
+def argmin(x, axis=None, keepdims: bool = False) -> Tensor:
+    x = as_tensor(x)
+    return record(np.argmin(x.data, axis=axis, keepdims=keepdims), "argmin", (), None)
+
+
+def isfinite(x) -> Tensor:
+    x = as_tensor(x)
+    return record(np.isfinite(x.data), "isfinite", (), None)
+
+
+def isnan(x) -> Tensor:
+    x = as_tensor(x)
+    return record(np.isnan(x.data), "isnan", (), None)
+
+
+def any(x, axis=None) -> Tensor:
+    x = as_tensor(x)
+    return record(np.any(x.data, axis=axis), "any", (), None)
+
+
+def all(x, axis=None) -> Tensor:
+    x = as_tensor(x)
+    return record(np.all(x.data, axis=axis), "all", (), None)
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
+    a = a.data if isinstance(a, Tensor) else a
+    b = b.data if isinstance(b, Tensor) else b
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol))

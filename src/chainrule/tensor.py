@@ -1,0 +1,531 @@
+"""Tensor: an array on the computation graph.
+
+A Tensor *is* a graph node (as in micrograd): besides its value it remembers the
+op that made it, its parents and the vector-Jacobian product (VJP) rule that sends
+an adjoint back to them. Keeping node and value in one lean ``__slots__`` object
+is what keeps the per-op cost low. The building blocks themselves live in
+``chainrule.ops``; this file only knows how to *record* one.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import backend
+
+# ---------------------------------------------------------------------------
+# dtypes
+# ---------------------------------------------------------------------------
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+_default_dtype = float32
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the floating dtype used for Python numbers and lists (float32 or float64)."""
+    global _default_dtype
+    dt = as_dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
+    _default_dtype = dt
+
+
+def get_default_dtype() -> np.dtype:
+    return _default_dtype
+
+
+def as_dtype(dtype) -> np.dtype:
+    """Accept 'float64', np.float64, cr.float64 or a NumPy dtype."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}") from None
+
+
+# ---------------------------------------------------------------------------
+# grad mode and hooks, read on every op: plain module globals are the cheapest
+# ---------------------------------------------------------------------------
+_grad_enabled = True
+# Set by ``detect_anomaly``: called with each freshly recorded Tensor. None outside
+# the context, so the hot path pays one global read.
+_forward_check = None
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def _set_grad_enabled(mode: bool) -> bool:
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = bool(mode)
+    return previous
+
+
+def _set_forward_check(fn):
+    global _forward_check
+    previous = _forward_check
+    _forward_check = fn
+    return previous
+
+
+def _released_vjp(*_args):
+    raise RuntimeError(
+        "backward: trying to backward through the graph a second time (or to read "
+        "saved values after they were freed). Pass retain_graph=True to the first "
+        "backward() call if you need to backward through the graph again."
+    )
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> x.grad.item()
+    8.0
+    """
+
+    __slots__ = (
+        "data",  # the value: a NumPy (or CuPy) array or scalar
+        "grad",  # adjoint accumulated by backward(): a Tensor or None
+        "requires_grad",
+        "name",  # optional label shown in graphs and explanations
+        "_op",  # name of the building block that produced this value ("" for leaves)
+        "_parents",  # tuple of input Tensors (empty for leaves)
+        "_vjp",  # rule (F, g, ans, ctx, *inputs) -> tuple of input adjoints; None for leaves
+        "_ctx",  # extra values the rule needs (axis, index, mask, ...)
+        "_version",  # bumped by in-place changes
+        "_saved_version",  # sum of versions of the values the rule reads, at record time
+        "_adj",  # adjoint under construction during a backward pass
+        "_retain",  # keep .grad on this non-leaf after backward
+        "_where",  # user source line / module path, filled only under detect_anomaly
+        "__weakref__",
+    )
+
+    # NumPy must hand mixed expressions (np.float64(2) * t, array + t) to us.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.name = name
+        self._op = ""
+        self._parents = ()
+        self._vjp = None
+        self._ctx = None
+        self._version = 0
+        self._saved_version = 0
+        self._adj = None
+        self._retain = False
+        self._where = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- basic properties ---------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._vjp is None
+
+    @property
+    def op(self) -> str:
+        """Name of the building block that produced this tensor ('' for a leaf)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple:
+        return self._parents
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with one element can be converted to a Python "
+                f"scalar, got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        return backend.to_numpy(self.data)
+
+    def tolist(self):
+        return backend.to_numpy(self.data).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = np.asarray(backend.to_numpy(self.data))
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    __hash__ = object.__hash__
+
+    # -- graph plumbing -----------------------------------------------------
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require gradients, "
+                f"got dtype {self.data.dtype} (integer tensors hold class labels or indices)"
+            )
+        if not flag and self._vjp is not None:
+            raise RuntimeError(
+                "requires_grad_(False): this tensor was computed by an op on the graph; "
+                "use .detach() instead"
+            )
+        self.requires_grad = bool(flag)
+        return self
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing this value, cut off from the graph."""
+        t = Tensor.__new__(Tensor)
+        _init_leaf(t, self.data)
+        t.name = self.name
+        return t
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf's adjoint in ``.grad`` after backward (as PyTorch)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        self._retain = True
+
+    def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Backpropagate from this tensor: see ``chainrule.autograd.backward``."""
+        from .autograd import backward
+
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    def zero_grad_(self) -> None:
+        self.grad = None
+
+    # -- in-place changes (bump the version counter) -------------------------
+    def _check_inplace(self, opname: str) -> None:
+        if self.requires_grad and _grad_enabled:
+            kind = "a leaf tensor" if self._vjp is None else "a tensor on the graph"
+            raise RuntimeError(
+                f"{opname}: in-place change to {kind} that requires grad; wrap it in "
+                "`with cr.no_grad():` (as an optimizer step does) or use the "
+                "out-of-place op"
+            )
+
+    def _assign(self, opname: str, value) -> "Tensor":
+        """Write `value` into this tensor's array in place and bump the version."""
+        self._check_inplace(opname)
+        value = value.data if isinstance(value, Tensor) else value
+        if isinstance(self.data, np.generic) or not getattr(self.data, "flags", None) or \
+                not self.data.flags.writeable:
+            self.data = np.array(self.data)  # 0-d results are NumPy scalars: make a buffer
+        self.data[...] = value
+        self._version += 1
+        return self
+
+    def zero_(self) -> "Tensor":
+        return self._assign("zero_", 0)
+
+    def fill_(self, value) -> "Tensor":
+        return self._assign("fill_", value)
+
+    def copy_(self, src) -> "Tensor":
+        src = src.data if isinstance(src, Tensor) else src
+        if np.shape(src) != self.shape and np.broadcast_shapes(np.shape(src), self.shape) != \
+                self.shape:
+            raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {self.shape}")
+        return self._assign("copy_", src)
+
+    def add_(self, other, alpha=1.0) -> "Tensor":
+        other = other.data if isinstance(other, Tensor) else other
+        return self._assign("add_", self.data + alpha * other)
+
+    def sub_(self, other, alpha=1.0) -> "Tensor":
+        other = other.data if isinstance(other, Tensor) else other
+        return self._assign("sub_", self.data - alpha * other)
+
+    def mul_(self, other) -> "Tensor":
+        other = other.data if isinstance(other, Tensor) else other
+        return self._assign("mul_", self.data * other)
+
+    def div_(self, other) -> "Tensor":
+        other = other.data if isinstance(other, Tensor) else other
+        return self._assign("div_", self.data / other)
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        return self._assign("clamp_", np.clip(self.data, min, max))
+
+    def uniform_(self, low=0.0, high=1.0, generator=None) -> "Tensor":
+        from .random import _rng
+
+        rng = generator or _rng()
+        return self._assign("uniform_", rng.uniform(low, high, self.shape))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None) -> "Tensor":
+        from .random import _rng
+
+        rng = generator or _rng()
+        return self._assign("normal_", rng.normal(mean, std, self.shape))
+
+    def __setitem__(self, index, value) -> None:
+        self._check_inplace("__setitem__")
+        index = _unwrap_index(index)
+        value = value.data if isinstance(value, Tensor) else value
+        if isinstance(self.data, np.generic):
+            self.data = np.array(self.data)
+        self.data[index] = value
+        self._version += 1
+
+    # -- conversions ----------------------------------------------------------
+    def astype(self, dtype) -> "Tensor":
+        from .ops import cast
+
+        return cast(self, dtype)
+
+    def to(self, dtype_or_device) -> "Tensor":
+        """``t.to("float64")``, ``t.to(cr.float64)``, ``t.to("cuda")`` or ``t.to("cpu")``."""
+        if isinstance(dtype_or_device, str) and dtype_or_device.split(":")[0] in ("cpu", "cuda"):
+            from .ops import to_device
+
+            return to_device(self, dtype_or_device)
+        return self.astype(dtype_or_device)
+
+    def float(self) -> "Tensor":
+        return self.astype(float32)
+
+    def double(self) -> "Tensor":
+        return self.astype(float64)
+
+    def long(self) -> "Tensor":
+        return self.astype(int64)
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    # -- display ----------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(
+            backend.to_numpy(self.data), separator=", ", precision=4, threshold=20,
+            edgeitems=3, prefix="tensor(",
+        )
+        extras = []
+        if self.data.dtype != _default_dtype and self.data.dtype.kind == "f":
+            extras.append(f"dtype={self.data.dtype}")
+        elif self.data.dtype.kind != "f":
+            extras.append(f"dtype={self.data.dtype}")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self._vjp is not None:
+            extras.append(f"op={self._op}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.device != "cpu":
+            extras.append(f"device={self.device!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __format__(self, spec: str) -> str:
+        if spec and self.data.size == 1:
+            return format(self.item(), spec)
+        return str(self)
+
+
+# ---------------------------------------------------------------------------
+# Recording a node: the one function every building block calls
+# ---------------------------------------------------------------------------
+_new = Tensor.__new__
+
+
+def _init_leaf(t: Tensor, data) -> None:
+    t.data = data
+    t.grad = None
+    t.requires_grad = False
+    t.name = None
+    t._op = ""
+    t._parents = ()
+    t._vjp = None
+    t._ctx = None
+    t._version = 0
+    t._saved_version = 0
+    t._adj = None
+    t._retain = False
+    t._where = None
+
+
+def record(data, op: str, parents: tuple, vjp, ctx=None) -> Tensor:
+    """Wrap an op's output value and, when any input requires grad, link it into the graph."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.name = None
+    t._op = op
+    t._ctx = ctx
+    t._version = 0
+    t._adj = None
+    t._retain = False
+    t._where = None
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                t.requires_grad = True
+                t._parents = parents
+                t._vjp = vjp
+                version = 0
+                for q in parents:
+                    version += q._version
+                t._saved_version = version
+                if _forward_check is not None:
+                    _forward_check(t)
+                return t
+    t.requires_grad = False
+    t._parents = ()
+    t._vjp = None
+    t._saved_version = 0
+    if _forward_check is not None:
+        _forward_check(t)
+    return t
+
+
+# ---------------------------------------------------------------------------
+# Conversions
+# ---------------------------------------------------------------------------
+def _to_array(data, dtype=None):
+    """Turn user data into an array of the right dtype (float32 by default)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    dt = None if dtype is None else as_dtype(dtype)
+    if backend.is_device_array(data):
+        return data if dt is None else data.astype(dt)
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data, dtype=dt, copy=True)
+    else:
+        if isinstance(data, (str, bytes)) or data is None:
+            raise TypeError(f"tensor: expected numbers, lists or arrays, got {type(data).__name__}")
+        try:
+            arr = np.array(data, dtype=dt)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"tensor: cannot convert {type(data).__name__} to a numeric array: {e}") \
+                from None
+        if dt is None and arr.dtype.kind == "f":
+            arr = arr.astype(_default_dtype, copy=False)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"tensor: expected numeric data, got dtype {arr.dtype} "
+            f"(from {type(data).__name__})"
+        )
+    return arr
+
+
+def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """Create a leaf tensor from numbers, nested lists or NumPy arrays (the data is copied).
+
+    Python floats become the default dtype (float32); NumPy float64 arrays stay float64.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([[1, 2], [3, 4.5]]).dtype
+    dtype('float32')
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
+
+
+def as_tensor(value, like: Tensor | None = None) -> Tensor:
+    """Wrap an operand that is not a Tensor as a constant leaf.
+
+    Floating constants take the dtype of the tensor they meet (``like``), so that a
+    float32 network stays float32 when multiplied by ``np.float64(0.5)``.
+    """
+    if isinstance(value, Tensor):
+        return value
+    t = _new(Tensor)
+    if like is not None:
+        ldt = like.data.dtype
+        if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
+            if ldt.kind == "f" or isinstance(value, bool) or (
+                    isinstance(value, int) and ldt.kind in "iu"):
+                data = ldt.type(value)
+            else:
+                data = _default_dtype.type(value) if isinstance(value, float) else \
+                    np.asarray(value)[()]
+        else:
+            data = _to_array(value) if not isinstance(value, (np.ndarray, np.generic)) \
+                else value
+            if backend.is_device_array(like.data) and not backend.is_device_array(data):
+                data = backend.to_device(np.asarray(data), like.device)
+            if ldt.kind == "f" and data.dtype.kind in "biuf" and data.dtype != ldt:
+                data = data.astype(ldt)
+    else:
+        data = _to_array(value)
+    _init_leaf(t, data)
+    return t
+
+
+def _unwrap_index(index):
+    """Turn Tensors inside an index expression into arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
+    return index
