@@ -111,7 +111,11 @@ class Tensor:
         "_saved_version",  # sum of versions of the values the rule reads, at record time
         "_adj",  # adjoint under construction during a backward pass
         "_retain",  # keep .grad on this non-leaf after backward
-        "_where",  # user source line / module path, filled only under detect_anomaly
+        "_where",  # reserved for diagnostics; None
+        # Set only by the code that needs them, never on the hot path; read them with
+        # getattr(t, "_module", None):
+        "_module",  # path of the nn.Module whose forward() returned this tensor
+        "_trace",  # (module path, source line) recorded under detect_anomaly
         "__weakref__",
     )
 
