@@ -15,6 +15,11 @@ import numpy as np
 from . import tensor as _t
 from .tensor import Tensor
 
+# Set by ``detect_anomaly`` to ``check(node, g, grads)``, called after each rule runs with
+# the node, its adjoint and the adjoints the rule returned for its parents. None otherwise:
+# an ordinary backward reads it once per call and pays one local test per node.
+_backward_check = None
+
 
 def topological_order(root: Tensor) -> list:
     """Nodes that lead to ``root`` and require grad, parents before children.
@@ -99,6 +104,7 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
         F = ARRAYS
         root._adj = seed
     only = None if inputs is None else {id(t) for t in inputs}
+    check = _backward_check
     previous = _t._set_grad_enabled(create_graph)
     try:
         for node in reversed(order):
@@ -119,6 +125,8 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
                 grads = vjp(F, g, node, node._ctx, *parents)
             else:
                 grads = vjp(F, g, node.data, node._ctx, *[p.data for p in parents])
+            if check is not None:
+                check(node, g, grads)
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:
                     continue
