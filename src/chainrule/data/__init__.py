@@ -1,0 +1,24 @@
+"""Data: datasets, the mini-batch loader, readers, splitting and standardization.
+
+>>> import numpy as np, chainrule as cr
+>>> (x, y), (x_test, y_test) = cr.data.load_digits()
+>>> scaler = cr.data.Standardizer().fit(x)
+>>> loader = cr.data.DataLoader(cr.data.TensorDataset(scaler.transform(x), y),
+...                             batch_size=64, shuffle=True, seed=0)
+>>> xb, yb = next(iter(loader))
+>>> xb.shape, yb.dtype
+((64, 64), dtype('int64'))
+"""
+
+from .loader import DataLoader, Dataset, TensorDataset
+from .preprocessing import Standardizer, train_val_split
+from .readers import (
+    FASHION_CLASSES, MNIST_FILES, CSVData, DataError, load_csv, load_digits, load_fashion_mnist,
+    load_mnist, read_idx,
+)
+
+__all__ = [
+    "Dataset", "TensorDataset", "DataLoader", "train_val_split", "Standardizer", "DataError",
+    "read_idx", "load_mnist", "load_fashion_mnist", "load_digits", "load_csv", "CSVData",
+    "MNIST_FILES", "FASHION_CLASSES",
+]
