@@ -13,12 +13,30 @@
 from .loader import DataLoader, Dataset, TensorDataset
 from .preprocessing import Standardizer, train_val_split
 from .readers import (
-    FASHION_CLASSES, MNIST_FILES, CSVData, DataError, load_csv, load_digits, load_fashion_mnist,
-    load_mnist, read_idx,
+    FASHION_CLASSES,
+    MNIST_FILES,
+    CSVData,
+    DataError,
+    load_csv,
+    load_digits,
+    load_fashion_mnist,
+    load_mnist,
+    read_idx,
 )
 
 __all__ = [
-    "Dataset", "TensorDataset", "DataLoader", "train_val_split", "Standardizer", "DataError",
-    "read_idx", "load_mnist", "load_fashion_mnist", "load_digits", "load_csv", "CSVData",
-    "MNIST_FILES", "FASHION_CLASSES",
+    "FASHION_CLASSES",
+    "MNIST_FILES",
+    "CSVData",
+    "DataError",
+    "DataLoader",
+    "Dataset",
+    "Standardizer",
+    "TensorDataset",
+    "load_csv",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_mnist",
+    "read_idx",
+    "train_val_split",
 ]

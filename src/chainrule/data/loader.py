@@ -9,13 +9,14 @@ over samples), which is what keeps small-batch training fast.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor, _init_leaf
 
-__all__ = ["Dataset", "TensorDataset", "DataLoader"]
+__all__ = ["DataLoader", "Dataset", "TensorDataset"]
 
 
 def _leaf(array: np.ndarray) -> Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["train_val_split", "Standardizer"]
+__all__ = ["Standardizer", "train_val_split"]
 
 
 def train_val_split(x, y, val_fraction: float = 0.1, seed: int = 0, stratify: bool = False):
@@ -30,7 +30,7 @@ def train_val_split(x, y, val_fraction: float = 0.1, seed: int = 0, stratify: bo
         val_parts = []
         for c in np.unique(y):
             members = rng.permutation(np.flatnonzero(y == c))
-            val_parts.append(members[:int(round(len(members) * val_fraction))])
+            val_parts.append(members[:round(len(members) * val_fraction)])
         val_idx = np.concatenate(val_parts) if val_parts else np.array([], dtype=np.int64)
         mask = np.zeros(n, dtype=bool)
         mask[val_idx] = True
@@ -39,7 +39,7 @@ def train_val_split(x, y, val_fraction: float = 0.1, seed: int = 0, stratify: bo
         val_idx = rng.permutation(val_idx)
     else:
         perm = rng.permutation(n)
-        n_val = int(round(n * val_fraction))
+        n_val = round(n * val_fraction)
         val_idx, train_idx = perm[:n_val], perm[n_val:]
     return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
 
@@ -65,7 +65,7 @@ class Standardizer:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
 
-    def fit(self, x) -> "Standardizer":
+    def fit(self, x) -> Standardizer:
         x = np.asarray(x, dtype=np.float64)
         axis = 0 if self.per_feature else None
         self.mean = x.mean(axis=axis).astype(np.float32)
@@ -92,7 +92,7 @@ class Standardizer:
         return {"per_feature": self.per_feature, "eps": self.eps,
                 "mean": self.mean, "std": self.std}
 
-    def load_state_dict(self, state: dict) -> "Standardizer":
+    def load_state_dict(self, state: dict) -> Standardizer:
         self.per_feature = bool(state["per_feature"])
         self.eps = float(state["eps"])
         self.mean = np.asarray(state["mean"], dtype=np.float32)

@@ -11,15 +11,21 @@ import csv
 import gzip
 import os
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 __all__ = [
-    "DataError", "read_idx", "load_mnist", "load_fashion_mnist", "load_digits", "load_csv",
-    "CSVData", "MNIST_FILES",
+    "MNIST_FILES",
+    "CSVData",
+    "DataError",
+    "load_csv",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_mnist",
+    "read_idx",
 ]
 
 

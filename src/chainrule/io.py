@@ -1,0 +1,304 @@
+"""Checkpoints: ``cr.save(state, path)`` / ``cr.load(path)`` in the safetensors format.
+
+A checkpoint is a nested structure of dicts, lists and tuples whose leaves are arrays
+(NumPy arrays, chainrule Tensors, NumPy scalars) or plain JSON values (numbers,
+strings, booleans, None). Arrays become the file's named tensors, keyed by their path
+in the structure (``model/0.weight``, ``optimizer/state/0/exp_avg``); everything else,
+and the shape of the structure itself, goes as JSON into the safetensors header's
+``__metadata__`` (under the key ``chainrule``). So any safetensors reader can list
+and load the weights, and loading is pure parsing: nothing in the file is executed
+(unlike pickle-based formats).
+
+Writes are atomic: the bytes go to a temporary file in the target's folder, are
+flushed to disk (fsync), and the temporary file then replaces the target in one
+``os.replace``. A crash at any point leaves either the old or the new checkpoint,
+never a mix.
+
+>>> import os, tempfile, numpy as np, chainrule as cr
+>>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+>>> cr.save({"model": {"w": np.eye(2, dtype=np.float32)}, "epoch": 3}, path)
+>>> state = cr.load(path)
+>>> state["epoch"], state["model"]["w"].tolist()
+(3, [[1.0, 0.0], [0.0, 1.0]])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CheckpointError", "load", "read_header", "save"]
+
+FORMAT_VERSION = 1
+_META_KEY = "chainrule"
+# 100 MB of header is far beyond any real checkpoint: a larger length means garbage
+_MAX_HEADER = 100 * 1024 * 1024
+
+_DTYPES = {
+    "F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64,
+    "I32": np.int32, "I16": np.int16, "I8": np.int8, "U64": np.uint64, "U32": np.uint32,
+    "U16": np.uint16, "U8": np.uint8, "BOOL": np.bool_,
+}
+_CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is truncated, corrupt or not a chainrule safetensors file."""
+
+
+# ---------------------------------------------------------------------------
+# flattening a nested state into (JSON skeleton, named arrays)
+# ---------------------------------------------------------------------------
+def _flatten(obj: Any, path: tuple, arrays: dict) -> Any:
+    from .tensor import Tensor
+
+    key = "/".join(path) or "value"
+    if isinstance(obj, Tensor):
+        arrays[key] = _contiguous(np.asarray(obj.numpy()), key)
+        return {"__tensor__": key, "kind": "Tensor"}
+    if isinstance(obj, np.ndarray):
+        arrays[key] = _contiguous(obj, key)
+        return {"__tensor__": key}
+    if isinstance(obj, np.generic):
+        # NumPy scalars keep their dtype (an optimizer's float32 step size must come back
+        # as float32 for a bit-exact resume)
+        arrays[key] = _contiguous(np.asarray(obj), key)
+        return {"__tensor__": key, "kind": "scalar"}
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        if math.isfinite(obj):
+            return obj
+        return {"__float__": repr(obj)}  # JSON has no inf/nan
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) for k in obj) and not any(k.startswith("__") for k in obj):
+            return {k: _flatten(v, path + (k,), arrays) for k, v in obj.items()}
+        # non-string keys (an optimizer's integer parameter ids) keep their type
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, (str, int, bool, float)) and k is not None:
+                raise TypeError(f"save: dict key {k!r} at {key!r} is a {type(k).__name__}; "
+                                "keys must be str, int, float, bool or None")
+            items.append([k, _flatten(v, path + (str(k),), arrays)])
+        return {"__dict__": items}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_flatten(v, path + (str(i),), arrays) for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [_flatten(v, path + (str(i),), arrays) for i, v in enumerate(obj)]
+    raise TypeError(f"save: cannot store a {type(obj).__name__} at {key!r}; a checkpoint holds "
+                    "dicts, lists, tuples, arrays, Tensors, numbers, strings, booleans and None")
+
+
+def _contiguous(a: np.ndarray, key: str) -> np.ndarray:
+    native = a.dtype.newbyteorder("=")
+    if native not in _CODES:
+        raise TypeError(f"save: array {key!r} has dtype {a.dtype}, which safetensors cannot hold")
+    out = np.asarray(a, dtype=native.newbyteorder("<"))  # safetensors is little-endian
+    # (not np.ascontiguousarray: it turns 0-d arrays into 1-d ones)
+    return out if out.flags.c_contiguous else out.copy(order="C")
+
+
+def _unflatten(node: Any, arrays: dict, path: str) -> Any:
+    from .tensor import tensor
+
+    if isinstance(node, list):
+        return [_unflatten(v, arrays, path) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "__tensor__" in node:
+        key = node["__tensor__"]
+        if key not in arrays:
+            raise CheckpointError(f"{path}: the metadata names tensor {key!r}, which the file "
+                                  "does not hold")
+        a = arrays[key]
+        kind = node.get("kind")
+        if kind == "Tensor":
+            return tensor(a)
+        if kind == "scalar":
+            return a[()]
+        return a
+    if "__float__" in node:
+        return float(node["__float__"])
+    if "__tuple__" in node:
+        return tuple(_unflatten(v, arrays, path) for v in node["__tuple__"])
+    if "__dict__" in node:
+        return {k: _unflatten(v, arrays, path) for k, v in node["__dict__"]}
+    return {k: _unflatten(v, arrays, path) for k, v in node.items()}
+
+
+# ---------------------------------------------------------------------------
+# the safetensors container
+# ---------------------------------------------------------------------------
+def _encode(state: Any) -> bytes:
+    arrays: dict[str, np.ndarray] = {}
+    skeleton = _flatten(state, (), arrays)
+    header: dict[str, Any] = {"__metadata__": {
+        "format": "chainrule", "format_version": str(FORMAT_VERSION),
+        _META_KEY: json.dumps(skeleton, separators=(",", ":"), allow_nan=False)}}
+    offset = 0
+    for key in sorted(arrays):  # safetensors wants the data in one contiguous run
+        a = arrays[key]
+        header[key] = {"dtype": _CODES[a.dtype.newbyteorder("=")], "shape": list(a.shape),
+                       "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    head += b" " * (-len(head) % 8)  # the data section starts 8-byte aligned, as the spec pads
+    parts = [struct.pack("<Q", len(head)), head]
+    parts.extend(arrays[k].tobytes() for k in sorted(arrays))
+    return b"".join(parts)
+
+
+def read_header(path: str | os.PathLike) -> dict:
+    """The parsed safetensors header of ``path`` (tensor names, dtypes, shapes, metadata)."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        return _parse_header(path, f.read(8), size, f)
+
+
+def _parse_header(path: Path, prefix: bytes, size: int, f) -> dict:
+    if len(prefix) < 8:
+        raise CheckpointError(f"{path}: {size} bytes is too short for a safetensors file "
+                              "(truncated or not a checkpoint)")
+    (n,) = struct.unpack("<Q", prefix)
+    if n > _MAX_HEADER:
+        raise CheckpointError(f"{path}: not a safetensors file (header length {n} is implausible)")
+    if 8 + n > size:
+        raise CheckpointError(f"{path}: truncated: the header needs {n} bytes but the file has "
+                              f"{size - 8} after the length prefix")
+    raw = f.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path}: not a safetensors file (its header is not JSON)") \
+            from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: not a safetensors file (header is not a JSON object)")
+    return header
+
+
+def _decode(path: Path, blob: bytes) -> dict:
+    """Parse a whole safetensors file held in memory into (metadata, arrays)."""
+    import io as _io
+
+    header = _parse_header(path, blob[:8], len(blob), _io.BytesIO(blob[8:]))
+    (n,) = struct.unpack("<Q", blob[:8])
+    data = memoryview(blob)[8 + n:]
+    arrays: dict[str, np.ndarray] = {}
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        try:
+            dtype = np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<")
+            shape = tuple(int(s) for s in info["shape"])
+            begin, end = (int(o) for o in info["data_offsets"])
+        except (KeyError, TypeError, ValueError):
+            raise CheckpointError(f"{path}: malformed entry for tensor {key!r}: {info!r}") \
+                from None
+        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if end > len(data):
+            raise CheckpointError(f"{path}: truncated: tensor {key!r} needs bytes {begin}..{end} "
+                                  f"of the data section, which has {len(data)}")
+        if end - begin != expected or begin < 0:
+            raise CheckpointError(f"{path}: tensor {key!r} of shape {shape} and dtype "
+                                  f"{info['dtype']} needs {expected} bytes, the header gives "
+                                  f"{end - begin}")
+        arrays[key] = np.frombuffer(data[begin:end], dtype=dtype).astype(
+            dtype.newbyteorder("="), copy=True).reshape(shape)
+    return {"metadata": header.get("__metadata__") or {}, "arrays": arrays}
+
+
+# ---------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------
+def save(state: Any, path: str | os.PathLike) -> None:
+    """Write ``state`` (a nested dict of arrays, Tensors and plain values) to ``path``.
+
+    The file is a standard safetensors file (tensors keyed by their path in ``state``,
+    the rest as JSON metadata). The write is atomic: temporary file in the same folder,
+    fsync, then ``os.replace``; a failure at any point leaves a previous file at
+    ``path`` untouched and no temporary file behind.
+
+    >>> import os, tempfile, chainrule as cr
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+    >>> cr.save({"step": 10, "w": cr.ones(2)}, path)
+    >>> cr.load(path)["w"]
+    tensor([1., 1.])
+    """
+    path = Path(path)
+    blob = _encode(state)  # encode first: a state that cannot be stored never touches disk
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_all(f, blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(folder)
+
+
+def _write_all(f, blob: bytes) -> None:
+    # written in chunks so that a failure part-way (disk full, a kill) can happen mid-file:
+    # the tests simulate exactly that by making a later chunk fail
+    chunk = 1 << 22
+    for start in range(0, len(blob), chunk):
+        f.write(blob[start:start + chunk])
+
+
+def _fsync_dir(folder: Path) -> None:
+    # make the rename itself durable; not every platform can open a directory
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Read a checkpoint written by ``save``; arrays come back as NumPy arrays.
+
+    Tensors saved as chainrule Tensors come back as Tensors, NumPy scalars as NumPy
+    scalars of the same dtype. A plain safetensors file (no chainrule metadata) loads as
+    a flat dict of arrays. A missing file raises ``FileNotFoundError``; a truncated or
+    foreign one ``CheckpointError`` naming the file. Nothing in the file is executed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint file")
+    blob = path.read_bytes()
+    parsed = _decode(path, blob)
+    meta, arrays = parsed["metadata"], parsed["arrays"]
+    if not isinstance(meta, dict) or _META_KEY not in meta:
+        return arrays  # a safetensors file from another tool: just the tensors
+    try:
+        skeleton = json.loads(meta[_META_KEY])
+    except (TypeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path}: corrupt chainrule metadata (not JSON)") from None
+    try:
+        version = int(meta.get("format_version", "1"))
+    except ValueError:
+        version = -1
+    if version > FORMAT_VERSION or version < 1:
+        raise CheckpointError(f"{path}: checkpoint format version {meta.get('format_version')} "
+                              f"is not supported (this chainrule reads up to {FORMAT_VERSION})")
+    return _unflatten(skeleton, arrays, str(path))
