@@ -48,6 +48,7 @@ def _attach() -> None:
                isfinite, isnan):
         setattr(T, fn.__name__, fn)
     T.add, T.sub, T.mul, T.div, T.neg = add, sub, mul, div, neg
+    T.clamp = clamp  # an alias of clip: its __name__ is 'clip', so attach it by hand
     T.view = reshape
     T.expand_dims = unsqueeze
     T.T = property(lambda self: transpose(self))
