@@ -21,27 +21,31 @@ from .tensor import Tensor
 _backward_check = None
 
 
+_SEEN, _DONE = object(), object()  # visit marks, parked in the _adj slot during the sort
+
+
 def topological_order(root: Tensor) -> list:
     """Nodes that lead to ``root`` and require grad, parents before children.
 
     Iterative depth-first search, so a chain of 100,000 nodes needs no recursion.
+    A node is pushed once to open it and met again, marked, to close it.
     """
     order = []
-    visited = set()
-    stack = [(root, False)]
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node = stack.pop()
+        mark = node._adj
+        if mark is _SEEN:  # all its parents are placed: place it
+            node._adj = _DONE
             order.append(node)
-            continue
-        key = id(node)
-        if key in visited:
-            continue
-        visited.add(key)
-        stack.append((node, True))
-        for p in node._parents:
-            if p.requires_grad and id(p) not in visited:
-                stack.append((p, False))
+        elif mark is None:
+            node._adj = _SEEN
+            stack.append(node)
+            for p in node._parents:
+                if p.requires_grad and p._adj is None:
+                    stack.append(p)
+    for node in order:
+        node._adj = None
     return order
 
 
@@ -104,44 +108,54 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
         F = ARRAYS
         root._adj = seed
     only = None if inputs is None else {id(t) for t in inputs}
-    check = _backward_check
+    shared = {id(root._adj)}  # ids of adjoint arrays that others may also hold
+    stamp = _t._mutation_stamp
+    released = _t._released_vjp
     previous = _t._set_grad_enabled(create_graph)
     try:
         for node in reversed(order):
             g = node._adj
-            node._adj = None
             if g is None:  # no path from this node to the root carried a gradient
                 continue
+            node._adj = None
             vjp = node._vjp
             if vjp is None:  # a leaf: its adjoint is final
                 if only is None or id(node) in only:
-                    _accumulate(node, g, create_graph)
+                    _accumulate(node, g, create_graph, id(g) in shared)
                 continue
             if node._retain:
-                _accumulate(node, g, create_graph)
+                _accumulate(node, g, create_graph, True)
             parents = node._parents
-            _check_version(node, parents)
+            if node._saved_version != stamp:  # something changed in place since recording
+                _check_version(node, parents)
+            # adjoint x local derivative, for every input
             if create_graph:
                 grads = vjp(F, g, node, node._ctx, *parents)
+            elif len(parents) == 2:
+                grads = vjp(F, g, node.data, node._ctx, parents[0].data, parents[1].data)
+            elif len(parents) == 1:
+                grads = vjp(F, g, node.data, node._ctx, parents[0].data)
             else:
                 grads = vjp(F, g, node.data, node._ctx, *[p.data for p in parents])
-            if check is not None:
-                check(node, g, grads)
+            # ... summed over each input's children
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:
                     continue
                 if pg.shape != p.data.shape:
                     pg = sum_to(pg, p.data.shape)
-                if p._adj is None:
-                    # a rule may pass its adjoint through unchanged (add, reshape):
-                    # a leaf must own its .grad, so copy shared or viewed arrays
-                    if p._vjp is None and not create_graph and (pg is g or pg.base is not None):
-                        pg = pg.copy()
+                adj = p._adj
+                if adj is None:
                     p._adj = pg
+                    # Rules pass adjoints through (add: g to both inputs) or return views
+                    # (reshape); such arrays are shared, everything else is private to p.
+                    if pg is g or pg.base is not None:
+                        shared.add(id(pg))
+                elif id(adj) in shared or create_graph:
+                    p._adj = adj + pg
                 else:
-                    p._adj = p._adj + pg
+                    adj += pg  # in place: no allocation for a private adjoint
             if not retain_graph:
-                node._vjp = _t._released_vjp
+                node._vjp = released
                 node._ctx = None
     finally:
         _t._set_grad_enabled(previous)
@@ -149,9 +163,10 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
             node._adj = None
 
 
-def _accumulate(node: Tensor, g, create_graph: bool) -> None:
+def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
+    """Add a final adjoint into ``node.grad``; a leaf's .grad never aliases another array."""
     if not isinstance(g, Tensor):
-        g = _leaf(g)
+        g = _leaf(g.copy() if shared else g)
     if node.grad is None:
         node.grad = g
     else:
@@ -165,14 +180,12 @@ def _leaf(array) -> Tensor:
 
 
 def _check_version(node: Tensor, parents: tuple) -> None:
-    version = 0
-    for p in parents:
-        version += p._version
-    if version != node._saved_version or node._version:
-        changed = [p for p in parents if p._version] + ([node] if node._version else [])
+    """Raise if an input or the output of ``node`` was changed in place after recording."""
+    recorded = node._saved_version
+    changed = [t for t in (*parents, node) if t._ver > recorded]
+    if changed:
         desc = ", ".join(
-            f"{(t.name or t._op or 'leaf')} of shape {t.shape} (version {t._version})"
-            for t in changed
+            f"{t.name or t._op or 'a leaf'} of shape {t.shape}" for t in changed
         )
         raise RuntimeError(
             f"backward: a value needed by '{node._op}' (output shape {node.shape}) was "

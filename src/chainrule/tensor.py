@@ -56,6 +56,8 @@ def as_dtype(dtype) -> np.dtype:
 # grad mode and hooks, read on every op: plain module globals are the cheapest
 # ---------------------------------------------------------------------------
 _grad_enabled = True
+# The global in-place mutation counter (see Tensor._version).
+_mutation_stamp = 0
 # Set by ``detect_anomaly``: called with each freshly recorded Tensor. None outside
 # the context, so the hot path pays one global read.
 _forward_check = None
@@ -107,11 +109,10 @@ class Tensor:
         "_parents",  # tuple of input Tensors (empty for leaves)
         "_vjp",  # rule (F, g, ans, ctx, *inputs) -> tuple of input adjoints; None for leaves
         "_ctx",  # extra values the rule needs (axis, index, mask, ...)
-        "_version",  # bumped by in-place changes
-        "_saved_version",  # sum of versions of the values the rule reads, at record time
+        "_ver",  # mutation stamp of the last in-place change (0: never changed); see _version
+        "_saved_version",  # the global mutation stamp when this node was recorded
         "_adj",  # adjoint under construction during a backward pass
         "_retain",  # keep .grad on this non-leaf after backward
-        "_where",  # reserved for diagnostics; None
         # Set only by the code that needs them, never on the hot path; read them with
         # getattr(t, "_module", None):
         "_module",  # path of the nn.Module whose forward() returned this tensor
@@ -131,11 +132,10 @@ class Tensor:
         self._parents = ()
         self._vjp = None
         self._ctx = None
-        self._version = 0
+        self._ver = 0
         self._saved_version = 0
         self._adj = None
         self._retain = False
-        self._where = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -223,6 +223,22 @@ class Tensor:
         return bool(self.data)
 
     __hash__ = object.__hash__
+
+    # -- version counter ---------------------------------------------------------
+    # Every in-place change stamps the tensor with a new value of one global counter.
+    # A node remembers the counter at record time, so backward needs to look at its
+    # inputs only when *some* in-place change happened since: one integer compare
+    # per node on the common path, and no work at all in the forward pass.
+    @property
+    def _version(self) -> int:
+        """Increases with every in-place change (as PyTorch's ``_version``)."""
+        return self._ver
+
+    @_version.setter
+    def _version(self, _value) -> None:
+        global _mutation_stamp
+        _mutation_stamp += 1
+        self._ver = _mutation_stamp
 
     # -- graph plumbing -----------------------------------------------------
     def requires_grad_(self, flag: bool = True) -> "Tensor":
@@ -410,11 +426,10 @@ def _init_leaf(t: Tensor, data) -> None:
     t._parents = ()
     t._vjp = None
     t._ctx = None
-    t._version = 0
+    t._ver = 0
     t._saved_version = 0
     t._adj = None
     t._retain = False
-    t._where = None
 
 
 def record(data, op: str, parents: tuple, vjp, ctx=None) -> Tensor:
@@ -425,27 +440,22 @@ def record(data, op: str, parents: tuple, vjp, ctx=None) -> Tensor:
     t.name = None
     t._op = op
     t._ctx = ctx
-    t._version = 0
+    t._ver = 0
     t._adj = None
     t._retain = False
-    t._where = None
+    t._saved_version = _mutation_stamp
     if _grad_enabled:
         for p in parents:
             if p.requires_grad:
                 t.requires_grad = True
                 t._parents = parents
                 t._vjp = vjp
-                version = 0
-                for q in parents:
-                    version += q._version
-                t._saved_version = version
                 if _forward_check is not None:
                     _forward_check(t)
                 return t
     t.requires_grad = False
     t._parents = ()
     t._vjp = None
-    t._saved_version = 0
     if _forward_check is not None:
         _forward_check(t)
     return t

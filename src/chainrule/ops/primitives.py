@@ -12,6 +12,7 @@ back to the input's shape (``autograd.sum_to``), the one place where that happen
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -73,7 +74,8 @@ def _add_vjp(F, g, ans, ctx, a, b):
 
 
 def add(a, b) -> Tensor:
-    a, b = _pair(a, b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = _pair(a, b)
     try:
         data = a.data + b.data
     except ValueError:
@@ -86,7 +88,8 @@ def _sub_vjp(F, g, ans, ctx, a, b):
 
 
 def sub(a, b) -> Tensor:
-    a, b = _pair(a, b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = _pair(a, b)
     try:
         data = a.data - b.data
     except ValueError:
@@ -99,7 +102,8 @@ def _mul_vjp(F, g, ans, ctx, a, b):
 
 
 def mul(a, b) -> Tensor:
-    a, b = _pair(a, b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = _pair(a, b)
     try:
         data = a.data * b.data
     except ValueError:
@@ -113,7 +117,8 @@ def _div_vjp(F, g, ans, ctx, a, b):
 
 
 def div(a, b) -> Tensor:
-    a, b = _pair(a, b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = _pair(a, b)
     try:
         data = a.data / b.data
     except ValueError:
@@ -179,11 +184,17 @@ def _unary(name: str, forward, vjp, float_only: bool = True):
     return op
 
 
-def _stable_sigmoid(x):
-    # 1/(1+e^-x) overflows for very negative x; exp(-|x|) never does
-    z = np.exp(-np.abs(x))
-    d = 1 / (1 + z)
-    return np.where(x >= 0, d, z * d)
+def _sigmoid_forward(x):
+    """1 / (1 + e^-x), with no overflow warning and no NaN for any x."""
+    if x.ndim == 0:  # a scalar: plain Python math is ten times cheaper than ufuncs
+        v = float(x)
+        e = math.exp(-v if v >= 0 else v)  # e^-|x| never overflows
+        return x.dtype.type(1 / (1 + e) if v >= 0 else e / (1 + e))
+    with np.errstate(over="ignore"):  # e^-x = inf for x < -88 (float32) gives exactly 0
+        out = np.negative(x)
+        np.exp(out, out=out)
+        out += 1
+        return np.reciprocal(out, out=out)
 
 
 #                name         forward            local derivative (as a VJP)
@@ -191,7 +202,7 @@ exp = _unary("exp", np.exp, lambda F, g, ans, c, x: (g * ans,))
 log = _unary("log", np.log, lambda F, g, ans, c, x: (g / x,))
 sqrt = _unary("sqrt", np.sqrt, lambda F, g, ans, c, x: (g / (2 * ans),))
 tanh = _unary("tanh", np.tanh, lambda F, g, ans, c, x: (g * (1 - ans * ans),))
-sigmoid = _unary("sigmoid", _stable_sigmoid, lambda F, g, ans, c, x: (g * (ans * (1 - ans)),))
+sigmoid = _unary("sigmoid", _sigmoid_forward, lambda F, g, ans, c, x: (g * (ans * (1 - ans)),))
 sin = _unary("sin", np.sin, lambda F, g, ans, c, x: (g * F.cos(x),))
 cos = _unary("cos", np.cos, lambda F, g, ans, c, x: (-g * F.sin(x),))
 # |x|: derivative sign(x), 0 at the kink (as PyTorch)
@@ -220,7 +231,8 @@ def _maximum_vjp(F, g, ans, ctx, a, b):
 
 def maximum(a, b) -> Tensor:
     """Elementwise max; the gradient goes to the larger input, split evenly on ties."""
-    a, b = _pair(a, b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = _pair(a, b)
     try:
         data = np.maximum(a.data, b.data)
     except ValueError:
@@ -235,7 +247,8 @@ def _minimum_vjp(F, g, ans, ctx, a, b):
 
 def minimum(a, b) -> Tensor:
     """Elementwise min; the gradient goes to the smaller input, split evenly on ties."""
-    a, b = _pair(a, b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = _pair(a, b)
     try:
         data = np.minimum(a.data, b.data)
     except ValueError:
@@ -275,7 +288,8 @@ def where(cond, a, b) -> Tensor:
     cond_arr = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
     if cond_arr.dtype != np.bool_:
         cond_arr = cond_arr.astype(bool)
-    a, b = _pair(a, b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = _pair(a, b)
     try:
         data = np.where(cond_arr, a.data, b.data)
     except ValueError:

@@ -1,0 +1,195 @@
+"""Per-op overhead and large-array throughput of the engine, against peers in the same run.
+
+1. Tiny ops: a chain of 1,000 mixed add / mul / tanh ops on 0-d tensors, forward plus
+   backward, in microseconds per op: chainrule vs PyTorch eager (when installed) vs a
+   pure-Python scalar engine in the style of micrograd (written here, as the floor
+   for an interpreter-bound engine).
+2. Big arrays: the same kind of elementwise chain on 10^6-element float32 arrays,
+   forward plus backward, vs the same computation written by hand in NumPy.
+
+    python bench/bench_ops.py            # full run, medians of several repeats
+    python bench/bench_ops.py --quick    # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+import chainrule as cr  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # the comparison is optional
+    torch = None
+
+
+# ---------------------------------------------------------------------------
+# the workload: y <- tanh(y * w + b), repeated; 3 ops per step (mul, add, tanh)
+# ---------------------------------------------------------------------------
+def chain_chainrule(n_ops: int) -> float:
+    w = cr.tensor(0.9, requires_grad=True)
+    b = cr.tensor(0.1, requires_grad=True)
+    y = cr.tensor(0.5, requires_grad=True)
+    t0 = time.perf_counter()
+    h = y
+    for _ in range(n_ops // 3):
+        h = (h * w + b).tanh()
+    h.backward()
+    return time.perf_counter() - t0
+
+
+def chain_torch(n_ops: int) -> float:
+    w = torch.tensor(0.9, requires_grad=True)
+    b = torch.tensor(0.1, requires_grad=True)
+    y = torch.tensor(0.5, requires_grad=True)
+    t0 = time.perf_counter()
+    h = y
+    for _ in range(n_ops // 3):
+        h = (h * w + b).tanh()
+    h.backward()
+    return time.perf_counter() - t0
+
+
+class Scalar:
+    """A minimal micrograd-style scalar autodiff value: the pure-Python floor."""
+
+    __slots__ = ("v", "g", "prev", "back")
+
+    def __init__(self, v, prev=(), back=None):
+        self.v, self.g, self.prev, self.back = v, 0.0, prev, back
+
+    def __add__(self, o):
+        out = Scalar(self.v + o.v, (self, o))
+
+        def back():
+            self.g += out.g
+            o.g += out.g
+        out.back = back
+        return out
+
+    def __mul__(self, o):
+        out = Scalar(self.v * o.v, (self, o))
+
+        def back():
+            self.g += o.v * out.g
+            o.g += self.v * out.g
+        out.back = back
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.v)
+        out = Scalar(t, (self,))
+
+        def back():
+            self.g += (1 - t * t) * out.g
+        out.back = back
+        return out
+
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((p, False) for p in node.prev)
+        self.g = 1.0
+        for node in reversed(order):
+            if node.back:
+                node.back()
+
+
+def chain_scalar(n_ops: int) -> float:
+    w, b, y = Scalar(0.9), Scalar(0.1), Scalar(0.5)
+    t0 = time.perf_counter()
+    h = y
+    for _ in range(n_ops // 3):
+        h = (h * w + b).tanh()
+    h.backward()
+    return time.perf_counter() - t0
+
+
+def big_chainrule(x_np: np.ndarray, w_np: np.ndarray) -> float:
+    x = cr.tensor(x_np, requires_grad=True)
+    w = cr.tensor(w_np, requires_grad=True)
+    t0 = time.perf_counter()
+    h = (x * w + 0.5).tanh()
+    h = (h * h + x).sigmoid()
+    loss = (h * w).sum()
+    loss.backward()
+    return time.perf_counter() - t0
+
+
+def big_numpy(x: np.ndarray, w: np.ndarray) -> float:
+    """The same computation and its gradient, by hand, as tightly as plain NumPy allows."""
+    t0 = time.perf_counter()
+    a = np.tanh(x * w + 0.5)
+    u = a * a + x
+    s = 1 / (1 + np.exp(-u))
+    _loss = np.sum(s * w)
+    gs = w                         # d loss / d s
+    gu = gs * s * (1 - s)          # sigmoid'
+    ga = gu * 2 * a                # d(a*a)/da
+    gz = ga * (1 - a * a)          # tanh'
+    gx = gz * w + gu               # x feeds z and u
+    gw = gz * x + s                # w feeds z and the loss
+    del gx, gw
+    return time.perf_counter() - t0
+
+
+def median_time(fn, *args, repeats: int) -> float:
+    fn(*args)  # warm up
+    return statistics.median(fn(*args) for _ in range(repeats))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 25)
+    n_ops = 300 if args.quick else 999
+    size = 10_000 if args.quick else 1_000_000
+
+    print(f"chainrule {cr.__version__}, NumPy {np.__version__}"
+          + (f", PyTorch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else
+             ", PyTorch not installed"))
+    print(f"\n1. tiny ops: chain of {n_ops} mixed mul/add/tanh ops on 0-d tensors, forward + "
+          f"backward (median of {repeats})")
+    rows = [("chainrule", median_time(chain_chainrule, n_ops, repeats=repeats))]
+    if torch is not None:
+        torch.set_num_threads(1)
+        rows.append(("PyTorch eager", median_time(chain_torch, n_ops, repeats=repeats)))
+    rows.append(("pure-Python scalars (micrograd style)",
+                 median_time(chain_scalar, n_ops, repeats=repeats)))
+    ours = rows[0][1]
+    print(f"   {'engine':<40}{'us/op':>10}{'chainrule / this':>20}")
+    for name, t in rows:
+        print(f"   {name:<40}{t / n_ops * 1e6:>10.2f}{ours / t:>20.2f}")
+
+    print(f"\n2. big arrays: elementwise chain on {size:,} float32 elements, forward + backward "
+          f"(median of {max(repeats // 3, 3)})")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(size).astype(np.float32)
+    w = rng.standard_normal(size).astype(np.float32)
+    r = max(repeats // 3, 3)
+    t_cr = median_time(big_chainrule, x, w, repeats=r)
+    t_np = median_time(big_numpy, x, w, repeats=r)
+    print(f"   {'engine':<40}{'ms':>10}{'chainrule / this':>20}")
+    print(f"   {'chainrule':<40}{t_cr * 1e3:>10.2f}{1.0:>20.2f}")
+    print(f"   {'hand-written NumPy':<40}{t_np * 1e3:>10.2f}{t_cr / t_np:>20.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
