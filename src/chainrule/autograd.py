@@ -111,6 +111,7 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
     shared = {id(root._adj)}  # ids of adjoint arrays that others may also hold
     stamp = _t._mutation_stamp
     released = _t._released_vjp
+    check = _backward_check
     previous = _t._set_grad_enabled(create_graph)
     try:
         for node in reversed(order):
@@ -137,6 +138,8 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
                 grads = vjp(F, g, node.data, node._ctx, parents[0].data)
             else:
                 grads = vjp(F, g, node.data, node._ctx, *[p.data for p in parents])
+            if check is not None:
+                check(node, g, grads)
             # ... summed over each input's children
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:
