@@ -1,0 +1,257 @@
+"""The small expression language of ``chainrule explain`` and ``chainrule graph``.
+
+Numbers, named variables, ``+ - * / **``, unary minus, parentheses and the
+functions ``max min exp log tanh sigmoid relu abs sqrt`` (``max``/``min`` take two
+arguments). The text is parsed with Python's :mod:`ast` (``mode="eval"``) and the
+tree is walked here, node type by node type, building chainrule ops: it is never
+compiled or evaluated as Python. Anything else is an :class:`ExprError` whose
+message points at the offending token.
+
+>>> f, leaves = build("(x+y)*z", {"x": -2, "y": 5, "z": -4})
+>>> float(f.data), sorted(leaves)
+(-12.0, ['x', 'y', 'z'])
+>>> build("x.__class__", {"x": 1})
+Traceback (most recent call last):
+...
+chainrule.viz.expr.ExprError: unsupported syntax at column 2: '.__class__' (attribute access)
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+__all__ = ["ExprError", "build", "parse_assignments", "FUNCTIONS"]
+
+# name -> (number of arguments, builder); builders import ops lazily
+FUNCTIONS = {
+    "max": 2, "min": 2, "exp": 1, "log": 1, "tanh": 1, "sigmoid": 1, "relu": 1, "abs": 1,
+    "sqrt": 1,
+}
+MAX_LENGTH = 2000   # a command-line expression; longer text is refused before parsing
+MAX_DEPTH = 100     # nesting depth of the tree we walk
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+# what to call the node types people most often try, for the error message
+_DESCRIBE = {
+    ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
+    ast.Compare: "comparison", ast.BoolOp: "boolean operator", ast.IfExp: "conditional",
+    ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict", ast.Set: "set",
+    ast.ListComp: "comprehension", ast.GeneratorExp: "generator", ast.DictComp: "comprehension",
+    ast.SetComp: "comprehension", ast.Starred: "starred argument", ast.JoinedStr: "f-string",
+    ast.NamedExpr: "assignment expression", ast.Await: "await", ast.Slice: "slice",
+}
+
+
+class ExprError(ValueError):
+    """A rejected expression; ``column`` is 1-based, ``token`` the offending text."""
+
+    def __init__(self, message: str, text: str = "", column: int | None = None,
+                 token: str = ""):
+        super().__init__(message)
+        self.text = text
+        self.column = column
+        self.token = token
+
+    def caret(self) -> str:
+        """The expression with a caret under the offending column (two lines)."""
+        if self.column is None or not self.text:
+            return ""
+        return f"  {self.text}\n  {' ' * (self.column - 1)}^"
+
+
+def _error(text: str, node: ast.AST | None, what: str, *, detail: str = "") -> ExprError:
+    col = getattr(node, "col_offset", None)
+    end = getattr(node, "end_col_offset", None)
+    token = ""
+    if col is not None:
+        token = text[col:end] if end is not None else text[col:]
+        if isinstance(node, ast.Attribute):   # point at the attribute, not the object
+            start = text.find("." + node.attr, getattr(node.value, "end_col_offset", col))
+            if start >= 0:
+                col, token = start, "." + node.attr
+        elif isinstance(node, ast.Call):      # the function name is the token
+            token = text[col:getattr(node.func, "end_col_offset", end)]
+        if len(token) > 30:
+            token = token[:27] + "..."
+    column = None if col is None else col + 1
+    where = f" at column {column}" if column is not None else ""
+    msg = f"{what}{where}" + (f": {token!r}" if token else "") + (f" ({detail})" if detail else "")
+    return ExprError(msg, text, column, token)
+
+
+def parse(text: str) -> ast.Expression:
+    """Parse ``text`` into an :mod:`ast` tree and check every node against the whitelist."""
+    if not isinstance(text, str):
+        raise ExprError(f"expected an expression string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression too long ({len(text)} characters, at most {MAX_LENGTH})")
+    if not text.strip():
+        raise ExprError("empty expression")
+    if "\n" in text or "\r" in text:
+        raise ExprError("the expression must be one line", text)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as e:
+        col = e.offset or 1
+        if isinstance(e, IndentationError):  # a leading space: say so plainly
+            col = 1
+        token = text[col - 1:col] if 0 < col <= len(text) else ""
+        where = f" at column {col}"
+        raise ExprError(f"syntax error{where}" + (f": {token!r}" if token else "") +
+                        f" ({e.msg})", text, col, token) from None
+    except (RecursionError, MemoryError, ValueError) as e:
+        raise ExprError(f"cannot parse the expression: {e}", text) from None
+    _check(tree.body, text, 0)
+    return tree
+
+
+def _check(node: ast.AST, text: str, depth: int) -> None:
+    """Reject everything outside the language, before any value is computed."""
+    if depth > MAX_DEPTH:
+        raise _error(text, node, "expression nested too deeply")
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINOPS:
+            op_col = _op_column(text, node)
+            tok = _op_token(text, op_col)
+            raise ExprError(f"unsupported operator at column {op_col + 1}: {tok!r} "
+                            f"(allowed: + - * / **)", text, op_col + 1, tok)
+        _check(node.left, text, depth + 1)
+        _check(node.right, text, depth + 1)
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise _error(text, node, "unsupported operator", detail="allowed: unary - and +")
+        _check(node.operand, text, depth + 1)
+    elif isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise _error(text, node, "unsupported syntax", detail="only numbers are allowed")
+    elif isinstance(node, ast.Name):
+        if node.id in FUNCTIONS:
+            raise _error(text, node, f"function {node.id!r} must be called")
+    elif isinstance(node, ast.Call):
+        func = node.func
+        if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
+            allowed = " ".join(FUNCTIONS)
+            raise _error(text, func if not isinstance(func, ast.Name) else node,
+                         "unsupported syntax", detail=f"functions: {allowed}")
+        if node.keywords:
+            raise _error(text, node.keywords[0], "unsupported syntax",
+                         detail="keyword arguments are not allowed")
+        want = FUNCTIONS[func.id]
+        if len(node.args) != want:
+            raise _error(text, node, f"{func.id} takes {want} argument{'s' * (want > 1)}, "
+                         f"got {len(node.args)}")
+        for a in node.args:
+            _check(a, text, depth + 1)
+    else:
+        what = _DESCRIBE.get(type(node), type(node).__name__)
+        raise _error(text, node, "unsupported syntax", detail=what)
+
+
+def _op_column(text: str, node: ast.BinOp) -> int:
+    """0-based column of a binary operator: the first non-space after the left operand."""
+    i = node.left.end_col_offset or 0
+    while i < len(text) and text[i] in " )":
+        i += 1
+    return i
+
+
+def _op_token(text: str, col: int) -> str:
+    j = col
+    while j < len(text) and text[j] in "%/@<>&|^*":
+        j += 1
+    return text[col:j] or text[col:col + 1]
+
+
+def parse_assignments(items) -> dict:
+    """``["x=-2", "y=5"]`` -> ``{"x": -2.0, "y": 5.0}``, with one-line errors.
+
+    >>> parse_assignments(["x=-2", "w0=1e-3"])
+    {'x': -2.0, 'w0': 0.001}
+    """
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name:
+            raise ExprError(f"expected NAME=VALUE, got {item!r}")
+        if not name.isidentifier() or name in FUNCTIONS:
+            raise ExprError(f"{name!r} cannot be a variable name (in {item!r})")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ExprError(f"the value of {name} is not a number: {value!r}") from None
+        if name in out:
+            raise ExprError(f"{name} is given twice")
+        out[name] = number
+    return out
+
+
+def build(text: str, values: dict, dtype="float64", name_nodes: bool = False):
+    """Build the graph of ``text`` with the leaves set to ``values``.
+
+    Returns ``(root, leaves)``: the output tensor (named ``f`` unless a variable is
+    called f) and ``{name: leaf tensor}`` for the variables, which require grad.
+    A variable used twice is one leaf (so ``x*x`` has two paths to x). Intermediate
+    nodes are named by their source text when ``name_nodes`` and it is short.
+    """
+    import chainrule as cr
+
+    tree = parse(text)
+    dt = cr.as_dtype(dtype)
+    used = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+    for n in used:
+        if n.id not in values:
+            given = ", ".join(sorted(values)) or "none"
+            raise _error(text, n, "undefined variable",
+                         detail=f"give it a value as {n.id}=VALUE; given: {given}")
+    leaves = {name: cr.tensor(float(v), dtype=dt, requires_grad=True, name=name)
+              for name, v in values.items() if any(n.id == name for n in used)}
+
+    def walk(node):
+        if isinstance(node, ast.Constant):
+            try:
+                return cr.tensor(float(node.value), dtype=dt)
+            except OverflowError:
+                raise _error(text, node, "number too large") from None
+        if isinstance(node, ast.Name):
+            return leaves[node.id]
+        if isinstance(node, ast.UnaryOp):
+            x = walk(node.operand)
+            out = -x if isinstance(node.op, ast.USub) else x
+        elif isinstance(node, ast.BinOp):
+            a, b = walk(node.left), walk(node.right)
+            op = type(node.op)
+            if op is ast.Pow and not b.requires_grad:
+                # a constant exponent records the cheaper rule (c·x^(c-1), no log x)
+                c = float(b.data)
+                out = a ** (int(c) if c.is_integer() else c)
+            else:
+                out = {ast.Add: cr.add, ast.Sub: cr.sub, ast.Mult: cr.mul, ast.Div: cr.div,
+                       ast.Pow: cr.pow}[op](a, b)
+        else:  # ast.Call, checked by _check
+            args = [walk(a) for a in node.args]
+            fn = node.func.id
+            if fn == "max":
+                out = cr.maximum(*args)
+            elif fn == "min":
+                out = cr.minimum(*args)
+            else:
+                out = getattr(cr, fn)(args[0])
+        if name_nodes and out.name is None and out._parents:
+            src = ast.get_source_segment(text, node) or ""
+            src = src.strip()
+            if 0 < len(src) <= 12 and src not in values:
+                out.name = src
+        return out
+
+    with np.errstate(all="ignore"):   # inf/nan are shown, not raised
+        root = walk(tree.body)
+    if not root.requires_grad:
+        raise ExprError("the expression has no variables: nothing to differentiate", text)
+    if root._parents:
+        root.name = "f" if "f" not in values else None   # the notes call the output f
+    return root, leaves
