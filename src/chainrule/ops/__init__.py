@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..tensor import Tensor
 from .composite import (
     all, allclose, any, argmax, argmin, chunk, dot, eq, expand, expand_dims, flatten, ge, gt,
-    isfinite, isnan, le, lt, ne, outer, split, squeeze, stack, std, swapaxes, unsqueeze, var,
+    isfinite, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne, outer, split,
+    squeeze, stack, std, swapaxes, unsqueeze, var,
 )
 from .primitives import (
     ARRAYS, GRAPH, abs, add, broadcast_to, cast, clamp, clip, concatenate, cos, div, exp,
@@ -40,6 +41,8 @@ def _attach() -> None:
     T.__eq__, T.__ne__ = eq, ne
     T.__lt__, T.__le__, T.__gt__, T.__ge__ = lt, le, gt, ge
     T.__hash__ = object.__hash__
+    T.__and__, T.__or__, T.__xor__ = logical_and, logical_or, logical_xor
+    T.__invert__ = logical_not
     # methods named as PyTorch's
     for fn in (exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sign, abs, sum, mean, max, min,
                logsumexp, softmax, log_softmax, reshape, transpose, permute, matmul, pow,

@@ -152,6 +152,15 @@ lt = _compare("lt", np.less)
 le = _compare("le", np.less_equal)
 gt = _compare("gt", np.greater)
 ge = _compare("ge", np.greater_equal)
+# on masks (bool tensors), as ``&``, ``|``, ``^`` and ``~``: rules under create_graph use them
+logical_and = _compare("logical_and", np.logical_and)
+logical_or = _compare("logical_or", np.logical_or)
+logical_xor = _compare("logical_xor", np.logical_xor)
+
+
+def logical_not(x) -> Tensor:
+    x = as_tensor(x)
+    return record(np.logical_not(x.data), "logical_not", (), None)
 
 
 def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
