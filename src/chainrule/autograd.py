@@ -151,9 +151,9 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
                     p._adj = pg
                     # Rules pass adjoints through (add: g to both inputs) or return views
                     # (reshape); such arrays are shared, everything else is private to p.
-                    if pg is g or pg.base is not None:
+                    if create_graph or pg is g or pg.base is not None:
                         shared.add(id(pg))
-                elif id(adj) in shared or create_graph:
+                elif id(adj) in shared:
                     p._adj = adj + pg
                 else:
                     adj += pg  # in place: no allocation for a private adjoint
