@@ -156,7 +156,8 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
                 elif id(adj) in shared:
                     p._adj = adj + pg
                 else:
-                    adj += pg  # in place: no allocation for a private adjoint
+                    adj += pg  # in place for a private array: no allocation
+                    p._adj = adj  # (NumPy scalars are immutable: += made a new one)
             if not retain_graph:
                 node._vjp = released
                 node._ctx = None
