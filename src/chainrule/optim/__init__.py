@@ -1,0 +1,21 @@
+"""Optimizers and learning-rate schedules, with PyTorch's names and update formulas.
+
+>>> import chainrule as cr
+>>> w = cr.tensor([2.0, -1.0], requires_grad=True)
+>>> opt = cr.optim.SGD([w], lr=0.25)
+>>> opt.zero_grad()
+>>> (w * w).sum().backward()      # gradient 2w
+>>> opt.step()                    # w ← w − 0.25 · 2w = w / 2
+>>> w.tolist()
+[1.0, -0.5]
+"""
+
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer, ParamState
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "ParamState", "RMSprop",
+           "lr_scheduler"]

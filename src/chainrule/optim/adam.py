@@ -1,0 +1,130 @@
+"""Adam and AdamW: momentum plus a per-weight step size from the gradient's variance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer
+from .rmsprop import _lerp
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015), exactly PyTorch's ``torch.optim.Adam``.
+
+    .. code-block:: text
+
+        decoupled:  θ_{t−1} ← θ_{t−1} (1 − η λ)          (AdamW's weight decay)
+        else:       g ← g_t + λ θ_{t−1}                  (L2 folded into the gradient)
+        m_t ← β₁ m_{t−1} + (1 − β₁) g                    (exp_avg)
+        v_t ← β₂ v_{t−1} + (1 − β₂) g²                   (exp_avg_sq)
+        amsgrad:  v̂_t ← max(v̂_{t−1}, v_t)  else  v̂_t ← v_t   (max_exp_avg_sq)
+        θ_t ← θ_{t−1} − (η / (1 − β₁ᵗ)) · m_t / (√v̂_t / √(1 − β₂ᵗ) + ε)
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = cr.optim.Adam([x], lr=0.1)
+    >>> (x * x).sum().backward(); opt.step()
+    >>> [round(v, 4) for v in x.tolist()]  # the first step moves each weight by about lr
+    [0.9, -1.9]
+    """
+
+    _buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(self, params: Iterable, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                  "maximize": maximize,
+                                  "decoupled_weight_decay": decoupled_weight_decay})
+
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
+        name = type(self).__name__
+        for key in ("lr", "eps", "weight_decay"):
+            if group[key] < 0:
+                raise ValueError(f"{name}: {where}: invalid {key} {group[key]} (must be >= 0)")
+        group["betas"] = tuple(group["betas"])
+        for k, beta in enumerate(group["betas"]):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name}: {where}: invalid beta{k + 1} {beta} "
+                                 "(must be in [0, 1))")
+
+    def _update(self, group: dict[str, Any]) -> None:
+        lr = float(group["lr"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        amsgrad = group["amsgrad"]
+        maximize = group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        for i, p in enumerate(group["params"]):
+            if p.grad is None:
+                continue
+            param = self._param_array(p)
+            state = self._state(p)
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = np.zeros_like(param)
+                state["exp_avg_sq"] = np.zeros_like(param)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = np.zeros_like(param)
+            state["step"] += 1
+            step = state["step"]
+            grad = self._grad_array(p, i)
+            if decoupled:  # θ ← θ (1 − ηλ), before and apart from the gradient
+                if weight_decay != 0:
+                    np.multiply(param, 1 - lr * weight_decay, out=param)
+                g = self._effective_grad(param, grad, 0.0, maximize)
+            else:  # g ← g + λθ
+                g = self._effective_grad(param, grad, weight_decay, maximize)
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            tmp = self._tmp(1, param)
+            _lerp(m, g, 1 - beta1, tmp)  # m_t = m + (1 − β₁)(g − m)
+            np.multiply(g, 1 - beta2, out=tmp)  # v_t = β₂ v + ((1 − β₂) g) g
+            np.multiply(tmp, g, out=tmp)
+            np.multiply(v, beta2, out=v)
+            np.add(v, tmp, out=v)
+            if amsgrad:
+                vmax = state["max_exp_avg_sq"]
+                np.maximum(vmax, v, out=vmax)
+                v = vmax
+            step_size = lr / (1 - beta1 ** step)
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            denom = self._tmp(2, param)  # √v̂ / √(1 − β₂ᵗ) + ε
+            np.sqrt(v, out=denom)
+            np.divide(denom, bias_correction2_sqrt, out=denom)
+            np.add(denom, eps, out=denom)
+            np.multiply(m, -step_size, out=tmp)  # θ += (−step_size m) / denom
+            np.divide(tmp, denom, out=tmp)
+            np.add(param, tmp, out=param)
+            p._version += 1
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019), exactly PyTorch's
+    ``torch.optim.AdamW``: the weights shrink by ``1 − η λ`` each step, apart from the
+    adaptive gradient step, instead of adding ``λ θ`` to the gradient.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0], requires_grad=True)
+    >>> opt = cr.optim.AdamW([x], lr=0.1, weight_decay=0.5)
+    >>> x.grad = cr.zeros(1); opt.step()  # no gradient: only the decay acts
+    >>> round(x.item(), 4)
+    0.95
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # an AdamW always decouples, as in PyTorch
+            group["decoupled_weight_decay"] = True

@@ -1,0 +1,431 @@
+"""The optimizer base class: parameter groups, per-parameter state, checkpoints.
+
+An optimizer walks the parameters after ``loss.backward()`` and moves each one
+against its gradient, θ ← θ − η ∂J/∂θ, possibly with state carried from step to
+step (momentum, running averages). Subclasses implement ``_update(group)``; this
+class owns everything else:
+
+* ``param_groups``: a list of dicts, each with ``"params"`` (a list of Tensors) and
+  that group's hyper-parameters (``lr``, ``momentum``, ...). A hyper-parameter set
+  in a group overrides the optimizer's default for that group only.
+* ``state``: per-parameter buffers, keyed by the parameter's *identity*
+  (Tensors overload ``==`` elementwise, so they can never be compared as keys).
+  ``opt.state[p]`` works as in PyTorch.
+* ``state_dict()`` / ``load_state_dict()`` in PyTorch's layout (see
+  :meth:`Optimizer.state_dict`).
+
+Updates happen in place on ``p.data`` (the array the model and any later forward
+pass share), under no grad, bumping ``p._version`` once per step so that a graph
+recorded before the step and backpropagated after it is reported as stale. They
+use ``out=`` ufuncs on preallocated state buffers and on a few scratch arrays
+shared by all parameters of a dtype, so a training step allocates nothing here.
+Gradient arrays are only read: they may be shared between tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor, _init_leaf, _set_grad_enabled
+
+__all__ = ["Optimizer", "required"]
+
+
+class _Required:
+    """Marker for a hyper-parameter without a default (SGD's ``lr`` in old PyTorch)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class ParamState(MutableMapping):
+    """``{parameter: {buffer name: value}}`` keyed by the parameter's identity.
+
+    A plain dict keyed by Tensors would fall back on ``Tensor.__eq__`` (elementwise)
+    on a hash collision; this mapping keys by ``id(p)`` and keeps ``p`` alive next to
+    its state so the id stays valid. Iterating yields the parameters. As PyTorch's
+    ``defaultdict(dict)``, reading the state of a new parameter gives (and stores) ``{}``.
+
+    >>> import chainrule as cr
+    >>> p = cr.zeros(2, requires_grad=True)
+    >>> s = ParamState()
+    >>> s[p] = {"step": 1}
+    >>> p in s, len(s), s[p]["step"]
+    (True, 1, 1)
+    """
+
+    __slots__ = ("_d",)
+
+    def __init__(self) -> None:
+        self._d: dict[int, tuple[Tensor, dict]] = {}
+
+    def __getitem__(self, p: Tensor) -> dict:
+        # as PyTorch's defaultdict(dict): a parameter without state gets an empty dict
+        entry = self._d.get(id(p))
+        if entry is None:
+            entry = self._d[id(p)] = (p, {})
+        return entry[1]
+
+    def __setitem__(self, p: Tensor, value: dict) -> None:
+        self._d[id(p)] = (p, value)
+
+    def __delitem__(self, p: Tensor) -> None:
+        del self._d[id(p)]
+
+    def __contains__(self, p: object) -> bool:
+        return id(p) in self._d
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (p for p, _ in list(self._d.values()))
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def clear(self) -> None:
+        self._d.clear()
+
+    def __repr__(self) -> str:
+        return f"ParamState({len(self._d)} parameters)"
+
+
+def _as_array(value):
+    """A NumPy (or CuPy) array from a Tensor, an array or a number."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    ``params`` is an iterable of Tensors, or of dicts (parameter groups) that each
+    hold ``"params"`` and any hyper-parameters that differ from ``defaults``:
+
+    >>> import chainrule as cr
+    >>> w, b = cr.randn(3, 2, requires_grad=True), cr.zeros(3, requires_grad=True)
+    >>> opt = cr.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    >>> [g["lr"] for g in opt.param_groups]
+    [0.1, 0.5]
+
+    Subclasses define ``_update(group)``, which updates every parameter of the group
+    whose ``.grad`` is not None; ``step`` calls it for each group under no grad.
+    """
+
+    #: names of the per-parameter buffers that have the parameter's shape (checked
+    #: and cast to the parameter's dtype on load); subclasses list theirs
+    _buffers: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        if isinstance(params, (Tensor, dict)):
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or of dicts "
+                f"(parameter groups), got a single {type(params).__name__}; wrap it in a list"
+            )
+        self.defaults = dict(defaults)
+        self.state = ParamState()
+        self.param_groups: list[dict[str, Any]] = []
+        # Scratch arrays for intermediate results, one flat buffer per (slot, dtype,
+        # array type), sized for the largest parameter and sliced per parameter.
+        self._scratch: dict[tuple, Any] = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # -- groups ---------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (e.g. when unfreezing
+        layers during fine-tuning). Missing hyper-parameters take the optimizer's defaults.
+
+        >>> import chainrule as cr
+        >>> a, b = cr.zeros(2, requires_grad=True), cr.zeros(2, requires_grad=True)
+        >>> opt = cr.optim.SGD([a], lr=0.1, momentum=0.9)
+        >>> opt.add_param_group({"params": [b], "lr": 0.01})
+        >>> opt.param_groups[1]["lr"], opt.param_groups[1]["momentum"]
+        (0.01, 0.9)
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"add_param_group: expected a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        if "params" not in group:
+            raise ValueError("add_param_group: the group has no 'params' entry")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        where = f"param group {len(self.param_groups)}"
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__}: {where}, parameter {i}: expected a Tensor, "
+                    f"got {type(p).__name__}"
+                )
+            if p._vjp is not None:
+                raise ValueError(
+                    f"{type(self).__name__}: {where}, parameter {i} (shape {p.shape}) is not "
+                    f"a leaf (it was computed by '{p._op}'); optimize the leaf it comes from"
+                )
+            if p.data.dtype.kind not in "fc":
+                raise TypeError(
+                    f"{type(self).__name__}: {where}, parameter {i} has dtype {p.dtype}; only "
+                    "floating-point tensors can be optimized"
+                )
+        seen: set[int] = set()
+        for g in self.param_groups:
+            seen.update(id(p) for p in g["params"])
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: {where} lists a parameter twice")
+        dup = [i for i, p in enumerate(params) if id(p) in seen]
+        if dup:
+            raise ValueError(
+                f"{type(self).__name__}: {where}, parameter {dup[0]} already belongs to "
+                "another parameter group"
+            )
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(
+                    f"{type(self).__name__}: {where} does not set the required "
+                    f"hyper-parameter '{name}'"
+                )
+            group.setdefault(name, default)
+        group["params"] = params
+        self._check_group(group, where)
+        self.param_groups.append(group)
+
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
+        """Validate a group's hyper-parameters; subclasses raise ValueError naming them."""
+
+    # -- the training-loop API -------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of every parameter (``p.grad = None``).
+
+        With ``set_to_none=False`` each gradient becomes a fresh zero array instead:
+        gradient arrays may be shared, so they are never zeroed in place.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    zero = Tensor.__new__(Tensor)
+                    _init_leaf(zero, backend.namespace(p.data).zeros_like(p.data))
+                    p.grad = zero
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Update every parameter that has a gradient; returns ``closure()``'s value.
+
+        ``closure`` (optional) re-evaluates the model and returns the loss; it runs
+        with gradients enabled before the update.
+        """
+        loss = None
+        if closure is not None:
+            previous = _set_grad_enabled(True)
+            try:
+                loss = closure()
+            finally:
+                _set_grad_enabled(previous)
+        previous = _set_grad_enabled(False)
+        try:
+            for group in self.param_groups:
+                self._update(group)
+        finally:
+            _set_grad_enabled(previous)
+        return loss
+
+    def _update(self, group: dict[str, Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- helpers for subclasses --------------------------------------------------
+    def _state(self, p: Tensor) -> dict:
+        """The state dict of ``p``, created empty on first use."""
+        entry = self.state._d.get(id(p))
+        if entry is None:
+            entry = self.state._d[id(p)] = (p, {})
+        return entry[1]
+
+    def _tmp(self, slot: int, like):
+        """A scratch array shaped like ``like``: a view into a buffer reused by every
+        parameter of that dtype, so intermediate results cost no allocation per step.
+        Distinct ``slot`` numbers give non-overlapping arrays."""
+        key = (slot, like.dtype, type(like))
+        buf = self._scratch.get(key)
+        n = like.size
+        if buf is None or buf.size < n:
+            biggest = n
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.data.dtype == like.dtype and p.data.size > biggest:
+                        biggest = p.data.size
+            buf = backend.namespace(like).empty(biggest, like.dtype)
+            self._scratch[key] = buf
+        return buf[:n].reshape(like.shape)
+
+    @staticmethod
+    def _param_array(p: Tensor):
+        """``p.data`` as a writeable array (a 0-d result may be a read-only NumPy scalar)."""
+        data = p.data
+        if isinstance(data, np.generic) or not data.flags.writeable:
+            data = p.data = np.array(data)
+        return data
+
+    def _grad_array(self, p: Tensor, index: int):
+        g = p.grad.data
+        if g.shape != p.data.shape:
+            raise RuntimeError(
+                f"{type(self).__name__}.step: parameter {index} has shape {p.shape} but its "
+                f"gradient has shape {g.shape}"
+            )
+        return g
+
+    def _effective_grad(self, param, grad, weight_decay: float, maximize: bool, slot: int = 0):
+        """``±grad + weight_decay * param`` (L2 regularization folded into the gradient,
+        as PyTorch's coupled weight decay). Returns ``grad`` itself, unchanged, when there is
+        nothing to add; otherwise a scratch array (the gradient array is never written)."""
+        if weight_decay == 0:
+            if not maximize:
+                return grad
+            out = self._tmp(slot, param)
+            np.negative(grad, out=out)
+            return out
+        out = self._tmp(slot, param)
+        np.multiply(param, weight_decay, out=out)
+        if maximize:
+            np.subtract(out, grad, out=out)  # -g + wd*p
+        else:
+            np.add(grad, out, out=out)  # g + wd*p, in torch's order
+        return out
+
+    # -- checkpoints ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state in PyTorch's layout, ready for a checkpoint.
+
+        ::
+
+            {"state": {0: {"momentum_buffer": ndarray, ...},   # by parameter index
+                       1: {...}, ...},                          # (only parameters with state)
+             "param_groups": [{"lr": 0.1, "momentum": 0.9, ..., "params": [0, 1]},
+                              {"lr": 0.01, ..., "params": [2]}]}
+
+        Parameters are numbered 0, 1, 2, ... in the order of ``param_groups`` and their
+        ``"params"`` lists; a group's ``"params"`` holds those numbers, not Tensors. Every
+        state value is a NumPy array (a copy): buffers have the parameter's shape and
+        dtype; ``"step"`` is a 0-d int64 array. Group values are plain Python numbers,
+        booleans and tuples (``betas``). A checkpoint writer can store
+        ``state[i][name]`` as tensor ``"state.{i}.{name}"`` and the groups as JSON.
+
+        >>> import chainrule as cr
+        >>> p = cr.ones(2, requires_grad=True)
+        >>> opt = cr.optim.SGD([p], lr=0.1, momentum=0.9)
+        >>> p.grad = cr.ones(2); opt.step()
+        >>> sd = opt.state_dict()
+        >>> sd["state"][0]["momentum_buffer"], sd["param_groups"][0]["params"]
+        (array([1., 1.], dtype=float32), [0])
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for pid, (_p, s) in self.state._d.items():
+            if pid in index and s:
+                state[index[pid]] = {k: _export(v) for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (or the same layout with string
+        indices, lists for tuples, and Tensors for arrays, as checkpoint formats give).
+
+        The optimizer must have been built over parameters of the same shapes in the
+        same groups; their hyper-parameters are taken from the checkpoint. Buffers are
+        copied and cast to each parameter's dtype (and device).
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
+                             "'param_groups' (what state_dict() returns)")
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}.load_state_dict: the checkpoint has {len(saved_groups)} parameter "
+                f"groups, this optimizer has {len(self.param_groups)}"
+            )
+        by_index: dict[int, Tensor] = {}
+        for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            ids = list(saved["params"])
+            if len(ids) != len(group["params"]):
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter group {gi} has {len(ids)} parameters "
+                    f"in the checkpoint and {len(group['params'])} here"
+                )
+            for i, p in zip(ids, group["params"]):
+                by_index[int(i)] = p
+        new_state: dict[int, tuple[Tensor, dict]] = {}
+        for key, values in dict(state_dict.get("state", {})).items():
+            i = int(key)
+            if i not in by_index:
+                raise ValueError(f"{name}.load_state_dict: state for parameter {i}, which no "
+                                 f"parameter group lists")
+            p = by_index[i]
+            s = {}
+            for k, v in values.items():
+                v = _as_array(v)
+                if k == "step":
+                    s[k] = int(np.asarray(backend.to_numpy(v)))
+                    continue
+                if k in self._buffers and np.shape(v) != p.shape:
+                    raise ValueError(
+                        f"{name}.load_state_dict: state[{i}][{k!r}] has shape {np.shape(v)}, "
+                        f"but parameter {i} has shape {p.shape}"
+                    )
+                if hasattr(v, "shape"):  # an array: copy it, cast to the parameter's dtype
+                    v = backend.to_device(np.asarray(backend.to_numpy(v)), p.device)
+                    v = v.astype(p.dtype, copy=True) if v.dtype.kind in "fc" else v.copy()
+                s[k] = v
+            new_state[id(p)] = (p, s)
+        for group, saved in zip(self.param_groups, saved_groups):
+            for k, v in saved.items():
+                if k == "params":
+                    continue
+                if isinstance(self.defaults.get(k), tuple) and isinstance(v, list):
+                    v = tuple(v)
+                group[k] = v
+        self.state._d = new_state
+
+    def __getstate__(self) -> dict:  # pickling: scratch buffers are not state
+        d = dict(self.__dict__)
+        d["_scratch"] = {}
+        return d
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(group):
+                if k != "params":
+                    lines.append(f"    {k}: {group[k]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _export(value):
+    """A state value for a checkpoint: a NumPy array copy (``step`` as 0-d int64)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return np.array(value, dtype=np.int64)
+    value = _as_array(value)
+    if hasattr(value, "shape"):
+        return np.array(backend.to_numpy(value), copy=True)
+    return np.asarray(value)
