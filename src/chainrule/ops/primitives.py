@@ -336,7 +336,7 @@ def _extreme_vjp(F, g, ans, keep, x):
     # the gradient goes to the arg-max (split evenly among ties, as torch.amax)
     hit = x == ans.reshape(keep)
     count = hit.sum(axis=tuple(i for i, n in enumerate(keep) if n == 1 and x.ndim), keepdims=True)
-    return (F.where(hit, g.reshape(keep) / count, 0),)
+    return (F.where(hit, g.reshape(keep) / count.astype(g.dtype), 0),)
 
 
 def _extreme(name: str, fn):
