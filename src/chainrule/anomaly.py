@@ -28,9 +28,10 @@ How it works
   is the user's).
 * backward: ``autograd._backward_check`` is called as ``check(node, g, grads)`` after
   each derivative rule, with the adjoints the rule produced for the node's inputs.
-* module paths: while active, ``chainrule.nn.module._TRACK_PATH`` is switched on so
-  ``nn.Module.__call__`` keeps a stack of module paths, read at record time with
-  ``current_module_path()``.
+* module paths: while active, ``chainrule.nn.module._TRACK_PATH`` is switched on
+  (``set_track_path``) so ``nn.Module.__call__`` keeps a stack of module paths, read at
+  record time with ``current_module_path()``; the module's type is read from the
+  innermost ``Module._call_slow`` frame.
 """
 
 from __future__ import annotations
@@ -114,11 +115,27 @@ def _format_site(filename: str, lineno: int) -> str:
 
 
 def _module_path() -> str | None:
-    """Path of the nn.Module whose forward is running (None outside any module)."""
+    """``"1 (Linear)"``: path and type of the innermost nn.Module whose forward is running.
+
+    The path comes from ``nn.module.current_module_path()``; the type from the ``self``
+    of the innermost ``Module._call_slow`` frame (the call path nn takes while tracking
+    is on). None outside any module.
+    """
     if _nn_module is None:
         return None
     path = _nn_module.current_module_path()
-    return str(path) if path not in (None, "") else None
+    if path is None:
+        return None
+    shown = path if path else "(model)"
+    code = getattr(getattr(getattr(_nn_module, "Module", None), "_call_slow", None),
+                   "__code__", None)
+    frame = sys._getframe(1)
+    while frame is not None and code is not None:
+        if frame.f_code is code:
+            module = frame.f_locals.get("self")
+            return f"{shown} ({type(module).__name__})" if module is not None else shown
+        frame = frame.f_back
+    return shown
 
 
 def _trace_here() -> tuple[str | None, str | None]:
@@ -313,14 +330,13 @@ def _set_mode(on: bool) -> tuple:
     track = None
     if on and _nn_module is None:
         try:
-            from .nn import module as nn_module
+            nn_module = importlib.import_module(".nn.module", __package__)
         except ImportError:  # nn not available: no module paths in the messages
             nn_module = None
         if nn_module is not None and hasattr(nn_module, "current_module_path"):
             _nn_module = nn_module
-    if _nn_module is not None and hasattr(_nn_module, "_TRACK_PATH"):
-        track = _nn_module._TRACK_PATH
-        _nn_module._TRACK_PATH = on
+    if _nn_module is not None:  # make Module.__call__ keep its path stack
+        track = _set_track_path(on)
     previous_forward = _tensor._set_forward_check(_check_forward if on else None)
     previous_backward = _autograd._backward_check
     _autograd._backward_check = _check_backward if on else None
@@ -332,7 +348,16 @@ def _restore(state: tuple) -> None:
     _tensor._set_forward_check(previous_forward)
     _autograd._backward_check = previous_backward
     if track is not None and _nn_module is not None:
-        _nn_module._TRACK_PATH = track
+        _set_track_path(track)
+
+
+def _set_track_path(flag: bool) -> bool:
+    setter = getattr(_nn_module, "set_track_path", None)
+    if setter is not None:
+        return setter(flag)
+    previous = _nn_module._TRACK_PATH
+    _nn_module._TRACK_PATH = flag
+    return previous
 
 
 class detect_anomaly:
