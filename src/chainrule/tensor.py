@@ -312,21 +312,51 @@ class Tensor:
             raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {self.shape}")
         return self._assign("copy_", src)
 
-    def add_(self, other, alpha=1.0) -> "Tensor":
+    def _update(self, opname: str, ufunc, other) -> "Tensor":
+        """``self <- ufunc(self, other)`` in the same buffer (no allocation), version bumped."""
+        self._check_inplace(opname)
         other = other.data if isinstance(other, Tensor) else other
-        return self._assign("add_", self.data + alpha * other)
+        if isinstance(self.data, np.generic) or not self.data.flags.writeable:
+            self.data = np.array(self.data)  # 0-d results are NumPy scalars: make a buffer
+        try:
+            ufunc(self.data, other, out=self.data)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{opname}: cannot update a tensor of shape {self.shape} and dtype "
+                          f"{self.dtype} in place with shape {np.shape(other)}: {e}") from None
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1.0) -> "Tensor":
+        return self._update("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
 
     def sub_(self, other, alpha=1.0) -> "Tensor":
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign("sub_", self.data - alpha * other)
+        return self._update("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha))
 
     def mul_(self, other) -> "Tensor":
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign("mul_", self.data * other)
+        return self._update("mul_", np.multiply, other)
 
     def div_(self, other) -> "Tensor":
-        other = other.data if isinstance(other, Tensor) else other
-        return self._assign("div_", self.data / other)
+        return self._update("div_", np.true_divide, other)
+
+    # ``w -= lr * w.grad`` under no_grad updates w itself, as in PyTorch. On a tensor
+    # computed on the graph, ``h += b`` records a new node instead (the name h moves
+    # to it), so the values saved for backward stay intact.
+    def _augmented(self, symbol: str, ufunc, out_of_place, other):
+        if self.requires_grad and _grad_enabled and self._vjp is not None:
+            return out_of_place(self, other)
+        return self._update(symbol, ufunc, other)
+
+    def __iadd__(self, other):
+        return self._augmented("+=", np.add, Tensor.__add__, other)
+
+    def __isub__(self, other):
+        return self._augmented("-=", np.subtract, Tensor.__sub__, other)
+
+    def __imul__(self, other):
+        return self._augmented("*=", np.multiply, Tensor.__mul__, other)
+
+    def __itruediv__(self, other):
+        return self._augmented("/=", np.true_divide, Tensor.__truediv__, other)
 
     def clamp_(self, min=None, max=None) -> "Tensor":
         return self._assign("clamp_", np.clip(self.data, min, max))
@@ -532,6 +562,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         data = _to_array(value)
     _init_leaf(t, data)
     return t
+
+
+def _scaled(other, alpha):
+    return (other.data if isinstance(other, Tensor) else other) * alpha
 
 
 def _unwrap_index(index):
