@@ -187,12 +187,11 @@ class GradientMonitor:
                 self.layers.append(_Layer(path, module, kind, params, len(self.layers)))
                 last_layer = path
             if kind in RELU_FAMILY:
-                act = _Activation(path, module, kind, last_layer)
-                self._handles.append(module.register_forward_hook(self._make_hook(act)))
-                self.activations.append(act)
+                self.activations.append(_Activation(path, module, kind, last_layer))
         if not self.layers:
             raise ValueError(f"GradientMonitor: {type(model).__name__} has no parameters "
                              "to monitor")
+        self.attach()
 
     # -- hooks ----------------------------------------------------------------------
     @staticmethod
@@ -206,6 +205,13 @@ class GradientMonitor:
                 act.last_output = getattr(output, "data", output)
 
         return hook
+
+    def attach(self) -> None:
+        """Put the forward hooks on the activations (done by the constructor; again
+        after :meth:`remove`)."""
+        if not self._handles:
+            self._handles = [act.module.register_forward_hook(self._make_hook(act))
+                             for act in self.activations]
 
     def remove(self) -> None:
         """Take the forward hooks off the model (safe to call twice)."""
@@ -458,4 +464,53 @@ def _save_atomic(fig, path: str | os.PathLike) -> str:
 
 
 class MonitorCallback:
-    """Placeholder for the training integration (see ``chainrule train``)."""
+    """Run a :class:`GradientMonitor` inside ``chainrule.train.Trainer`` (a callback).
+
+    Steps the monitor after every backward pass (``on_backward_end``: the gradients
+    are in ``.grad``, the optimizer has not stepped, so the update ratio is measured
+    between consecutive batches), prints each new finding through ``trainer.log`` as
+    soon as it is found, and writes the per-layer gradient-norm plot to ``plot_path``
+    at the end of every epoch (so it exists even if training is interrupted) and of
+    training. ``summary`` prints the monitor's table at the end.
+
+    >>> from chainrule.monitor import MonitorCallback
+    >>> cb = MonitorCallback(plot_path="runs/grad_norms.png", every=10)
+    >>> # Trainer(model, optimizer, loss_fn, callbacks=[cb]).fit(loader, epochs=5)
+    >>> # cb.monitor.warnings() afterwards
+
+    Any other keyword is passed to :class:`GradientMonitor` (thresholds, ``every``).
+    """
+
+    def __init__(self, plot_path: str | os.PathLike | None = None, summary: bool = False,
+                 prefix: str = "gradient warning: ", **monitor_kwargs):
+        self.plot_path = plot_path
+        self.show_summary = summary
+        self.prefix = prefix
+        self.monitor_kwargs = monitor_kwargs
+        self.monitor: GradientMonitor | None = None
+
+    def on_train_begin(self, trainer) -> None:
+        if self.monitor is None:
+            self.monitor = GradientMonitor(
+                trainer.model, on_warning=lambda w: trainer.log(f"{self.prefix}{w}"),
+                **self.monitor_kwargs)
+        else:  # a second fit(): keep the history and findings, put the hooks back
+            self.monitor.attach()
+
+    def on_backward_end(self, trainer, batch: int) -> None:
+        if self.monitor is not None:
+            self.monitor.step()
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
+        self._plot()
+
+    def on_train_end(self, trainer) -> None:
+        self._plot()
+        if self.monitor is not None:
+            if self.show_summary:
+                trainer.log(self.monitor.summary())
+            self.monitor.remove()  # the model must not keep our hooks after training
+
+    def _plot(self) -> None:
+        if self.plot_path is not None and self.monitor is not None and self.monitor.history:
+            self.monitor.plot(self.plot_path)
