@@ -214,10 +214,6 @@ def test_create_graph_via_backward():
     assert x.grad.item() == 12.0  # 6x
 
 
-@pytest.mark.xfail(strict=True, reason="bug: backward(create_graph=True) releases the graph "
-                   "(retain_graph defaults to False, PyTorch defaults it to create_graph), so "
-                   "differentiating the recorded gradient again fails when it reuses a saved "
-                   "output such as exp's")
 def test_create_graph_implies_retain_graph_in_backward():
     x = leaf(1.5)
     y = x.exp()
@@ -534,9 +530,6 @@ def test_autograd_grad_several_independent_outputs():
     np.testing.assert_array_equal(g.numpy(), [4, 6])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: autograd.grad runs one backward per output "
-                   "without retaining the graph, so outputs that share nodes fail with "
-                   "'backward through the graph a second time' (PyTorch sums them in one pass)")
 def test_autograd_grad_outputs_sharing_a_graph():
     x = leaf([1.0, 2.0])
     h = x.exp()
@@ -544,8 +537,6 @@ def test_autograd_grad_outputs_sharing_a_graph():
     np.testing.assert_allclose(g.numpy(), 3 * np.exp([1.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: autograd.grad fills .grad of non-leaf tensors "
-                   "that called retain_grad() (PyTorch's autograd.grad touches no .grad)")
 def test_autograd_grad_leaves_retained_grads_alone():
     x = leaf([1.0, 2.0])
     h = x * 2

@@ -247,7 +247,7 @@ def _node_in_backward() -> Tensor | None:
     """The node whose rule is running when a backward pass records ops (create_graph)."""
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code is _autograd.backward.__code__:
+        if frame.f_code is _autograd._run.__code__:  # the reverse pass itself
             return frame.f_locals.get("node")
         frame = frame.f_back
     return None

@@ -24,14 +24,14 @@ _backward_check = None
 _SEEN, _DONE = object(), object()  # visit marks, parked in the _adj slot during the sort
 
 
-def topological_order(root: Tensor) -> list:
-    """Nodes that lead to ``root`` and require grad, parents before children.
+def topological_order(roots) -> list:
+    """Nodes that lead to ``roots`` (a Tensor or a list) and require grad, parents first.
 
     Iterative depth-first search, so a chain of 100,000 nodes needs no recursion.
     A node is pushed once to open it and met again, marked, to close it.
     """
     order = []
-    stack = [root]
+    stack = [roots] if isinstance(roots, Tensor) else list(roots)[::-1]
     while stack:
         node = stack.pop()
         mark = node._adj
@@ -67,7 +67,13 @@ def sum_to(g, shape):
     return g.reshape(shape)
 
 
-def _seed(root: Tensor, grad):
+def _seed(root: Tensor, grad, create_graph: bool):
+    """The adjoint the pass starts from: dL/dL = 1 for a scalar root, else ``grad``."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: the tensor does not require grad and has no grad_fn; did you set "
+            "requires_grad=True on an input, or compute it under cr.no_grad()?"
+        )
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
@@ -75,40 +81,48 @@ def _seed(root: Tensor, grad):
                 f"root has shape {root.shape}; pass grad=... of that shape (or call .sum() "
                 "first)"
             )
-        return np.ones_like(root.data)
-    g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
-    if g.shape != root.shape:
-        raise ValueError(
-            f"backward: grad has shape {g.shape} but the root has shape {root.shape}"
-        )
+        g = np.ones_like(root.data)
+    else:
+        g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        if g.shape != root.shape:
+            raise ValueError(
+                f"backward: grad has shape {g.shape} but the root has shape {root.shape}"
+            )
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else Tensor(g)
     return g
 
 
-def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False,
-             inputs=None) -> None:
+def backward(root: Tensor, grad=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-    ``retain_graph`` keeps the rules usable for a second backward;
-    ``create_graph`` records the backward pass itself, for higher derivatives.
-    ``inputs`` limits accumulation to the given leaves.
+    ``retain_graph`` (default: ``create_graph``) keeps the rules usable for another
+    backward; ``create_graph`` records the backward pass itself, for higher
+    derivatives; ``inputs`` limits accumulation to the given tensors.
     """
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward: the tensor does not require grad and has no grad_fn; did you set "
-            "requires_grad=True on an input, or compute it under cr.no_grad()?"
-        )
+    _run([root], [grad], retain_graph, create_graph, inputs, capture=False)
+
+
+def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
+    """One reverse pass from several roots at once.
+
+    With ``capture`` the adjoints of ``inputs`` are returned (a dict by id) and no
+    ``.grad`` is touched; otherwise they are accumulated into ``.grad``.
+    """
     from .ops import ARRAYS, GRAPH  # the two namespaces the rules are written against
 
-    seed = _seed(root, grad)
-    order = topological_order(root)
-    if create_graph:
-        F = GRAPH
-        root._adj = seed if isinstance(grad, Tensor) else Tensor(seed)
-    else:
-        F = ARRAYS
-        root._adj = seed
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = [_seed(r, g, create_graph) for r, g in zip(roots, grads)]
+    order = topological_order(roots)
+    F = GRAPH if create_graph else ARRAYS
+    shared = set()  # ids of adjoint arrays that others may also hold
+    for root, seed in zip(roots, seeds):
+        root._adj = seed if root._adj is None else root._adj + seed
+        shared.add(id(root._adj))
     only = None if inputs is None else {id(t) for t in inputs}
-    shared = {id(root._adj)}  # ids of adjoint arrays that others may also hold
+    captured = {}
     stamp = _t._mutation_stamp
     released = _t._released_vjp
     check = _backward_check
@@ -116,16 +130,17 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
     try:
         for node in reversed(order):
             g = node._adj
-            if g is None:  # no path from this node to the root carried a gradient
+            if g is None:  # no path from this node to the roots carried a gradient
                 continue
             node._adj = None
             vjp = node._vjp
-            if vjp is None:  # a leaf: its adjoint is final
-                if only is None or id(node) in only:
-                    _accumulate(node, g, create_graph, id(g) in shared)
+            if capture:
+                if id(node) in only:
+                    captured[id(node)] = _owned(g, create_graph, id(g) in shared)
+            elif (vjp is None or node._retain) if only is None else id(node) in only:
+                _accumulate(node, g, create_graph, id(g) in shared)
+            if vjp is None:  # a leaf: nothing above it
                 continue
-            if node._retain:
-                _accumulate(node, g, create_graph, True)
             parents = node._parents
             if node._saved_version != stamp:  # something changed in place since recording
                 _check_version(node, parents)
@@ -165,12 +180,19 @@ def backward(root: Tensor, grad=None, retain_graph: bool = False, create_graph: 
         _t._set_grad_enabled(previous)
         for node in order:  # leave no half-built adjoints behind after an error
             node._adj = None
+    return captured
+
+
+def _owned(g, create_graph: bool, shared: bool) -> Tensor:
+    """A final adjoint as a Tensor that aliases no other array."""
+    if isinstance(g, Tensor):
+        return g
+    return _leaf(g.copy() if shared else g)
 
 
 def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
     """Add a final adjoint into ``node.grad``; a leaf's .grad never aliases another array."""
-    if not isinstance(g, Tensor):
-        g = _leaf(g.copy() if shared else g)
+    g = _owned(g, create_graph, shared)
     if node.grad is None:
         node.grad = g
     else:
@@ -248,35 +270,29 @@ class set_grad_enabled(_GradMode):
 # ---------------------------------------------------------------------------
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          allow_unused: bool = False) -> tuple:
-    """d(outputs)/d(inputs) as a tuple, without touching any ``.grad`` (as torch.autograd.grad)."""
-    single_out = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_out else list(outputs)
-    inputs_t = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    """d(outputs)/d(inputs) as a tuple, touching no ``.grad`` (as torch.autograd.grad).
+
+    Several outputs are differentiated in one pass: the result is the gradient of
+    sum_k <grad_outputs[k], outputs[k]>.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
-    if retain_graph is None:
-        retain_graph = create_graph
-    for i, t in enumerate(inputs_t):
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"autograd.grad: {len(grad_outputs)} grad_outputs for "
+                         f"{len(outputs)} outputs")
+    for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"autograd.grad: input {i} does not require grad")
-    saved = [(t.grad, t._retain) for t in inputs_t]
-    try:
-        for t in inputs_t:
-            t.grad = None
-            t._retain = True
-        for out, go in zip(outputs, grad_outputs):
-            backward(out, go, retain_graph=retain_graph, create_graph=create_graph,
-                     inputs=inputs_t)
-        results = tuple(t.grad for t in inputs_t)
-    finally:
-        for t, (g, r) in zip(inputs_t, saved):
-            t.grad, t._retain = g, r
+    captured = _run(outputs, grad_outputs, retain_graph, create_graph, inputs, capture=True)
+    results = tuple(captured.get(id(t)) for t in inputs)
     for i, r in enumerate(results):
         if r is None and not allow_unused:
             raise RuntimeError(
-                f"autograd.grad: input {i} (shape {inputs_t[i].shape}) was not used to "
+                f"autograd.grad: input {i} (shape {inputs[i].shape}) was not used to "
                 "compute the outputs; pass allow_unused=True to get None for it"
             )
     return results

@@ -268,7 +268,7 @@ class Tensor:
             raise RuntimeError("retain_grad: the tensor does not require grad")
         self._retain = True
 
-    def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False,
+    def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False,
                  inputs=None) -> None:
         """Backpropagate from this tensor: see ``chainrule.autograd.backward``."""
         from .autograd import backward
