@@ -245,10 +245,15 @@ def _where_lines(trace) -> tuple[list[str], str | None, str | None]:
 
 def _node_in_backward() -> Tensor | None:
     """The node whose rule is running when a backward pass records ops (create_graph)."""
+    # the engine's reverse loop keeps the node in a local called ``node``; matching the
+    # file rather than one function survives refactorings of the engine
+    engine = _autograd.__file__
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code is _autograd._run.__code__:  # the reverse pass itself
-            return frame.f_locals.get("node")
+        if frame.f_code.co_filename == engine:
+            node = frame.f_locals.get("node")
+            if isinstance(node, Tensor):
+                return node
         frame = frame.f_back
     return None
 
