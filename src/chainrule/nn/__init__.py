@@ -1,0 +1,84 @@
+"""Neural networks on the engine: modules, layers, initializers, losses.
+
+>>> import chainrule as cr
+>>> model = cr.nn.MLP([4, 16, 3])
+>>> x, y = cr.randn(8, 4), cr.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+>>> loss = cr.nn.functional.cross_entropy(model(x), y)
+>>> loss.backward()
+>>> model.layers[0].weight.grad.shape
+(16, 4)
+"""
+
+from . import functional, init, utils
+from .layers import (
+    MLP,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ModuleList,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HingeLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    MultiMarginLoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .module import (
+    IncompatibleKeys,
+    Module,
+    Parameter,
+    RemovableHandle,
+    StateDictError,
+    current_module_path,
+    set_track_path,
+)
+
+__all__ = [
+    "MLP",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
+    "HingeLoss",
+    "HuberLoss",
+    "Identity",
+    "IncompatibleKeys",
+    "L1Loss",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleList",
+    "MultiMarginLoss",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "RemovableHandle",
+    "Sequential",
+    "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "StateDictError",
+    "Tanh",
+    "current_module_path",
+    "functional",
+    "init",
+    "set_track_path",
+    "utils",
+]

@@ -1,0 +1,450 @@
+"""Activations and losses as functions (``import chainrule.nn.functional as F``).
+
+Losses compare a network's output with the target and reduce over the batch with
+``reduction="mean" | "sum" | "none"``. Values and gradients follow PyTorch's
+definitions. Unlike PyTorch, operands of different shapes are an error, not a
+broadcast: ``mse_loss`` of a (32, 1) output against a (32,) target would otherwise
+compare every output with every target and quietly train on a 32×32 matrix.
+
+>>> import chainrule as cr
+>>> import chainrule.nn.functional as F
+>>> logits = cr.tensor([[2.0, 0.5, -1.0]], requires_grad=True)
+>>> loss = F.cross_entropy(logits, [0])
+>>> round(loss.item(), 4)
+0.2413
+>>> loss.backward()          # softmax - onehot
+>>> [round(v, 3) for v in logits.grad.tolist()[0]]
+[-0.214, 0.175, 0.039]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import nn_ops
+from ..ops import primitives as P
+from ..random import _rng
+from ..tensor import Tensor, as_tensor, get_default_dtype
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "hinge_loss",
+    "huber_loss",
+    "l1_loss",
+    "l2_penalty",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "multi_margin_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "smooth_l1_loss",
+    "softmax",
+    "tanh",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---------------------------------------------------------------------------
+# argument handling shared by the functions below
+# ---------------------------------------------------------------------------
+def _input(x, op: str) -> Tensor:
+    """The prediction as a floating Tensor (arrays and lists are wrapped)."""
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
+    if x.data.dtype.kind != "f":
+        x = as_tensor(x.data.astype(get_default_dtype()))
+    return x
+
+
+def _check_reduction(reduction: str, op: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _like(t, ref: Tensor) -> Tensor:
+    """``t`` as a Tensor of ``ref``'s dtype; a target that requires grad stays on the graph."""
+    if isinstance(t, Tensor):
+        if t.data.dtype == ref.data.dtype:
+            return t
+        if t.requires_grad:
+            return P.cast(t, ref.data.dtype)
+        return as_tensor(t.data.astype(ref.data.dtype))
+    arr = np.asarray(t)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"expected numbers, got {type(t).__name__} of dtype {arr.dtype}")
+    return as_tensor(arr.astype(ref.data.dtype, copy=False))
+
+
+def _same_shape_target(input, target, op: str) -> tuple[Tensor, Tensor]:
+    x = _input(input, op)
+    try:
+        t = _like(target, x)
+    except TypeError as e:
+        raise TypeError(f"{op}: target: {e}") from None
+    if t.shape != x.shape:
+        raise ValueError(
+            f"{op}: input shape {x.shape} and target shape {t.shape} differ; reshape one of "
+            f"them (e.g. target.reshape({', '.join(map(str, x.shape)) or '()'})); a loss "
+            "does not broadcast its operands")
+    return x, t
+
+
+def _constant(value, ref: Tensor, name: str, op: str, shape=None) -> np.ndarray | None:
+    """A weight given as Tensor/array/list, as a constant array of ``ref``'s dtype."""
+    if value is None:
+        return None
+    arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+    arr = arr.astype(ref.data.dtype, copy=False)
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{op}: {name} must have shape {shape}, got {arr.shape}")
+    if shape is None:
+        try:
+            np.broadcast_shapes(arr.shape, ref.shape)
+        except ValueError:
+            raise ValueError(f"{op}: {name} of shape {arr.shape} cannot be broadcast to the "
+                             f"input's shape {ref.shape}") from None
+    return arr
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return P.mean(loss)
+    if reduction == "sum":
+        return P.sum(loss)
+    return loss
+
+
+def _class_target(target, op: str, n: int, n_classes: int, ignore_index: int) -> np.ndarray:
+    """Integer class indices of shape (n,), each in [0, n_classes) (or ignore_index)."""
+    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and \
+                np.array_equal(arr, np.round(arr)):
+            hint = " (it holds whole numbers: convert with .long() or .astype(int))"
+        else:
+            hint = ""
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype "
+                        f"{arr.dtype}{hint}")
+    if arr.shape != (n,):
+        raise ValueError(f"{op}: input with a batch of {n} needs a target of shape ({n},) "
+                         f"holding one class index per sample, got shape {arr.shape}")
+    if arr.size:
+        bad = (arr < 0) | (arr >= n_classes)
+        if ignore_index is not None:
+            bad &= arr != ignore_index
+        if bad.any():
+            value = arr[bad][0]
+            raise ValueError(f"{op}: target must hold class indices in [0, {n_classes}), got "
+                             f"{value}")
+    return arr
+
+
+def _class_dim_last(x: Tensor, target, op: str):
+    """(C,) + scalar target -> (1, C); (N, C, d1, ...) -> (N·d1·..., C), as PyTorch accepts.
+
+    Returns the 2-D input, the flat target and the shape a 'none' reduction gives back.
+    """
+    if x.ndim == 2:
+        return x, target, None
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if x.ndim == 1:
+        if t.ndim != 0:
+            raise ValueError(f"{op}: an unbatched input of shape {x.shape} needs a scalar "
+                             f"target, got shape {t.shape}")
+        return P.reshape(x, (1, x.shape[0])), t.reshape(1), ()
+    if x.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    n, c, rest = x.shape[0], x.shape[1], x.shape[2:]
+    if t.shape != (n,) + rest:
+        raise ValueError(f"{op}: input of shape {x.shape} needs a target of shape "
+                         f"{(n,) + rest}, got {t.shape}")
+    perm = (0,) + tuple(range(2, x.ndim)) + (1,)
+    flat = P.reshape(P.transpose(x, perm), (-1, c))
+    return flat, t.reshape(-1), (n,) + rest
+
+
+# ---------------------------------------------------------------------------
+# layers and activations
+# ---------------------------------------------------------------------------
+def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` as one graph node; weight has shape (out, in).
+
+    Inputs of another dtype are converted to the weight's dtype.
+    """
+    x = input if isinstance(input, Tensor) else as_tensor(input, weight)
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+        got = x.shape[-1] if x.ndim else "a 0-d tensor"
+        raise ValueError(f"linear: expected input with last dimension {weight.shape[-1]}, "
+                         f"got {got} (input of shape {x.shape}, weight of shape "
+                         f"{weight.shape})")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    if x.data.dtype != weight.data.dtype:
+        x = _like(x, weight)
+    return nn_ops.linear(x, weight, bias)
+
+
+def relu(x) -> Tensor:
+    """max(0, x)."""
+    return nn_ops.relu(x if isinstance(x, Tensor) else as_tensor(x))
+
+
+def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise."""
+    return P.leaky_relu(x, negative_slope)
+
+
+def sigmoid(x) -> Tensor:
+    """1 / (1 + e^-x), computed without overflow."""
+    return P.sigmoid(x)
+
+
+def tanh(x) -> Tensor:
+    return P.tanh(x)
+
+
+def softmax(x, dim: int = -1, axis: int | None = None) -> Tensor:
+    """exp(x) / Σ exp(x) along ``dim`` (``axis`` is accepted as NumPy's name)."""
+    return P.softmax(x, axis=dim if axis is None else axis)
+
+
+def log_softmax(x, dim: int = -1, axis: int | None = None) -> Tensor:
+    """x - logsumexp(x) along ``dim``, stable for large logits."""
+    return P.log_softmax(x, axis=dim if axis is None else axis)
+
+
+def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+    """Zero elements with probability ``p`` and scale the rest by 1/(1-p) while
+    ``training``; the identity otherwise. Draws from ``cr.manual_seed``'s generator
+    unless a NumPy ``generator`` is given."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
+    x = x if isinstance(x, Tensor) else as_tensor(x)
+    if not training or p == 0.0:
+        return x
+    return nn_ops.dropout(x, float(p), generator if generator is not None else _rng())
+
+
+# ---------------------------------------------------------------------------
+# regression losses
+# ---------------------------------------------------------------------------
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Squared error (x - y)², averaged: mean over all elements by default.
+
+    >>> import chainrule as cr
+    >>> cr.nn.functional.mse_loss(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 4.0])).item()
+    2.0
+    """
+    _check_reduction(reduction, "mse_loss")
+    x, t = _same_shape_target(input, target, "mse_loss")
+    d = P.sub(x, t)
+    return _reduce(P.mul(d, d), reduction)
+
+
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Absolute error |x - y| (mean absolute error by default); gradient sign(x - y),
+    0 where they are equal (as PyTorch)."""
+    _check_reduction(reduction, "l1_loss")
+    x, t = _same_shape_target(input, target, "l1_loss")
+    return _reduce(P.abs(P.sub(x, t)), reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """½ d² where |d| < δ, δ (|d| - ½ δ) elsewhere (d = x - y): quadratic near the
+    target, linear (robust to outliers) far from it."""
+    _check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    x, t = _same_shape_target(input, target, "huber_loss")
+    d = P.sub(x, t)
+    ad = P.abs(d)
+    quadratic = P.mul(P.mul(d, d), 0.5)
+    linear_part = P.mul(P.sub(ad, 0.5 * delta), delta)
+    return _reduce(P.where(ad.data < delta, quadratic, linear_part), reduction)
+
+
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """½ d²/β where |d| < β, |d| - ½ β elsewhere (= huber_loss / β)."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    x, t = _same_shape_target(input, target, "smooth_l1_loss")
+    d = P.sub(x, t)
+    ad = P.abs(d)
+    if beta == 0:
+        return _reduce(ad, reduction)
+    quadratic = P.mul(P.mul(d, d), 0.5 / beta)
+    return _reduce(P.where(ad.data < beta, quadratic, P.sub(ad, 0.5 * beta)), reduction)
+
+
+# ---------------------------------------------------------------------------
+# binary classification
+# ---------------------------------------------------------------------------
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """-w [y log p + (1 - y) log(1 - p)] on probabilities p in [0, 1], each log clamped
+    at -100 (as PyTorch, so p = 0 or 1 gives a finite loss). Prefer
+    ``binary_cross_entropy_with_logits`` on raw scores: it is stable."""
+    op = "binary_cross_entropy"
+    _check_reduction(reduction, op)
+    x, t = _same_shape_target(input, target, op)
+    if x.size:
+        lo, hi = x.data.min(), x.data.max()
+        if lo < 0 or hi > 1:
+            raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in "
+                             f"[{lo:.4g}, {hi:.4g}]; apply sigmoid first, or use "
+                             "binary_cross_entropy_with_logits on the raw scores")
+    return nn_ops.binary_cross_entropy(x, t, _constant(weight, x, "weight", op), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable step:
+    (1 - y) x + l·log(1 + e^-x) with l = 1 + (pos_weight - 1) y. Gradient σ(x) - y."""
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, op)
+    x, t = _same_shape_target(input, target, op)
+    return nn_ops.binary_cross_entropy_with_logits(
+        x, t, _constant(weight, x, "weight", op), _constant(pos_weight, x, "pos_weight", op),
+        reduction)
+
+
+def hinge_loss(input, target, reduction: str = "mean", margin: float = 1.0) -> Tensor:
+    """max(0, margin - y·s) for labels y = ±1 and scores s: the linear SVM loss.
+
+    >>> import chainrule as cr
+    >>> cr.nn.functional.hinge_loss(cr.tensor([2.0, 0.5, -1.0]), [1, 1, 1]).item()
+    0.8333333...
+    """
+    op = "hinge_loss"
+    _check_reduction(reduction, op)
+    x, y = _same_shape_target(input, target, op)
+    labels = y.data
+    if labels.size and not np.all((labels == 1) | (labels == -1)):
+        bad = labels[(labels != 1) & (labels != -1)][0]
+        raise ValueError(f"{op}: labels must be -1 or +1, got {bad:g} (for 0/1 labels pass "
+                         "2 * y - 1)")
+    return _reduce(nn_ops.relu(P.sub(margin, P.mul(y, x))), reduction)
+
+
+# ---------------------------------------------------------------------------
+# multiclass classification
+# ---------------------------------------------------------------------------
+def cross_entropy(input, target, weight=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0, ignore_index: int = -100) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) against class indices (N,): the mean of
+    -log softmax(x_i)[y_i]. Fused (one node, gradient (softmax - onehot)/N) and stable
+    for logits in the thousands.
+
+    Also as PyTorch: unbatched (C,) input with a scalar target, (N, C, d1, ...) input
+    with (N, d1, ...) targets, class probabilities as a float target of the input's
+    shape, ``weight`` per class, ``ignore_index`` and ``label_smoothing``.
+    """
+    op = "cross_entropy"
+    _check_reduction(reduction, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x = _input(input, op)
+    t_arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t_arr.dtype.kind == "f" and t_arr.shape == x.shape and x.ndim >= 1:
+        return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
+    x2, t2, out_shape = _class_dim_last(x, target, op)
+    n, c = x2.shape
+    t2 = _class_target(t2, op, n, c, ignore_index)
+    w = _constant(weight, x2, "weight", op, shape=(c,))
+    loss = nn_ops.cross_entropy(x2, t2, w, reduction, float(label_smoothing), ignore_index)
+    if reduction == "none" and out_shape is not None:
+        loss = P.reshape(loss, out_shape)
+    return loss
+
+
+def _soft_cross_entropy(x: Tensor, target, weight, reduction: str, label_smoothing: float):
+    """-Σ_c w_c t_c log softmax(x)_c with probability targets (differentiable in both)."""
+    op = "cross_entropy"
+    axis = 1 if x.ndim >= 2 else 0
+    t = _like(target, x)
+    if label_smoothing:
+        t = P.add(P.mul(t, 1.0 - label_smoothing), label_smoothing / x.shape[axis])
+    logp = P.log_softmax(x, axis=axis)
+    if weight is not None:
+        w = _constant(weight, x, "weight", op, shape=(x.shape[axis],))
+        logp = P.mul(logp, w.reshape((-1,) + (1,) * (x.ndim - axis - 1)))
+    loss = P.neg(P.sum(P.mul(t, logp), axis=axis))
+    return _reduce(loss, reduction)
+
+
+def nll_loss(input, target, weight=None, reduction: str = "mean",
+             ignore_index: int = -100) -> Tensor:
+    """Negative log-likelihood -w[y_i]·logp[i, y_i] of log-probabilities (e.g. from
+    ``log_softmax``); the mean divides by Σ w[y_i] (as PyTorch)."""
+    op = "nll_loss"
+    _check_reduction(reduction, op)
+    x = _input(input, op)
+    x2, t2, out_shape = _class_dim_last(x, target, op)
+    n, c = x2.shape
+    t2 = _class_target(t2, op, n, c, ignore_index)
+    w = _constant(weight, x2, "weight", op, shape=(c,))
+    loss = nn_ops.nll_loss(x2, t2, w, reduction, ignore_index)
+    if reduction == "none" and out_shape is not None:
+        loss = P.reshape(loss, out_shape)
+    return loss
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,
+                      reduction: str = "mean") -> Tensor:
+    """The multiclass SVM loss, as PyTorch defines it:
+    loss_i = Σ_{j≠y_i} max(0, margin - x_i[y_i] + x_i[j])^p / C  (times weight[y_i])."""
+    op = "multi_margin_loss"
+    _check_reduction(reduction, op)
+    if p not in (1, 2):
+        raise ValueError(f"{op}: only p = 1 and p = 2 are supported, got {p}")
+    x = _input(input, op)
+    unbatched = x.ndim == 1
+    if unbatched:
+        x = P.reshape(x, (1, x.shape[0]))
+        target = np.asarray(target.data if isinstance(target, Tensor) else target).reshape(1)
+    if x.ndim != 2:
+        raise ValueError(f"{op}: expected input of shape (N, C) or (C,), got {x.shape}")
+    n, c = x.shape
+    y = _class_target(target, op, n, c, None)
+    rows = np.arange(n)
+    correct = P.reshape(P.getitem(x, (rows, y)), (n, 1))            # s_y
+    margins = nn_ops.relu(P.add(P.sub(x, correct), margin))          # max(0, margin - s_y + s_j)
+    if p == 2:
+        margins = P.mul(margins, margins)
+    others = np.ones((n, c), dtype=x.data.dtype)                     # leave out j = y
+    others[rows, y] = 0
+    if weight is not None:
+        w = _constant(weight, x, "weight", op, shape=(c,))
+        others *= w[y][:, None]
+    loss = P.div(P.sum(P.mul(margins, others), axis=1), float(c))
+    if unbatched and reduction == "none":
+        loss = P.reshape(loss, ())
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------------
+# regularization
+# ---------------------------------------------------------------------------
+def l2_penalty(parameters, weight_decay: float = 1.0) -> Tensor:
+    """The L2 regularization term (λ/2)·Σ‖w‖² over ``parameters`` (a Module or an
+    iterable of tensors), to add to a loss.
+
+    The ½ makes its gradient λ·w, the same update as an optimizer's
+    ``weight_decay=λ`` (PyTorch's convention), so the two ways of regularizing agree.
+    Pass only the weights (not the biases) to leave the biases unpenalized:
+    ``l2_penalty([m.weight for m in model.modules() if isinstance(m, nn.Linear)], 1e-4)``.
+    """
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        parameters = parameters.parameters()
+    total = None
+    for w in parameters:
+        term = P.sum(P.mul(w, w))
+        total = term if total is None else P.add(total, term)
+    if total is None:
+        raise ValueError("l2_penalty: no parameters given")
+    return P.mul(total, 0.5 * weight_decay)

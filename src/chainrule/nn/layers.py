@@ -1,0 +1,405 @@
+"""Layers: Linear, activations, Dropout, and the containers Sequential, ModuleList, MLP."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from ..ops import composite as C
+from ..ops import nn_ops
+from ..ops import primitives as P
+from ..random import _rng
+from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
+from . import init
+from .functional import _like
+from .module import Module, Parameter, _assign_paths
+
+__all__ = [
+    "MLP",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "ModuleList",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]
+
+
+class Identity(Module):
+    """Returns its input (arguments are accepted and ignored, as PyTorch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Linear(Module):
+    """y = x Wᵀ + b, with W of shape (out_features, in_features).
+
+    Weights start as small random noise scaled by the fan-in, as PyTorch:
+    W, b ~ U(-1/√in, 1/√in) (kaiming_uniform with a = √5). Inputs are converted to the
+    layer's dtype (float32 by default); any leading batch dimensions are allowed.
+
+    >>> import chainrule as cr
+    >>> layer = cr.nn.Linear(3, 2)
+    >>> layer(cr.ones(4, 3)).shape
+    (4, 2)
+    >>> layer.weight.shape
+    (2, 3)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+        super().__init__()
+        if int(in_features) <= 0 or int(out_features) <= 0:
+            raise ValueError(f"Linear: in_features and out_features must be positive, got "
+                             f"{in_features} and {out_features}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        dt = get_default_dtype() if dtype is None else as_dtype(dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dt))
+        self.bias = Parameter(np.empty(self.out_features, dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-draw the weights: U(-1/√fan_in, 1/√fan_in) for W and b, as PyTorch."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            x = as_tensor(x, self.weight)
+        shape = x.data.shape
+        if not shape or shape[-1] != self.in_features:
+            got = shape[-1] if shape else "a 0-d tensor"
+            raise ValueError(f"{self._describe()}: expected input with last dimension "
+                             f"{self.in_features}, got {got} (input of shape {shape})")
+        w = self.weight
+        if x.data.dtype != w.data.dtype:
+            x = _like(x, w)
+        return nn_ops.linear(x, w, self.bias)
+
+    def _short_name(self) -> str:
+        return f"Linear {self.in_features}→{self.out_features}"
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+# ---------------------------------------------------------------------------
+# activations
+# ---------------------------------------------------------------------------
+class ReLU(Module):
+    """max(0, x). (``inplace`` is accepted for PyTorch compatibility and ignored.)"""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+    def forward(self, x):
+        return nn_ops.relu(x if isinstance(x, Tensor) else as_tensor(x))
+
+
+class LeakyReLU(Module):
+    """x for x > 0, negative_slope·x otherwise."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return P.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x)."""
+
+    def forward(self, x):
+        return P.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return P.tanh(x)
+
+
+class Softmax(Module):
+    """exp(x) / Σ exp(x) along ``dim`` (the last by default)."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return P.softmax(x, axis=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log softmax(x) along ``dim``, stable for large inputs; pair it with NLLLoss."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return P.log_softmax(x, axis=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Flatten(Module):
+    """Flatten dimensions start_dim..end_dim into one (images (N, 28, 28) -> (N, 784))."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return C.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """While training, zero each element with probability ``p`` and scale the others by
+    1/(1-p); in ``eval()`` mode, pass the input through. The masks come from the global
+    generator (``cr.manual_seed``), so a seeded run is reproducible.
+
+    >>> import chainrule as cr
+    >>> drop = cr.nn.Dropout(0.5).eval()
+    >>> drop(cr.ones(3)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}")
+        self.p = float(p)
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        return nn_ops.dropout(x if isinstance(x, Tensor) else as_tensor(x), self.p, _rng())
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+_ACTIVATIONS = {
+    "relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "leaky_relu": LeakyReLU,
+    "identity": Identity, "linear": Identity,
+}
+
+
+def _activation(spec) -> Module:
+    if isinstance(spec, str):
+        key = spec.lower().replace("-", "_")
+        if key not in _ACTIVATIONS:
+            raise ValueError(f"MLP: unknown activation {spec!r}; expected one of "
+                             f"{', '.join(sorted(_ACTIVATIONS))}")
+        return _ACTIVATIONS[key]()
+    if isinstance(spec, Module):
+        raise TypeError("MLP: pass the activation's class or name (one instance is made per "
+                        "layer), not a module instance")
+    if callable(spec):
+        module = spec()
+        if not isinstance(module, Module):
+            raise TypeError(f"MLP: activation factory returned {type(module).__name__}, "
+                            "not a Module")
+        return module
+    raise TypeError(f"MLP: activation must be a name or a Module class, got {spec!r}")
+
+
+# ---------------------------------------------------------------------------
+# containers
+# ---------------------------------------------------------------------------
+class _IndexedContainer(Module):
+    """Shared by Sequential and ModuleList: children named "0", "1", ... in order."""
+
+    def _items(self) -> list:
+        return list(self._modules.values())
+
+    def _index(self, idx: int) -> int:
+        n = len(self._modules)
+        if not isinstance(idx, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices, got "
+                            f"{type(idx).__name__}")
+        if not -n <= idx < n:
+            raise IndexError(f"{type(self).__name__}: index {idx} is out of range for "
+                             f"{n} modules")
+        return int(idx) % n
+
+    def _renumber(self, modules: list) -> None:
+        """Re-register ``modules`` as children "0".."n-1" (after insert or delete)."""
+        for name in list(self._modules):
+            self.__dict__.pop(name, None)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self._modules[str(i)] = m
+            self.__dict__[str(i)] = m
+            _assign_paths(m, f"{self._path}.{i}" if self._path else str(i))
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        i = self._index(idx)
+        self.add_module(str(i), module)
+
+    def __delitem__(self, idx) -> None:
+        items = self._items()
+        if isinstance(idx, slice):
+            del items[idx]
+        else:
+            del items[self._index(idx)]
+        self._renumber(items)
+
+    def append(self, module: Module):
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"insert: expected a Module, got {type(module).__name__}")
+        items = self._items()
+        items.insert(index, module)
+        self._renumber(items)
+
+    def _slice(self, idx: slice):
+        """A container of the same kind holding the selected children (paths unchanged)."""
+        out = type(self).__new__(type(self))
+        Module.__init__(out)
+        for name, m in list(self._modules.items())[idx]:
+            out._modules[name] = m
+            out.__dict__[name] = m
+        return out
+
+
+class Sequential(_IndexedContainer):
+    """Modules applied one after the other: ``Sequential(Linear(784, 128), ReLU(),
+    Linear(128, 10))``. Indexing, slicing, ``len``, iteration and ``append`` work as in
+    PyTorch; an ``OrderedDict`` names the children.
+
+    >>> import chainrule as cr
+    >>> net = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.ReLU(), cr.nn.Linear(8, 2))
+    >>> len(net), type(net[-1]).__name__, net(cr.ones(3, 4)).shape
+    (3, 'Linear', (3, 2))
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (OrderedDict, dict)):
+            for name, m in modules[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(modules):
+                if not isinstance(m, Module):
+                    raise TypeError(f"Sequential: argument {i} is {type(m).__name__}, not a "
+                                    "Module")
+                self.add_module(str(i), m)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        return self._items()[self._index(idx)]
+
+
+class ModuleList(_IndexedContainer):
+    """A list of modules whose parameters are registered (a plain list's would not be)."""
+
+    def __init__(self, modules: Iterable[Module] | None = None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        return self._items()[self._index(idx)]
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward(): iterate over it in your "
+                                  "module's forward")
+
+
+class MLP(Module):
+    """A multilayer perceptron: Linear layers of the given ``sizes`` with ``activation``
+    between them and none after the last (it returns logits / raw outputs).
+
+    ``activation``: "relu" (default), "tanh", "sigmoid", "leaky_relu", "identity", or a
+    Module class. ``dropout`` > 0 inserts Dropout after each hidden activation.
+
+    >>> import chainrule as cr
+    >>> net = cr.nn.MLP([64, 128, 10])
+    >>> [name for name, _ in net.named_parameters()]
+    ['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']
+    >>> net(cr.ones(5, 64)).shape
+    (5, 10)
+    """
+
+    def __init__(self, sizes, activation="relu", bias: bool = True, dropout: float = 0.0,
+                 dtype=None):
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs at least an input and an output size, got "
+                             f"{sizes}")
+        self.sizes = sizes
+        self.activation = activation if isinstance(activation, str) else \
+            getattr(activation, "__name__", repr(activation))
+        layers = []
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+            layers.append(Linear(n_in, n_out, bias=bias, dtype=dtype))
+            if i < len(sizes) - 2:
+                layers.append(_activation(activation))
+                if dropout:
+                    layers.append(Dropout(dropout))
+        self.layers = Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+    def __getitem__(self, idx):
+        return self.layers[idx]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def extra_repr(self) -> str:
+        return f"sizes={self.sizes}, activation={self.activation!r}"

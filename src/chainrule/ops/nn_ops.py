@@ -1,0 +1,395 @@
+"""Fused building blocks for neural networks: one graph node where a chain of primitives
+would record several, each with its own VJP rule written side by side.
+
+Why fuse: a 784-256-128-10 MLP step is only a dozen array passes; at small batches the
+per-node bookkeeping and the temporary arrays of a composed form cost as much as the
+matrix products. The rules follow ``ops/primitives.py``: ``vjp(F, g, ans, ctx, *inputs)``
+written against ``F`` (``ARRAYS`` for an ordinary backward, ``GRAPH`` under
+``create_graph=True``). Where the fast array form cannot be written with ``F``'s
+operations, the rule branches on ``F is ARRAYS`` and the ``GRAPH`` branch builds the same
+formula from differentiable primitives, so double backward works for every op here.
+
+Shapes, dtypes and the user-facing error messages are checked by the callers in
+``chainrule.nn.functional``; these functions assume valid, same-dtype inputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from ..tensor import Tensor, record
+from . import primitives as P
+from .primitives import ARRAYS
+
+# the module itself, whose grad-mode flag must be read live (the package attribute
+# ``chainrule.tensor`` is the tensor() function, so ``from .. import tensor`` would not do)
+_t = importlib.import_module("chainrule.tensor")
+
+# PyTorch clamps the log of a probability at -100 in binary cross-entropy, and divides
+# by max(x (1 - x), 1e-12) in its gradient: the same constants give the same numbers.
+_BCE_LOG_MIN = -100.0
+_BCE_EPS = 1e-12
+
+
+def _scale_for(reduction: str, n: int, g, like: np.ndarray):
+    """The factor each element's gradient is multiplied by: g/n, g, or g itself (none)."""
+    if reduction == "mean":
+        return g / like.dtype.type(n) if n else g * like.dtype.type(np.nan)
+    return g
+
+
+def _reduce(loss: np.ndarray, reduction: str):
+    if reduction == "mean":
+        return loss.mean() if loss.size else loss.dtype.type(np.nan)
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+# ===========================================================================
+# linear: y = x Wᵀ + b as one node
+# ===========================================================================
+def _linear_vjp(F, g, ans, needs, x, w, b=None):
+    # y = x Wᵀ + b  =>  dx = g W,  dW = gᵀ x (summed over the batch),  db = Σ_batch g.
+    # Only the inputs that require grad are computed: the data batch x never does, and
+    # g W is the largest product of the backward pass.
+    gx = g @ w if needs[0] else None
+    gw = gb = None
+    if needs[1] or needs[2]:
+        if g.ndim == 2:
+            g2, x2 = g, x
+        else:  # a single sample (1-D) or extra leading batch dims: flatten them
+            g2 = g.reshape(-1, g.shape[-1])
+            x2 = x.reshape(-1, x.shape[-1])
+        if needs[1]:
+            gw = g2.T @ x2
+        if needs[2]:
+            gb = g2.sum(axis=0)
+    return (gx, gw) if b is None else (gx, gw, gb)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` recorded as one node (weight has shape (out, in)).
+
+    >>> import chainrule as cr
+    >>> from chainrule.ops.nn_ops import linear
+    >>> linear(cr.ones(2, 3), cr.ones(4, 3), cr.zeros(4)).shape
+    (2, 4)
+    """
+    out = x.data @ weight.data.T
+    if bias is None:
+        return record(out, "linear", (x, weight), _linear_vjp,
+                      (x.requires_grad, weight.requires_grad, False))
+    out += bias.data  # `out` is a fresh array: add in place, no temporary
+    return record(out, "linear", (x, weight, bias), _linear_vjp,
+                  (x.requires_grad, weight.requires_grad, bias.requires_grad))
+
+
+# ===========================================================================
+# relu with its mask kept from the forward pass
+# ===========================================================================
+def _relu_vjp(F, g, ans, mask, x):
+    # max(0, x) routes the gradient where x > 0 (0 at the kink, as PyTorch)
+    return (g * mask,)
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(0, x); when recording, the mask x > 0 is computed once and kept for backward."""
+    xd = x.data
+    out = np.maximum(xd, 0, dtype=xd.dtype) if xd.dtype.kind == "f" else np.maximum(xd, 0)
+    if _t._grad_enabled and x.requires_grad:
+        return record(out, "relu", (x,), _relu_vjp, xd > 0)
+    return record(out, "relu", (x,), _relu_vjp)
+
+
+# ===========================================================================
+# dropout: the scaled keep-mask drawn in forward is reused in backward
+# ===========================================================================
+def _dropout_vjp(F, g, ans, scaled_mask, x):
+    return (g * scaled_mask,)
+
+
+def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
+    dropout, as PyTorch), so that the expected value is unchanged and eval needs no
+    rescaling."""
+    xd = x.data
+    dt = xd.dtype if xd.dtype.kind == "f" else np.dtype(np.float32)
+    if p >= 1.0:
+        scaled = np.zeros(xd.shape, dtype=dt)
+    else:
+        keep = rng.random(xd.shape, dtype=np.float32) >= np.float32(p)
+        scaled = np.multiply(keep, dt.type(1.0 / (1.0 - p)), dtype=dt)
+    return record(xd * scaled, "dropout", (x,), _dropout_vjp, scaled)
+
+
+# ===========================================================================
+# cross-entropy on logits with class-index targets: log-softmax + NLL as one node
+# ===========================================================================
+class _CEContext:
+    """What the cross-entropy rule needs: the softmax, the targets and the weighting."""
+
+    __slots__ = (
+        "class_w",
+        "denom",
+        "nll_coef",
+        "probs",
+        "reduction",
+        "rows",
+        "smooth_coef",
+        "target",
+    )
+
+    def __init__(self, probs, rows, target, nll_coef, smooth_coef, class_w, reduction, denom):
+        self.probs = probs                # softmax(x), (N, C); None when not recording
+        self.rows = rows                  # arange(N)
+        self.target = target              # class indices, ignored ones replaced by 0
+        self.nll_coef = nll_coef          # a_i = (1 - ε) weight[y_i] (0 if ignored); None: all 1
+        self.smooth_coef = smooth_coef    # b_i = ε / C (0 if ignored); None: no smoothing
+        self.class_w = class_w            # w, (C,); None: all 1
+        self.reduction = reduction
+        self.denom = denom                # the mean's divisor: N, or Σ weight[y_i] (kept)
+
+
+def _cross_entropy_vjp(F, g, ans, c: _CEContext, x):
+    # loss_i = a_i (-log p_{i,y_i}) + b_i Σ_k w_k (-log p_ik)   (a: NLL weight, b: smoothing)
+    # d loss_i / d x_i = a_i (p_i - onehot_i) + b_i (W p_i - w),  W = Σ_k w_k
+    #                  = (a_i + b_i W) p_i - a_i onehot_i - b_i w
+    n, k = x.shape
+    if c.reduction == "none":
+        scale = g.reshape(n, 1)
+    elif c.reduction == "mean":
+        scale = g / c.denom
+    else:
+        scale = g
+    plain = c.nll_coef is None and c.smooth_coef is None
+    if F is ARRAYS:
+        if plain:  # no weights, smoothing or ignored targets: (softmax - onehot) g / N
+            grad = c.probs * scale
+            grad[c.rows, c.target] -= scale if np.ndim(scale) == 0 else scale[:, 0]
+            return (grad,)
+        a = c.nll_coef if c.nll_coef is not None else np.ones(n, dtype=x.dtype)
+        if c.smooth_coef is None:
+            grad = c.probs * a[:, None]
+        else:
+            w_total = k if c.class_w is None else c.class_w.sum()
+            grad = c.probs * (a + c.smooth_coef * w_total)[:, None]
+            grad -= c.smooth_coef[:, None] * (1 if c.class_w is None else c.class_w)
+        grad[c.rows, c.target] -= a
+        grad *= scale
+        return (grad,)
+    # GRAPH: the same formula from differentiable ops, so it can be differentiated again
+    probs = P.softmax(x, axis=1)
+    dt = x.data.dtype
+    a = c.nll_coef if c.nll_coef is not None else np.ones(n, dtype=dt)
+    b = c.smooth_coef if c.smooth_coef is not None else np.zeros(n, dtype=dt)
+    w = c.class_w if c.class_w is not None else np.ones(k, dtype=dt)
+    onehot = np.zeros((n, k), dtype=dt)
+    onehot[c.rows, c.target] = 1
+    const = a[:, None] * onehot + b[:, None] * w
+    coef = (a + b * w.sum())[:, None]
+    return ((probs * coef - const) * scale,)
+
+
+def cross_entropy(logits: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0,
+                  ignore_index: int = -100) -> Tensor:
+    """Softmax cross-entropy of (N, C) logits against N class indices, as one node.
+
+    ``loss_i = logsumexp(x_i) - x_i[y_i]``, shifted by the row max so that logits in the
+    thousands neither overflow nor lose the answer. ``weight`` (C,) weighs each class,
+    ``ignore_index`` drops samples, ``label_smoothing`` ε mixes in the uniform
+    distribution; all with PyTorch's definitions (the mean divides by Σ weight[y_i] over
+    the kept samples). The gradient is (softmax - onehot)/N in the plain case.
+    """
+    x = logits.data
+    n, k = x.shape
+    dt = x.dtype
+    shifted = x - x.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    sums = e.sum(axis=1)
+    log_sums = np.log(sums)
+    rows = np.arange(n)
+    ignored = target == ignore_index
+    any_ignored = bool(ignored.any())
+    if any_ignored:
+        target = np.where(ignored, 0, target)
+    nll = log_sums - shifted[rows, target]  # -log p_{i, y_i}
+    nll_coef = smooth_coef = class_w = None
+    if weight is None and not label_smoothing and not any_ignored:
+        loss, denom = nll, dt.type(n)
+    else:
+        keep = (~ignored).astype(dt)
+        wy = keep if weight is None else weight[target] * keep
+        eps = dt.type(label_smoothing)
+        nll_coef = (1 - eps) * wy
+        loss = nll_coef * nll
+        denom = wy.sum()
+        if label_smoothing:
+            class_w = weight
+            smooth_coef = keep * (eps / dt.type(k))
+            # Σ_k w_k (-log p_ik) = Σ_k w_k (log_sums_i - shifted_ik)
+            if weight is None:
+                smooth = log_sums * dt.type(k) - shifted.sum(axis=1)
+            else:
+                smooth = log_sums * weight.sum() - shifted @ weight
+            loss = loss + smooth_coef * smooth
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as PyTorch
+            out = dt.type(loss.sum() / denom)
+    elif reduction == "sum":
+        out = loss.sum()
+    else:
+        out = loss
+    if not (_t._grad_enabled and logits.requires_grad):
+        return record(out, "cross_entropy", (logits,), _cross_entropy_vjp)
+    e /= sums[:, None]  # softmax, in place: what the rule needs
+    ctx = _CEContext(e, rows, target, nll_coef, smooth_coef, class_w, reduction, denom)
+    return record(out, "cross_entropy", (logits,), _cross_entropy_vjp, ctx)
+
+
+# ===========================================================================
+# negative log-likelihood on log-probabilities
+# ===========================================================================
+def _nll_loss_vjp(F, g, ans, ctx, x):
+    rows, target, coef, reduction, denom = ctx
+    # d(-coef_i x[i, y_i]) / dx = -coef_i at (i, y_i), 0 elsewhere
+    if reduction == "none":
+        vals = -coef * g
+    elif reduction == "mean":
+        vals = -coef * (g / denom)
+    else:
+        vals = -coef * g
+    if F is ARRAYS:
+        grad = np.zeros(x.shape, dtype=x.dtype)
+        grad[rows, target] = vals
+        return (grad,)
+    return (F.scatter_add(vals, x.shape, (rows, target)),)
+
+
+def nll_loss(logp: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
+             reduction: str = "mean", ignore_index: int = -100) -> Tensor:
+    """-weight[y_i] * logp[i, y_i], averaged by Σ weight[y_i] (as PyTorch), one node."""
+    x = logp.data
+    n = x.shape[0]
+    dt = x.dtype
+    rows = np.arange(n)
+    ignored = target == ignore_index
+    safe_target = np.where(ignored, 0, target)
+    keep = (~ignored).astype(dt)
+    coef = keep if weight is None else weight[safe_target] * keep
+    loss = -coef * x[rows, safe_target]
+    denom = coef.sum()
+    if reduction == "mean":
+        out = dt.type(loss.sum() / denom)
+    elif reduction == "sum":
+        out = loss.sum()
+    else:
+        out = loss
+    return record(out, "nll_loss", (logp,), _nll_loss_vjp,
+                  (rows, safe_target, coef, reduction, dt.type(denom)))
+
+
+# ===========================================================================
+# binary cross-entropy on probabilities (PyTorch's clamped form)
+# ===========================================================================
+def _bce_vjp(F, g, ans, ctx, x, t):
+    weight, reduction, n, needs = ctx
+    scale = _scale_for(reduction, n, g, x if F is ARRAYS else x.data)
+    if weight is not None:
+        scale = scale * weight
+    gx = gt = None
+    if F is ARRAYS:
+        if needs[0]:
+            # PyTorch: g (x - t) / max(x (1 - x), 1e-12)
+            gx = scale * (x - t) / np.maximum((1 - x) * x, x.dtype.type(_BCE_EPS))
+        if needs[1]:
+            with np.errstate(divide="ignore"):
+                gt = scale * (np.maximum(np.log1p(-x), _BCE_LOG_MIN)
+                              - np.maximum(np.log(x), _BCE_LOG_MIN))
+        return gx, gt
+    if needs[0]:
+        d = (1 - x) * x
+        gx = scale * (x - t) / F.where(d > _BCE_EPS, d, _BCE_EPS)
+    if needs[1]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gt = scale * (P.clip(P.log(1 - x), min=_BCE_LOG_MIN)
+                          - P.clip(P.log(x), min=_BCE_LOG_MIN))
+    return gx, gt
+
+
+def binary_cross_entropy(x: Tensor, t: Tensor, weight: np.ndarray | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """-w (t log x + (1 - t) log(1 - x)) with each log clamped at -100, as PyTorch."""
+    xd, td = x.data, t.data
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(xd), _BCE_LOG_MIN)
+        log_1mx = np.maximum(np.log1p(-xd), _BCE_LOG_MIN)
+    loss = -(td * log_x + (1 - td) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    out = _reduce(loss, reduction)
+    return record(out, "binary_cross_entropy", (x, t), _bce_vjp,
+                  (weight, reduction, loss.size, (x.requires_grad, t.requires_grad)))
+
+
+# ===========================================================================
+# binary cross-entropy on logits, stable for any logit
+# ===========================================================================
+def _softplus_neg(x: np.ndarray) -> np.ndarray:
+    """log(1 + e^-x) without overflow: max(-x, 0) + log1p(e^-|x|)."""
+    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _bce_logits_vjp(F, g, ans, ctx, x, t):
+    weight, pos_weight, reduction, n, needs = ctx
+    scale = _scale_for(reduction, n, g, x if F is ARRAYS else x.data)
+    if weight is not None:
+        scale = scale * weight
+    sig = P._stable_sigmoid(x) if F is ARRAYS else P.sigmoid(x)
+    gx = gt = None
+    # loss = (1 - t) x + l softplus(-x),  l = 1 + (pw - 1) t
+    # d/dx = l σ(x) - pw t   (= σ(x) - t without pos_weight);  d/dt = -x + (pw - 1) softplus(-x)
+    if needs[0]:
+        if pos_weight is None:
+            gx = scale * (sig - t)
+        else:
+            gx = scale * ((1 + (pos_weight - 1) * t) * sig - pos_weight * t)
+    if needs[1]:
+        if pos_weight is None:
+            gt = -scale * x
+        else:
+            sp = _softplus_neg(x) if F is ARRAYS else -P.log(sig)
+            gt = scale * ((pos_weight - 1) * sp - x)
+    return gx, gt
+
+
+def binary_cross_entropy_with_logits(x: Tensor, t: Tensor, weight: np.ndarray | None = None,
+                                     pos_weight: np.ndarray | None = None,
+                                     reduction: str = "mean") -> Tensor:
+    """(1 - t) x + l log(1 + e^-x), l = 1 + (pos_weight - 1) t: sigmoid + BCE in one stable
+    node (no log of a rounded-to-0 probability, whatever the logit)."""
+    xd, td = x.data, t.data
+    sp = _softplus_neg(xd)
+    if pos_weight is None:
+        loss = (1 - td) * xd + sp
+    else:
+        loss = (1 - td) * xd + (1 + (pos_weight - 1) * td) * sp
+    if weight is not None:
+        loss = loss * weight
+    out = _reduce(loss, reduction)
+    return record(out, "binary_cross_entropy_with_logits", (x, t), _bce_logits_vjp,
+                  (weight, pos_weight, reduction, loss.size, (x.requires_grad, t.requires_grad)))
+
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "linear",
+    "nll_loss",
+    "relu",
+]
