@@ -302,3 +302,26 @@ def test_reduce_on_plateau():
                                                         min_lr=0.3),
                8, metrics=[5, 4, 4, 4, 4, 4, 4, 4])
     assert got == [1, 1, 1, 1, 0.5, 0.5, 0.3, 0.3]
+
+
+def test_blas_axpy_fast_path_and_fallback_agree(monkeypatch):
+    from chainrule.optim import _blas
+
+    rng = np.random.default_rng(1)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((7, 5)).astype(dtype)
+        y = rng.standard_normal((7, 5)).astype(dtype)
+        want = y + dtype(-0.3) * x
+        done = _blas.axpy(-0.3, x, y)
+        np.testing.assert_allclose(y, want if done else y, rtol=1e-6)
+        assert not _blas.axpy(1.0, x[:, ::2], np.zeros((7, 3), dtype))  # strided: refused
+    results = []
+    for funcs in (None, {}):  # BLAS if found, then the forced ufunc fallback
+        monkeypatch.setattr(_blas, "_funcs", funcs)
+        w = cr.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+        for _ in range(3):
+            w.grad = cr.ones(2, 3)
+            opt.step()
+        results.append(w.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)

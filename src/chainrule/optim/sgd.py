@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ._blas import axpy
 from .optimizer import Optimizer
 
 
@@ -87,8 +88,9 @@ class SGD(Optimizer):
                     d_p = tmp
                 else:
                     d_p = buf
-            # θ ← θ − η g
-            step = self._tmp(2, param)
-            np.multiply(d_p, -lr, out=step)
-            np.add(param, step, out=param)
+            # θ ← θ − η g: one BLAS axpy pass when available, else two ufunc passes
+            if not axpy(-lr, d_p, param):
+                step = self._tmp(2, param)
+                np.multiply(d_p, -lr, out=step)
+                np.add(param, step, out=param)
             p._version += 1
