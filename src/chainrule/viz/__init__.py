@@ -14,8 +14,20 @@
 from .explain import Explanation, explain, rule_text
 from .graph import Graph, build, fmt, local_derivative, summarize
 
-__all__ = ["draw", "to_dot", "html", "explain", "Explanation", "Graph", "build", "fmt",
-           "summarize", "local_derivative", "rule_text", "GraphvizMissing"]
+__all__ = [
+    "Explanation",
+    "Graph",
+    "GraphvizMissing",
+    "build",
+    "draw",
+    "explain",
+    "fmt",
+    "html",
+    "local_derivative",
+    "rule_text",
+    "summarize",
+    "to_dot",
+]
 
 
 def __getattr__(name):

@@ -22,7 +22,7 @@ import ast
 
 import numpy as np
 
-__all__ = ["ExprError", "build", "parse_assignments", "FUNCTIONS"]
+__all__ = ["FUNCTIONS", "ExprError", "build", "parse_assignments"]
 
 # name -> (number of arguments, builder); builders import ops lazily
 FUNCTIONS = {
@@ -74,6 +74,13 @@ def _error(text: str, node: ast.AST | None, what: str, *, detail: str = "") -> E
                 col, token = start, "." + node.attr
         elif isinstance(node, ast.Call):      # the function name is the token
             token = text[col:getattr(node.func, "end_col_offset", end)]
+        elif isinstance(node, ast.Lambda):
+            token = "lambda"
+        elif isinstance(node, ast.UnaryOp):   # the operator, not the operand
+            token = text[col:node.operand.col_offset].strip()
+        elif isinstance(node, ast.BoolOp):
+            col = _op_column(text, node.values[0])
+            token = text[col:].split()[0] if text[col:].split() else ""
         if len(token) > 30:
             token = token[:27] + "..."
     column = None if col is None else col + 1
@@ -92,13 +99,18 @@ def parse(text: str) -> ast.Expression:
         raise ExprError("empty expression")
     if "\n" in text or "\r" in text:
         raise ExprError("the expression must be one line", text)
+    # a leading space is how a shell user keeps "-x*y" from looking like an option
+    text = text.strip()
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as e:
-        col = e.offset or 1
-        if isinstance(e, IndentationError):  # a leading space: say so plainly
-            col = 1
-        token = text[col - 1:col] if 0 < col <= len(text) else ""
+        col = e.offset or 0
+        if not 0 < col <= len(text):   # Python points past the end: the text stopped early
+            col = len(text) + 1
+        token = text[col - 1:col] if col <= len(text) else ""
+        if not token:
+            raise ExprError(f"syntax error at column {col}: the expression ends too early "
+                            f"({e.msg})", text, col) from None
         where = f" at column {col}"
         raise ExprError(f"syntax error{where}" + (f": {token!r}" if token else "") +
                         f" ({e.msg})", text, col, token) from None
@@ -109,51 +121,79 @@ def parse(text: str) -> ast.Expression:
 
 
 def _check(node: ast.AST, text: str, depth: int) -> None:
-    """Reject everything outside the language, before any value is computed."""
+    """Reject everything outside the language, before any value is computed.
+
+    Every offending node is collected and the leftmost is reported, so
+    ``__import__('os').system('id')`` is refused at ``__import__``.
+    """
+    problems: list[ExprError] = []
+    _problems(node, text, depth, problems)
+    if problems:
+        raise min(problems, key=lambda e: e.column if e.column is not None else 1 << 30)
+
+
+def _problems(node: ast.AST, text: str, depth: int, out: list) -> None:
     if depth > MAX_DEPTH:
         raise _error(text, node, "expression nested too deeply")
+    children = list(ast.iter_child_nodes(node))
     if isinstance(node, ast.BinOp):
+        children = [node.left, node.right]
         if type(node.op) not in _BINOPS:
-            op_col = _op_column(text, node)
+            op_col = _op_column(text, node.left)
             tok = _op_token(text, op_col)
-            raise ExprError(f"unsupported operator at column {op_col + 1}: {tok!r} "
-                            f"(allowed: + - * / **)", text, op_col + 1, tok)
-        _check(node.left, text, depth + 1)
-        _check(node.right, text, depth + 1)
+            out.append(ExprError(f"unsupported operator at column {op_col + 1}: {tok!r} "
+                                 f"(allowed: + - * / **)", text, op_col + 1, tok))
     elif isinstance(node, ast.UnaryOp):
+        children = [node.operand]
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise _error(text, node, "unsupported operator", detail="allowed: unary - and +")
-        _check(node.operand, text, depth + 1)
+            out.append(_error(text, node, "unsupported operator",
+                              detail="allowed: unary - and +"))
     elif isinstance(node, ast.Constant):
         v = node.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise _error(text, node, "unsupported syntax", detail="only numbers are allowed")
+            out.append(_error(text, node, "unsupported syntax", detail="only numbers are allowed"))
     elif isinstance(node, ast.Name):
         if node.id in FUNCTIONS:
-            raise _error(text, node, f"function {node.id!r} must be called")
+            out.append(_error(text, node, f"function {node.id!r} must be called"))
     elif isinstance(node, ast.Call):
         func = node.func
+        children = list(node.args) + [k.value for k in node.keywords]
         if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
             allowed = " ".join(FUNCTIONS)
-            raise _error(text, func if not isinstance(func, ast.Name) else node,
-                         "unsupported syntax", detail=f"functions: {allowed}")
-        if node.keywords:
-            raise _error(text, node.keywords[0], "unsupported syntax",
-                         detail="keyword arguments are not allowed")
-        want = FUNCTIONS[func.id]
-        if len(node.args) != want:
-            raise _error(text, node, f"{func.id} takes {want} argument{'s' * (want > 1)}, "
-                         f"got {len(node.args)}")
-        for a in node.args:
-            _check(a, text, depth + 1)
+            out.append(_error(text, func if not isinstance(func, ast.Name) else node,
+                              "unsupported syntax", detail=f"functions: {allowed}"))
+            if not isinstance(func, ast.Name):
+                children.insert(0, func)
+        elif node.keywords:
+            out.append(_error(text, node.keywords[0], "unsupported syntax",
+                              detail="keyword arguments are not allowed"))
+        elif len(node.args) != FUNCTIONS[func.id]:
+            want = FUNCTIONS[func.id]
+            out.append(_error(text, node, f"{func.id} takes {want} argument"
+                              f"{'s' * (want > 1)}, got {len(node.args)}"))
+    elif isinstance(node, ast.Compare):
+        col = _op_column(text, node.left)
+        tok = _op_token(text, col)
+        out.append(ExprError(f"unsupported syntax at column {col + 1}: {tok!r} (comparison)",
+                             text, col + 1, tok))
+    elif isinstance(node, ast.IfExp):
+        col = _op_column(text, node.body)
+        out.append(ExprError(f"unsupported syntax at column {col + 1}: 'if' (conditional)",
+                             text, col + 1, "if"))
     else:
         what = _DESCRIBE.get(type(node), type(node).__name__)
-        raise _error(text, node, "unsupported syntax", detail=what)
+        out.append(_error(text, node, "unsupported syntax", detail=what))
+    for child in children:
+        if isinstance(child, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop,
+                              ast.boolop)):
+            continue
+        if isinstance(child, (ast.expr, ast.keyword, ast.comprehension, ast.arguments)):
+            _problems(child, text, depth + 1, out)
 
 
-def _op_column(text: str, node: ast.BinOp) -> int:
-    """0-based column of a binary operator: the first non-space after the left operand."""
-    i = node.left.end_col_offset or 0
+def _op_column(text: str, left: ast.AST) -> int:
+    """0-based column of an operator: the first non-space after its left operand."""
+    i = left.end_col_offset or 0
     while i < len(text) and text[i] in " )":
         i += 1
     return i
@@ -161,7 +201,7 @@ def _op_column(text: str, node: ast.BinOp) -> int:
 
 def _op_token(text: str, col: int) -> str:
     j = col
-    while j < len(text) and text[j] in "%/@<>&|^*":
+    while j < len(text) and text[j] in "%/@<>=!&|^*":
         j += 1
     return text[col:j] or text[col:col + 1]
 
@@ -200,9 +240,11 @@ def build(text: str, values: dict, dtype="float64", name_nodes: bool = False):
     """
     import chainrule as cr
 
+    text = text.strip() if isinstance(text, str) else text
     tree = parse(text)
     dt = cr.as_dtype(dtype)
-    used = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+    funcs = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    used = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in funcs]
     for n in used:
         if n.id not in values:
             given = ", ".join(sorted(values)) or "none"

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..tensor import _released_vjp, _set_grad_enabled
 from ..autograd import sum_to
-from ..tensor import Tensor
+from ..tensor import Tensor, _released_vjp, _set_grad_enabled
 
-__all__ = ["Graph", "Node", "Edge", "Group", "build", "fmt", "summarize", "local_derivative"]
+__all__ = ["Edge", "Graph", "Group", "Node", "build", "fmt", "local_derivative", "summarize"]
 
 
 # ---------------------------------------------------------------------------
@@ -184,6 +183,10 @@ class Group:
     output: Node
     n_params: int
 
+    @property
+    def n_ops(self) -> int:
+        return sum(1 for n in self.nodes if n.kind == "op")
+
 
 class Graph:
     """The nodes that produced ``root``, in topological order, with their adjoints.
@@ -303,8 +306,12 @@ class Graph:
             _set_grad_enabled(previous)
 
     def _check_version(self, node: Node) -> None:
-        version = sum(p._version for p in node.tensor._parents)
-        if version != node.tensor._saved_version or node.tensor._version:
+        # the engine's own test, so the display agrees with what backward would raise
+        from .. import autograd
+
+        try:
+            autograd._check_version(node.tensor, node.tensor._parents)
+        except RuntimeError:
             self.stale.append(node.label)
 
     def _leaf_grads(self) -> None:
