@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from . import autograd
-from .tensor import Tensor, tensor
+from .tensor import Tensor, _set_grad_enabled, tensor
 
 
 def _as_input(value) -> Tensor:
@@ -51,6 +51,8 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
             args[n] = _as_input(args[n])
         inputs = [args[n] for n in nums]
         _depth += 1
+        # as torch.func.grad: an outer no_grad() must not turn the gradient into zeros
+        previous = _set_grad_enabled(True)
         try:
             out = f(*args, **kwargs)
             value, aux = out if has_aux else (out, None)
@@ -65,6 +67,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
             else:  # f does not depend on its inputs
                 grads = (None,) * len(inputs)
         finally:
+            _set_grad_enabled(previous)
             _depth -= 1
         grads = tuple(Tensor(np.zeros_like(t.data)) if g is None else g
                       for g, t in zip(grads, inputs))
