@@ -55,10 +55,9 @@ def _multi(e: Edge) -> bool:
 
 def _factor(formula: str) -> str:
     """A local-derivative formula as a factor: compound ones in parentheses."""
-    simple = formula.replace(".", "").replace("-", "").replace("_", "").isalnum()
-    if simple or formula.startswith("[") or formula.startswith("1/") and " " not in formula:
-        return formula
-    return f"({formula})"
+    if formula.startswith("-") or " " in formula:
+        return f"({formula})"
+    return formula
 
 
 def _num(v) -> str:
