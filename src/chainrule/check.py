@@ -59,6 +59,8 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     leaves = _float64_leaves(inputs)
     rng = np.random.default_rng(seed)
     out = f(*leaves)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
     out_shape = out.shape
     weights = rng.standard_normal(out_shape) if out.size != 1 else None
     checked = [i for i, t in enumerate(leaves) if isinstance(t, Tensor) and t.requires_grad]
