@@ -74,6 +74,9 @@ def _error(text: str, node: ast.AST | None, what: str, *, detail: str = "") -> E
                 col, token = start, "." + node.attr
         elif isinstance(node, ast.Call):      # the function name is the token
             token = text[col:getattr(node.func, "end_col_offset", end)]
+        elif isinstance(node, ast.Subscript):  # point at the brackets
+            col = node.value.end_col_offset or col
+            token = text[col:end]
         elif isinstance(node, ast.Lambda):
             token = "lambda"
         elif isinstance(node, ast.UnaryOp):   # the operator, not the operand
