@@ -39,7 +39,7 @@ def test_page_is_self_contained(tmp_path):
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
     assert "<link" not in page and "<script src" not in page and "@import" not in page
     data = json.loads(re.search(r'<script type="application/json" id="chainrule-data">'
-                                r"(.*?)</script>", page, re.S).group(1))
+                                r"(.*?)</script>", page, re.DOTALL).group(1))
     labels = [b["label"] for b in data["boxes"]]
     assert sorted(labels) == ["add1", "f", "x", "y", "z"]
 
@@ -84,7 +84,7 @@ def browser():
     with sync_api.sync_playwright() as p:
         try:
             b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except Exception as e:  # a broken browser install is an environment problem
+        except sync_api.Error as e:  # a broken browser install is an environment problem
             pytest.skip(f"chromium could not be launched: {e}")
         yield b
         b.close()
