@@ -315,6 +315,12 @@ def test_blas_axpy_fast_path_and_fallback_agree(monkeypatch):
         done = _blas.axpy(-0.3, x, y)
         np.testing.assert_allclose(y, want if done else y, rtol=1e-6)
         assert not _blas.axpy(1.0, x[:, ::2], np.zeros((7, 3), dtype))  # strided: refused
+        assert _blas.axpy(1.0, x[:0], np.zeros((0, 5), dtype)) in (True, False)  # empty: fine
+        ro = x.copy()
+        ro.flags.writeable = False  # a read-only gradient is read through its address
+        y2 = np.zeros_like(x)
+        if _blas.axpy(2.0, ro, y2):
+            np.testing.assert_allclose(y2, 2 * x, rtol=1e-6)
     results = []
     for funcs in (None, {}):  # BLAS if found, then the forced ufunc fallback
         monkeypatch.setattr(_blas, "_funcs", funcs)

@@ -25,6 +25,11 @@ import numpy as np
 # scipy-openblas32 (LP64). Plain `cblas_saxpy` is not tried: its integer width is unknown.
 _SYMBOLS = (("scipy_cblas_{}axpy64_", ctypes.c_int64), ("scipy_cblas_{}axpy", ctypes.c_int32))
 _funcs: dict | None = None
+# Arrays are passed as byref(c_char.from_buffer(a)): half the cost of a.ctypes.data, which
+# builds a helper object per call (this runs for every parameter at every step).
+_ptr = ctypes.POINTER(ctypes.c_char)
+_from_buffer = ctypes.c_char.from_buffer
+_byref = ctypes.byref
 
 
 def _load() -> dict:
@@ -45,7 +50,7 @@ def _load() -> dict:
                 if fn is None:
                     continue
                 fn.restype = None
-                fn.argtypes = [int_t, real_t, ctypes.c_void_p, int_t, ctypes.c_void_p, int_t]
+                fn.argtypes = [int_t, real_t, _ptr, int_t, _ptr, int_t]
                 funcs[np.dtype(dtype)] = fn
             if funcs:
                 return funcs
@@ -64,5 +69,9 @@ def axpy(alpha: float, x, y) -> bool:
     if (fn is None or x.dtype != y.dtype or x.shape != y.shape
             or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)):
         return False
-    fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+    if y.size == 0:
+        return True
+    # from_buffer needs a writeable buffer: a read-only x goes through its address
+    xp = _byref(_from_buffer(x)) if x.flags.writeable else ctypes.cast(x.ctypes.data, _ptr)
+    fn(y.size, alpha, xp, 1, _byref(_from_buffer(y)), 1)
     return True

@@ -62,6 +62,16 @@ class SGD(Optimizer):
         nesterov = group["nesterov"]
         weight_decay = float(group["weight_decay"])
         maximize = group["maximize"]
+        if momentum == 0 and weight_decay == 0 and not maximize:
+            # plain SGD, the common case, as a tight loop: θ ← θ − η g in one BLAS pass
+            for i, p in enumerate(group["params"]):
+                grad = p.grad
+                if grad is None:
+                    continue
+                if not axpy(-lr, grad.data, p.data):  # not a plain contiguous array pair
+                    self._plain_step(p, i, lr)
+                p._version += 1
+            return
         for i, p in enumerate(group["params"]):
             if p.grad is None:
                 continue
@@ -94,3 +104,10 @@ class SGD(Optimizer):
                 np.multiply(d_p, -lr, out=step)
                 np.add(param, step, out=param)
             p._version += 1
+
+    def _plain_step(self, p, i: int, lr: float) -> None:
+        """θ ← θ − η g with two ufunc passes (any array type, dtype or layout)."""
+        param = self._param_array(p)
+        step = self._tmp(2, param)
+        np.multiply(self._grad_array(p, i), -lr, out=step)
+        np.add(param, step, out=param)
