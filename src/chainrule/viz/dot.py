@@ -198,7 +198,8 @@ def _render(source: str, fmt_: str) -> bytes:
     return proc.stdout
 
 
-def draw(tensor: Tensor, path=None, format: str = "svg", expand: bool = False):
+def draw(tensor: Tensor, path=None, format: str = "svg", expand: bool = False,
+         max_nodes: int = 300):
     """Draw the graph that produced ``tensor`` with Graphviz.
 
     - ``path=None``: return a ``graphviz.Source`` (it displays itself in notebooks;
@@ -207,6 +208,10 @@ def draw(tensor: Tensor, path=None, format: str = "svg", expand: bool = False):
     - ``path="graph.svg"`` (or .png, .pdf; the suffix wins over ``format``): render
       with ``dot`` and write the file; ``.dot`` writes the DOT text. Returns the same
       object as above.
+
+    Tensors that carry ``nn.Module`` tags are drawn as one box per module (with its
+    parameter count) unless ``expand=True``; ungrouped graphs over ``max_nodes``
+    boxes are refused with a hint rather than left to ``dot`` for minutes.
 
     Without Graphviz's ``dot`` program the DOT text is still written (``path`` with
     the suffix ``.dot``) and :class:`GraphvizMissing` says how to install Graphviz.
@@ -219,7 +224,7 @@ def draw(tensor: Tensor, path=None, format: str = "svg", expand: bool = False):
     >>> w = cr.tensor(2.0, requires_grad=True, name="w")
     >>> src = cr.viz.draw(w * 3.0)
     """
-    source = to_dot(tensor, expand=expand)
+    source = to_dot(tensor, expand=expand, max_nodes=max_nodes)
     try:
         import graphviz
 
