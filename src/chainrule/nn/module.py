@@ -212,12 +212,12 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 self._check_init()
-            self._forget(name)
+            self._forget(name, "_parameters")
             params[name] = value
         elif isinstance(value, Module):
             if params is None:
                 self._check_init()
-            self._forget(name)
+            self._forget(name, "_modules")
             d["_modules"][name] = value
             _assign_paths(value, _join(d["_path"], name))
         elif params is not None:
@@ -240,10 +240,13 @@ class Module:
                 d["_buffers"][name] = value
         object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str = "") -> None:
+        """Unregister ``name`` everywhere but the registry ``keep``, where reassigning
+        keeps its position (a replaced layer stays at its index)."""
         d = self.__dict__
-        for registry in (d["_parameters"], d["_modules"], d["_buffers"]):
-            registry.pop(name, None)
+        for registry in ("_parameters", "_modules", "_buffers"):
+            if registry != keep:
+                d[registry].pop(name, None)
         d["_non_persistent"].discard(name)
 
     def __delattr__(self, name: str) -> None:
@@ -257,7 +260,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
                             f"{type(param).__name__}")
-        self._forget(name)
+        self._forget(name, "_parameters")
         self._parameters[name] = param
         object.__setattr__(self, name, param)
 
@@ -266,7 +269,7 @@ class Module:
         self._check_init()
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
-        self._forget(name)
+        self._forget(name, "_buffers")
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -280,7 +283,7 @@ class Module:
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"add_module: invalid module name {name!r} (a non-empty string "
                            "without '.')")
-        self._forget(name)
+        self._forget(name, "_modules")
         self._modules[name] = module
         if module is not None:
             _assign_paths(module, _join(self._path, name))
