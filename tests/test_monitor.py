@@ -1,0 +1,277 @@
+"""GradientMonitor flags vanishing, exploding and dead layers, and stays quiet otherwise."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn
+from chainrule.monitor import GradientMonitor, GradientWarning
+
+WIDTH = 32
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    cr.manual_seed(0)
+
+
+def _digits_like(n: int = 64, features: int = WIDTH, classes: int = 10, seed: int = 0):
+    """Random inputs with learnable labels: a fixed random linear teacher."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features)).astype(np.float32)
+    teacher = rng.normal(size=(features, classes))
+    y = (x @ teacher).argmax(axis=1)
+    return cr.tensor(x), cr.tensor(y)
+
+
+def _cross_entropy(logits, y):
+    logp = cr.log_softmax(logits, axis=1)
+    return -logp[np.arange(len(y)), y.data].mean()
+
+
+def _train(model, steps: int = 5, lr: float = 0.1, monitor=None, **kwargs):
+    """Plain SGD; step() after backward, as documented."""
+    monitor = monitor or GradientMonitor(model, **kwargs)
+    x, y = _digits_like()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # the diverging runs overflow
+        for _ in range(steps):
+            loss = _cross_entropy(model(x), y)
+            loss.backward()
+            monitor.step()
+            with cr.no_grad():
+                for p in model.parameters():
+                    if p.grad is not None:
+                        p.sub_(lr * p.grad.data)
+                    p.grad = None
+    return monitor
+
+
+def _stack(depth: int, act, width: int = WIDTH, classes: int = 10):
+    layers = []
+    for i in range(depth):
+        layers += [nn.Linear(WIDTH if i == 0 else width, width), act()]
+    return nn.Sequential(*layers, nn.Linear(width, classes))
+
+
+def _kinds(monitor) -> set:
+    return {w.kind for w in monitor.warnings()}
+
+
+# ---------------------------------------------------------------------------
+# the four networks of the issue
+# ---------------------------------------------------------------------------
+def test_healthy_relu_mlp_is_not_flagged():
+    model = _stack(3, nn.ReLU)
+    monitor = _train(model, steps=8)
+    assert monitor.warnings() == [], "\n".join(map(str, monitor.warnings()))
+    assert "0 warnings" in monitor.summary()
+
+
+def test_deep_sigmoid_network_is_flagged_vanishing():
+    model = _stack(15, nn.Sigmoid)
+    monitor = _train(model, steps=3)
+    found = monitor.warnings("vanishing")
+    assert found and _kinds(monitor) == {"vanishing"}
+    layers = {w.layer for w in found}
+    assert "0" in layers            # the first layer: farthest from the loss
+    assert "30" not in layers       # the output layer is where the gradient is largest
+    first = next(w for w in found if w.layer == "0")
+    assert first.step == 1 and first.module_type == "Linear"
+    assert "layer 0 (Linear)" in str(first) and "vanishing" in str(first)
+
+
+def test_vanishing_by_ratio_alone():
+    # no absolute threshold: the fall from the last layer to the first must be caught
+    model = _stack(8, nn.Sigmoid)
+    monitor = _train(model, steps=1, vanish_threshold=0.0)
+    msgs = [w.message for w in monitor.warnings("vanishing")]
+    assert msgs and all("smaller than at layer" in m for m in msgs)
+
+
+def test_badly_scaled_network_is_flagged_exploding():
+    model = _stack(6, nn.ReLU)
+    with cr.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                m.weight.mul_(10.0)
+    monitor = _train(model, steps=2, lr=0.01)
+    exploding = monitor.warnings("exploding")
+    assert exploding
+    assert any(w.step == 1 and "> 1000" in w.message for w in exploding)
+
+
+def test_big_learning_rate_run_is_flagged_exploding_up_to_nan():
+    model = _stack(3, nn.ReLU)
+    monitor = _train(model, steps=10, lr=50.0)
+    messages = [w.message for w in monitor.warnings("exploding")]
+    assert any("nan" in m or "inf" in m for m in messages)
+    assert any("changed the weights by" in m for m in messages)
+
+
+def test_relu_network_with_large_negative_bias_is_flagged_dead():
+    model = _stack(3, nn.ReLU)
+    with cr.no_grad():
+        model[2].bias.fill_(-10.0)
+    monitor = _train(model, steps=3)
+    dead = monitor.warnings("dead")
+    # layer 3 first; the next ReLU may follow (its input is then a constant bias)
+    assert dead[0].layer == "3" and {w.layer for w in dead} <= {"3", "5"}
+    assert dead[0].module_type == "ReLU"
+    assert "100% of the units (the units of layer 2)" in dead[0].message
+    row = [r for r in monitor.history if r["layer"] == "3"][-1]
+    assert row["dead_fraction"] == 1.0
+    # and no gradient reaches the layers below it
+    zero = {w.layer for w in monitor.warnings("vanishing")}
+    assert zero == {"0", "2"}
+
+
+# ---------------------------------------------------------------------------
+# records
+# ---------------------------------------------------------------------------
+def test_history_records_and_series():
+    model = _stack(2, nn.ReLU)
+    initial = np.sqrt(sum(float((p.data.astype(np.float64) ** 2).sum())
+                          for p in model[0].parameters()))
+    monitor = _train(model, steps=3)
+    layer_rows = [r for r in monitor.history if r["type"] == "Linear"]
+    assert [r["layer"] for r in layer_rows[:3]] == ["0", "2", "4"]
+    assert len(layer_rows) == 3 * 3 and len(monitor.history) == 3 * 5
+    first, later = layer_rows[0], layer_rows[3]
+    assert first["update_ratio"] is None  # nothing to compare with at the first step
+    assert 0 < later["update_ratio"] < 0.1
+    assert first["weight_norm"] == pytest.approx(initial, rel=1e-6)
+    steps, values = monitor.series("grad_norm")["0"]
+    assert steps == [1, 2, 3] and all(v > 0 for v in values)
+    assert set(monitor.series("dead_fraction")) == {"1", "3"}
+
+
+def test_update_ratio_measures_exactly_one_optimizer_step():
+    lin = nn.Linear(3, 2)
+    monitor = GradientMonitor(nn.Sequential(lin))
+    x = cr.randn(4, 3)
+    (lin(x) ** 2).sum().backward()
+    monitor.step()
+    before = [p.data.copy() for p in lin.parameters()]
+    with cr.no_grad():
+        lin.weight.add_(1.0)
+    (lin(x) ** 2).sum().backward()
+    monitor.step()
+    change = np.sqrt(lin.weight.data.size)  # every weight moved by 1
+    norm = np.sqrt(sum((b.astype(np.float64) ** 2).sum() for b in before))
+    assert monitor.history[-1]["update_ratio"] == pytest.approx(change / norm, rel=1e-5)
+
+
+def test_every_records_every_nth_step_with_a_one_step_update_ratio():
+    model = _stack(1, nn.ReLU)
+    monitor = _train(model, steps=7, every=3)
+    steps = sorted({r["step"] for r in monitor.history})
+    assert steps == [1, 4, 7]
+    ratios = monitor.series("update_ratio")["0"][1]
+    single = _train(_stack(1, nn.ReLU), steps=2).series("update_ratio")["0"][1]
+    # one SGD step of the same size: same order of magnitude as every=1
+    assert 0.1 < ratios[0] / single[0] < 10
+
+
+def test_findings_are_deduplicated_and_returned_once():
+    model = _stack(10, nn.Sigmoid)
+    seen = []
+    monitor = GradientMonitor(model, on_warning=seen.append)
+    first = _train(model, steps=1, monitor=monitor).warnings()
+    assert first and seen == first
+    _train(model, steps=3, monitor=monitor)
+    again = monitor.warnings()
+    assert again[:len(first)] == first  # the same objects, updated in place
+    keys = [(w.layer, w.kind) for w in again]
+    assert len(keys) == len(set(keys))  # at most one finding per layer and kind
+    assert all(w.count == 4 and w.last_step == 4 for w in first)
+    assert "steps 1-4, seen 4x" in str(first[0])
+
+
+def test_step_returns_only_new_findings():
+    model = _stack(10, nn.Sigmoid)
+    monitor = GradientMonitor(model)
+    x, y = _digits_like()
+    _cross_entropy(model(x), y).backward()
+    assert monitor.step()
+    model.zero_grad()
+    _cross_entropy(model(x), y).backward()
+    assert monitor.step() == []
+
+
+def test_dead_units_ignore_no_grad_passes():
+    model = _stack(1, nn.ReLU)
+    monitor = GradientMonitor(model)
+    x, y = _digits_like()
+    _cross_entropy(model(x), y).backward()
+    with cr.no_grad():
+        model(cr.full((8, WIDTH), -100.0))  # an evaluation batch: not the training batch
+    monitor.step()
+    assert monitor.history[-1]["dead_fraction"] < 0.5
+
+
+def test_remove_takes_the_hooks_off():
+    model = _stack(2, nn.ReLU)
+    monitor = GradientMonitor(model)
+    relu = model[1]
+    assert len(relu._forward_hooks) == 1
+    monitor.remove()
+    monitor.remove()
+    assert len(relu._forward_hooks) == 0
+    with GradientMonitor(model):
+        assert len(relu._forward_hooks) == 1
+    assert len(relu._forward_hooks) == 0
+
+
+def test_model_without_parameters_is_rejected():
+    with pytest.raises(ValueError, match="no parameters"):
+        GradientMonitor(nn.Sequential(nn.ReLU()))
+
+
+def test_warning_kind_filter_validates():
+    monitor = GradientMonitor(_stack(1, nn.ReLU))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        monitor.warnings("slow")
+
+
+def test_gradient_warning_str():
+    w = GradientWarning("layers.2", "exploding", 3, "gradient norm 2e+04 > 1000", "Linear")
+    assert str(w) == "exploding: layer layers.2 (Linear) at step 3: gradient norm 2e+04 > 1000"
+
+
+# ---------------------------------------------------------------------------
+# output
+# ---------------------------------------------------------------------------
+def test_summary_table():
+    model = _stack(15, nn.Sigmoid)
+    text = _train(model, steps=2).summary()
+    lines = text.splitlines()
+    assert lines[0].startswith("GradientMonitor: step 2 (2 steps,")
+    assert lines[1].split() == ["layer", "type", "grad", "norm", "weight", "norm",
+                                "update/weight", "dead", "warnings"]
+    row0 = next(line for line in lines if line.startswith("0 "))
+    assert "Linear" in row0 and row0.rstrip().endswith("vanishing")
+
+
+def test_summary_before_any_step():
+    assert "nothing recorded" in GradientMonitor(_stack(1, nn.ReLU)).summary()
+
+
+def test_plot_writes_a_png_atomically(tmp_path):
+    pytest.importorskip("matplotlib")
+    model = _stack(4, nn.Sigmoid)
+    monitor = _train(model, steps=3)
+    out = tmp_path / "plots" / "grad_norms.png"
+    assert monitor.plot(out) == str(out)
+    with open(out, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert os.listdir(out.parent) == ["grad_norms.png"]  # no temporary file left over
+
+
+def test_reexported_from_nn():
+    assert nn.GradientMonitor is GradientMonitor
