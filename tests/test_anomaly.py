@@ -241,3 +241,62 @@ def test_exported_names():
     assert cr.detect_anomaly is detect_anomaly
     assert issubclass(AnomalyError, RuntimeError)
     assert "chainrule.anomaly" in sys.modules
+
+
+# ---------------------------------------------------------------------------
+# inside nn.Module
+# ---------------------------------------------------------------------------
+def test_module_path_of_a_library_layer_and_the_users_calling_line():
+    from chainrule import nn
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    with cr.no_grad():
+        model[2].weight.fill_(3e38)  # the second Linear overflows float32
+    x = cr.tensor([[1.0, 2.0]])
+    with pytest.raises(AnomalyError) as info, cr.detect_anomaly():
+        model(x)  # MARK-sequential
+    msg = str(info.value)
+    assert "in module: 2 (Linear)" in msg
+    assert info.value.module == "2 (Linear)"
+    assert f"test_anomaly.py:{_line_of('# MARK-sequential')}: model(x)" in msg
+
+
+def test_module_path_of_a_user_module_nested_in_sequential():
+    from chainrule import nn
+
+    class Log(nn.Module):
+        def forward(self, x):
+            return cr.log(x)  # MARK-user-forward
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), Log()))
+    x = cr.tensor([[1.0, 2.0]])
+    with cr.no_grad():
+        model[0].bias.fill_(-100.0)  # relu -> 0 -> log(0) = -inf
+    with pytest.raises(AnomalyError) as info, cr.detect_anomaly():
+        model(x)
+    msg = str(info.value)
+    assert "forward 'log'" in msg and "in module: 1.1 (Log)" in msg
+    assert f"test_anomaly.py:{_line_of('# MARK-user-forward')}: return cr.log(x)" in msg
+
+
+def test_backward_anomaly_names_the_module_the_node_was_made_in():
+    from chainrule import nn
+
+    class Root(nn.Module):
+        def forward(self, x):
+            return cr.sqrt(x)
+
+    model = nn.Sequential(Root())
+    x = cr.tensor([0.0, 1.0], requires_grad=True)
+    with cr.detect_anomaly():
+        y = model(x).sum()
+        with pytest.raises(AnomalyError, match=r"(?s)backward .*'sqrt'.*in module: 0 \(Root\)"):
+            y.backward()
+
+
+def test_module_tracking_is_switched_off_again():
+    from chainrule.nn import module as nn_module
+
+    with cr.detect_anomaly():
+        assert nn_module._TRACK_PATH
+    assert not nn_module._TRACK_PATH
