@@ -28,8 +28,8 @@ builtin_max = builtins.max
 def _pair(a, b):
     """Make both operands Tensors; a constant takes its partner's dtype."""
     if not isinstance(a, Tensor):
-        a = as_tensor(a, b)
-    elif not isinstance(b, Tensor):
+        a = as_tensor(a, b) if isinstance(b, Tensor) else as_tensor(a)
+    if not isinstance(b, Tensor):
         b = as_tensor(b, a)
     return a, b
 
