@@ -138,6 +138,8 @@ def neg(x) -> Tensor:
 def _pow_scalar_vjp(F, g, ans, c, x):
     if c == 2:
         return (g * (2 * x),)
+    if c == 0:  # x ** 0 is constant: 0 everywhere, also at x = 0 (as PyTorch), not 0 * inf
+        return (g * 0,)
     return (g * (c * x ** (c - 1)),)
 
 
