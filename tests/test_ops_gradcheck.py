@@ -585,3 +585,9 @@ def test_hvp_against_finite_differences_of_gradient():
     (hv,) = cr.autograd.grad((g * cr.tensor(v)).sum(), x)
     numeric = (grad(x0 + eps * v).numpy() - grad(x0 - eps * v).numpy()) / (2 * eps)
     np.testing.assert_allclose(hv.numpy(), numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_pow_zero_exponent_gradient_is_zero_everywhere():
+    (g,) = _grads(lambda x: x ** 0, [0.0, 2.0, -1.0])
+    np.testing.assert_array_equal(g, [0, 0, 0])
+    gradgradcheck(lambda x: x ** 0 * x, np.array([0.5, -1.0]))

@@ -381,3 +381,43 @@ def test_setitem_values():
     s = cr.tensor([1.0, 2.0]).sum()  # 0-d result: a NumPy scalar inside
     s[()] = 7.0
     assert s.item() == 7.0
+
+
+FUNCTIONS = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "sin", "cos", "relu", "leaky_relu",
+             "maximum", "minimum", "clip", "clamp", "where", "sum", "mean", "max", "min",
+             "logsumexp", "softmax", "log_softmax", "matmul", "dot", "outer", "transpose",
+             "permute", "reshape", "flatten", "squeeze", "unsqueeze", "broadcast_to", "expand",
+             "concatenate", "stack", "split", "chunk", "var", "std", "pow", "add", "sub", "mul",
+             "div", "neg", "cast", "argmax", "argmin"]
+METHODS = ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "sin", "cos", "relu", "maximum",
+           "minimum", "clip", "clamp", "sum", "mean", "max", "min", "logsumexp", "softmax",
+           "log_softmax", "matmul", "dot", "transpose", "permute", "reshape", "view", "flatten",
+           "squeeze", "unsqueeze", "expand", "split", "chunk", "var", "std", "pow", "add",
+           "sub", "mul", "div", "neg", "argmax", "argmin", "astype", "detach", "backward",
+           "numpy", "tolist", "item", "numel", "retain_grad", "requires_grad_"]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_available_as_cr_name(name):
+    assert callable(getattr(cr, name))
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_method_available(name):
+    assert callable(getattr(cr.tensor([1.0]), name))
+
+
+@pytest.mark.parametrize("call,expected", [
+    (lambda: cr.where(cr.tensor([True, False]), 1.0, 0.0), [1.0, 0.0]),
+    (lambda: cr.where([True, False], np.ones(2), 0.0), [1.0, 0.0]),
+    (lambda: cr.maximum(np.ones(2), np.zeros(2)), [1.0, 1.0]),
+    (lambda: cr.add(1.0, 2.0), 3.0),
+    (lambda: cr.mul([1.0, 2.0], 3.0), [3.0, 6.0]),
+    (lambda: cr.matmul(np.ones((2, 3)), np.ones(3)), [3.0, 3.0]),
+], ids=["where_scalars", "where_array_scalar", "maximum_arrays", "add_floats", "mul_list",
+        "matmul_arrays"])
+def test_functions_accept_two_non_tensor_operands(call, expected):
+    out = call()
+    assert isinstance(out, cr.Tensor) and not out.requires_grad
+    np.testing.assert_allclose(out.numpy(), expected)
+    assert out.dtype.kind == "f"

@@ -62,8 +62,6 @@ def test_unary(name, fn, tfn, x):
     compare(fn, tfn, x)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the rule of x ** 0 is 0 * x ** -1, NaN at x = 0; "
-                   "PyTorch gives 0")
 def test_pow_zero_exponent_at_zero():
     compare(lambda x: x ** 0, lambda x: x ** 0, np.array([0.0, 1.0, -2.0]))
 
