@@ -275,3 +275,64 @@ def test_plot_writes_a_png_atomically(tmp_path):
 
 def test_reexported_from_nn():
     assert nn.GradientMonitor is GradientMonitor
+
+
+# ---------------------------------------------------------------------------
+# the training callback
+# ---------------------------------------------------------------------------
+class _FakeTrainer:
+    """What MonitorCallback needs from chainrule.train.Trainer: .model and .log()."""
+
+    def __init__(self, model):
+        self.model = model
+        self.lines = []
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def test_monitor_callback_logs_findings_as_found_and_plots(tmp_path):
+    from chainrule.monitor import MonitorCallback
+
+    model = _stack(12, nn.Sigmoid)
+    trainer = _FakeTrainer(model)
+    plot = tmp_path / "grad_norms.png"
+    cb = MonitorCallback(plot_path=plot, summary=True)
+    x, y = _digits_like()
+    cb.on_train_begin(trainer)
+    for epoch in (1, 2):
+        for batch in range(2):
+            model.zero_grad()
+            _cross_entropy(model(x), y).backward()
+            cb.on_backward_end(trainer, batch)
+            if epoch == 1 and batch == 0:  # printed at the first batch, not at the end
+                assert trainer.lines and trainer.lines[0].startswith(
+                    "gradient warning: vanishing: layer 0 (Linear) at step 1")
+        cb.on_epoch_end(trainer, epoch, {})
+        assert plot.exists()
+    n_warnings = len(trainer.lines)
+    cb.on_train_end(trainer)
+    assert len(trainer.lines) == n_warnings + 1  # the summary table
+    assert trainer.lines[-1].startswith("GradientMonitor: step 4")
+    assert n_warnings == len(cb.monitor.warnings())  # each finding printed once
+    assert all(len(m._forward_hooks) == 0 for m in model.modules())
+
+
+def test_monitor_callback_with_the_trainer(tmp_path):
+    train = pytest.importorskip("chainrule.train")
+    from chainrule.monitor import MonitorCallback
+
+    x, y = _digits_like(n=64)
+    data = pytest.importorskip("chainrule.data")
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=32)
+    model = _stack(12, nn.Sigmoid)
+    optim = pytest.importorskip("chainrule.optim")
+    lines = []
+    cb = MonitorCallback(plot_path=tmp_path / "grad_norms.png")
+    trainer = train.Trainer(model, optim.SGD(model.parameters(), lr=0.1),
+                            nn.functional.cross_entropy, callbacks=[cb], log=lines.append,
+                            verbose=False)
+    trainer.fit(loader, epochs=1)
+    assert any(line.startswith("gradient warning: vanishing: layer 0") for line in lines)
+    assert (tmp_path / "grad_norms.png").exists()
+    assert cb.monitor.steps == 2
