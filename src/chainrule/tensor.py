@@ -307,9 +307,13 @@ class Tensor:
 
     def copy_(self, src) -> "Tensor":
         src = src.data if isinstance(src, Tensor) else src
-        if np.shape(src) != self.shape and np.broadcast_shapes(np.shape(src), self.shape) != \
-                self.shape:
-            raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {self.shape}")
+        if np.shape(src) != self.shape:
+            try:
+                fits = np.broadcast_shapes(np.shape(src), self.shape) == self.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {self.shape}")
         return self._assign("copy_", src)
 
     def _update(self, opname: str, ufunc, other) -> "Tensor":
