@@ -98,11 +98,14 @@ def test_broadcast_to_and_expand_errors():
         leaf(3, 2).expand(3, 3)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: copy_ calls np.broadcast_shapes before its own "
-                   "check, so NumPy's 'shape mismatch: objects cannot be broadcast' surfaces")
 def test_copy_shape_mismatch():
     with pytest.raises(ValueError, match=r"copy_: cannot copy shape \(3,\) into \(2,\)"):
         cr.zeros(2).copy_(np.ones(3))
+    with pytest.raises(ValueError, match=r"copy_: cannot copy shape \(2, 2\) into \(2,\)"):
+        cr.zeros(2).copy_(np.ones((2, 2)))  # broadcastable, but not into the target
+    t = cr.zeros(2, 3)
+    t.copy_(np.arange(3.0))  # broadcasts into the target: fine
+    assert t.tolist() == [[0, 1, 2], [0, 1, 2]]
 
 
 # ---------------------------------------------------------------------------
