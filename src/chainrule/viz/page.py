@@ -41,6 +41,7 @@ __all__ = ["html", "page_model"]
 BOX_W, BOX_H = 150, 66
 COL_GAP, ROW_GAP = 110, 34
 PAD = 30
+TOP = PAD + 70     # room above the first row for edges that arch over a column
 _SYMBOL = {"add": "+", "sub": "−", "mul": "·", "div": "/"}
 
 
@@ -108,7 +109,7 @@ def _layout(boxes: list, edges: list) -> None:
         offset = (tallest - len(col)) * (BOX_H + ROW_GAP) / 2
         for i, bid in enumerate(col):
             by_id[bid]["x"] = PAD + c * (BOX_W + COL_GAP)
-            by_id[bid]["y"] = PAD + 20 + offset + i * (BOX_H + ROW_GAP)
+            by_id[bid]["y"] = TOP + offset + i * (BOX_H + ROW_GAP)
     return ncols, tallest
 
 
@@ -181,6 +182,12 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None) -
                       "grad": e.carries_grad,
                       "title": (f"∂{e.dst.label}/∂{e.src.label} = {local}" if local else
                                 shape_text(e.src.shape))})
+    pairs: dict = {}
+    for e in edges:
+        pairs.setdefault((e["src"], e["dst"]), []).append(e)
+    for same in pairs.values():
+        for k, e in enumerate(same):
+            e["bend"] = (k - (len(same) - 1) / 2) * 44.0
     ncols, tallest = _layout(boxes, edges)
 
     # steps: the inputs, each op forward, the seed, each node backward, the summary
@@ -211,7 +218,7 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None) -
     for b in boxes:
         del b["node"]
     width = PAD * 2 + ncols * BOX_W + (ncols - 1) * COL_GAP
-    height = PAD * 2 + 20 + tallest * BOX_H + (tallest - 1) * ROW_GAP
+    height = TOP + PAD + tallest * BOX_H + (tallest - 1) * ROW_GAP
     return {"title": title or f"How backpropagation computes the gradient of {g.root.label}",
             "root": g.root.label, "boxes": boxes, "edges": edges, "steps": steps,
             "width": width, "height": height, "notes": ex.notes,
@@ -222,12 +229,36 @@ def _grad(n: Node) -> str | None:
     return None if n.adjoint is None else fmt(n.adjoint)
 
 
-def _edge_path(a: dict, b: dict, e: dict) -> str:
+def _edge_curve(a: dict, b: dict, e: dict) -> tuple:
+    """The cubic Bézier of an edge, as (P0, P1, P2, P3).
+
+    Edges that skip a column arch above the boxes between (they would run behind
+    them), and parallel edges (``x * x``) bend apart so their numbers don't overlap.
+    """
     x1, y1 = a["x"] + BOX_W, a["y"] + BOX_H / 2
     x2 = b["x"]
     y2 = b["y"] + BOX_H * (e["port"] + 1) / (e["nports"] + 1)
     dx = max(40.0, (x2 - x1) / 2)
-    return f"M{x1:.1f},{y1:.1f} C{x1 + dx:.1f},{y1:.1f} {x2 - dx:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+    bend = e.get("bend", 0.0)
+    span = round((x2 - x1 + COL_GAP) / (BOX_W + COL_GAP))
+    lift = 0.0
+    if span > 1:
+        lift = -(0.75 * (BOX_H + ROW_GAP) + 12 * (span - 2))
+    c1 = (x1 + dx, y1 + bend + lift)
+    c2 = (x2 - dx, y2 + bend + lift)
+    return (x1, y1), c1, c2, (x2, y2)
+
+
+def _edge_path(a: dict, b: dict, e: dict) -> str:
+    p0, p1, p2, p3 = _edge_curve(a, b, e)
+    return (f"M{p0[0]:.1f},{p0[1]:.1f} C{p1[0]:.1f},{p1[1]:.1f} {p2[0]:.1f},{p2[1]:.1f} "
+            f"{p3[0]:.1f},{p3[1]:.1f}")
+
+
+def _edge_mid(a: dict, b: dict, e: dict) -> tuple:
+    p0, p1, p2, p3 = _edge_curve(a, b, e)
+    return tuple(0.125 * q0 + 0.375 * q1 + 0.375 * q2 + 0.125 * q3
+                 for q0, q1, q2, q3 in zip(p0, p1, p2, p3))
 
 
 def _svg(model: dict) -> str:
@@ -244,8 +275,7 @@ def _svg(model: dict) -> str:
     for e in model["edges"]:
         a, b = boxes[e["src"]], boxes[e["dst"]]
         d = _edge_path(a, b, e)
-        mx = (a["x"] + BOX_W + b["x"]) / 2
-        my = (a["y"] + BOX_H / 2 + b["y"] + BOX_H * (e["port"] + 1) / (e["nports"] + 1)) / 2
+        mx, my = _edge_mid(a, b, e)
         out.append(
             f'<g class="edge{"" if e["grad"] else " nograd"}" id="edge-{e["id"]}" '
             f'data-src="{e["src"]}" data-dst="{e["dst"]}"><title>{e_(e["title"])}</title>'
