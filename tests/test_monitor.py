@@ -123,7 +123,7 @@ def test_relu_network_with_large_negative_bias_is_flagged_dead():
     # layer 3 first; the next ReLU may follow (its input is then a constant bias)
     assert dead[0].layer == "3" and {w.layer for w in dead} <= {"3", "5"}
     assert dead[0].module_type == "ReLU"
-    assert "100% of the units (the units of layer 2)" in dead[0].message
+    assert "100% of the units (the outputs of layer 2)" in dead[0].message
     row = [r for r in monitor.history if r["layer"] == "3"][-1]
     assert row["dead_fraction"] == 1.0
     # and no gradient reaches the layers below it
@@ -241,7 +241,8 @@ def test_warning_kind_filter_validates():
 
 def test_gradient_warning_str():
     w = GradientWarning("layers.2", "exploding", 3, "gradient norm 2e+04 > 1000", "Linear")
-    assert str(w) == "exploding: layer layers.2 (Linear) at step 3: gradient norm 2e+04 > 1000"
+    assert str(w) == "exploding: layers.2 (Linear) at step 3: gradient norm 2e+04 > 1000"
+    assert str(GradientWarning("0", "dead", 1, "m", "ReLU")) == "dead: layer 0 (ReLU) at step 1: m"
 
 
 # ---------------------------------------------------------------------------

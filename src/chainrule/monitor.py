@@ -73,7 +73,7 @@ class GradientWarning:
             self.last_step = self.step
 
     def __str__(self) -> str:
-        what = f"layer {self.layer}" + (f" ({self.module_type})" if self.module_type else "")
+        what = _named(self.layer, self.module_type)
         seen = f"step {self.step}" if self.count == 1 else \
             f"steps {self.step}-{self.last_step}, seen {self.count}x"
         return f"{self.kind}: {what} at {seen}: {self.message}"
@@ -95,6 +95,12 @@ class _Activation:
     type: str
     feeds_from: str | None  # path of the parameterized layer whose output it activates
     last_output: Any = None  # the array of the last training forward, read at step()
+
+
+def _named(path: str, module_type: str = "") -> str:
+    """``layer 0 (Linear)`` for a top-level index, ``layers.2 (Linear)`` for a dotted path."""
+    text = path if "." in path or not path.isdigit() else f"layer {path}"
+    return text + (f" ({module_type})" if module_type else "")
 
 
 def _label(path: str) -> str:
@@ -304,9 +310,9 @@ class GradientMonitor:
                     if top > g * self.vanish_ratio:
                         new += self._flag(
                             path, kind, "vanishing", "ratio", step,
-                            f"gradient norm {g:.3g} is {top / g:.3g}x smaller than at layer "
-                            f"{_label(layer_rows[j]['layer'])} ({top:.3g}): the gradient "
-                            "fades on its way back to the input")
+                            f"gradient norm {g:.3g} is {top / g:.3g}x smaller than at "
+                            f"{_named(_label(layer_rows[j]['layer']))} ({top:.3g}): the "
+                            "gradient fades on its way back to the input")
             ratio = row["update_ratio"]
             if ratio is not None and math.isfinite(g) and ratio > self.update_threshold:
                 new += self._flag(path, kind, "exploding", "update", step,
@@ -315,8 +321,8 @@ class GradientMonitor:
         for act, row in zip(self.activations, rows[len(self.layers):]):
             dead = row["dead_fraction"]
             if dead is not None and dead > self.dead_fraction:
-                source = f" (the units of layer {_label(act.feeds_from)})" if act.feeds_from \
-                    is not None else ""
+                source = "" if act.feeds_from is None else \
+                    f" (the outputs of {_named(_label(act.feeds_from))})"
                 new += self._flag(act.path, act.type, "dead", "dead", step,
                                   f"{dead:.0%} of the units{source} are <= 0 for the whole "
                                   "batch and pass no gradient (check the bias init and the "
@@ -325,9 +331,9 @@ class GradientMonitor:
 
     def _flag(self, path: str, module_type: str, kind: str, reason: str, step: int,
               message: str) -> list[GradientWarning]:
-        # one finding per layer, kind and reason: a layer whose gradients first grow too
-        # large and later turn NaN gets two findings, a layer too large for 100 steps one
-        key = (path, kind, reason)
+        # one finding per layer and kind, whatever the test that found it; only NaN/Inf
+        # stands apart, so that gradients that grew too large and later turned NaN say so
+        key = (path, kind, reason if reason == "nonfinite" else "")
         seen = self._found.get(key)
         if seen is not None:  # a repeat: fold it into the first finding
             if seen.last_step != step:
