@@ -194,7 +194,8 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
-        return backend.to_numpy(self.data)
+        # np.asarray: a 0-d op result holds a NumPy scalar; hand out an ndarray (as torch)
+        return np.asarray(backend.to_numpy(self.data))
 
     def tolist(self):
         return backend.to_numpy(self.data).tolist()
