@@ -237,10 +237,12 @@ def test_numpy_of_op_result_is_an_array_value():
     assert s.tolist() == 5.0
 
 
-@pytest.mark.xfail(strict=True, reason="0-d op results hold a NumPy scalar, so .numpy() "
-                   "returns np.float32 rather than a 0-d ndarray (torch returns an ndarray)")
 def test_numpy_returns_ndarray_for_0d_results():
-    assert isinstance(cr.tensor([1.0, 2.0]).sum().numpy(), np.ndarray)
+    s = cr.tensor([1.0, 2.0]).sum()
+    assert isinstance(s.numpy(), np.ndarray) and s.numpy().shape == ()
+    assert s.numpy().dtype == np.float32
+    x = cr.tensor([1.0, 2.0])
+    assert np.shares_memory(x.numpy(), x.data)  # no copy for arrays
 
 
 def test_array_protocol():
