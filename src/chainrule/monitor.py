@@ -409,7 +409,7 @@ class GradientMonitor:
 
         grads = self.series("grad_norm")
         ratios = self.series("update_ratio")
-        fig = Figure(figsize=(8, 6.5 if ratios else 4), dpi=100)
+        fig = Figure(figsize=(10, 6.5 if ratios else 4), dpi=100)
         FigureCanvasAgg(fig)
         axes = fig.subplots(2 if ratios else 1, 1, sharex=True, squeeze=False)[:, 0]
         cmap = _colormap()
@@ -441,8 +441,9 @@ class GradientMonitor:
             if ax.has_data():
                 ax.set_yscale("log")
             ax.grid(True, which="major", alpha=0.3)
-        if len(self.layers) <= 12:
-            axes[0].legend(fontsize="small", loc="best")
+        if len(self.layers) <= 24:  # beside the plot, where it hides no line
+            axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                           borderaxespad=0.0)
         fig.tight_layout()
         return _save_atomic(fig, path)
 
@@ -460,7 +461,7 @@ def _save_atomic(fig, path: str | os.PathLike) -> str:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png")
+            fig.savefig(f, format="png", bbox_inches="tight")
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
