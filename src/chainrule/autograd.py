@@ -136,7 +136,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             vjp = node._vjp
             if capture:
                 if id(node) in only:
-                    captured[id(node)] = _owned(g, create_graph, id(g) in shared)
+                    captured[id(node)] = _owned(g, create_graph, id(g) in shared, node)
             elif (vjp is None or node._retain) if only is None else id(node) in only:
                 _accumulate(node, g, create_graph, id(g) in shared)
             if vjp is None:  # a leaf: nothing above it
@@ -183,16 +183,20 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
     return captured
 
 
-def _owned(g, create_graph: bool, shared: bool) -> Tensor:
-    """A final adjoint as a Tensor that aliases no other array."""
+def _owned(g, create_graph: bool, shared: bool, node: Tensor) -> Tensor:
+    """A final adjoint as a Tensor that aliases no other array, in ``node``'s dtype (a
+    float32 leaf that met float64 values gets a float32 gradient, as in PyTorch)."""
+    dtype = node.data.dtype
     if isinstance(g, Tensor):
-        return g
+        return g if g.data.dtype == dtype else g.astype(dtype)
+    if g.dtype != dtype:
+        return _leaf(g.astype(dtype))  # a new array: aliases nothing
     return _leaf(g.copy() if shared else g)
 
 
 def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
     """Add a final adjoint into ``node.grad``; a leaf's .grad never aliases another array."""
-    g = _owned(g, create_graph, shared)
+    g = _owned(g, create_graph, shared, node)
     if node.grad is None:
         node.grad = g
     else:
