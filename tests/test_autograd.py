@@ -557,10 +557,19 @@ def test_retained_non_leaf_grads_are_private_and_writable():
     np.testing.assert_array_equal(a.grad.numpy(), [2, 2])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a float32 leaf combined with a float64 tensor "
-                   "gets a float64 .grad (PyTorch casts the gradient to the leaf's dtype)")
 def test_leaf_grad_has_leaf_dtype_in_mixed_precision():
     a = cr.tensor([1.0, 2.0], requires_grad=True)  # float32
     b = cr.tensor(np.array([3.0, 4.0]), requires_grad=True)  # float64
     (a * b).sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(a.grad.numpy(), [3, 4])
+    (a * b).sum().backward()  # accumulation keeps it
+    assert a.grad.dtype == np.float32
+    ga, gb = cr.autograd.grad((a * b).sum(), [a, b])
+    assert ga.dtype == np.float32 and gb.dtype == np.float64
+    h = a * 1.0
+    h.retain_grad()
+    (h * b).sum().backward()
+    assert h.grad.dtype == np.float32
+    (g,) = cr.autograd.grad((a * b).sum(), a, create_graph=True)
+    assert g.dtype == np.float32 and g.requires_grad
