@@ -157,13 +157,10 @@ def test_random_chains_forward_matches_float32_run(program):
     out64 = _run(steps, [cr.tensor(a) for a in arrays])
     np.testing.assert_allclose(out32.numpy(), out64.numpy(), rtol=1e-3, atol=1e-4)
     out32.sum().backward()
-    # max/min reductions promote the adjoint to float64: a known bug, xfailed in
-    # test_ops_gradcheck.py::test_gradient_keeps_float32
-    promotes = any(s[0] == "reduce" and s[1] in ("max", "min") for s in steps)
     for x in xs32:
         if x.grad is not None:
             assert x.grad.shape == x.shape
-            assert promotes or x.grad.dtype == np.float32, steps
+            assert x.grad.dtype == np.float32, steps
 
 
 shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
