@@ -313,8 +313,9 @@ def test_monitor_callback_logs_findings_as_found_and_plots(tmp_path):
         assert plot.exists()
     n_warnings = len(trainer.lines)
     cb.on_train_end(trainer)
-    assert len(trainer.lines) == n_warnings + 1  # the summary table
-    assert trainer.lines[-1].startswith("GradientMonitor: step 4")
+    assert len(trainer.lines) == n_warnings + 2  # the summary table and the plot's path
+    assert trainer.lines[-2].startswith("GradientMonitor: step 4")
+    assert trainer.lines[-1] == f"per-layer gradient norms: {plot}"
     assert n_warnings == len(cb.monitor.warnings())  # each finding printed once
     assert all(len(m._forward_hooks) == 0 for m in model.modules())
 

@@ -238,8 +238,13 @@ def _where_lines(trace) -> tuple[list[str], str | None, str | None]:
     lines = []
     if module is not None:
         lines.append(f"  in module: {module}")
-    lines.append(f"  created at: {site}" if site else
-                 "  created at: unknown (the op was recorded before detect_anomaly was entered)")
+    if site:
+        lines.append(f"  created at: {site}")
+    elif trace:
+        lines.append("  created at: inside chainrule (no frame of your code on the stack)")
+    else:
+        lines.append("  created at: unknown (the op was recorded before detect_anomaly was "
+                     "entered)")
     return lines, module, site
 
 

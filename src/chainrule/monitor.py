@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +42,7 @@ import numpy as np
 
 from .backend import to_numpy
 
-__all__ = ["GradientMonitor", "GradientWarning", "MonitorCallback"]
+__all__ = ["AnomalyCallback", "GradientMonitor", "GradientWarning", "MonitorCallback"]
 
 # Activation modules whose units can die: a unit is dead when its output is <= 0 for
 # every example of the batch, so it passes no gradient (LeakyReLU's units then pass only
@@ -477,8 +478,9 @@ class MonitorCallback:
     are in ``.grad``, the optimizer has not stepped, so the update ratio is measured
     between consecutive batches), prints each new finding through ``trainer.log`` as
     soon as it is found, and writes the per-layer gradient-norm plot to ``plot_path``
-    at the end of every epoch (so it exists even if training is interrupted) and of
-    training. ``summary`` prints the monitor's table at the end.
+    at the end of training, and at the end of an epoch when the last plot is more than
+    ``plot_interval`` seconds old (so an interrupted long run leaves a recent one).
+    ``summary`` logs the monitor's table and the plot's path at the end.
 
     >>> from chainrule.monitor import MonitorCallback
     >>> cb = MonitorCallback(plot_path="runs/grad_norms.png", every=10)
@@ -489,8 +491,11 @@ class MonitorCallback:
     """
 
     def __init__(self, plot_path: str | os.PathLike | None = None, summary: bool = False,
-                 prefix: str = "gradient warning: ", **monitor_kwargs):
+                 prefix: str = "gradient warning: ", plot_interval: float = 30.0,
+                 **monitor_kwargs):
         self.plot_path = plot_path
+        self.plot_interval = plot_interval
+        self._plotted_at = -math.inf
         self.show_summary = summary
         self.prefix = prefix
         self.monitor_kwargs = monitor_kwargs
@@ -509,15 +514,91 @@ class MonitorCallback:
             self.monitor.step()
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
-        self._plot()
+        # drawing takes a fraction of a second: redraw during training only now and then,
+        # so that a long run that is interrupted still leaves a recent plot
+        if time.monotonic() - self._plotted_at > self.plot_interval:
+            self._plot()
 
     def on_train_end(self, trainer) -> None:
         self._plot()
         if self.monitor is not None:
             if self.show_summary:
                 trainer.log(self.monitor.summary())
+                if self.plot_path is not None and self.monitor.history:
+                    trainer.log(f"per-layer gradient norms: {self.plot_path}")
             self.monitor.remove()  # the model must not keep our hooks after training
 
     def _plot(self) -> None:
         if self.plot_path is not None and self.monitor is not None and self.monitor.history:
             self.monitor.plot(self.plot_path)
+            self._plotted_at = time.monotonic()
+
+
+# ---------------------------------------------------------------------------
+# `chainrule train` extension (listed in chainrule.train.cli.TRAIN_EXTENSIONS)
+# ---------------------------------------------------------------------------
+PLOT_NAME = "grad_norms.png"
+
+
+def add_train_arguments(parser) -> None:
+    """Options of ``chainrule train`` for gradient monitoring and anomaly detection."""
+    group = parser.add_argument_group("gradient diagnostics")
+    group.add_argument("--no-monitor", action="store_true",
+                       help="do not monitor per-layer gradients (on by default: warnings "
+                            f"for vanishing/exploding/dead layers and {PLOT_NAME})")
+    group.add_argument("--monitor-every", type=_positive_int, default=10, metavar="N",
+                       help="record the gradient statistics every N batches")
+    group.add_argument("--detect-anomaly", action="store_true",
+                       help="stop at the first NaN/Inf in the forward or backward pass and "
+                            "say which op and layer made it (slow: for debugging)")
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def train_callbacks(args) -> list:
+    """The callbacks ``chainrule train`` adds for the options above."""
+    from pathlib import Path
+
+    callbacks: list = []
+    if getattr(args, "detect_anomaly", False):
+        callbacks.append(AnomalyCallback())
+    if not getattr(args, "no_monitor", False):
+        # the run's output folder, as chainrule.train.cli.train_command chooses it
+        out = Path(args.out or Path("runs") / (args.dataset or "digits"))
+        callbacks.append(MonitorCallback(plot_path=out / PLOT_NAME, summary=True,
+                                         every=getattr(args, "monitor_every", 10)))
+    return callbacks
+
+
+class AnomalyCallback:
+    """Keep ``detect_anomaly`` on from the start of training to its end (a callback).
+
+    An :class:`~chainrule.anomaly.AnomalyError` raised by a batch ends ``fit`` with it;
+    the checks are switched off again on the way out only when training ends normally,
+    which is enough for a command-line run (the process ends either way).
+    """
+
+    def __init__(self) -> None:
+        self._context = None
+
+    def on_train_begin(self, trainer) -> None:
+        from .anomaly import detect_anomaly
+
+        self._context = detect_anomaly()
+        self._context.__enter__()
+        trainer.log("detect_anomaly: on (every op is checked for NaN/Inf; training is slower)")
+
+    def on_train_end(self, trainer) -> None:
+        if self._context is not None:
+            self._context.__exit__(None, None, None)
+            self._context = None
