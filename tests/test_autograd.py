@@ -573,3 +573,10 @@ def test_leaf_grad_has_leaf_dtype_in_mixed_precision():
     assert h.grad.dtype == np.float32
     (g,) = cr.autograd.grad((a * b).sum(), a, create_graph=True)
     assert g.dtype == np.float32 and g.requires_grad
+
+
+def test_backward_inputs_limits_accumulation():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a * b).sum().backward(inputs=[a])
+    np.testing.assert_array_equal(a.grad.numpy(), [3, 4])
+    assert b.grad is None

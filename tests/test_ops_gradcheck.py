@@ -591,3 +591,13 @@ def test_pow_zero_exponent_gradient_is_zero_everywhere():
     (g,) = _grads(lambda x: x ** 0, [0.0, 2.0, -1.0])
     np.testing.assert_array_equal(g, [0, 0, 0])
     gradgradcheck(lambda x: x ** 0 * x, np.array([0.5, -1.0]))
+
+
+def test_where_condition_broadcasts_over_both_branches():
+    mask = np.random.default_rng(8).standard_normal((2, 3)) > 0
+    check(lambda a, b: cr.where(mask, a, b), [(3,), ()])
+    check(lambda a, b: cr.where(cr.tensor(mask[:, :1]), a, b), [(1, 3), (2, 1)])
+
+
+def test_python_sum_of_tensors():
+    check(lambda a, b, c: sum([a, b * 2, c]), [(3,), (3,), ()])
