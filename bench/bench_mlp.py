@@ -268,6 +268,7 @@ def worker(framework: str, sizes, lr: float, seed: int, n_batches: int) -> None:
             for k in range(cmd["warmup"]):
                 step(batches[k % n_batches])
             steps, k = 0, 0
+            c0 = time.process_time()
             t0 = time.perf_counter()
             deadline = t0 + cmd["seconds"]
             while True:
@@ -277,7 +278,9 @@ def worker(framework: str, sizes, lr: float, seed: int, n_batches: int) -> None:
                 if steps >= cmd["min_steps"] and time.perf_counter() >= deadline:
                     break
             elapsed = time.perf_counter() - t0
-            send({"samples_per_s": steps * batch / elapsed, "steps": steps})
+            cpu = time.process_time() - c0
+            send({"samples_per_s": steps * batch / elapsed, "steps": steps,
+                  "samples_per_cpu_s": steps * batch / cpu if cpu > 0 else float("nan")})
         elif cmd["cmd"] == "profile":
             import cProfile
             import io
@@ -360,8 +363,9 @@ def main(argv=None) -> int:
                     help="smoke run: one short round, 1 thread")
     ap.add_argument("--sizes", default="784,256,128,10", help="layer sizes")
     ap.add_argument("--batch-sizes", default="128,32")
-    ap.add_argument("--threads", default="1,2",
-                    help="BLAS thread counts to compare ('default' = library's own)")
+    ap.add_argument("--threads", default=None,
+                    help="BLAS thread counts to compare, e.g. 1,2 (the default; 1 with "
+                         "--quick); 'default' = each library's own setting")
     ap.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     ap.add_argument("--repeats", type=int, default=5, help="timed rounds (median)")
     ap.add_argument("--seconds", type=float, default=0.5, help="length of one timed block")
@@ -379,8 +383,8 @@ def main(argv=None) -> int:
         return 0
     if args.quick:
         args.repeats, args.seconds, args.warmup = 1, 0.05, 2
-        if args.threads == "1,2":
-            args.threads = "1"
+    if args.threads is None:
+        args.threads = "1" if args.quick else "1,2"
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     threads = [t.strip() for t in args.threads.split(",")]
     frameworks = [f.strip() for f in args.frameworks.split(",")]
@@ -405,7 +409,8 @@ def main(argv=None) -> int:
                           if "losses" in r)
         print(f"  check, batch {b}: loss after 3 steps from the same weights: {shown}")
 
-    results: dict[tuple, list[float]] = {}
+    results: dict[tuple, list[float]] = {}  # wall-clock samples/s per round
+    cpu_rates: dict[tuple, list[float]] = {}  # samples per CPU-second (process time)
     for _ in range(args.repeats):
         for b in batch_sizes:
             for t in threads:
@@ -414,6 +419,7 @@ def main(argv=None) -> int:
                               warmup=args.warmup, min_steps=3)
                     if "samples_per_s" in r:
                         results.setdefault((b, t, f), []).append(r["samples_per_s"])
+                        cpu_rates.setdefault((b, t, f), []).append(r["samples_per_cpu_s"])
 
     profiles = []
     if args.profile and "chainrule" in workers and not workers["chainrule"].error:
@@ -424,22 +430,46 @@ def main(argv=None) -> int:
     rss = {f: w.close() for f, w in workers.items()}
 
     print()
-    print(f"{'batch':>5} {'threads':>7}  {'framework':<10} {'samples/s':>11} "
-          f"{'spread':>7}  {'vs torch':>8} {'vs numpy':>8}")
+    print(f"{'batch':>5} {'threads':>7}  {'framework':<10} {'samples/s':>10} {'spread':>6} "
+          f"{'vs torch':>8} {'vs numpy':>8}  {'per CPU-s':>10} {'vs torch':>8} {'vs numpy':>8}")
     for b in batch_sizes:
         for t in threads:
             med = {f: statistics.median(results[(b, t, f)]) for f in frameworks
                    if (b, t, f) in results}
+            cmed = {f: statistics.median(cpu_rates[(b, t, f)]) for f in med}
             for f in frameworks:
                 if f not in med:
-                    print(f"{b:>5} {t:>7}  {f:<10} {'n/a':>11}")
+                    print(f"{b:>5} {t:>7}  {f:<10} {'n/a':>10}")
                     continue
                 runs = results[(b, t, f)]
                 spread = (max(runs) - min(runs)) / med[f] if len(runs) > 1 else 0.0
-                vs_t = f"{med[f] / med['torch']:.2f}x" if "torch" in med else "-"
-                vs_n = f"{med[f] / med['numpy']:.2f}x" if "numpy" in med else "-"
-                print(f"{b:>5} {t:>7}  {f:<10} {med[f]:>11,.0f} {spread:>6.0%}  "
-                      f"{vs_t:>8} {vs_n:>8}")
+
+                def ratio(d, other, f=f):
+                    return f"{d[f] / d[other]:.2f}x" if other in d else "-"
+
+                print(f"{b:>5} {t:>7}  {f:<10} {med[f]:>10,.0f} {spread:>6.0%} "
+                      f"{ratio(med, 'torch'):>8} {ratio(med, 'numpy'):>8}  "
+                      f"{cmed[f]:>10,.0f} {ratio(cmed, 'torch'):>8} {ratio(cmed, 'numpy'):>8}")
+    if len(threads) > 1:  # each framework at its own best thread count
+        print()
+        print("best thread count per framework (by wall-clock median):")
+        for b in batch_sizes:
+            best = {}
+            for f in frameworks:
+                cands = [(statistics.median(results[(b, t, f)]), t) for t in threads
+                         if (b, t, f) in results]
+                if cands:
+                    best[f] = max(cands)
+            parts = [f"{f} {v:,.0f} ({t} thr)" for f, (v, t) in best.items()]
+            line = f"  batch {b}: " + ", ".join(parts)
+            if "chainrule" in best:
+                c = best["chainrule"][0]
+                line += "".join(f"; chainrule/{o} {c / best[o][0]:.2f}x"
+                                for o in ("torch", "numpy") if o in best)
+            print(line)
+    print("samples/s: wall clock, median of the rounds; spread: (max - min) / median;")
+    print("per CPU-s: samples per second of this process's CPU time (robust to other load "
+          "on a shared machine at 1 thread; sums the threads at 2)")
     print()
     print("peak RSS (VmHWM) per framework process: " + ", ".join(
         f"{f} {v:.0f} MiB" for f, v in rss.items()))
