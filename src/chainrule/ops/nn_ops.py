@@ -338,6 +338,13 @@ def binary_cross_entropy(x: Tensor, t: Tensor, weight: np.ndarray | None = None,
 # ===========================================================================
 # binary cross-entropy on logits, stable for any logit
 # ===========================================================================
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) without overflow: e^-|x| never overflows."""
+    z = np.exp(-np.abs(x))
+    d = 1 / (1 + z)
+    return np.where(x >= 0, d, z * d)
+
+
 def _softplus_neg(x: np.ndarray) -> np.ndarray:
     """log(1 + e^-x) without overflow: max(-x, 0) + log1p(e^-|x|)."""
     return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
@@ -348,7 +355,7 @@ def _bce_logits_vjp(F, g, ans, ctx, x, t):
     scale = _scale_for(reduction, n, g, x if F is ARRAYS else x.data)
     if weight is not None:
         scale = scale * weight
-    sig = P._stable_sigmoid(x) if F is ARRAYS else P.sigmoid(x)
+    sig = _sigmoid(x) if F is ARRAYS else P.sigmoid(x)
     gx = gt = None
     # loss = (1 - t) x + l softplus(-x),  l = 1 + (pw - 1) t
     # d/dx = l σ(x) - pw t   (= σ(x) - t without pos_weight);  d/dt = -x + (pw - 1) softplus(-x)
