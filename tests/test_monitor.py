@@ -338,3 +338,38 @@ def test_monitor_callback_with_the_trainer(tmp_path):
     assert any(line.startswith("gradient warning: vanishing: layer 0") for line in lines)
     assert (tmp_path / "grad_norms.png").exists()
     assert cb.monitor.steps == 2
+
+
+# ---------------------------------------------------------------------------
+# chainrule train
+# ---------------------------------------------------------------------------
+def _train_cli(tmp_path, capsys, *extra):
+    cli = pytest.importorskip("chainrule.cli")
+    pytest.importorskip("chainrule.train.cli")
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", "digits", "--epochs", "1", "--out", str(out),
+            "--no-progress", *extra]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        code = cli.main(argv)
+    return code, out, capsys.readouterr().out
+
+
+def test_chainrule_train_prints_findings_and_writes_the_gradient_plot(tmp_path, capsys):
+    code, out, printed = _train_cli(tmp_path, capsys, "--hidden", "32,32,32,32,32,32,32,32",
+                                    "--activation", "sigmoid", "--optimizer", "sgd")
+    assert code == 0
+    lines = printed.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("gradient warning:"))
+    epoch = next(i for i, line in enumerate(lines) if line.startswith("epoch 1/1"))
+    assert first < epoch  # printed as found, during the epoch
+    assert "gradient warning: vanishing: layers.0 (Linear) at step 1" in printed
+    assert "GradientMonitor: step" in printed
+    assert (out / "grad_norms.png").is_file() and (out / "loss.png").is_file()
+
+
+def test_chainrule_train_no_monitor(tmp_path, capsys):
+    code, out, printed = _train_cli(tmp_path, capsys, "--no-monitor", "--hidden", "16")
+    assert code == 0
+    assert "GradientMonitor" not in printed
+    assert not (out / "grad_norms.png").exists()

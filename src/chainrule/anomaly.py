@@ -90,9 +90,9 @@ def _user_site() -> str | None:
     while frame is not None:
         filename = frame.f_code.co_filename
         inside = _inside_package.get(filename)
-        if inside is None:
-            inside = _inside_package[filename] = os.path.abspath(filename).startswith(
-                _PACKAGE_DIR)
+        if inside is None:  # chainrule's own files and Python's frozen start-up modules
+            inside = _inside_package[filename] = filename.startswith("<frozen") or \
+                os.path.abspath(filename).startswith(_PACKAGE_DIR)
         if not inside:
             key = (filename, frame.f_lineno)
             text = _site_text.get(key)
@@ -263,6 +263,21 @@ def _node_in_backward() -> Tensor | None:
     return None
 
 
+def _inputs_being_recorded() -> tuple:
+    """The inputs of the op being recorded, from ``record()``'s frame.
+
+    A node made without grad keeps no parents; on this error path only, read them
+    from the ``record`` call that is running the check.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is _tensor.record.__code__:
+            parents = frame.f_locals.get("parents")
+            return tuple(p for p in parents if isinstance(p, Tensor)) if parents else ()
+        frame = frame.f_back
+    return ()
+
+
 def _forward_error(node: Tensor, trace) -> AnomalyError:
     data = node.data
     nan, inf = _counts(data)
@@ -277,11 +292,9 @@ def _forward_error(node: Tensor, trace) -> AnomalyError:
     ]
     if owner is not None:
         trace = getattr(owner, "_trace", None)
-    parents = node._parents
+    parents = node._parents or _inputs_being_recorded()
     for i, p in enumerate(parents):
         lines.append(f"  input {i}: {_summary(p)}")
-    if not parents:
-        lines.append("  inputs: not kept (no input requires grad, or grad mode is off)")
     where, module, site = _where_lines(trace)
     lines += where
     if any(_nonfinite(p.data) for p in parents):
