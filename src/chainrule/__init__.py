@@ -42,6 +42,6 @@ def __getattr__(name):
         return getattr(_lazy("io"), name)
     if name == "explain":
         return _lazy("viz").explain
-    if name == "detect_anomaly":
-        return _lazy("anomaly").detect_anomaly
+    if name in ("detect_anomaly", "AnomalyError"):
+        return getattr(_lazy("anomaly"), name)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
