@@ -59,6 +59,8 @@ def stack(tensors, axis: int = 0) -> Tensor:
 def split(x, split_size_or_sections, axis: int = 0) -> tuple:
     """Split into pieces: an int is the size of each piece (as PyTorch), a list the sizes."""
     x = as_tensor(x)
+    if x.ndim == 0:
+        raise ValueError("split: a 0-d tensor cannot be split")
     (axis,) = P._axes(axis, x.ndim, "split")
     n = x.shape[axis]
     if isinstance(split_size_or_sections, (int, np.integer)):
@@ -81,6 +83,11 @@ def split(x, split_size_or_sections, axis: int = 0) -> tuple:
 
 def chunk(x, chunks: int, axis: int = 0) -> tuple:
     x = as_tensor(x)
+    if x.ndim == 0:
+        raise ValueError("chunk: a 0-d tensor cannot be split")
+    if chunks <= 0:
+        raise ValueError(f"chunk: the number of chunks must be positive, got {chunks}")
+    (axis,) = P._axes(axis, x.ndim, "chunk")
     n = x.shape[axis]
     return split(x, -(-n // chunks), axis)
 
@@ -127,6 +134,9 @@ def expand(x, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     lead = len(shape) - x.ndim
+    if lead < 0 or -1 in shape[:lead]:
+        raise ValueError(f"expand: cannot expand shape {x.shape} to {shape} (-1 only keeps an "
+                         "existing dimension)")
     full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     return P.broadcast_to(x, full)
 
