@@ -284,3 +284,17 @@ def test_gradcheck_error_fast_mode():
     msg = str(info.value)
     assert "input 0 (shape (3000,))" in msg and "directional derivative" in msg
     assert "analytic" in msg and "numeric" in msg and "atol=" in msg and "rtol=" in msg
+
+
+def test_split_chunk_expand_errors():
+    with pytest.raises(ValueError, match="chunk: axis 5 is out of range"):
+        cr.chunk(leaf(3), 2, axis=5)
+    with pytest.raises(ValueError, match="chunk: the number of chunks must be positive"):
+        cr.chunk(leaf(3), 0)
+    with pytest.raises(ValueError, match="split: a 0-d tensor"):
+        cr.split(leaf(), 1)
+    with pytest.raises(ValueError, match=r"expand: cannot expand shape \(3,\) to \(-1, 3\)"):
+        leaf(3).expand(-1, 3)
+    with pytest.raises(ValueError, match="expand: cannot expand"):
+        leaf(2, 3).expand(3)
+    assert leaf(3, 1).expand(2, -1, 4).shape == (2, 3, 4)
