@@ -315,6 +315,11 @@ def test_blas_axpy_fast_path_and_fallback_agree(monkeypatch):
         done = _blas.axpy(-0.3, x, y)
         np.testing.assert_allclose(y, want if done else y, rtol=1e-6)
         assert not _blas.axpy(1.0, x[:, ::2], np.zeros((7, 3), dtype))  # strided: refused
+        assert not _blas.axpy(1.0, x, np.zeros((7, 5), dtype, order="F"))  # C vs F: refused
+        xf, yf = np.asfortranarray(x), np.asfortranarray(y)  # both Fortran: element-aligned
+        want_f = yf + dtype(2.0) * xf
+        if _blas.axpy(2.0, xf, yf):
+            np.testing.assert_allclose(yf, want_f, rtol=1e-6)
         assert _blas.axpy(1.0, x[:0], np.zeros((0, 5), dtype)) in (True, False)  # empty: fine
         ro = x.copy()
         ro.flags.writeable = False  # a read-only gradient is read through its address

@@ -58,20 +58,30 @@ def _load() -> dict:
 
 
 def axpy(alpha: float, x, y) -> bool:
-    """``y += alpha * x`` in place, when both are C-contiguous NumPy arrays of the same
-    float dtype and shape and a BLAS was found; returns whether it did it."""
+    """``y += alpha * x`` in place, when both are NumPy arrays of the same float dtype and
+    shape, laid out alike (both C- or both Fortran-contiguous: then element k of the flat
+    memory is the same element of both), and a BLAS was found; returns whether it did it."""
     global _funcs
     if _funcs is None:
         _funcs = _load()
     if type(x) is not np.ndarray or type(y) is not np.ndarray:
         return False
     fn = _funcs.get(y.dtype)
-    if (fn is None or x.dtype != y.dtype or x.shape != y.shape
-            or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)):
+    if fn is None or x.dtype != y.dtype or x.shape != y.shape or not y.flags.writeable:
         return False
     if y.size == 0:
         return True
-    # from_buffer needs a writeable buffer: a read-only x goes through its address
-    xp = _byref(_from_buffer(x)) if x.flags.writeable else ctypes.cast(x.ctypes.data, _ptr)
-    fn(y.size, alpha, xp, 1, _byref(_from_buffer(y)), 1)
-    return True
+    xf, yf = x.flags, y.flags
+    if xf.c_contiguous and yf.c_contiguous:
+        # from_buffer needs a writeable buffer: a read-only x goes through its address
+        xp = _byref(_from_buffer(x)) if xf.writeable else _address(x)
+        fn(y.size, alpha, xp, 1, _byref(_from_buffer(y)), 1)
+        return True
+    if xf.f_contiguous and yf.f_contiguous:  # e.g. a weight kept as the transpose of (in, out)
+        fn(y.size, alpha, _address(x), 1, _address(y), 1)
+        return True
+    return False
+
+
+def _address(a):
+    return ctypes.cast(a.ctypes.data, _ptr)
