@@ -177,10 +177,12 @@ _FORWARD_HINTS = {
     "log": "log(0) = -inf and log(x < 0) = nan; add a small epsilon or clamp the input",
     "div": "a division by zero (x/0 = inf, 0/0 = nan); add an epsilon to the divisor",
     "sqrt": "sqrt(x < 0) = nan; clamp the input to >= 0",
-    "pow": "a negative base with a fractional exponent (nan) or 0 to a negative power (inf)",
+    "pow": "an overflow (values too large), a negative base with a fractional exponent (nan) "
+           "or 0 to a negative power (inf)",
     "exp": "exp overflows to inf above ~88 (float32) or ~709 (float64); use logsumexp or "
            "log_softmax instead of exp followed by log",
-    "matmul": "an overflow: the values grew too large (exploding activations)",
+    "matmul": "an overflow: the values grew too large (exploding activations or weights)",
+    "linear": "an overflow: the values grew too large (exploding activations or weights)",
     "mul": "an overflow (values too large) or 0 * inf",
     "sub": "inf - inf",
     "add": "inf + (-inf) or an overflow",
