@@ -336,3 +336,21 @@ def test_blas_axpy_fast_path_and_fallback_agree(monkeypatch):
             opt.step()
         results.append(w.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("cls,kwargs", ALL, ids=IDS)
+def test_fortran_ordered_parameters(cls, kwargs):
+    """A weight kept as the transpose of a contiguous array updates like a C-ordered one."""
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal((4, 3)).astype(np.float32)
+    a = cr.tensor(w0, requires_grad=True)
+    b = cr.tensor(w0, requires_grad=True)
+    b.data = np.asfortranarray(b.data)
+    oa, ob = cls([a], **kwargs), cls([b], **kwargs)
+    for _ in range(3):
+        g = rng.standard_normal((4, 3)).astype(np.float32)
+        a.grad, b.grad = cr.tensor(g), cr.tensor(g)
+        oa.step()
+        ob.step()
+    assert b.data.flags.f_contiguous
+    np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6, atol=1e-7)

@@ -266,6 +266,10 @@ class Optimizer:
                         biggest = p.data.size
             buf = backend.namespace(like).empty(biggest, like.dtype)
             self._scratch[key] = buf
+        if like.ndim > 1 and not like.flags.c_contiguous and like.flags.f_contiguous:
+            # same memory order as a Fortran-ordered parameter (e.g. a weight stored as
+            # the transpose of an (in, out) array): elementwise passes stay sequential
+            return buf[:n].reshape(like.shape[::-1]).T
         return buf[:n].reshape(like.shape)
 
     @staticmethod
