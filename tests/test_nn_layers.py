@@ -420,3 +420,45 @@ def test_clip_grad_value_and_vector_round_trip():
     np.testing.assert_array_equal(lin.bias.numpy(), [6, 7])
     with pytest.raises(ValueError, match="8"):
         nn.utils.vector_to_parameters(np.arange(3.0), lin.parameters())
+
+
+@pytest.mark.parametrize("batch", [1, 5, 64, 100])
+def test_linear_small_and_large_batches_agree_with_numpy(rng, batch):
+    # batches of at most 64 rows take the (W xᵀ)ᵀ route; the result must be the same
+    # product, row-major, and its gradients the same
+    lin = nn.Linear(20, 70).double()
+    xa = rng.standard_normal((batch, 20))
+    x = cr.tensor(xa, requires_grad=True)
+    y = lin(x)
+    w, b = lin.weight.numpy(), lin.bias.numpy()
+    np.testing.assert_allclose(y.numpy(), xa @ w.T + b, rtol=1e-12, atol=1e-12)
+    assert y.data.flags.c_contiguous
+    ga = rng.standard_normal((batch, 70))
+    y.backward(ga)
+    np.testing.assert_allclose(x.grad.numpy(), ga @ w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lin.weight.grad.numpy(), ga.T @ xa, rtol=1e-12, atol=1e-12)
+
+
+def test_linear_gradcheck_first_and_second_order(rng):
+    x = rng.standard_normal((3, 4))
+    w = rng.standard_normal((5, 4))
+    b = rng.standard_normal(5)
+    assert cr.gradcheck(lambda x, w, b: F.linear(x, w, b), x, w, b)
+    assert cr.gradcheck(lambda x, w: F.linear(x, w), x, w)
+    assert cr.gradcheck(lambda x, w, b: F.linear(x, w, b), rng.standard_normal(4), w, b)
+    assert cr.gradcheck(lambda x, w, b: F.linear(x, w, b), rng.standard_normal((2, 3, 4)), w, b)
+    # second order: the gradient of sum(tanh(linear)) checked against finite differences
+    wt, bt = cr.tensor(w), cr.tensor(b)
+
+    def grad_x(x):
+        out = F.linear(x, wt, bt).tanh().sum()
+        return cr.autograd.grad(out, x, create_graph=True)[0]
+
+    assert cr.gradcheck(grad_x, x)
+    xt = cr.tensor(x)
+
+    def grad_w(w):
+        out = (F.linear(xt, w, bt) ** 2).sum()
+        return cr.autograd.grad(out, w, create_graph=True)[0]
+
+    assert cr.gradcheck(grad_w, w)

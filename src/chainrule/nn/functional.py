@@ -121,8 +121,10 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _class_target(target, op: str, n: int, n_classes: int, ignore_index: int) -> np.ndarray:
-    """Integer class indices of shape (n,), each in [0, n_classes) (or ignore_index)."""
+def _class_target(target, op: str, n: int, n_classes: int, ignore_index: int | None):
+    """Integer class indices of shape (n,), each in [0, n_classes) or equal to
+    ``ignore_index``. Returns the indices and the ignore_index still to look for (None
+    when no target can be ignored: the fused op then skips that test)."""
     arr = target.data if isinstance(target, Tensor) else np.asarray(target)
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and \
@@ -135,15 +137,18 @@ def _class_target(target, op: str, n: int, n_classes: int, ignore_index: int) ->
     if arr.shape != (n,):
         raise ValueError(f"{op}: input with a batch of {n} needs a target of shape ({n},) "
                          f"holding one class index per sample, got shape {arr.shape}")
-    if arr.size:
-        bad = (arr < 0) | (arr >= n_classes)
-        if ignore_index is not None:
-            bad &= arr != ignore_index
-        if bad.any():
-            value = arr[bad][0]
-            raise ValueError(f"{op}: target must hold class indices in [0, {n_classes}), got "
-                             f"{value}")
-    return arr
+    if not arr.size:
+        return arr, None
+    if arr.min() >= 0 and arr.max() < n_classes:  # the common case: two quick reductions
+        inside = ignore_index is not None and 0 <= ignore_index < n_classes
+        return arr, ignore_index if inside else None
+    bad = (arr < 0) | (arr >= n_classes)
+    if ignore_index is not None:
+        bad &= arr != ignore_index
+    if bad.any():
+        raise ValueError(f"{op}: target must hold class indices in [0, {n_classes}), got "
+                         f"{arr[bad][0]}")
+    return arr, ignore_index
 
 
 def _class_dim_last(x: Tensor, target, op: str):
@@ -354,9 +359,9 @@ def cross_entropy(input, target, weight=None, reduction: str = "mean",
         return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
     x2, t2, out_shape = _class_dim_last(x, target, op)
     n, c = x2.shape
-    t2 = _class_target(t2, op, n, c, ignore_index)
+    t2, ignore = _class_target(t2, op, n, c, ignore_index)
     w = _constant(weight, x2, "weight", op, shape=(c,))
-    loss = nn_ops.cross_entropy(x2, t2, w, reduction, float(label_smoothing), ignore_index)
+    loss = nn_ops.cross_entropy(x2, t2, w, reduction, float(label_smoothing), ignore)
     if reduction == "none" and out_shape is not None:
         loss = P.reshape(loss, out_shape)
     return loss
@@ -386,9 +391,9 @@ def nll_loss(input, target, weight=None, reduction: str = "mean",
     x = _input(input, op)
     x2, t2, out_shape = _class_dim_last(x, target, op)
     n, c = x2.shape
-    t2 = _class_target(t2, op, n, c, ignore_index)
+    t2, ignore = _class_target(t2, op, n, c, ignore_index)
     w = _constant(weight, x2, "weight", op, shape=(c,))
-    loss = nn_ops.nll_loss(x2, t2, w, reduction, ignore_index)
+    loss = nn_ops.nll_loss(x2, t2, w, reduction, ignore)
     if reduction == "none" and out_shape is not None:
         loss = P.reshape(loss, out_shape)
     return loss
@@ -410,7 +415,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if x.ndim != 2:
         raise ValueError(f"{op}: expected input of shape (N, C) or (C,), got {x.shape}")
     n, c = x.shape
-    y = _class_target(target, op, n, c, None)
+    y, _ = _class_target(target, op, n, c, None)
     rows = np.arange(n)
     correct = P.reshape(P.getitem(x, (rows, y)), (n, 1))            # s_y
     margins = nn_ops.relu(P.add(P.sub(x, correct), margin))          # max(0, margin - s_y + s_j)
