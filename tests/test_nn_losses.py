@@ -408,3 +408,34 @@ def test_functional_activations_match_torch(torch, rng):
         (lambda a: F.log_softmax(a, dim=1), lambda a: torch.log_softmax(a, dim=1)),
     ]:
         _compare(torch, ours, theirs, [x])
+
+
+def test_soft_target_cross_entropy_gradcheck(rng):
+    x = rng.standard_normal((4, 3))
+    t = rng.dirichlet(np.ones(3), 4)
+    w = np.array([1.0, 0.5, 2.0])
+    assert cr.gradcheck(lambda x, t: F.cross_entropy(x, t), x, t)
+    assert cr.gradcheck(lambda x, t: F.cross_entropy(x, t, w, "none", 0.2), x, t)
+
+
+def test_fused_ops_second_order(rng):
+    t = cr.tensor(rng.uniform(0, 1, 5))
+    assert _gradgradcheck(lambda x: F.binary_cross_entropy_with_logits(x, t, reduction="sum"),
+                          cr.tensor(rng.standard_normal(5)))
+    y = np.array([2, 0, 1])
+    assert _gradgradcheck(lambda x: F.nll_loss(F.log_softmax(x, dim=1), y, reduction="none")
+                          .sum(), cr.tensor(rng.standard_normal((3, 3))))
+
+    def dropped(x):
+        cr.manual_seed(3)
+        return (F.dropout(x, 0.3) * x * x).sum()
+
+    assert _gradgradcheck(dropped, cr.tensor(rng.standard_normal(6)))
+
+
+def test_losses_accept_integer_and_boolean_binary_targets():
+    x = cr.tensor([0.3, 0.8])
+    assert F.binary_cross_entropy(x, [0, 1]).item() == pytest.approx(
+        -(np.log(0.7) + np.log(0.8)) / 2, rel=1e-5)
+    assert F.binary_cross_entropy_with_logits(cr.tensor([0.0]), np.array([True])).item() == \
+        pytest.approx(np.log(2), rel=1e-6)
