@@ -462,3 +462,10 @@ def test_linear_gradcheck_first_and_second_order(rng):
         return cr.autograd.grad(out, w, create_graph=True)[0]
 
     assert cr.gradcheck(grad_w, w)
+
+
+def test_functional_linear_accepts_arrays():
+    y = F.linear(np.ones((2, 3)), np.ones((4, 3)), np.zeros(4))
+    np.testing.assert_array_equal(y.numpy(), np.full((2, 4), 3.0))
+    with pytest.raises(ValueError, match="weight must be 2-D"):
+        F.linear(cr.ones(3), cr.ones(3))

@@ -183,6 +183,13 @@ def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Inputs of another dtype are converted to the weight's dtype.
     """
+    if not isinstance(weight, Tensor):
+        weight = _input(weight, "linear")
+    if bias is not None and not isinstance(bias, Tensor):
+        bias = _like(bias, weight)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
+                         f"{weight.shape}")
     x = input if isinstance(input, Tensor) else as_tensor(input, weight)
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         got = x.shape[-1] if x.ndim else "a 0-d tensor"
