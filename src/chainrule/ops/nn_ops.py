@@ -40,6 +40,22 @@ def _scale_for(reduction: str, n: int, g, like: np.ndarray):
     return g
 
 
+_ONES: dict = {}
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    """A cached read-only vector of n ones: row and column sums as BLAS products."""
+    key = (n, dtype)
+    v = _ONES.get(key)
+    if v is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        v = np.ones(n, dtype=dtype)
+        v.flags.writeable = False
+        _ONES[key] = v
+    return v
+
+
 def _reduce(loss: np.ndarray, reduction: str):
     if reduction == "mean":
         return loss.mean() if loss.size else loss.dtype.type(np.nan)
@@ -66,7 +82,8 @@ def _linear_vjp(F, g, ans, needs, x, w, b=None):
         if needs[1]:
             gw = g2.T @ x2
         if needs[2]:
-            gb = g2.sum(axis=0)
+            # Σ over the batch as a BLAS product 1ᵀ g: 2-3x faster than the ufunc sum
+            gb = _ones(g2.shape[0], g2.dtype) @ g2 if F is ARRAYS else g2.sum(axis=0)
     return (gx, gw) if b is None else (gx, gw, gb)
 
 
@@ -151,7 +168,7 @@ def _row_max(x: np.ndarray) -> np.ndarray:
 def _row_sum(x: np.ndarray) -> np.ndarray:
     """sum over axis 1, as a matrix-vector product (a BLAS call beats the ufunc reduction
     over a short axis by 2-3x)."""
-    return x @ np.ones(x.shape[1], dtype=x.dtype)
+    return x @ _ones(x.shape[1], x.dtype)
 
 
 def _cross_entropy_vjp(F, g, ans, ctx, x):
