@@ -469,3 +469,63 @@ def test_functional_linear_accepts_arrays():
     np.testing.assert_array_equal(y.numpy(), np.full((2, 4), 3.0))
     with pytest.raises(ValueError, match="weight must be 2-D"):
         F.linear(cr.ones(3), cr.ones(3))
+
+
+# ---------------------------------------------------------------------------
+# Sequential's fused Linear + ReLU
+# ---------------------------------------------------------------------------
+def _mlp_grads(model, x, y):
+    for p in model.parameters():
+        p.grad = None
+    out = model(x)
+    F.cross_entropy(out, y).backward()
+    return out, [p.grad.numpy().copy() for p in model.parameters()]
+
+
+def test_fused_linear_relu_matches_separate_layers(rng):
+    model = nn.MLP([6, 8, 8, 3]).double()
+    x = cr.tensor(rng.standard_normal((5, 6)))
+    y = np.array([0, 1, 2, 1, 0])
+    out, grads = _mlp_grads(model, x, y)
+    assert out.parents[0].op == "linear_relu"  # the last Linear's input: the fused pair
+    assert out.parents[0]._module == "layers.3"  # tagged as the ReLU's output
+    previous = nn.set_fusion(False)
+    try:
+        out2, grads2 = _mlp_grads(model, x, y)
+    finally:
+        nn.set_fusion(previous)
+    assert out2.parents[0].op == "relu"
+    np.testing.assert_allclose(out.numpy(), out2.numpy(), rtol=1e-14)
+    for g, g2 in zip(grads, grads2):
+        np.testing.assert_allclose(g, g2, rtol=1e-12, atol=1e-15)
+
+
+def test_fused_linear_relu_gradcheck_first_and_second_order(rng):
+    from chainrule.ops import nn_ops
+
+    x = rng.standard_normal((4, 3))
+    w = rng.standard_normal((5, 3))
+    b = rng.standard_normal(5)
+    f = lambda x, w, b: nn_ops.linear_relu(x, w, b)
+    assert cr.gradcheck(f, x, w, b)
+    wt, bt = cr.tensor(w), cr.tensor(b)
+
+    def grad_x(x):
+        out = (nn_ops.linear_relu(x, wt, bt) ** 2).sum()
+        return cr.autograd.grad(out, x, create_graph=True)[0]
+
+    assert cr.gradcheck(grad_x, x)
+
+
+def test_hooks_and_path_tracking_turn_fusion_off_where_needed():
+    seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU())
+    seen = []
+    seq[0].register_forward_hook(lambda m, inp, out: seen.append(out.op))
+    out = seq(cr.randn(2, 3))
+    assert seen == ["linear"]  # the hooked Linear ran on its own
+    assert out.op == "linear_relu" and out._module == "3"
+    previous = nn.set_track_path(True)
+    try:
+        assert seq(cr.randn(2, 3)).op == "relu"
+    finally:
+        nn.set_track_path(previous)

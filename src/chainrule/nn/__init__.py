@@ -25,6 +25,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    set_fusion,
 )
 from .losses import (
     BCELoss,
@@ -80,6 +81,7 @@ __all__ = [
     "current_module_path",
     "functional",
     "init",
+    "set_fusion",
     "set_track_path",
     "utils",
 ]

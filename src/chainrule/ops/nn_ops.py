@@ -134,6 +134,36 @@ def relu(x: Tensor) -> Tensor:
 
 
 # ===========================================================================
+# linear + relu: relu(x Wᵀ + b) as one node, the relu applied in place
+# ===========================================================================
+def _linear_relu_vjp(F, g, ans, ctx, x, w, b=None):
+    needs, mask = ctx
+    return _linear_vjp(F, g * mask, ans, needs, x, w, b)
+
+
+def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``relu(x @ weight.T + bias)`` as one node: the ReLU works in place on the fresh
+    product (no second array) and its mask scales the adjoint before the linear rule,
+    as a hand-written MLP does. Used by Sequential for a Linear followed by a ReLU."""
+    xd, wd = x.data, weight.data
+    if xd.ndim == 2 and xd.shape[0] <= _FEW_ROWS and wd.shape[0] >= _FEW_ROWS and \
+            wd.flags.c_contiguous:
+        out = (wd @ xd.T).T.copy()  # see linear()
+    else:
+        out = xd @ wd.T
+    if bias is not None:
+        out += bias.data
+        parents = (x, weight, bias)
+        needs = (x.requires_grad, weight.requires_grad, bias.requires_grad)
+    else:
+        parents = (x, weight)
+        needs = (x.requires_grad, weight.requires_grad, False)
+    mask = out > 0 if _t._grad_enabled and (needs[0] or needs[1] or needs[2]) else None
+    np.maximum(out, 0, out=out)
+    return record(out, "linear_relu", parents, _linear_relu_vjp, (needs, mask))
+
+
+# ===========================================================================
 # dropout: the scaled keep-mask drawn in forward is reused in backward
 # ===========================================================================
 def _dropout_vjp(F, g, ans, scaled_mask, x):
