@@ -439,3 +439,15 @@ def test_losses_accept_integer_and_boolean_binary_targets():
         -(np.log(0.7) + np.log(0.8)) / 2, rel=1e-5)
     assert F.binary_cross_entropy_with_logits(cr.tensor([0.0]), np.array([True])).item() == \
         pytest.approx(np.log(2), rel=1e-6)
+
+
+def test_cross_entropy_ignore_index_inside_the_class_range(torch, rng):
+    x = rng.standard_normal((5, 4))
+    y = np.array([0, 1, 0, 3, 2])
+    _compare(torch, lambda a: F.cross_entropy(a, y, ignore_index=0, label_smoothing=0.1),
+             lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(y), ignore_index=0,
+                                                         label_smoothing=0.1), [x])
+    _compare(torch, lambda a: F.nll_loss(a, y, ignore_index=3, reduction="sum"),
+             lambda a: torch.nn.functional.nll_loss(a, torch.tensor(y), ignore_index=3,
+                                                    reduction="sum"), [x])
+    assert np.isnan(F.cross_entropy(cr.tensor(x), np.full(5, -100)).item())  # 0/0 as PyTorch
