@@ -253,6 +253,8 @@ def test_module_path_of_a_library_layer_and_the_users_calling_line():
 
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     with cr.no_grad():
+        model[0].weight.fill_(1.0)  # every hidden unit active, whatever the random init
+        model[0].bias.fill_(0.0)
         model[2].weight.fill_(3e38)  # the second Linear overflows float32
     x = cr.tensor([[1.0, 2.0]])
     with pytest.raises(AnomalyError) as info, cr.detect_anomaly():
