@@ -620,17 +620,18 @@ def _read_inputs(path: Path, extra: dict) -> np.ndarray:
     elif path.suffix == ".csv":
         from ..data import DataError, load_csv
 
-        try:
-            table = load_csv(path, label=None)
-            names = extra.get("feature_names")
-            if names and set(names) <= set(table.feature_names):
-                table = load_csv(path, label=None, features=list(names))  # by name, in order
-            elif table.x.shape[1] == n_features + 1 and extra.get("label_name") in \
-                    table.feature_names:
-                table = load_csv(path, label=extra["label_name"])
-            x = table.x
-        except DataError as e:
-            raise CLIError(str(e)) from None
+        names = [n for n in extra.get("feature_names") or [] if n]
+        x = None
+        if names and not all(n == f"col{i}" for i, n in enumerate(names)):
+            try:  # a file with the training file's header: take those columns by name
+                x = load_csv(path, label=None, features=names).x
+            except DataError:
+                x = None
+        if x is None:
+            try:  # otherwise every column is a feature, in the training order
+                x = load_csv(path, label=None).x
+            except DataError as e:
+                raise CLIError(str(e)) from None
     else:
         raise CLIError(f"{path}: expected a .npy or .csv file")
     if x.ndim != 2 or x.shape[1] != n_features:
