@@ -37,6 +37,7 @@ from ..cli import CLIError
 DATASETS = ("digits", "mnist", "fashion-mnist", "csv")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LOSSES = ("cross-entropy", "svm", "mse")
+MONITORS = ("val_loss", "val_accuracy")
 SCHEDULES = ("constant", "cosine")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 # Step sizes that work for each optimizer on standardized inputs (measured on digits)
@@ -189,7 +190,10 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--test-fraction", type=_fraction, default=0.2,
                    help="digits and single-file csv: share held out as the test set")
     p.add_argument("--patience", type=_nonnegative_int, default=20,
-                   help="early stopping: epochs without a better validation loss (0: off)")
+                   help="early stopping: epochs without a better --best-metric value (0: off)")
+    p.add_argument("--best-metric", choices=MONITORS, default="val_loss",
+                   help="validation metric that picks the best epoch (best.safetensors, the "
+                        "reported model) and drives early stopping")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: runs/DATASET)")
     p.add_argument("--resume", action="store_true",
@@ -399,7 +403,7 @@ def _standardizer(dataset: str):
 # ---------------------------------------------------------------------------
 _CONFIG_KEYS = ("dataset", "data_dir", "csv_label", "hidden", "activation", "loss", "optimizer",
                 "lr", "lr_schedule", "epochs", "batch_size", "weight_decay", "seed", "val_fraction",
-                "test_fraction", "patience")
+                "test_fraction", "patience", "best_metric")
 
 
 def _config_from_args(args) -> dict[str, Any]:
@@ -463,14 +467,15 @@ def train_command(args) -> int:
              "input_scale": data.scale, "standardizer": scaler.state_dict(),
              "chainrule_version": cr.__version__}
     callbacks: list = []
+    monitor = config.get("best_metric", "val_loss")
     if val_loader is not None and config["patience"] > 0:
-        callbacks.append(EarlyStopping("val_loss", patience=config["patience"]))
+        callbacks.append(EarlyStopping(monitor, patience=config["patience"]))
     callbacks.append(MetricsLogger(out / "metrics.csv"))
     for module in _extensions():
         callbacks.extend(module.train_callbacks(args) or [])
     callbacks.append(ModelCheckpoint(out / CHECKPOINT, extra=extra))
     if val_loader is not None:
-        callbacks.append(ModelCheckpoint(out / BEST, monitor="val_loss", save_best_only=True,
+        callbacks.append(ModelCheckpoint(out / BEST, monitor=monitor, save_best_only=True,
                                          extra=extra))
     progress = False if args.no_progress else None
     trainer = Trainer(model, optimizer, loss_fn, callbacks=callbacks, scheduler=scheduler,
@@ -495,7 +500,7 @@ def train_command(args) -> int:
         # when it ran; without early stopping the file is the one place it is kept)
         best = _read_checkpoint(out / BEST, need_trainer=True)
         model.load_state_dict(best["model"])
-        which = f"best validation epoch {_best_epoch(history)}"
+        which = f"best validation epoch {_best_epoch(history, monitor)}"
     else:
         which = f"epoch {trainer.epoch}"
     report, test_loss = _test_report(model, loss_fn, x_test, data.y_test, data.classes)
@@ -515,9 +520,11 @@ def train_command(args) -> int:
     return 0
 
 
-def _best_epoch(history) -> int:
-    values = history["val_loss"]
-    return int(history["epoch"][int(np.nanargmin(np.array(values, dtype=float)))])
+def _best_epoch(history, monitor: str) -> int:
+    values = np.array(history[monitor], dtype=float)
+    # the first epoch reaching the best value, as the checkpoint callback keeps it
+    best = np.nanargmax(values) if monitor.endswith("accuracy") else np.nanargmin(values)
+    return int(history["epoch"][int(best)])
 
 
 def _test_report(model, loss_fn, x_test, y_test, classes):
