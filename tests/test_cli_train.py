@@ -211,3 +211,23 @@ def test_mnist_one_quick_epoch(tmp_path):
               "--out", tmp_path)
     assert res.returncode == 0, res.stderr
     assert accuracy_of(res) > 0.85
+
+
+@pytest.mark.parametrize("flags", [
+    ["--optimizer", "sgd"], ["--optimizer", "momentum"], ["--optimizer", "nesterov"],
+    ["--optimizer", "adagrad"], ["--optimizer", "rmsprop"], ["--optimizer", "adamw",
+                                                              "--weight-decay", "0.01"],
+    ["--loss", "svm", "--activation", "tanh"], ["--loss", "mse", "--activation", "sigmoid"],
+    ["--hidden", "none", "--val-fraction", "0", "--lr-schedule", "cosine"],
+    ["--best-metric", "val_accuracy", "--patience", "1"],
+])
+def test_every_option_trains(flags, tmp_path, capsys):
+    """In-process (fast): each optimizer, loss, activation and schedule runs end to end."""
+    from chainrule.cli import main
+
+    assert main(["train", "--out", str(tmp_path), "--hidden", "16", "--epochs", "2",
+                 "--no-progress", *flags]) == 0
+    out = capsys.readouterr().out
+    assert accuracy_of(subprocess.CompletedProcess([], 0, out, "")) > 0.3
+    assert (tmp_path / "checkpoint.safetensors").is_file()
+    assert (tmp_path / "best.safetensors").is_file() == ("--val-fraction" not in flags)

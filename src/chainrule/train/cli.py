@@ -486,10 +486,13 @@ def train_command(args) -> int:
         except (KeyError, ValueError) as e:
             raise CLIError(f"{out / CHECKPOINT}: cannot resume from it: {e}") from None
 
+    if resume_state is None:
+        (out / BEST).unlink(missing_ok=True)  # a fresh run: no stale best model from before
     n_val = 0 if x_val is None else len(x_val)
     arch = "-".join(map(str, sizes))
+    kind = f"MLP {arch} ({config['activation']})" if config["hidden"] else f"linear model {arch}"
     print(f"{config['dataset']}: {len(x)} train, {n_val} validation, {len(x_test)} test "
-          f"samples; MLP {arch} ({config['activation']}), {config['loss']} loss, "
+          f"samples; {kind}, {config['loss']} loss, "
           f"{config['optimizer']} lr {config['lr']:g}, batch {config['batch_size']}")
     start = time.perf_counter()
     history = trainer.fit(train_loader, val_loader, epochs=config["epochs"])
