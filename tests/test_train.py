@@ -202,8 +202,8 @@ def test_model_checkpoint_and_metrics_logger(tmp_path):
     state = cr.load(tmp_path / "e3.safetensors")
     assert state["epoch"] == 3 and state["history"]["records"][-1]["loss"] == history["loss"][-1]
     # checkpoints run after the other callbacks: EarlyStopping's epoch-3 state is inside
-    assert state["callbacks"]["2.EarlyStopping"]["best_epoch"] >= 1
-    assert state["callbacks"]["2.EarlyStopping"]["best"] == min(history["val_loss"])
+    assert state["callbacks"]["EarlyStopping.0"]["best_epoch"] >= 1
+    assert state["callbacks"]["EarlyStopping.0"]["best"] == min(history["val_loss"])
     assert cr.load(tmp_path / "best.safetensors")["extra"] == {"tag": 1}
     lines = (tmp_path / "m.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,loss,accuracy,val_loss,val_accuracy") and len(lines) == 4

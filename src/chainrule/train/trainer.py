@@ -347,8 +347,16 @@ class Trainer:
                 cb.load_state_dict(saved[key])
 
     def _stateful_callbacks(self) -> dict:
-        return {f"{i}.{type(cb).__name__}": cb for i, cb in enumerate(self.callbacks)
-                if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict")}
+        # keyed by class name and rank among callbacks of that class ("ModelCheckpoint.1"),
+        # so that adding or dropping an unrelated callback on resume does not shift keys
+        keys: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        for cb in self.callbacks:
+            if hasattr(cb, "state_dict") and hasattr(cb, "load_state_dict"):
+                name = type(cb).__name__
+                keys[f"{name}.{seen.get(name, 0)}"] = cb
+                seen[name] = seen.get(name, 0) + 1
+        return keys
 
     def save_checkpoint(self, path: str | os.PathLike, extra: dict | None = None) -> None:
         """Write ``state_dict()`` (plus ``extra`` under the key ``"extra"``) atomically."""
