@@ -1,6 +1,7 @@
 """Checkpoints: ``cr.save(state, path)`` / ``cr.load(path)`` in the safetensors format.
 
-A checkpoint is a nested structure of dicts, lists and tuples whose leaves are arrays
+The container is written and read by the safetensors library; this module maps a
+nested state onto it. A checkpoint is a nested structure of dicts, lists and tuples whose leaves are arrays
 (NumPy arrays, chainrule Tensors, NumPy scalars) or plain JSON values (numbers,
 strings, booleans, None). Arrays become the file's named tensors, keyed by their path
 in the structure (``model/0.weight``, ``optimizer/state/0/exp_avg``); everything else,
@@ -27,7 +28,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import struct
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -38,15 +38,6 @@ __all__ = ["CheckpointError", "load", "read_header", "save"]
 
 FORMAT_VERSION = 1
 _META_KEY = "chainrule"
-# 100 MB of header is far beyond any real checkpoint: a larger length means garbage
-_MAX_HEADER = 100 * 1024 * 1024
-
-_DTYPES = {
-    "F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64,
-    "I32": np.int32, "I16": np.int16, "I8": np.int8, "U64": np.uint64, "U32": np.uint32,
-    "U16": np.uint16, "U8": np.uint8, "BOOL": np.bool_,
-}
-_CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 
 class CheckpointError(ValueError):
@@ -96,9 +87,15 @@ def _flatten(obj: Any, path: tuple, arrays: dict) -> Any:
                     "dicts, lists, tuples, arrays, Tensors, numbers, strings, booleans and None")
 
 
+# the dtypes a safetensors file can hold
+_STORABLE = {np.dtype(t) for t in (np.float64, np.float32, np.float16, np.int64, np.int32,
+                                   np.int16, np.int8, np.uint64, np.uint32, np.uint16,
+                                   np.uint8, np.bool_)}
+
+
 def _contiguous(a: np.ndarray, key: str) -> np.ndarray:
     native = a.dtype.newbyteorder("=")
-    if native not in _CODES:
+    if native not in _STORABLE:
         raise TypeError(f"save: array {key!r} has dtype {a.dtype}, which safetensors cannot hold")
     out = np.asarray(a, dtype=native.newbyteorder("<"))  # safetensors is little-endian
     # (not np.ascontiguousarray: it turns 0-d arrays into 1-d ones)
@@ -134,85 +131,66 @@ def _unflatten(node: Any, arrays: dict, path: str) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# the safetensors container
+# the safetensors container: the safetensors library reads and writes it
 # ---------------------------------------------------------------------------
+def _safetensors():
+    try:
+        import safetensors
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError("cr.save/cr.load need the safetensors package: "
+                          "pip install 'chainrule[train]' (or pip install safetensors)") from None
+    return safetensors
+
+
 def _encode(state: Any) -> bytes:
     arrays: dict[str, np.ndarray] = {}
     skeleton = _flatten(state, (), arrays)
-    header: dict[str, Any] = {"__metadata__": {
-        "format": "chainrule", "format_version": str(FORMAT_VERSION),
-        _META_KEY: json.dumps(skeleton, separators=(",", ":"), allow_nan=False)}}
-    offset = 0
-    for key in sorted(arrays):  # safetensors wants the data in one contiguous run
-        a = arrays[key]
-        header[key] = {"dtype": _CODES[a.dtype.newbyteorder("=")], "shape": list(a.shape),
-                       "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    head += b" " * (-len(head) % 8)  # the data section starts 8-byte aligned, as the spec pads
-    parts = [struct.pack("<Q", len(head)), head]
-    parts.extend(arrays[k].tobytes() for k in sorted(arrays))
-    return b"".join(parts)
+    metadata = {"format": "chainrule", "format_version": str(FORMAT_VERSION),
+                _META_KEY: json.dumps(skeleton, separators=(",", ":"), allow_nan=False)}
+    return _safetensors().numpy.save(arrays, metadata=metadata)
+
+
+def _explain(path: Path, error: Exception) -> CheckpointError:
+    """A safetensors parse error, said in terms of the user's file."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        prefix = f.read(8)
+    # the file starts with the header's length: if that is plausible but runs past the
+    # end, the file was cut short (a crash mid-copy), else it is not safetensors at all
+    claimed = int.from_bytes(prefix, "little") if len(prefix) == 8 else 0
+    cut_short = size < 8 or (8 + claimed > size and claimed < (1 << 27))
+    if cut_short or "not fully covered" in str(error):
+        return CheckpointError(f"{path}: truncated or damaged checkpoint ({size} bytes): "
+                               f"{error}")
+    return CheckpointError(f"{path}: not a safetensors file ({error})")
 
 
 def read_header(path: str | os.PathLike) -> dict:
-    """The parsed safetensors header of ``path`` (tensor names, dtypes, shapes, metadata)."""
+    """The metadata and tensor names/dtypes/shapes of a safetensors file, without the data."""
     path = Path(path)
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        return _parse_header(path, f.read(8), size, f)
-
-
-def _parse_header(path: Path, prefix: bytes, size: int, f) -> dict:
-    if len(prefix) < 8:
-        raise CheckpointError(f"{path}: {size} bytes is too short for a safetensors file "
-                              "(truncated or not a checkpoint)")
-    (n,) = struct.unpack("<Q", prefix)
-    if n > _MAX_HEADER:
-        raise CheckpointError(f"{path}: not a safetensors file (header length {n} is implausible)")
-    if 8 + n > size:
-        raise CheckpointError(f"{path}: truncated: the header needs {n} bytes but the file has "
-                              f"{size - 8} after the length prefix")
-    raw = f.read(n)
+    st = _safetensors()
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError(f"{path}: not a safetensors file (its header is not JSON)") \
-            from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path}: not a safetensors file (header is not a JSON object)")
+        with st.safe_open(str(path), framework="numpy") as f:
+            header = {"__metadata__": f.metadata() or {}}
+            for key in f.keys():  # noqa: SIM118 (safe_open is not iterable)
+                sl = f.get_slice(key)
+                header[key] = {"dtype": sl.get_dtype(), "shape": list(sl.get_shape())}
+    except st.SafetensorError as e:
+        raise _explain(path, e) from None
     return header
 
 
-def _decode(path: Path, blob: bytes) -> dict:
-    """Parse a whole safetensors file held in memory into (metadata, arrays)."""
-    import io as _io
-
-    header = _parse_header(path, blob[:8], len(blob), _io.BytesIO(blob[8:]))
-    (n,) = struct.unpack("<Q", blob[:8])
-    data = memoryview(blob)[8 + n:]
-    arrays: dict[str, np.ndarray] = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        try:
-            dtype = np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<")
-            shape = tuple(int(s) for s in info["shape"])
-            begin, end = (int(o) for o in info["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            raise CheckpointError(f"{path}: malformed entry for tensor {key!r}: {info!r}") \
-                from None
-        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if end > len(data):
-            raise CheckpointError(f"{path}: truncated: tensor {key!r} needs bytes {begin}..{end} "
-                                  f"of the data section, which has {len(data)}")
-        if end - begin != expected or begin < 0:
-            raise CheckpointError(f"{path}: tensor {key!r} of shape {shape} and dtype "
-                                  f"{info['dtype']} needs {expected} bytes, the header gives "
-                                  f"{end - begin}")
-        arrays[key] = np.frombuffer(data[begin:end], dtype=dtype).astype(
-            dtype.newbyteorder("="), copy=True).reshape(shape)
-    return {"metadata": header.get("__metadata__") or {}, "arrays": arrays}
+def _decode(path: Path) -> dict:
+    """Read a whole safetensors file into (metadata, arrays)."""
+    st = _safetensors()
+    try:
+        with st.safe_open(str(path), framework="numpy") as f:
+            metadata = f.metadata() or {}
+            arrays = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+    except st.SafetensorError as e:
+        raise _explain(path, e) from None
+    return {"metadata": metadata, "arrays": arrays}
 
 
 # ---------------------------------------------------------------------------
@@ -285,8 +263,10 @@ def load(path: str | os.PathLike) -> Any:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint file")
-    blob = path.read_bytes()
-    parsed = _decode(path, blob)
+    if path.stat().st_size < 8:
+        raise CheckpointError(f"{path}: {path.stat().st_size} bytes is too short for a "
+                              "safetensors file (truncated or not a checkpoint)")
+    parsed = _decode(path)
     meta, arrays = parsed["metadata"], parsed["arrays"]
     if not isinstance(meta, dict) or _META_KEY not in meta:
         return arrays  # a safetensors file from another tool: just the tensors
