@@ -10,6 +10,7 @@
 
 from . import autograd, backend  # noqa: F401
 from .autograd import enable_grad, no_grad, set_grad_enabled
+from .backend import get_num_threads, set_num_threads
 from .check import GradcheckError, gradcheck
 from .creation import (
     arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint,

@@ -89,3 +89,35 @@ def _keep_freed_memory() -> None:
 
 
 _keep_freed_memory()
+
+
+def set_num_threads(n: int | None) -> None:
+    """Limit the BLAS thread pool that NumPy's matrix products use (None: leave it alone).
+
+    Measured with bench/bench_mlp.py on 2 idle cores: 2 threads beat 1 by 1.2-1.4x for the
+    784-256-128-10 MLP at batch 32 and 128, so chainrule keeps the BLAS default (one thread
+    per core). On a machine shared with other busy processes, 2-thread BLAS can stall
+    waiting for a descheduled partner thread; there ``set_num_threads(1)`` (or
+    ``chainrule train --threads 1``) is the robust choice. Needs threadpoolctl
+    (``pip install 'chainrule[train]'``).
+    """
+    if n is None:
+        return
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected a positive thread count, got {n}")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise ImportError("set_num_threads needs threadpoolctl: pip install threadpoolctl") \
+            from None
+    threadpool_limits(limits=n)  # applies to every BLAS/OpenMP pool loaded in the process
+
+
+def get_num_threads() -> int:
+    """Threads of the BLAS pool NumPy uses (the largest when several are loaded)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return 1
+    return max((pool["num_threads"] for pool in threadpool_info()
+                if pool.get("user_api") == "blas"), default=1)

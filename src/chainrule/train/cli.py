@@ -201,6 +201,9 @@ def add_subcommands(subparsers) -> None:
                         "total)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is also off when stderr is not a terminal)")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="BLAS threads for the matrix products (default: one per core; "
+                        "1 is steadier on a machine shared with other busy processes)")
     for module in _extensions():
         module.add_train_arguments(p)
     p.set_defaults(func=train_command)
@@ -420,6 +423,9 @@ def train_command(args) -> int:
 
     from . import EarlyStopping, MetricsLogger, ModelCheckpoint, Trainer
 
+    if args.threads is not None and args.threads < 1:
+        raise CLIError(f"--threads must be at least 1, got {args.threads}")
+    cr.set_num_threads(args.threads)
     out = Path(args.out or Path("runs") / (args.dataset or "digits"))
     resume_state = None
     if args.resume:
