@@ -43,10 +43,7 @@ class Adagrad(Optimizer):
                                   "initial_accumulator_value": initial_accumulator_value,
                                   "eps": eps, "maximize": maximize})
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            if group[key] < 0:
-                raise ValueError(f"Adagrad: {where}: invalid {key} {group[key]} (must be >= 0)")
+    _nonnegative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def _update(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])

@@ -42,15 +42,14 @@ class Adam(Optimizer):
                                   "maximize": maximize,
                                   "decoupled_weight_decay": decoupled_weight_decay})
 
+    _nonnegative = ("lr", "eps", "weight_decay")
+
     def _check_group(self, group: dict[str, Any], where: str) -> None:
-        name = type(self).__name__
-        for key in ("lr", "eps", "weight_decay"):
-            if group[key] < 0:
-                raise ValueError(f"{name}: {where}: invalid {key} {group[key]} (must be >= 0)")
+        super()._check_group(group, where)
         group["betas"] = tuple(group["betas"])
         for k, beta in enumerate(group["betas"]):
             if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{name}: {where}: invalid beta{k + 1} {beta} "
+                raise ValueError(f"{type(self).__name__}: {where}: invalid beta{k + 1} {beta} "
                                  "(must be in [0, 1))")
 
     def _update(self, group: dict[str, Any]) -> None:

@@ -198,8 +198,16 @@ class Optimizer:
         self._check_group(group, where)
         self.param_groups.append(group)
 
+    # hyper-parameters that must not be negative; subclasses name theirs
+    _nonnegative: tuple[str, ...] = ()
+
     def _check_group(self, group: dict[str, Any], where: str) -> None:
-        """Validate a group's hyper-parameters; subclasses raise ValueError naming them."""
+        """Validate a group's hyper-parameters: a ValueError names the optimizer, the
+        group and the value. Subclasses with further rules extend this."""
+        for key in self._nonnegative:
+            if group[key] < 0:
+                raise ValueError(f"{type(self).__name__}: {where}: invalid {key} {group[key]} "
+                                 "(must be >= 0)")
 
     # -- the training-loop API -------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -40,10 +40,7 @@ class RMSprop(Optimizer):
                                   "weight_decay": weight_decay, "momentum": momentum,
                                   "centered": centered, "maximize": maximize})
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        for key in ("lr", "alpha", "eps", "weight_decay", "momentum"):
-            if group[key] < 0:
-                raise ValueError(f"RMSprop: {where}: invalid {key} {group[key]} (must be >= 0)")
+    _nonnegative = ("lr", "alpha", "eps", "weight_decay", "momentum")
 
     def _update(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])

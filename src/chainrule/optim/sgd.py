@@ -45,10 +45,10 @@ class SGD(Optimizer):
                                   "nesterov": nesterov, "weight_decay": weight_decay,
                                   "maximize": maximize})
 
+    _nonnegative = ("lr", "momentum", "weight_decay")
+
     def _check_group(self, group: dict[str, Any], where: str) -> None:
-        for key in ("lr", "momentum", "weight_decay"):
-            if group[key] < 0:
-                raise ValueError(f"SGD: {where}: invalid {key} {group[key]} (must be >= 0)")
+        super()._check_group(group, where)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 f"SGD: {where}: Nesterov momentum requires momentum > 0 and dampening = 0, "
