@@ -123,6 +123,16 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
         shared.add(id(root._adj))
     only = None if inputs is None else {id(t) for t in inputs}
     captured = {}
+
+    def finish(node, g):
+        """A node's adjoint is complete: hand it out (capture) or add it into .grad."""
+        if capture:
+            if id(node) in only:
+                captured[id(node)] = _owned(g, create_graph, id(g) in shared, node)
+        elif (node._vjp is None or node._retain) if only is None else id(node) in only:
+            _accumulate(node, g, create_graph, id(g) in shared)
+
+    watch_inner = capture or only is not None  # must non-leaf adjoints be looked at?
     stamp = _t._mutation_stamp
     released = _t._released_vjp
     check = _backward_check
@@ -134,22 +144,21 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
                 continue
             node._adj = None
             vjp = node._vjp
-            if capture:
-                if id(node) in only:
-                    captured[id(node)] = _owned(g, create_graph, id(g) in shared, node)
-            elif (vjp is None or node._retain) if only is None else id(node) in only:
-                _accumulate(node, g, create_graph, id(g) in shared)
             if vjp is None:  # a leaf: nothing above it
+                finish(node, g)
                 continue
+            if watch_inner or node._retain:
+                finish(node, g)
             parents = node._parents
             if node._saved_version != stamp:  # something changed in place since recording
                 _check_version(node, parents)
             # adjoint x local derivative, for every input
+            n = len(parents)
             if create_graph:
                 grads = vjp(F, g, node, node._ctx, *parents)
-            elif len(parents) == 2:
+            elif n == 2:
                 grads = vjp(F, g, node.data, node._ctx, parents[0].data, parents[1].data)
-            elif len(parents) == 1:
+            elif n == 1:
                 grads = vjp(F, g, node.data, node._ctx, parents[0].data)
             else:
                 grads = vjp(F, g, node.data, node._ctx, *[p.data for p in parents])
@@ -176,10 +185,12 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             if not retain_graph:
                 node._vjp = released
                 node._ctx = None
+    except BaseException:
+        for node in order:  # leave no half-built adjoints behind
+            node._adj = None
+        raise
     finally:
         _t._set_grad_enabled(previous)
-        for node in order:  # leave no half-built adjoints behind after an error
-            node._adj = None
     return captured
 
 
