@@ -34,22 +34,12 @@ except ImportError:  # the comparison is optional
 # ---------------------------------------------------------------------------
 # the workload: y <- tanh(y * w + b), repeated; 3 ops per step (mul, add, tanh)
 # ---------------------------------------------------------------------------
-def chain_chainrule(n_ops: int) -> float:
-    w = cr.tensor(0.9, requires_grad=True)
-    b = cr.tensor(0.1, requires_grad=True)
-    y = cr.tensor(0.5, requires_grad=True)
-    t0 = time.perf_counter()
-    h = y
-    for _ in range(n_ops // 3):
-        h = (h * w + b).tanh()
-    h.backward()
-    return time.perf_counter() - t0
-
-
-def chain_torch(n_ops: int) -> float:
-    w = torch.tensor(0.9, requires_grad=True)
-    b = torch.tensor(0.1, requires_grad=True)
-    y = torch.tensor(0.5, requires_grad=True)
+def chain(make, n_ops: int) -> float:
+    """y <- tanh(y * w + b), n_ops / 3 times, then backward; ``make`` builds a 0-d leaf
+    (``cr.tensor`` or ``torch.tensor``: both engines run the very same code)."""
+    w = make(0.9, requires_grad=True)
+    b = make(0.1, requires_grad=True)
+    y = make(0.5, requires_grad=True)
     t0 = time.perf_counter()
     h = y
     for _ in range(n_ops // 3):
@@ -109,30 +99,14 @@ class Scalar:
                 node.back()
 
 
-def chain_scalar(n_ops: int) -> float:
-    w, b, y = Scalar(0.9), Scalar(0.1), Scalar(0.5)
-    t0 = time.perf_counter()
-    h = y
-    for _ in range(n_ops // 3):
-        h = (h * w + b).tanh()
-    h.backward()
-    return time.perf_counter() - t0
+def scalar(v, requires_grad=True) -> Scalar:
+    return Scalar(v)
 
 
-def big_chainrule(x_np: np.ndarray, w_np: np.ndarray) -> float:
-    x = cr.tensor(x_np, requires_grad=True)
-    w = cr.tensor(w_np, requires_grad=True)
-    t0 = time.perf_counter()
-    h = (x * w + 0.5).tanh()
-    h = (h * h + x).sigmoid()
-    loss = (h * w).sum()
-    loss.backward()
-    return time.perf_counter() - t0
-
-
-def big_torch(x_np: np.ndarray, w_np: np.ndarray) -> float:
-    x = torch.tensor(x_np, requires_grad=True)
-    w = torch.tensor(w_np, requires_grad=True)
+def big(make, x_np: np.ndarray, w_np: np.ndarray) -> float:
+    """The elementwise chain on large arrays, forward + backward, with ``make``'s engine."""
+    x = make(x_np, requires_grad=True)
+    w = make(w_np, requires_grad=True)
     t0 = time.perf_counter()
     h = (x * w + 0.5).tanh()
     h = (h * h + x).sigmoid()
@@ -177,12 +151,12 @@ def main(argv=None) -> int:
              ", PyTorch not installed"))
     print(f"\n1. tiny ops: chain of {n_ops} mixed mul/add/tanh ops on 0-d tensors, forward + "
           f"backward (median of {repeats})")
-    rows = [("chainrule", median_time(chain_chainrule, n_ops, repeats=repeats))]
+    rows = [("chainrule", median_time(chain, cr.tensor, n_ops, repeats=repeats))]
     if torch is not None:
         torch.set_num_threads(1)
-        rows.append(("PyTorch eager", median_time(chain_torch, n_ops, repeats=repeats)))
+        rows.append(("PyTorch eager", median_time(chain, torch.tensor, n_ops, repeats=repeats)))
     rows.append(("pure-Python scalars (lean micrograd style)",
-                 median_time(chain_scalar, n_ops, repeats=repeats)))
+                 median_time(chain, scalar, n_ops, repeats=repeats)))
     ours = rows[0][1]
     print(f"   {'engine':<40}{'us/op':>10}{'chainrule / this':>20}")
     for name, t in rows:
@@ -194,10 +168,10 @@ def main(argv=None) -> int:
     x = rng.standard_normal(size).astype(np.float32)
     w = rng.standard_normal(size).astype(np.float32)
     r = max(repeats // 3, 3)
-    t_cr = median_time(big_chainrule, x, w, repeats=r)
+    t_cr = median_time(big, cr.tensor, x, w, repeats=r)
     rows = [("chainrule", t_cr)]
     if torch is not None:
-        rows.append(("PyTorch eager (1 thread)", median_time(big_torch, x, w, repeats=r)))
+        rows.append(("PyTorch eager (1 thread)", median_time(big, torch.tensor, x, w, repeats=r)))
     rows.append(("hand-written NumPy", median_time(big_numpy, x, w, repeats=r)))
     print(f"   {'engine':<40}{'ms':>10}{'chainrule / this':>20}")
     for name, t in rows:
