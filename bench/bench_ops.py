@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-import chainrule as cr  # noqa: E402
+import chainrule as cr
 
 try:
     import torch
@@ -51,7 +51,7 @@ def chain(make, n_ops: int) -> float:
 class Scalar:
     """A minimal micrograd-style scalar autodiff value: the pure-Python floor."""
 
-    __slots__ = ("v", "g", "prev", "back")
+    __slots__ = ("back", "g", "prev", "v")
 
     def __init__(self, v, prev=(), back=None):
         self.v, self.g, self.prev, self.back = v, 0.0, prev, back
@@ -158,9 +158,9 @@ def main(argv=None) -> int:
     rows.append(("pure-Python scalars (lean micrograd style)",
                  median_time(chain, scalar, n_ops, repeats=repeats)))
     ours = rows[0][1]
-    print(f"   {'engine':<40}{'us/op':>10}{'chainrule / this':>20}")
+    print(f"   {'engine':<44}{'us/op':>10}{'chainrule / this':>20}")
     for name, t in rows:
-        print(f"   {name:<40}{t / n_ops * 1e6:>10.2f}{ours / t:>20.2f}")
+        print(f"   {name:<44}{t / n_ops * 1e6:>10.2f}{ours / t:>20.2f}")
 
     print(f"\n2. big arrays: elementwise chain on {size:,} float32 elements, forward + backward "
           f"(median of {max(repeats // 3, 3)})")
@@ -173,9 +173,9 @@ def main(argv=None) -> int:
     if torch is not None:
         rows.append(("PyTorch eager (1 thread)", median_time(big, torch.tensor, x, w, repeats=r)))
     rows.append(("hand-written NumPy", median_time(big_numpy, x, w, repeats=r)))
-    print(f"   {'engine':<40}{'ms':>10}{'chainrule / this':>20}")
+    print(f"   {'engine':<44}{'ms':>10}{'chainrule / this':>20}")
     for name, t in rows:
-        print(f"   {name:<40}{t * 1e3:>10.2f}{t_cr / t:>20.2f}")
+        print(f"   {name:<44}{t * 1e3:>10.2f}{t_cr / t:>20.2f}")
     return 0
 
 
