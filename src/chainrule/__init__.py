@@ -8,20 +8,46 @@
 [-4.0, -4.0, 3.0]
 """
 
-from . import autograd, backend  # noqa: F401
+from . import autograd, backend
 from .autograd import enable_grad, no_grad, set_grad_enabled
 from .backend import get_num_threads, set_num_threads
 from .check import GradcheckError, gradcheck
 from .creation import (
-    arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint,
-    randn, randperm, zeros, zeros_like,
+    arange,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    zeros,
+    zeros_like,
 )
 from .functional import grad, value_and_grad
-from .ops import *  # noqa: F401,F403  (every building block as cr.NAME)
+from .ops import *
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import (
-    Tensor, as_dtype, bool_, float16, float32, float64, get_default_dtype, int8, int16, int32,
-    int64, is_grad_enabled, set_default_dtype, tensor, uint8,
+    Tensor,
+    as_dtype,
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    is_grad_enabled,
+    set_default_dtype,
+    tensor,
+    uint8,
 )
 
 __version__ = "0.1.0"

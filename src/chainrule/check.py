@@ -123,13 +123,13 @@ def _report(i, x, analytic, numeric, bad, atol, rtol, eps, max_report) -> str:
     idx = np.argsort(-np.where(bad, err, -1).reshape(-1))[: min(max_report, int(bad.sum()))]
     name = f" '{x.name}'" if x.name else ""
     lines = [
-        f"gradcheck: input {i}{name} (shape {x.shape}): {int(bad.sum())} of {x.size} "
-        f"gradient elements disagree with central finite differences "
-        f"(atol={atol}, rtol={rtol}, eps={eps}). Worst:",
+        (f"gradcheck: input {i}{name} (shape {x.shape}): {int(bad.sum())} of {x.size} "
+         f"gradient elements disagree with central finite differences "
+         f"(atol={atol}, rtol={rtol}, eps={eps}). Worst:"),
         f"  {'index':<16}{'analytic':>14}{'numeric':>14}{'abs error':>14}",
     ]
     for flat in idx:
         pos = np.unravel_index(flat, x.shape) if x.shape else ()
-        lines.append(f"  {str(tuple(int(p) for p in pos)):<16}{analytic.reshape(-1)[flat]:>14.6g}"
+        lines.append(f"  {tuple(int(p) for p in pos)!s:<16}{analytic.reshape(-1)[flat]:>14.6g}"
                      f"{numeric.reshape(-1)[flat]:>14.6g}{err.reshape(-1)[flat]:>14.3g}")
     return "\n".join(lines)

@@ -100,7 +100,7 @@ class Tensor:
     8.0
     """
 
-    __slots__ = (
+    __slots__ = (  # noqa: RUF023 - in reading order, not alphabetical
         "data",  # the value: a NumPy (or CuPy) array or scalar
         "grad",  # adjoint accumulated by backward(): a Tensor or None
         "requires_grad",
@@ -242,7 +242,7 @@ class Tensor:
         self._ver = _mutation_stamp
 
     # -- graph plumbing -----------------------------------------------------
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.data.dtype.kind not in "fc":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
@@ -256,7 +256,7 @@ class Tensor:
         self.requires_grad = bool(flag)
         return self
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new leaf sharing this value, cut off from the graph."""
         t = Tensor.__new__(Tensor)
         _init_leaf(t, self.data)
@@ -289,7 +289,7 @@ class Tensor:
                 "out-of-place op"
             )
 
-    def _assign(self, opname: str, value) -> "Tensor":
+    def _assign(self, opname: str, value) -> Tensor:
         """Write `value` into this tensor's array in place and bump the version."""
         self._check_inplace(opname)
         value = value.data if isinstance(value, Tensor) else value
@@ -300,13 +300,13 @@ class Tensor:
         self._version += 1
         return self
 
-    def zero_(self) -> "Tensor":
+    def zero_(self) -> Tensor:
         return self._assign("zero_", 0)
 
-    def fill_(self, value) -> "Tensor":
+    def fill_(self, value) -> Tensor:
         return self._assign("fill_", value)
 
-    def copy_(self, src) -> "Tensor":
+    def copy_(self, src) -> Tensor:
         src = src.data if isinstance(src, Tensor) else src
         if np.shape(src) != self.shape:
             try:
@@ -317,7 +317,7 @@ class Tensor:
                 raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {self.shape}")
         return self._assign("copy_", src)
 
-    def _update(self, opname: str, ufunc, other) -> "Tensor":
+    def _update(self, opname: str, ufunc, other) -> Tensor:
         """``self <- ufunc(self, other)`` in the same buffer (no allocation), version bumped."""
         self._check_inplace(opname)
         other = other.data if isinstance(other, Tensor) else other
@@ -331,16 +331,16 @@ class Tensor:
         self._version += 1
         return self
 
-    def add_(self, other, alpha=1.0) -> "Tensor":
+    def add_(self, other, alpha=1.0) -> Tensor:
         return self._update("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
 
-    def sub_(self, other, alpha=1.0) -> "Tensor":
+    def sub_(self, other, alpha=1.0) -> Tensor:
         return self._update("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha))
 
-    def mul_(self, other) -> "Tensor":
+    def mul_(self, other) -> Tensor:
         return self._update("mul_", np.multiply, other)
 
-    def div_(self, other) -> "Tensor":
+    def div_(self, other) -> Tensor:
         return self._update("div_", np.true_divide, other)
 
     # ``w -= lr * w.grad`` under no_grad updates w itself, as in PyTorch. On a tensor
@@ -363,16 +363,16 @@ class Tensor:
     def __itruediv__(self, other):
         return self._augmented("/=", np.true_divide, Tensor.__truediv__, other)
 
-    def clamp_(self, min=None, max=None) -> "Tensor":
+    def clamp_(self, min=None, max=None) -> Tensor:
         return self._assign("clamp_", np.clip(self.data, min, max))
 
-    def uniform_(self, low=0.0, high=1.0, generator=None) -> "Tensor":
+    def uniform_(self, low=0.0, high=1.0, generator=None) -> Tensor:
         from .random import _rng
 
         rng = generator or _rng()
         return self._assign("uniform_", rng.uniform(low, high, self.shape))
 
-    def normal_(self, mean=0.0, std=1.0, generator=None) -> "Tensor":
+    def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
         from .random import _rng
 
         rng = generator or _rng()
@@ -388,12 +388,12 @@ class Tensor:
         self._version += 1
 
     # -- conversions ----------------------------------------------------------
-    def astype(self, dtype) -> "Tensor":
+    def astype(self, dtype) -> Tensor:
         from .ops import cast
 
         return cast(self, dtype)
 
-    def to(self, dtype_or_device) -> "Tensor":
+    def to(self, dtype_or_device) -> Tensor:
         """``t.to("float64")``, ``t.to(cr.float64)``, ``t.to("cuda")`` or ``t.to("cpu")``."""
         if isinstance(dtype_or_device, str) and dtype_or_device.split(":")[0] in ("cpu", "cuda"):
             from .ops import to_device
@@ -401,19 +401,19 @@ class Tensor:
             return to_device(self, dtype_or_device)
         return self.astype(dtype_or_device)
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.astype(float32)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.astype(float64)
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return self.astype(int64)
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> "Tensor":
+    def cuda(self) -> Tensor:
         return self.to("cuda")
 
     # -- display ----------------------------------------------------------------
@@ -423,9 +423,7 @@ class Tensor:
             edgeitems=3, prefix="tensor(",
         )
         extras = []
-        if self.data.dtype != _default_dtype and self.data.dtype.kind == "f":
-            extras.append(f"dtype={self.data.dtype}")
-        elif self.data.dtype.kind != "f":
+        if self.data.dtype != _default_dtype and self.data.dtype.kind == "f" or self.data.dtype.kind != "f":
             extras.append(f"dtype={self.data.dtype}")
         if self.name:
             extras.append(f"name={self.name!r}")

@@ -9,7 +9,7 @@
 (16, 4)
 """
 
-from ..monitor import GradientMonitor  # noqa: F401  (re-export: cr.nn.GradientMonitor)
+from ..monitor import GradientMonitor
 from . import functional, init, utils
 from .layers import (
     MLP,

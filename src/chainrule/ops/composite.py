@@ -113,15 +113,11 @@ def var(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
     n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
     centered = P.sub(x, P.mean(x, axis=axes, keepdims=True))
     return P.div(P.sum(P.mul(centered, centered), axis=axes, keepdims=keepdims),
-                 builtins_max(n - correction, 1))
+                 max(n - correction, 1))
 
 
 def std(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
     return P.sqrt(var(x, axis, keepdims, correction))
-
-
-def builtins_max(a, b):
-    return a if a >= b else b
 
 
 def swapaxes(x, a: int, b: int) -> Tensor:

@@ -538,7 +538,7 @@ def _scatter_add_array(g, shape, index):
 
 
 def _scatter_add_vjp(F, g, ans, ctx, x):
-    shape, index = ctx
+    _shape, index = ctx
     return (g[index],)
 
 
