@@ -29,6 +29,10 @@ try:
     import torch
 except ImportError:  # the comparison is optional
     torch = None
+try:  # Karpathy's micrograd from PyPI, the classic pure-Python scalar engine
+    from micrograd.engine import Value as MicrogradValue
+except ImportError:
+    MicrogradValue = None
 
 
 # ---------------------------------------------------------------------------
@@ -103,6 +107,25 @@ def scalar(v, requires_grad=True) -> Scalar:
     return Scalar(v)
 
 
+def micrograd_value(v, requires_grad=True):
+    return MicrogradValue(v)
+
+
+def _micrograd_tanh(self):
+    """tanh in micrograd's own style (the PyPI release has relu but no tanh)."""
+    t = math.tanh(self.data)
+    out = MicrogradValue(t, (self,), "tanh")
+
+    def _backward():
+        self.grad += (1 - t * t) * out.grad
+    out._backward = _backward
+    return out
+
+
+if MicrogradValue is not None and not hasattr(MicrogradValue, "tanh"):
+    MicrogradValue.tanh = _micrograd_tanh
+
+
 def big(make, x_np: np.ndarray, w_np: np.ndarray) -> float:
     """The elementwise chain on large arrays, forward + backward, with ``make``'s engine."""
     x = make(x_np, requires_grad=True)
@@ -155,6 +178,10 @@ def main(argv=None) -> int:
     if torch is not None:
         torch.set_num_threads(1)
         rows.append(("PyTorch eager", median_time(chain, torch.tensor, n_ops, repeats=repeats)))
+    if MicrogradValue is not None:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * n_ops))  # its sort recurses
+        rows.append(("micrograd 0.1.0 (PyPI)",
+                     median_time(chain, micrograd_value, n_ops, repeats=repeats)))
     rows.append(("pure-Python scalars (lean micrograd style)",
                  median_time(chain, scalar, n_ops, repeats=repeats)))
     ours = rows[0][1]
