@@ -271,3 +271,8 @@ def test_accumulation_semantics_match():
         c.sum().backward(retain_graph=True)
         c.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_pow_tensor_exponent_zero_at_zero_base():
+    # d/dx x ** y at x = 0, y = 0 is 0 (as PyTorch), not 0 * inf = nan
+    compare(lambda a, b: a ** b, lambda a, b: a ** b, np.array([0.0, 0.0, 1.5]), np.array([0.0, 1.0, 0.0]))

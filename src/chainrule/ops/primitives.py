@@ -144,7 +144,8 @@ def _pow_scalar_vjp(F, g, ans, c, x):
 
 
 def _pow_vjp(F, g, ans, needs, x, y):
-    gx = g * (y * x ** (y - 1)) if needs[0] else None
+    # y * x ** (y - 1) with the exponent 1 where y == 0: 0, not 0 * inf, at x = 0 (as PyTorch)
+    gx = g * (y * x ** F.where(y == 0, 1, y - 1)) if needs[0] else None
     # d(x^y)/dy = x^y log x, defined for x > 0; taken as 0 where x <= 0 (as PyTorch for x == 0)
     gy = g * F.where(x > 0, ans * F.log(F.where(x > 0, x, 1)), 0) if needs[1] else None
     return gx, gy
