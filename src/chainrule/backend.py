@@ -94,12 +94,12 @@ _keep_freed_memory()
 def set_num_threads(n: int | None) -> None:
     """Limit the BLAS thread pool that NumPy's matrix products use (None: leave it alone).
 
-    Measured with bench/bench_mlp.py on 2 idle cores: 2 threads beat 1 by 1.2-1.4x for the
-    784-256-128-10 MLP at batch 32 and 128, so chainrule keeps the BLAS default (one thread
-    per core). On a machine shared with other busy processes, 2-thread BLAS can stall
-    waiting for a descheduled partner thread; there ``set_num_threads(1)`` (or
-    ``chainrule train --threads 1``) is the robust choice. Needs threadpoolctl
-    (``pip install 'chainrule[train]'``).
+    Measured on this project's 2-core machines: with both cores idle, 2 threads beat 1
+    by 1.2-1.4x on the 784-256-128-10 MLP (bench/bench_mlp.py); with another busy
+    process, 2-thread BLAS waits on a descheduled partner thread and the digits demo
+    ran 2-10x slower than with 1 thread. So the library leaves the BLAS default (one
+    thread per core) and ``chainrule train`` uses 1 unless ``--threads`` says otherwise.
+    Needs threadpoolctl (``pip install 'chainrule[train]'``).
     """
     if n is None:
         return
