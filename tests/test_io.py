@@ -148,3 +148,12 @@ def test_overwrites_and_creates_folder(tmp_path):
     cr.save({"a": 2}, path)
     assert cr.load(path) == {"a": 2}
     assert sorted(os.listdir(path.parent)) == ["c.safetensors"]
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    # mkstemp creates 0600 files; a checkpoint gets the mode an ordinary open() would give
+    umask = os.umask(0)
+    os.umask(umask)
+    path = tmp_path / "w.safetensors"
+    cr.save({"w": cr.ones(2)}, path)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask

@@ -220,6 +220,9 @@ def save(state: Any, path: str | os.PathLike) -> None:
             _write_all(f, blob)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the mode open() would
         os.replace(tmp, path)
     except BaseException:
         try:
