@@ -223,7 +223,7 @@ def _leaf(array) -> Tensor:
 def _check_version(node: Tensor, parents: tuple) -> None:
     """Raise if an input or the output of ``node`` was changed in place after recording."""
     recorded = node._saved_version
-    changed = [t for t in (*parents, node) if t._ver > recorded]
+    changed = [t for t in (*parents, node) if t.changed_since(recorded)]
     if changed:
         desc = ", ".join(
             f"{t.name or t._op or 'a leaf'} of shape {t.shape}" for t in changed

@@ -56,8 +56,18 @@ def as_dtype(dtype) -> np.dtype:
 # grad mode and hooks, read on every op: plain module globals are the cheapest
 # ---------------------------------------------------------------------------
 _grad_enabled = True
-# The global in-place mutation counter (see Tensor._version).
+# The global in-place mutation counter (see Tensor._version), and the stamp of the last
+# in-place change of each buffer, by id of the array that owns the memory.
 _mutation_stamp = 0
+_buffer_stamps: dict[int, int] = {}
+
+
+def _root_buffer(array):
+    """The array that owns the memory ``array`` looks at (itself unless it is a view)."""
+    base = getattr(array, "base", None)
+    while base is not None:
+        array, base = base, getattr(base, "base", None)
+    return array
 # Set by ``detect_anomaly``: called with each freshly recorded Tensor. None outside
 # the context, so the hot path pays one global read.
 _forward_check = None
@@ -240,6 +250,15 @@ class Tensor:
         global _mutation_stamp
         _mutation_stamp += 1
         self._ver = _mutation_stamp
+        # Views (reshape, slices, .T) share their base's buffer but are other Tensors:
+        # stamp the buffer too, so a change through one is seen by all (see changed_since).
+        if len(_buffer_stamps) > 100_000:  # bounded: forget the oldest knowledge at once
+            _buffer_stamps.clear()
+        _buffer_stamps[id(_root_buffer(self.data))] = _mutation_stamp
+
+    def changed_since(self, stamp: int) -> bool:
+        """Was this tensor, or any view sharing its buffer, changed in place after ``stamp``?"""
+        return self._ver > stamp or _buffer_stamps.get(id(_root_buffer(self.data)), 0) > stamp
 
     # -- graph plumbing -----------------------------------------------------
     def requires_grad_(self, flag: bool = True) -> Tensor:
