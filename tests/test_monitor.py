@@ -272,6 +272,9 @@ def test_plot_writes_a_png_atomically(tmp_path):
     with open(out, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert os.listdir(out.parent) == ["grad_norms.png"]  # no temporary file left over
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(out).st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_reexported_from_nn():

@@ -463,6 +463,9 @@ def _save_atomic(fig, path: str | os.PathLike) -> str:
     try:
         with os.fdopen(fd, "wb") as f:
             fig.savefig(f, format="png", bbox_inches="tight")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the mode open() would
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
