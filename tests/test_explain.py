@@ -182,3 +182,14 @@ def test_markdown_and_html():
     assert h == e.to_html()
     assert '<tr data-node="add1">' in h and "<b>-4</b>" in h
     assert "✓ matches" in h
+
+
+@pytest.mark.parametrize("fn, x, y, sign", [(cr.maximum, 2.0, 2.0, ">"),
+                                            (cr.minimum, 2.0, 2.0, "<"),
+                                            (cr.maximum, 3.0, 2.0, ">")])
+def test_max_min_label_states_the_tie_rule(fn, x, y, sign):
+    # at a tie the engine splits the gradient evenly: the label must say so
+    s = str(cr.explain(fn(leaf(x, "x"), leaf(y, "y"))))
+    local = 0.5 if x == y else 1
+    assert f"∂f/∂x = ∂f/∂f · ([x {sign} y] + ½[x = y]) = 1 · {local} = {local}" in s
+    assert f"y → f:  ([y {sign} x] + ½[y = x]) = {1 - local if x != y else local}" in s

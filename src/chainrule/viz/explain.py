@@ -107,8 +107,9 @@ def rule_text(edge: Edge) -> str | None:
         "exp": f"exp({a})", "log": f"1/{a}", "sqrt": f"1/(2·sqrt({a}))",
         "tanh": f"1 - tanh({a})²", "sigmoid": f"σ({a})·(1 - σ({a}))",
         "relu": f"[{a} > 0]", "abs": f"sign({a})",
-        "maximum": f"[{a} > {b}]" if i == 0 else f"[{b} > {a}]",
-        "minimum": f"[{a} < {b}]" if i == 0 else f"[{b} < {a}]",
+        # ties split the gradient evenly, as the engine (and PyTorch) do
+        "maximum": f"[{a} > {b}] + ½[{a} = {b}]" if i == 0 else f"[{b} > {a}] + ½[{b} = {a}]",
+        "minimum": f"[{a} < {b}] + ½[{a} = {b}]" if i == 0 else f"[{b} < {a}] + ½[{b} = {a}]",
         "sum": "1", "cast": "1", "reshape": "1",
         "mean": None if not isinstance(ctx, tuple) else f"1/{ctx[-1]}",
     }.get(op)
