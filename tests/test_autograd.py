@@ -577,3 +577,41 @@ def test_backward_inputs_limits_accumulation():
     (a * b).sum().backward(inputs=[a])
     np.testing.assert_array_equal(a.grad.numpy(), [3, 4])
     assert b.grad is None
+
+
+# ---------------------------------------------------------------------------
+# the in-place check looks only at what a rule reads (as PyTorch's saved tensors)
+# ---------------------------------------------------------------------------
+def test_inplace_change_to_a_value_no_rule_reads_is_allowed():
+    a = leaf([1.0, 2.0])
+    b = a * 2
+    c = b.sum()  # sum's rule needs no values
+    with cr.no_grad():
+        b.mul_(3)
+    c.backward()
+    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+
+
+def test_inplace_change_to_a_saved_output_names_the_op_that_reads_it():
+    a = leaf([1.0, 2.0])
+    b = (a * 2).exp()  # exp's rule reads its output
+    c = b.sum()
+    with cr.no_grad():
+        b.mul_(3)
+    with pytest.raises(RuntimeError, match="needed by 'exp'"):
+        c.backward()
+
+
+def test_no_grad_and_enable_grad_as_bare_decorators():
+    @cr.no_grad
+    def off(x):
+        return x * 2
+
+    @cr.enable_grad
+    def on(x):
+        return x * 2
+
+    x = leaf([1.0])
+    assert not off(x).requires_grad
+    with cr.no_grad():
+        assert on(x).requires_grad

@@ -223,7 +223,9 @@ def _leaf(array) -> Tensor:
 def _check_version(node: Tensor, parents: tuple) -> None:
     """Raise if an input or the output of ``node`` was changed in place after recording."""
     recorded = node._saved_version
-    changed = [t for t in (*parents, node) if t.changed_since(recorded)]
+    reads = getattr(node._vjp, "reads", ("inputs", "output"))  # what the rule will read
+    saved = (parents if "inputs" in reads else ()) + ((node,) if "output" in reads else ())
+    changed = [t for t in saved if t.changed_since(recorded)]
     if changed:
         desc = ", ".join(
             f"{t.name or t._op or 'a leaf'} of shape {t.shape}" for t in changed
@@ -242,6 +244,10 @@ class _GradMode:
     """Context manager and decorator that sets whether ops are recorded."""
 
     _mode = False
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self(fn) if callable(fn) else self  # bare decorator: @cr.no_grad
 
     def __enter__(self):
         self._previous = _t._set_grad_enabled(self._mode)
@@ -266,12 +272,15 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
-    """Ops inside are not recorded: ``with cr.no_grad(): ...`` or ``@cr.no_grad()``."""
+    """Ops inside are not recorded: ``with cr.no_grad(): ...``, ``@cr.no_grad()`` or
+    ``@cr.no_grad``."""
 
     _mode = False
 
 
 class enable_grad(_GradMode):
+    """Ops inside are recorded again, even within ``no_grad``."""
+
     _mode = True
 
 

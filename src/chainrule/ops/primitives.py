@@ -66,9 +66,24 @@ def _float_only(op: str, x: Tensor) -> None:
         raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.data.dtype}")
 
 
+def _reads(*values: str):
+    """Mark the saved values a rule reads: "inputs", "output", or nothing.
+
+    The in-place check at backward looks only at those, so changing a value no rule
+    needs (the input of a sum, say) is harmless, as in PyTorch. Unmarked rules are
+    taken to read both.
+    """
+    def mark(rule):
+        rule.reads = frozenset(values)
+        return rule
+
+    return mark
+
+
 # ===========================================================================
 # Arithmetic
 # ===========================================================================
+@_reads()
 def _add_vjp(F, g, ans, ctx, a, b):
     return g, g                      # the add gate distributes
 
@@ -83,6 +98,7 @@ def add(a, b) -> Tensor:
     return record(data, "add", (a, b), _add_vjp)
 
 
+@_reads()
 def _sub_vjp(F, g, ans, ctx, a, b):
     return g, -g
 
@@ -97,6 +113,7 @@ def sub(a, b) -> Tensor:
     return record(data, "sub", (a, b), _sub_vjp)
 
 
+@_reads("inputs")
 def _mul_vjp(F, g, ans, ctx, a, b):
     return g * b, g * a              # the multiply gate switches its inputs
 
@@ -126,6 +143,7 @@ def div(a, b) -> Tensor:
     return record(data, "div", (a, b), _div_vjp)
 
 
+@_reads()
 def _neg_vjp(F, g, ans, ctx, x):
     return (-g,)
 
@@ -135,6 +153,7 @@ def neg(x) -> Tensor:
     return record(-x.data, "neg", (x,), _neg_vjp)
 
 
+@_reads("inputs")
 def _pow_scalar_vjp(F, g, ans, c, x):
     if c == 2:
         return (g * (2 * x),)
@@ -173,8 +192,10 @@ def pow(x, exponent) -> Tensor:
 # ===========================================================================
 # Elementwise functions
 # ===========================================================================
-def _unary(name: str, forward, vjp, float_only: bool = True):
-    """Build ``op(x)`` from a forward array function and its VJP rule."""
+def _unary(name: str, forward, vjp, float_only: bool = True, reads=("inputs",)):
+    """Build ``op(x)`` from a forward array function and its VJP rule (which reads the
+    input by default, or the output: ``reads=("output",)``)."""
+    vjp = _reads(*reads)(vjp)
 
     def op(x) -> Tensor:
         if not isinstance(x, Tensor):
@@ -201,21 +222,26 @@ def _sigmoid_forward(x):
 
 
 #                name         forward            local derivative (as a VJP)
-exp = _unary("exp", np.exp, lambda F, g, ans, c, x: (g * ans,))
+exp = _unary("exp", np.exp, lambda F, g, ans, c, x: (g * ans,),
+             reads=("output",))
 log = _unary("log", np.log, lambda F, g, ans, c, x: (g / x,))
-sqrt = _unary("sqrt", np.sqrt, lambda F, g, ans, c, x: (g / (2 * ans),))
-tanh = _unary("tanh", np.tanh, lambda F, g, ans, c, x: (g * (1 - ans * ans),))
-sigmoid = _unary("sigmoid", _sigmoid_forward, lambda F, g, ans, c, x: (g * (ans * (1 - ans)),))
+sqrt = _unary("sqrt", np.sqrt, lambda F, g, ans, c, x: (g / (2 * ans),),
+              reads=("output",))
+tanh = _unary("tanh", np.tanh, lambda F, g, ans, c, x: (g * (1 - ans * ans),),
+              reads=("output",))
+sigmoid = _unary("sigmoid", _sigmoid_forward, lambda F, g, ans, c, x: (g * (ans * (1 - ans)),),
+                 reads=("output",))
 sin = _unary("sin", np.sin, lambda F, g, ans, c, x: (g * F.cos(x),))
 cos = _unary("cos", np.cos, lambda F, g, ans, c, x: (-g * F.sin(x),))
 # |x|: derivative sign(x), 0 at the kink (as PyTorch)
 abs = _unary("abs", np.abs, lambda F, g, ans, c, x: (g * F.sign(x),), float_only=False)
 # relu = max(0, x): the max gate routes the gradient where x > 0; 0 at x == 0
 relu = _unary("relu", lambda x: np.maximum(x, 0), lambda F, g, ans, c, x: (g * (ans > 0),),
-              float_only=False)
-sign = _unary("sign", np.sign, lambda F, g, ans, c, x: (g * 0,), float_only=False)
+              float_only=False, reads=("output",))
+sign = _unary("sign", np.sign, lambda F, g, ans, c, x: (g * 0,), float_only=False, reads=())
 
 
+@_reads("inputs")
 def _leaky_relu_vjp(F, g, ans, slope, x):
     return (F.where(x > 0, g, g * slope),)
 
@@ -226,6 +252,7 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
                   _leaky_relu_vjp, negative_slope)
 
 
+@_reads("inputs")
 def _maximum_vjp(F, g, ans, ctx, a, b):
     # route to the larger input; on a tie each input gets half (as PyTorch)
     half = g * 0.5
@@ -243,6 +270,7 @@ def maximum(a, b) -> Tensor:
     return record(data, "maximum", (a, b), _maximum_vjp)
 
 
+@_reads("inputs")
 def _minimum_vjp(F, g, ans, ctx, a, b):
     half = g * 0.5
     return F.where(a < b, g, F.where(a == b, half, 0)), F.where(b < a, g, F.where(a == b, half, 0))
@@ -259,6 +287,7 @@ def minimum(a, b) -> Tensor:
     return record(data, "minimum", (a, b), _minimum_vjp)
 
 
+@_reads("inputs")
 def _clip_vjp(F, g, ans, bounds, x):
     low, high = bounds
     inside = True
@@ -282,6 +311,7 @@ def clip(x, min=None, max=None) -> Tensor:
 clamp = clip
 
 
+@_reads()
 def _where_vjp(F, g, ans, cond, a, b):
     return F.where(cond, g, 0), F.where(cond, 0, g)
 
@@ -305,6 +335,7 @@ def where(cond, a, b) -> Tensor:
 # ===========================================================================
 # Reductions
 # ===========================================================================
+@_reads()
 def _sum_vjp(F, g, ans, ctx, x):
     shape, keep = ctx
     return (F.broadcast_to(g.reshape(keep), shape),)
@@ -317,6 +348,7 @@ def sum(x, axis=None, keepdims: bool = False) -> Tensor:
                   (x.shape, _keep_shape(x.shape, axes)))
 
 
+@_reads()
 def _mean_vjp(F, g, ans, ctx, x):
     shape, keep, n = ctx
     return (F.broadcast_to(g.reshape(keep) / n, shape),)
@@ -377,6 +409,7 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     return record(out, "logsumexp", (x,), _logsumexp_vjp, keep)
 
 
+@_reads("output")
 def _softmax_vjp(F, g, ans, axis, x):
     return (ans * (g - (g * ans).sum(axis=axis, keepdims=True)),)
 
@@ -391,6 +424,7 @@ def softmax(x, axis: int = -1) -> Tensor:
     return record(e, "softmax", (x,), _softmax_vjp, axis)
 
 
+@_reads("output")
 def _log_softmax_vjp(F, g, ans, axis, x):
     return (g - F.exp(ans) * g.sum(axis=axis, keepdims=True),)
 
@@ -408,6 +442,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
 # ===========================================================================
 # Linear algebra
 # ===========================================================================
+@_reads("inputs")
 def _matmul_vjp(F, g, ans, needs, a, b):
     # Treat 1-D operands as a row (a) or a column (b), as matmul does, then
     # dA = G B^T and dB = A^T G, summed back over broadcast batch dimensions.
@@ -443,6 +478,7 @@ def matmul(a, b) -> Tensor:
     return record(data, "matmul", (a, b), _matmul_vjp, (a.requires_grad, b.requires_grad))
 
 
+@_reads()
 def _transpose_vjp(F, g, ans, axes, x):
     return (g.transpose(tuple(np.argsort(axes))),)
 
@@ -477,6 +513,7 @@ def permute(x, *axes) -> Tensor:
 # ===========================================================================
 # Shape
 # ===========================================================================
+@_reads()
 def _reshape_vjp(F, g, ans, shape, x):
     return (g.reshape(shape),)
 
@@ -493,6 +530,7 @@ def reshape(x, *shape) -> Tensor:
     return record(data, "reshape", (x,), _reshape_vjp, x.shape)
 
 
+@_reads()
 def _broadcast_to_vjp(F, g, ans, ctx, x):
     return (g,)  # the engine sums it back to x's shape
 
@@ -507,6 +545,7 @@ def broadcast_to(x, shape) -> Tensor:
     return record(data, "broadcast_to", (x,), _broadcast_to_vjp)
 
 
+@_reads()
 def _getitem_vjp(F, g, ans, ctx, x):
     shape, index = ctx
     return (F.scatter_add(g, shape, index),)
@@ -538,6 +577,7 @@ def _scatter_add_array(g, shape, index):
     return out
 
 
+@_reads()
 def _scatter_add_vjp(F, g, ans, ctx, x):
     _shape, index = ctx
     return (g[index],)
@@ -550,6 +590,7 @@ def scatter_add(x, shape, index) -> Tensor:
                   _scatter_add_vjp, (shape, index))
 
 
+@_reads()
 def _concatenate_vjp(F, g, ans, ctx, *xs):
     axis, bounds = ctx
     lead = (slice(None),) * axis
@@ -579,6 +620,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     return record(data, "concatenate", tuple(tensors), _concatenate_vjp, (axis, bounds))
 
 
+@_reads()
 def _cast_vjp(F, g, ans, dtype, x):
     return (g.astype(dtype),)
 
@@ -594,6 +636,7 @@ def cast(x, dtype) -> Tensor:
     return record(x.data.astype(dt), "cast", (x,), _cast_vjp, x.data.dtype)
 
 
+@_reads()
 def _to_device_vjp(F, g, ans, device, x):
     return (F.to_device(g, device),)
 
