@@ -60,6 +60,13 @@ def _factor(formula: str) -> str:
     return formula
 
 
+def _local(e: Edge, root: Node) -> str:
+    """The local derivative ∂c/∂a as a symbol. The root's own is written ∂(op)/∂a,
+    since ∂f/∂a would read as the adjoint of a."""
+    c = f"({e.dst.op})" if e.dst is root else e.dst.label
+    return f"∂{c}/∂{e.src.label}"
+
+
 def _num(v) -> str:
     """A number inside a product: negative ones in parentheses, as on paper."""
     s = fmt(v)
@@ -242,17 +249,17 @@ class Explanation:
             terms, nums = [], []
             scalar = all(e.src.is_scalar and e.dst.is_scalar for e in edges)
             for e in edges:
-                local = rule_text(e) if scalar else None
-                local = local if local is not None else f"∂{e.dst.label}/∂{n.label}"
+                local = (rule_text(e) if scalar else None) or _local(e, g.root)
+                terms.append(f"{self._d(e.dst)} · {_factor(local)}")
                 if scalar:
-                    terms.append(f"{self._d(e.dst)} · {_factor(local)}")
                     nums.append(f"{_num(e.dst.adjoint)} · {_num(e.local)}")
                 else:
-                    terms.append(f"{self._d(e.dst)} · ∂{e.dst.label}/∂{n.label}")
-                    nums.append(f"[{fmt(e.contrib)}]")
+                    # a vector-Jacobian product has no short "upstream · local" in numbers:
+                    # show what each child sends back (nothing more when there is one)
+                    nums.append(fmt(e.contrib, self.digits))
+            numbers = " + ".join(nums) if scalar or len(nums) > 1 else ""
             formula = f"{self._d(n)} = " + " + ".join(terms)
-            rows.append(BackwardRow(n.label, formula, " + ".join(nums),
-                                    fmt(n.adjoint, self.digits)))
+            rows.append(BackwardRow(n.label, formula, numbers, fmt(n.adjoint, self.digits)))
         return rows
 
     def _path_section(self, leaf: Node) -> PathSection:
@@ -271,11 +278,10 @@ class Explanation:
             scalar = all(e.src.is_scalar and e.dst.is_scalar for e in p)
             contrib = g.path_contribution(p)
             if scalar and not g.released:
-                factors = " · ".join(_factor(rule_text(e) or f"∂{e.dst.label}/∂{e.src.label}")
-                                     for e in p)
+                factors = " · ".join(_factor(rule_text(e) or _local(e, g.root)) for e in p)
                 numbers = " · ".join(_num(e.local) for e in p) if len(p) > 1 else ""
             else:
-                factors = " · ".join(f"∂{e.dst.label}/∂{e.src.label}" for e in p)
+                factors = " · ".join(_local(e, g.root) for e in p)
                 numbers = ""
             sec.rows.append(PathRow(labels, factors, numbers,
                                     fmt(contrib, self.digits) if contrib is not None else "?"))
