@@ -492,6 +492,10 @@ def train_command(args) -> int:
             trainer.load_state_dict(resume_state)
         except (KeyError, ValueError) as e:
             raise CLIError(f"{out / CHECKPOINT}: cannot resume from it: {e}") from None
+        if scheduler is not None and scheduler.T_max != config["epochs"]:
+            print(f"warning: the cosine schedule was made for {scheduler.T_max} epochs and "
+                  f"keeps that length (past it the step size rises again); for {config['epochs']}"
+                  " epochs start a new run")
 
     if resume_state is None:
         (out / BEST).unlink(missing_ok=True)  # a fresh run: no stale best model from before
@@ -525,7 +529,8 @@ def train_command(args) -> int:
                "per_class": report["classes"], "confusion_matrix": report["confusion_matrix"]}
     _write_json(out / "summary.json", summary)
     written = [out / CHECKPOINT] + ([out / BEST] if (out / BEST).is_file() else []) + \
-        [out / "metrics.csv", *plots, out / "summary.json"]
+        [out / "metrics.csv", *plots, out / "summary.json"] + \
+        [p for p in (out / "grad_norms.png",) if p.is_file()]
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
