@@ -208,3 +208,16 @@ def test_vector_backward_line_names_the_local_derivative():
     h.name = "h"
     s = str(cr.explain((h * 3).sum() + h.sum()))
     assert "∂f/∂h = ∂f/∂mul1 · ∂mul1/∂h + ∂f/∂sum2 · ∂sum2/∂h = [3, 3, 3] + [1, 1, 1] = [4, 4, 4]" in s
+
+
+def test_non_finite_result_is_not_checked():
+    x, y = leaf(float("nan"), "x"), leaf(1.0, "y")
+    e = cr.explain(x * y)
+    s = str(e)
+    assert "sum over paths = 1 ✓ matches the backward pass: ∂f/∂x = 1" in s
+    assert "sum over paths = nan, backward pass: ∂f/∂y = nan: ✗ not finite, cannot check" in s
+    assert s.count("✓") == 1
+    assert [(p.leaf, p.finite, p.matches) for p in e.paths] == \
+        [("x", True, True), ("y", False, None)]
+    s = str(cr.explain(leaf(float("inf"), "x") * leaf(1.0, "y")))
+    assert "∂f/∂y = inf: ✗ not finite, cannot check" in s

@@ -156,6 +156,7 @@ class PathSection:
     path_sum: str | None = None
     gradient: str | None = None
     matches: bool | None = None
+    finite: bool = True   # False: the sum or the gradient has inf/nan, nothing to compare
 
 
 class Explanation:
@@ -294,7 +295,9 @@ class Explanation:
             if total is not None and not sec.omitted:
                 a = np.asarray(total, dtype=np.float64)
                 b = np.asarray(leaf.adjoint, dtype=np.float64)
-                sec.matches = bool(np.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True))
+                sec.finite = bool(np.isfinite(a).all() and np.isfinite(b).all())
+                if sec.finite:
+                    sec.matches = bool(np.allclose(a, b, rtol=1e-5, atol=1e-6))
         return sec
 
     # -- text ---------------------------------------------------------------------
@@ -349,7 +352,10 @@ class Explanation:
         if sec.omitted:
             out.append(f"    ... {sec.omitted} more path{'s' * (sec.omitted > 1)} not listed "
                        f"({sec.total} in all, counted by dynamic programming)")
-        if sec.matches is not None:
+        if not sec.finite:
+            out.append(f"    sum over paths = {sec.path_sum}, backward pass: "
+                       f"∂{f}/∂{sec.leaf} = {sec.gradient}: ✗ not finite, cannot check")
+        elif sec.matches is not None:
             mark = "✓ matches" if sec.matches else "✗ differs from"
             out.append(f"    sum over paths = {sec.path_sum} {mark} the backward pass: "
                        f"∂{f}/∂{sec.leaf} = {sec.gradient}")
