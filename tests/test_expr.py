@@ -2,6 +2,7 @@
 
 import ast
 
+import numpy as np
 import pytest
 
 import chainrule as cr
@@ -155,3 +156,20 @@ def test_cli_squared_residual_and_sigmoid(capsys):
     out = capsys.readouterr().out
     assert "1 · 0.196612 = 0.196612" in out
     assert cr.explain is not None
+
+
+def test_values_that_overflow_are_refused(capsys):
+    # a finite literal that becomes inf is a typo, not a request for infinity
+    for bad in ("x=1e400", "x=-1e400"):
+        with pytest.raises(ExprError, match="overflows to inf"):
+            parse_assignments([bad])
+    assert parse_assignments(["x=inf", "y=-Infinity"]) == {"x": np.inf, "y": -np.inf}
+    assert np.isnan(parse_assignments(["x=nan"])["x"])
+    with pytest.raises(ExprError, match="overflows to inf in float32"):
+        build("x*y", {"x": 1e39, "y": 1.0}, dtype="float32")
+    assert main(["explain", "x*y", "x=1e400", "y=1"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("chainrule explain: error: the value of x overflows to inf: '1e400' "
+                   "(write inf for an infinite value)\n")
+    assert main(["explain", "x*y", "x=nan", "y=1"]) == 0
+    assert "✗ not finite, cannot check" in capsys.readouterr().out

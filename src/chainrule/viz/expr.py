@@ -19,6 +19,7 @@ chainrule.viz.expr.ExprError: unsupported syntax at column 2: '.__class__' (attr
 from __future__ import annotations
 
 import ast
+import math
 
 import numpy as np
 
@@ -227,6 +228,9 @@ def parse_assignments(items) -> dict:
             number = float(value)
         except ValueError:
             raise ExprError(f"the value of {name} is not a number: {value!r}") from None
+        if math.isinf(number) and "inf" not in value.lower():
+            raise ExprError(f"the value of {name} overflows to inf: {value!r} (write inf "
+                            "for an infinite value)")
         if name in out:
             raise ExprError(f"{name} is given twice")
         out[name] = number
@@ -253,8 +257,13 @@ def build(text: str, values: dict, dtype="float64", name_nodes: bool = False):
             given = ", ".join(sorted(values)) or "none"
             raise _error(text, n, "undefined variable",
                          detail=f"give it a value as {n.id}=VALUE; given: {given}")
-    leaves = {name: cr.tensor(float(v), dtype=dt, requires_grad=True, name=name)
-              for name, v in values.items() if any(n.id == name for n in used)}
+    with np.errstate(over="ignore"):   # an overflow to float32 is reported just below
+        leaves = {name: cr.tensor(float(v), dtype=dt, requires_grad=True, name=name)
+                  for name, v in values.items() if any(n.id == name for n in used)}
+    for name, t in leaves.items():
+        if math.isfinite(values[name]) and not np.isfinite(t.data).all():
+            raise ExprError(f"the value of {name} overflows to inf in {dt.name}: "
+                            f"{values[name]!r}")
 
     def walk(node):
         if isinstance(node, ast.Constant):
