@@ -128,3 +128,27 @@ def test_cli_graph_dot_svg_html(tmp_path, capsys):
     if shutil.which("dot"):
         assert main(["graph", "x*y", "x=1", "y=2", "--out", str(tmp_path / "g.svg")]) == 0
         assert "grad 2" in html.unescape((tmp_path / "g.svg").read_text())
+
+
+def test_draw_html_writes_the_interactive_page(tmp_path):
+    f, _ = xyz_graph()
+    cr.viz.draw(f, tmp_path / "g.html")
+    assert (tmp_path / "g.html").read_text() == cr.viz.html(f)
+
+
+def test_draw_format_and_suffix(tmp_path, monkeypatch):
+    import chainrule.viz.dot as dotmod
+
+    f, _ = xyz_graph()
+    with pytest.raises(ValueError, match="format='png' contradicts the suffix of .*g.svg"):
+        cr.viz.draw(f, tmp_path / "g.svg", format="png")
+    assert not (tmp_path / "g.svg").exists()
+    cr.viz.draw(f, tmp_path / "g.gv", format="dot")          # the same kind: fine
+    cr.viz.draw(f, tmp_path / "h", format="dot")             # no suffix: format decides
+    assert (tmp_path / "h.dot").read_text().startswith("digraph")
+    # without Graphviz the hint names the file draw would have written
+    monkeypatch.setattr(dotmod.shutil, "which", lambda name: None)
+    with pytest.raises(GraphvizMissing) as info:
+        cr.viz.draw(f, tmp_path / "g")
+    assert f"-o {tmp_path / 'g.svg'}`" in str(info.value)
+    assert f"dot -Tsvg {tmp_path / 'g.dot'} " in str(info.value)

@@ -198,16 +198,22 @@ def _render(source: str, fmt_: str) -> bytes:
     return proc.stdout
 
 
-def draw(tensor: Tensor, path=None, format: str = "svg", expand: bool = False,
+_SUFFIXES = ("svg", "png", "pdf", "dot", "gv", "jpg", "jpeg", "html", "htm")
+_ALIAS = {"gv": "dot", "jpeg": "jpg", "htm": "html"}
+
+
+def draw(tensor: Tensor, path=None, format: str | None = None, expand: bool = False,
          max_nodes: int = 300):
     """Draw the graph that produced ``tensor`` with Graphviz.
 
     - ``path=None``: return a ``graphviz.Source`` (it displays itself in notebooks;
       ``.source`` is the DOT text), or the DOT text when the graphviz package is
       missing.
-    - ``path="graph.svg"`` (or .png, .pdf; the suffix wins over ``format``): render
-      with ``dot`` and write the file; ``.dot`` writes the DOT text. Returns the same
-      object as above.
+    - ``path="graph.svg"`` (or .png, .pdf): render with ``dot`` and write the file;
+      ``.dot`` writes the DOT text; ``.html`` writes the interactive page (as
+      :func:`chainrule.viz.html`). Returns the same object as above. The suffix
+      gives the format; ``format`` (default svg) is for paths without a known
+      suffix, and one that contradicts the suffix is an error.
 
     Tensors that carry ``nn.Module`` tags are drawn as one box per module (with its
     parameter count) unless ``expand=True``; ungrouped graphs over ``max_nodes``
@@ -235,7 +241,21 @@ def draw(tensor: Tensor, path=None, format: str = "svg", expand: bool = False,
         return result
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
-    fmt_ = suffix if suffix in ("svg", "png", "pdf", "dot", "gv", "jpg", "jpeg") else format
+    if suffix in _SUFFIXES:
+        asked = suffix if format is None else format.lower()
+        if _ALIAS.get(asked, asked) != _ALIAS.get(suffix, suffix):
+            raise ValueError(f"draw: format={format!r} contradicts the suffix of {path}; "
+                             "give one or the other")
+        fmt_ = suffix
+    else:
+        fmt_ = (format or "svg").lower()
+        if not path.suffix:
+            path = path.with_suffix("." + fmt_)
+    if fmt_ in ("html", "htm"):
+        from .page import html as page
+
+        page(tensor, path, expand=expand)
+        return result
     if fmt_ in ("dot", "gv"):
         _write_atomic(path, source.encode())
         return result
@@ -246,7 +266,5 @@ def draw(tensor: Tensor, path=None, format: str = "svg", expand: bool = False,
             f"draw: Graphviz's `dot` program was not found, so {path} was not rendered; "
             f"the DOT text is in {dot_path} (render it later with `dot -T{fmt_} {dot_path} "
             f"-o {path}`). To render directly, {INSTALL_HINT}.", dot_path)
-    if not path.suffix:
-        path = path.with_suffix("." + fmt_)
     _write_atomic(path, _render(source, fmt_))
     return result
