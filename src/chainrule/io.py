@@ -28,11 +28,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .files import atomic_write
 
 __all__ = ["CheckpointError", "load", "read_header", "save"]
 
@@ -212,25 +213,8 @@ def save(state: Any, path: str | os.PathLike) -> None:
     """
     path = Path(path)
     blob = _encode(state)  # encode first: a state that cannot be stored never touches disk
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_all(f, blob)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the mode open() would
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(folder)
+    with atomic_write(path, "wb", durable=True) as f:
+        _write_all(f, blob)
 
 
 def _write_all(f, blob: bytes) -> None:
@@ -239,20 +223,6 @@ def _write_all(f, blob: bytes) -> None:
     chunk = 1 << 22
     for start in range(0, len(blob), chunk):
         f.write(blob[start:start + chunk])
-
-
-def _fsync_dir(folder: Path) -> None:
-    # make the rename itself durable; not every platform can open a directory
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load(path: str | os.PathLike) -> Any:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..cli import CLIError
+from ..files import atomic_write
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "csv")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -564,9 +565,8 @@ def _print_report(report: dict, test_loss: float, which: str) -> None:
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)
+    with atomic_write(path, "w") as f:
+        f.write(json.dumps(obj, indent=2) + "\n")
 
 
 # ---------------------------------------------------------------------------
@@ -684,12 +684,10 @@ def predict_command(args) -> int:
         import csv
 
         out = Path(args.output)
-        tmp = out.with_name(f".{out.name}.tmp")
-        with open(tmp, "w", newline="") as f:
+        with atomic_write(out, "w") as f:
             writer = csv.writer(f)
             writer.writerow(header)
             writer.writerows(rows)
-        os.replace(tmp, out)
         print(f"wrote {len(rows)} predictions to {out}")
     else:
         print(",".join(header))

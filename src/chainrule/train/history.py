@@ -6,7 +6,8 @@ import csv
 import json
 import math
 import os
-from pathlib import Path
+
+from ..files import atomic_write
 
 __all__ = ["History"]
 
@@ -64,22 +65,16 @@ class History:
     # -- files --------------------------------------------------------------
     def to_csv(self, path: str | os.PathLike) -> None:
         """Write one row per epoch (atomically: temporary file, then rename)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", newline="") as f:
+        with atomic_write(path, "w") as f:
             writer = csv.DictWriter(f, fieldnames=self.columns)
             writer.writeheader()
             for r in self.records:
                 writer.writerow({k: _cell(v) for k, v in r.items()})
-        os.replace(tmp, path)
 
     def to_jsonl(self, path: str | os.PathLike) -> None:
         """Write one JSON object per epoch and line (non-finite numbers become null)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w") as f:
+        with atomic_write(path, "w") as f:
             f.writelines(json.dumps({k: _json(v) for k, v in r.items()}) + "\n" for r in self.records)
-        os.replace(tmp, path)
 
     def state_dict(self) -> dict:
         return {"records": [dict(r) for r in self.records]}

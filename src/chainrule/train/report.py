@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write
 from .history import History
 
 __all__ = ["classification_report", "confusion_matrix", "format_report", "plot_history"]
@@ -94,8 +95,7 @@ def plot_history(history: History, out_dir: str | os.PathLike, title: str = "") 
         ax.legend()
         fig.tight_layout()
         path = out_dir / f"{metric}.png"
-        tmp = out_dir / f".{metric}.tmp.png"
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        with atomic_write(path, "wb") as f:
+            fig.savefig(f, format="png")
         written.append(path)
     return written
