@@ -73,6 +73,7 @@ def test_page_with_module_boxes():
     assert [b["label"] for b in m["boxes"] if b["kind"] == "group"] == \
         ["layers.0", "layers.1", "layers.2"]
     assert any("20 params" in b["sub"] for b in m["boxes"])
+    assert [b["sub"] for b in m["boxes"] if b["label"] == "layers.1"] == ["1 op · 0 params"]
 
 
 @pytest.fixture(scope="module")

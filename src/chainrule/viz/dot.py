@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from ..tensor import Tensor
-from .graph import Graph, Node, shape_text, summarize
+from .graph import Graph, Node, count, shape_text, summarize
 
 __all__ = ["INSTALL_HINT", "GraphvizMissing", "draw", "to_dot"]
 
@@ -120,8 +120,8 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
         out = grp.output
         fill, line = _COLORS["group"]
         rows = [f"<B>{_e(grp.module or 'model')}</B>",
-                (f'<FONT POINT-SIZE="10">{grp.n_ops} ops, {grp.n_params:,} parameters'
-                "</FONT>"),
+                (f'<FONT POINT-SIZE="10">{count(grp.n_ops, "op")}, '
+                 f'{count(grp.n_params, "parameter")}</FONT>'),
                 f"out {_e(shape_text(out.shape))}",
                 f'<FONT POINT-SIZE="10">value {_e(summarize(out.value))}</FONT>']
         if out.adjoint is not None:

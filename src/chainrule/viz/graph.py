@@ -96,6 +96,11 @@ def summarize(a, digits: int = 4) -> str:
             f"max {fmt(vals.max(), digits)}{bad}")
 
 
+def count(n: int, word: str) -> str:
+    """``count(1, "op")`` -> ``'1 op'``, ``count(1200, "parameter")`` -> ``'1,200 parameters'``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def shape_text(shape: tuple) -> str:
     if not shape:
         return "scalar"

@@ -34,7 +34,7 @@ from pathlib import Path
 from ..tensor import Tensor
 from ._template import TEMPLATE
 from .explain import Explanation
-from .graph import Node, fmt, shape_text, summarize
+from .graph import Node, count, fmt, shape_text, summarize
 
 __all__ = ["html", "page_model"]
 
@@ -131,7 +131,7 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None) -
             out = grp.output
             boxes.append({
                 "key": key, "label": grp.module or "model", "kind": "group",
-                "sub": f"{grp.n_ops} ops · {grp.n_params:,} params",
+                "sub": f"{count(grp.n_ops, 'op')} · {count(grp.n_params, 'param')}",
                 "value": summarize(out.value), "grad": _grad(out), "node": out,
                 "fwd_text": f"{grp.module}: output {shape_text(out.shape)} = "
                             f"{summarize(out.value)}",
