@@ -15,12 +15,11 @@ True
 from __future__ import annotations
 
 import html
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
+from ..files import atomic_write
 from ..tensor import Tensor
 from .graph import Graph, Node, count, shape_text, summarize
 
@@ -168,19 +167,8 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; a drawing is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, "wb") as fh:
+        fh.write(data)
 
 
 def _render(source: str, fmt_: str) -> bytes:
