@@ -51,11 +51,7 @@ class Adagrad(Optimizer):
         weight_decay = float(group["weight_decay"])
         eps = float(group["eps"])
         maximize = group["maximize"]
-        for i, p in enumerate(group["params"]):
-            if p.grad is None:
-                continue
-            param = self._param_array(p)
-            state = self._state(p)
+        for i, p, param, state in self._params_with_grad(group):
             if not state:  # s_0 = initial_accumulator_value
                 state["step"] = 0
                 state["sum"] = np.full_like(param, group["initial_accumulator_value"])

@@ -60,11 +60,7 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         maximize = group["maximize"]
         decoupled = group["decoupled_weight_decay"]
-        for i, p in enumerate(group["params"]):
-            if p.grad is None:
-                continue
-            param = self._param_array(p)
-            state = self._state(p)
+        for i, p, param, state in self._params_with_grad(group):
             if not state:
                 state["step"] = 0
                 state["exp_avg"] = np.zeros_like(param)

@@ -252,6 +252,13 @@ class Optimizer:
         raise NotImplementedError
 
     # -- helpers for subclasses --------------------------------------------------
+    def _params_with_grad(self, group: dict[str, Any]):
+        """``(index, parameter, its array, its state)`` for each parameter of ``group``
+        that has a gradient; the others are skipped, as PyTorch does."""
+        for i, p in enumerate(group["params"]):
+            if p.grad is not None:
+                yield i, p, self._param_array(p), self._state(p)
+
     def _state(self, p: Tensor) -> dict:
         """The state dict of ``p``, created empty on first use."""
         entry = self.state._d.get(id(p))

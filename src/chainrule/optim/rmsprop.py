@@ -50,11 +50,7 @@ class RMSprop(Optimizer):
         momentum = float(group["momentum"])
         centered = group["centered"]
         maximize = group["maximize"]
-        for i, p in enumerate(group["params"]):
-            if p.grad is None:
-                continue
-            param = self._param_array(p)
-            state = self._state(p)
+        for i, p, param, state in self._params_with_grad(group):
             if not state:
                 state["step"] = 0
                 state["square_avg"] = np.zeros_like(param)

@@ -88,19 +88,26 @@ def _hidden(text: str) -> list[int]:
     return sizes
 
 
-def _positive(kind):
+def _number(kind, strict: bool):
+    """An argparse type: a number of ``kind`` (int or float) that is > 0 (``strict``)
+    or >= 0."""
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") \
-                from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < 0 or (strict and value == 0):
+            raise argparse.ArgumentTypeError(
+                f"must be {'positive' if strict else '>= 0'}, got {text}")
         return value
 
-    parse.__name__ = f"positive {kind.__name__}"
+    parse.__name__ = f"{'positive' if strict else 'nonnegative'} {kind.__name__}"
     return parse
+
+
+def _positive(kind):
+    return _number(kind, strict=True)
 
 
 def _fraction(text: str) -> float:
@@ -114,19 +121,7 @@ def _fraction(text: str) -> float:
 
 
 def _nonnegative(kind):
-    """An argparse type: a number of ``kind`` (int or float) that is >= 0."""
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            what = "an integer" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-        return value
-
-    parse.__name__ = f"nonnegative_{kind.__name__}"
-    return parse
+    return _number(kind, strict=False)
 
 
 _nonnegative_float = _nonnegative(float)
