@@ -423,3 +423,18 @@ def test_functions_accept_two_non_tensor_operands(call, expected):
     assert isinstance(out, cr.Tensor) and not out.requires_grad
     np.testing.assert_allclose(out.numpy(), expected)
     assert out.dtype.kind == "f"
+
+
+def test_zero_d_values_are_numpy_scalars_and_still_change_in_place():
+    # held as NumPy scalars for speed; the in-place API turns them into buffers as needed
+    t = cr.tensor(2.0, requires_grad=True)
+    assert isinstance(t.data, np.generic) and t.shape == () and t.dtype == np.float32
+    with cr.no_grad():
+        t -= 0.5
+        assert t.item() == 1.5
+        t[...] = 3.0
+        assert t.item() == 3.0
+        t.fill_(4.0)
+    assert t.item() == 4.0 and t.requires_grad and t._version > 0
+    (t * t).backward()
+    assert t.grad.item() == 8.0

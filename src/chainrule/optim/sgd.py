@@ -82,7 +82,7 @@ class SGD(Optimizer):
                 state = self._state(p)
                 buf = state.get("momentum_buffer")
                 if buf is None:  # b_1 = g: the buffer is allocated once, here
-                    buf = state["momentum_buffer"] = d_p.copy()
+                    buf = state["momentum_buffer"] = np.array(d_p)  # (a buffer even for 0-d)
                 else:  # b_t = μ b_{t−1} + (1 − τ) g
                     np.multiply(buf, momentum, out=buf)
                     if dampening == 0:
