@@ -201,8 +201,8 @@ def _owned(g, create_graph: bool, shared: bool, node: Tensor) -> Tensor:
     if isinstance(g, Tensor):
         return g if g.data.dtype == dtype else g.astype(dtype)
     if g.dtype != dtype:
-        return _leaf(g.astype(dtype))  # a new array: aliases nothing
-    return _leaf(g.copy() if shared else g)
+        return _t._wrap(g.astype(dtype))  # a new array: aliases nothing
+    return _t._wrap(g.copy() if shared else g)
 
 
 def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
@@ -211,13 +211,7 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
     if node.grad is None:
         node.grad = g
     else:
-        node.grad = node.grad + g if create_graph else _leaf(node.grad.data + g.data)
-
-
-def _leaf(array) -> Tensor:
-    t = Tensor.__new__(Tensor)
-    _t._init_leaf(t, array)
-    return t
+        node.grad = node.grad + g if create_graph else _t._wrap(node.grad.data + g.data)
 
 
 def _check_version(node: Tensor, parents: tuple) -> None:

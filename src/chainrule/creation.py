@@ -6,7 +6,7 @@ import numpy as np
 
 from . import backend
 from .random import _rng
-from .tensor import Tensor, _init_leaf, as_dtype, get_default_dtype
+from .tensor import Tensor, _wrap, as_dtype, get_default_dtype
 
 
 def _shape(size) -> tuple:
@@ -21,8 +21,7 @@ def _shape(size) -> tuple:
 def _leaf(data, requires_grad=False, name=None, device=None) -> Tensor:
     if device is not None:
         data = backend.to_device(data, device)
-    t = Tensor.__new__(Tensor)
-    _init_leaf(t, data)
+    t = _wrap(data)
     t.name = name
     if requires_grad:
         t.requires_grad_(True)

@@ -135,18 +135,8 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
-        self.data = _to_array(data, dtype)
-        self.grad = None
+        _init_leaf(self, _to_array(data, dtype))
         self.name = name
-        self._op = ""
-        self._parents = ()
-        self._vjp = None
-        self._ctx = None
-        self._ver = 0
-        self._saved_version = 0
-        self._adj = None
-        self._retain = False
-        self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -277,8 +267,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this value, cut off from the graph."""
-        t = Tensor.__new__(Tensor)
-        _init_leaf(t, self.data)
+        t = _wrap(self.data)
         t.name = self.name
         return t
 
@@ -308,14 +297,18 @@ class Tensor:
                 "out-of-place op"
             )
 
+    def _buffer(self):
+        """``self.data`` as a writeable array: a 0-d value is an immutable NumPy scalar and
+        a broadcast result a read-only view, so those are copied into a buffer first."""
+        data = self.data
+        if isinstance(data, np.generic) or not data.flags.writeable:
+            data = self.data = np.array(data)
+        return data
+
     def _assign(self, opname: str, value) -> Tensor:
         """Write `value` into this tensor's array in place and bump the version."""
         self._check_inplace(opname)
-        value = value.data if isinstance(value, Tensor) else value
-        if isinstance(self.data, np.generic) or not getattr(self.data, "flags", None) or \
-                not self.data.flags.writeable:
-            self.data = np.array(self.data)  # 0-d results are NumPy scalars: make a buffer
-        self.data[...] = value
+        self._buffer()[...] = value.data if isinstance(value, Tensor) else value
         self._version += 1
         return self
 
@@ -340,10 +333,9 @@ class Tensor:
         """``self <- ufunc(self, other)`` in the same buffer (no allocation), version bumped."""
         self._check_inplace(opname)
         other = other.data if isinstance(other, Tensor) else other
-        if isinstance(self.data, np.generic) or not self.data.flags.writeable:
-            self.data = np.array(self.data)  # 0-d results are NumPy scalars: make a buffer
+        buffer = self._buffer()
         try:
-            ufunc(self.data, other, out=self.data)
+            ufunc(buffer, other, out=buffer)
         except (ValueError, TypeError) as e:
             raise type(e)(f"{opname}: cannot update a tensor of shape {self.shape} and dtype "
                           f"{self.dtype} in place with shape {np.shape(other)}: {e}") from None
@@ -400,10 +392,7 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__")
         index = _unwrap_index(index)
-        value = value.data if isinstance(value, Tensor) else value
-        if isinstance(self.data, np.generic):
-            self.data = np.array(self.data)
-        self.data[index] = value
+        self._buffer()[index] = value.data if isinstance(value, Tensor) else value
         self._version += 1
 
     # -- conversions ----------------------------------------------------------
@@ -442,7 +431,7 @@ class Tensor:
             edgeitems=3, prefix="tensor(",
         )
         extras = []
-        if self.data.dtype != _default_dtype and self.data.dtype.kind == "f" or self.data.dtype.kind != "f":
+        if self.data.dtype != _default_dtype:
             extras.append(f"dtype={self.data.dtype}")
         if self.name:
             extras.append(f"name={self.name!r}")
@@ -482,6 +471,13 @@ def _init_leaf(t: Tensor, data) -> None:
     t._saved_version = 0
     t._adj = None
     t._retain = False
+
+
+def _wrap(data) -> Tensor:
+    """A leaf Tensor around ``data`` as it is (no copy, no conversion)."""
+    t = _new(Tensor)
+    _init_leaf(t, data)
+    return t
 
 
 def record(data, op: str, parents: tuple, vjp, ctx=None) -> Tensor:
@@ -565,7 +561,6 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     """
     if isinstance(value, Tensor):
         return value
-    t = _new(Tensor)
     if like is not None:
         ldt = like.data.dtype
         if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
@@ -584,8 +579,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
                 data = data.astype(ldt)
     else:
         data = _to_array(value)
-    _init_leaf(t, data)
-    return t
+    return _wrap(data)
 
 
 def _scaled(other, alpha):
