@@ -204,7 +204,7 @@ def _unary(name: str, forward, vjp, float_only: bool = True, reads=("inputs",)):
 
 def _sigmoid_forward(x):
     """1 / (1 + e^-x), with no overflow warning and no NaN for any x."""
-    if x.ndim == 0:  # a scalar: plain Python math is ten times cheaper than ufuncs
+    if x.ndim == 0:  # a scalar: Python math, sparing the ~1 µs of entering np.errstate
         v = float(x)
         e = math.exp(-v if v >= 0 else v)  # e^-|x| never overflows
         return x.dtype.type(1 / (1 + e) if v >= 0 else e / (1 + e))
@@ -350,7 +350,7 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
 def _extreme_vjp(F, g, ans, keep, x):
     # the gradient goes to the arg-max (split evenly among ties, as torch.amax)
     hit = x == ans.reshape(keep)
-    count = hit.sum(axis=tuple(i for i, n in enumerate(keep) if n == 1 and x.ndim), keepdims=True)
+    count = hit.sum(axis=tuple(i for i, n in enumerate(keep) if n == 1), keepdims=True)
     return (F.where(hit, g.reshape(keep) / count.astype(g.dtype), 0),)
 
 
