@@ -59,6 +59,14 @@ def test_page_model_steps():
     assert grads == {"x": "-4", "y": "-4", "add1": "-4", "z": "3", "f": "1"}
 
 
+def test_seed_step_names_the_root_whatever_its_label():
+    x = cr.tensor(2.0, requires_grad=True, name="x")
+    root = x * x
+    root.name = "fx"                # starts with f: once garbled to ∂fxx/∂fxx
+    texts = [s["text"] for s in page_model(root)["steps"] if s["kind"] == "backward"]
+    assert texts[0] == "∂fx/∂fx = 1: the seed, ∂fx/∂fx = 1"
+
+
 def test_page_with_module_boxes():
     cr.manual_seed(0)
     X = cr.randn(4, 3)

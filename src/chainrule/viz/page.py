@@ -145,8 +145,8 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None) -
                 bwd = row.formula + ("" if row.numbers in ("seed", "", "no path to the root")
                                      else f" = {row.numbers}") + f" = {row.result}"
                 if row.numbers == "seed":
-                    bwd = f"{row.formula}: the seed, ∂f/∂f = 1".replace(
-                        "∂f/", f"∂{g.root.label}/").replace("∂f", f"∂{g.root.label}")
+                    r = g.root.label
+                    bwd = f"{row.formula}: the seed, ∂{r}/∂{r} = 1"
             sub = n.op if n.kind == "op" else ("input" if n.kind == "param" else "constant")
             if not n.is_scalar:
                 sub += " " + shape_text(n.shape)
