@@ -66,8 +66,9 @@ def _forward_text(n: Node) -> str:
     return f"{n.label} = {n.op}({names}) = {n.op}({', '.join(vals)}) = {v}"
 
 
-def _layout(boxes: list, edges: list) -> None:
-    """Columns by depth, rows by barycenter; writes x, y into each box dict."""
+def _layout(boxes: list, edges: list) -> tuple[int, int]:
+    """Columns by depth, rows by barycenter; writes x, y into each box dict and returns
+    (columns, boxes in the tallest column)."""
     by_id = {b["id"]: b for b in boxes}
     parents = {b["id"]: [] for b in boxes}
     children = {b["id"]: [] for b in boxes}
@@ -132,10 +133,10 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None) -
             boxes.append({
                 "key": key, "label": grp.module or "model", "kind": "group",
                 "sub": f"{count(grp.n_ops, 'op')} · {count(grp.n_params, 'param')}",
-                "value": summarize(out.value), "grad": _grad(out), "node": out,
+                "value": summarize(out.value), "grad": out.grad_text(), "node": out,
                 "fwd_text": f"{grp.module}: output {shape_text(out.shape)} = "
                             f"{summarize(out.value)}",
-                "bwd_text": f"gradient at the output of {grp.module}: {_grad(out) or '–'}",
+                "bwd_text": f"gradient at the output of {grp.module}: {out.grad_text() or '–'}",
             })
         else:
             key = f"n{n.id}"
@@ -151,7 +152,7 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None) -
             if not n.is_scalar:
                 sub += " " + shape_text(n.shape)
             boxes.append({"key": key, "label": n.label, "kind": n.kind, "sub": sub,
-                          "value": fmt(n.value), "grad": _grad(n), "node": n,
+                          "value": fmt(n.value), "grad": n.grad_text(), "node": n,
                           "fwd_text": _forward_text(n), "bwd_text": bwd})
         key_of[n.id] = key
     for i, b in enumerate(boxes):
@@ -223,10 +224,6 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None) -
             "root": g.root.label, "boxes": boxes, "edges": edges, "steps": steps,
             "width": width, "height": height, "notes": ex.notes,
             "explanation": ex.to_html()}
-
-
-def _grad(n: Node) -> str | None:
-    return None if n.adjoint is None else fmt(n.adjoint)
 
 
 def _edge_curve(a: dict, b: dict, e: dict) -> tuple:
