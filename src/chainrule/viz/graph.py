@@ -81,7 +81,7 @@ def summarize(a, digits: int = 4) -> str:
         return fmt(a.reshape(())[()])
     if a.size <= 4 and a.ndim == 1:
         return "[" + ", ".join(fmt(x, digits) for x in a) + "]"
-    shape = "(" + ", ".join(str(n) for n in a.shape) + ("," if a.ndim == 1 else "") + ")"
+    shape = shape_text(a.shape)   # never "scalar": one element was shown above
     if a.size == 0:
         return f"{shape} empty"
     if a.dtype.kind == "b":
@@ -201,7 +201,7 @@ class Graph:
     their ``.grad`` instead.
     """
 
-    def __init__(self, root: Tensor, seed=None, wrt_consts: bool = True):
+    def __init__(self, root: Tensor, seed=None):
         if not isinstance(root, Tensor):
             raise TypeError(f"expected a Tensor, got {type(root).__name__}")
         self.root_tensor = root
