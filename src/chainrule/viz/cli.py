@@ -54,7 +54,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="floating type of the computation (default float64)")
 
 
-def _build(args, command: str):
+def _build(args):
     from ..cli import CLIError
 
     try:
@@ -69,7 +69,7 @@ def _explain(args) -> int:
     from ..cli import CLIError
     from .explain import Explanation
 
-    root, leaves = _build(args, "explain")
+    root, leaves = _build(args)
     wrt = None
     if args.wrt is not None:
         if args.wrt not in leaves:
@@ -91,7 +91,7 @@ def _graph(args) -> int:
     from .dot import GraphvizMissing, draw
     from .page import html
 
-    root, _ = _build(args, "graph")
+    root, _ = _build(args)
     out = Path(args.out)
     suffix = out.suffix.lower()
     try:

@@ -49,7 +49,7 @@ def _e(s) -> str:
     return html.escape(str(s), quote=True)
 
 
-def _node_label(n: Node, root: Node, released: bool) -> str:
+def _node_label(n: Node, released: bool) -> str:
     """A Graphviz HTML-like label: name and op, shape, value, gradient."""
     title = f"<B>{_e(n.label)}</B>"
     if n.kind == "op":
@@ -136,7 +136,7 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
         fill, line = _COLORS[n.kind]
         shape = "ellipse" if n.kind != "op" else "box"
         pen = 2.4 if n is g.root else 1.2
-        lines.append(f"  n{n.id} [label={_node_label(n, g.root, g.released)}, shape={shape}, "
+        lines.append(f"  n{n.id} [label={_node_label(n, g.released)}, shape={shape}, "
                      f"fillcolor=\"{fill}\", color=\"{line}\", penwidth={pen}, "
                      f"id=\"node-{n.id}\"];")
 
