@@ -25,7 +25,7 @@ import numpy as np
 
 __all__ = ["FUNCTIONS", "ExprError", "build", "parse_assignments"]
 
-# name -> (number of arguments, builder); builders import ops lazily
+# name -> number of arguments
 FUNCTIONS = {
     "max": 2, "min": 2, "exp": 1, "log": 1, "tanh": 1, "sigmoid": 1, "relu": 1, "abs": 1,
     "sqrt": 1,
@@ -237,13 +237,12 @@ def parse_assignments(items) -> dict:
     return out
 
 
-def build(text: str, values: dict, dtype="float64", name_nodes: bool = False):
+def build(text: str, values: dict, dtype="float64"):
     """Build the graph of ``text`` with the leaves set to ``values``.
 
     Returns ``(root, leaves)``: the output tensor (named ``f`` unless a variable is
     called f) and ``{name: leaf tensor}`` for the variables, which require grad.
-    A variable used twice is one leaf (so ``x*x`` has two paths to x). Intermediate
-    nodes are named by their source text when ``name_nodes`` and it is short.
+    A variable used twice is one leaf (so ``x*x`` has two paths to x).
     """
     import chainrule as cr
 
@@ -295,11 +294,6 @@ def build(text: str, values: dict, dtype="float64", name_nodes: bool = False):
                 out = cr.minimum(*args)
             else:
                 out = getattr(cr, fn)(args[0])
-        if name_nodes and out.name is None and out._parents:
-            src = ast.get_source_segment(text, node) or ""
-            src = src.strip()
-            if 0 < len(src) <= 12 and src not in values:
-                out.name = src
         return out
 
     with np.errstate(all="ignore"):   # inf/nan are shown, not raised
