@@ -56,14 +56,6 @@ def to_device(x, device: str):
     raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
 
 
-def xp_for(device: str | None):
-    if device is None or device.split(":")[0] == "cpu":
-        return np
-    if cupy is None:
-        to_device(np.zeros(()), device)  # raises the readable error
-    return cupy
-
-
 def _keep_freed_memory() -> None:
     """Ask glibc to keep freed memory for reuse instead of handing it back at once.
 

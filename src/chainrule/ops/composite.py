@@ -164,39 +164,24 @@ logical_or = _compare("logical_or", np.logical_or)
 logical_xor = _compare("logical_xor", np.logical_xor)
 
 
-def logical_not(x) -> Tensor:
-    x = as_tensor(x)
-    return record(np.logical_not(x.data), "logical_not", (), None)
+def _not_differentiable(name, fn):
+    """``op(x, ...)``: a plain result (masks, indices), never on the graph."""
+
+    def op(x, *args, **kwargs) -> Tensor:
+        x = as_tensor(x)
+        return record(fn(x.data, *args, **kwargs), name, (), None)
+
+    op.__name__ = name
+    return op
 
 
-def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
-    x = as_tensor(x)
-    return record(np.argmax(x.data, axis=axis, keepdims=keepdims), "argmax", (), None)
-
-
-def argmin(x, axis=None, keepdims: bool = False) -> Tensor:
-    x = as_tensor(x)
-    return record(np.argmin(x.data, axis=axis, keepdims=keepdims), "argmin", (), None)
-
-
-def isfinite(x) -> Tensor:
-    x = as_tensor(x)
-    return record(np.isfinite(x.data), "isfinite", (), None)
-
-
-def isnan(x) -> Tensor:
-    x = as_tensor(x)
-    return record(np.isnan(x.data), "isnan", (), None)
-
-
-def any(x, axis=None) -> Tensor:
-    x = as_tensor(x)
-    return record(np.any(x.data, axis=axis), "any", (), None)
-
-
-def all(x, axis=None) -> Tensor:
-    x = as_tensor(x)
-    return record(np.all(x.data, axis=axis), "all", (), None)
+logical_not = _not_differentiable("logical_not", np.logical_not)
+argmax = _not_differentiable("argmax", np.argmax)      # (x, axis=None, keepdims=False)
+argmin = _not_differentiable("argmin", np.argmin)
+isfinite = _not_differentiable("isfinite", np.isfinite)
+isnan = _not_differentiable("isnan", np.isnan)
+any = _not_differentiable("any", np.any)               # (x, axis=None)
+all = _not_differentiable("all", np.all)
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
