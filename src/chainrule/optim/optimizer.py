@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, _init_leaf, _set_grad_enabled
+from ..tensor import Tensor, _set_grad_enabled, _wrap
 
 __all__ = ["Optimizer", "required"]
 
@@ -223,9 +223,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    zero = Tensor.__new__(Tensor)
-                    _init_leaf(zero, backend.namespace(p.data).zeros_like(p.data))
-                    p.grad = zero
+                    p.grad = _wrap(backend.namespace(p.data).zeros_like(p.data))
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns ``closure()``'s value.
@@ -257,14 +255,7 @@ class Optimizer:
         that has a gradient; the others are skipped, as PyTorch does."""
         for i, p in enumerate(group["params"]):
             if p.grad is not None:
-                yield i, p, self._param_array(p), self._state(p)
-
-    def _state(self, p: Tensor) -> dict:
-        """The state dict of ``p``, created empty on first use."""
-        entry = self.state._d.get(id(p))
-        if entry is None:
-            entry = self.state._d[id(p)] = (p, {})
-        return entry[1]
+                yield i, p, self._param_array(p), self.state[p]
 
     def _tmp(self, slot: int, like):
         """A scratch array shaped like ``like``: a view into a buffer reused by every
