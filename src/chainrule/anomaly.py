@@ -127,10 +127,9 @@ def _module_path() -> str | None:
     if path is None:
         return None
     shown = path if path else "(model)"
-    code = getattr(getattr(getattr(_nn_module, "Module", None), "_call_slow", None),
-                   "__code__", None)
+    code = _nn_module.Module._call_slow.__code__
     frame = sys._getframe(1)
-    while frame is not None and code is not None:
+    while frame is not None:
         if frame.f_code is code:
             module = frame.f_locals.get("self")
             return f"{shown} ({type(module).__name__})" if module is not None else shown
@@ -352,16 +351,10 @@ def is_anomaly_enabled() -> bool:
 def _set_mode(on: bool) -> tuple:
     """Install (or remove) both checks; return what was installed before."""
     global _nn_module
-    track = None
-    if on and _nn_module is None:
-        try:
-            nn_module = importlib.import_module(".nn.module", __package__)
-        except ImportError:  # nn not available: no module paths in the messages
-            nn_module = None
-        if nn_module is not None and hasattr(nn_module, "current_module_path"):
-            _nn_module = nn_module
-    if _nn_module is not None:  # make Module.__call__ keep its path stack
-        track = _set_track_path(on)
+    if on and _nn_module is None:  # imported on first use: nn imports the ops
+        _nn_module = importlib.import_module(".nn.module", __package__)
+    # make Module.__call__ keep its path stack (nothing to switch before nn was loaded)
+    track = None if _nn_module is None else _nn_module.set_track_path(on)
     previous_forward = _tensor._set_forward_check(_check_forward if on else None)
     previous_backward = _autograd._backward_check
     _autograd._backward_check = _check_backward if on else None
@@ -372,17 +365,8 @@ def _restore(state: tuple) -> None:
     previous_forward, previous_backward, track = state
     _tensor._set_forward_check(previous_forward)
     _autograd._backward_check = previous_backward
-    if track is not None and _nn_module is not None:
-        _set_track_path(track)
-
-
-def _set_track_path(flag: bool) -> bool:
-    setter = getattr(_nn_module, "set_track_path", None)
-    if setter is not None:
-        return setter(flag)
-    previous = _nn_module._TRACK_PATH
-    _nn_module._TRACK_PATH = flag
-    return previous
+    if track is not None:
+        _nn_module.set_track_path(track)
 
 
 class detect_anomaly:
