@@ -69,7 +69,7 @@ class SGD(Optimizer):
                 if grad is None:
                     continue
                 if not axpy(-lr, grad.data, p.data):  # not a plain contiguous array pair
-                    self._plain_step(p, i, lr)
+                    self._ufunc_step(self._param_array(p), self._grad_array(p, i), lr)
                 p._version += 1
             return
         for i, p in enumerate(group["params"]):
@@ -100,14 +100,11 @@ class SGD(Optimizer):
                     d_p = buf
             # θ ← θ − η g: one BLAS axpy pass when available, else two ufunc passes
             if not axpy(-lr, d_p, param):
-                step = self._tmp(2, param)
-                np.multiply(d_p, -lr, out=step)
-                np.add(param, step, out=param)
+                self._ufunc_step(param, d_p, lr)
             p._version += 1
 
-    def _plain_step(self, p, i: int, lr: float) -> None:
+    def _ufunc_step(self, param, d_p, lr: float) -> None:
         """θ ← θ − η g with two ufunc passes (any array type, dtype or layout)."""
-        param = self._param_array(p)
         step = self._tmp(2, param)
-        np.multiply(self._grad_array(p, i), -lr, out=step)
+        np.multiply(d_p, -lr, out=step)
         np.add(param, step, out=param)
