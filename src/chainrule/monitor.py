@@ -107,14 +107,6 @@ def _label(path: str) -> str:
     return path if path else "(model)"
 
 
-def _direct_parameters(module) -> list:
-    """The parameters a module owns itself (not those of its children)."""
-    try:
-        return list(module.parameters(recurse=False))
-    except TypeError:  # a parameters() without recurse=: read the registry
-        return list(getattr(module, "_parameters", {}).values())
-
-
 def _norm(arrays: Iterable) -> float:
     """Euclidean norm over several arrays, summed in float64 so squares cannot overflow."""
     total = 0.0
@@ -188,7 +180,7 @@ class GradientMonitor:
         last_layer = None
         for path, module in model.named_modules():
             kind = type(module).__name__
-            params = _direct_parameters(module)
+            params = list(module.parameters(recurse=False))  # its own, not its children's
             if params:
                 self.layers.append(_Layer(path, module, kind, params, len(self.layers)))
                 last_layer = path
