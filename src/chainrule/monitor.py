@@ -85,7 +85,6 @@ class _Layer:
     module: Any
     type: str
     params: list
-    index: int  # position in forward (registration) order
 
 
 @dataclass
@@ -182,7 +181,7 @@ class GradientMonitor:
             kind = type(module).__name__
             params = list(module.parameters(recurse=False))  # its own, not its children's
             if params:
-                self.layers.append(_Layer(path, module, kind, params, len(self.layers)))
+                self.layers.append(_Layer(path, module, kind, params))
                 last_layer = path
             if kind in RELU_FAMILY:
                 self.activations.append(_Activation(path, module, kind, last_layer))
@@ -406,8 +405,8 @@ class GradientMonitor:
         axes = fig.subplots(2 if ratios else 1, 1, sharex=True, squeeze=False)[:, 0]
         cmap = _colormap()
         n = max(len(self.layers) - 1, 1)
-        for layer in self.layers:
-            colour = cmap(0.85 * layer.index / n)
+        for index, layer in enumerate(self.layers):  # forward (registration) order
+            colour = cmap(0.85 * index / n)
             name = f"{_label(layer.path)} {layer.type}"
             kinds = sorted({w.kind for w in self._found.values() if w.layer == _label(layer.path)})
             if kinds:
