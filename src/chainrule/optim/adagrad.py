@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _add_ratio
 
 
 class Adagrad(Optimizer):
@@ -66,7 +66,5 @@ class Adagrad(Optimizer):
             std = self._tmp(2, param)  # √s_t + ε
             np.sqrt(acc, out=std)
             np.add(std, eps, out=std)
-            np.multiply(g, -clr, out=tmp)  # θ += (−η_t g) / std, in torch's order
-            np.divide(tmp, std, out=tmp)
-            np.add(param, tmp, out=param)
+            _add_ratio(param, g, clr, std, tmp)  # θ += (−η_t g) / std
             p._version += 1

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer
-from .rmsprop import _lerp
+from .optimizer import Optimizer, _add_ratio, _decay_square, _lerp
 
 
 class Adam(Optimizer):
@@ -79,10 +78,7 @@ class Adam(Optimizer):
             m, v = state["exp_avg"], state["exp_avg_sq"]
             tmp = self._tmp(1, param)
             _lerp(m, g, 1 - beta1, tmp)  # m_t = m + (1 − β₁)(g − m)
-            np.multiply(g, 1 - beta2, out=tmp)  # v_t = β₂ v + ((1 − β₂) g) g
-            np.multiply(tmp, g, out=tmp)
-            np.multiply(v, beta2, out=v)
-            np.add(v, tmp, out=v)
+            _decay_square(v, g, beta2, tmp)  # v_t = β₂ v + ((1 − β₂) g) g
             if amsgrad:
                 vmax = state["max_exp_avg_sq"]
                 np.maximum(vmax, v, out=vmax)
@@ -93,9 +89,7 @@ class Adam(Optimizer):
             np.sqrt(v, out=denom)
             np.divide(denom, bias_correction2_sqrt, out=denom)
             np.add(denom, eps, out=denom)
-            np.multiply(m, -step_size, out=tmp)  # θ += (−step_size m) / denom
-            np.divide(tmp, denom, out=tmp)
-            np.add(param, tmp, out=param)
+            _add_ratio(param, m, step_size, denom, tmp)  # θ += (−step_size m) / denom
             p._version += 1
 
 

@@ -431,6 +431,34 @@ class Optimizer:
         return "\n".join(lines)
 
 
+def _lerp(start, end, weight: float, tmp) -> None:
+    """``start += weight * (end − start)`` in place, in the two forms torch's CPU kernel
+    uses (the second is exact at weight 1)."""
+    np.subtract(end, start, out=tmp)
+    if weight < 0.5:
+        np.multiply(tmp, weight, out=tmp)
+        np.add(start, tmp, out=start)
+    else:
+        np.multiply(tmp, weight - 1, out=tmp)  # end − (end − start)(1 − weight)
+        np.add(end, tmp, out=start)
+
+
+def _decay_square(avg, g, beta: float, tmp) -> None:
+    """``avg ← β avg + ((1 − β) g) g`` in place, in torch's order (RMSprop's and Adam's
+    running average of the squared gradient)."""
+    np.multiply(g, 1 - beta, out=tmp)
+    np.multiply(tmp, g, out=tmp)
+    np.multiply(avg, beta, out=avg)
+    np.add(avg, tmp, out=avg)
+
+
+def _add_ratio(param, num, lr: float, denom, tmp) -> None:
+    """``θ += (−η num) / denom`` in place, in torch's order (``addcdiv_``)."""
+    np.multiply(num, -lr, out=tmp)
+    np.divide(tmp, denom, out=tmp)
+    np.add(param, tmp, out=param)
+
+
 def _export(value):
     """A state value for a checkpoint: a NumPy array copy (``step`` as 0-d int64)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):

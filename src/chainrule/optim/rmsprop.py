@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _add_ratio, _decay_square, _lerp
 
 
 class RMSprop(Optimizer):
@@ -62,11 +62,7 @@ class RMSprop(Optimizer):
             g = self._effective_grad(param, self._grad_array(p, i), weight_decay, maximize)
             sq = state["square_avg"]
             tmp = self._tmp(1, param)
-            # v_t = α v_{t−1} + ((1 − α) g) g
-            np.multiply(g, 1 - alpha, out=tmp)
-            np.multiply(tmp, g, out=tmp)
-            np.multiply(sq, alpha, out=sq)
-            np.add(sq, tmp, out=sq)
+            _decay_square(sq, g, alpha, tmp)  # v_t = α v_{t−1} + ((1 − α) g) g
             avg = self._tmp(2, param)
             if centered:
                 ga = state["grad_avg"]
@@ -83,20 +79,8 @@ class RMSprop(Optimizer):
                 np.divide(g, avg, out=tmp)
                 np.add(buf, tmp, out=buf)
                 np.multiply(buf, -lr, out=tmp)  # θ −= η b_t
+                np.add(param, tmp, out=param)
             else:
-                np.multiply(g, -lr, out=tmp)  # θ += (−η g) / d
-                np.divide(tmp, avg, out=tmp)
-            np.add(param, tmp, out=param)
+                _add_ratio(param, g, lr, avg, tmp)  # θ += (−η g) / d
             p._version += 1
 
-
-def _lerp(start, end, weight: float, tmp) -> None:
-    """``start += weight * (end − start)`` in place, in the two forms torch's CPU kernel
-    uses (the second is exact at weight 1)."""
-    np.subtract(end, start, out=tmp)
-    if weight < 0.5:
-        np.multiply(tmp, weight, out=tmp)
-        np.add(start, tmp, out=start)
-    else:
-        np.multiply(tmp, weight - 1, out=tmp)  # end − (end − start)(1 − weight)
-        np.add(end, tmp, out=start)
