@@ -29,6 +29,16 @@ __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR",
            "ReduceLROnPlateau", "StepLR"]
 
 
+def _per_group(value, optimizer: Optimizer, who: str, what: str) -> list:
+    """``value`` for every parameter group, or a list/tuple of one value per group."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{who}: expected {n} {what}, got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
 class LRScheduler:
     """Base class: subclasses define ``get_lr()`` giving the next lr of each group.
 
@@ -71,7 +81,7 @@ class LRScheduler:
         values = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
 
     def get_last_lr(self) -> list[float]:
         """The learning rates the last ``step()`` set, one per parameter group."""
@@ -159,13 +169,7 @@ class LambdaLR(LRScheduler):
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas, got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
+        self.lr_lambdas = _per_group(lr_lambda, optimizer, "LambdaLR", "lr_lambdas")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -205,13 +209,7 @@ class ReduceLROnPlateau:
             raise TypeError(f"ReduceLROnPlateau: expected an Optimizer, got "
                             f"{type(optimizer).__name__}")
         self.optimizer = optimizer
-        n = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n:
-                raise ValueError(f"ReduceLROnPlateau: expected {n} min_lrs, got {len(min_lr)}")
-            self.min_lrs = list(min_lr)
-        else:
-            self.min_lrs = [min_lr] * n
+        self.min_lrs = _per_group(min_lr, optimizer, "ReduceLROnPlateau", "min_lrs")
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
         self.cooldown, self.eps = cooldown, eps
