@@ -14,16 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, _init_leaf
+from ..tensor import Tensor, _wrap
 
 __all__ = ["DataLoader", "Dataset", "TensorDataset"]
-
-
-def _leaf(array: np.ndarray) -> Tensor:
-    """Wrap an array as a constant leaf without copying it (batches are fresh arrays)."""
-    t = Tensor.__new__(Tensor)
-    _init_leaf(t, array)
-    return t
 
 
 class Dataset:
@@ -77,7 +70,7 @@ class TensorDataset(Dataset):
     @property
     def tensors(self) -> tuple:
         """The stored data as Tensors (sharing memory with the arrays)."""
-        return tuple(_leaf(a) for a in self.arrays)
+        return tuple(_wrap(a) for a in self.arrays)
 
     def __len__(self) -> int:
         return self._n
@@ -171,7 +164,7 @@ class DataLoader:
             else:
                 rows = range(start, end) if perm is None else perm[start:end].tolist()
                 fields = _collate([self.dataset[i] for i in rows])
-            yield tuple(_leaf(np.asarray(f)) for f in fields)
+            yield tuple(_wrap(np.asarray(f)) for f in fields)
         self.epoch += 1
 
     def state_dict(self) -> dict:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor, _init_leaf
+from ..tensor import Tensor, _wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters"]
@@ -20,12 +20,6 @@ def _params(parameters) -> list:
     if hasattr(parameters, "parameters") and callable(parameters.parameters):
         parameters = parameters.parameters()
     return list(parameters)
-
-
-def _leaf(array) -> Tensor:
-    t = Tensor.__new__(Tensor)
-    _init_leaf(t, array)
-    return t
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
@@ -49,7 +43,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     params = [p for p in _params(parameters) if p.grad is not None]
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not params:
-        return _leaf(np.float32(0.0))
+        return _wrap(np.float32(0.0))
     grads = [p.grad.data for p in params]
     dtype = np.result_type(*grads)
     if norm_type == math.inf:
@@ -66,8 +60,8 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
         with no_grad():
             for p in params:
                 g = p.grad.data
-                p.grad = _leaf(g * g.dtype.type(coef))  # a new array: never scale in place
-    return _leaf(dtype.type(total))
+                p.grad = _wrap(g * g.dtype.type(coef))  # a new array: never scale in place
+    return _wrap(dtype.type(total))
 
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
@@ -77,13 +71,13 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     for p in _params(parameters):
         if p.grad is not None:
             g = p.grad.data
-            p.grad = _leaf(np.clip(g, -c, c).astype(g.dtype, copy=False))
+            p.grad = _wrap(np.clip(g, -c, c).astype(g.dtype, copy=False))
 
 
 def parameters_to_vector(parameters) -> Tensor:
     """All parameters' values concatenated into one 1-D array (a new leaf Tensor)."""
     params = _params(parameters)
-    return _leaf(np.concatenate([np.ravel(p.data) for p in params]) if params
+    return _wrap(np.concatenate([np.ravel(p.data) for p in params]) if params
                  else np.zeros(0, dtype=np.float32))
 
 

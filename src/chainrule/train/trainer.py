@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd import no_grad
-from ..tensor import Tensor, _init_leaf
+from ..tensor import Tensor, _wrap
 from .callbacks import ModelCheckpoint
 from .history import History
 
@@ -70,19 +70,13 @@ def _resolve_metrics(metrics) -> dict[str, Callable]:
     return out
 
 
-def _leaf(array) -> Tensor:
-    t = Tensor.__new__(Tensor)
-    _init_leaf(t, array)
-    return t
-
-
 def _split_batch(batch) -> tuple[Tensor, Tensor]:
     if isinstance(batch, Tensor) or not isinstance(batch, (tuple, list)) or len(batch) < 2:
         raise ValueError("Trainer: each batch must be (inputs, targets), e.g. from "
                          "DataLoader(TensorDataset(x, y))")
     x, y = batch[0], batch[1]
-    return (x if isinstance(x, Tensor) else _leaf(np.asarray(x)),
-            y if isinstance(y, Tensor) else _leaf(np.asarray(y)))
+    return (x if isinstance(x, Tensor) else _wrap(np.asarray(x)),
+            y if isinstance(y, Tensor) else _wrap(np.asarray(y)))
 
 
 def _stderr_is_tty() -> bool:
@@ -402,11 +396,11 @@ def predict(model, x, batch_size: int = 1024) -> np.ndarray:
             if isinstance(x, (np.ndarray, Tensor)):
                 arr = np.asarray(x.data if isinstance(x, Tensor) else x)
                 for start in range(0, len(arr), batch_size):
-                    outs.append(np.asarray(model(_leaf(arr[start:start + batch_size])).data))
+                    outs.append(np.asarray(model(_wrap(arr[start:start + batch_size])).data))
             else:
                 for batch in x:
                     xb = batch[0] if isinstance(batch, (tuple, list)) else batch
-                    xb = xb if isinstance(xb, Tensor) else _leaf(np.asarray(xb))
+                    xb = xb if isinstance(xb, Tensor) else _wrap(np.asarray(xb))
                     outs.append(np.asarray(model(xb).data))
     finally:
         model.train(was_training)
