@@ -525,27 +525,17 @@ PLOT_NAME = "grad_norms.png"
 
 def add_train_arguments(parser) -> None:
     """Options of ``chainrule train`` for gradient monitoring and anomaly detection."""
+    from .train.cli import _positive  # the number type of train's other flags
+
     group = parser.add_argument_group("gradient diagnostics")
     group.add_argument("--no-monitor", action="store_true",
                        help="do not monitor per-layer gradients (on by default: warnings "
                             f"for vanishing/exploding/dead layers and {PLOT_NAME})")
-    group.add_argument("--monitor-every", type=_positive_int, default=10, metavar="N",
+    group.add_argument("--monitor-every", type=_positive(int), default=10, metavar="N",
                        help="record the gradient statistics every N batches")
     group.add_argument("--detect-anomaly", action="store_true",
                        help="stop at the first NaN/Inf in the forward or backward pass and "
                             "say which op and layer made it (slow: for debugging)")
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def train_callbacks(args) -> list:
