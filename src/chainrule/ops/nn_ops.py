@@ -90,14 +90,8 @@ def _linear_vjp(F, g, ans, needs, x, w, b=None):
 _FEW_ROWS = 64
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``x @ weight.T + bias`` recorded as one node (weight has shape (out, in)).
-
-    >>> import chainrule as cr
-    >>> from chainrule.ops.nn_ops import linear
-    >>> linear(cr.ones(2, 3), cr.ones(4, 3), cr.zeros(4)).shape
-    (2, 4)
-    """
+def _affine(x: Tensor, weight: Tensor, bias: Tensor | None):
+    """``x Wᵀ + b`` as a fresh array, with the node's parents and which of them need grad."""
     xd, wd = x.data, weight.data
     if xd.ndim == 2 and xd.shape[0] <= _FEW_ROWS and wd.shape[0] >= _FEW_ROWS and \
             wd.flags.c_contiguous:
@@ -109,11 +103,21 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     else:
         out = xd @ wd.T
     if bias is None:
-        return record(out, "linear", (x, weight), _linear_vjp,
-                      (x.requires_grad, weight.requires_grad, False))
+        return out, (x, weight), (x.requires_grad, weight.requires_grad, False)
     out += bias.data  # `out` is a fresh array: add in place, no temporary
-    return record(out, "linear", (x, weight, bias), _linear_vjp,
-                  (x.requires_grad, weight.requires_grad, bias.requires_grad))
+    return out, (x, weight, bias), (x.requires_grad, weight.requires_grad, bias.requires_grad)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` recorded as one node (weight has shape (out, in)).
+
+    >>> import chainrule as cr
+    >>> from chainrule.ops.nn_ops import linear
+    >>> linear(cr.ones(2, 3), cr.ones(4, 3), cr.zeros(4)).shape
+    (2, 4)
+    """
+    out, parents, needs = _affine(x, weight, bias)
+    return record(out, "linear", parents, _linear_vjp, needs)
 
 
 # ===========================================================================
@@ -145,19 +149,7 @@ def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor
     """``relu(x @ weight.T + bias)`` as one node: the ReLU works in place on the fresh
     product (no second array) and its mask scales the adjoint before the linear rule,
     as a hand-written MLP does. Used by Sequential for a Linear followed by a ReLU."""
-    xd, wd = x.data, weight.data
-    if xd.ndim == 2 and xd.shape[0] <= _FEW_ROWS and wd.shape[0] >= _FEW_ROWS and \
-            wd.flags.c_contiguous:
-        out = (wd @ xd.T).T.copy()  # see linear()
-    else:
-        out = xd @ wd.T
-    if bias is not None:
-        out += bias.data
-        parents = (x, weight, bias)
-        needs = (x.requires_grad, weight.requires_grad, bias.requires_grad)
-    else:
-        parents = (x, weight)
-        needs = (x.requires_grad, weight.requires_grad, False)
+    out, parents, needs = _affine(x, weight, bias)
     mask = out > 0 if _t._grad_enabled and (needs[0] or needs[1] or needs[2]) else None
     np.maximum(out, 0, out=out)
     return record(out, "linear_relu", parents, _linear_relu_vjp, (needs, mask))
