@@ -298,8 +298,8 @@ class Graph:
                     continue
                 self._check_version(node)
                 ones = np.ones_like(np.asarray(node.value))
-                locals_ = _vjp(node, ones)
-                contribs = _vjp(node, g) if g is not None else [None] * len(node.in_edges)
+                locals_ = _vjp(node.tensor, ones)
+                contribs = _vjp(node.tensor, g) if g is not None else [None] * len(node.in_edges)
                 for e, lo, co in zip(node.in_edges, locals_, contribs):
                     if not e.src.requires_grad:
                         continue
@@ -400,7 +400,7 @@ class Graph:
         previous = _set_grad_enabled(False)
         try:
             for e in reversed(path):   # from the root down to the leaf
-                g = _vjp(e.dst, g)[e.index]
+                g = _vjp(e.dst.tensor, g)[e.index]
                 if g is None:
                     return None
         finally:
@@ -443,11 +443,10 @@ class Graph:
         return groups
 
 
-def _vjp(node: Node, g) -> list:
-    """Apply ``node``'s rule to the adjoint ``g``: one adjoint per input, summed to shape."""
+def _vjp(t: Tensor, g) -> list:
+    """Apply ``t``'s rule to the adjoint ``g``: one adjoint per input, summed to shape."""
     from ..ops import ARRAYS
 
-    t = node.tensor
     parents = t._parents
     grads = t._vjp(ARRAYS, g, t.data, t._ctx, *[p.data for p in parents])
     out = []
@@ -478,8 +477,7 @@ def local_derivative(child: Tensor, parent_index: int = 0):
     if child._vjp is _released_vjp:
         raise RuntimeError("local_derivative: the rule was released by backward(); call "
                            "backward(retain_graph=True) to keep it")
-    node = Node(0, child, "", child._op, "op")
-    return _vjp(node, np.ones_like(np.asarray(child.data)))[parent_index]
+    return _vjp(child, np.ones_like(np.asarray(child.data)))[parent_index]
 
 
 def build(root: Tensor, seed=None) -> Graph:
