@@ -28,8 +28,6 @@ from .graph import Edge, Graph, Node, fmt, shape_text
 
 __all__ = ["Explanation", "explain", "rule_text"]
 
-_OP_SYMBOL = {"add": "+", "sub": "-", "mul": "·", "div": "/", "pow": "^"}
-
 
 def _wrap(label: str) -> str:
     """Parenthesize labels that would read wrong inside a formula (-3, 1e-5)."""
