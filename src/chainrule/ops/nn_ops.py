@@ -64,6 +64,15 @@ def _reduce(loss: np.ndarray, reduction: str):
     return loss
 
 
+def _reduce_weighted(loss: np.ndarray, reduction: str, denom):
+    """As ``_reduce``, but the mean divides by ``denom`` (Σ weight[y_i] over the kept
+    samples, as PyTorch); 0 when every target is ignored: 0/0, NaN."""
+    if reduction == "mean":
+        dt = loss.dtype
+        return dt.type(loss.sum() / denom) if denom else dt.type(np.nan)
+    return _reduce(loss, reduction)
+
+
 # ===========================================================================
 # linear: y = x Wᵀ + b as one node
 # ===========================================================================
@@ -278,15 +287,7 @@ def cross_entropy(logits: Tensor, target: np.ndarray, weight: np.ndarray | None 
             else:
                 smooth = log_sums * weight.sum() - shifted @ weight
             loss = loss + smooth_coef * smooth
-    if reduction == "mean":
-        if denom:
-            out = dt.type(loss.sum() / denom)
-        else:  # every target ignored: 0/0, as PyTorch
-            out = dt.type(np.nan)
-    elif reduction == "sum":
-        out = loss.sum()
-    else:
-        out = loss
+    out = _reduce_weighted(loss, reduction, denom)
     if not (_t._grad_enabled and logits.requires_grad):
         return record(out, "cross_entropy", (logits,), _cross_entropy_vjp)
     e /= sums[:, None]  # the softmax, in place: what the rule needs
@@ -300,12 +301,7 @@ def cross_entropy(logits: Tensor, target: np.ndarray, weight: np.ndarray | None 
 def _nll_loss_vjp(F, g, ans, ctx, x):
     rows, target, coef, reduction, denom = ctx
     # d(-coef_i x[i, y_i]) / dx = -coef_i at (i, y_i), 0 elsewhere
-    if reduction == "none":
-        vals = -coef * g
-    elif reduction == "mean":
-        vals = -coef * (g / denom)
-    else:
-        vals = -coef * g
+    vals = -coef * (g / denom if reduction == "mean" else g)
     if F is ARRAYS:
         grad = np.zeros(x.shape, dtype=x.dtype)
         grad[rows, target] = vals
@@ -329,12 +325,7 @@ def nll_loss(logp: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
     coef = keep if weight is None else weight[safe_target] * keep
     loss = -coef * x[rows, safe_target]
     denom = coef.sum()
-    if reduction == "mean":
-        out = dt.type(loss.sum() / denom) if denom else dt.type(np.nan)
-    elif reduction == "sum":
-        out = loss.sum()
-    else:
-        out = loss
+    out = _reduce_weighted(loss, reduction, denom)
     return record(out, "nll_loss", (logp,), _nll_loss_vjp,
                   (rows, safe_target, coef, reduction, dt.type(denom)))
 
