@@ -365,11 +365,20 @@ def cross_entropy(input, target, weight=None, reduction: str = "mean",
     t_arr = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t_arr.dtype.kind == "f" and t_arr.shape == x.shape and x.ndim >= 1:
         return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
+    return _class_index_loss(nn_ops.cross_entropy, x, target, weight, reduction, ignore_index,
+                             op, label_smoothing=float(label_smoothing))
+
+
+def _class_index_loss(kernel, x: Tensor, target, weight, reduction: str, ignore_index, op: str,
+                      **options) -> Tensor:
+    """Run a fused class-index loss (``nn_ops.cross_entropy`` / ``nll_loss``) on ``x``
+    flattened to (N, C), after checking the targets and the class weights; a 'none'
+    reduction gets the input's batch shape back."""
     x2, t2, out_shape = _class_dim_last(x, target, op)
     n, c = x2.shape
     t2, ignore = _class_target(t2, op, n, c, ignore_index)
     w = _constant(weight, x2, "weight", op, shape=(c,))
-    loss = nn_ops.cross_entropy(x2, t2, w, reduction, float(label_smoothing), ignore)
+    loss = kernel(x2, t2, w, reduction, ignore_index=ignore, **options)
     if reduction == "none" and out_shape is not None:
         loss = P.reshape(loss, out_shape)
     return loss
@@ -396,15 +405,8 @@ def nll_loss(input, target, weight=None, reduction: str = "mean",
     ``log_softmax``); the mean divides by Σ w[y_i] (as PyTorch)."""
     op = "nll_loss"
     _check_reduction(reduction, op)
-    x = _input(input, op)
-    x2, t2, out_shape = _class_dim_last(x, target, op)
-    n, c = x2.shape
-    t2, ignore = _class_target(t2, op, n, c, ignore_index)
-    w = _constant(weight, x2, "weight", op, shape=(c,))
-    loss = nn_ops.nll_loss(x2, t2, w, reduction, ignore)
-    if reduction == "none" and out_shape is not None:
-        loss = P.reshape(loss, out_shape)
-    return loss
+    return _class_index_loss(nn_ops.nll_loss, _input(input, op), target, weight, reduction,
+                             ignore_index, op)
 
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,
