@@ -54,7 +54,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ---------------------------------------------------------------------------
 # argument handling shared by the functions below
 # ---------------------------------------------------------------------------
-def _input(x, op: str) -> Tensor:
+def _input(x) -> Tensor:
     """The prediction as a floating Tensor (arrays and lists are wrapped)."""
     if not isinstance(x, Tensor):
         x = as_tensor(x)
@@ -83,7 +83,7 @@ def _like(t, ref: Tensor) -> Tensor:
 
 
 def _same_shape_target(input, target, op: str) -> tuple[Tensor, Tensor]:
-    x = _input(input, op)
+    x = _input(input)
     try:
         t = _like(target, x)
     except TypeError as e:
@@ -184,7 +184,7 @@ def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Inputs of another dtype are converted to the weight's dtype.
     """
     if not isinstance(weight, Tensor):
-        weight = _input(weight, "linear")
+        weight = _input(weight)
     if bias is not None and not isinstance(bias, Tensor):
         bias = _like(bias, weight)
     if weight.ndim != 2:
@@ -361,7 +361,7 @@ def cross_entropy(input, target, weight=None, reduction: str = "mean",
     _check_reduction(reduction, op)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    x = _input(input, op)
+    x = _input(input)
     t_arr = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t_arr.dtype.kind == "f" and t_arr.shape == x.shape and x.ndim >= 1:
         return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
@@ -405,7 +405,7 @@ def nll_loss(input, target, weight=None, reduction: str = "mean",
     ``log_softmax``); the mean divides by Σ w[y_i] (as PyTorch)."""
     op = "nll_loss"
     _check_reduction(reduction, op)
-    return _class_index_loss(nn_ops.nll_loss, _input(input, op), target, weight, reduction,
+    return _class_index_loss(nn_ops.nll_loss, _input(input), target, weight, reduction,
                              ignore_index, op)
 
 
@@ -417,7 +417,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     _check_reduction(reduction, op)
     if p not in (1, 2):
         raise ValueError(f"{op}: only p = 1 and p = 2 are supported, got {p}")
-    x = _input(input, op)
+    x = _input(input)
     unbatched = x.ndim == 1
     if unbatched:
         x = P.reshape(x, (1, x.shape[0]))
