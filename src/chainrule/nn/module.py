@@ -323,13 +323,7 @@ class Module:
                          ) -> Iterator[tuple[str, Parameter]]:
         """(path, parameter) pairs such as ``("layers.0.weight", W)``; a parameter shared
         between modules is listed once, under its first name."""
-        seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
-        for mod_name, module in modules:
-            for name, p in module._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    yield _join(mod_name, name), p
+        return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every trainable weight, each once: what an optimizer takes."""
@@ -338,13 +332,18 @@ class Module:
 
     def named_buffers(self, prefix: str = "", recurse: bool = True
                       ) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse)
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool) -> Iterator:
+        """(path, tensor) for each entry of ``registry`` ("_parameters" or "_buffers") of
+        this module (and those below it with ``recurse``), each tensor once."""
         seen = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
-            for name, b in module._buffers.items():
-                if b is not None and id(b) not in seen:
-                    seen.add(id(b))
-                    yield _join(mod_name, name), b
+            for name, t in getattr(module, registry).items():
+                if t is not None and id(t) not in seen:
+                    seen.add(id(t))
+                    yield _join(mod_name, name), t
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
@@ -518,9 +517,6 @@ class Module:
             lines.append(f"  ({name}): " + body[0])
             lines.extend("  " + line for line in body[1:])
         return f"{type(self).__name__}({count}\n" + "\n".join(lines) + "\n)"
-
-    def __dir__(self):
-        return sorted(set(super().__dir__()))
 
 
 def _join(prefix: str, name: str) -> str:
