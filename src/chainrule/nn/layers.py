@@ -17,7 +17,7 @@ from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import init
 from . import module as _module_mod
 from .functional import _like
-from .module import Module, Parameter, _assign_paths
+from .module import Module, Parameter, _assign_paths, _join
 
 # Sequential runs a Linear followed by a ReLU as one fused node (see _forward_fused);
 # set_fusion(False) keeps one node per layer, e.g. to look at every layer's output.
@@ -281,10 +281,15 @@ class _IndexedContainer(Module):
         for i, m in enumerate(modules):
             self._modules[str(i)] = m
             self.__dict__[str(i)] = m
-            _assign_paths(m, f"{self._path}.{i}" if self._path else str(i))
+            _assign_paths(m, _join(self._path, str(i)))
 
     def __len__(self) -> int:
         return len(self._modules)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        return self._items()[self._index(idx)]
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
@@ -381,11 +386,6 @@ class Sequential(_IndexedContainer):
             x = module(x)
         return x if linear is None else linear(x)
 
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self._slice(idx)
-        return self._items()[self._index(idx)]
-
 
 class ModuleList(_IndexedContainer):
     """A list of modules whose parameters are registered (a plain list's would not be)."""
@@ -394,11 +394,6 @@ class ModuleList(_IndexedContainer):
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self._slice(idx)
-        return self._items()[self._index(idx)]
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(): iterate over it in your "
