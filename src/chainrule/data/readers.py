@@ -155,8 +155,7 @@ def load_fashion_mnist(directory: str | os.PathLike, flatten: bool = True,
     Classes: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
     7 Sneaker, 8 Bag, 9 Ankle boot (``FASHION_CLASSES``).
     """
-    return (_load_idx_pair(directory, flatten, normalize, "train"),
-            _load_idx_pair(directory, flatten, normalize, "test"))
+    return load_mnist(directory, flatten, normalize)
 
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
