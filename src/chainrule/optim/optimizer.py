@@ -280,11 +280,8 @@ class Optimizer:
 
     @staticmethod
     def _param_array(p: Tensor):
-        """``p.data`` as a writeable array (a 0-d result may be a read-only NumPy scalar)."""
-        data = p.data
-        if isinstance(data, np.generic) or not data.flags.writeable:
-            data = p.data = np.array(data)
-        return data
+        """``p.data`` as a writeable array (a 0-d value is an immutable NumPy scalar)."""
+        return p._buffer()
 
     def _grad_array(self, p: Tensor, index: int):
         g = p.grad.data
