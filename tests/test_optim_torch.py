@@ -28,6 +28,21 @@ CONFIGS = [
     ("Adam", {"lr": 0.01, "maximize": True, "eps": 1e-4}, {"amsgrad": True}),
     ("AdamW", {"lr": 0.01}, {"weight_decay": 0.5}),
     ("AdamW", {"lr": 0.01, "amsgrad": True, "betas": (0.5, 0.6)}, {"weight_decay": 0.0}),
+    ("NAdam", {"lr": 0.01}, {"betas": (0.8, 0.99)}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "momentum_decay": 0.01}, {"lr": 0.05}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}, {}),
+    # RAdam's rectification starts at step 6 with the default β₂ and at step 2 with 0.9
+    ("RAdam", {"lr": 0.01}, {"betas": (0.9, 0.9)}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "betas": (0.8, 0.8)}, {"eps": 1e-3}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}, {"betas": (0.9, 0.9)}),
+    ("Adamax", {"lr": 0.01}, {"betas": (0.8, 0.99)}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.1, "maximize": True, "eps": 1e-3}, {}),
+    ("Adadelta", {}, {"rho": 0.5}),
+    ("Adadelta", {"lr": 0.5, "weight_decay": 0.1, "eps": 1e-4, "maximize": True},
+     {"lr": 2.0}),
+    ("SGD", {"lr": 0.1, "foreach": False}, {}),
 ]
 IDS = [f"{name}-{i}" for i, (name, _, _) in enumerate(CONFIGS)]
 SHAPES = [(5, 4), (4,), (3, 2, 2), ()]  # group 0: first two; group 1: the rest
@@ -84,6 +99,123 @@ def test_state_dict_layout_matches_torch(name, defaults, overrides):
         for key, value in gc.items():
             if key in gt:
                 assert value == gt[key], key
+
+
+_A = np.random.default_rng(3).standard_normal((6, 4))
+_B = np.random.default_rng(4).standard_normal(6)
+
+
+def _objective(lib, x):
+    """A smooth, well-conditioned loss (least squares plus a quartic), so that rounding
+    differences are not amplified as a chaotic one (Rosenbrock at lr=1) would."""
+    r = lib.tensor(_A, dtype=x.dtype) @ x - lib.tensor(_B, dtype=x.dtype)
+    return (r * r).sum() + 0.1 * (x ** 4).sum()
+
+
+LBFGS_CONFIGS = [
+    {},
+    {"line_search_fn": "strong_wolfe"},
+    {"lr": 0.5, "max_iter": 7, "history_size": 3},
+    {"lr": 0.8, "max_iter": 5, "history_size": 2, "line_search_fn": "strong_wolfe"},
+]
+
+
+@pytest.mark.parametrize("kwargs", LBFGS_CONFIGS, ids=[str(k) for k in LBFGS_CONFIGS])
+# (float32: the losses themselves differ in the 7th digit, and ill-conditioned directions
+# of a short history amplify that over the path)
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-9), (np.float32, 2e-3)])
+def test_lbfgs_matches_torch(kwargs, dtype, rtol):
+    """Whole L-BFGS steps (many closure calls each): the same path of parameters, losses
+    and evaluation counts."""
+    start = np.array([-1.2, 1.0, 0.5, -0.3], dtype=dtype)
+    xc = cr.tensor(start, requires_grad=True)
+    xt = torch.tensor(start, requires_grad=True)
+    oc, ot = optim.LBFGS([xc], **kwargs), torch.optim.LBFGS([xt], **kwargs)
+
+    def closure_for(opt, x, lib):
+        def closure():
+            opt.zero_grad()
+            loss = _objective(lib, x)
+            loss.backward()
+            return loss
+        return closure
+
+    for step in range(4):
+        lc = oc.step(closure_for(oc, xc, cr))
+        lt = ot.step(closure_for(ot, xt, torch))
+        assert float(lc) == pytest.approx(lt.item(), rel=rtol), step
+        np.testing.assert_allclose(xc.numpy(), xt.detach().numpy(), rtol=rtol, atol=rtol,
+                                   err_msg=f"step {step}")
+        if dtype == np.float64:  # (float32 stops by tolerances that rounding decides)
+            assert oc.state[xc]["func_evals"] == ot.state[xt]["func_evals"]
+            assert oc.state[xc]["n_iter"] == ot.state[xt]["n_iter"]
+    assert float(_objective(cr, xc)) < 0.9 * float(_objective(cr, cr.tensor(start)))
+
+
+def test_lbfgs_state_dict_round_trip():
+    """A restored L-BFGS continues exactly as the original (history lists included)."""
+    def run(opt, x, steps):
+        for _ in range(steps):
+            def closure():
+                opt.zero_grad()
+                loss = _objective(cr, x)
+                loss.backward()
+                return loss
+            opt.step(closure)
+
+    start = np.array([-1.2, 1.0, 0.5, -0.3])
+    a = cr.tensor(start, requires_grad=True)
+    oa = optim.LBFGS([a], max_iter=3, history_size=4)
+    run(oa, a, 2)
+    b = cr.tensor(a.numpy().copy(), requires_grad=True)
+    ob = optim.LBFGS([b], max_iter=3, history_size=4)
+    ob.load_state_dict(oa.state_dict())
+    run(oa, a, 2)
+    run(ob, b, 2)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_lbfgs_needs_a_closure_and_one_group():
+    x = cr.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="closure is required"):
+        optim.LBFGS([x]).step()
+    with pytest.raises(ValueError, match="one group only"):
+        optim.LBFGS([{"params": [x]}, {"params": [cr.zeros(1, requires_grad=True)]}])
+    with pytest.raises(ValueError, match="strong_wolfe"):
+        optim.LBFGS([x], line_search_fn="backtracking")
+
+
+def test_pytorch_only_options():
+    p = cr.zeros(2, requires_grad=True)
+    optim.Adam([p], fused=True, foreach=None, capturable=False)  # accepted: same numbers
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        optim.SGD([p], lr=0.1, differentiable=True)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'moment'"):
+        optim.SGD([p], lr=0.1, moment=0.9)
+
+
+def test_sgd_positional_arguments_in_torch_order():
+    p = cr.zeros(2, requires_grad=True)
+    opt = optim.SGD([p], 0.1, 0.9, 0.0, 1e-4)  # lr, momentum, dampening, weight_decay
+    assert opt.param_groups[0]["weight_decay"] == 1e-4
+    assert opt.param_groups[0]["nesterov"] is False
+
+
+def test_named_parameters_as_params():
+    model = cr.nn.Linear(3, 2)
+    opt = optim.SGD(model.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert opt.param_groups[0]["params"][0] is model.weight
+
+
+def test_step_bumps_each_updated_parameter_version_once():
+    a, b = cr.ones(2, requires_grad=True), cr.ones(2, requires_grad=True)
+    for name in ("SGD", "Adam", "NAdam", "Adadelta"):
+        opt = getattr(optim, name)([a, b], lr=0.1)
+        a.grad, b.grad = cr.ones(2), None
+        va, vb = a._version, b._version
+        opt.step()
+        assert a._version > va and b._version == vb, name
 
 
 def test_real_loss_through_both_autograds():
