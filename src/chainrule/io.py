@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .files import atomic_write
+from .files import atomic_write, remove_stale_temp_files
 
 __all__ = ["CheckpointError", "load", "read_header", "save"]
 
@@ -203,7 +203,10 @@ def save(state: Any, path: str | os.PathLike) -> None:
     The file is a standard safetensors file (tensors keyed by their path in ``state``,
     the rest as JSON metadata). The write is atomic: temporary file in the same folder,
     fsync, then ``os.replace``; a failure at any point leaves a previous file at
-    ``path`` untouched and no temporary file behind.
+    ``path`` untouched and no temporary file behind. Temporary files that a killed
+    earlier save to the same ``path`` left are removed first (see
+    ``chainrule.files.remove_stale_temp_files``; reported on the ``chainrule.files``
+    logger).
 
     >>> import os, tempfile, chainrule as cr
     >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
@@ -213,6 +216,9 @@ def save(state: Any, path: str | os.PathLike) -> None:
     """
     path = Path(path)
     blob = _encode(state)  # encode first: a state that cannot be stored never touches disk
+    # what an earlier save to this target left when it was killed mid-write (reported on
+    # the chainrule.files logger); removed first, as it may be what fills the disk
+    remove_stale_temp_files(path.parent, target=path.name)
     with atomic_write(path, "wb", durable=True) as f:
         _write_all(f, blob)
 

@@ -241,7 +241,7 @@ def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     x = x if isinstance(x, Tensor) else as_tensor(x)
     if not training or p == 0.0:
         return x
-    return nn_ops.dropout(x, float(p), generator if generator is not None else _rng())
+    return nn_ops.dropout(x, float(p), _rng(generator))
 
 
 # ---------------------------------------------------------------------------
