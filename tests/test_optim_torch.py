@@ -250,23 +250,102 @@ SCHEDULERS = [
 ]
 
 
-@pytest.mark.parametrize("name,kwargs", SCHEDULERS,
-                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULERS)])
-def test_schedulers_match_torch(name, kwargs):
-    pc, pt = cr.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
-    oc = optim.SGD([{"params": [pc]}, {"params": [cr.zeros(1, requires_grad=True)],
-                                       "lr": 0.3}], lr=0.1)
-    ot = torch.optim.SGD([{"params": [pt]}, {"params": [torch.zeros(1, requires_grad=True)],
-                                             "lr": 0.3}], lr=0.1)
-    sc = getattr(lr_scheduler, name)(oc, **kwargs)
-    st = getattr(torch.optim.lr_scheduler, name)(ot, **kwargs)
-    for epoch in range(25):  # past T_max: the cosine climbs back
+def _build(lib, factory, optimizer="SGD", **opt_kwargs):
+    """An optimizer over two groups (lr 0.1 and 0.3) and the schedule ``factory``
+    builds from the library's lr_scheduler module and that optimizer."""
+    groups = [{"params": [lib.zeros(1, requires_grad=True)]},
+              {"params": [lib.zeros(1, requires_grad=True)], "lr": 0.3}]
+    opt = getattr(lib.optim, optimizer)(groups, lr=0.1, **opt_kwargs)
+    return opt, factory(lib.optim.lr_scheduler, opt)
+
+
+SCHEDULE_FACTORIES = {
+    **{f"{n}-{i}": (lambda S, o, n=n, k=k: getattr(S, n)(o, **k))
+       for i, (n, k) in enumerate(SCHEDULERS)},
+    "MultiStepLR": lambda S, o: S.MultiStepLR(o, milestones=[3, 7, 7, 12], gamma=0.5),
+    "MultiplicativeLR": lambda S, o: S.MultiplicativeLR(o, lambda e: 0.9 + 0.01 * (e % 3)),
+    "ConstantLR": lambda S, o: S.ConstantLR(o, factor=0.25, total_iters=4),
+    "LinearLR-warmup": lambda S, o: S.LinearLR(o, start_factor=0.1, total_iters=6),
+    "LinearLR-decay": lambda S, o: S.LinearLR(o, start_factor=1.0, end_factor=0.2,
+                                              total_iters=9),
+    "PolynomialLR": lambda S, o: S.PolynomialLR(o, total_iters=10, power=2.0),
+    "PolynomialLR-linear": lambda S, o: S.PolynomialLR(o, total_iters=7),
+    "WarmRestarts": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=4),
+    "WarmRestarts-mult": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
+                                                                     eta_min=0.01),
+    "OneCycleLR": lambda S, o: S.OneCycleLR(o, max_lr=1.0, total_steps=30),
+    "OneCycleLR-linear-3phase": lambda S, o: S.OneCycleLR(
+        o, max_lr=[1.0, 2.0], epochs=5, steps_per_epoch=6, pct_start=0.4,
+        anneal_strategy="linear", three_phase=True, div_factor=10.0),
+    "SequentialLR": lambda S, o: S.SequentialLR(
+        o, [S.LinearLR(o, start_factor=0.2, total_iters=4),
+            S.CosineAnnealingLR(o, T_max=10, eta_min=0.001),
+            S.ExponentialLR(o, gamma=0.8)], milestones=[5, 12]),
+    "SequentialLR-steps": lambda S, o: S.SequentialLR(
+        o, [S.ConstantLR(o, factor=0.5, total_iters=3),
+            S.MultiStepLR(o, milestones=[2, 4], gamma=0.5)], milestones=[6]),
+    "ChainedScheduler": lambda S, o: S.ChainedScheduler(
+        [S.ConstantLR(o, factor=0.5, total_iters=5), S.ExponentialLR(o, gamma=0.9)]),
+}
+
+
+@pytest.mark.parametrize("name", list(SCHEDULE_FACTORIES))
+@pytest.mark.parametrize("optimizer,opt_kwargs", [("SGD", {"momentum": 0.9}), ("Adam", {})])
+def test_schedulers_match_torch(name, optimizer, opt_kwargs):
+    """The same lr for every group at every epoch (and the same momentum or β₁, which
+    OneCycleLR cycles)."""
+    factory = SCHEDULE_FACTORIES[name]
+    oc, sc = _build(cr, factory, optimizer, **opt_kwargs)
+    ot, st = _build(torch, factory, optimizer, **opt_kwargs)
+    for epoch in range(30):  # past T_max: the cosine climbs back
         np.testing.assert_allclose(sc.get_last_lr(), st.get_last_lr(), rtol=1e-12,
                                    err_msg=f"{name} epoch {epoch}")
+        for gc, gt in zip(oc.param_groups, ot.param_groups):
+            assert gc["lr"] == pytest.approx(gt["lr"], rel=1e-12)
+            for key in ("momentum", "betas"):
+                if key in gt:
+                    assert gc[key] == pytest.approx(gt[key], rel=1e-12), (key, epoch)
         oc.step()
         ot.step()
         sc.step()
         st.step()
+
+
+@pytest.mark.parametrize("name", ["StepLR-0", "ExponentialLR-1", "CosineAnnealingLR-3",
+                                  "MultiStepLR", "ConstantLR", "LinearLR-warmup",
+                                  "PolynomialLR", "WarmRestarts-mult"])
+def test_scheduler_step_to_an_epoch_matches_torch(name):
+    """``step(epoch)`` (deprecated in PyTorch but found in older programs) jumps through
+    the closed form."""
+    factory = SCHEDULE_FACTORIES[name]
+    _, sc = _build(cr, factory)
+    _, st = _build(torch, factory)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epoch in (3, 4, 9, 2, 15, 8.5 if name.startswith("Warm") else 8):
+            sc.step(epoch)
+            st.step(epoch)
+            np.testing.assert_allclose(sc.get_last_lr(), st.get_last_lr(), rtol=1e-12,
+                                       err_msg=f"{name} epoch {epoch}")
+
+
+def test_scheduler_errors():
+    opt = optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="milestones"):
+        lr_scheduler.SequentialLR(opt, [lr_scheduler.ConstantLR(opt)], milestones=[3])
+    with pytest.raises(ValueError, match="momentum"):
+        lr_scheduler.OneCycleLR(optim.Adagrad([cr.zeros(1, requires_grad=True)]),
+                                max_lr=1.0, total_steps=5)
+    sched = lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=2)
+    opt.step()
+    sched.step()
+    opt.step()
+    sched.step()
+    with pytest.raises(ValueError, match="total_steps is 2"):
+        sched.step()
+    with pytest.raises(TypeError, match="lr_lambda must be a function"):
+        lr_scheduler.LambdaLR(opt, 0.5)
 
 
 def test_reduce_on_plateau_matches_torch():
