@@ -10,7 +10,7 @@
 """
 
 from ..monitor import GradientMonitor
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .layers import (
     MLP,
     Dropout,
@@ -81,6 +81,7 @@ __all__ = [
     "current_module_path",
     "functional",
     "init",
+    "parallel",
     "set_fusion",
     "set_track_path",
     "utils",
