@@ -367,14 +367,15 @@ class Sequential(_IndexedContainer):
         """The same computation, with each Linear directly followed by a ReLU run as one
         fused node (``nn_ops.linear_relu``: the ReLU in place, one node instead of two;
         6% faster MLP training at batch 32). Modules with hooks are called as usual; the
-        pair's output is tagged with the ReLU's path, as the ReLU returned it."""
+        pair's output is tagged with both paths, ``(linear, relu)``, so that drawings show
+        a box for each module."""
         linear = None  # a hook-free Linear waiting to see what follows it
         for module in self._modules.values():
             if linear is not None:
                 if type(module) is ReLU and not (module._forward_hooks or
                                                  module._forward_pre_hooks):
                     x = nn_ops.linear_relu(linear._check_input(x), linear.weight, linear.bias)
-                    x._module = module._path
+                    x._module = (linear._path, module._path)
                     linear = None
                     continue
                 x = linear(x)
