@@ -89,7 +89,7 @@ def test_page_with_module_boxes():
     assert any("20 params" in b["sub"] for b in m["boxes"])
     assert [b["sub"] for b in m["boxes"] if b["label"] == "layers.1"] == ["1 op · 0 params"]
     # each parameter's gradient norm in its module's box
-    extras = [b["extras"] for b in m["boxes"] if b["label"] == "layers.0"][0]
+    extras = next(b["extras"] for b in m["boxes"] if b["label"] == "layers.0")
     assert len(extras) == 2 and all(x.startswith("‖∂f/∂") for x in extras)
 
 

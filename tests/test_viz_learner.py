@@ -138,8 +138,8 @@ def test_compound_rules_get_their_values_filled_in():
     assert "σ(1)·(1 - σ(1)) = 0.731·0.269 = 0.196612" in texts
     # reachable without hover: every edge carries its local derivative for focus and tap
     info = [e["info"] for e in m["edges"] if e["info"].startswith("∂(sigmoid)")]
-    assert info == ["∂(sigmoid)/∂add2 = σ(add2)·(1 - σ(add2)) = σ(1)·(1 - σ(1)) = "
-                    "0.731·0.269 = 0.196612"]
+    assert info == [("∂(sigmoid)/∂add2 = σ(add2)·(1 - σ(add2)) = σ(1)·(1 - σ(1)) = "
+                     "0.731·0.269 = 0.196612")]
     assert 'tabindex="0"' in cr.viz.html(cr.sigmoid(w0 * x0))
 
 

@@ -14,9 +14,9 @@ tensor) and is otherwise kept as cheap as a function call.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-import weakref
 from types import MappingProxyType
 from typing import Any, NamedTuple
 

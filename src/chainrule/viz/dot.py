@@ -8,7 +8,7 @@ edge shows the local derivative ∂child/∂parent. Graphs whose tensors carry
 >>> import chainrule as cr
 >>> x = cr.tensor(3.0, requires_grad=True, name="x")
 >>> src = cr.viz.to_dot(x * x)
->>> "∂(mul)/∂x = 3" in src
+>>> "∂(mul)/∂x = x = 3" in src
 True
 """
 
@@ -107,7 +107,6 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
         lines.append(f"  label={_quote(note)}; labelloc=b; fontsize=10; fontcolor=\"#ef6c00\";")
 
     groups = [] if expand else g.groups()
-    gid = {id(grp): k for k, grp in enumerate(groups)}
     owner: dict[int, int] = {}      # node id -> the box that holds it
     exit_box: dict[int, int] = {}   # a module's output -> the last box it passes through
     for k, grp in enumerate(groups):
@@ -132,8 +131,8 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
                 f"out {_e(shape_text(out.shape))}",
                 f'<FONT POINT-SIZE="10">value {_e(summarize(out.value))}</FONT>']
         if id(grp) in handed_on:      # its output is the next box's: shown there
-            rows[2:] = [f'<FONT POINT-SIZE="10">output computed with {_e(handed_on[id(grp)])}'
-                        "</FONT>"]
+            rows[2:] = [(f'<FONT POINT-SIZE="10">output computed with '
+                         f"{_e(handed_on[id(grp)])}</FONT>")]
         elif out.adjoint is not None:
             rows.append(f'<FONT COLOR="#c62828" POINT-SIZE="10">grad '
                         f"{_e(summarize(out.adjoint))}</FONT>")
@@ -255,7 +254,7 @@ def draw(tensor: Tensor, path=None, format: str | None = None, expand: bool = Fa
         if not path.suffix:
             path = path.with_suffix("." + fmt_)
     if fmt_ in ("html", "htm"):
-        from .page import html as page   # page.py builds its template: loaded on use
+        from .page import html as page  # page.py builds its template: loaded on use
 
         page(tensor, path, expand=expand, max_nodes=max_nodes)
         return result

@@ -273,8 +273,8 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None,
         seen.add((a, b))
         if grouped:
             contrib = None if e.src.adjoint is None else "grad " + _wire(e.src.adjoint)
-            lit, info = contrib, f"{e.src.label} → {boxes[b]['label']}: " \
-                                 f"{shape_text(e.src.shape)}"
+            lit = contrib
+            info = f"{e.src.label} → {boxes[b]['label']}: {shape_text(e.src.shape)}"
         else:
             contrib = None if e.contrib is None else "grad " + _wire(e.contrib)
             lit, info = _lit_text(e), _edge_info(e, g.root)
@@ -465,7 +465,7 @@ def _layout(boxes: list, edges: list) -> tuple[int, int]:
         wanted = []
         for e in lane:
             pts = _curve_points(by_id[e["src"]], by_id[e["dst"]], e)
-            px, py = min(pts, key=lambda p: abs(p[0] - cx))
+            _, py = min(pts, key=lambda p: abs(p[0] - cx))
             wanted.append((py, e))
         wanted.sort(key=lambda t: t[0])
         _, h = _label_size(lane[0])
@@ -533,10 +533,10 @@ def _svg_block(blk: dict | None, cls: str, cx: float, y: float, w: float) -> tup
     if blk is None:
         return f'<g class="{cls}"></g>', 0.0
     if blk["type"] == "scalar":
-        return (f'<g class="{cls}"><text class="num" x="{cx}" y="{y + 13}">'
-                f'{e_(blk["text"])}</text></g>', LINE_H)
-    out = [f'<g class="{cls}"><text class="small" x="{cx}" y="{y + 13}">'
-           f'{e_(blk["title"])}</text>']
+        text = f'<text class="num" x="{cx}" y="{y + 13}">{e_(blk["text"])}</text>'
+        return f'<g class="{cls}">{text}</g>', LINE_H
+    title = f'<text class="small" x="{cx}" y="{y + 13}">{e_(blk["title"])}</text>'
+    out = [f'<g class="{cls}">{title}']
     h = LINE_H
     if blk["type"] == "matrix":
         for row in blk["rows"]:
