@@ -463,3 +463,29 @@ def l2_penalty(parameters, weight_decay: float = 1.0) -> Tensor:
     if total is None:
         raise ValueError("l2_penalty: no parameters given")
     return P.mul(total, 0.5 * weight_decay)
+
+
+# losses and tensor functions that live in their own files, part of this namespace
+from .loss_functions import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from .tensor_functions import (
+    cosine_similarity,
+    normalize,
+    one_hot,
+    pad,
+    pairwise_distance,
+)
+
+__all__ += [
+    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "kl_div",
+    "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize", "one_hot", "pad",
+    "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+]
