@@ -304,12 +304,16 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     op = "binary_cross_entropy"
     _check_reduction(reduction, op)
     x, t = _same_shape_target(input, target, op)
-    if x.size:
-        lo, hi = x.data.min(), x.data.max()
-        if lo < 0 or hi > 1:
-            raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in "
-                             f"[{lo:.4g}, {hi:.4g}]; apply sigmoid first, or use "
-                             "binary_cross_entropy_with_logits on the raw scores")
+    # as PyTorch: both must lie in [0, 1] (NaN included in "outside")
+    for name, values, advice in (
+            ("input", x.data, ("apply sigmoid first, or use "
+                               "binary_cross_entropy_with_logits on the raw scores")),
+            ("target", t.data, "targets are probabilities or 0/1 labels")):
+        outside = ~((values >= 0) & (values <= 1))
+        if outside.any():
+            raise ValueError(f"{op}: {name} must hold probabilities in [0, 1], got "
+                             f"{float(values[outside].flat[0]):.4g} at index "
+                             f"{tuple(int(i) for i in np.argwhere(outside)[0])}; {advice}")
     return nn_ops.binary_cross_entropy(x, t, _constant(weight, x, "weight", op), reduction)
 
 
