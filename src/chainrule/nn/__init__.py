@@ -27,6 +27,15 @@ from .layers import (
     Tanh,
     set_fusion,
 )
+from .layers_conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -59,8 +68,13 @@ from .module import (
 
 __all__ = [
     "MLP",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
@@ -77,6 +91,8 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "MarginRankingLoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "MultiLabelSoftMarginLoss",
