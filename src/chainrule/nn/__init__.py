@@ -9,7 +9,6 @@
 (16, 4)
 """
 
-from ..monitor import GradientMonitor
 from . import functional, init, utils
 from .layers import (
     MLP,
@@ -48,6 +47,7 @@ from .module import (
     current_module_path,
     set_track_path,
 )
+from .monitor import GradientMonitor
 
 __all__ = [
     "MLP",
