@@ -380,13 +380,13 @@ class Tensor:
     def uniform_(self, low=0.0, high=1.0, generator=None) -> Tensor:
         from .random import _rng
 
-        rng = generator or _rng()
+        rng = _rng(generator)
         return self._assign("uniform_", rng.uniform(low, high, self.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
         from .random import _rng
 
-        rng = generator or _rng()
+        rng = _rng(generator)
         return self._assign("normal_", rng.normal(mean, std, self.shape))
 
     def __setitem__(self, index, value) -> None:

@@ -26,6 +26,15 @@ from .layers import (
     Tanh,
     set_fusion,
 )
+from .layers_conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -51,8 +60,13 @@ from .monitor import GradientMonitor
 
 __all__ = [
     "MLP",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
@@ -65,6 +79,8 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "MultiMarginLoss",
