@@ -7,13 +7,6 @@ import chainrule as cr
 from chainrule.tensor import _set_grad_enabled
 
 
-def pytest_collection_modifyitems(items):
-    """Tests that drive a headless browser (the ``browser`` fixture) are slow."""
-    for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.slow)
-
-
 @pytest.fixture(autouse=True)
 def _restore_global_state():
     """A test that changes the default dtype or grad mode cannot leak it into the next."""

@@ -782,3 +782,29 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
         awt = as_tensor(np.ascontiguousarray(_adaptive_matrix(w, wo, dt).T))
         y = P.matmul(P.matmul(ah, x), awt)
     return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+# losses and tensor functions that live in their own files, part of this namespace
+from .loss_functions import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from .tensor_functions import (
+    cosine_similarity,
+    normalize,
+    one_hot,
+    pad,
+    pairwise_distance,
+)
+
+__all__ += [
+    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "kl_div",
+    "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize", "one_hot", "pad",
+    "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+]
