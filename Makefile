@@ -18,6 +18,7 @@ $(VENV)/.stamp-train: pyproject.toml
 $(VENV)/.stamp-test: $(VENV)/.stamp-train
 	$(PIP) install -q -e '.[train,viz,test]' ruff
 	$(PIP) install -q 'torch==2.13.0' || echo "torch could not be installed: oracle tests will skip"
+	$(PIP) install -q -e '.[distributed]' || echo "mpi4py/mpich could not be installed: the mpiexec tests will skip"
 	touch $@
 
 # Graphviz's dot and a headless Chromium for the viz tests; the tests skip with a

@@ -9,7 +9,7 @@
 (16, 4)
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .layers import (
     MLP,
     Dropout,
@@ -113,6 +113,7 @@ __all__ = [
     "current_module_path",
     "functional",
     "init",
+    "parallel",
     "set_fusion",
     "set_track_path",
     "utils",
