@@ -34,8 +34,10 @@ system-deps:
 demo: $(VENV)/.stamp-train
 	$(VENV)/bin/chainrule train --out runs/demo
 
+# the tests and every docstring example of the library (-m "not slow" skips the
+# subprocess and browser tests while developing)
 test: $(VENV)/.stamp-test system-deps
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests src --doctest-modules
 
 bench: $(VENV)/.stamp-test
 	$(PIP) install -q 'micrograd==0.1.0' || echo "micrograd could not be installed: its row is left out"

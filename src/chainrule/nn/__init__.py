@@ -9,7 +9,6 @@
 (16, 4)
 """
 
-from ..monitor import GradientMonitor
 from . import functional, init, parallel, utils
 from .layers import (
     MLP,
@@ -65,6 +64,7 @@ from .module import (
     current_module_path,
     set_track_path,
 )
+from .monitor import GradientMonitor
 
 __all__ = [
     "MLP",
