@@ -29,6 +29,7 @@ def test_every_example_is_covered():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
 
 
+@pytest.mark.slow  # a subprocess per case
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs_and_learns(name):
     if name in NEEDS_DATA and not NEEDS_DATA[name].is_dir():

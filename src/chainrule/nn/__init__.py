@@ -9,8 +9,7 @@
 (16, 4)
 """
 
-from ..monitor import GradientMonitor
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .layers import (
     MLP,
     Dropout,
@@ -48,14 +47,22 @@ from .layers_norm import (
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HingeLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
 )
 from .module import (
     IncompatibleKeys,
@@ -66,6 +73,7 @@ from .module import (
     current_module_path,
     set_track_path,
 )
+from .monitor import GradientMonitor
 
 __all__ = [
     "MLP",
@@ -78,41 +86,50 @@ __all__ = [
     "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
     "Embedding",
     "Flatten",
+    "GaussianNLLLoss",
     "GroupNorm",
     "HingeLoss",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
+    "KLDivLoss",
     "L1Loss",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MarginRankingLoss",
     "MaxPool1d",
     "MaxPool2d",
     "Module",
     "ModuleList",
+    "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "Parameter",
+    "PoissonNLLLoss",
     "ReLU",
     "RemovableHandle",
     "Sequential",
     "Sigmoid",
     "SmoothL1Loss",
+    "SoftMarginLoss",
     "Softmax",
     "StateDictError",
     "Tanh",
+    "TripletMarginLoss",
     "current_module_path",
     "functional",
     "init",
+    "parallel",
     "set_fusion",
     "set_track_path",
     "utils",

@@ -958,3 +958,28 @@ def dropout2d(input, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero whole channels (feature maps) of (N, C, H, W) input with probability p,
     scale the rest by 1/(1-p)."""
     return _channel_dropout(input, p, training, 2, "dropout2d")
+
+# losses and tensor functions that live in their own files, part of this namespace
+from .loss_functions import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from .tensor_functions import (
+    cosine_similarity,
+    normalize,
+    one_hot,
+    pad,
+    pairwise_distance,
+)
+
+__all__ += [
+    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "kl_div",
+    "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize", "one_hot", "pad",
+    "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+]
