@@ -983,3 +983,9 @@ __all__ += [
     "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize", "one_hot", "pad",
     "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
 ]
+
+__all__ += [
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv1d", "conv2d", "conv_transpose2d",
+    "dropout1d", "dropout2d", "embedding", "group_norm", "layer_norm", "max_pool1d",
+    "max_pool2d",
+]
