@@ -11,6 +11,7 @@
 
 from ..monitor import GradientMonitor
 from . import functional, init, utils
+from .containers import ModuleDict, ParameterDict, ParameterList
 from .layers import (
     MLP,
     Dropout,
@@ -25,6 +26,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
     set_fusion,
 )
 from .layers_conv import (
@@ -94,11 +96,14 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "PoissonNLLLoss",
     "ReLU",
     "RemovableHandle",
@@ -110,6 +115,7 @@ __all__ = [
     "StateDictError",
     "Tanh",
     "TripletMarginLoss",
+    "Unflatten",
     "current_module_path",
     "functional",
     "init",
