@@ -10,6 +10,7 @@
 ((64, 64), dtype('int64'))
 """
 
+from .distributed import DistributedSampler
 from .loader import DataLoader, Dataset, TensorDataset
 from .preprocessing import Standardizer, train_val_split
 from .readers import (
@@ -31,6 +32,7 @@ __all__ = [
     "DataError",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "Standardizer",
     "TensorDataset",
     "load_csv",

@@ -9,8 +9,7 @@
 (16, 4)
 """
 
-from ..monitor import GradientMonitor
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .containers import ModuleDict, ParameterDict, ParameterList
 from .layers import (
     MLP,
@@ -67,6 +66,7 @@ from .module import (
     current_module_path,
     set_track_path,
 )
+from .monitor import GradientMonitor
 
 __all__ = [
     "MLP",
@@ -119,6 +119,7 @@ __all__ = [
     "current_module_path",
     "functional",
     "init",
+    "parallel",
     "set_fusion",
     "set_track_path",
     "utils",
