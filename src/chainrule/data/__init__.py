@@ -17,11 +17,13 @@ from .readers import (
     MNIST_FILES,
     CSVData,
     DataError,
+    index_class_names,
     load_csv,
     load_digits,
     load_fashion_mnist,
     load_mnist,
     read_idx,
+    read_idx_header,
 )
 
 __all__ = [
@@ -33,10 +35,12 @@ __all__ = [
     "Dataset",
     "Standardizer",
     "TensorDataset",
+    "index_class_names",
     "load_csv",
     "load_digits",
     "load_fashion_mnist",
     "load_mnist",
     "read_idx",
+    "read_idx_header",
     "train_val_split",
 ]

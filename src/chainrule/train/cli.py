@@ -331,7 +331,7 @@ def _load_csv_data(data_dir, csv_label, test_fraction, classes) -> _Data:
                        "numbers; chainrule train fits classifiers (integer or text labels)")
     if y.min() < 0:
         raise CLIError(f"{path}: class labels must be >= 0 (or text), found {int(y.min())}")
-    names = train.classes or [str(i) for i in range(int(max(y.max(), yt.max(initial=0))) + 1)]
+    names = train.classes or crdata.index_class_names(y, yt, source=str(path))
     return _Data(x, y, xt, yt, 1.0, names, train.feature_names, train.label_name)
 
 
