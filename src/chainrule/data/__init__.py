@@ -10,6 +10,7 @@
 ((64, 64), dtype('int64'))
 """
 
+from .distributed import DistributedSampler
 from .loader import DataLoader, Dataset, TensorDataset
 from .preprocessing import Standardizer, train_val_split
 from .readers import (
@@ -17,7 +18,6 @@ from .readers import (
     MNIST_FILES,
     CSVData,
     DataError,
-    index_class_names,
     load_csv,
     load_digits,
     load_fashion_mnist,
@@ -33,9 +33,9 @@ __all__ = [
     "DataError",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "Standardizer",
     "TensorDataset",
-    "index_class_names",
     "load_csv",
     "load_digits",
     "load_fashion_mnist",

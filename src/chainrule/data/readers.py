@@ -22,7 +22,6 @@ __all__ = [
     "MNIST_FILES",
     "CSVData",
     "DataError",
-    "index_class_names",
     "load_csv",
     "load_digits",
     "load_fashion_mnist",
@@ -427,31 +426,3 @@ def load_csv(path: str | os.PathLike, label: str | int | None = -1,
                    label_name=None if label_col is None else names[label_col],
                    classes=class_names)
 
-
-def index_class_names(*labels: np.ndarray, source: str = "labels") -> list[str]:
-    """Names ``"0".."K-1"`` for integer class-index labels, checked before they are built.
-
-    ``labels``: the label arrays of one data set (training, test, ...). Class indices
-    must be 0 or more, and ``K`` (the largest index plus one) may not exceed the number
-    of labels given: with more classes than examples most classes could have none, which
-    means the column holds ids or amounts rather than class indices (and a label of
-    10⁹ would otherwise build 10⁹ class names). Raises ``DataError`` naming ``source``.
-
-    >>> index_class_names(np.array([0, 2, 1]), np.array([2]))
-    ['0', '1', '2']
-    """
-    values = [np.asarray(y) for y in labels if np.size(y)]
-    if not values:
-        raise DataError(f"{source}: no labels")
-    if any(v.dtype.kind not in "iub" for v in values):
-        raise DataError(f"{source}: class labels must be integers (or text)")
-    lowest = min(int(v.min()) for v in values)
-    if lowest < 0:
-        raise DataError(f"{source}: class labels must be 0 or more (or text), found {lowest}")
-    count = sum(v.size for v in values)
-    num_classes = max(int(v.max()) for v in values) + 1
-    if num_classes > count:
-        raise DataError(f"{source}: class label {num_classes - 1} means {num_classes} classes, "
-                        f"more than the {count} rows: class labels must be the indices "
-                        "0..K-1 of K classes (write other ids as text to use them as names)")
-    return [str(i) for i in range(num_classes)]

@@ -9,8 +9,7 @@
 (16, 4)
 """
 
-from ..monitor import GradientMonitor
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .layers import (
     MLP,
     Dropout,
@@ -27,17 +26,34 @@ from .layers import (
     Tanh,
     set_fusion,
 )
+from .layers_conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HingeLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
 )
 from .module import (
     IncompatibleKeys,
@@ -48,39 +64,56 @@ from .module import (
     current_module_path,
     set_track_path,
 )
+from .monitor import GradientMonitor
 
 __all__ = [
     "MLP",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "GaussianNLLLoss",
     "HingeLoss",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
+    "KLDivLoss",
     "L1Loss",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MarginRankingLoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "ModuleList",
+    "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "Parameter",
+    "PoissonNLLLoss",
     "ReLU",
     "RemovableHandle",
     "Sequential",
     "Sigmoid",
     "SmoothL1Loss",
+    "SoftMarginLoss",
     "Softmax",
     "StateDictError",
     "Tanh",
+    "TripletMarginLoss",
     "current_module_path",
     "functional",
     "init",
+    "parallel",
     "set_fusion",
     "set_track_path",
     "utils",

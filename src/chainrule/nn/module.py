@@ -14,6 +14,7 @@ tensor) and is otherwise kept as cheap as a function call.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
@@ -45,6 +46,62 @@ def current_module_path() -> str | None:
     """Path of the innermost module whose forward is running (``""`` for the root), or
     None outside any forward or when tracking is off (see ``set_track_path``)."""
     return _path_stack[-1] if _path_stack else None
+
+
+# ---------------------------------------------------------------------------
+# "Which module holds this parameter?" -- recorded when a Parameter is registered, so
+# that drawings and explanations can name it by its path (``layers.0.weight``) without
+# being handed the model. Weak both ways: it keeps neither the module nor the weight.
+# ---------------------------------------------------------------------------
+# id(param) -> [weakref to param, weakref to module, attribute name, path when last seen]
+_owners: dict = {}
+
+
+def _record_owner(param: Tensor, module: Module, name: str) -> None:
+    """The first module that registers ``param`` names it, as in ``named_parameters``
+    (a shared weight keeps its first name while that module still holds it)."""
+    key = id(param)
+    entry = _owners.get(key)
+    if entry is not None and entry[0]() is param:
+        holder = entry[1]()
+        if holder is not None and holder.__dict__["_parameters"].get(entry[2]) is param:
+            return
+
+    def forget(ref, key=key):
+        entry = _owners.get(key)
+        if entry is not None and entry[0] is ref:
+            del _owners[key]
+
+    _owners[key] = [weakref.ref(param, forget), weakref.ref(module), name,
+                    _join(module._path, name)]
+
+
+def _update_owned_paths(module: Module) -> None:
+    """``module`` has a new path: so have the parameters it named."""
+    for name, param in module.__dict__.get("_parameters", {}).items():
+        entry = _owners.get(id(param)) if param is not None else None
+        if entry is not None and entry[0]() is param and entry[1]() is module:
+            entry[3] = _join(module._path, name)
+
+
+def parameter_path(param: Tensor) -> str | None:
+    """``"layers.0.weight"``: the path of ``param`` under the root of the module tree
+    that holds it, or None for a tensor that no live module holds.
+
+    >>> import chainrule as cr
+    >>> net = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.ReLU())
+    >>> parameter_path(net[0].bias)
+    '0.bias'
+    """
+    entry = _owners.get(id(param))
+    if entry is None or entry[0]() is not param:
+        return None
+    module = entry[1]()
+    if module is None:     # a model that is gone: the path it had (a graph outlives it)
+        return entry[3]
+    if module.__dict__.get("_parameters", {}).get(entry[2]) is not param:
+        return None
+    return _join(module._path, entry[2])
 
 
 class Parameter(Tensor):
@@ -214,6 +271,7 @@ class Module:
                 self._check_init()
             self._forget(name, "_parameters")
             params[name] = value
+            _record_owner(value, self, name)
         elif isinstance(value, Module):
             if params is None:
                 self._check_init()
@@ -262,6 +320,8 @@ class Module:
                             f"{type(param).__name__}")
         self._forget(name, "_parameters")
         self._parameters[name] = param
+        if param is not None:
+            _record_owner(param, self, name)
         object.__setattr__(self, name, param)
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
@@ -533,6 +593,7 @@ def _assign_paths(module: Module, path: str) -> None:
             continue
         seen.add(id(m))
         m.__dict__["_path"] = p
+        _update_owned_paths(m)
         for name, child in m.__dict__.get("_modules", {}).items():
             if child is not None:
                 stack.append((child, _join(p, name)))
