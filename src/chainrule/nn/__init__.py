@@ -10,6 +10,7 @@
 """
 
 from . import functional, init, parallel, utils
+from .containers import ModuleDict, ParameterDict, ParameterList
 from .layers import (
     MLP,
     Dropout,
@@ -24,6 +25,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
     set_fusion,
 )
 from .layers_conv import (
@@ -110,11 +112,14 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "PoissonNLLLoss",
     "ReLU",
     "RemovableHandle",
@@ -126,6 +131,7 @@ __all__ = [
     "StateDictError",
     "Tanh",
     "TripletMarginLoss",
+    "Unflatten",
     "current_module_path",
     "functional",
     "init",
