@@ -10,6 +10,7 @@
 """
 
 from . import functional, init, parallel, utils
+from .containers import ModuleDict, ParameterDict, ParameterList
 from .layers import (
     MLP,
     Dropout,
@@ -24,6 +25,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
     set_fusion,
 )
 from .layers_conv import (
@@ -94,11 +96,14 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "PoissonNLLLoss",
     "ReLU",
     "RemovableHandle",
@@ -110,6 +115,7 @@ __all__ = [
     "StateDictError",
     "Tanh",
     "TripletMarginLoss",
+    "Unflatten",
     "current_module_path",
     "functional",
     "init",

@@ -181,7 +181,8 @@ def _class_dim_last(x: Tensor, target, op: str):
 def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one graph node; weight has shape (out, in).
 
-    Inputs of another dtype are converted to the weight's dtype.
+    A Tensor input of another dtype than the weight's is an error (as in PyTorch);
+    lists and arrays are converted.
     """
     if not isinstance(weight, Tensor):
         weight = _input(weight)
@@ -199,8 +200,17 @@ def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     if x.data.dtype != weight.data.dtype:
-        x = _like(x, weight)
+        raise RuntimeError(_dtype_mismatch("linear", x.data.dtype, weight.data.dtype))
     return nn_ops.linear(x, weight, bias)
+
+
+def _dtype_mismatch(where: str, got, want) -> str:
+    """The message for an input whose dtype differs from the weights' (PyTorch refuses
+    it too: a silent conversion would hide a float64 pipeline or lose precision)."""
+    fix = "x.float()" if np.dtype(want) == np.float32 else f"x.to({np.dtype(want).name!r})"
+    return (f"{where}: input has dtype {np.dtype(got)} but the weights have dtype "
+            f"{np.dtype(want)}; convert the input ({fix}) or the model "
+            f"(model.to({np.dtype(got).name!r}))")
 
 
 def relu(x) -> Tensor:
