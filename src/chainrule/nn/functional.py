@@ -245,7 +245,7 @@ def log_softmax(x, dim: int = -1, axis: int | None = None) -> Tensor:
 def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     """Zero elements with probability ``p`` and scale the rest by 1/(1-p) while
     ``training``; the identity otherwise. Draws from ``cr.manual_seed``'s generator
-    unless a NumPy ``generator`` is given."""
+    unless a ``generator`` (``cr.Generator`` or NumPy Generator) is given."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
     x = x if isinstance(x, Tensor) else as_tensor(x)
