@@ -106,6 +106,10 @@ def _idx_loader(name: str, class_names: list[str]) -> Callable[..., Data]:
 
         folder = _mnist_dir(name, config.data_dir)
         (x, y), (xt, yt) = load_mnist(folder, flatten=False)
+        for part, images in (("training", x), ("test", xt)):
+            if len(images) == 0 or images[0].size == 0:
+                raise DataProblem(f"{folder}: the {part} images file holds no images "
+                                  f"(shape {images.shape})")
         if x.shape[1:] != xt.shape[1:]:
             raise DataProblem(f"{folder}: training images are {x.shape[1]}x{x.shape[2]} but "
                               f"test images are {xt.shape[1]}x{xt.shape[2]}")
@@ -164,6 +168,11 @@ def _load_csv(config: TrainConfig, classes=None) -> Data:
         stratify = train.y.dtype.kind in "iu"
         (x, y), (xt, yt) = train_val_split(train.x, train.y, val_fraction=config.test_fraction,
                                            seed=0, stratify=stratify)
+        if len(xt) == 0 or len(x) == 0:
+            raise DataProblem(f"{path}: --test-fraction {config.test_fraction:g} of its "
+                              f"{len(train.x)} data rows leaves {len(x)} for training and "
+                              f"{len(xt)} for testing; give more rows (or a folder with "
+                              "train.csv and test.csv)")
         rows = None  # rows are shuffled by the split: the check above named file lines
         source = str(path)
     if y.dtype.kind == "f":
