@@ -148,10 +148,13 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     x, y = data.x_train, data.y_train
     x_val = y_val = None
     if config.val_fraction > 0:
-        from ..data import train_val_split
+        from ..data import DataError, train_val_split
 
-        (x, y), (x_val, y_val) = train_val_split(x, y, config.val_fraction, seed=config.seed,
-                                                 stratify=True)
+        try:
+            (x, y), (x_val, y_val) = train_val_split(x, y, config.val_fraction,
+                                                     seed=config.seed, stratify=True)
+        except DataError as e:
+            raise RunError(f"--val-fraction {config.val_fraction:g}: {_one_line(e)}") from None
         if len(x) == 0 or len(x_val) == 0:
             raise RunError(f"--val-fraction {config.val_fraction:g} of {len(data.x_train)} "
                            f"training samples leaves {len(x)} for training and {len(x_val)} "
