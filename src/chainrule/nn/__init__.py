@@ -29,6 +29,13 @@ from .layers import (
     Unflatten,
     set_fusion,
 )
+from .layers_attention import (
+    MultiheadAttention,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .layers_conv import (
     AdaptiveAvgPool2d,
     AvgPool2d,
@@ -118,6 +125,7 @@ __all__ = [
     "ModuleList",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
+    "MultiheadAttention",
     "NLLLoss",
     "PairwiseDistance",
     "Parameter",
@@ -133,6 +141,10 @@ __all__ = [
     "Softmax",
     "StateDictError",
     "Tanh",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "TripletMarginLoss",
     "Unflatten",
     "current_module_path",
