@@ -69,7 +69,7 @@ def _lazy(name):
 
 def __getattr__(name):
     # the heavier sub-packages load on first use, keeping `import chainrule` fast
-    if name in ("nn", "optim", "data", "train", "viz", "io"):
+    if name in ("nn", "optim", "data", "train", "viz", "io", "distributed"):
         module = _lazy(name)
         globals()[name] = module
         return module

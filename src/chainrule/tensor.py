@@ -287,6 +287,13 @@ class Tensor:
     def zero_grad_(self) -> None:
         self.grad = None
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after each backward pass has added into ``self.grad`` (a
+        leaf that requires grad); returns a handle with ``remove()``."""
+        from .autograd import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)
+
     # -- in-place changes (bump the version counter) -------------------------
     def _check_inplace(self, opname: str) -> None:
         if self.requires_grad and _grad_enabled:

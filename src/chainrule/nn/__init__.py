@@ -9,8 +9,9 @@
 (16, 4)
 """
 
-from ..monitor import GradientMonitor
-from . import functional, init, utils
+from . import functional, init, parallel, utils
+from .containers import ModuleDict, ParameterDict, ParameterList
+from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     MLP,
     Dropout,
@@ -25,7 +26,15 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
     set_fusion,
+)
+from .layers_attention import (
+    MultiheadAttention,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 from .layers_conv import (
     AdaptiveAvgPool2d,
@@ -36,6 +45,16 @@ from .layers_conv import (
     MaxPool1d,
     MaxPool2d,
 )
+from .layers_norm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    Dropout1d,
+    Dropout2d,
+    Embedding,
+    GroupNorm,
+    LayerNorm,
+)
+from .layers_rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -65,27 +84,41 @@ from .module import (
     current_module_path,
     set_track_path,
 )
+from .monitor import GradientMonitor
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "MLP",
+    "RNN",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
     "CosineEmbeddingLoss",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Embedding",
     "Flatten",
+    "GRUCell",
     "GaussianNLLLoss",
+    "GroupNorm",
     "HingeLoss",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
     "KLDivLoss",
     "L1Loss",
+    "LSTMCell",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -94,12 +127,18 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
+    "MultiheadAttention",
     "NLLLoss",
+    "PairwiseDistance",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "PoissonNLLLoss",
+    "RNNCell",
     "ReLU",
     "RemovableHandle",
     "Sequential",
@@ -109,11 +148,19 @@ __all__ = [
     "Softmax",
     "StateDictError",
     "Tanh",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "TripletMarginLoss",
+    "Unflatten",
     "current_module_path",
     "functional",
     "init",
+    "parallel",
     "set_fusion",
     "set_track_path",
     "utils",
 ]
+
+utils._attach_rnn()

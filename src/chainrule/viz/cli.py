@@ -55,7 +55,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _build(args):
-    from ..cli import CLIError
+    from ..errors import CLIError
 
     try:
         values = parse_assignments(args.values)
@@ -66,7 +66,7 @@ def _build(args):
 
 
 def _explain(args) -> int:
-    from ..cli import CLIError
+    from ..errors import CLIError
     from .explain import Explanation
 
     root, leaves = _build(args)
@@ -87,7 +87,7 @@ def _explain(args) -> int:
 
 
 def _graph(args) -> int:
-    from ..cli import CLIError
+    from ..errors import CLIError
     from .dot import GraphvizMissing, draw
     from .page import html
 
@@ -103,6 +103,8 @@ def _graph(args) -> int:
             raise CLIError(f"--out {out}: unknown kind of file {suffix or '(no suffix)'}; "
                            "use .svg, .png, .pdf, .dot or .html")
     except GraphvizMissing as e:
+        raise CLIError(str(e)) from None
+    except ValueError as e:  # a graph over the drawing limit (graph.check_size)
         raise CLIError(str(e)) from None
     except OSError as e:
         raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
