@@ -54,6 +54,7 @@ from .layers_norm import (
     GroupNorm,
     LayerNorm,
 )
+from .layers_rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -86,7 +87,10 @@ from .module import (
 from .monitor import GradientMonitor
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "MLP",
+    "RNN",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCELoss",
@@ -104,6 +108,7 @@ __all__ = [
     "Dropout2d",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GaussianNLLLoss",
     "GroupNorm",
     "HingeLoss",
@@ -112,6 +117,7 @@ __all__ = [
     "IncompatibleKeys",
     "KLDivLoss",
     "L1Loss",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -132,6 +138,7 @@ __all__ = [
     "ParameterDict",
     "ParameterList",
     "PoissonNLLLoss",
+    "RNNCell",
     "ReLU",
     "RemovableHandle",
     "Sequential",
@@ -155,3 +162,5 @@ __all__ = [
     "set_track_path",
     "utils",
 ]
+
+utils._attach_rnn()
