@@ -509,3 +509,48 @@ def avg_pool2d(x: Tensor, geom: Geometry, out_hw: tuple, divisor) -> Tensor:
     out = _window_sum(x.data, geom, *out_hw)
     out /= divisor
     return record(out, "avg_pool2d", (x,), _avg_pool2d_vjp, (geom, divisor, out_hw))
+
+
+# ===========================================================================
+# unfold / fold: im2col and col2im in PyTorch's (N, C·kh·kw, L) layout
+# ===========================================================================
+def _unfold_array(x: np.ndarray, geom: Geometry, ho: int, wo: int) -> np.ndarray:
+    n, c = x.shape[:2]
+    cols = im2col(nhwc(x).reshape(n, x.shape[2], x.shape[3], 1, c), geom, ho, wo)
+    # (N, Ho, Wo, 1, kh, kw, C) -> (N, C, kh, kw, Ho, Wo)
+    return cols.reshape(n, ho, wo, geom.kh, geom.kw, c).transpose(0, 5, 3, 4, 1, 2).reshape(
+        n, c * geom.kh * geom.kw, ho * wo)
+
+
+def _fold_array(cols: np.ndarray, geom: Geometry, h: int, w: int, ho: int, wo: int):
+    n = cols.shape[0]
+    c = cols.shape[1] // (geom.kh * geom.kw)
+    windows = cols.reshape(n, c, geom.kh, geom.kw, ho, wo).transpose(0, 4, 5, 1, 2, 3)
+    windows = windows.reshape(n, ho, wo, 1, c, geom.kh, geom.kw).transpose(0, 1, 2, 3, 5, 6, 4)
+    return nchw(col2im(windows, geom, h, w).reshape(n, h, w, c))
+
+
+def _unfold_vjp(F, g, ans, ctx, x):
+    geom, ho, wo = ctx
+    if F is ARRAYS:
+        return (_fold_array(g, geom, x.shape[2], x.shape[3], ho, wo),)
+    return (fold(g, geom, x.shape[2:], (ho, wo)),)
+
+
+def unfold(x: Tensor, geom: Geometry, out_hw: tuple) -> Tensor:
+    """The sliding windows of x (N, C, H, W) as columns (N, C·kh·kw, Ho·Wo)."""
+    return record(_unfold_array(x.data, geom, *out_hw), "unfold", (x,), _unfold_vjp,
+                  (geom, *out_hw))
+
+
+def _fold_vjp(F, g, ans, ctx, cols):
+    geom, ho, wo = ctx
+    if F is ARRAYS:
+        return (_unfold_array(g, geom, ho, wo),)
+    return (unfold(g, geom, (ho, wo)),)
+
+
+def fold(cols: Tensor, geom: Geometry, hw: tuple, out_hw: tuple) -> Tensor:
+    """The adjoint of unfold: columns (N, C·kh·kw, L) summed back into (N, C, H, W)."""
+    return record(_fold_array(cols.data, geom, *hw, *out_hw), "fold", (cols,), _fold_vjp,
+                  (geom, *out_hw))
