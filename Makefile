@@ -18,6 +18,7 @@ $(VENV)/.stamp-train: pyproject.toml
 $(VENV)/.stamp-test: $(VENV)/.stamp-train
 	$(PIP) install -q -e '.[train,viz,test]' ruff
 	$(PIP) install -q 'torch==2.13.0' || echo "torch could not be installed: oracle tests will skip"
+	$(PIP) install -q -e '.[distributed]' || echo "mpi4py/mpich could not be installed: the mpiexec tests will skip"
 	touch $@
 
 # Graphviz's dot and a headless Chromium for the viz tests; the tests skip with a
@@ -33,8 +34,10 @@ system-deps:
 demo: $(VENV)/.stamp-train
 	$(VENV)/bin/chainrule train --out runs/demo
 
+# the tests and every docstring example of the library (-m "not slow" skips the
+# subprocess and browser tests while developing)
 test: $(VENV)/.stamp-test system-deps
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests src --doctest-modules
 
 bench: $(VENV)/.stamp-test
 	$(PIP) install -q 'micrograd==0.1.0' || echo "micrograd could not be installed: its row is left out"

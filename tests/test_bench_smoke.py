@@ -25,6 +25,7 @@ def _has_nn() -> bool:
         return False
 
 
+@pytest.mark.slow  # a subprocess per case
 @pytest.mark.skipif(not SCRIPT.exists(), reason="bench/bench_mlp.py not present")
 def test_bench_mlp_quick_prints_the_table():
     proc = subprocess.run(

@@ -12,6 +12,7 @@ import pytest
 import chainrule as cr
 
 pytest.importorskip("sklearn")
+pytestmark = pytest.mark.slow  # each case starts a Python process
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TINY = ["--hidden", "32", "--epochs", "2", "--batch-size", "32", "--no-progress"]
 
@@ -65,7 +66,8 @@ def test_train_writes_everything(trained):
     assert len(summary["per_class"]) == 10
     state = cr.load(out / "checkpoint.safetensors")
     assert state["epoch"] == 4 and state["extra"]["config"]["hidden"] == [32]
-    assert state["extra"]["sizes"] == [64, 32, 10]
+    assert state["extra"]["input_shape"] == [1, 8, 8] and len(state["extra"]["classes"]) == 10
+    assert cr.load(out / "best.safetensors")["kind"] == "chainrule.weights"
 
 
 def test_evaluate_reproduces_test_accuracy(trained):

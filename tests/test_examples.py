@@ -22,6 +22,7 @@ def test_every_example_is_covered():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
 
 
+@pytest.mark.slow  # a subprocess per case
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs_and_learns(name):
     result = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True,

@@ -296,7 +296,7 @@ class _FakeTrainer:
 
 
 def test_monitor_callback_logs_findings_as_found_and_plots(tmp_path):
-    from chainrule.monitor import MonitorCallback
+    from chainrule.train import MonitorCallback
 
     model = _stack(12, nn.Sigmoid)
     trainer = _FakeTrainer(model)
@@ -318,14 +318,14 @@ def test_monitor_callback_logs_findings_as_found_and_plots(tmp_path):
     cb.on_train_end(trainer)
     assert len(trainer.lines) == n_warnings + 2  # the summary table and the plot's path
     assert trainer.lines[-2].startswith("GradientMonitor: step 4")
-    assert trainer.lines[-1] == f"per-layer gradient norms: {plot}"
+    assert trainer.lines[-1] == f"per-layer gradient statistics: {plot}"
     assert n_warnings == len(cb.monitor.warnings())  # each finding printed once
     assert all(len(m._forward_hooks) == 0 for m in model.modules())
 
 
 def test_monitor_callback_with_the_trainer(tmp_path):
     train = pytest.importorskip("chainrule.train")
-    from chainrule.monitor import MonitorCallback
+    from chainrule.train import MonitorCallback
 
     x, y = _digits_like(n=64)
     data = pytest.importorskip("chainrule.data")
@@ -348,7 +348,6 @@ def test_monitor_callback_with_the_trainer(tmp_path):
 # ---------------------------------------------------------------------------
 def _train_cli(tmp_path, capsys, *extra):
     cli = pytest.importorskip("chainrule.cli")
-    pytest.importorskip("chainrule.train.cli")
     out = tmp_path / "run"
     argv = ["train", "--dataset", "digits", "--epochs", "1", "--out", str(out),
             "--no-progress", *extra]

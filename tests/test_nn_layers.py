@@ -79,14 +79,18 @@ def test_linear_is_seeded():
     np.testing.assert_array_equal(a, b)
 
 
-def test_linear_converts_inputs_to_its_dtype():
+def test_linear_converts_arrays_but_refuses_a_tensor_of_another_dtype():
     lin = nn.Linear(3, 2)
-    assert lin(np.ones((2, 3))).dtype == cr.float32  # a float64 array
-    x = cr.tensor(np.ones((2, 3)), requires_grad=True)  # float64 on the graph
-    y = lin(x)
-    assert y.dtype == cr.float32
+    assert lin(np.ones((2, 3))).dtype == cr.float32  # a float64 array is converted
+    x = cr.tensor(np.ones((2, 3)), requires_grad=True)  # a float64 Tensor: as PyTorch
+    with pytest.raises(RuntimeError, match=r"Linear 3→2: input has dtype float64 but the "
+                                           r"weights have dtype float32.*x\.float\(\)"):
+        lin(x)
+    with pytest.raises(RuntimeError, match="linear: input has dtype float64"):
+        F.linear(x, lin.weight)
+    y = lin.double()(x)
     y.sum().backward()
-    assert x.grad.dtype == cr.float64
+    assert y.dtype == cr.float64 and x.grad.dtype == cr.float64
 
 
 def test_functional_linear_checks_shapes():
@@ -488,7 +492,7 @@ def test_fused_linear_relu_matches_separate_layers(rng):
     y = np.array([0, 1, 2, 1, 0])
     out, grads = _mlp_grads(model, x, y)
     assert out.parents[0].op == "linear_relu"  # the last Linear's input: the fused pair
-    assert out.parents[0]._module == "layers.3"  # tagged as the ReLU's output
+    assert out.parents[0]._module == ("layers.2", "layers.3")  # both modules
     previous = nn.set_fusion(False)
     try:
         out2, grads2 = _mlp_grads(model, x, y)
@@ -523,7 +527,7 @@ def test_hooks_and_path_tracking_turn_fusion_off_where_needed():
     seq[0].register_forward_hook(lambda m, inp, out: seen.append(out.op))
     out = seq(cr.randn(2, 3))
     assert seen == ["linear"]  # the hooked Linear ran on its own
-    assert out.op == "linear_relu" and out._module == "3"
+    assert out.op == "linear_relu" and out._module == ("2", "3")
     previous = nn.set_track_path(True)
     try:
         assert seq(cr.randn(2, 3)).op == "relu"

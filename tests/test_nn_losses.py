@@ -451,3 +451,16 @@ def test_cross_entropy_ignore_index_inside_the_class_range(torch, rng):
              lambda a: torch.nn.functional.nll_loss(a, torch.tensor(y), ignore_index=3,
                                                     reduction="sum"), [x])
     assert np.isnan(F.cross_entropy(cr.tensor(x), np.full(5, -100)).item())  # 0/0 as PyTorch
+
+
+@pytest.mark.parametrize("bad", [2.0, -0.5, float("nan")])
+def test_bce_rejects_targets_outside_0_1_as_torch(bad):
+    with pytest.raises(ValueError, match=r"target must hold probabilities in \[0, 1\], got "
+                                         r"(2|-0.5|nan) at index \(1,\)"):
+        F.binary_cross_entropy(cr.tensor([0.5, 0.5]), cr.tensor([1.0, bad]))
+    with pytest.raises(ValueError, match=r"input must hold probabilities"):
+        F.binary_cross_entropy(cr.tensor([0.5, bad]), cr.tensor([1.0, 1.0]))
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor([0.5, 0.5]),
+                                                 torch.tensor([1.0, bad]))

@@ -28,6 +28,21 @@ CONFIGS = [
     ("Adam", {"lr": 0.01, "maximize": True, "eps": 1e-4}, {"amsgrad": True}),
     ("AdamW", {"lr": 0.01}, {"weight_decay": 0.5}),
     ("AdamW", {"lr": 0.01, "amsgrad": True, "betas": (0.5, 0.6)}, {"weight_decay": 0.0}),
+    ("NAdam", {"lr": 0.01}, {"betas": (0.8, 0.99)}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "momentum_decay": 0.01}, {"lr": 0.05}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}, {}),
+    # RAdam's rectification starts at step 6 with the default β₂ and at step 2 with 0.9
+    ("RAdam", {"lr": 0.01}, {"betas": (0.9, 0.9)}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "betas": (0.8, 0.8)}, {"eps": 1e-3}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}, {"betas": (0.9, 0.9)}),
+    ("Adamax", {"lr": 0.01}, {"betas": (0.8, 0.99)}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.1, "maximize": True, "eps": 1e-3}, {}),
+    ("Adadelta", {}, {"rho": 0.5}),
+    ("Adadelta", {"lr": 0.5, "weight_decay": 0.1, "eps": 1e-4, "maximize": True},
+     {"lr": 2.0}),
+    ("SGD", {"lr": 0.1, "foreach": False}, {}),
 ]
 IDS = [f"{name}-{i}" for i, (name, _, _) in enumerate(CONFIGS)]
 SHAPES = [(5, 4), (4,), (3, 2, 2), ()]  # group 0: first two; group 1: the rest
@@ -86,6 +101,123 @@ def test_state_dict_layout_matches_torch(name, defaults, overrides):
                 assert value == gt[key], key
 
 
+_A = np.random.default_rng(3).standard_normal((6, 4))
+_B = np.random.default_rng(4).standard_normal(6)
+
+
+def _objective(lib, x):
+    """A smooth, well-conditioned loss (least squares plus a quartic), so that rounding
+    differences are not amplified as a chaotic one (Rosenbrock at lr=1) would."""
+    r = lib.tensor(_A, dtype=x.dtype) @ x - lib.tensor(_B, dtype=x.dtype)
+    return (r * r).sum() + 0.1 * (x ** 4).sum()
+
+
+LBFGS_CONFIGS = [
+    {},
+    {"line_search_fn": "strong_wolfe"},
+    {"lr": 0.5, "max_iter": 7, "history_size": 3},
+    {"lr": 0.8, "max_iter": 5, "history_size": 2, "line_search_fn": "strong_wolfe"},
+]
+
+
+@pytest.mark.parametrize("kwargs", LBFGS_CONFIGS, ids=[str(k) for k in LBFGS_CONFIGS])
+# (float32: the losses themselves differ in the 7th digit, and ill-conditioned directions
+# of a short history amplify that over the path)
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-9), (np.float32, 2e-3)])
+def test_lbfgs_matches_torch(kwargs, dtype, rtol):
+    """Whole L-BFGS steps (many closure calls each): the same path of parameters, losses
+    and evaluation counts."""
+    start = np.array([-1.2, 1.0, 0.5, -0.3], dtype=dtype)
+    xc = cr.tensor(start, requires_grad=True)
+    xt = torch.tensor(start, requires_grad=True)
+    oc, ot = optim.LBFGS([xc], **kwargs), torch.optim.LBFGS([xt], **kwargs)
+
+    def closure_for(opt, x, lib):
+        def closure():
+            opt.zero_grad()
+            loss = _objective(lib, x)
+            loss.backward()
+            return loss
+        return closure
+
+    for step in range(4):
+        lc = oc.step(closure_for(oc, xc, cr))
+        lt = ot.step(closure_for(ot, xt, torch))
+        assert float(lc) == pytest.approx(lt.item(), rel=rtol), step
+        np.testing.assert_allclose(xc.numpy(), xt.detach().numpy(), rtol=rtol, atol=rtol,
+                                   err_msg=f"step {step}")
+        if dtype == np.float64:  # (float32 stops by tolerances that rounding decides)
+            assert oc.state[xc]["func_evals"] == ot.state[xt]["func_evals"]
+            assert oc.state[xc]["n_iter"] == ot.state[xt]["n_iter"]
+    assert float(_objective(cr, xc)) < 0.9 * float(_objective(cr, cr.tensor(start)))
+
+
+def test_lbfgs_state_dict_round_trip():
+    """A restored L-BFGS continues exactly as the original (history lists included)."""
+    def run(opt, x, steps):
+        for _ in range(steps):
+            def closure():
+                opt.zero_grad()
+                loss = _objective(cr, x)
+                loss.backward()
+                return loss
+            opt.step(closure)
+
+    start = np.array([-1.2, 1.0, 0.5, -0.3])
+    a = cr.tensor(start, requires_grad=True)
+    oa = optim.LBFGS([a], max_iter=3, history_size=4)
+    run(oa, a, 2)
+    b = cr.tensor(a.numpy().copy(), requires_grad=True)
+    ob = optim.LBFGS([b], max_iter=3, history_size=4)
+    ob.load_state_dict(oa.state_dict())
+    run(oa, a, 2)
+    run(ob, b, 2)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_lbfgs_needs_a_closure_and_one_group():
+    x = cr.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="closure is required"):
+        optim.LBFGS([x]).step()
+    with pytest.raises(ValueError, match="one group only"):
+        optim.LBFGS([{"params": [x]}, {"params": [cr.zeros(1, requires_grad=True)]}])
+    with pytest.raises(ValueError, match="strong_wolfe"):
+        optim.LBFGS([x], line_search_fn="backtracking")
+
+
+def test_pytorch_only_options():
+    p = cr.zeros(2, requires_grad=True)
+    optim.Adam([p], fused=True, foreach=None, capturable=False)  # accepted: same numbers
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        optim.SGD([p], lr=0.1, differentiable=True)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'moment'"):
+        optim.SGD([p], lr=0.1, moment=0.9)
+
+
+def test_sgd_positional_arguments_in_torch_order():
+    p = cr.zeros(2, requires_grad=True)
+    opt = optim.SGD([p], 0.1, 0.9, 0.0, 1e-4)  # lr, momentum, dampening, weight_decay
+    assert opt.param_groups[0]["weight_decay"] == 1e-4
+    assert opt.param_groups[0]["nesterov"] is False
+
+
+def test_named_parameters_as_params():
+    model = cr.nn.Linear(3, 2)
+    opt = optim.SGD(model.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert opt.param_groups[0]["params"][0] is model.weight
+
+
+def test_step_bumps_each_updated_parameter_version_once():
+    a, b = cr.ones(2, requires_grad=True), cr.ones(2, requires_grad=True)
+    for name in ("SGD", "Adam", "NAdam", "Adadelta"):
+        opt = getattr(optim, name)([a, b], lr=0.1)
+        a.grad, b.grad = cr.ones(2), None
+        va, vb = a._version, b._version
+        opt.step()
+        assert a._version > va and b._version == vb, name
+
+
 def test_real_loss_through_both_autograds():
     """A small regression, gradients from each library's own backward."""
     rng = np.random.default_rng(0)
@@ -118,23 +250,102 @@ SCHEDULERS = [
 ]
 
 
-@pytest.mark.parametrize("name,kwargs", SCHEDULERS,
-                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULERS)])
-def test_schedulers_match_torch(name, kwargs):
-    pc, pt = cr.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
-    oc = optim.SGD([{"params": [pc]}, {"params": [cr.zeros(1, requires_grad=True)],
-                                       "lr": 0.3}], lr=0.1)
-    ot = torch.optim.SGD([{"params": [pt]}, {"params": [torch.zeros(1, requires_grad=True)],
-                                             "lr": 0.3}], lr=0.1)
-    sc = getattr(lr_scheduler, name)(oc, **kwargs)
-    st = getattr(torch.optim.lr_scheduler, name)(ot, **kwargs)
-    for epoch in range(25):  # past T_max: the cosine climbs back
+def _build(lib, factory, optimizer="SGD", **opt_kwargs):
+    """An optimizer over two groups (lr 0.1 and 0.3) and the schedule ``factory``
+    builds from the library's lr_scheduler module and that optimizer."""
+    groups = [{"params": [lib.zeros(1, requires_grad=True)]},
+              {"params": [lib.zeros(1, requires_grad=True)], "lr": 0.3}]
+    opt = getattr(lib.optim, optimizer)(groups, lr=0.1, **opt_kwargs)
+    return opt, factory(lib.optim.lr_scheduler, opt)
+
+
+SCHEDULE_FACTORIES = {
+    **{f"{n}-{i}": (lambda S, o, n=n, k=k: getattr(S, n)(o, **k))
+       for i, (n, k) in enumerate(SCHEDULERS)},
+    "MultiStepLR": lambda S, o: S.MultiStepLR(o, milestones=[3, 7, 7, 12], gamma=0.5),
+    "MultiplicativeLR": lambda S, o: S.MultiplicativeLR(o, lambda e: 0.9 + 0.01 * (e % 3)),
+    "ConstantLR": lambda S, o: S.ConstantLR(o, factor=0.25, total_iters=4),
+    "LinearLR-warmup": lambda S, o: S.LinearLR(o, start_factor=0.1, total_iters=6),
+    "LinearLR-decay": lambda S, o: S.LinearLR(o, start_factor=1.0, end_factor=0.2,
+                                              total_iters=9),
+    "PolynomialLR": lambda S, o: S.PolynomialLR(o, total_iters=10, power=2.0),
+    "PolynomialLR-linear": lambda S, o: S.PolynomialLR(o, total_iters=7),
+    "WarmRestarts": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=4),
+    "WarmRestarts-mult": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
+                                                                     eta_min=0.01),
+    "OneCycleLR": lambda S, o: S.OneCycleLR(o, max_lr=1.0, total_steps=30),
+    "OneCycleLR-linear-3phase": lambda S, o: S.OneCycleLR(
+        o, max_lr=[1.0, 2.0], epochs=5, steps_per_epoch=6, pct_start=0.4,
+        anneal_strategy="linear", three_phase=True, div_factor=10.0),
+    "SequentialLR": lambda S, o: S.SequentialLR(
+        o, [S.LinearLR(o, start_factor=0.2, total_iters=4),
+            S.CosineAnnealingLR(o, T_max=10, eta_min=0.001),
+            S.ExponentialLR(o, gamma=0.8)], milestones=[5, 12]),
+    "SequentialLR-steps": lambda S, o: S.SequentialLR(
+        o, [S.ConstantLR(o, factor=0.5, total_iters=3),
+            S.MultiStepLR(o, milestones=[2, 4], gamma=0.5)], milestones=[6]),
+    "ChainedScheduler": lambda S, o: S.ChainedScheduler(
+        [S.ConstantLR(o, factor=0.5, total_iters=5), S.ExponentialLR(o, gamma=0.9)]),
+}
+
+
+@pytest.mark.parametrize("name", list(SCHEDULE_FACTORIES))
+@pytest.mark.parametrize("optimizer,opt_kwargs", [("SGD", {"momentum": 0.9}), ("Adam", {})])
+def test_schedulers_match_torch(name, optimizer, opt_kwargs):
+    """The same lr for every group at every epoch (and the same momentum or β₁, which
+    OneCycleLR cycles)."""
+    factory = SCHEDULE_FACTORIES[name]
+    oc, sc = _build(cr, factory, optimizer, **opt_kwargs)
+    ot, st = _build(torch, factory, optimizer, **opt_kwargs)
+    for epoch in range(30):  # past T_max: the cosine climbs back
         np.testing.assert_allclose(sc.get_last_lr(), st.get_last_lr(), rtol=1e-12,
                                    err_msg=f"{name} epoch {epoch}")
+        for gc, gt in zip(oc.param_groups, ot.param_groups):
+            assert gc["lr"] == pytest.approx(gt["lr"], rel=1e-12)
+            for key in ("momentum", "betas"):
+                if key in gt:
+                    assert gc[key] == pytest.approx(gt[key], rel=1e-12), (key, epoch)
         oc.step()
         ot.step()
         sc.step()
         st.step()
+
+
+@pytest.mark.parametrize("name", ["StepLR-0", "ExponentialLR-1", "CosineAnnealingLR-3",
+                                  "MultiStepLR", "ConstantLR", "LinearLR-warmup",
+                                  "PolynomialLR", "WarmRestarts-mult"])
+def test_scheduler_step_to_an_epoch_matches_torch(name):
+    """``step(epoch)`` (deprecated in PyTorch but found in older programs) jumps through
+    the closed form."""
+    factory = SCHEDULE_FACTORIES[name]
+    _, sc = _build(cr, factory)
+    _, st = _build(torch, factory)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epoch in (3, 4, 9, 2, 15, 8.5 if name.startswith("Warm") else 8):
+            sc.step(epoch)
+            st.step(epoch)
+            np.testing.assert_allclose(sc.get_last_lr(), st.get_last_lr(), rtol=1e-12,
+                                       err_msg=f"{name} epoch {epoch}")
+
+
+def test_scheduler_errors():
+    opt = optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="milestones"):
+        lr_scheduler.SequentialLR(opt, [lr_scheduler.ConstantLR(opt)], milestones=[3])
+    with pytest.raises(ValueError, match="momentum"):
+        lr_scheduler.OneCycleLR(optim.Adagrad([cr.zeros(1, requires_grad=True)]),
+                                max_lr=1.0, total_steps=5)
+    sched = lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=2)
+    opt.step()
+    sched.step()
+    opt.step()
+    sched.step()
+    with pytest.raises(ValueError, match="total_steps is 2"):
+        sched.step()
+    with pytest.raises(TypeError, match="lr_lambda must be a function"):
+        lr_scheduler.LambdaLR(opt, 0.5)
 
 
 def test_reduce_on_plateau_matches_torch():

@@ -55,6 +55,12 @@ def test_page_model_steps():
     assert "f = add1 · z = 3 · (-4) = -12" in texts
     assert "∂f/∂add1 = ∂f/∂f · z = 1 · (-4) = -4" in texts
     assert texts[-1] == "Done. The gradients of the inputs: ∂f/∂x = -4, ∂f/∂y = -4, ∂f/∂z = 3"
+    # the chain rule on each edge, with the numbers: upstream × local = contribution
+    lit = {(m["boxes"][e["src"]]["label"], m["boxes"][e["dst"]]["label"]): e["lit"]
+           for e in m["edges"]}
+    assert lit[("add1", "f")] == "1 × z(-4) = -4"
+    assert lit[("z", "f")] == "1 × add1(3) = 3"
+    assert lit[("x", "add1")] == "(-4) × 1 = -4"
     grads = {b["label"]: b["grad"] for b in m["boxes"]}
     assert grads == {"x": "-4", "y": "-4", "add1": "-4", "z": "3", "f": "1"}
 
@@ -82,6 +88,9 @@ def test_page_with_module_boxes():
         ["layers.0", "layers.1", "layers.2"]
     assert any("20 params" in b["sub"] for b in m["boxes"])
     assert [b["sub"] for b in m["boxes"] if b["label"] == "layers.1"] == ["1 op · 0 params"]
+    # each parameter's gradient norm in its module's box
+    extras = next(b["extras"] for b in m["boxes"] if b["label"] == "layers.0")
+    assert len(extras) == 2 and all(x.startswith("‖∂f/∂") for x in extras)
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +109,19 @@ def browser():
 
 
 def shown_gradients(page) -> dict:
+    """The gradients the page shows on the leaves that have one (hidden until computed)."""
     out = {}
     for el in page.query_selector_all('g.node[data-kind="param"]'):
-        text = el.query_selector(".grad").text_content()
-        if not text:
+        grad = el.query_selector(".grad")
+        if not grad.is_visible():
             continue                                  # not computed yet
+        text = grad.text_content()
         assert text.startswith("grad "), text
         out[el.get_attribute("data-label")] = float(text[len("grad "):])
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [xyz, neuron, square_plus])
 def test_click_through_every_step_in_chromium(browser, tmp_path, make):
     f, leaves = make()
@@ -148,8 +160,8 @@ def test_click_through_every_step_in_chromium(browser, tmp_path, make):
     assert shown.keys() == engine.keys()
     for name, g in engine.items():
         assert shown[name] == pytest.approx(g, rel=1e-6, abs=1e-7), name
-    # numbers flowed along the edges: every edge into the root shows its value and gradient
-    for el in page.query_selector_all("g.edge"):
+    # numbers flowed along the edges: every edge shows the value it carried
+    for el in page.query_selector_all("g.elabel"):
         assert el.query_selector(".evalue").text_content() != ""
     # the keyboard steps back, Home restarts
     page.keyboard.press("ArrowLeft")

@@ -12,7 +12,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import autograd
-from chainrule.ops import GRAPH, REGISTRY, ARRAYS
+from chainrule.ops import ARRAYS, GRAPH, REGISTRY
 from chainrule.ops.registry import sample
 
 # ops whose check needs hardware or is done elsewhere, with the reason

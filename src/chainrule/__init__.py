@@ -31,7 +31,15 @@ from .creation import (
 )
 from .functional import grad, value_and_grad
 from .ops import *
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .tensor import (
     Tensor,
     as_dtype,
@@ -61,7 +69,7 @@ def _lazy(name):
 
 def __getattr__(name):
     # the heavier sub-packages load on first use, keeping `import chainrule` fast
-    if name in ("nn", "optim", "data", "train", "viz", "io"):
+    if name in ("nn", "optim", "data", "train", "viz", "io", "distributed"):
         module = _lazy(name)
         globals()[name] = module
         return module

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import weakref
 
 import numpy as np
 
 from . import tensor as _t
 from .tensor import Tensor
+
 
 class _Watchers(threading.local):
     """Per-thread functions called as ``fn(node, g, grads)`` after each node's rule runs
@@ -23,6 +25,9 @@ class _Watchers(threading.local):
     Empty outside them: an ordinary backward reads it once and pays one test per node."""
 
     fns = ()
+    # callbacks queued (queue_callback) during this thread's running backward pass, run
+    # when it ends; None outside a backward
+    end_of_backward: list | None = None
 
 
 _watchers = _Watchers()
@@ -41,6 +46,52 @@ def observe(fn):
         yield fn
     finally:
         _watchers.fns = previous
+
+
+# Hooks called with a leaf after backward has added into its .grad (PyTorch's
+# register_post_accumulate_grad_hook), by id of the leaf; empty for almost every program,
+# so the engine pays one dict test per leaf. DistributedDataParallel starts its gradient
+# reductions from them.
+_post_accumulate_hooks: dict[int, dict] = {}
+
+
+class _HookHandle:
+    """``handle.remove()`` unregisters a hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = _HookHandle._next_id
+        _HookHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
+def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> _HookHandle:
+    """Call ``hook(tensor)`` each time a backward pass has added into ``tensor.grad``
+    (leaves only, as PyTorch's ``Tensor.register_post_accumulate_grad_hook``)."""
+    if not tensor.requires_grad or tensor._vjp is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors that "
+                           "require grad accumulate gradients")
+    key = id(tensor)
+    hooks = _post_accumulate_hooks.get(key)
+    if hooks is None:
+        hooks = _post_accumulate_hooks[key] = {}
+        # the id may be reused by a new tensor once this one is gone
+        weakref.finalize(tensor, _post_accumulate_hooks.pop, key, None)
+    handle = _HookHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def queue_callback(fn) -> None:
+    """Run ``fn()`` once the running backward pass has finished (every .grad written),
+    as PyTorch's ``Variable._execution_engine.queue_callback``; only inside a backward."""
+    if _watchers.end_of_backward is None:
+        raise RuntimeError("queue_callback: no backward pass is running")
+    _watchers.end_of_backward.append(fn)
 
 
 _SEEN, _DONE = object(), object()  # visit marks, parked in the _adj slot during the sort
@@ -145,6 +196,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
         shared.add(id(root._adj))
     only = None if inputs is None else {id(t) for t in inputs}
     captured = {}
+    hooks = _post_accumulate_hooks
 
     def finish(node, g):
         """A node's adjoint is complete: hand it out (capture) or add it into .grad."""
@@ -153,11 +205,15 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
                 captured[id(node)] = _owned(g, create_graph, id(g) in shared, node)
         elif (node._vjp is None or node._retain) if only is None else id(node) in only:
             _accumulate(node, g, create_graph, id(g) in shared)
+            if hooks and node._vjp is None and id(node) in hooks:
+                for hook in tuple(hooks[id(node)].values()):
+                    hook(node)
 
     watch_inner = capture or only is not None  # must non-leaf adjoints be looked at?
     stamp = _t._mutation_stamp
     released = _t._released_vjp
     watchers = _watchers.fns
+    outer_callbacks, _watchers.end_of_backward = _watchers.end_of_backward, []
     previous = _t._set_grad_enabled(create_graph)
     try:
         for node in reversed(order):
@@ -213,11 +269,15 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             if not retain_graph:
                 node._vjp = released
                 node._ctx = None
+        callbacks = _watchers.end_of_backward
+        while callbacks:  # a callback may queue another
+            callbacks.pop(0)()
     except BaseException:
         for node in order:  # leave no half-built adjoints behind
             node._adj = None
         raise
     finally:
+        _watchers.end_of_backward = outer_callbacks
         _t._set_grad_enabled(previous)
     return captured
 

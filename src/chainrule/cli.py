@@ -8,18 +8,11 @@ only assembles them and turns expected failures into a one-line error.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-# (module, function) pairs that add subcommands to the parser
-_SUBCOMMAND_PROVIDERS = [
-    ("chainrule.train.cli", "add_subcommands"),
-    ("chainrule.viz.cli", "add_subcommands"),
-]
+from .errors import CLIError
 
-
-class CLIError(Exception):
-    """An expected failure: printed as one line, exit status 2."""
+__all__ = ["CLIError", "build_parser", "main"]
 
 
 def _worked_examples(args) -> int:
@@ -49,24 +42,23 @@ def _worked_examples(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``chainrule`` parser with every area's subcommands."""
     parser = argparse.ArgumentParser(
         prog="chainrule",
         description="Backpropagation you can see and trust: train, explain and draw.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     ex = sub.add_parser("examples", help="run the notes' worked examples and print gradients")
     ex.set_defaults(func=_worked_examples)
-    for module_name, fn_name in _SUBCOMMAND_PROVIDERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name and e.name.startswith("chainrule"):
-                continue  # that area is not built yet
-            raise
-        getattr(module, fn_name)(sub)
+    from .train.cli import add_subcommands as add_train_commands
+    from .viz.cli import add_subcommands as add_viz_commands
+
+    add_train_commands(sub)
+    add_viz_commands(sub)
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -75,7 +67,7 @@ def main(argv=None) -> int:
         return int(args.func(args) or 0)
     except CLIError as e:
         print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return e.exit_status
     except KeyboardInterrupt:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130

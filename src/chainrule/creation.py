@@ -88,25 +88,25 @@ def eye(n, m=None, dtype=None, requires_grad=False) -> Tensor:
 
 def rand(*size, dtype=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform on [0, 1), from the generator seeded by ``cr.manual_seed``."""
-    rng = generator or _rng()
+    rng = _rng(generator)
     return _leaf(rng.random(_shape(size)).astype(_dt(dtype)), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, generator=None) -> Tensor:
     """Standard normal, from the generator seeded by ``cr.manual_seed``."""
-    rng = generator or _rng()
+    rng = _rng(generator)
     return _leaf(rng.standard_normal(_shape(size)).astype(_dt(dtype)), requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=np.int64, generator=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    rng = generator or _rng()
+    rng = _rng(generator)
     return _leaf(rng.integers(low, high, size=tuple(size)).astype(dtype))
 
 
 def randperm(n, generator=None) -> Tensor:
-    rng = generator or _rng()
+    rng = _rng(generator)
     return _leaf(rng.permutation(n).astype(np.int64))
 
 

@@ -1,26 +1,169 @@
-"""The seedable random generator behind rand/randn, initializers and Dropout."""
+"""Seedable random generators: the global one behind rand/randn, initializers and Dropout,
+and ``Generator`` objects to pass as ``generator=`` (as ``torch.Generator``).
+
+Seeds follow ``torch.manual_seed``: any integer in [-2**63, 2**64); a negative seed wraps
+into 64 bits (``-1`` is the seed ``2**64 - 1``), as PyTorch does. The streams are NumPy's
+(PCG64), so the numbers differ from PyTorch's for the same seed; what carries over is
+that the same seed gives the same numbers.
+
+>>> import chainrule as cr
+>>> g = cr.Generator().manual_seed(7)
+>>> a = cr.randn(3, generator=g)
+>>> b = cr.randn(3, generator=cr.Generator().manual_seed(7))
+>>> bool((a == b).all())
+True
+"""
 
 from __future__ import annotations
 
+import numbers
+import secrets
+from typing import Any
+
 import numpy as np
 
-_generator = np.random.default_rng(0)
+__all__ = ["Generator", "default_generator", "get_rng_state", "initial_seed", "manual_seed",
+           "numpy_generator", "seed", "set_rng_state"]
+
+_SEED_RANGE = (-(1 << 63), 1 << 64)  # what torch.manual_seed accepts
 
 
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the global generator (as torch.manual_seed); returns it."""
-    global _generator
-    _generator = np.random.default_rng(seed)
-    return _generator
+def _check_seed(seed: Any, where: str) -> int:
+    """``seed`` as an unsigned 64-bit integer; a clear error for anything else."""
+    if isinstance(seed, (float, np.floating)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{where}: the seed must be an integer, got {type(seed).__name__} "
+                        f"{seed!r}")
+    value = int(seed)
+    lo, hi = _SEED_RANGE
+    if not lo <= value < hi:
+        raise ValueError(f"{where}: seed {value} is out of range; seeds are integers in "
+                         f"[-2**63, 2**64) (negative ones wrap into 64 bits, as in PyTorch)")
+    return value % (1 << 64)
 
 
-def _rng() -> np.random.Generator:
-    return _generator
+class Generator:
+    """A seeded random stream to pass as ``generator=``, as ``torch.Generator``.
+
+    Accepted by ``cr.rand``/``randn``/``randint``/``randperm``, ``Tensor.normal_``/
+    ``uniform_``, ``nn.init`` and ``F.dropout``, the DataLoader and ``random_split``.
+    ``manual_seed`` returns the generator itself, so ``cr.Generator().manual_seed(42)``
+    reads as in PyTorch. Samplers that need NumPy's interface get it from
+    ``numpy_generator(g)``; a Generator also answers NumPy ``Generator``'s sampling
+    methods (``g.normal``, ``g.integers``, ...) directly, drawing from the same stream.
+
+    A fresh ``Generator()`` is seeded with ``67280421310721`` (PyTorch's default seed)
+    so that it is deterministic until seeded, as PyTorch's is. ``get_state`` returns a
+    dict (NumPy's bit-generator state), not PyTorch's byte tensor; ``set_state`` takes
+    that dict back.
+    """
+
+    _DEFAULT_SEED = 67280421310721
+
+    def __init__(self, device: Any = "cpu") -> None:
+        if str(device) not in ("cpu", "cpu:0"):
+            raise ValueError(f"Generator: device {device!r} is not available; chainrule's "
+                             "generators live on the CPU (device='cpu')")
+        self.device = "cpu"
+        self._seed = self._DEFAULT_SEED
+        self._numpy = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from ``seed`` (an integer in [-2**63, 2**64)); returns self."""
+        self._seed = _check_seed(seed, "Generator.manual_seed")
+        self._numpy = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Seed from the operating system's entropy; returns the seed chosen."""
+        self._seed = secrets.randbits(64)
+        self._numpy = np.random.default_rng(self._seed)
+        return self._seed
+
+    def initial_seed(self) -> int:
+        """The seed the stream was last started from."""
+        return self._seed
+
+    def get_state(self) -> dict:
+        """The stream's position (a dict that ``cr.save`` can store); see ``set_state``."""
+        return {"seed": self._seed, "bit_generator": self._numpy.bit_generator.state}
+
+    def set_state(self, state: dict) -> Generator:
+        """Continue from a position saved by ``get_state``; returns self."""
+        if not isinstance(state, dict) or "bit_generator" not in state:
+            raise TypeError("Generator.set_state: expected the dict returned by get_state(), "
+                            f"got {type(state).__name__}")
+        self._numpy.bit_generator.state = state["bit_generator"]
+        self._seed = int(state.get("seed", self._seed))
+        return self
+
+    def numpy(self) -> np.random.Generator:
+        """The NumPy generator this one draws from (shared, not a copy)."""
+        return self._numpy
+
+    def __getattr__(self, name: str) -> Any:
+        # NumPy's sampling methods (normal, integers, permutation, ...) draw from our stream;
+        # private names are never forwarded (copy/pickle probe them before __init__ ran)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return getattr(self._numpy, name)
+        except AttributeError:
+            raise AttributeError(f"'Generator' object has no attribute {name!r}") from None
+
+    def __repr__(self) -> str:
+        return f"<chainrule.Generator device='cpu' initial_seed={self._seed}>"
+
+
+default_generator = Generator().manual_seed(0)
+
+
+def numpy_generator(generator: Any = None) -> np.random.Generator:
+    """The NumPy generator to draw from for a ``generator=`` argument.
+
+    ``None`` is the global generator (``cr.manual_seed``); a ``cr.Generator`` its own
+    stream; a NumPy ``Generator`` itself. Anything else is a TypeError naming it.
+    """
+    if generator is None:
+        return default_generator._numpy
+    if isinstance(generator, Generator):
+        return generator._numpy
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if type(generator).__module__.startswith("torch"):
+        raise TypeError("generator: a torch.Generator cannot drive chainrule's random "
+                        "numbers; pass chainrule.Generator().manual_seed(seed)")
+    raise TypeError(f"generator must be a chainrule.Generator (or a NumPy Generator), got "
+                    f"{type(generator).__name__} {generator!r}")
+
+
+def manual_seed(seed: int) -> Generator:
+    """Reseed the global generator (as ``torch.manual_seed``); returns it.
+
+    ``seed``: an integer in [-2**63, 2**64); negative seeds wrap into 64 bits as in
+    PyTorch. Strings, floats and None are a TypeError, out-of-range integers a ValueError.
+    """
+    default_generator._seed = _check_seed(seed, "manual_seed")
+    default_generator._numpy = np.random.default_rng(default_generator._seed)
+    return default_generator
+
+
+def seed() -> int:
+    """Seed the global generator from the operating system's entropy; returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The seed the global generator was last started from."""
+    return default_generator.initial_seed()
+
+
+def _rng(generator: Any = None) -> np.random.Generator:
+    return numpy_generator(generator)
 
 
 def get_rng_state() -> dict:
-    return _generator.bit_generator.state
+    return default_generator._numpy.bit_generator.state
 
 
 def set_rng_state(state: dict) -> None:
-    _generator.bit_generator.state = state
+    default_generator._numpy.bit_generator.state = state

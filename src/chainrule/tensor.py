@@ -333,6 +333,13 @@ class Tensor:
     def zero_grad_(self) -> None:
         self.grad = None
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after each backward pass has added into ``self.grad`` (a
+        leaf that requires grad); returns a handle with ``remove()``."""
+        from .autograd import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)
+
     # -- in-place changes (bump the version counter) -------------------------
     def _check_inplace(self, opname: str) -> None:
         if self.requires_grad and _mode.grad:
@@ -426,13 +433,13 @@ class Tensor:
     def uniform_(self, low=0.0, high=1.0, generator=None) -> Tensor:
         from .random import _rng
 
-        rng = generator or _rng()
+        rng = _rng(generator)
         return self._assign("uniform_", rng.uniform(low, high, self.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
         from .random import _rng
 
-        rng = generator or _rng()
+        rng = _rng(generator)
         return self._assign("normal_", rng.normal(mean, std, self.shape))
 
     def __setitem__(self, index, value) -> None:

@@ -10,6 +10,7 @@
 ((64, 64), dtype('int64'))
 """
 
+from .distributed import DistributedSampler
 from .loader import DataLoader, Dataset, TensorDataset
 from .preprocessing import Standardizer, train_val_split
 from .readers import (
@@ -22,6 +23,7 @@ from .readers import (
     load_fashion_mnist,
     load_mnist,
     read_idx,
+    read_idx_header,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "DataError",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "Standardizer",
     "TensorDataset",
     "load_csv",
@@ -38,5 +41,6 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "read_idx",
+    "read_idx_header",
     "train_val_split",
 ]

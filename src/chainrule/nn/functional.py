@@ -176,7 +176,8 @@ def _class_dim_last(x: Tensor, target, op: str):
 def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one graph node; weight has shape (out, in).
 
-    Inputs of another dtype are converted to the weight's dtype.
+    A Tensor input of another dtype than the weight's is an error (as in PyTorch);
+    lists and arrays are converted.
     """
     if not isinstance(weight, Tensor):
         weight = _input(weight)
@@ -194,8 +195,17 @@ def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     if x.data.dtype != weight.data.dtype:
-        x = _like(x, weight)
+        raise RuntimeError(_dtype_mismatch("linear", x.data.dtype, weight.data.dtype))
     return nn_ops.linear(x, weight, bias)
+
+
+def _dtype_mismatch(where: str, got, want) -> str:
+    """The message for an input whose dtype differs from the weights' (PyTorch refuses
+    it too: a silent conversion would hide a float64 pipeline or lose precision)."""
+    fix = "x.float()" if np.dtype(want) == np.float32 else f"x.to({np.dtype(want).name!r})"
+    return (f"{where}: input has dtype {np.dtype(got)} but the weights have dtype "
+            f"{np.dtype(want)}; convert the input ({fix}) or the model "
+            f"(model.to({np.dtype(got).name!r}))")
 
 
 def relu(x) -> Tensor:
@@ -236,7 +246,7 @@ def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     x = x if isinstance(x, Tensor) else as_tensor(x)
     if not training or p == 0.0:
         return x
-    return nn_ops.dropout(x, float(p), generator if generator is not None else _rng())
+    return nn_ops.dropout(x, float(p), _rng(generator))
 
 
 # ---------------------------------------------------------------------------
@@ -299,12 +309,16 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     op = "binary_cross_entropy"
     _check_reduction(reduction, op)
     x, t = _same_shape_target(input, target, op)
-    if x.size:
-        lo, hi = x.data.min(), x.data.max()
-        if lo < 0 or hi > 1:
-            raise ValueError(f"{op}: input must hold probabilities in [0, 1], got values in "
-                             f"[{lo:.4g}, {hi:.4g}]; apply sigmoid first, or use "
-                             "binary_cross_entropy_with_logits on the raw scores")
+    # as PyTorch: both must lie in [0, 1] (NaN included in "outside")
+    for name, values, advice in (
+            ("input", x.data, ("apply sigmoid first, or use "
+                               "binary_cross_entropy_with_logits on the raw scores")),
+            ("target", t.data, "targets are probabilities or 0/1 labels")):
+        outside = ~((values >= 0) & (values <= 1))
+        if outside.any():
+            raise ValueError(f"{op}: {name} must hold probabilities in [0, 1], got "
+                             f"{float(values[outside].flat[0]):.4g} at index "
+                             f"{tuple(int(i) for i in np.argwhere(outside)[0])}; {advice}")
     return nn_ops.binary_cross_entropy(x, t, _constant(weight, x, "weight", op), reduction)
 
 
@@ -458,3 +472,344 @@ def l2_penalty(parameters, weight_decay: float = 1.0) -> Tensor:
     if total is None:
         raise ValueError("l2_penalty: no parameters given")
     return P.mul(total, 0.5 * weight_decay)
+
+
+# ---------------------------------------------------------------------------
+# convolution and pooling (kernels in chainrule.ops.conv)
+# ---------------------------------------------------------------------------
+def _ints(value, n: int, name: str, op: str, minimum: int = 1) -> tuple:
+    """An int or a sequence of ``n`` ints (kernel_size=3 or (3, 5)), each ≥ ``minimum``."""
+    vals = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(vals) != n or not all(isinstance(v, (int, np.integer)) for v in vals):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in vals):
+        raise ValueError(f"{op}: {name} must be ≥ {minimum}, got {value!r}")
+    return tuple(int(v) for v in vals)
+
+
+def _conv_padding(padding, kernel: tuple, dilation: tuple, stride: tuple, op: str) -> tuple:
+    """Padding as ((before, after), ...) per spatial dim: an int, a tuple, 'valid' (none)
+    or 'same' (output size = input size; the odd extra on the far side, as PyTorch)."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{op}: padding='same' is not supported for strided "
+                                 f"convolutions (stride={stride})")
+            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in total)
+        raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got "
+                         f"{padding!r}")
+    return tuple((p, p) for p in _ints(padding, n, "padding", op, minimum=0))
+
+
+def _spatial_input(input, ndim: int, weight: Tensor | None, op: str, layout: str):
+    """The input as a batched floating Tensor of the weight's dtype, and whether it came
+    unbatched (PyTorch accepts (C, ...) for one sample)."""
+    x = input if isinstance(input, Tensor) else as_tensor(input, weight)
+    if x.data.dtype.kind != "f" or (weight is not None and x.data.dtype != weight.data.dtype):
+        x = _like(x, weight) if weight is not None else _input(x)
+    if x.ndim == ndim + 1:
+        return P.reshape(x, (1,) + x.shape), True
+    if x.ndim != ndim + 2:
+        raise ValueError(f"{op}: expected a {ndim + 2}-D input {layout} (or {ndim + 1}-D "
+                         f"without the batch), got shape {x.shape}")
+    return x, False
+
+
+def _conv_geometry(op: str, in_hw: tuple, kernel: tuple, stride, padding, dilation,
+                   groups: int):
+    from ..ops.conv import Geometry
+
+    stride = _ints(stride, 2, "stride", op)
+    dilation = _ints(dilation, 2, "dilation", op)
+    pads = _conv_padding(padding, kernel, dilation, stride, op)
+    geom = Geometry(kernel[0], kernel[1], stride[0], stride[1], pads[0], pads[1],
+                    dilation[0], dilation[1], int(groups))
+    ho, wo = geom.out_size(*in_hw)
+    if ho < 1 or wo < 1:
+        eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        padded = (in_hw[0] + sum(pads[0]), in_hw[1] + sum(pads[1]))
+        raise ValueError(f"{op}: the kernel ({eff[0]}×{eff[1]} with dilation) is larger than "
+                         f"the padded input ({padded[0]}×{padded[1]})")
+    return geom, (ho, wo)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation, as PyTorch) of input (N, C, H, W) with weight
+    (O, C/groups, kh, kw), plus bias (O,). ``padding``: int, pair, 'same' or 'valid'.
+
+    Runs as im2col + one matrix product on BLAS, channels-last inside
+    (see ``chainrule.ops.conv``).
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.conv2d(cr.ones(1, 1, 4, 4), cr.ones(2, 1, 3, 3), padding=1).shape
+    (1, 2, 4, 4)
+    """
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def _conv2d(input, weight, bias, stride, padding, dilation, groups, op: str,
+            relu: bool = False) -> Tensor:
+    from ..ops import conv as K
+
+    weight = weight if isinstance(weight, Tensor) else _input(weight)
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: weight must be 4-D (out_channels, in_channels/groups, kh, "
+                         f"kw), got shape {weight.shape}")
+    x, unbatched = _spatial_input(input, 2, weight, op, "(N, C, H, W)")
+    o, cg, kh, kw = weight.shape
+    groups = int(groups)
+    if groups < 1 or x.shape[1] % groups or o % groups:
+        raise ValueError(f"{op}: groups={groups} must divide the input channels "
+                         f"({x.shape[1]}) and the output channels ({o})")
+    if x.shape[1] != cg * groups:
+        raise ValueError(f"{op}: expected input with {cg * groups} channels (weight of shape "
+                         f"{weight.shape}, groups={groups}), got {x.shape[1]} (input of shape "
+                         f"{x.shape})")
+    if bias is not None:
+        bias = bias if isinstance(bias, Tensor) else _like(bias, weight)
+        if bias.shape != (o,):
+            raise ValueError(f"{op}: bias must have shape ({o},), got {bias.shape}")
+    geom, _ = _conv_geometry(op, x.shape[2:], (kh, kw), stride, padding, dilation, groups)
+    y = K.conv2d(x, weight, bias, geom, relu=relu)
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """1-D convolution of input (N, C, L) with weight (O, C/groups, k): the 2-D kernel on
+    a height-1 image."""
+    op = "conv1d"
+    weight = weight if isinstance(weight, Tensor) else _input(weight)
+    if weight.ndim != 3:
+        raise ValueError(f"{op}: weight must be 3-D (out_channels, in_channels/groups, k), "
+                         f"got shape {weight.shape}")
+    x, unbatched = _spatial_input(input, 1, weight, op, "(N, C, L)")
+    pad = padding if isinstance(padding, str) else (0, _ints(padding, 1, "padding", op, 0)[0])
+    y = _conv2d(P.reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2])),
+                P.reshape(weight, (weight.shape[0], weight.shape[1], 1, weight.shape[2])),
+                bias, (1, _ints(stride, 1, "stride", op)[0]), pad,
+                (1, _ints(dilation, 1, "dilation", op)[0]), groups, op)
+    y = P.reshape(y, (y.shape[0], y.shape[1], y.shape[3]))
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """Transposed convolution of input (N, C_in, H, W) with weight (C_in, C_out/groups,
+    kh, kw): the gradient of ``conv2d`` with the same geometry, so that it maps a
+    conv2d's output size back to its input size; H_out = (H - 1)·stride - 2·padding +
+    dilation·(kh - 1) + output_padding + 1."""
+    from ..ops import conv as K
+    from ..ops.conv import Geometry
+
+    op = "conv_transpose2d"
+    weight = weight if isinstance(weight, Tensor) else _input(weight)
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: weight must be 4-D (in_channels, out_channels/groups, kh, "
+                         f"kw), got shape {weight.shape}")
+    x, unbatched = _spatial_input(input, 2, weight, op, "(N, C, H, W)")
+    cin, og, kh, kw = weight.shape
+    groups = int(groups)
+    if groups < 1 or cin % groups:
+        raise ValueError(f"{op}: groups={groups} must divide the input channels ({cin})")
+    if x.shape[1] != cin:
+        raise ValueError(f"{op}: expected input with {cin} channels (weight of shape "
+                         f"{weight.shape}), got {x.shape[1]} (input of shape {x.shape})")
+    stride = _ints(stride, 2, "stride", op)
+    dilation = _ints(dilation, 2, "dilation", op)
+    pad = _ints(padding, 2, "padding", op, minimum=0)
+    extra = _ints(output_padding, 2, "output_padding", op, minimum=0)
+    if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
+        raise ValueError(f"{op}: output_padding {extra} must be smaller than the stride "
+                         f"{stride} or the dilation {dilation}")
+    h, w = x.shape[2:]
+    out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
+                   for n, s, p, d, k, e in zip((h, w), stride, pad, dilation, (kh, kw), extra))
+    if min(out_hw) < 1:
+        raise ValueError(f"{op}: the output size {out_hw} is not positive (input {h}×{w}, "
+                         f"stride {stride}, padding {pad})")
+    # the forward convolution this is the gradient of: out_hw -> (h, w), weight viewed
+    # as (C_in = its output channels, C_out/groups, kh, kw)
+    geom = Geometry(kh, kw, stride[0], stride[1], (pad[0], pad[0]), (pad[1], pad[1]),
+                    dilation[0], dilation[1], groups)
+    if bias is not None:
+        bias = bias if isinstance(bias, Tensor) else _like(bias, weight)
+        if bias.shape != (og * groups,):
+            raise ValueError(f"{op}: bias must have shape ({og * groups},), got {bias.shape}")
+    y = K.conv_transpose2d(x, weight, bias, geom, out_hw)
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def _pool_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:  # the last window must start inside the input
+        out -= 1
+    return out
+
+
+def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation, ceil_mode):
+    from ..ops.conv import Geometry
+
+    kernel = _ints(kernel_size, 2, "kernel_size", op)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else _ints(stride, 2, "stride", op)
+    pad = _ints(padding, 2, "padding", op, minimum=0)
+    dil = _ints(dilation, 2, "dilation", op)
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        raise ValueError(f"{op}: padding {pad} must be at most half the kernel size "
+                         f"{kernel}")
+    h, w = x.shape[2:]
+    out = tuple(_pool_size(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip((h, w), kernel, stride, pad, dil))
+    if min(out) < 1:
+        raise ValueError(f"{op}: the pooling window {kernel[0]}×{kernel[1]} (dilation {dil}, "
+                         f"padding {pad}) is larger than the input {h}×{w}")
+    geom = Geometry(kernel[0], kernel[1], stride[0], stride[1], (pad[0], pad[0]),
+                    (pad[1], pad[1]), dil[0], dil[1])
+    return geom, out
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """The maximum of each kernel_size window of input (N, C, H, W) (stride defaults to
+    the kernel size); the gradient goes to each window's first arg-max, as PyTorch.
+
+    >>> import chainrule as cr
+    >>> import chainrule.nn.functional as F
+    >>> F.max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+    from ..ops import conv as K
+
+    op = "max_pool2d"
+    x, unbatched = _spatial_input(input, 2, None, op, "(N, C, H, W)")
+    geom, out_hw = _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode)
+    result = K.max_pool2d(x, geom, out_hw, return_indices)
+    if unbatched:
+        if return_indices:
+            return P.reshape(result[0], result[0].shape[1:]), \
+                P.reshape(result[1], result[1].shape[1:])
+        return P.reshape(result, result.shape[1:])
+    return result
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """The maximum of each window of input (N, C, L): max_pool2d on a height-1 image."""
+    op = "max_pool1d"
+    x, unbatched = _spatial_input(input, 1, None, op, "(N, C, L)")
+    k = _ints(kernel_size, 1, "kernel_size", op)[0]
+    s = k if stride is None else _ints(stride, 1, "stride", op)[0]
+    result = max_pool2d(P.reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2])), (1, k),
+                        (1, s), (0, _ints(padding, 1, "padding", op, 0)[0]),
+                        (1, _ints(dilation, 1, "dilation", op)[0]), ceil_mode, return_indices)
+    outs = result if return_indices else (result,)
+    outs = tuple(P.reshape(t, t.shape[1:2] + t.shape[3:] if unbatched else
+                           t.shape[:2] + t.shape[3:]) for t in outs)
+    return outs if return_indices else outs[0]
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """The mean of each window of input (N, C, H, W), with PyTorch's divisors: the
+    window size (padding counted unless ``count_include_pad=False``; windows that
+    ceil_mode adds are clipped), or ``divisor_override``."""
+    from ..ops import conv as K
+
+    op = "avg_pool2d"
+    x, unbatched = _spatial_input(input, 2, None, op, "(N, C, H, W)")
+    geom, (ho, wo) = _pool_geometry(op, x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        if int(divisor_override) == 0:
+            raise ValueError(f"{op}: divisor_override must not be 0")
+        divisor = x.data.dtype.type(divisor_override)
+    else:
+        h, w = x.shape[2:]
+        counts = []
+        for n, no, k, s, p in ((h, ho, geom.kh, geom.sh, geom.ph[0]),
+                               (w, wo, geom.kw, geom.sw, geom.pw[0])):
+            start = np.arange(no) * s - p
+            end = np.minimum(start + k, n + p)  # clipped to the padded input
+            if not count_include_pad:
+                start, end = np.maximum(start, 0), np.minimum(end, n)
+            counts.append(end - start)
+        divisor = np.outer(counts[0], counts[1]).astype(x.data.dtype)
+        if np.all(divisor == divisor.flat[0]):
+            divisor = divisor.dtype.type(divisor.flat[0])
+        elif not isinstance(x.data, np.ndarray):
+            from .. import backend
+
+            divisor = backend.to_device(divisor, "cuda")
+    y = K.avg_pool2d(x, geom, (ho, wo), divisor)
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def _adaptive_matrix(n_in: int, n_out: int, dtype) -> np.ndarray:
+    """(n_out, n_in): row i averages the inputs [⌊i·n/m⌋, ⌈(i+1)·n/m⌉), PyTorch's bins."""
+    a = np.zeros((n_out, n_in), dtype=dtype)
+    for i in range(n_out):
+        lo, hi = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+        a[i, lo:hi] = 1.0 / (hi - lo)
+    return a
+
+
+def _adaptive_size(output_size, x: Tensor, op: str) -> tuple:
+    size = (output_size, output_size) if isinstance(output_size, (int, np.integer)) or \
+        output_size is None else tuple(output_size)
+    if len(size) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
+    if min(size) < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    return size
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """Average over PyTorch's adaptive bins so that the output is ``output_size``
+    (an int, a pair, None = keep that dim); written as A_h · x · A_wᵀ with constant
+    averaging matrices, so it differentiates to any order."""
+    op = "adaptive_avg_pool2d"
+    x, unbatched = _spatial_input(input, 2, None, op, "(N, C, H, W)")
+    ho, wo = _adaptive_size(output_size, x, op)
+    h, w = x.shape[2:]
+    dt = x.data.dtype
+    if (ho, wo) == (1, 1):
+        y = P.mean(x, axis=(2, 3), keepdims=True)
+    else:
+        ah = as_tensor(_adaptive_matrix(h, ho, dt))
+        awt = as_tensor(np.ascontiguousarray(_adaptive_matrix(w, wo, dt).T))
+        y = P.matmul(P.matmul(ah, x), awt)
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+# losses and tensor functions that live in their own files, part of this namespace
+from .loss_functions import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from .tensor_functions import (
+    cosine_similarity,
+    normalize,
+    one_hot,
+    pad,
+    pairwise_distance,
+)
+
+__all__ += [
+    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "kl_div",
+    "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize", "one_hot", "pad",
+    "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+]

@@ -103,7 +103,7 @@ def _write(tensor: Tensor, values) -> Tensor:
 
 
 def _gen(generator):
-    return generator if generator is not None else _rng()
+    return _rng(generator)
 
 
 def zeros_(tensor: Tensor) -> Tensor:

@@ -7,19 +7,28 @@ for the formulas. ``reduction`` is "mean" (default), "sum" or "none".
 from __future__ import annotations
 
 from . import functional as F
+from .loss_functions import _legacy_reduction
 from .module import Module
 
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
     "HingeLoss",
     "HuberLoss",
+    "KLDivLoss",
     "L1Loss",
     "MSELoss",
+    "MarginRankingLoss",
+    "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "PoissonNLLLoss",
     "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
 ]
 
 
@@ -153,3 +162,124 @@ class HingeLoss(_Loss):
 
     def forward(self, input, target):
         return F.hinge_loss(input, target, self.reduction, self.margin)
+
+
+class KLDivLoss(_Loss):
+    """KL(target ‖ input) with ``input`` as log-probabilities; prefer
+    ``reduction="batchmean"`` (the divergence per sample). See ``F.kl_div``.
+
+    >>> import chainrule as cr
+    >>> crit = cr.nn.KLDivLoss(reduction="batchmean")
+    >>> round(crit(cr.tensor([[0.25, 0.75]]).log(), cr.tensor([[0.5, 0.5]])).item(), 4)
+    0.1438
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
+                 log_target: bool = False):
+        if reduction == "batchmean" and size_average is None and reduce is None:
+            Module.__init__(self)
+            self.reduction = reduction
+        else:
+            super().__init__(_legacy_reduction(size_average, reduce, reduction, "KLDivLoss"))
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood of counts; see ``F.poisson_nll_loss``."""
+
+    def __init__(self, log_input: bool = True, full: bool = False, size_average=None,
+                 eps: float = 1e-8, reduce=None, reduction: str = "mean"):
+        super().__init__(_legacy_reduction(size_average, reduce, reduction, "PoissonNLLLoss"))
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input,
+                                  full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with a predicted variance; call it as
+    ``crit(mean, target, var)``. See ``F.gaussian_nll_loss``."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                   reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """Logistic loss log(1 + e^(−y x)) for labels ±1; see ``F.soft_margin_loss``."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(_legacy_reduction(size_average, reduce, reduction, "SoftMarginLoss"))
+
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """One-versus-all logistic loss for multi-label targets (N, C) of 0/1; see
+    ``F.multilabel_soft_margin_loss``."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(weight, _legacy_reduction(size_average, reduce, reduction,
+                                                   "MultiLabelSoftMarginLoss"))
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                             reduction=self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, −y (x₁ − x₂) + margin); call it as ``crit(x1, x2, y)``."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(_legacy_reduction(size_average, reduce, reduction,
+                                           "MarginRankingLoss"))
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 − cos for similar pairs (y = 1), max(0, cos − margin) for dissimilar ones (y = −1);
+    call it as ``crit(x1, x2, y)``."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(_legacy_reduction(size_average, reduce, reduction,
+                                           "CosineEmbeddingLoss"))
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                       reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """max(0, d(a, p) − d(a, n) + margin); call it as ``crit(anchor, positive, negative)``."""
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                 swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(_legacy_reduction(size_average, reduce, reduction,
+                                           "TripletMarginLoss"))
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be > 0, got {margin}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                     eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"margin={self.margin}, p={self.p}, eps={self.eps}, swap={self.swap}" + (
+            f", reduction={self.reduction!r}" if self.reduction != "mean" else "")

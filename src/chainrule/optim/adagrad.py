@@ -38,7 +38,9 @@ class Adagrad(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, maximize: bool = False) -> None:
+                 eps: float = 1e-10, *, maximize: bool = False,
+                 **kernel_options) -> None:
+        self._kernel_options(kernel_options)
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
                                   "initial_accumulator_value": initial_accumulator_value,
                                   "eps": eps, "maximize": maximize})
@@ -67,4 +69,3 @@ class Adagrad(Optimizer):
             np.sqrt(acc, out=std)
             np.add(std, eps, out=std)
             _add_ratio(param, g, clr, std, tmp)  # θ += (−η_t g) / std
-            p._version += 1

@@ -34,8 +34,9 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
-                 decoupled_weight_decay: bool = False) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False, **kernel_options) -> None:
+        self._kernel_options(kernel_options)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay, "amsgrad": amsgrad,
                                   "maximize": maximize,
@@ -45,11 +46,7 @@ class Adam(Optimizer):
 
     def _check_group(self, group: dict[str, Any], where: str) -> None:
         super()._check_group(group, where)
-        group["betas"] = tuple(group["betas"])
-        for k, beta in enumerate(group["betas"]):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{type(self).__name__}: {where}: invalid beta{k + 1} {beta} "
-                                 "(must be in [0, 1))")
+        _check_betas(self, group, where)
 
     def _update(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])
@@ -90,7 +87,6 @@ class Adam(Optimizer):
             np.divide(denom, bias_correction2_sqrt, out=denom)
             np.add(denom, eps, out=denom)
             _add_ratio(param, m, step_size, denom, tmp)  # θ += (−step_size m) / denom
-            p._version += 1
 
 
 class AdamW(Adam):
@@ -108,12 +104,25 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False,
-                 maximize: bool = False) -> None:
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, **kernel_options) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True,
+                         **kernel_options)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         for group in self.param_groups:  # an AdamW always decouples, as in PyTorch
             group["decoupled_weight_decay"] = True
+
+
+def _check_betas(opt: Optimizer, group: dict[str, Any], where: str) -> None:
+    """``betas`` as a tuple of two numbers in [0, 1) (Adam and its relatives)."""
+    betas = group["betas"] = tuple(group["betas"])
+    if len(betas) != 2:
+        raise ValueError(f"{type(opt).__name__}: {where}: betas must be two numbers "
+                         f"(beta1, beta2), got {betas}")
+    for k, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"{type(opt).__name__}: {where}: invalid beta{k + 1} {beta} "
+                             "(must be in [0, 1))")

@@ -32,17 +32,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor, _set_grad_enabled, _wrap
 
-__all__ = ["Optimizer", "required"]
-
-
-class _Required:
-    """Marker for a hyper-parameter without a default (SGD's ``lr`` in old PyTorch)."""
-
-    def __repr__(self) -> str:
-        return "<required parameter>"
-
-
-required = _Required()
+__all__ = ["Optimizer", "ParamState"]
 
 
 class ParamState(MutableMapping):
@@ -116,6 +106,23 @@ class Optimizer:
     whose ``.grad`` is not None; ``step`` calls it for each group under no grad.
     """
 
+    #: PyTorch's options that choose among its kernels (loop, multi-tensor, fused, CUDA
+    #: graphs): NumPy has one kernel, so they are accepted and change nothing
+    _KERNEL_OPTIONS = ("foreach", "fused", "capturable")
+
+    @classmethod
+    def _kernel_options(cls, options: dict[str, Any]) -> None:
+        """Check the PyTorch-only keyword arguments a constructor received in ``**``."""
+        for key, value in options.items():
+            if key == "differentiable":
+                if value:
+                    raise NotImplementedError(
+                        f"{cls.__name__}: differentiable=True (backpropagating through the "
+                        "optimizer step) is not supported; the step runs under no_grad")
+            elif key not in cls._KERNEL_OPTIONS:
+                raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword "
+                                f"argument '{key}'")
+
     #: names of the per-parameter buffers that have the parameter's shape (checked
     #: and cast to the parameter's dtype on load); subclasses list theirs
     _buffers: tuple[str, ...] = ()
@@ -159,6 +166,11 @@ class Optimizer:
             raise ValueError("add_param_group: the group has no 'params' entry")
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                          for p in params):
+            # model.named_parameters(), as PyTorch accepts: names are kept beside the group
+            group["param_names"] = [name for name, _ in params]
+            params = [p for _, p in params]
         where = f"param group {len(self.param_groups)}"
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
@@ -188,11 +200,6 @@ class Optimizer:
                 "another parameter group"
             )
         for name, default in self.defaults.items():
-            if default is required and name not in group:
-                raise ValueError(
-                    f"{type(self).__name__}: {where} does not set the required "
-                    f"hyper-parameter '{name}'"
-                )
             group.setdefault(name, default)
         group["params"] = params
         self._check_group(group, where)
@@ -242,6 +249,11 @@ class Optimizer:
         try:
             for group in self.param_groups:
                 self._update(group)
+                # the arrays changed in place: a graph recorded before this step and
+                # backpropagated after it must see a new version (see Tensor._version)
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p._version += 1
         finally:
             _set_grad_enabled(previous)
         return loss
@@ -398,10 +410,7 @@ class Optimizer:
                         f"{name}.load_state_dict: state[{i}][{k!r}] has shape {np.shape(v)}, "
                         f"but parameter {i} has shape {p.shape}"
                     )
-                if hasattr(v, "shape"):  # an array: copy it, cast to the parameter's dtype
-                    v = backend.to_device(np.asarray(backend.to_numpy(v)), p.device)
-                    v = v.astype(p.dtype, copy=True) if v.dtype.kind in "fc" else v.copy()
-                s[k] = v
+                s[k] = [_import(x, p) for x in v] if isinstance(v, list) else _import(v, p)
             new_state[id(p)] = (p, s)
         for group, saved in zip(self.param_groups, saved_groups):
             for k, v in saved.items():
@@ -456,9 +465,24 @@ def _add_ratio(param, num, lr: float, denom, tmp) -> None:
     np.add(param, tmp, out=param)
 
 
+def _import(value, p: Tensor):
+    """A checkpoint's state value for parameter ``p``: an array is copied and cast to
+    ``p``'s dtype and device; other values are kept."""
+    value = _as_array(value)
+    if not hasattr(value, "shape"):
+        return value
+    value = backend.to_device(np.asarray(backend.to_numpy(value)), p.device)
+    return value.astype(p.dtype, copy=True) if value.dtype.kind in "fc" else value.copy()
+
+
 def _export(value):
-    """A state value for a checkpoint: a NumPy array copy (``step`` as 0-d int64)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    """A state value for a checkpoint: a NumPy array copy (``step`` as 0-d int64); lists
+    (L-BFGS's history) element by element; None and Python floats as they are."""
+    if value is None or isinstance(value, (bool, float)):
+        return value
+    if isinstance(value, list):
+        return [_export(v) for v in value]
+    if isinstance(value, (int, np.integer)):
         return np.array(value, dtype=np.int64)
     value = _as_array(value)
     if hasattr(value, "shape"):

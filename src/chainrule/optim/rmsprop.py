@@ -35,7 +35,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False, maximize: bool = False) -> None:
+                 centered: bool = False, *, maximize: bool = False,
+                 **kernel_options) -> None:
+        self._kernel_options(kernel_options)
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
                                   "weight_decay": weight_decay, "momentum": momentum,
                                   "centered": centered, "maximize": maximize})
@@ -82,5 +84,4 @@ class RMSprop(Optimizer):
                 np.add(param, tmp, out=param)
             else:
                 _add_ratio(param, g, lr, avg, tmp)  # θ += (−η g) / d
-            p._version += 1
 

@@ -39,8 +39,9 @@ class SGD(Optimizer):
     _buffers = ("momentum_buffer",)
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0,
-                 maximize: bool = False) -> None:
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 *, maximize: bool = False, **kernel_options) -> None:
+        self._kernel_options(kernel_options)
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
                                   "nesterov": nesterov, "weight_decay": weight_decay,
                                   "maximize": maximize})
@@ -70,7 +71,6 @@ class SGD(Optimizer):
                     continue
                 if not axpy(-lr, grad.data, p.data):  # not a plain contiguous array pair
                     self._ufunc_step(self._param_array(p), self._grad_array(p, i), lr)
-                p._version += 1
             return
         for i, p in enumerate(group["params"]):
             if p.grad is None:
@@ -101,7 +101,6 @@ class SGD(Optimizer):
             # θ ← θ − η g: one BLAS axpy pass when available, else two ufunc passes
             if not axpy(-lr, d_p, param):
                 self._ufunc_step(param, d_p, lr)
-            p._version += 1
 
     def _ufunc_step(self, param, d_p, lr: float) -> None:
         """θ ← θ − η g with two ufunc passes (any array type, dtype or layout)."""

@@ -11,7 +11,8 @@ import numpy as np
 from ..files import atomic_write
 from .history import History
 
-__all__ = ["classification_report", "confusion_matrix", "format_report", "plot_history"]
+__all__ = ["classification_report", "confusion_matrix", "format_report", "plot_history",
+           "print_report", "test_report"]
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
@@ -99,3 +100,26 @@ def plot_history(history: History, out_dir: str | os.PathLike, title: str = "") 
             fig.savefig(f, format="png")
         written.append(path)
     return written
+
+
+def test_report(model, loss_fn, x_test, y_test, classes) -> tuple[dict, float]:
+    """``(classification_report, mean loss)`` of ``model`` on a test set."""
+    import chainrule as cr
+
+    from .trainer import predict
+
+    scores = predict(model, x_test)
+    with cr.no_grad():
+        test_loss = float(loss_fn(cr.tensor(scores), cr.tensor(y_test)).item())
+    report = classification_report(y_test, scores.argmax(axis=1), len(classes), classes)
+    return report, test_loss
+
+
+test_report.__test__ = False  # a library function, not a test for pytest to collect
+
+
+def print_report(report: dict, test_loss: float, which: str, log=print) -> None:
+    """The test accuracy line and the per-class table."""
+    log(f"test accuracy: {report['accuracy']:.4f}  (test loss {test_loss:.4f}, "
+        f"{report['samples']} samples, model of {which})")
+    log(format_report(report))

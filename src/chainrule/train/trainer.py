@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -13,7 +14,7 @@ import numpy as np
 from .. import random as _random
 from ..autograd import no_grad
 from ..tensor import Tensor, _wrap
-from .callbacks import ModelCheckpoint
+from .callbacks import ModelCheckpoint, NonFiniteLossError
 from .history import History
 
 __all__ = ["Trainer", "accuracy", "fit"]
@@ -103,6 +104,13 @@ class Trainer:
         progress: show a tqdm bar per epoch (loss and accuracy in it); ``None`` (default)
             shows it only when stderr is a terminal.
         verbose: print one summary line per epoch.
+        terminate_on_nan: stop with :class:`~chainrule.train.NonFiniteLossError` (naming
+            the epoch and step) as soon as a batch's loss is NaN or Inf, before its
+            backward pass: the model keeps the weights of the last finite step and no
+            checkpoint of the failed epoch is written.
+        clip_grad_norm: before each optimizer step, scale the gradients down so that
+            their global norm is at most this (``nn.utils.clip_grad_norm_``); ``None``:
+            no clipping.
 
     ``fit(train_loader, val_loader, epochs)`` trains until ``epochs`` epochs are done
     *in total*: after ``load_checkpoint`` it continues where the saved run stopped,
@@ -121,7 +129,12 @@ class Trainer:
 
     def __init__(self, model, optimizer, loss_fn: Callable, metrics: Any = "auto",
                  callbacks: Iterable = (), scheduler=None, progress: bool | None = None,
-                 verbose: bool = True, log: Callable[[str], None] | None = None) -> None:
+                 verbose: bool = True, log: Callable[[str], None] | None = None,
+                 terminate_on_nan: bool = True, clip_grad_norm: float | None = None) -> None:
+        if clip_grad_norm is not None and not (math.isfinite(clip_grad_norm)
+                                               and clip_grad_norm > 0):
+            raise ValueError(f"Trainer: clip_grad_norm must be a finite number > 0, got "
+                             f"{clip_grad_norm}")
         self.model = model
         self.optimizer = optimizer
         self.loss_fn = loss_fn
@@ -132,6 +145,8 @@ class Trainer:
         self.progress = progress
         self.verbose = verbose
         self._log = log
+        self.terminate_on_nan = terminate_on_nan
+        self.clip_grad_norm = clip_grad_norm
         self.history = History()
         self.epoch = 0  # completed epochs
         self.stop_training = False
@@ -171,6 +186,21 @@ class Trainer:
             if fn is not None:
                 fn(self, *args)
 
+    def _epoch_end(self, epoch: int, record: dict) -> None:
+        checkpoints = [cb for cb in self.callbacks if isinstance(cb, ModelCheckpoint)]
+        for cb in self.callbacks:
+            fn = getattr(cb, "on_epoch_end", None)
+            if fn is not None and not isinstance(cb, ModelCheckpoint):
+                fn(self, epoch, record)
+        # every checkpoint decides (best-only ones record the new best value) before any
+        # file is written, so each file holds this epoch's final state; best-only files
+        # go first and the full checkpoints (the resume point) last: a kill between two
+        # writes leaves the resume point an epoch behind, whose rerun rewrites the same
+        # best file
+        due = [cb for cb in checkpoints if cb.due(self, epoch, record)]
+        for cb in sorted(due, key=lambda c: not c.save_best_only):
+            cb.save(self, epoch)
+
     # -- one batch / one pass ---------------------------------------------------------
     def _metrics_for(self, targets: Tensor) -> dict[str, Callable]:
         if self._auto_metrics:
@@ -183,11 +213,18 @@ class Trainer:
         """One gradient step on a batch; returns (loss value, outputs array)."""
         outputs = self.model(x)
         loss = self.loss_fn(outputs, y)
+        value = float(loss.item())
+        if self.terminate_on_nan and not math.isfinite(value):
+            raise NonFiniteLossError(self.epoch + 1, batch + 1, value)
         self.optimizer.zero_grad()
         loss.backward()
         self._call("on_backward_end", batch)
+        if self.clip_grad_norm is not None:
+            from ..nn.utils import clip_grad_norm_
+
+            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         self.optimizer.step()
-        return float(loss.item()), outputs.data
+        return value, outputs.data
 
     def _run_epoch(self, loader, epoch: int, epochs: int) -> dict:
         self.model.train()
@@ -287,7 +324,7 @@ class Trainer:
                 self.history.append(record)
                 if self.verbose:
                     self.log(_format_record(record, epochs))
-                self._call("on_epoch_end", epoch, record)
+                self._epoch_end(epoch, record)
         finally:
             self._call("on_train_end")
         return self.history

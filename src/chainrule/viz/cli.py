@@ -55,7 +55,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _build(args):
-    from ..cli import CLIError
+    from ..errors import CLIError
 
     try:
         values = parse_assignments(args.values)
@@ -66,7 +66,7 @@ def _build(args):
 
 
 def _explain(args) -> int:
-    from ..cli import CLIError
+    from ..errors import CLIError
     from .explain import Explanation
 
     root, leaves = _build(args)
@@ -87,7 +87,7 @@ def _explain(args) -> int:
 
 
 def _graph(args) -> int:
-    from ..cli import CLIError
+    from ..errors import CLIError
     from .dot import GraphvizMissing, draw
     from .page import html
 

@@ -8,7 +8,7 @@ edge shows the local derivative ∂child/∂parent. Graphs whose tensors carry
 >>> import chainrule as cr
 >>> x = cr.tensor(3.0, requires_grad=True, name="x")
 >>> src = cr.viz.to_dot(x * x)
->>> "∂f/∂x = 3" in src
+>>> "∂(mul)/∂x = x = 3" in src
 True
 """
 
@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..tensor import Tensor
-from .graph import Graph, Node, count, shape_text, summarize
+from .graph import Graph, Node, check_size, count, shape_text, summarize
+from .notation import local_symbol, op_text, rule_text
 
 __all__ = ["INSTALL_HINT", "GraphvizMissing", "draw", "to_dot"]
 
@@ -52,10 +53,9 @@ def _e(s) -> str:
 def _node_label(n: Node, released: bool) -> str:
     """A Graphviz HTML-like label: name and op, shape, value, gradient."""
     title = f"<B>{_e(n.label)}</B>"
-    if n.kind == "op":
-        title += f"  <FONT POINT-SIZE=\"10\">{_e(n.op)}</FONT>"
-    elif n.kind == "const":
-        title += "  <FONT POINT-SIZE=\"10\">constant</FONT>"
+    what = op_text(n) if n.kind == "op" else n.role
+    if n.kind != "op" or what != n.label:
+        title += f"  <FONT POINT-SIZE=\"10\">{_e(what)}</FONT>"
     rows = [title]
     if not n.is_scalar:
         rows.append(f'<FONT POINT-SIZE="10">shape {_e(shape_text(n.shape))}</FONT>')
@@ -69,11 +69,14 @@ def _node_label(n: Node, released: bool) -> str:
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
 
 
-def _edge_label(e) -> str:
+def _edge_label(e, root: Node) -> str:
+    """The local derivative, in the one notation: ``∂(mul)/∂add1 = z = -4``."""
     text = e.local_text()
     if text is None:
         return ""
-    return f"∂{e.dst.label}/∂{e.src.label} = {text}"
+    rule = rule_text(e) if e.src.is_scalar and e.dst.is_scalar else None
+    shown = f" = {rule}" if rule is not None and rule != text else ""
+    return f"{local_symbol(e, root)}{shown} = {text}"
 
 
 def _quote(s: str) -> str:
@@ -104,33 +107,41 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
         lines.append(f"  label={_quote(note)}; labelloc=b; fontsize=10; fontcolor=\"#ef6c00\";")
 
     groups = [] if expand else g.groups()
-    owner: dict[int, object] = {}
-    for grp in groups:
+    owner: dict[int, int] = {}      # node id -> the box that holds it
+    exit_box: dict[int, int] = {}   # a module's output -> the last box it passes through
+    for k, grp in enumerate(groups):
         for n in grp.nodes:
-            owner[n.id] = grp
+            owner[n.id] = k
+        exit_box[grp.output.id] = k
     shown = [n for n in g.nodes if n.id not in owner]
-    if len(shown) + len(groups) > max_nodes:
-        raise ValueError(
-            f"draw: the graph has {len(shown) + len(groups)} boxes (more than max_nodes="
-            f"{max_nodes}); tag modules (nn.Module outputs collapse), draw a smaller part, "
-            "or raise max_nodes")
+    check_size(len(shown) + len(groups), max_nodes, "draw")
+    handed_on = {id(grp.fused_into): grp.module for grp in groups if grp.fused_into}
 
     for k, grp in enumerate(groups):
         out = grp.output
         fill, line = _COLORS["group"]
-        rows = [f"<B>{_e(grp.module or 'model')}</B>",
-                (f'<FONT POINT-SIZE="10">{count(grp.n_ops, "op")}, '
-                 f'{count(grp.n_params, "parameter")}</FONT>'),
+        if grp.fused_into is not None:
+            what = (f"fused into {_e(grp.fused_into.module)}'s "
+                    f"{_e(grp.fused_into.fuses or op_text(out))} node")
+        else:
+            what = f"{count(grp.n_ops, 'op')}, {count(grp.n_params, 'parameter')}"
+            if grp.fuses:
+                what += f"; fuses {_e(grp.fuses)}"
+        rows = [f"<B>{_e(grp.module or 'model')}</B>", f'<FONT POINT-SIZE="10">{what}</FONT>',
                 f"out {_e(shape_text(out.shape))}",
                 f'<FONT POINT-SIZE="10">value {_e(summarize(out.value))}</FONT>']
-        if out.adjoint is not None:
+        if id(grp) in handed_on:      # its output is the next box's: shown there
+            rows[2:] = [(f'<FONT POINT-SIZE="10">output computed with '
+                         f"{_e(handed_on[id(grp)])}</FONT>")]
+        elif out.adjoint is not None:
             rows.append(f'<FONT COLOR="#c62828" POINT-SIZE="10">grad '
                         f"{_e(summarize(out.adjoint))}</FONT>")
         cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
         label = f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">{cells}</TABLE>>'
         lines.append(f"  g{k} [label={label}, fillcolor=\"{fill}\", color=\"{line}\", "
                      f"penwidth=1.6, id=\"group-{k}\"];")
-    gid = {id(grp): k for k, grp in enumerate(groups)}
+        if grp.fused_into is not None:   # the fused node's work passes from box to box
+            lines.append(f"  g{k - 1} -> g{k} [label=\"fused\", style=dotted];")
 
     for n in shown:
         fill, line = _COLORS[n.kind]
@@ -140,13 +151,16 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
                      f"fillcolor=\"{fill}\", color=\"{line}\", penwidth={pen}, "
                      f"id=\"node-{n.id}\"];")
 
-    def name(n: Node) -> str:
-        grp = owner.get(n.id)
-        return f"g{gid[id(grp)]}" if grp is not None else f"n{n.id}"
+    def name(n: Node, leaving: bool = False) -> str:
+        k = exit_box.get(n.id) if leaving else None
+        k = owner.get(n.id) if k is None else k
+        return f"g{k}" if k is not None else f"n{n.id}"
 
     seen_group_edges = set()
     for e in g.edges:
-        a, b = name(e.src), name(e.dst)
+        if e.src.id in owner and owner[e.src.id] == owner.get(e.dst.id):
+            continue                  # inside one module's box
+        a, b = name(e.src, leaving=True), name(e.dst)
         if a == b:
             continue                  # inside one module's box
         if a.startswith("g") or b.startswith("g"):
@@ -159,7 +173,7 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
                 label += "\ngrad " + summarize(e.src.adjoint)
             lines.append(f"  {a} -> {b} [label={_quote(label)}];")
             continue
-        label = _edge_label(e)
+        label = _edge_label(e, g.root)
         style = "" if e.carries_grad else ', style=dashed, color="#bdbdbd"'
         lines.append(f"  {a} -> {b} [label={_quote(label)}, id=\"edge-{e.id}\"{style}];")
     lines.append("}")
@@ -240,9 +254,9 @@ def draw(tensor: Tensor, path=None, format: str | None = None, expand: bool = Fa
         if not path.suffix:
             path = path.with_suffix("." + fmt_)
     if fmt_ in ("html", "htm"):
-        from .page import html as page
+        from .page import html as page  # page.py builds its template: loaded on use
 
-        page(tensor, path, expand=expand)
+        page(tensor, path, expand=expand, max_nodes=max_nodes)
         return result
     if fmt_ in ("dot", "gv"):
         _write_atomic(path, source.encode())

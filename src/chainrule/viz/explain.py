@@ -25,22 +25,9 @@ import numpy as np
 
 from ..tensor import Tensor
 from .graph import Edge, Graph, Node, fmt, shape_text
+from .notation import local_symbol, num, op_text, rule_text, tensor_rule
 
 __all__ = ["Explanation", "explain", "rule_text"]
-
-
-def _wrap(label: str) -> str:
-    """Parenthesize labels that would read wrong inside a formula (-3, 1e-5)."""
-    return f"({label})" if label.startswith("-") or not label.replace("_", "a").isalnum() \
-        and not _is_number(label) else label
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-        return not s.startswith("-")
-    except ValueError:
-        return False
 
 
 _ARG = "₁₂₃₄₅₆₇₈₉"
@@ -58,71 +45,10 @@ def _factor(formula: str) -> str:
     return formula
 
 
-def _local(e: Edge, root: Node) -> str:
-    """The local derivative ∂c/∂a as a symbol. The root's own is written ∂(op)/∂a,
-    since ∂f/∂a would read as the adjoint of a."""
-    c = f"({e.dst.op})" if e.dst is root else e.dst.label
-    return f"∂{c}/∂{e.src.label}"
-
-
-def _num(v) -> str:
-    """A number inside a product: negative ones in parentheses, as on paper."""
-    s = fmt(v)
-    return f"({s})" if s.startswith("-") else s
-
-
-def rule_text(edge: Edge) -> str | None:
-    """The local derivative ∂child/∂parent as a formula in the nodes' labels.
-
-    >>> import chainrule as cr
-    >>> from chainrule.viz.graph import build
-    >>> a = cr.tensor(1.5, requires_grad=True, name="a")
-    >>> g = build((a ** 2) ** 2)
-    >>> [rule_text(e) for e in g.edges]
-    ['2·a', '2·pow1']
-    """
-    c, i = edge.dst, edge.index
-    args = [_wrap(p.label) for p in c.parents]
-    a = args[0] if args else "?"
-    b = args[1] if len(args) > 1 else "?"
-    op, ctx = c.op, c.tensor._ctx
-    if op == "add":
-        return "1"
-    if op == "sub":
-        return "1" if i == 0 else "-1"
-    if op == "mul":
-        return b if i == 0 else a
-    if op == "div":
-        return f"1/{b}" if i == 0 else f"-{a}/{b}²"
-    if op == "neg":
-        return "-1"
-    if op == "pow" and len(args) == 1:
-        if not isinstance(ctx, (int, float)):
-            return None
-        n = int(ctx) if float(ctx).is_integer() else ctx
-        m = n - 1
-        if m == 1:
-            return f"{fmt(n)}·{a}"
-        if m == 0:
-            return "1"
-        return f"{fmt(n)}·{a}^{_wrap(fmt(m))}"
-    if op == "pow":
-        return f"{b}·{a}^({b}-1)" if i == 0 else f"{_wrap(c.label)}·log({a})"
-    return {
-        "exp": f"exp({a})", "log": f"1/{a}", "sqrt": f"1/(2·sqrt({a}))",
-        "tanh": f"1 - tanh({a})²", "sigmoid": f"σ({a})·(1 - σ({a}))",
-        "relu": f"[{a} > 0]", "abs": f"sign({a})",
-        # ties split the gradient evenly, as the engine (and PyTorch) do
-        "maximum": f"[{a} > {b}] + ½[{a} = {b}]" if i == 0 else f"[{b} > {a}] + ½[{b} = {a}]",
-        "minimum": f"[{a} < {b}] + ½[{a} = {b}]" if i == 0 else f"[{b} < {a}] + ½[{b} = {a}]",
-        "sum": "1", "cast": "1", "reshape": "1",
-        "mean": None if not isinstance(ctx, tuple) else f"1/{ctx[-1]}",
-    }.get(op)
-
-
 @dataclass
 class ForwardRow:
     node: str
+    node_id: int
     op: str
     inputs: str
     value: str
@@ -132,6 +58,7 @@ class ForwardRow:
 @dataclass
 class BackwardRow:
     node: str
+    node_id: int          # the node's position in the graph: labels are for reading
     formula: str          # ∂f/∂a = ∂f/∂c · (local) + ...
     numbers: str          # 1 · (-4) + ...
     result: str
@@ -217,12 +144,12 @@ class Explanation:
         rows = []
         for n in self.graph.nodes:
             if n.kind == "op":
-                op = n.op
+                op = op_text(n)
                 inputs = ", ".join(p.label for p in n.parents)
             else:
-                op = "input" if n.kind == "param" else "constant"
+                op = n.role
                 inputs = ""
-            rows.append(ForwardRow(n.label, op, inputs, fmt(n.value, self.digits),
+            rows.append(ForwardRow(n.label, n.id, op, inputs, fmt(n.value, self.digits),
                                    shape_text(n.shape)))
         return rows
 
@@ -231,7 +158,7 @@ class Explanation:
         if not g.root.requires_grad:
             return []
         if g.released:
-            return [BackwardRow(n.label, f"{self._d(n)} (from .grad)", "",
+            return [BackwardRow(n.label, n.id, f"{self._d(n)} (from .grad)", "",
                                 fmt(n.adjoint, self.digits))
                     for n in reversed(g.nodes) if n.adjoint is not None]
         rows = []
@@ -239,26 +166,31 @@ class Explanation:
             if not n.requires_grad:
                 continue
             if n is g.root:
-                rows.append(BackwardRow(n.label, f"{self._d(n)} = {fmt(g.seed)}", "seed", fmt(g.seed)))
+                rows.append(BackwardRow(n.label, n.id, f"{self._d(n)} = {fmt(g.seed)}", "seed",
+                                        fmt(g.seed)))
                 continue
             edges = g.grad_edges(n)
             if not edges or n.adjoint is None:
-                rows.append(BackwardRow(n.label, f"{self._d(n)} = 0", "no path to the root", "0"))
+                rows.append(BackwardRow(n.label, n.id, f"{self._d(n)} = 0", "no path to the root", "0"))
                 continue
             terms, nums = [], []
             scalar = all(e.src.is_scalar and e.dst.is_scalar for e in edges)
             for e in edges:
-                local = (rule_text(e) if scalar else None) or _local(e, g.root)
-                terms.append(f"{self._d(e.dst)} · {_factor(local)}")
                 if scalar:
-                    nums.append(f"{_num(e.dst.adjoint)} · {_num(e.local)}")
+                    local = rule_text(e) or local_symbol(e, g.root)
+                    terms.append(f"{self._d(e.dst)} · {_factor(local)}")
+                else:   # the notes' matrix form where there is one: Xᵀ · ∂f/∂h
+                    terms.append(tensor_rule(e, self._d(e.dst)) or
+                                 f"{self._d(e.dst)} · {local_symbol(e, g.root)}")
+                if scalar:
+                    nums.append(f"{num(e.dst.adjoint)} · {num(e.local)}")
                 else:
                     # a vector-Jacobian product has no short "upstream · local" in numbers:
                     # show what each child sends back (nothing more when there is one)
                     nums.append(fmt(e.contrib, self.digits))
             numbers = " + ".join(nums) if scalar or len(nums) > 1 else ""
             formula = f"{self._d(n)} = " + " + ".join(terms)
-            rows.append(BackwardRow(n.label, formula, numbers, fmt(n.adjoint, self.digits)))
+            rows.append(BackwardRow(n.label, n.id, formula, numbers, fmt(n.adjoint, self.digits)))
         return rows
 
     def _path_section(self, leaf: Node) -> PathSection:
@@ -277,10 +209,10 @@ class Explanation:
             scalar = all(e.src.is_scalar and e.dst.is_scalar for e in p)
             contrib = g.path_contribution(p)
             if scalar and not g.released:
-                factors = " · ".join(_factor(rule_text(e) or _local(e, g.root)) for e in p)
-                numbers = " · ".join(_num(e.local) for e in p) if len(p) > 1 else ""
+                factors = " · ".join(_factor(rule_text(e) or local_symbol(e, g.root)) for e in p)
+                numbers = " · ".join(num(e.local) for e in p) if len(p) > 1 else ""
             else:
-                factors = " · ".join(_local(e, g.root) for e in p)
+                factors = " · ".join(local_symbol(e, g.root) for e in p)
                 numbers = ""
             sec.rows.append(PathRow(labels, factors, numbers,
                                     fmt(contrib, self.digits) if contrib is not None else "?"))

@@ -256,6 +256,11 @@ def build(text: str, values: dict, dtype="float64"):
             given = ", ".join(sorted(values)) or "none"
             raise _error(text, n, "undefined variable",
                          detail=f"give it a value as {n.id}=VALUE; given: {given}")
+    unused = [name for name in values if not any(n.id == name for n in used)]
+    if unused:
+        names = sorted({n.id for n in used})
+        raise ExprError(f"{', '.join(f'{u}={values[u]:g}' for u in unused)}: not used by "
+                        f"the expression (its variables: {', '.join(names) or 'none'})", text)
     with np.errstate(over="ignore"):   # an overflow to float32 is reported just below
         leaves = {name: cr.tensor(float(v), dtype=dt, requires_grad=True, name=name)
                   for name, v in values.items() if any(n.id == name for n in used)}

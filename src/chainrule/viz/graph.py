@@ -27,7 +27,8 @@ import numpy as np
 from ..autograd import sum_to
 from ..tensor import Tensor, _released_vjp, _set_grad_enabled
 
-__all__ = ["Edge", "Graph", "Group", "Node", "build", "fmt", "local_derivative", "summarize"]
+__all__ = ["Edge", "Graph", "Group", "Node", "build", "check_size", "fmt", "local_derivative",
+           "summarize"]
 
 
 # ---------------------------------------------------------------------------
@@ -120,6 +121,8 @@ class Node:
     op: str                  # "" for leaves
     kind: str                # "param" (leaf that requires grad), "const" (leaf that does not), "op"
     module: str | None = None
+    role: str = ""           # "parameter" | "input" | "constant" | "op", as explained to a reader
+    path: str | None = None  # a module parameter's path ("layers.0.weight")
     in_edges: list = field(default_factory=list)    # edges from parents (argument order)
     out_edges: list = field(default_factory=list)   # edges to children
     adjoint: np.ndarray | None = None               # d root / d node, when it could be computed
@@ -187,10 +190,25 @@ class Group:
     nodes: list
     output: Node
     n_params: int
+    # A module whose work a fused op of another module's box did (the ReLU of a fused
+    # linear + ReLU): its box holds no node and shows the shared output.
+    fused_into: Group | None = None
 
     @property
     def n_ops(self) -> int:
         return sum(1 for n in self.nodes if n.kind == "op")
+
+    @property
+    def params(self) -> list:
+        """The leaves with a gradient inside the box (a module's own parameters)."""
+        return [n for n in self.nodes if n.kind == "param"]
+
+    @property
+    def fuses(self) -> str | None:
+        """What the box's fused ops stand for (``linear + ReLU``), from their ``Op``."""
+        parts = [str(f) for n in self.nodes if n.kind == "op"
+                 for f in [getattr(n.tensor._op, "fuses", None)] if f]
+        return ", ".join(dict.fromkeys(parts)) or None
 
 
 class Graph:
@@ -253,8 +271,25 @@ class Graph:
                 self._by_id[id(p)].out_edges.append(e)
 
     def _label(self) -> None:
-        """Names where given, else op + counter; the root is ``f`` as in the notes."""
-        taken = {n.tensor.name for n in self.nodes if n.tensor.name}
+        """Names where given (a module's parameters by their path, ``layers.0.weight``),
+        else op + counter; the root is ``f`` as in the notes. Every node gets a label of
+        its own: same-named nodes (an unrolled ``h``) become h, h′, h″ in topological
+        order, or h@1, h@2, ... when there are more than four."""
+        from ..nn.module import parameter_path
+
+        for n in self.nodes:
+            if n.kind == "param":
+                path = parameter_path(n.tensor)
+                if path is not None:
+                    n.role, n.path = "parameter", path
+                else:
+                    n.role = "input"
+            elif n.kind == "const":
+                n.role = "constant" if n.is_scalar else "input"
+            else:
+                n.role = "op"
+        taken = {str(n.tensor.name) for n in self.nodes if n.tensor.name}
+        taken.update(n.path for n in self.nodes if n.path)
         counters: dict[str, int] = {}
 
         def fresh(stem: str) -> str:
@@ -265,20 +300,32 @@ class Graph:
                     taken.add(cand)
                     return cand
 
+        named = []   # nodes labelled by a name someone gave, which may repeat
         for n in self.nodes:
             if n.tensor.name:
                 n.label = str(n.tensor.name)
+                named.append(n)
+            elif n.path:
+                n.label = n.path
+                named.append(n)
             elif n is self.root and n.kind == "op" and "f" not in taken:
                 n.label = "f"
                 taken.add("f")
             elif n.kind == "const" and n.is_scalar:
                 n.label = fmt(n.value)   # a constant is shown as its number
             elif n.kind == "const":
-                n.label = fresh("const")
+                n.label = fresh("input")
             elif n.kind == "param":
                 n.label = fresh("leaf")
             else:
                 n.label = fresh(n.op or "op")
+        by_name: dict[str, list] = {}
+        for n in named:
+            by_name.setdefault(n.label, []).append(n)
+        for name, same in by_name.items():
+            if len(same) > 1:
+                for k, n in enumerate(same):
+                    n.label = _distinct(name, k, len(same), taken)
 
     def _adjoints(self) -> None:
         """Our own reverse pass over the recorded rules (the engine's, minus .grad)."""
@@ -419,6 +466,8 @@ class Graph:
         claimed: dict[int, Group] = {}
         groups: list[Group] = []
         for out in tagged:           # topological: inner layers before outer ones
+            # a fused node run for several modules is tagged with all their paths
+            paths = (out.module,) if isinstance(out.module, str) else tuple(out.module)
             members = []
             stack = [out]
             seen = {out.id}
@@ -436,11 +485,27 @@ class Graph:
                     stack.append(p)
             members.sort(key=lambda n: n.id)
             n_params = sum(int(n.value.size) for n in members if n.kind == "param")
-            grp = Group(out.module, members, out, n_params)
+            grp = Group(paths[0], members, out, n_params)
             for n in members:
                 claimed[n.id] = grp
             groups.append(grp)
+            groups.extend(Group(p, [], out, 0, fused_into=grp) for p in paths[1:])
         return groups
+
+
+_PRIMES = ("", "′", "″", "‴")
+
+
+def _distinct(name: str, k: int, total: int, taken: set) -> str:
+    """The ``k``-th of ``total`` nodes called ``name``: h, h′, h″, h‴ up to four, else
+    h@1, h@2, ...; a label someone already uses is skipped."""
+    cand = name + _PRIMES[k] if total <= len(_PRIMES) else f"{name}@{k + 1}"
+    if k == 0 and total <= len(_PRIMES):
+        return cand
+    while cand in taken:
+        cand += "′" if total <= len(_PRIMES) else "'"
+    taken.add(cand)
+    return cand
 
 
 def _vjp(t: Tensor, g) -> list:
@@ -478,6 +543,15 @@ def local_derivative(child: Tensor, parent_index: int = 0):
         raise RuntimeError("local_derivative: the rule was released by backward(); call "
                            "backward(retain_graph=True) to keep it")
     return _vjp(child, np.ones_like(np.asarray(child.data)))[parent_index]
+
+
+def check_size(boxes: int, max_nodes: int, who: str) -> None:
+    """Refuse a picture of more than ``max_nodes`` boxes (dot would take minutes and the
+    page would be unreadable): one message for :func:`draw` and :func:`html`."""
+    if boxes > max_nodes:
+        raise ValueError(
+            f"{who}: the graph has {boxes} boxes (more than max_nodes={max_nodes}); tag "
+            "modules (nn.Module outputs collapse), draw a smaller part, or raise max_nodes")
 
 
 def build(root: Tensor, seed=None) -> Graph:

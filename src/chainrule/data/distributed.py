@@ -1,0 +1,96 @@
+"""``DistributedSampler``: each rank of a data-parallel job reads its own shard.
+
+As PyTorch's: every epoch the indices 0 … N−1 are put in one order (shuffled from
+``seed + epoch``, the same on every rank), padded by repeating the first indices until
+they divide evenly among the ranks (or cut to a multiple with ``drop_last``), and rank
+r takes every K-th index starting at r. The shards are disjoint apart from the padding,
+cover the data set, and have equal length, so every rank runs the same number of
+steps. The shuffled order differs from PyTorch's (NumPy's generator, not torch's).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sized
+
+import numpy as np
+
+__all__ = ["DistributedSampler"]
+
+
+class DistributedSampler:
+    """Indices of this rank's shard of ``dataset``, for ``DataLoader(sampler=...)``.
+
+    Args:
+        dataset: anything with ``len()``.
+        num_replicas: number of ranks (default: the process group's world size).
+        rank: this rank (default: the process group's rank).
+        shuffle: a new order every epoch; call ``set_epoch(e)`` before each epoch.
+        seed: the shuffle's seed, the same on every rank.
+        drop_last: drop the tail that does not divide evenly instead of padding.
+
+    >>> shards = [list(DistributedSampler(range(10), num_replicas=3, rank=r, shuffle=False))
+    ...           for r in range(3)]
+    >>> shards
+    [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]
+    """
+
+    def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
+        if num_replicas is None or rank is None:
+            from .. import distributed as dist
+
+            if not dist.is_initialized():
+                raise RuntimeError(
+                    "DistributedSampler: pass num_replicas and rank, or call "
+                    "chainrule.distributed.init_process_group() first")
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
+        if not isinstance(num_replicas, (int, np.integer)) or num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas must be a positive integer, "
+                             f"got {num_replicas!r}")
+        if not isinstance(rank, (int, np.integer)) or not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: invalid rank {rank!r}, rank should be in "
+                             f"the interval [0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas = int(num_replicas)
+        self.rank = int(rank)
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.drop_last = bool(drop_last)
+        self.epoch = 0
+        n = len(dataset)
+        if self.drop_last and n % self.num_replicas:
+            self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(n / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def indices(self) -> np.ndarray:
+        """This rank's indices for the current epoch, as an array."""
+        n = len(self.dataset)
+        if self.shuffle:
+            order = np.random.default_rng(self.seed + self.epoch).permutation(n)
+        else:
+            order = np.arange(n)
+        if self.drop_last:
+            order = order[:self.total_size]
+        elif self.total_size > n:
+            repeats = math.ceil(self.total_size / max(n, 1))
+            order = np.tile(order, repeats)[:self.total_size]
+        return order[self.rank:self.total_size:self.num_replicas]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the order of ``epoch``: without it every epoch repeats the same order."""
+        self.epoch = int(epoch)
+
+    def __repr__(self) -> str:
+        return (f"DistributedSampler({len(self.dataset)} samples, rank {self.rank} of "
+                f"{self.num_replicas}, shuffle={self.shuffle}, seed={self.seed}, "
+                f"drop_last={self.drop_last})")

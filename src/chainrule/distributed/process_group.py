@@ -1,0 +1,374 @@
+"""The process group: who is in the job, and what happens when one of them fails.
+
+The job is started by an MPI launcher (``mpiexec -n K python train.py``); each process
+reads its rank and the world size from MPI. A program started without a launcher is a
+world of one process and needs no MPI at all, so the same script runs both ways.
+
+Failure policy (an MPI job whose rank dies must not hang its peers in a collective):
+
+- an uncaught exception on any rank prints the traceback and one line naming the rank,
+  then calls ``MPI_Abort``: the launcher stops every rank at once;
+- a rank killed by a signal (``kill -9``, out of memory) is noticed by the launcher,
+  which stops the others; the PIDs it reports map to ranks through ``describe_world()``
+  (``chainrule train`` prints that table when it starts);
+- a rank that leaves normally waits for the others at exit without burning a core, and
+  aborts the job when they have not all arrived after ``timeout`` (a peer that called
+  ``sys.exit`` early would otherwise leave the rest blocked forever).
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime
+import os
+import socket
+import sys
+import time
+from typing import Any
+
+# Environment variables by which MPI launchers announce the world size of the job:
+# MPICH/Intel MPI (Hydra), Open MPI, MVAPICH.
+_LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+
+DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)  # PyTorch's default for CPU backends
+
+
+class DistributedError(RuntimeError):
+    """Misuse of the process group (not initialized, wrong backend, mismatched ranks)."""
+
+
+def launched_world_size() -> int:
+    """The number of processes an MPI launcher started for this job (1 without one).
+
+    Read from the launcher's environment, without starting MPI, so that a program can
+    decide whether to go distributed before paying for it.
+
+    >>> launched_world_size() >= 1
+    True
+    """
+    for var in _LAUNCHER_SIZE_VARS:
+        value = os.environ.get(var)
+        if value:
+            try:
+                return max(1, int(value))
+            except ValueError:
+                continue
+    return 1
+
+
+def is_mpi_available() -> bool:
+    """Whether mpi4py can be imported (``pip install 'chainrule[distributed]'``)."""
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def is_available() -> bool:
+    """Distributed support is always available: a world of one needs no MPI."""
+    return True
+
+
+class _SingleProcess:
+    """The world of one process: every collective leaves its data as it is."""
+
+    rank = 0
+    size = 1
+    name = "single process"
+
+    def allreduce(self, buf, op: str) -> None:
+        pass
+
+    def iallreduce(self, buf, op: str):
+        return _Completed()
+
+    def bcast(self, buf, src: int) -> None:
+        pass
+
+    def allgather(self, sendbuf, recvbuf) -> None:
+        recvbuf[0] = sendbuf
+
+    def reduce(self, buf, op: str, dst: int) -> None:
+        pass
+
+    def barrier(self) -> None:
+        pass
+
+    def allgather_object(self, obj) -> list:
+        return [obj]
+
+    def bcast_object(self, obj, src: int):
+        return obj
+
+    def waitall(self, requests) -> None:
+        pass
+
+    def abort(self, code: int) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+class _Completed:
+    def Wait(self) -> None:
+        pass
+
+    def Test(self) -> bool:
+        return True
+
+
+class _MPIWorld:
+    """COMM_WORLD of mpi4py, duplicated so a program's own MPI traffic cannot mix with ours."""
+
+    name = "mpi"
+
+    def __init__(self) -> None:
+        try:
+            from mpi4py import MPI
+        except ImportError as e:
+            raise DistributedError(
+                f"init_process_group: this process was started by an MPI launcher "
+                f"(world size {launched_world_size()}) but mpi4py cannot be imported ({e}); "
+                "install it with: pip install 'chainrule[distributed]' (mpi4py and mpich)"
+            ) from None
+        self.MPI = MPI
+        self.comm = MPI.COMM_WORLD.Dup()
+        # the exit barrier gets a communicator of its own: on ``comm`` it could match a
+        # collective that a peer has started there and complete without that peer
+        self.exit_comm = MPI.COMM_WORLD.Dup()
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+        self.ops = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}
+
+    def allreduce(self, buf, op: str) -> None:
+        self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.ops[op])
+
+    def iallreduce(self, buf, op: str):
+        return self.comm.Iallreduce(self.MPI.IN_PLACE, buf, op=self.ops[op])
+
+    def bcast(self, buf, src: int) -> None:
+        self.comm.Bcast(buf, root=src)
+
+    def allgather(self, sendbuf, recvbuf) -> None:
+        self.comm.Allgather(sendbuf, recvbuf)
+
+    def reduce(self, buf, op: str, dst: int) -> None:
+        if self.rank == dst:
+            self.comm.Reduce(self.MPI.IN_PLACE, buf, op=self.ops[op], root=dst)
+        else:
+            self.comm.Reduce(buf, None, op=self.ops[op], root=dst)
+
+    def barrier(self) -> None:
+        self.comm.Barrier()
+
+    def allgather_object(self, obj) -> list:
+        return self.comm.allgather(obj)
+
+    def bcast_object(self, obj, src: int):
+        return self.comm.bcast(obj, root=src)
+
+    def waitall(self, requests) -> None:
+        self.MPI.Request.Waitall(requests)
+
+    def abort(self, code: int) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.MPI.COMM_WORLD.Abort(code)
+
+    def polite_barrier(self, timeout_s: float) -> bool:
+        """A barrier that sleeps between polls (a waiting rank leaves its core to the
+        ranks still working) and gives up after ``timeout_s``; True when all arrived."""
+        request = self.exit_comm.Ibarrier()
+        deadline = time.monotonic() + timeout_s
+        pause = 1e-4
+        while not request.Test():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        return True
+
+
+class _State:
+    world: Any = None  # _SingleProcess or _MPIWorld once initialized
+    mpi: Any = None  # the MPI world, kept after destroy_process_group for failure handling
+    timeout_s: float = DEFAULT_TIMEOUT.total_seconds()
+    table: tuple = ()  # (pid, host) by rank
+    hooks_installed = False
+    previous_excepthook = None
+
+
+_state = _State()
+
+
+class _Group:
+    """``chainrule.distributed.group.WORLD``: the one process group there is."""
+
+    WORLD = "WORLD"
+
+
+group = _Group()
+
+
+def init_process_group(backend: str | None = "mpi", init_method: str | None = None,
+                       timeout: datetime.timedelta | None = None, world_size: int = -1,
+                       rank: int = -1, **kwargs: Any) -> None:
+    """Join the job: afterwards ``get_rank()`` and ``get_world_size()`` answer and the
+    collectives work.
+
+    Rank and world size come from the MPI launcher (``mpiexec -n 4 python train.py``);
+    a program started without one is a world of one process and needs no MPI. The
+    ``backend`` is ``"mpi"``; ``"gloo"`` (what CPU PyTorch programs pass) is accepted and
+    also runs on MPI. ``world_size``/``rank``, when given, must agree with the
+    launcher's. ``timeout`` (default 30 minutes, as PyTorch) bounds how long a rank that
+    has finished waits at exit for the others before it aborts the job.
+
+    >>> import chainrule.distributed as dist
+    >>> dist.init_process_group(backend="mpi")        # no launcher: a world of one
+    >>> dist.get_rank(), dist.get_world_size()
+    (0, 1)
+    >>> dist.destroy_process_group()
+    """
+    if _state.world is not None:
+        raise DistributedError("init_process_group: the default process group is already "
+                               "initialized; call destroy_process_group() first")
+    name = "mpi" if backend is None else str(backend).lower()
+    if name not in ("mpi", "gloo"):
+        raise DistributedError(
+            f"init_process_group: backend {backend!r} is not supported; chainrule "
+            "communicates over MPI: use backend='mpi' ('gloo' is accepted as a synonym) "
+            "and start the job with mpiexec -n K")
+    if init_method not in (None, "env://"):
+        raise DistributedError(
+            f"init_process_group: init_method {init_method!r} is not supported; the MPI "
+            "launcher (mpiexec) tells each process its rank and the world size")
+    unknown = set(kwargs) - {"store", "group_name", "pg_options", "device_id"}
+    if unknown:
+        raise TypeError(f"init_process_group: unexpected argument(s) {sorted(unknown)}")
+    if timeout is not None:
+        seconds = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) \
+            else float(timeout)
+        if seconds <= 0:
+            raise ValueError(f"init_process_group: timeout must be positive, got {timeout!r}")
+        _state.timeout_s = seconds
+    launched = launched_world_size()
+    world = _MPIWorld() if launched > 1 else _SingleProcess()
+    for given, actual, what in ((world_size, world.size, "world_size"),
+                                (rank, world.rank, "rank")):
+        if given not in (-1, None) and int(given) != actual:
+            raise DistributedError(
+                f"init_process_group: {what}={given} was passed but the MPI launcher started "
+                f"this process as {what} {actual}; leave {what} out (the launcher decides)")
+    _state.world = world
+    _state.table = world.allgather_object((os.getpid(), socket.gethostname()))
+    if world.size > 1:
+        _state.mpi = world
+        _install_failure_handling()
+
+
+def _install_failure_handling() -> None:
+    if _state.hooks_installed:
+        return
+    _state.hooks_installed = True
+    _state.previous_excepthook = sys.excepthook
+    sys.excepthook = _abort_on_uncaught_exception
+    # registered after mpi4py's own exit handler (which finalizes MPI), so it runs first
+    atexit.register(_wait_for_peers_at_exit)
+
+
+def _rank_label() -> str:
+    world = _state.mpi
+    pid, host = _state.table[world.rank] if _state.table else (os.getpid(), "?")
+    return f"rank {world.rank} of {world.size} (pid {pid} on {host})"
+
+
+def _abort_on_uncaught_exception(exc_type, exc, tb) -> None:
+    previous = _state.previous_excepthook or sys.__excepthook__
+    previous(exc_type, exc, tb)
+    if _state.mpi is None:
+        return
+    summary = "".join(f"{exc_type.__name__}: {exc}".splitlines()[:1])
+    abort(f"{summary}", 1)
+
+
+def abort(reason: str, code: int = 1) -> None:
+    """Stop the whole job now: print one line naming this rank and ``reason`` on stderr,
+    then ``MPI_Abort`` (the launcher ends every rank). In a world of one, exit."""
+    world = _state.mpi
+    if world is None:
+        sys.stderr.write(f"chainrule.distributed: {reason}\n")
+        sys.stderr.flush()
+        os._exit(code)
+    sys.stderr.write(f"chainrule.distributed: {_rank_label()} failed: {reason}; "
+                     f"stopping all {world.size} ranks\n")
+    world.abort(code)
+
+
+def _wait_for_peers_at_exit() -> None:
+    world = _state.mpi
+    if world is None:
+        return
+    if not world.polite_barrier(_state.timeout_s):
+        abort(f"it reached the end of the program but the other ranks did not within "
+              f"{_state.timeout_s:g} s (init_process_group's timeout); one of them left "
+              "early or is stuck", 1)
+
+
+def _world(caller: str):
+    world = _state.world
+    if world is None:
+        raise DistributedError(
+            f"{caller}: the default process group has not been initialized; call "
+            "chainrule.distributed.init_process_group(backend='mpi') first")
+    return world
+
+
+def _check_group(group_arg, caller: str) -> None:
+    if group_arg not in (None, group.WORLD):
+        raise DistributedError(f"{caller}: only the default group (None or group.WORLD) "
+                               f"exists, got {group_arg!r}")
+
+
+def is_initialized() -> bool:
+    """Whether ``init_process_group`` has been called (and not destroyed)."""
+    return _state.world is not None
+
+
+def get_rank(group: Any = None) -> int:
+    """This process's number in the job, 0 … world size − 1."""
+    _check_group(group, "get_rank")
+    return _world("get_rank").rank
+
+
+def get_world_size(group: Any = None) -> int:
+    """The number of processes in the job."""
+    _check_group(group, "get_world_size")
+    return _world("get_world_size").size
+
+
+def get_backend(group: Any = None) -> str:
+    _check_group(group, "get_backend")
+    _world("get_backend")
+    return "mpi"
+
+
+def describe_world() -> list[tuple[int, int, str]]:
+    """(rank, pid, host) of every process, the same list on all ranks. When a launcher
+    reports a failed PID, this tells which rank it was."""
+    _world("describe_world")
+    return [(r, pid, host) for r, (pid, host) in enumerate(_state.table)]
+
+
+def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> None:
+    """Wait until every rank has reached this call."""
+    _check_group(group, "barrier")
+    _world("barrier").barrier()
+
+
+def destroy_process_group(group: Any = None) -> None:
+    """Leave the job's process group. MPI itself stays up until the program exits (it
+    cannot be started twice), so a new ``init_process_group`` joins the same world, and
+    the failure handling stays on."""
+    _check_group(group, "destroy_process_group")
+    _state.world = None

@@ -1,0 +1,306 @@
+"""Convolution and pooling layers, with PyTorch's arguments, parameter names, shapes,
+initialization and state_dict keys (``weight`` (O, C/groups, kh, kw), ``bias`` (O,)).
+
+>>> import chainrule as cr
+>>> net = cr.nn.Sequential(cr.nn.Conv2d(1, 8, 3, padding=1), cr.nn.ReLU(),
+...                        cr.nn.MaxPool2d(2), cr.nn.Flatten(), cr.nn.Linear(8 * 14 * 14, 10))
+>>> net(cr.ones(4, 1, 28, 28)).shape
+(4, 10)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+__all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+]
+
+
+def _tuple(value, n: int) -> tuple:
+    return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(value)
+
+
+def _kernel_text(kernel: tuple) -> str:
+    return f"k{kernel[0]}" if len(set(kernel)) == 1 else "k" + "×".join(map(str, kernel))
+
+
+class _ConvNd(Module):
+    """What Conv1d, Conv2d and ConvTranspose2d share: arguments, parameters, init,
+    and the input check that names the layer."""
+
+    _dims = 2
+    _transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, dilation=1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device=None, dtype=None, output_padding=0):
+        super().__init__()
+        name = type(self).__name__
+        if int(in_channels) <= 0 or int(out_channels) <= 0:
+            raise ValueError(f"{name}: in_channels and out_channels must be positive, got "
+                             f"{in_channels} and {out_channels}")
+        if int(groups) <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: groups={groups} must divide in_channels "
+                             f"({in_channels}) and out_channels ({out_channels})")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got "
+                                      f"{padding_mode!r}")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', "
+                             f"got {padding!r}")
+        if device not in (None, "cpu"):
+            raise NotImplementedError(f"{name}: device={device!r}: layers are built on the "
+                                      "CPU")
+        n = self._dims
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _tuple(kernel_size, n)
+        self.stride = _tuple(stride, n)
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
+        self.dilation = _tuple(dilation, n)
+        self.output_padding = _tuple(output_padding, n)
+        self.groups = int(groups)
+        self.padding_mode = padding_mode
+        if isinstance(padding, str) and padding == "same" and any(s != 1 for s in self.stride):
+            raise ValueError(f"{name}: padding='same' is not supported for strided "
+                             f"convolutions (stride={self.stride})")
+        dt = get_default_dtype() if dtype is None else as_dtype(dtype)
+        if self._transposed:
+            shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(np.empty(shape, dtype=dt))
+        self.bias = Parameter(np.empty(self.out_channels, dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: W ~ kaiming_uniform(a=√5), i.e. U(±1/√fan_in), and
+        b ~ U(±1/√fan_in), fan_in = weight.shape[1]·kh·kw."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _check_input(self, x) -> Tensor:
+        """x as a Tensor of the weight's dtype with the expected rank and channels."""
+        if not isinstance(x, Tensor):
+            x = as_tensor(x, self.weight)
+        shape = x.shape
+        spatial = ("L",) if self._dims == 1 else ("H", "W")
+        n_dims = len(spatial) + 2
+        if len(shape) not in (n_dims, n_dims - 1) or shape[-len(spatial) - 1] != self.in_channels:
+            want = ", ".join(("N", str(self.in_channels)) + spatial)
+            raise ValueError(f"{self._describe()}: expected input of shape ({want}), got "
+                             f"{shape}")
+        if x.data.dtype != self.weight.data.dtype:
+            x = F._like(x, self.weight)
+        return x
+
+    def _short_name(self) -> str:
+        return (f"{type(self).__name__} {self.in_channels}→{self.out_channels}, "
+                f"{_kernel_text(self.kernel_size)}")
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+            f"stride={self.stride}"
+        if self.padding not in (0, (0,) * self._dims):
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) \
+                else f", padding={self.padding}"
+        if self.dilation != (1,) * self._dims:
+            s += f", dilation={self.dilation}"
+        if self._transposed and self.output_padding != (0,) * self._dims:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) images: ``Conv2d(1, 32, 3, padding=1)``.
+
+    Arguments as PyTorch: kernel_size, stride, padding (int, pair, 'same', 'valid'),
+    dilation, groups (``groups=in_channels`` for depthwise), bias. Runs as im2col + one
+    BLAS matrix product, channels-last inside.
+
+    >>> import chainrule as cr
+    >>> conv = cr.nn.Conv2d(3, 16, kernel_size=3, stride=2, padding=1)
+    >>> conv.weight.shape, conv(cr.ones(2, 3, 32, 32)).shape
+    ((16, 3, 3, 3), (2, 16, 16, 16))
+    """
+
+    def forward(self, x):
+        return F._conv2d(self._check_input(x), self.weight, self.bias, self.stride,
+                         self.padding, self.dilation, self.groups, "conv2d")
+
+    def _forward_relu(self, x):
+        """relu(conv(x)) as one node (Sequential's fusion of Conv2d + ReLU)."""
+        return F._conv2d(self._check_input(x), self.weight, self.bias, self.stride,
+                         self.padding, self.dilation, self.groups, "conv2d", relu=True)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) sequences: ``Conv1d(16, 32, 5, padding=2)``."""
+
+    _dims = 1
+
+    def forward(self, x):
+        return F.conv1d(self._check_input(x), self.weight, self.bias, self.stride,
+                        self.padding if isinstance(self.padding, str) else self.padding[0],
+                        self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution (the gradient of Conv2d, used to upsample): weight of
+    shape (C_in, C_out/groups, kh, kw); H_out = (H - 1)·stride - 2·padding +
+    dilation·(kh - 1) + output_padding + 1.
+
+    >>> import chainrule as cr
+    >>> up = cr.nn.ConvTranspose2d(8, 4, 2, stride=2)
+    >>> up(cr.ones(1, 8, 5, 5)).shape
+    (1, 4, 10, 10)
+    """
+
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, output_padding=0, groups: int = 1, bias: bool = True,
+                 dilation=1, padding_mode: str = "zeros", device=None, dtype=None):
+        if isinstance(padding, str):
+            raise TypeError("ConvTranspose2d: padding must be an int or a pair")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, output_padding)
+
+    def forward(self, x, output_size=None):
+        x = self._check_input(x)
+        extra = self.output_padding
+        if output_size is not None:  # PyTorch's way of choosing among the possible sizes
+            want = tuple(output_size)[-2:]
+            h, w = x.shape[-2:]
+            base = tuple((n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+                         zip((h, w), self.stride, self.padding, self.dilation,
+                             self.kernel_size))
+            extra = tuple(a - b for a, b in zip(want, base))
+            if any(e < 0 or e >= max(s, d) for e, s, d in zip(extra, self.stride,
+                                                                 self.dilation)):
+                raise ValueError(f"{self._describe()}: requested output size {want} is not "
+                                 f"reachable from input {h}×{w} (smallest {base})")
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, extra,
+                                  self.groups, self.dilation)
+
+
+class _Pool2d(Module):
+    _dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 ceil_mode: bool = False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.dilation = dilation
+        self.ceil_mode = bool(ceil_mode)
+
+    def _check_input(self, x) -> Tensor:
+        x = x if isinstance(x, Tensor) else as_tensor(x)
+        want = self._dims + 2
+        if x.ndim not in (want, want - 1):
+            spatial = "L" if self._dims == 1 else "H, W"
+            raise ValueError(f"{self._describe()}: expected input of shape (N, C, {spatial}) "
+                             f"or (C, {spatial}), got {x.shape}")
+        return x
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+                f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+    def _short_name(self) -> str:
+        k = _tuple(self.kernel_size, self._dims)
+        return f"{type(self).__name__} {_kernel_text(k)}"
+
+    def _call(self, fn, x, *args, **kwargs):
+        """Run ``fn``, re-raising an argument error with the layer's path in front."""
+        try:
+            return fn(self._check_input(x), *args, **kwargs)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+
+class MaxPool2d(_Pool2d):
+    """The maximum over kernel_size windows of (N, C, H, W) input (stride defaults to the
+    kernel size); PyTorch's padding, dilation, ceil_mode and return_indices.
+
+    >>> import chainrule as cr
+    >>> cr.nn.MaxPool2d(2)(cr.ones(1, 3, 28, 28)).shape
+    (1, 3, 14, 14)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False):
+        super().__init__(kernel_size, stride, padding, dilation, ceil_mode)
+        self.return_indices = bool(return_indices)
+
+    def forward(self, x):
+        return self._call(F.max_pool2d, x, self.kernel_size, self.stride, self.padding,
+                          self.dilation, self.ceil_mode, self.return_indices)
+
+
+class MaxPool1d(MaxPool2d):
+    """The maximum over windows of (N, C, L) input."""
+
+    _dims = 1
+
+    def forward(self, x):
+        return self._call(F.max_pool1d, x, self.kernel_size, self.stride, self.padding,
+                          self.dilation, self.ceil_mode, self.return_indices)
+
+
+class AvgPool2d(_Pool2d):
+    """The mean over kernel_size windows of (N, C, H, W) input, with PyTorch's
+    count_include_pad, ceil_mode and divisor_override."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override=None):
+        super().__init__(kernel_size, stride, padding, 1, ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, x):
+        return self._call(F.avg_pool2d, x, self.kernel_size, self.stride, self.padding,
+                          self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input size (PyTorch's bins):
+    ``AdaptiveAvgPool2d(1)`` is global average pooling."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        try:
+            return F.adaptive_avg_pool2d(x, self.output_size)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

@@ -1,0 +1,413 @@
+"""Data parallel training: ``DistributedDataParallel``, PyTorch's name and behaviour.
+
+Each rank runs the same model on its own shard of every batch. The wrapper makes the
+ranks start from rank 0's weights and, after every backward, replaces each gradient by
+its average over the ranks, so that an optimizer step is the same on every rank and
+equals one step on the union of the shards:
+
+    ∇θ (1/K) Σ_r L_r(θ) = (1/K) Σ_r ∇θ L_r(θ)
+
+The gradients travel in a few flat buckets (about 25 MB each, PyTorch's default), one
+all-reduce per bucket, not one per parameter. A bucket's reduction is started (MPI
+``Iallreduce``) as soon as backward has produced all of its gradients, so it can
+proceed while backward computes the gradients of earlier layers; the last one is
+waited for when backward ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..autograd import queue_callback
+from ..tensor import _wrap, is_grad_enabled
+from .module import Module, Parameter, StateDictError
+
+__all__ = ["DistributedDataParallel", "consume_prefix_in_state_dict_if_present"]
+
+_MB = 1024 * 1024
+
+
+class _Bucket:
+    """Gradients of a few parameters packed into one flat array, reduced as one message.
+
+    ``flat`` holds each parameter's gradient at its offset, followed by one slot per
+    parameter that counts the ranks that had a gradient for it, so a parameter unused on
+    every rank keeps ``grad = None``, as in a single process.
+    """
+
+    __slots__ = ("counts", "flat", "launched", "offsets", "params", "ready", "request")
+
+    def __init__(self, params: list, dtype: np.dtype) -> None:
+        self.params = params
+        self.offsets = []
+        total = 0
+        for p in params:
+            self.offsets.append(total)
+            total += p.data.size
+        self.flat = np.zeros(total + len(params), dtype=dtype)
+        self.counts = self.flat[total:]
+        self.ready = 0
+        self.launched = False
+        self.request = None
+
+    def view(self, i: int) -> np.ndarray:
+        p, start = self.params[i], self.offsets[i]
+        return self.flat[start:start + p.data.size].reshape(p.data.shape)
+
+
+class DistributedDataParallel(Module):
+    """Wrap ``module`` for data-parallel training over the ranks of the process group.
+
+    At construction the ranks' models are compared (every rank must hold the same
+    parameter names, shapes and dtypes; a difference is an error naming the parameter
+    and the ranks) and rank 0's parameters and buffers are copied to every rank. Then
+    each forward in training mode arms a gradient reduction that runs during backward:
+    every parameter's ``.grad`` becomes the average over the ranks.
+
+    Args:
+        module: the model; it stays reachable as ``ddp.module``.
+        broadcast_buffers: copy rank 0's buffers (running statistics) to every rank at
+            the start of each forward, as PyTorch.
+        bucket_cap_mb: size of a gradient bucket in MB (25, PyTorch's default). Smaller
+            buckets start their reduction earlier in backward.
+        gradient_as_bucket_view: leave each ``.grad`` as a view into its bucket instead
+            of copying the averaged values back into it (saves one copy per step; the
+            next synchronized backward overwrites the values of the old views).
+        find_unused_parameters: accepted for PyTorch code; parameters that get no
+            gradient on some ranks are always handled (they count as zeros there, and a
+            parameter no rank used keeps ``grad = None``).
+        device_ids, output_device, dim, process_group, static_graph: PyTorch's arguments;
+            chainrule's DDP runs on host arrays in the default group, so they must be left
+            at their defaults.
+
+    ``state_dict()`` keys carry the prefix ``module.`` (as PyTorch, because the model is
+    the child ``module``); save ``ddp.module.state_dict()`` for a checkpoint that loads
+    into the bare model, or strip the prefix with
+    ``consume_prefix_in_state_dict_if_present(sd, "module.")``.
+
+    >>> import chainrule as cr, chainrule.distributed as dist
+    >>> dist.init_process_group()
+    >>> model = cr.nn.parallel.DistributedDataParallel(cr.nn.Linear(3, 2))
+    >>> loss = model(cr.ones(4, 3)).sum()
+    >>> loss.backward()
+    >>> model.module.weight.grad.shape, list(model.state_dict())
+    ((2, 3), ['module.weight', 'module.bias'])
+    >>> dist.destroy_process_group()
+    """
+
+    def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
+                 dim: int = 0, broadcast_buffers: bool = True, process_group: Any = None,
+                 bucket_cap_mb: float | None = 25.0, find_unused_parameters: bool = False,
+                 check_reduction: bool = False, gradient_as_bucket_view: bool = False,
+                 static_graph: bool = False) -> None:
+        from ..distributed.process_group import _check_group, _world
+
+        super().__init__()
+        name = "DistributedDataParallel"
+        if not isinstance(module, Module):
+            raise TypeError(f"{name}: expected a chainrule.nn.Module, got "
+                            f"{type(module).__name__}")
+        if device_ids not in (None, [], ()) or output_device is not None:
+            raise ValueError(f"{name}: device_ids/output_device place a module on GPUs; "
+                             "chainrule's DDP runs on host arrays: leave them as None")
+        if dim != 0:
+            raise ValueError(f"{name}: dim={dim} is not supported; each rank feeds its own "
+                             "batch, split along dimension 0 by the data loader")
+        _check_group(process_group, name)
+        world = _world(name)
+        if bucket_cap_mb is None:
+            bucket_cap_mb = 25.0
+        if not bucket_cap_mb > 0:
+            raise ValueError(f"{name}: bucket_cap_mb must be positive, got {bucket_cap_mb!r}")
+        self.module = module
+        d = self.__dict__  # bookkeeping, not registered as parameters/buffers
+        d["_world"] = world
+        d["broadcast_buffers"] = bool(broadcast_buffers)
+        d["bucket_cap_mb"] = float(bucket_cap_mb)
+        d["gradient_as_bucket_view"] = bool(gradient_as_bucket_view)
+        d["find_unused_parameters"] = bool(find_unused_parameters)
+        d["static_graph"] = bool(static_graph)
+        d["require_backward_grad_sync"] = True
+        d["require_forward_param_sync"] = True
+        d["_armed"] = False
+        d["_finalize_queued"] = False
+        d["communication_seconds"] = 0.0  # time spent waiting for reductions, in total
+        d["synchronized_steps"] = 0
+        _verify_same_model(module, world)
+        self._broadcast_state()
+        params = [p for p in module.parameters() if p.requires_grad]
+        d["_buckets"] = _make_buckets(params, self.bucket_cap_mb * _MB)
+        d["_slot"] = {}  # id(param) -> (bucket index, position in bucket)
+        for b, bucket in enumerate(self._buckets):
+            for i, p in enumerate(bucket.params):
+                self._slot[id(p)] = (b, i)
+        d["_next_launch"] = 0
+        d["_hook_handles"] = [p.register_post_accumulate_grad_hook(self._grad_ready)
+                              for p in params]
+
+    # -- construction ---------------------------------------------------------------
+    def _broadcast_state(self) -> None:
+        """Copy rank 0's parameters and buffers to every rank, one message per dtype."""
+        tensors = list(self.module.parameters()) + list(self.module.buffers())
+        _broadcast_flat(tensors, self._world)
+
+    def _sync_buffers(self) -> None:
+        buffers = list(self.module.buffers())
+        if buffers:
+            _broadcast_flat(buffers, self._world)
+
+    # -- forward ----------------------------------------------------------------------
+    def forward(self, *inputs, **kwargs):
+        world = self._world
+        if world.size > 1 and self.broadcast_buffers and self.require_forward_param_sync \
+                and self.module.training:
+            self._sync_buffers()
+        if is_grad_enabled() and self.require_backward_grad_sync:
+            self._arm()
+        return self.module(*inputs, **kwargs)
+
+    def _arm(self) -> None:
+        if self._armed:
+            return
+        for bucket in self._buckets:
+            bucket.ready = 0
+            bucket.launched = False
+            bucket.request = None
+            bucket.counts[...] = 0
+        d = self.__dict__
+        d["_armed"] = True
+        d["_finalize_queued"] = False
+        d["_next_launch"] = 0
+        d["_ready_ids"] = set()
+
+    @contextlib.contextmanager
+    def no_sync(self) -> Iterator[None]:
+        """Backward passes of forwards run inside leave their gradients local (they
+        accumulate in ``.grad``); the first synchronized backward after it averages the
+        accumulated sums. For gradient accumulation over several micro-batches:
+
+            with ddp.no_sync():
+                for x, y in micro_batches[:-1]:
+                    loss_fn(ddp(x), y).backward()
+            loss_fn(ddp(x_last), y_last).backward()   # averages across ranks
+        """
+        previous = self.require_backward_grad_sync
+        self.__dict__["require_backward_grad_sync"] = False
+        try:
+            yield
+        finally:
+            self.__dict__["require_backward_grad_sync"] = previous
+
+    # -- backward: called by the engine ---------------------------------------------------
+    def _grad_ready(self, param: Parameter) -> None:
+        """A parameter's gradient is final for this backward: pack it into its bucket."""
+        if not self._armed:
+            return
+        if not self._finalize_queued:
+            queue_callback(self._finish_reduction)
+            self.__dict__["_finalize_queued"] = True
+        key = id(param)
+        if key in self._ready_ids:
+            return
+        self._ready_ids.add(key)
+        b, i = self._slot[key]
+        bucket = self._buckets[b]
+        self._pack(bucket, i)
+        bucket.ready += 1
+        if bucket.ready == len(bucket.params) and b == self._next_launch:
+            self._launch_ready()
+
+    def _pack(self, bucket: _Bucket, i: int) -> None:
+        """Copy one gradient into the bucket, already divided by the world size."""
+        grad = bucket.params[i].grad
+        out = bucket.view(i)
+        if grad is None:
+            out[...] = 0
+            return
+        np.multiply(grad.data, 1.0 / self._world.size, out=out, casting="unsafe")
+        bucket.counts[i] = 1
+
+    def _launch_ready(self) -> None:
+        """Start the reductions of complete buckets, strictly in bucket order: every rank
+        must issue its collectives in the same order."""
+        buckets = self._buckets
+        while self._next_launch < len(buckets):
+            bucket = buckets[self._next_launch]
+            if bucket.ready < len(bucket.params):
+                break
+            bucket.request = self._world.iallreduce(bucket.flat, "sum")
+            bucket.launched = True
+            self.__dict__["_next_launch"] += 1
+
+    def _finish_reduction(self) -> None:
+        """End of backward: pack what never got a gradient, reduce the rest, unpack."""
+        if not self._armed:
+            return
+        started = time.perf_counter()
+        world = self._world
+        for bucket in self._buckets[self._next_launch:]:
+            if bucket.ready < len(bucket.params):
+                for i, p in enumerate(bucket.params):
+                    if id(p) not in self._ready_ids:
+                        self._pack(bucket, i)  # accumulated under no_sync, or zeros
+                bucket.ready = len(bucket.params)
+        last = len(self._buckets) - 1
+        for b in range(self._next_launch, len(self._buckets)):
+            bucket = self._buckets[b]
+            if b == last and world.size > 1:
+                # nothing left to overlap with: a blocking all-reduce is the cheaper call
+                world.allreduce(bucket.flat, "sum")
+            else:
+                bucket.request = world.iallreduce(bucket.flat, "sum")
+        requests = [b.request for b in self._buckets if b.request is not None]
+        world.waitall(requests)
+        for bucket in self._buckets:
+            self._unpack(bucket)
+        d = self.__dict__
+        d["_armed"] = False
+        d["communication_seconds"] += time.perf_counter() - started
+        d["synchronized_steps"] += 1
+
+    def _unpack(self, bucket: _Bucket) -> None:
+        for i, p in enumerate(bucket.params):
+            if bucket.counts[i] == 0:
+                continue  # no rank had a gradient: leave grad as it is (None)
+            averaged = bucket.view(i)
+            grad = p.grad
+            if self.gradient_as_bucket_view or grad is None:
+                p.grad = _wrap(averaged)
+            elif isinstance(grad.data, np.ndarray) and grad.data.flags.writeable \
+                    and grad.data.shape == averaged.shape:
+                grad.data[...] = averaged
+                grad._version += 1
+            else:
+                p.grad = _wrap(averaged.astype(p.data.dtype, copy=True))
+
+    # -- state ----------------------------------------------------------------------
+    def load_state_dict(self, state_dict, strict: bool = True):
+        keys = list(state_dict.keys()) if hasattr(state_dict, "keys") else []
+        if keys and not any(str(k).startswith("module.") for k in keys):
+            own = set(self.module.state_dict())
+            if set(keys) & own:
+                raise StateDictError(
+                    "DistributedDataParallel.load_state_dict: the keys have no 'module.' "
+                    f"prefix (e.g. '{keys[0]}'): this is the wrapped model's state_dict. "
+                    "Load it with ddp.module.load_state_dict(...), as in PyTorch")
+        return super().load_state_dict(state_dict, strict=strict)
+
+    def extra_repr(self) -> str:
+        return (f"world_size={self._world.size}, buckets={len(self._buckets)}, "
+                f"bucket_cap_mb={self.bucket_cap_mb:g}")
+
+    def _short_name(self) -> str:
+        return "DistributedDataParallel"
+
+
+def _make_buckets(params: list, cap_bytes: float) -> list:
+    """Parameters in reverse order of registration (backward produces the last layers'
+    gradients first), cut into buckets of about ``cap_bytes`` of one dtype each."""
+    buckets, current, size, dtype = [], [], 0, None
+    for p in reversed(params):
+        nbytes = p.data.size * p.data.dtype.itemsize
+        if current and (p.data.dtype != dtype or size + nbytes > cap_bytes):
+            buckets.append(_Bucket(current, dtype))
+            current, size = [], 0
+        current.append(p)
+        size += nbytes
+        dtype = p.data.dtype
+    if current:
+        buckets.append(_Bucket(current, dtype))
+    return buckets
+
+
+def _broadcast_flat(tensors: list, world) -> None:
+    """Rank 0's values of ``tensors`` into every rank's, one broadcast per dtype."""
+    if world.size == 1 or not tensors:
+        return
+    by_dtype: dict = {}
+    for t in tensors:
+        by_dtype.setdefault(np.dtype(t.data.dtype), []).append(t)
+    for dtype, group in by_dtype.items():
+        flat = np.concatenate([np.ravel(t.data) for t in group]).astype(dtype, copy=False)
+        buf = flat.view(np.uint8)
+        world.bcast(buf, 0)
+        if world.rank != 0:
+            start = 0
+            for t in group:
+                n = int(np.size(t.data))
+                value = flat[start:start + n].reshape(np.shape(t.data))
+                t._buffer()[...] = value
+                t._version += 1
+                start += n
+
+
+def _signature(module: Module) -> list:
+    entries = [("parameter", name, tuple(p.shape), str(p.dtype), bool(p.requires_grad))
+               for name, p in module.named_parameters()]
+    entries += [("buffer", name, tuple(b.shape), str(b.dtype), False)
+                for name, b in module.named_buffers()]
+    return entries
+
+
+def _verify_same_model(module: Module, world) -> None:
+    """Every rank must wrap the same architecture; say where the first difference is."""
+    mine = _signature(module)
+    signatures = world.allgather_object(mine)
+    reference = signatures[0]
+    problems = []
+    for rank, theirs in enumerate(signatures[1:], start=1):
+        if theirs == reference:
+            continue
+        problems.append(f"rank {rank}: {_first_difference(reference, theirs)}")
+    if problems:
+        raise RuntimeError(
+            "DistributedDataParallel: the ranks wrap different models (every rank must "
+            "build the same architecture); compared with rank 0, " + "; ".join(problems))
+
+
+def _first_difference(reference: list, theirs: list) -> str:
+    ref = {(kind, name): rest for kind, name, *rest in reference}
+    got = {(kind, name): rest for kind, name, *rest in theirs}
+    for key, rest in ref.items():
+        kind, name = key
+        if key not in got:
+            return f"{kind} '{name}' is missing (rank 0 has shape {rest[0]})"
+        if got[key] != rest:
+            (shape0, dtype0, grad0), (shape, dtype, grad) = rest, got[key]
+            if shape != shape0:
+                return f"{kind} '{name}' has shape {shape}, rank 0 has {shape0}"
+            if dtype != dtype0:
+                return f"{kind} '{name}' has dtype {dtype}, rank 0 has {dtype0}"
+            return f"{kind} '{name}' has requires_grad={grad}, rank 0 has {grad0}"
+    extra = [name for (kind, name) in got if (kind, name) not in ref]
+    if extra:
+        return f"extra entries {extra[:3]} that rank 0 does not have"
+    return "the parameters are registered in a different order than on rank 0"
+
+
+def consume_prefix_in_state_dict_if_present(state_dict: dict, prefix: str) -> None:
+    """Strip ``prefix`` (e.g. ``"module."``) from the keys that start with it, in place,
+    as PyTorch's function of the same name: a DDP state_dict loads into the bare model.
+
+    >>> from collections import OrderedDict
+    >>> sd = OrderedDict([("module.weight", 1), ("module.bias", 2)])
+    >>> consume_prefix_in_state_dict_if_present(sd, "module.")
+    >>> list(sd)
+    ['weight', 'bias']
+    """
+    keys = list(state_dict.keys())
+    for key in keys:
+        if key.startswith(prefix):
+            state_dict[key[len(prefix):]] = state_dict.pop(key)
+    metadata = getattr(state_dict, "_metadata", None)
+    if metadata is not None:
+        for key in list(metadata.keys()):
+            if key == prefix.rstrip(".") or key.startswith(prefix):
+                metadata[key[len(prefix):] if key.startswith(prefix) else ""] = \
+                    metadata.pop(key)
+

@@ -1,0 +1,277 @@
+"""Programs that tests/test_distributed.py runs under ``mpiexec -n K``.
+
+``python tests/mpi_scenarios.py NAME [ARGS]`` runs scenario NAME on every rank. A
+scenario checks its results with ``assert`` on every rank; a failed check is an
+uncaught exception, which aborts the whole job (see chainrule.distributed), so the
+test sees a non-zero exit status and the traceback. Rank 0 prints ``NAME ok`` at the
+end.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+import chainrule as cr
+import chainrule.distributed as dist
+from chainrule.data.distributed import DistributedSampler
+from chainrule.nn.parallel import DistributedDataParallel
+
+SCENARIOS = {}
+
+
+def scenario(fn):
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+def rank_data(rank: int, shape, dtype) -> np.ndarray:
+    """The values rank ``rank`` contributes; every rank can rebuild every rank's."""
+    values = np.random.default_rng(100 + rank).standard_normal(shape) * 4
+    if np.dtype(dtype).kind in "iu":
+        values = np.round(values) + (0 if np.dtype(dtype).kind == "i" else 20)
+    return values.astype(dtype)
+
+
+@scenario
+def collectives() -> None:
+    rank, size = dist.get_rank(), dist.get_world_size()
+    everyone = lambda shape, dtype: np.stack(
+        [rank_data(r, shape, dtype) for r in range(size)])
+    reference = {"SUM": lambda a: a.sum(0), "PRODUCT": lambda a: a.prod(0),
+                 "MIN": lambda a: a.min(0), "MAX": lambda a: a.max(0),
+                 "AVG": lambda a: a.sum(0) / size}
+    for dtype in (np.float32, np.float64, np.int32, np.int64, np.uint8):
+        for name, fn in reference.items():
+            if name == "AVG" and np.dtype(dtype).kind != "f":
+                t = cr.tensor(rank_data(rank, (3,), dtype))
+                try:
+                    dist.all_reduce(t, op=dist.ReduceOp.AVG)
+                except TypeError as e:
+                    assert "AVG needs a floating tensor" in str(e)
+                else:
+                    raise AssertionError("AVG on integers must raise")
+                continue
+            op = getattr(dist.ReduceOp, name)
+            expected = fn(everyone((4, 5), dtype)).astype(dtype)
+            t = cr.tensor(rank_data(rank, (4, 5), dtype))
+            before = t._version
+            assert dist.all_reduce(t, op=op) is None
+            assert t.dtype == dtype and t.shape == (4, 5)
+            assert t._version > before
+            np.testing.assert_allclose(t.numpy(), expected, rtol=1e-6, err_msg=f"{name} {dtype}")
+            # reduce: only dst gets the result, the others keep their values
+            t = cr.tensor(rank_data(rank, (4, 5), dtype))
+            dist.reduce(t, dst=size - 1, op=op)
+            want = expected if rank == size - 1 else rank_data(rank, (4, 5), dtype)
+            np.testing.assert_allclose(t.numpy(), want, rtol=1e-6, err_msg=f"reduce {name}")
+    # a non-contiguous tensor (a transposed view), a 0-d tensor, float16, a NumPy array
+    base = rank_data(rank, (3, 4), np.float64)
+    view = cr.tensor(base.copy()).T
+    dist.all_reduce(view)
+    np.testing.assert_allclose(view.numpy(), everyone((3, 4), np.float64).sum(0).T)
+    scalar = cr.tensor(float(rank + 1))
+    dist.all_reduce(scalar, op=dist.ReduceOp.MAX)
+    assert scalar.item() == size
+    half = cr.tensor(rank_data(rank, (6,), np.float16))
+    dist.all_reduce(half)
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half.numpy(), everyone((6,), np.float16).astype(np.float32)
+                               .sum(0), rtol=2e-3)
+    array = rank_data(rank, (5,), np.float64)
+    dist.all_reduce(array)
+    np.testing.assert_allclose(array, everyone((5,), np.float64).sum(0))
+    # asynchronous
+    t = cr.tensor(rank_data(rank, (7,), np.float64))
+    work = dist.all_reduce(t, op=dist.ReduceOp.AVG, async_op=True)
+    work.wait()
+    assert work.is_completed()
+    np.testing.assert_allclose(t.numpy(), everyone((7,), np.float64).mean(0))
+    # broadcast from the last rank, every dtype, bool included
+    for dtype in (np.float32, np.int64, np.bool_, np.float16):
+        t = cr.tensor(rank_data(rank, (2, 3), np.float64).astype(dtype))
+        dist.broadcast(t, src=size - 1)
+        np.testing.assert_array_equal(t.numpy(), rank_data(size - 1, (2, 3), np.float64)
+                                      .astype(dtype))
+    # all_gather into a list of tensors
+    outs = [cr.zeros(2, 2, dtype=cr.float64) for _ in range(size)]
+    dist.all_gather(outs, cr.tensor(rank_data(rank, (2, 2), np.float64)))
+    for r, out in enumerate(outs):
+        np.testing.assert_array_equal(out.numpy(), rank_data(r, (2, 2), np.float64))
+    try:
+        dist.all_gather(outs[:1] if size > 1 else [], cr.zeros(2, 2))
+    except ValueError as e:
+        assert f"list of {size} tensors" in str(e)
+    else:
+        raise AssertionError("a tensor_list of the wrong length must raise")
+    objects = [None] * size
+    dist.all_gather_object(objects, {"rank": rank})
+    assert objects == [{"rank": r} for r in range(size)]
+    box = [f"from {rank}"]
+    dist.broadcast_object_list(box, src=0)
+    assert box == ["from 0"]
+    assert [r for r, _, _ in dist.describe_world()] == list(range(size))
+    dist.barrier()
+    # the sampler with the group's rank and size
+    sampler = DistributedSampler(list(range(23)), shuffle=True, seed=5)
+    sampler.set_epoch(3)
+    shards = [None] * size
+    dist.all_gather_object(shards, list(sampler))
+    total = [i for shard in shards for i in shard]
+    assert len(total) == sampler.total_size and set(total) == set(range(23))
+    assert all(len(s) == len(sampler) for s in shards)
+
+
+def _batches(seed: int, n_steps: int, size: int, per_rank: int):
+    """The same global batches on every rank: step s, rank r gets rows r·B … (r+1)·B."""
+    g = np.random.default_rng(seed)
+    xs = g.standard_normal((n_steps, size * per_rank, 6))
+    ys = g.integers(0, 3, (n_steps, size * per_rank))
+    return xs, ys
+
+
+def _model(seed: int) -> cr.nn.Module:
+    cr.manual_seed(seed)
+    return cr.nn.Sequential(cr.nn.Linear(6, 16), cr.nn.Tanh(), cr.nn.Linear(16, 8),
+                            cr.nn.ReLU(), cr.nn.Linear(8, 3)).double()
+
+
+def _optimizer(name: str, params):
+    if name == "sgd":
+        return cr.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-3)
+    return cr.optim.Adam(params, lr=0.01)
+
+
+@scenario
+def equivalence(optimizer: str = "sgd", bucket_cap_mb: str = "25") -> None:
+    """K ranks × batch B with DDP = one process with batch K·B on the union."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    per_rank, steps = 5, 6
+    xs, ys = _batches(7, steps, size, per_rank)
+    model = _model(seed=1000 + rank)  # different starting weights on every rank
+    ddp = DistributedDataParallel(model, bucket_cap_mb=float(bucket_cap_mb))
+    if float(bucket_cap_mb) < 0.001:
+        assert len(ddp._buckets) > 2, len(ddp._buckets)
+    reference = _model(seed=1000)  # rank 0's starting weights
+    for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=f"broadcast {name}")
+    opt, ref_opt = _optimizer(optimizer, ddp.parameters()), \
+        _optimizer(optimizer, reference.parameters())
+    loss_fn = cr.nn.CrossEntropyLoss()
+    for s in range(steps):
+        mine = slice(rank * per_rank, (rank + 1) * per_rank)
+        opt.zero_grad()
+        loss_fn(ddp(cr.tensor(xs[s, mine])), cr.tensor(ys[s, mine])).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        loss_fn(reference(cr.tensor(xs[s])), cr.tensor(ys[s])).backward()
+        ref_opt.step()
+    for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=f"{optimizer} {name}")
+    assert ddp.synchronized_steps == steps
+
+
+@scenario
+def accumulation() -> None:
+    """no_sync over micro-batches, then one synchronized backward = one big step; and a
+    parameter unused on one rank (or on all) is handled."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    micro, per_micro = 3, 4
+    xs, ys = _batches(11, micro, size, per_micro)
+    model = _model(seed=5)
+    ddp = DistributedDataParallel(model, bucket_cap_mb=0.0005)
+    reference = _model(seed=5)
+    loss_fn = cr.nn.CrossEntropyLoss()
+    mine = slice(rank * per_micro, (rank + 1) * per_micro)
+    with ddp.no_sync():
+        for m in range(micro - 1):
+            (loss_fn(ddp(cr.tensor(xs[m, mine])), cr.tensor(ys[m, mine])) / micro).backward()
+    w = model[0].weight
+    local = w.grad.numpy().copy()
+    (loss_fn(ddp(cr.tensor(xs[-1, mine])), cr.tensor(ys[-1, mine])) / micro).backward()
+    for m in range(micro):
+        (loss_fn(reference(cr.tensor(xs[m])), cr.tensor(ys[m])) / micro).backward()
+    for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=f"accumulated {name}")
+    assert not np.allclose(local, w.grad.numpy())  # the no_sync grads stayed local
+
+    class TwoHeads(cr.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = cr.nn.Linear(3, 4)
+            self.head_a = cr.nn.Linear(4, 1)
+            self.head_b = cr.nn.Linear(4, 1)  # used by rank 0 only
+            self.never = cr.nn.Linear(4, 1)  # used by nobody
+
+        def forward(self, x, use_b):
+            h = self.body(x)
+            return self.head_b(h) if use_b else self.head_a(h)
+
+    cr.manual_seed(3)
+    net = TwoHeads().double()
+    ddp = DistributedDataParallel(net, find_unused_parameters=True)
+    x = cr.tensor(np.full((2, 3), rank + 1.0))
+    ddp(x, use_b=(rank == 0)).sum().backward()
+    assert net.never.weight.grad is None  # unused everywhere: no gradient, as one process
+    grads = [None] * size
+    dist.all_gather_object(grads, net.head_b.weight.grad.numpy())
+    assert all(np.array_equal(grads[0], g) for g in grads)  # identical on every rank
+
+
+@scenario
+def mismatch() -> None:
+    rank = dist.get_rank()
+    hidden = 8 if rank == 0 else 9
+    model = cr.nn.Sequential(cr.nn.Linear(4, hidden), cr.nn.Linear(hidden, 2))
+    try:
+        DistributedDataParallel(model)
+    except RuntimeError as e:
+        message = str(e)
+        assert "rank 1: parameter '0.weight' has shape (9, 4), rank 0 has (8, 4)" in message, \
+            message
+    else:
+        raise AssertionError("mismatched models must be detected")
+
+
+@scenario
+def fail(how: str = "raise", rank_to_fail: str = "1") -> None:
+    """Train a little, then rank ``rank_to_fail`` fails; the others are in a collective."""
+    rank = dist.get_rank()
+    model = DistributedDataParallel(_model(seed=1))
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    x, y = cr.tensor(np.ones((4, 6))), cr.tensor(np.zeros(4, dtype=np.int64))
+    for step in range(1000):
+        if step == 3 and rank == int(rank_to_fail):
+            if how == "raise":
+                raise ValueError("a bug on this rank")
+            if how == "kill":
+                os.kill(os.getpid(), 9)
+            if how == "exit":
+                sys.exit(3)
+        opt.zero_grad()
+        cr.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        time.sleep(0.01)
+
+
+def main() -> None:
+    name, args = sys.argv[1], sys.argv[2:]
+    timeout = float(os.environ.get("SCENARIO_TIMEOUT", "0") or 0)
+    import datetime
+
+    dist.init_process_group(backend="mpi", **(
+        {"timeout": datetime.timedelta(seconds=timeout)} if timeout else {}))
+    SCENARIOS[name](*args)
+    dist.barrier()
+    if dist.get_rank() == 0:
+        print(f"{name} ok", flush=True)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

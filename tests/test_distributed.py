@@ -1,0 +1,264 @@
+"""chainrule.distributed, DistributedDataParallel and DistributedSampler.
+
+The multi-process checks run tests/mpi_scenarios.py under ``mpiexec -n 2`` (the
+``distributed`` extra: mpi4py and the MPICH wheel); they skip, saying why, only where
+MPI cannot start. The single-process checks run everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.distributed as dist
+from chainrule.data.distributed import DistributedSampler
+from chainrule.nn.parallel import DistributedDataParallel, consume_prefix_in_state_dict_if_present
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "tests" / "mpi_scenarios.py"
+
+
+def mpiexec_path() -> str | None:
+    beside = Path(sys.executable).parent / "mpiexec"  # the mpich wheel's, in this venv
+    return str(beside) if beside.exists() else shutil.which("mpiexec")
+
+
+def mpi_env(**extra: str) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    for var in ("PMI_SIZE", "PMI_RANK", "PMI_FD", "OMPI_COMM_WORLD_SIZE"):
+        env.pop(var, None)  # never inherit a surrounding job's identity
+    env.update(extra)
+    return env
+
+
+def run_mpi(args: list, n: int = 2, timeout: float = 120, **env: str):
+    command = [mpiexec_path(), "-n", str(n), sys.executable] + [str(a) for a in args]
+    return subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout,
+                          env=mpi_env(**env), cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def mpi():
+    """Skip, with the reason, where two MPI processes cannot be started here."""
+    if not dist.is_mpi_available():
+        pytest.skip("mpi4py is not installed (pip install 'chainrule[distributed]')")
+    if mpiexec_path() is None:
+        pytest.skip("no mpiexec on PATH or beside this Python (pip install mpich)")
+    probe = [mpiexec_path(), "-n", "2", sys.executable, "-c",
+             ("from mpi4py import MPI; c = MPI.COMM_WORLD; total = c.allreduce(1); "
+              "c.Get_rank() == 0 and print('ranks', total)")]
+    for _attempt in range(2):  # a first start can be slow or fail once on a busy machine
+        try:
+            result = subprocess.run(probe, check=False, capture_output=True, text=True, timeout=60,
+                                    env=mpi_env())
+        except subprocess.TimeoutExpired:
+            reason = "mpiexec -n 2 did not start within 60 s"
+            continue
+        if result.returncode == 0 and result.stdout.split() == ["ranks", "2"]:
+            return
+        reason = (f"MPI cannot start two processes here (exit status {result.returncode}): "
+                  f"{(result.stderr or result.stdout).strip()[-300:]}")
+    pytest.skip(reason)
+
+
+def assert_ok(result, name: str) -> None:
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
+    assert f"{name} ok" in result.stdout
+
+
+# -- under mpiexec -n 2 ----------------------------------------------------------------
+def test_collectives_match_numpy(mpi):
+    assert_ok(run_mpi([SCENARIOS, "collectives"]), "collectives")
+
+
+@pytest.mark.parametrize("optimizer, bucket_mb", [("sgd", "25"), ("adam", "25"),
+                                                  ("sgd", "0.0005")])
+def test_ddp_equals_one_process_on_the_union(mpi, optimizer, bucket_mb):
+    assert_ok(run_mpi([SCENARIOS, "equivalence", optimizer, bucket_mb]), "equivalence")
+
+
+def test_no_sync_accumulation_and_unused_parameters(mpi):
+    assert_ok(run_mpi([SCENARIOS, "accumulation"]), "accumulation")
+
+
+def test_mismatched_models_are_named(mpi):
+    assert_ok(run_mpi([SCENARIOS, "mismatch"]), "mismatch")
+
+
+def test_ddp_three_ranks(mpi):
+    assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd", "0.0005"], n=3), "equivalence")
+
+
+@pytest.mark.parametrize("how, expected", [
+    ("raise", "rank 1 of 2 (pid"),
+    ("kill", "BAD TERMINATION"),
+    ("exit", "rank 1 of 2"),
+])
+def test_a_failing_rank_ends_the_job(mpi, how, expected):
+    start = time.monotonic()
+    result = run_mpi([SCENARIOS, "fail", how, "1"], timeout=90, SCENARIO_TIMEOUT="3")
+    elapsed = time.monotonic() - start
+    output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode != 0, output
+    assert elapsed < 60, f"the job took {elapsed:.0f} s to stop"
+    assert expected in result.stdout + result.stderr, output
+    if how == "raise":
+        assert "ValueError: a bug on this rank" in result.stderr, output
+        assert "stopping all 2 ranks" in result.stderr, output
+
+
+# -- in one process ------------------------------------------------------------------------
+@pytest.fixture
+def world_of_one():
+    dist.init_process_group(backend="mpi")
+    yield
+    dist.destroy_process_group()
+
+
+def test_world_of_one_without_a_launcher(world_of_one):
+    assert dist.is_initialized() and dist.get_rank() == 0 and dist.get_world_size() == 1
+    t = cr.tensor([1.0, -2.0])
+    for op in dist.ReduceOp:
+        dist.all_reduce(t, op=op)
+        assert t.tolist() == [1.0, -2.0]
+    outs = [cr.zeros(2)]
+    dist.all_gather(outs, t)
+    assert outs[0].tolist() == [1.0, -2.0]
+    with pytest.raises(dist.DistributedError, match="already initialized"):
+        dist.init_process_group()
+
+
+def test_not_initialized_and_bad_arguments():
+    with pytest.raises(dist.DistributedError, match="init_process_group"):
+        dist.get_rank()
+    with pytest.raises(dist.DistributedError, match="init_process_group"):
+        dist.all_reduce(cr.ones(2))
+    with pytest.raises(dist.DistributedError, match="backend 'nccl'"):
+        dist.init_process_group(backend="nccl")
+    with pytest.raises(dist.DistributedError, match="world_size=4"):
+        dist.init_process_group(world_size=4)
+    assert not dist.is_initialized()
+
+
+def test_collective_errors(world_of_one):
+    with pytest.raises(ValueError, match="op must be"):
+        dist.all_reduce(cr.ones(2), op="median")
+    with pytest.raises(TypeError, match="Tensor"):
+        dist.all_reduce([1.0, 2.0])
+    with pytest.raises(ValueError, match="src=3"):
+        dist.broadcast(cr.ones(2), src=3)
+    with pytest.raises(ValueError, match=r"tensor_list\[0\] has shape \(3,\)"):
+        dist.all_gather([cr.zeros(3)], cr.ones(2))
+
+
+def test_ddp_in_a_world_of_one_is_the_plain_model(world_of_one):
+    cr.manual_seed(0)
+    model = cr.nn.MLP([4, 8, 3]).double()
+    cr.manual_seed(0)
+    plain = cr.nn.MLP([4, 8, 3]).double()
+    ddp = DistributedDataParallel(model, bucket_cap_mb=0.0001)
+    assert ddp.module is model
+    x = cr.tensor(np.random.default_rng(0).standard_normal((5, 4)))
+    ddp(x).sum().backward()
+    plain(x).sum().backward()
+    for p, q in zip(model.parameters(), plain.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-14)
+    with cr.no_grad():  # evaluation: nothing armed, nothing reduced
+        ddp(x)
+    assert ddp.synchronized_steps == 1
+
+
+def test_ddp_state_dict_has_the_module_prefix(world_of_one):
+    ddp = DistributedDataParallel(cr.nn.Linear(2, 3))
+    keys = list(ddp.state_dict())
+    assert keys == ["module.weight", "module.bias"]
+    bare = ddp.module.state_dict()
+    with pytest.raises(cr.nn.StateDictError, match=r"ddp.module.load_state_dict"):
+        ddp.load_state_dict(bare)
+    ddp.load_state_dict(ddp.state_dict())
+    sd = ddp.state_dict()
+    consume_prefix_in_state_dict_if_present(sd, "module.")
+    assert list(sd) == ["weight", "bias"]
+    cr.nn.Linear(2, 3).load_state_dict(sd)
+
+
+def test_ddp_rejects_gpu_arguments(world_of_one):
+    with pytest.raises(ValueError, match="device_ids"):
+        DistributedDataParallel(cr.nn.Linear(2, 2), device_ids=[0])
+    with pytest.raises(TypeError, match="Module"):
+        DistributedDataParallel(lambda x: x)
+
+
+def test_ddp_needs_a_process_group():
+    with pytest.raises(dist.DistributedError, match="init_process_group"):
+        DistributedDataParallel(cr.nn.Linear(2, 2))
+
+
+def test_post_accumulate_grad_hook_and_queue_callback():
+    w = cr.nn.Parameter(cr.ones(3))
+    events = []
+    handle = w.register_post_accumulate_grad_hook(
+        lambda p: (events.append(("hook", p.grad.tolist())),
+                   cr.autograd.queue_callback(lambda: events.append(("end", None)))))
+    (w * 2).sum().backward()
+    assert events == [("hook", [2.0, 2.0, 2.0]), ("end", None)]
+    handle.remove()
+    (w * 2).sum().backward()
+    assert len(events) == 2
+    with pytest.raises(RuntimeError, match="no backward pass"):
+        cr.autograd.queue_callback(lambda: None)
+
+
+# -- the sampler ---------------------------------------------------------------------------
+@pytest.mark.parametrize("n, k, drop_last", [(10, 3, False), (10, 3, True), (12, 4, False),
+                                             (5, 8, False), (7, 2, True)])
+def test_sampler_shards_are_disjoint_and_cover(n, k, drop_last):
+    samplers = [DistributedSampler(range(n), num_replicas=k, rank=r, seed=3,
+                                   drop_last=drop_last) for r in range(k)]
+    for s in samplers:
+        s.set_epoch(2)
+    shards = [list(s) for s in samplers]
+    lengths = {len(s) for s in shards}
+    assert lengths == {len(samplers[0])}
+    joined = [i for shard in shards for i in shard]
+    if drop_last:
+        assert len(joined) == len(set(joined)) == (n // k) * k
+    else:
+        assert set(joined) == set(range(n)) and len(joined) == samplers[0].total_size
+        assert len(joined) - n < k  # padding repeats fewer than one index per rank
+    # like PyTorch: every epoch its own order; the same epoch the same order
+    again = DistributedSampler(range(n), num_replicas=k, rank=0, seed=3, drop_last=drop_last)
+    again.set_epoch(2)
+    assert list(again) == shards[0]
+    again.set_epoch(3)
+    assert n < 4 or list(again) != shards[0] or k >= n
+
+
+def test_sampler_matches_pytorch_without_shuffle():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data.distributed import DistributedSampler as TorchSampler
+
+    for n, k, drop_last in [(10, 3, False), (10, 3, True), (3, 5, False)]:
+        for r in range(k):
+            ours = list(DistributedSampler(range(n), k, r, shuffle=False, drop_last=drop_last))
+            theirs = list(TorchSampler(range(n), k, r, shuffle=False, drop_last=drop_last))
+            assert ours == theirs, (n, k, r, drop_last)
+    assert torch
+
+
+def test_sampler_errors():
+    with pytest.raises(ValueError, match="invalid rank 3"):
+        DistributedSampler(range(4), num_replicas=3, rank=3)
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        DistributedSampler(range(4))

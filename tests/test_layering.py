@@ -1,0 +1,97 @@
+"""The package's layers: ops -> nn -> train -> cli; viz only reads. A lower layer must
+not import a higher one (checked in a fresh interpreter, where nothing else is loaded)."""
+
+import subprocess
+import sys
+
+import pytest
+
+CHECK = """
+import importlib, pkgutil, sys
+import {package}
+names = [{package!r}] + [m.name for m in pkgutil.walk_packages({package}.__path__, {package!r} + '.')]
+for name in names:
+    importlib.import_module(name)
+print(' '.join(sorted(m for m in sys.modules if m.startswith('chainrule.'))))
+"""
+
+
+def loaded_after_importing_all_of(package: str) -> set[str]:
+    result = subprocess.run([sys.executable, "-c", CHECK.format(package=package)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+def _under(modules: set[str], *packages: str) -> list[str]:
+    return sorted(m for m in modules for p in packages if m == p or m.startswith(p + "."))
+
+
+@pytest.mark.parametrize("package, forbidden", [
+    ("chainrule.nn", ("chainrule.train", "chainrule.viz", "chainrule.cli")),
+    ("chainrule.optim", ("chainrule.train", "chainrule.viz", "chainrule.cli")),
+    ("chainrule.data", ("chainrule.train", "chainrule.viz", "chainrule.cli")),
+    ("chainrule.train", ("chainrule.viz", "chainrule.cli")),
+])
+def test_lower_layers_do_not_import_higher_ones(package, forbidden):
+    loaded = loaded_after_importing_all_of(package)
+    assert _under(loaded, package), loaded  # the check did import the package
+    assert _under(loaded, *forbidden) == []
+
+
+# ---------------------------------------------------------------------------
+# the same, read from the source: imports inside functions count too
+# ---------------------------------------------------------------------------
+def _import_graph() -> dict[str, set[str]]:
+    """``{module: modules it imports anywhere in its file}`` for the chainrule package."""
+    import ast
+    from pathlib import Path
+
+    import chainrule
+
+    root = Path(chainrule.__file__).parent
+    files = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        files[".".join(parts)] = (path, is_package)
+    graph: dict[str, set[str]] = {}
+    for name, (path, is_package) in files.items():
+        here = name if is_package else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = here.split(".")[:len(here.split(".")) - node.level + 1]
+                    base = ".".join(anchor + ([base] if base else []))
+                targets.add(base)
+                targets.update(f"{base}.{alias.name}" for alias in node.names
+                               if f"{base}.{alias.name}" in files)
+        graph[name] = {t for t in targets if t in files}
+    return graph
+
+
+def test_no_module_of_nn_reaches_train_viz_or_cli_even_through_deferred_imports():
+    graph = _import_graph()
+    forbidden = ("chainrule.train", "chainrule.viz", "chainrule.cli")
+    for start in [m for m in graph if m == "chainrule.nn" or m.startswith("chainrule.nn.")]:
+        seen, todo, parent = {start}, [start], {}
+        while todo:
+            module = todo.pop()
+            for target in graph[module]:
+                if target not in seen:
+                    seen.add(target)
+                    parent[target] = module
+                    todo.append(target)
+        bad = _under(seen, *forbidden)
+        if bad:
+            chain, m = [bad[0]], bad[0]
+            while m in parent:
+                m = parent[m]
+                chain.append(m)
+            pytest.fail(f"{start} imports {bad[0]}: " + " -> ".join(reversed(chain)))
