@@ -28,6 +28,7 @@ never a mix.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -36,6 +37,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import backend
 from .files import atomic_write, remove_stale_temp_files
 
 __all__ = ["CheckpointError", "load", "read_header", "save"]
@@ -81,6 +83,8 @@ def _flatten(obj: Any, path: tuple, arrays: dict, origins: dict) -> Any:
         return {"__tensor__": _store(arrays, origins, path, obj.numpy()), "kind": "Tensor"}
     if isinstance(obj, np.ndarray):
         return {"__tensor__": _store(arrays, origins, path, obj)}
+    if backend.is_device_array(obj):  # a CuPy array: stored from host memory
+        return {"__tensor__": _store(arrays, origins, path, backend.to_numpy(obj))}
     if isinstance(obj, np.generic):
         # NumPy scalars keep their dtype (an optimizer's float32 step size must come back
         # as float32 for a bit-exact resume)
@@ -341,10 +345,8 @@ def _decode_file(path: Path) -> tuple[dict, dict]:
 
 def _decode_bytes(blob: bytes, name: str) -> tuple[dict, dict]:
     """(metadata, arrays) of safetensors data held in memory (a file object's contents)."""
-    import io as _bytes_io
-
     st = _safetensors()
-    metadata, _, _ = _read_header(_bytes_io.BytesIO(blob), len(blob), name)
+    metadata, _, _ = _read_header(io.BytesIO(blob), len(blob), name)
     try:
         tensors = st.deserialize(blob)
     except st.SafetensorError as e:
