@@ -510,8 +510,8 @@ def avg_pool2d(x: Tensor, geom: Geometry, out_hw: tuple, divisor) -> Tensor:
     return record(out, _AVG_POOL2D, (x,), (geom, divisor, out_hw))
 
 
-# TODO(layers): register these with gradient-check cases (op registry, COORD.md); until then
-# they are unregistered entries, outside the generated gradcheck table.
+# Registry entries, unregistered for now (outside the generated gradcheck table): the
+# layers tests check them against PyTorch and finite differences.
 _CONV2D = Op("conv2d", _conv2d_vjp, reads=("inputs",), register=False)
 _CONV2D_RELU = Op("conv2d_relu", _conv2d_vjp, reads=("inputs",), fuses="conv2d + relu",
                   register=False)
