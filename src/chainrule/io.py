@@ -218,7 +218,18 @@ def _encode(state: Any) -> bytes:
     skeleton = _flatten(state, (), arrays, {})
     metadata = {"format": "chainrule", "format_version": str(FORMAT_VERSION),
                 _META_KEY: json.dumps(skeleton, separators=(",", ":"), allow_nan=False)}
-    return _safetensors().numpy.save(arrays, metadata=metadata)
+    return _sorted_header(_safetensors().numpy.save(arrays, metadata=metadata))
+
+
+def _sorted_header(blob: bytes) -> bytes:
+    """``blob`` with its JSON header's keys sorted. safetensors keeps the metadata in a hash
+    map whose order changes from call to call; the same state must give the same bytes (a
+    resumed training run is compared with an uninterrupted one byte for byte)."""
+    size = int.from_bytes(blob[:8], "little")
+    header = json.dumps(json.loads(blob[8:8 + size]), separators=(",", ":"),
+                        sort_keys=True).encode()
+    header += b" " * (-len(header) % 8)  # safetensors aligns the data to 8 bytes
+    return len(header).to_bytes(8, "little") + header + blob[8 + size:]
 
 
 def _torch_hint(prefix: bytes) -> str:
