@@ -113,12 +113,7 @@ def _constant(value, ref: Tensor, name: str, op: str, shape=None) -> np.ndarray 
     return arr
 
 
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return P.mean(loss)
-    if reduction == "sum":
-        return P.sum(loss)
-    return loss
+_reduce = nn_ops.reduce_loss  # the one reduction of losses, on Tensors and inside fused ops
 
 
 def _class_target(target, op: str, n: int, n_classes: int, ignore_index: int | None):
@@ -864,7 +859,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if bias is not None and weight is None:
         weight = as_tensor(np.ones(shape, dtype=x.data.dtype))
     axes = tuple(range(x.ndim - k, x.ndim))
-    return K.normalize(x, axes, eps, weight, bias, (1,) * (x.ndim - k) + shape)[0]
+    return K.normalize(x, axes, eps, weight, bias, (1,) * (x.ndim - k) + shape,
+                       kind="layer_norm")[0]
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -879,7 +875,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
                          f"num_groups={num_groups}, got {x.shape}")
     n, c = x.shape[:2]
     grouped = P.reshape(x, (n, num_groups, -1))
-    y = K.normalize(grouped, (2,), eps)[0]
+    y = K.normalize(grouped, (2,), eps, kind="group_norm")[0]
     y = P.reshape(y, x.shape)
     bshape = (1, c) + (1,) * (x.ndim - 2)
     if weight is not None:
