@@ -234,3 +234,31 @@ def test_text_colours_meet_wcag_aa():
         for background in ("#ffffff", "#fafafa", "#f1f8e9", "#e3f2fd", "#fff8e1", "#f5f5f5"):
             assert contrast(css[name], background) >= 4.5, (name, background)
     assert contrast("#ffffff", "#1565c0") >= 4.5                       # the Next button
+
+
+# -- one backward engine -------------------------------------------------------------------
+def test_explanations_watch_the_engines_own_backward():
+    from chainrule import autograd
+
+    x, y, z = leaf(-2.0, "x"), leaf(5.0, "y"), leaf(-4.0, "z")
+    f = (x + y) * z
+    seen = []
+    with autograd.observe(lambda node, g, grads: seen.append((node.name or "", float(g)))):
+        e = cr.explain(f)
+    # the engine ran the backward pass the explanation shows: every node, once
+    assert sorted(seen) == sorted([("", 1.0), ("z", 3.0), ("", -4.0), ("x", -4.0),
+                                   ("y", -4.0)])
+    assert e.gradients == {"x": -4.0, "y": -4.0, "z": 3.0}
+    assert x.grad is None                     # and it touched no .grad
+
+
+def test_a_value_changed_in_place_shows_no_gradients():
+    x = cr.tensor([1.0, 2.0], dtype="float64", name="x")
+    w = leaf([3.0, 4.0], "w")
+    y = (w * x).sum()
+    x[0] = 5.0                                # backward would refuse: mul read x
+    with pytest.raises(RuntimeError, match="in place"):
+        y.backward(retain_graph=True)
+    e = cr.explain(y)
+    assert "backward() would refuse this graph" in str(e)
+    assert e.gradients == {}

@@ -101,7 +101,7 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
         note = ("backward() released the rules: leaves show .grad; use "
                 "backward(retain_graph=True) or draw before backward for every gradient")
     if g.stale:
-        note += ("; " if note else "") + "values changed in place after use: " + \
+        note += ("; " if note else "") + "values changed in place after use (backward would refuse): " + \
             ", ".join(g.stale)
     if note:
         lines.append(f"  label={_quote(note)}; labelloc=b; fontsize=10; fontcolor=\"#ef6c00\";")
