@@ -57,6 +57,9 @@ def _node_label(n: Node, released: bool) -> str:
     if n.kind != "op" or what != n.label:
         title += f"  <FONT POINT-SIZE=\"10\">{_e(what)}</FONT>"
     rows = [title]
+    fuses = getattr(n.tensor._op, "fuses", None) if n.kind == "op" else None
+    if fuses:                  # a fused op says what it stands for
+        rows.append(f'<FONT POINT-SIZE="10">fuses {_e(fuses)}</FONT>')
     if not n.is_scalar:
         rows.append(f'<FONT POINT-SIZE="10">shape {_e(shape_text(n.shape))}</FONT>')
     rows.append(f"value {_e(n.value_text())}")
