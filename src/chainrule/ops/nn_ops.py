@@ -116,7 +116,7 @@ def _affine(x: Tensor, weight: Tensor, bias: Tensor | None):
 
 
 LINEAR = Op("linear", _linear_vjp, reads=("inputs",), fuses="matmul + add: x Wᵀ + b",
-            formula=("(·) · W", "(·)ᵀ · x", "Σ_batch (·)"),
+            formula=("(·) · {b}", "(·)ᵀ · {a}", "Σ_batch (·)"),
             hint="an overflow: the values grew too large (exploding activations or weights)",
             cases=[case((5, 3), (4, 3), (4,)), case((3,), (2, 3), (2,)), case((2, 5, 3), (4, 3))])
 
@@ -143,8 +143,8 @@ def _linear_relu_vjp(F, g, ans, ctx, x, w, b=None):
 
 
 LINEAR_RELU = Op("linear_relu", _linear_relu_vjp, reads=("inputs",), fuses="linear + relu",
-                 formula=("[out > 0] · (·) · W", "[out > 0] · (·)ᵀ · x",
-                          "Σ_batch [out > 0] · (·)"),
+                 formula=("((·) ⊙ [{out} > 0]) · {b}", "((·) ⊙ [{out} > 0])ᵀ · {a}",
+                          "Σ_batch (·) ⊙ [{out} > 0]"),
                  cases=[case((5, 3), (4, 3), (4,)), case((3,), (2, 3), (2,))])
 
 
