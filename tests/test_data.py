@@ -308,3 +308,168 @@ def test_standardizer_fits_on_train_only():
     assert np.ndim(g.mean) == 0
     with pytest.raises(ValueError, match="fitted on 4 features"):
         s.transform(np.zeros((2, 3)))
+
+
+# ---------------------------------------------------------------------------
+# small files that would cost large resources, and bad data sets
+# ---------------------------------------------------------------------------
+def _idx_header(dims, type_code=0x08) -> bytes:
+    return bytes([0, 0, type_code, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims)
+
+
+def _peak_bytes(fn) -> tuple[int, str]:
+    """Peak traced memory (NumPy reports its allocations to tracemalloc) while ``fn`` raises
+    DataError, and the message."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as info:
+            fn()
+        return tracemalloc.get_traced_memory()[1], str(info.value)
+    finally:
+        tracemalloc.stop()
+
+
+def test_gzip_idx_declaring_more_than_it_can_hold_is_refused_before_decompressing(tmp_path):
+    # 4.1 million 28x28 images declared by a file of a few hundred bytes
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(_idx_header((4_100_000, 28, 28)) + bytes(1000))
+    peak, message = _peak_bytes(lambda: read_idx(path, expect_magic=2051))
+    assert "more than a" in message and "(4100000, 28, 28)" in message
+    assert peak < 1 << 20
+
+
+def test_image_count_checked_against_labels_before_images_are_read(tmp_path):
+    _fake_mnist(tmp_path)
+    # a consistent-looking images file of 20000 blank images (15.7 MB), labels for 4
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write(_idx_header((20000, 28, 28)) + bytes(20000 * 784))
+    _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(4))
+    peak, message = _peak_bytes(lambda: load_mnist(tmp_path))
+    assert "4 labels for 20000 images" in message
+    assert peak < 1 << 20  # the 15.7 MB payload was never decompressed
+
+
+def test_truncated_gzip_payload_costs_only_what_it_holds(tmp_path):
+    path = tmp_path / "x-idx3-ubyte.gz"
+    rng = np.random.default_rng(0)
+    with gzip.open(path, "wb") as f:  # incompressible: passes the ratio check
+        f.write(_idx_header((1000, 28, 28)) + rng.integers(0, 256, 500 * 784, np.uint8).tobytes())
+    peak, message = _peak_bytes(lambda: read_idx(path))
+    assert "truncated" in message and "found 392000" in message
+    assert peak < 3 * 784_000
+
+
+@pytest.mark.parametrize("dims", [(65536, 65536, 65536, 65536), (2**32 - 1,) * 3])
+def test_dimension_products_do_not_overflow(tmp_path, dims):
+    for name in ("a-idx-ubyte", "a-idx-ubyte.gz"):
+        path = tmp_path / name
+        blob = _idx_header(dims)
+        if name.endswith(".gz"):
+            blob = gzip.compress(blob)
+        path.write_bytes(blob)
+        with pytest.raises(DataError, match=r"(truncated|more than a).*dimensions|dimensions"):
+            read_idx(path)
+
+
+def test_big_endian_payload_types_still_read(tmp_path):
+    path = tmp_path / "f-idx1-ubyte"
+    values = np.array([1.5, -2.0, 3.25], dtype=">f4")
+    path.write_bytes(_idx_header((3,), type_code=0x0D) + values.tobytes())
+    out = read_idx(path)
+    assert out.dtype == np.float32 and out.tolist() == [1.5, -2.0, 3.25]
+    assert out.flags.writeable
+
+
+def test_mnist_folder_with_small_images_is_refused(tmp_path):
+    _fake_mnist(tmp_path)
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((6, 7, 7)))
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: images are 7x7 pixels, "
+                                        r"expected 28x28"):
+        load_mnist(tmp_path)
+    (x, _), _ = load_mnist(tmp_path, image_shape=None)  # other MNIST-format data sets
+    assert x.shape == (6, 49)
+
+
+def test_mnist_labels_out_of_range_and_zero_images(tmp_path):
+    _fake_mnist(tmp_path)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", [1, 2, 12, 3])
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: label 12 at index 2 is "
+                                        r"outside 0..9"):
+        load_mnist(tmp_path)
+    assert load_mnist(tmp_path, num_classes=None)[1][1].tolist() == [1, 2, 12, 3]
+    _fake_mnist(tmp_path, n_train=0)
+    with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: the file holds no images"):
+        load_mnist(tmp_path)
+
+
+def test_csv_with_only_a_label_column(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("label\n0\n1\n0\n1\n")
+    with pytest.raises(DataError, match="labels.csv: no feature columns: the file has only the "
+                                        "label column 'label'"):
+        load_csv(path)
+
+
+@pytest.mark.parametrize("cell", ["nan", "inf", "-Infinity", "NaN", "1e39"])
+def test_csv_non_finite_cells_are_refused_naming_row_and_column(tmp_path, cell):
+    path = tmp_path / "d.csv"
+    path.write_text(f"a,b,label\n1,2,0\n\n3,{cell},1\n")  # a blank line: line numbers stay real
+    with pytest.raises(DataError, match=rf"d.csv: line 4, column 'b': '{cell}' is not a finite"):
+        load_csv(path)
+    path.write_text(f"a,b,label\n1,2,0\n3,4,{cell}\n")
+    with pytest.raises(DataError, match=rf"line 3, column 'label': '{cell}' is not a finite|"
+                                        rf"line 3, column 'label': '{cell}' is beyond float32"):
+        load_csv(path)
+
+
+def test_csv_bad_cell_is_named(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,label\n1,2,0\n3,four,1\n")
+    with pytest.raises(DataError, match=r"line 3, column 'b': 'four' is not a number"):
+        load_csv(path)
+
+
+def test_too_few_rows_to_split(tmp_path):
+    x, y = np.zeros((2, 3)), np.array([0, 1])
+    with pytest.raises(DataError, match="2 rows with val_fraction=0.2 leave 2 rows to train on "
+                                        "and 0 to hold out"):
+        train_val_split(x, y, 0.2)
+    with pytest.raises(DataError, match="each part needs at least one row"):
+        train_val_split(np.zeros((3, 1)), np.array([0, 1, 2]), 0.5, stratify=True)
+    (_, _), (xv, _) = train_val_split(x, y, 0.0)
+    assert len(xv) == 0  # asked for no held-out part
+
+
+# the command line turns these into one line on stderr and exit status 2
+def _train_cli(capsys, *args):
+    from chainrule.cli import main
+
+    status = main(["train", "--epochs", "1", "--no-progress", *map(str, args)])
+    err = capsys.readouterr().err.strip()
+    return status, err
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("label\n0\n1\n0\n1\n0\n1\n", "no feature columns"),
+    ("a,label\n1,0\n2,1\n", "to hold out"),
+    ("a,label\n1,0\nnan,1\n3,0\n4,1\n5,0\n6,1\n", "line 3, column 'a': 'nan'"),
+    ("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(20)) + "1,1000000000\n",
+     "1000000000"),
+])
+def test_train_cli_answers_bad_csv_with_one_line(tmp_path, capsys, content, fragment):
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    status, err = _train_cli(capsys, "--dataset", "csv", "--data-dir", path,
+                             "--out", tmp_path / "run")
+    assert status == 2 and len(err.splitlines()) == 1 and fragment in err, err
+
+
+def test_train_cli_answers_bad_mnist_folder_with_one_line(tmp_path, capsys):
+    _fake_mnist(tmp_path)
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((6, 7, 7)))
+    status, err = _train_cli(capsys, "--dataset", "mnist", "--data-dir", tmp_path,
+                             "--out", tmp_path / "run")
+    assert status == 2 and len(err.splitlines()) == 1 and "7x7 pixels" in err, err

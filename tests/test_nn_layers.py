@@ -79,14 +79,18 @@ def test_linear_is_seeded():
     np.testing.assert_array_equal(a, b)
 
 
-def test_linear_converts_inputs_to_its_dtype():
+def test_linear_converts_arrays_but_refuses_a_tensor_of_another_dtype():
     lin = nn.Linear(3, 2)
-    assert lin(np.ones((2, 3))).dtype == cr.float32  # a float64 array
-    x = cr.tensor(np.ones((2, 3)), requires_grad=True)  # float64 on the graph
-    y = lin(x)
-    assert y.dtype == cr.float32
+    assert lin(np.ones((2, 3))).dtype == cr.float32  # a float64 array is converted
+    x = cr.tensor(np.ones((2, 3)), requires_grad=True)  # a float64 Tensor: as PyTorch
+    with pytest.raises(RuntimeError, match=r"Linear 3→2: input has dtype float64 but the "
+                                           r"weights have dtype float32.*x\.float\(\)"):
+        lin(x)
+    with pytest.raises(RuntimeError, match="linear: input has dtype float64"):
+        F.linear(x, lin.weight)
+    y = lin.double()(x)
     y.sum().backward()
-    assert x.grad.dtype == cr.float64
+    assert y.dtype == cr.float64 and x.grad.dtype == cr.float64
 
 
 def test_functional_linear_checks_shapes():

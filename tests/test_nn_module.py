@@ -222,8 +222,8 @@ def test_deepcopy_and_pickle_give_independent_equal_modules():
 # ---------------------------------------------------------------------------
 # repr
 # ---------------------------------------------------------------------------
-def test_repr_is_nested_with_parameter_counts():
-    text = repr(nn.MLP([784, 256, 10]))
+def test_summary_is_the_repr_tree_with_parameter_counts():
+    text = nn.MLP([784, 256, 10]).summary()
     lines = text.split("\n")
     assert lines[0] == "MLP(  # 203,530 parameters"
     assert "  (layers): Sequential(  # 203,530 parameters" in lines

@@ -28,6 +28,7 @@ never a mix.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -341,10 +342,8 @@ def _decode_file(path: Path) -> tuple[dict, dict]:
 
 def _decode_bytes(blob: bytes, name: str) -> tuple[dict, dict]:
     """(metadata, arrays) of safetensors data held in memory (a file object's contents)."""
-    import io as _bytes_io
-
     st = _safetensors()
-    metadata, _, _ = _read_header(_bytes_io.BytesIO(blob), len(blob), name)
+    metadata, _, _ = _read_header(io.BytesIO(blob), len(blob), name)
     try:
         tensors = st.deserialize(blob)
     except st.SafetensorError as e:

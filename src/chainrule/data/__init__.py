@@ -23,6 +23,7 @@ from .readers import (
     load_fashion_mnist,
     load_mnist,
     read_idx,
+    read_idx_header,
 )
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "read_idx",
+    "read_idx_header",
     "train_val_split",
 ]

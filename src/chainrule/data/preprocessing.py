@@ -12,7 +12,9 @@ def train_val_split(x, y, val_fraction: float = 0.1, seed: int = 0, stratify: bo
 
     ``stratify=True`` holds out ``val_fraction`` of every class separately (``y`` must
     hold class labels), so small classes are represented in both parts. The result is
-    the same for the same seed; rows keep no particular order.
+    the same for the same seed; rows keep no particular order. A positive
+    ``val_fraction`` that would leave either part empty (too few rows) raises
+    ``DataError``; ``val_fraction=0`` returns an empty held-out part on purpose.
 
     >>> import numpy as np
     >>> (xt, yt), (xv, yv) = train_val_split(np.arange(10), np.arange(10), 0.3, seed=1)
@@ -41,6 +43,12 @@ def train_val_split(x, y, val_fraction: float = 0.1, seed: int = 0, stratify: bo
         perm = rng.permutation(n)
         n_val = round(n * val_fraction)
         val_idx, train_idx = perm[:n_val], perm[n_val:]
+    if val_fraction > 0 and (len(val_idx) == 0 or len(train_idx) == 0):
+        from .readers import DataError
+
+        raise DataError(f"train_val_split: {n} rows with val_fraction={val_fraction:g} leave "
+                        f"{len(train_idx)} rows to train on and {len(val_idx)} to hold out; "
+                        "each part needs at least one row (use more data or another fraction)")
     return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
 
 

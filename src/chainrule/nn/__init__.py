@@ -10,6 +10,7 @@
 """
 
 from . import functional, init, parallel, utils
+from .containers import ModuleDict, ParameterDict, ParameterList
 from .layers import (
     MLP,
     Dropout,
@@ -24,6 +25,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    Unflatten,
     set_fusion,
 )
 from .layers_conv import (
@@ -34,6 +36,15 @@ from .layers_conv import (
     ConvTranspose2d,
     MaxPool1d,
     MaxPool2d,
+)
+from .layers_norm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    Dropout1d,
+    Dropout2d,
+    Embedding,
+    GroupNorm,
+    LayerNorm,
 )
 from .losses import (
     BCELoss,
@@ -72,20 +83,27 @@ __all__ = [
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Embedding",
     "Flatten",
     "GaussianNLLLoss",
+    "GroupNorm",
     "HingeLoss",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
     "KLDivLoss",
     "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -94,11 +112,14 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "PoissonNLLLoss",
     "ReLU",
     "RemovableHandle",
@@ -110,6 +131,7 @@ __all__ = [
     "StateDictError",
     "Tanh",
     "TripletMarginLoss",
+    "Unflatten",
     "current_module_path",
     "functional",
     "init",

@@ -181,7 +181,8 @@ def _class_dim_last(x: Tensor, target, op: str):
 def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one graph node; weight has shape (out, in).
 
-    Inputs of another dtype are converted to the weight's dtype.
+    A Tensor input of another dtype than the weight's is an error (as in PyTorch);
+    lists and arrays are converted.
     """
     if not isinstance(weight, Tensor):
         weight = _input(weight)
@@ -199,8 +200,17 @@ def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     if x.data.dtype != weight.data.dtype:
-        x = _like(x, weight)
+        raise RuntimeError(_dtype_mismatch("linear", x.data.dtype, weight.data.dtype))
     return nn_ops.linear(x, weight, bias)
+
+
+def _dtype_mismatch(where: str, got, want) -> str:
+    """The message for an input whose dtype differs from the weights' (PyTorch refuses
+    it too: a silent conversion would hide a float64 pipeline or lose precision)."""
+    fix = "x.float()" if np.dtype(want) == np.float32 else f"x.to({np.dtype(want).name!r})"
+    return (f"{where}: input has dtype {np.dtype(got)} but the weights have dtype "
+            f"{np.dtype(want)}; convert the input ({fix}) or the model "
+            f"(model.to({np.dtype(got).name!r}))")
 
 
 def relu(x) -> Tensor:
@@ -235,7 +245,7 @@ def log_softmax(x, dim: int = -1, axis: int | None = None) -> Tensor:
 def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     """Zero elements with probability ``p`` and scale the rest by 1/(1-p) while
     ``training``; the identity otherwise. Draws from ``cr.manual_seed``'s generator
-    unless a NumPy ``generator`` is given."""
+    unless a ``generator`` (``cr.Generator`` or NumPy Generator) is given."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
     x = x if isinstance(x, Tensor) else as_tensor(x)
@@ -784,6 +794,181 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     return P.reshape(y, y.shape[1:]) if unbatched else y
 
 
+# ---------------------------------------------------------------------------
+# normalization (kernels in chainrule.ops.norm)
+# ---------------------------------------------------------------------------
+def batch_norm(input, running_mean, running_var, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (axis 1) of (N, C, ...) input by the batch statistics
+    (``training``; the running statistics, when given, move toward them by ``momentum``,
+    the variance unbiased, as PyTorch) or by the running statistics (eval)."""
+    from ..ops import norm as K
+
+    op = "batch_norm"
+    x = _input(input)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C, ...), got {x.shape}")
+    c = x.shape[1]
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    weight = None if weight is None else _param_like(weight, x, (c,), "weight", op)
+    bias = None if bias is None else _param_like(bias, x, (c,), "bias", op)
+    if bias is not None and weight is None:
+        weight = as_tensor(np.ones(c, dtype=x.data.dtype))
+    axes = (0,) + tuple(range(2, x.ndim))
+    if training:
+        n = x.size // c if c else 0
+        if n <= 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, "
+                             f"got input of shape {x.shape}")
+        y, mean, var = K.normalize(x, axes, eps, weight, bias, bshape)
+        for stat, value in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
+            if stat is not None:
+                arr = stat.data if isinstance(stat, Tensor) else stat
+                arr *= 1 - momentum
+                arr += momentum * value.reshape(c).astype(arr.dtype, copy=False)
+                if isinstance(stat, Tensor):
+                    stat._version += 1
+        return y
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: evaluation (training=False) needs running_mean and "
+                         "running_var")
+    rm = running_mean.data if isinstance(running_mean, Tensor) else np.asarray(running_mean)
+    rv = running_var.data if isinstance(running_var, Tensor) else np.asarray(running_var)
+    return K.normalize_with(x, rm, rv, eps, weight, bias, bshape)
+
+
+def _param_like(p, x: Tensor, shape: tuple, name: str, op: str) -> Tensor:
+    p = p if isinstance(p, Tensor) else _like(p, x)
+    if p.shape != shape:
+        raise ValueError(f"{op}: {name} must have shape {shape}, got {p.shape}")
+    if p.data.dtype != x.data.dtype:
+        p = _like(p, x)
+    return p
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the trailing ``normalized_shape`` dimensions of each sample, then
+    scale by ``weight`` and shift by ``bias`` (both of that shape)."""
+    from ..ops import norm as K
+
+    op = "layer_norm"
+    x = _input(input)
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(int(s) for s in normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
+        raise ValueError(f"{op}: expected input with trailing dimensions {shape}, got "
+                         f"shape {x.shape}")
+    weight = None if weight is None else _param_like(weight, x, shape, "weight", op)
+    bias = None if bias is None else _param_like(bias, x, shape, "bias", op)
+    if bias is not None and weight is None:
+        weight = as_tensor(np.ones(shape, dtype=x.data.dtype))
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return K.normalize(x, axes, eps, weight, bias, (1,) * (x.ndim - k) + shape)[0]
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """Normalize each group of channels of each sample of (N, C, ...) input, then scale
+    and shift per channel."""
+    from ..ops import norm as K
+
+    op = "group_norm"
+    x = _input(input)
+    if x.ndim < 2 or x.shape[1] % num_groups:
+        raise ValueError(f"{op}: expected input of shape (N, C, ...) with C divisible by "
+                         f"num_groups={num_groups}, got {x.shape}")
+    n, c = x.shape[:2]
+    grouped = P.reshape(x, (n, num_groups, -1))
+    y = K.normalize(grouped, (2,), eps)[0]
+    y = P.reshape(y, x.shape)
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = P.mul(y, P.reshape(_param_like(weight, x, (c,), "weight", op), bshape))
+    if bias is not None:
+        y = P.add(y, P.reshape(_param_like(bias, x, (c,), "bias", op), bshape))
+    return y
+
+
+# ---------------------------------------------------------------------------
+# embeddings and channel dropout
+# ---------------------------------------------------------------------------
+def _indices(input, op: str, n_rows: int) -> np.ndarray:
+    arr = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{op}: expected integer indices, got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n_rows):
+        bad = arr[(arr < 0) | (arr >= n_rows)].flat[0]
+        raise IndexError(f"{op}: index {bad} is out of range for an embedding of "
+                         f"{n_rows} rows")
+    return arr
+
+
+def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input``: output
+    shape input.shape + (dim,). The row ``padding_idx`` gets no gradient; with
+    ``max_norm`` the rows looked up are first rescaled in place to norm ≤ max_norm (as
+    PyTorch)."""
+    from ..ops import embedding as K
+
+    op = "embedding"
+    weight = weight if isinstance(weight, Tensor) else _input(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {weight.shape}")
+    idx = _indices(input, op, weight.shape[0])
+    if padding_idx is not None:
+        padding_idx = int(padding_idx) % weight.shape[0] if -weight.shape[0] <= padding_idx \
+            < weight.shape[0] else _bad_padding(padding_idx, weight.shape[0], op)
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(idx), float(max_norm), float(norm_type))
+    return K.embedding(idx, weight, padding_idx, scale_grad_by_freq)
+
+
+def _bad_padding(padding_idx, n: int, op: str):
+    raise ValueError(f"{op}: padding_idx must be within [-{n}, {n}), got {padding_idx}")
+
+
+def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale the given rows of ``weight`` in place so that their norm is ≤ max_norm."""
+    w = weight.data
+    norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        w[rows[big]] *= scale[:, None]
+        weight._version += 1
+
+
+def _channel_dropout(x, p: float, training: bool, spatial: int, op: str) -> Tensor:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: probability p must be in [0, 1], got {p}")
+    x = x if isinstance(x, Tensor) else as_tensor(x)
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{op}: expected a {spatial + 2}-D (N, C, ...) or {spatial + 1}-D "
+                         f"(C, ...) input, got shape {x.shape}")
+    if not training or p == 0.0:
+        return x
+    lead = x.shape[: x.ndim - spatial]  # (N, C) or (C,)
+    dt = x.data.dtype
+    keep = _rng().random(lead, dtype=np.float32) >= np.float32(p)
+    scale = np.zeros((), dt) if p >= 1.0 else dt.type(1.0 / (1.0 - p))
+    mask = (keep * scale).astype(dt).reshape(lead + (1,) * spatial)
+    return P.mul(x, as_tensor(mask))
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero whole channels of (N, C, L) input with probability p, scale the rest by
+    1/(1-p)."""
+    return _channel_dropout(input, p, training, 1, "dropout1d")
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero whole channels (feature maps) of (N, C, H, W) input with probability p,
+    scale the rest by 1/(1-p)."""
+    return _channel_dropout(input, p, training, 2, "dropout2d")
+
 # losses and tensor functions that live in their own files, part of this namespace
 from .loss_functions import (
     cosine_embedding_loss,
@@ -807,4 +992,10 @@ __all__ += [
     "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "kl_div",
     "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize", "one_hot", "pad",
     "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
+]
+
+__all__ += [
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv1d", "conv2d", "conv_transpose2d",
+    "dropout1d", "dropout2d", "embedding", "group_norm", "layer_norm", "max_pool1d",
+    "max_pool2d",
 ]

@@ -16,7 +16,7 @@ from ..random import _rng
 from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import init
 from . import module as _module_mod
-from .functional import _like
+from .functional import _dtype_mismatch
 from .layers_conv import Conv2d, MaxPool2d
 from .module import Module, Parameter, _assign_paths, _join
 
@@ -48,6 +48,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "Unflatten",
     "set_fusion",
 ]
 
@@ -66,8 +67,10 @@ class Linear(Module):
     """y = x Wᵀ + b, with W of shape (out_features, in_features).
 
     Weights start as small random noise scaled by the fan-in, as PyTorch:
-    W, b ~ U(-1/√in, 1/√in) (kaiming_uniform with a = √5). Inputs are converted to the
-    layer's dtype (float32 by default); any leading batch dimensions are allowed.
+    W, b ~ U(-1/√in, 1/√in) (kaiming_uniform with a = √5). A Tensor input must have the
+    layer's dtype (float32 by default), as in PyTorch: a float64 batch is an error, not
+    a silent conversion; lists and arrays are converted. Any leading batch dimensions
+    are allowed.
 
     >>> import chainrule as cr
     >>> layer = cr.nn.Linear(3, 2)
@@ -112,7 +115,8 @@ class Linear(Module):
             raise ValueError(f"{self._describe()}: expected input with last dimension "
                              f"{self.in_features}, got {got} (input of shape {shape})")
         if x.data.dtype != self.weight.data.dtype:
-            x = _like(x, self.weight)
+            raise RuntimeError(_dtype_mismatch(self._describe(), x.data.dtype,
+                                               self.weight.data.dtype))
         return x
 
     def _forward_relu(self, x):
@@ -135,9 +139,13 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, x):
         return nn_ops.relu(x if isinstance(x, Tensor) else as_tensor(x))
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -208,6 +216,38 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (the inverse of Flatten):
+    (N, 784) -> (N, 1, 28, 28) with ``Unflatten(1, (1, 28, 28))``; one size may be -1.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Unflatten(1, (2, -1))(cr.zeros(5, 6)).shape
+    (5, 2, 3)
+    """
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim = int(dim)
+        self.unflattened_size = tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else as_tensor(x)
+        if not -x.ndim <= self.dim < x.ndim:
+            raise IndexError(f"{self._describe()}: dim {self.dim} is out of range for an "
+                             f"input of shape {x.shape}")
+        d = self.dim % x.ndim
+        n, sizes = x.shape[d], self.unflattened_size
+        known = math.prod(s for s in sizes if s != -1)
+        if sizes.count(-1) > 1 or (-1 not in sizes and known != n) or \
+                (-1 in sizes and (known == 0 or n % known)):
+            raise ValueError(f"{self._describe()}: cannot split dimension {d} of size {n} "
+                             f"(input of shape {x.shape}) into {sizes}")
+        return P.reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Dropout(Module):
     """While training, zero each element with probability ``p`` and scale the others by
     1/(1-p); in ``eval()`` mode, pass the input through. The masks come from the global
@@ -224,6 +264,7 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}")
         self.p = float(p)
+        self.inplace = inplace
 
     def forward(self, x):
         if not self.training or self.p == 0.0:
@@ -231,7 +272,7 @@ class Dropout(Module):
         return nn_ops.dropout(x if isinstance(x, Tensor) else as_tensor(x), self.p, _rng())
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 _ACTIVATIONS = {

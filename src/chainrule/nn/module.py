@@ -22,7 +22,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor, _init_leaf, as_dtype, float32, float64, get_default_dtype
+from .. import backend
+from ..tensor import (
+    Tensor,
+    _init_leaf,
+    _wrap,
+    as_dtype,
+    float32,
+    float64,
+    get_default_dtype,
+    is_grad_enabled,
+    record,
+)
 
 # ---------------------------------------------------------------------------
 # "Which module is running?" -- tracked only when someone asks (detect_anomaly sets
@@ -136,17 +147,21 @@ class Parameter(Tensor):
 
 
 class RemovableHandle:
-    """Returned by ``register_forward_hook``: ``handle.remove()`` unregisters the hook."""
+    """Returned by the ``register_*_hook`` methods: ``handle.remove()`` unregisters the
+    hook (also on leaving a ``with handle:`` block)."""
 
     _next_id = 0
 
-    def __init__(self, hooks: dict):
+    def __init__(self, hooks: dict, extra: set | None = None):
         self._hooks = hooks
+        self._extra = extra  # the module's set of hooks that take kwargs
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        if self._extra is not None:
+            self._extra.discard(self.id)
 
     def __enter__(self):
         return self
@@ -165,6 +180,132 @@ class IncompatibleKeys(NamedTuple):
 
 class StateDictError(RuntimeError):
     """``load_state_dict`` found missing, unexpected or wrongly shaped entries."""
+
+
+# ---------------------------------------------------------------------------
+# full backward hooks: identity nodes ("taps") that catch the gradients flowing out of
+# and into one call of a module
+# ---------------------------------------------------------------------------
+def _grad_for_hook(g):
+    """An adjoint as hooks see it: a Tensor (arrays are wrapped without a copy)."""
+    return g if isinstance(g, Tensor) else _wrap(g)
+
+
+def _grad_from_hook(value, like):
+    """What a hook returned, as an adjoint of the engine's kind (array or Tensor)."""
+    if value is None or isinstance(like, Tensor):
+        return value
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
+    """Identity copies of ``tensors`` whose gradients, once all known, go through
+    ``on_grads(list of Tensors) -> list of replacements`` in one call. Several tensors
+    pass through one node (flattened and concatenated), so the call sees them together."""
+    from ..ops import primitives as P  # (ops imports nn's users; loaded on first use)
+
+    if len({t.data.dtype for t in tensors}) > 1:
+        raise NotImplementedError(
+            f"{who}: backward hooks on a module whose tensor arguments (or outputs) have "
+            f"different dtypes ({', '.join(str(t.dtype) for t in tensors)}) are not supported")
+    shapes = [t.shape for t in tensors]
+    if len(tensors) == 1:
+        def one(F, g, ans, ctx, x):
+            (new,) = on_grads([_grad_for_hook(g)])
+            return (_grad_from_hook(new, g),)
+
+        return [record(tensors[0].data, "backward_hook", (tensors[0],), one)]
+    bounds = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
+
+    def many(F, g, ans, ctx, x):
+        pieces = [g[a:b].reshape(shape) for a, b, shape in zip(bounds, bounds[1:], shapes)]
+        new = on_grads([_grad_for_hook(p) for p in pieces])
+        parts = []
+        for value, piece in zip(new, pieces):
+            value = _grad_from_hook(value, g)
+            if value is None:
+                value = piece * 0
+            parts.append(value.reshape(-1))
+        cat = P.concatenate if isinstance(g, Tensor) else backend.namespace(g).concatenate
+        return (cat(parts, axis=0),)
+
+    flat = P.concatenate([P.reshape(t, (-1,)) for t in tensors], axis=0)
+    tapped = record(flat.data, "backward_hook", (flat,), many)
+    return [P.reshape(P.getitem(tapped, slice(int(a), int(b))), shape)
+            for a, b, shape in zip(bounds, bounds[1:], shapes)]
+
+
+class _BackwardHooks:
+    """The backward hooks of one call of a module. The output taps run first in the
+    backward pass (they are nearer the loss) and record ``grad_output``; the input tap
+    runs once every gradient with respect to the inputs is complete and calls the hooks."""
+
+    def __init__(self, module: Module, args: tuple):
+        self.module = module
+        self.args = args
+        self.input_slots = [i for i, a in enumerate(args)
+                            if isinstance(a, Tensor) and a.requires_grad]
+        self.grad_output: tuple = ()
+
+    def tap_inputs(self) -> tuple:
+        if not self.input_slots:
+            return self.args
+        tapped = _tap_group([self.args[i] for i in self.input_slots], self._on_grad_input,
+                            self.module._describe())
+        args = list(self.args)
+        for i, t in zip(self.input_slots, tapped):
+            args[i] = t
+        return tuple(args)
+
+    def tap_outputs(self, out):
+        outputs = [out] if isinstance(out, Tensor) else (
+            list(out) if isinstance(out, (tuple, list)) else [])
+        slots = [k for k, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
+        if not slots:
+            return out
+        self.grad_output = (None,) * len(outputs)
+
+        def on_grad_output(grads: list) -> list:
+            full = list(self.grad_output)
+            for k, g in zip(slots, grads):
+                full[k] = g
+            grad_output = tuple(full)
+            for hook in tuple(self.module._backward_pre_hooks.values()):
+                result = hook(self.module, grad_output)
+                if result is not None:
+                    grad_output = self._checked(result, len(outputs), "pre-hook", "grad_output")
+            self.grad_output = grad_output
+            if not self.input_slots:  # no gradient flows into the module: run the hooks now
+                self._call_hooks((None,) * len(self.args))
+            return [grad_output[k] for k in slots]
+
+        tapped = _tap_group([outputs[k] for k in slots], on_grad_output, self.module._describe())
+        for k, t in zip(slots, tapped):
+            if getattr(outputs[k], "_module", None) is not None:
+                t._module = outputs[k]._module
+            outputs[k] = t
+        return outputs[0] if isinstance(out, Tensor) else type(out)(outputs)
+
+    def _on_grad_input(self, grads: list) -> list:
+        full = [None] * len(self.args)
+        for i, g in zip(self.input_slots, grads):
+            full[i] = g
+        grad_input = self._call_hooks(tuple(full))
+        return [grad_input[i] for i in self.input_slots]
+
+    def _call_hooks(self, grad_input: tuple) -> tuple:
+        for hook in tuple(self.module._backward_hooks.values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                grad_input = self._checked(result, len(grad_input), "hook", "grad_input")
+        return grad_input
+
+    def _checked(self, result, n: int, kind: str, what: str) -> tuple:
+        result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        if len(result) != n:
+            raise RuntimeError(f"{self.module._describe()}: a backward {kind} returned "
+                               f"{len(result)} value(s) for {what}, which has {n}")
+        return result
 
 
 def _format_count(n: int) -> str:
@@ -194,7 +335,8 @@ class Module:
 
     # class-level defaults, so a subclass that forgets super().__init__() fails clearly
     _path = ""
-    _forward_hooks = _forward_pre_hooks = MappingProxyType({})
+    _forward_hooks = _forward_pre_hooks = _backward_hooks = _backward_pre_hooks = \
+        MappingProxyType({})
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -205,6 +347,9 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_hooks_with_kwargs"] = set()  # ids of forward (pre-)hooks that take kwargs
         d["_path"] = ""
 
     def forward(self, *args, **kwargs):
@@ -212,7 +357,8 @@ class Module:
 
     # -- calling ----------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if _TRACK_PATH or self._forward_hooks or self._forward_pre_hooks:
+        if (_TRACK_PATH or self._forward_hooks or self._forward_pre_hooks
+                or self._backward_hooks or self._backward_pre_hooks):
             return self._call_slow(args, kwargs)
         out = self.forward(*args, **kwargs)
         if isinstance(out, Tensor) and getattr(out, "_module", None) is None:
@@ -220,10 +366,24 @@ class Module:
         return out
 
     def _call_slow(self, args, kwargs):
-        for hook in tuple(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
+        with_kwargs = self.__dict__.get("_hooks_with_kwargs", ())
+        for hid, hook in tuple(self._forward_pre_hooks.items()):
+            if hid in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"{self._describe()}: a forward pre-hook registered with_kwargs "
+                            f"must return None or (args, kwargs), got {type(result).__name__}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        backward = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            backward = _BackwardHooks(self, args)
+            args = backward.tap_inputs()
         tracking = _TRACK_PATH
         if tracking:
             _path_stack.append(self._path)
@@ -232,29 +392,90 @@ class Module:
         finally:
             if tracking and _path_stack:
                 _path_stack.pop()
-        for hook in tuple(self._forward_hooks.values()):
-            result = hook(self, args, out)
+        for hid, hook in tuple(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, out) if hid in with_kwargs else hook(self, args, out)
             if result is not None:
                 out = result
+        if backward is not None:
+            out = backward.tap_outputs(out)
         if isinstance(out, Tensor) and getattr(out, "_module", None) is None:
             out._module = self._path
         return out
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
-        """Call ``hook(module, inputs, output)`` after every forward (as PyTorch); a
-        non-None return value replaces the output. Returns a handle with ``remove()``."""
+    def _add_hook(self, registry: str, hook: Callable, prepend: bool,
+                  with_kwargs: bool = False) -> RemovableHandle:
         self._check_init()
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+        if not callable(hook):
+            raise TypeError(f"{self._describe()}: a hook must be callable, got "
+                            f"{type(hook).__name__}")
+        hooks = self.__dict__[registry]
+        handle = RemovableHandle(hooks, self.__dict__.get("_hooks_with_kwargs"))
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
         return handle
 
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """Call ``hook(module, inputs)`` before every forward; a non-None return value
-        replaces the inputs."""
-        self._check_init()
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False
+                              ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every forward (as PyTorch); a
+        non-None return value replaces the output. ``with_kwargs=True`` calls
+        ``hook(module, args, kwargs, output)``; ``prepend`` runs it before the hooks
+        already registered. Returns a handle with ``remove()``.
+
+        >>> import chainrule as cr
+        >>> layer = cr.nn.Linear(2, 3)
+        >>> shapes = []
+        >>> handle = layer.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+        >>> _ = layer(cr.ones(4, 2)); handle.remove(); _ = layer(cr.ones(1, 2))
+        >>> shapes
+        [(4, 3)]
+        """
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every forward; a non-None return value
+        (a tuple, or one value) replaces the positional arguments. ``with_kwargs=True``
+        calls ``hook(module, args, kwargs)``, which may return ``(args, kwargs)``."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect
+        to the module's inputs have been computed (as PyTorch's full backward hooks).
+
+        ``grad_output`` holds the gradients of the loss with respect to the module's
+        output(s), ``grad_input`` those with respect to its positional arguments (None
+        for an argument that is not a Tensor requiring grad). The hook may return a
+        tuple of replacement ``grad_input`` values (e.g. clipped gradients), which are
+        what flows on to earlier layers.
+
+        >>> import chainrule as cr
+        >>> layer = cr.nn.Linear(2, 1)
+        >>> seen = []
+        >>> h = layer.register_full_backward_hook(
+        ...     lambda m, gin, gout: seen.append((gin[0].shape, gout[0].shape)))
+        >>> x = cr.ones(3, 2, requires_grad=True)
+        >>> layer(x).sum().backward()
+        >>> seen
+        [((3, 2), (3, 1))]
+        """
+        return self._add_hook("_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the
+        module's outputs are known, before they flow into the module; a tuple returned
+        replaces ``grad_output``."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """PyTorch's deprecated form; here the same as :meth:`register_full_backward_hook`
+        (gradients with respect to the module's own inputs and outputs)."""
+        return self.register_full_backward_hook(hook)
 
     # -- registration -------------------------------------------------------------
     def _check_init(self) -> None:
@@ -458,29 +679,54 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype) -> Module:
-        """Convert every floating parameter and buffer (and gradient) to ``dtype`` in
-        place: ``model.to(cr.float64)``. Devices are not supported here yet."""
-        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda"):
-            if dtype.split(":")[0] == "cpu":
-                return self
-            raise NotImplementedError("Module.to: moving modules to a GPU is not supported yet")
-        dt = as_dtype(dtype)
-        if dt.kind != "f":
-            raise TypeError(f"Module.to: expected a floating dtype, got {dt}")
+    def to(self, *args, **kwargs) -> Module:
+        """Convert the floating parameters and buffers (and their gradients) in place, as
+        PyTorch: ``model.to(cr.float64)``, ``model.to("cpu")``, ``model.to(device, dtype)``,
+        ``model.to(dtype=..., device=...)``, or ``model.to(tensor)`` (its dtype and device).
+        Integer buffers keep their dtype. Returns the module.
+
+        >>> import chainrule as cr
+        >>> layer = cr.nn.Linear(2, 2).to(cr.float64)
+        >>> layer.weight.dtype
+        dtype('float64')
+        """
+        device, dtype = _to_arguments(args, kwargs)
+        if dtype is not None:
+            dtype = as_dtype(dtype)
+            if dtype.kind not in "fc":
+                raise TypeError(f"{type(self).__name__}.to: only floating dtypes are accepted "
+                                f"for a module's parameters, got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f" and t.data.dtype != dt:
-                t.data = t.data.astype(dt)
-                t._version += 1
-                if t.grad is not None:
-                    t.grad = Tensor(t.grad.data.astype(dt))
+            _convert(t, device, dtype)
+            if t.grad is not None:
+                _convert(t.grad, device, dtype)
         return self
 
     def float(self) -> Module:
+        """Floating parameters and buffers to float32."""
         return self.to(float32)
 
     def double(self) -> Module:
+        """Floating parameters and buffers to float64."""
         return self.to(float64)
+
+    def half(self) -> Module:
+        """Floating parameters and buffers to float16 (NumPy computes float16 slowly)."""
+        return self.to(np.float16)
+
+    def cpu(self) -> Module:
+        """Parameters and buffers to main memory (they are there unless moved)."""
+        return self.to("cpu")
+
+    def cuda(self, device: int | str | None = None) -> Module:
+        """Parameters and buffers to the GPU (needs the CuPy backend, chainrule[gpu])."""
+        if device is None:
+            return self.to("cuda")
+        return self.to(device if isinstance(device, str) else f"cuda:{int(device)}")
+
+    def type(self, dst_type) -> Module:
+        """Floating parameters and buffers to ``dst_type``."""
+        return self.to(dst_type)
 
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """Every parameter and persistent buffer by path, e.g. ``{"0.weight": W, ...}``.
@@ -565,18 +811,96 @@ class Module:
     def _short_name(self) -> str:
         return type(self).__name__
 
+    def _get_name(self) -> str:
+        return type(self).__name__
+
     def __repr__(self) -> str:
+        """PyTorch's layout: ``Name(extra_repr)``, children indented as ``(name): ...``."""
+        return self._tree(counts=False)
+
+    def summary(self) -> str:
+        """The ``repr`` tree with each module's parameter count beside it.
+
+        >>> import chainrule as cr
+        >>> print(cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.ReLU()).summary())
+        Sequential(  # 40 parameters
+          (0): Linear(in_features=4, out_features=8, bias=True)  # 40 parameters
+          (1): ReLU()
+        )
+        """
+        return self._tree(counts=True)
+
+    def _tree(self, counts: bool) -> str:
         extra = self.extra_repr()
-        n = self.num_parameters() if self._parameters or self._modules else 0
-        count = f"  # {_format_count(n)}" if n else ""
-        if not self._modules:
-            return f"{type(self).__name__}({extra}){count}"
-        lines = [f"  {line}" for line in extra.split("\n")] if extra else []
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = []
         for name, child in self._modules.items():
-            body = repr(child).split("\n")
-            lines.append(f"  ({name}): " + body[0])
-            lines.extend("  " + line for line in body[1:])
-        return f"{type(self).__name__}({count}\n" + "\n".join(lines) + "\n)"
+            body = "None" if child is None else child._tree(counts)
+            child_lines.append(f"({name}): " + body.replace("\n", "\n  "))
+        count = ""
+        if counts and (self._parameters or self._modules):
+            n = self.num_parameters()
+            count = f"  # {_format_count(n)}" if n else ""
+        head = self._get_name() + "("
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{head}{extra_lines[0]}){count}"
+        if not extra_lines and not child_lines:
+            return f"{head}){count}"
+        lines = extra_lines + child_lines
+        return f"{head}{count}\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _device_name(value) -> str | None:
+    """'cpu', 'cuda' or 'cuda:N' from a string, a device object or a GPU index; None when
+    ``value`` names no device."""
+    if isinstance(value, str):
+        kind = value.split(":")[0]
+        return value if kind in ("cpu", "cuda", "mps", "meta", "xpu") else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"cuda:{value}"
+    kind = getattr(value, "type", None)
+    if isinstance(kind, str):  # a device object (torch.device-like)
+        index = getattr(value, "index", None)
+        return kind if index is None else f"{kind}:{index}"
+    return None
+
+
+def _to_arguments(args: tuple, kwargs: dict) -> tuple:
+    """(device or None, dtype or None) from ``Module.to``'s PyTorch forms."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"Module.to: unexpected keyword argument(s) {sorted(unknown)}")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    device = None if device is None else _device_name(device) or device
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, bool):
+            continue  # non_blocking given by position
+        elif _device_name(a) is not None:
+            device = _device_name(a)
+        else:
+            try:
+                dtype = as_dtype(a)
+            except (TypeError, ValueError):
+                raise TypeError(f"Module.to: expected a device, a dtype or a Tensor, got "
+                                f"{a!r}") from None
+    if device is not None and str(device).split(":")[0] not in ("cpu", "cuda"):
+        raise ValueError(f"Module.to: device {device!r} is not available (chainrule runs on "
+                         "'cpu', and on 'cuda' with the CuPy backend)")
+    return device, dtype
+
+
+def _convert(t: Tensor, device: str | None, dtype) -> None:
+    """Change ``t``'s array in place of the Tensor (same object, new array)."""
+    data = t.data
+    if dtype is not None and data.dtype.kind in "fc" and data.dtype != dtype:
+        data = data.astype(dtype)
+    if device is not None and backend.device_of(data) != device.split(":")[0]:
+        data = backend.to_device(data, device)
+    if data is not t.data:
+        t.data = data
+        t._version += 1
 
 
 def _join(prefix: str, name: str) -> str:

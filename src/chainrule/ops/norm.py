@@ -1,0 +1,122 @@
+"""Normalization as one node: y = (x - mean) / √(var + eps) · w + b, the statistics taken
+over ``axes`` (BatchNorm: every axis but the channel; LayerNorm: the trailing ones;
+GroupNorm: each group, after a reshape).
+
+Why one node: composed from primitives the normalization records ~10 nodes and as
+many full-size temporaries; its gradient has a closed form that needs x̂ and 1/σ
+only:  dx = (1/σ) (ĝ - mean(ĝ) - x̂ · mean(ĝ x̂)),  ĝ = g · w,
+       dw = Σ g x̂,  db = Σ g   (sums over the axes the parameter is broadcast along).
+Under ``create_graph`` the rule rebuilds x̂ and σ from x with differentiable
+operations, so the same formula differentiates again.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor, record
+from .primitives import ARRAYS
+
+_t = importlib.import_module("chainrule.tensor")
+
+
+def _normalize_vjp(F, g, ans, ctx, x, w=None, b=None):
+    axes, eps, xhat, inv_std, bshape, needs = ctx
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    if F is not ARRAYS:  # rebuild x̂ and 1/σ from x so that they are differentiable
+        mean = x.sum(axis=axes, keepdims=True) / n
+        xc = x - mean
+        inv_std = ((xc * xc).sum(axis=axes, keepdims=True) / n + eps) ** -0.5
+        xhat = xc * inv_std
+    gw = gb = gx = None
+    wb = None if w is None else w.reshape(bshape)
+    if needs[1]:
+        gw = _reduce_to(g * xhat, bshape).reshape(w.shape)
+    if b is not None and needs[2]:
+        gb = _reduce_to(g, bshape).reshape(b.shape)
+    if needs[0]:
+        gh = g if wb is None else g * wb
+        mean_gh = gh.sum(axis=axes, keepdims=True) / n
+        mean_ghx = (gh * xhat).sum(axis=axes, keepdims=True) / n
+        gx = (gh - mean_gh - xhat * mean_ghx) * inv_std
+    if w is None:
+        return (gx,)
+    return (gx, gw) if b is None else (gx, gw, gb)
+
+
+def _reduce_to(a, bshape: tuple):
+    """Σ of ``a`` over the axes where the broadcast shape ``bshape`` has size 1."""
+    axes = tuple(i for i, n in enumerate(bshape) if n == 1 and a.shape[i] != 1)
+    return a.sum(axis=axes, keepdims=True) if axes else a
+
+
+def normalize(x: Tensor, axes: tuple, eps: float, weight: Tensor | None = None,
+              bias: Tensor | None = None, bshape: tuple | None = None):
+    """(x - mean) / √(var + eps) over ``axes``, times ``weight`` plus ``bias`` (given in
+    their own shapes, broadcast as ``bshape``). Returns the output and the batch
+    mean and biased variance (arrays, for running statistics)."""
+    xd = x.data
+    xp = backend.namespace(xd)
+    n = 1
+    for a in axes:
+        n *= xd.shape[a]
+    mean = xd.mean(axis=axes, keepdims=True)
+    xc = xd - mean
+    var = xp.square(xc).mean(axis=axes, keepdims=True)
+    inv_std = 1.0 / xp.sqrt(var + xd.dtype.type(eps))
+    xhat = xc
+    xhat *= inv_std
+    if weight is not None:
+        out = xhat * weight.data.reshape(bshape)
+        if bias is not None:
+            out += bias.data.reshape(bshape)
+    else:
+        out = xhat
+    parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
+    needs = (x.requires_grad, weight is not None and weight.requires_grad,
+             bias is not None and bias.requires_grad)
+    keep = _t._grad_enabled and any(needs)
+    ctx = (axes, eps, xhat if keep else None, inv_std, bshape, needs)
+    y = record(out, "batch_norm" if weight is not None or len(axes) != 1 else "normalize",
+               parents, _normalize_vjp, ctx)
+    return y, mean, var
+
+
+def _affine_vjp(F, g, ans, ctx, x, w=None, b=None):
+    # y = x · scale + shift, scale = w / √(running_var + eps), shift = b - running_mean · scale
+    inv_std, mean, bshape, needs = ctx
+    gx = gw = gb = None
+    scale = inv_std if w is None else w.reshape(bshape) * inv_std
+    if needs[0]:
+        gx = g * scale
+    if w is not None and needs[1]:
+        gw = _reduce_to(g * (x - mean) * inv_std, bshape).reshape(w.shape)
+    if b is not None and needs[2]:
+        gb = _reduce_to(g, bshape).reshape(b.shape)
+    if w is None:
+        return (gx,)
+    return (gx, gw) if b is None else (gx, gw, gb)
+
+
+def normalize_with(x: Tensor, mean: np.ndarray, var: np.ndarray, eps: float,
+                   weight: Tensor | None, bias: Tensor | None, bshape: tuple) -> Tensor:
+    """(x - mean) / √(var + eps) · w + b with given (running) statistics: BatchNorm in
+    eval mode, an affine map of x."""
+    xd = x.data
+    xp = backend.namespace(xd)
+    mean = mean.reshape(bshape)
+    inv_std = (1.0 / xp.sqrt(var.reshape(bshape) + eps)).astype(xd.dtype, copy=False)
+    scale = inv_std if weight is None else weight.data.reshape(bshape) * inv_std
+    out = (xd - mean) * scale
+    if bias is not None:
+        out += bias.data.reshape(bshape)
+    parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
+    needs = (x.requires_grad, weight is not None and weight.requires_grad,
+             bias is not None and bias.requires_grad)
+    return record(out.astype(xd.dtype, copy=False), "batch_norm_eval", parents, _affine_vjp,
+                  (inv_std, mean.astype(xd.dtype, copy=False), bshape, needs))

@@ -1,0 +1,252 @@
+"""nn.Module's PyTorch surface against torch.nn: printing, traversal, containers, dtype
+and device moves, and forward / full backward hooks (same gradients as torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn
+
+torch = pytest.importorskip("torch")
+
+
+def _model(lib):
+    return lib.nn.Sequential(
+        lib.nn.Flatten(),
+        lib.nn.Linear(12, 8),
+        lib.nn.ReLU(),
+        lib.nn.Dropout(0.25),
+        lib.nn.Linear(8, 6),
+        lib.nn.Unflatten(1, (2, 3)),
+        lib.nn.Softmax(dim=-1),
+    )
+
+
+class Block:
+    """A module with a nested child, a ModuleDict, a ParameterList and a ParameterDict,
+    built the same way in both libraries."""
+
+    @staticmethod
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.stem = lib.nn.Linear(3, 4)
+                self.heads = lib.nn.ModuleDict({"a": lib.nn.Linear(4, 2),
+                                                "b": lib.nn.Sequential(lib.nn.Linear(4, 4),
+                                                                       lib.nn.Tanh())})
+                self.scales = lib.nn.ParameterList(
+                    [lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.zeros(4))])
+                self.extra = lib.nn.ParameterDict({"shift": lib.nn.Parameter(lib.zeros(2))})
+
+            def forward(self, x):
+                h = self.stem(x)
+                return self.heads["a"](h) * self.scales[0] + self.extra["shift"], \
+                    self.heads["b"](h) + self.scales[1]
+
+        return Net()
+
+
+def test_print_model_as_torch():
+    assert repr(_model(cr)) == repr(_model(torch))
+    assert str(Block.build(cr).heads) == str(Block.build(torch).heads)
+    assert repr(nn.ReLU(inplace=True)) == repr(torch.nn.ReLU(inplace=True))
+    assert repr(nn.Identity()) == repr(torch.nn.Identity())
+
+
+def test_traversal_names_as_torch():
+    ours, theirs = Block.build(cr), Block.build(torch)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [type(m).__name__ for m in ours.modules()] == \
+        [type(m).__name__ for m in theirs.modules()]
+    assert len(list(ours.children())) == 4
+
+
+def test_containers_behave_as_dicts_and_lists():
+    heads = nn.ModuleDict()
+    heads["x"] = nn.Linear(2, 2)
+    heads.update({"y": nn.ReLU()})
+    assert list(heads.keys()) == ["x", "y"] and len(heads) == 2 and "y" in heads
+    assert isinstance(heads.pop("y"), nn.ReLU) and list(heads) == ["x"]
+    with pytest.raises(KeyError, match="has no module 'z'"):
+        heads["z"]
+    plist = nn.ParameterList([cr.ones(2)])  # a Tensor becomes a Parameter
+    plist.append(nn.Parameter(cr.zeros(3)))
+    assert isinstance(plist[0], nn.Parameter) and plist[-1].shape == (3,)
+    assert [p.shape for p in plist] == [(2,), (3,)]
+    with pytest.raises(IndexError, match="out of range for 2 parameters"):
+        plist[2]
+    pdict = nn.ParameterDict({"w": cr.ones(2)})
+    assert isinstance(pdict["w"], nn.Parameter) and pdict.get("v") is None
+    del pdict["w"]
+    assert len(pdict) == 0 and list(pdict.parameters()) == []
+    with pytest.raises(TypeError, match="expected a Parameter or a Tensor"):
+        pdict["v"] = 3.0
+
+
+def test_unflatten_identity_flatten_match_torch():
+    x = np.arange(2 * 12, dtype=np.float32).reshape(2, 3, 4)
+    for make in (lambda lib: lib.nn.Flatten(0, 1), lambda lib: lib.nn.Flatten(),
+                 lambda lib: lib.nn.Unflatten(2, (2, -1)), lambda lib: lib.nn.Identity(3, k=1)):
+        got = make(cr)(cr.tensor(x))
+        want = make(torch)(torch.tensor(x))
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(ValueError, match=r"cannot split dimension 1 of size 3"):
+        nn.Unflatten(1, (2, 2))(cr.tensor(x))
+
+
+def test_to_dtype_device_tensor_and_half():
+    m = Block.build(cr)
+    m.stem.weight.grad = cr.ones(4, 3)
+    assert m.to(cr.float64) is m
+    assert all(p.dtype == np.float64 for p in m.parameters())
+    assert m.stem.weight.grad.dtype == np.float64
+    m.to(dtype=cr.float32, device="cpu")
+    assert all(p.dtype == np.float32 for p in m.parameters())
+    m.to(cr.zeros(1, dtype=cr.float64))
+    assert m.stem.bias.dtype == np.float64
+    m.half()
+    assert m.stem.weight.dtype == np.float16
+    m.float().cpu()
+    assert m.stem.weight.dtype == np.float32
+    v = m.stem.weight._version
+    m.double()
+    assert m.stem.weight._version > v  # a graph recorded before the move is stale
+    with pytest.raises(TypeError, match="only floating dtypes"):
+        m.to(cr.int64)
+    with pytest.raises(ValueError, match="'mps' is not available"):
+        m.to("mps")
+
+
+def test_module_to_keeps_integer_buffers():
+    m = nn.Module()
+    m.register_buffer("count", cr.tensor([3]))
+    m.register_buffer("mean", cr.zeros(2))
+    m.double()
+    assert m.count.dtype == np.int64 and m.mean.dtype == np.float64
+
+
+def test_zero_grad_apply_requires_grad_as_torch():
+    ours = Block.build(cr)
+    for p in ours.parameters():
+        p.grad = cr.ones(*p.shape)
+    ours.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in ours.parameters())
+    ours.zero_grad()
+    assert all(p.grad is None for p in ours.parameters())
+    seen = []
+    ours.apply(lambda m: seen.append(type(m).__name__))
+    theirs = []
+    Block.build(torch).apply(lambda m: theirs.append(type(m).__name__))
+    assert seen == theirs
+    ours.requires_grad_(False)
+    assert not any(p.requires_grad for p in ours.parameters())
+
+
+def test_linear_refuses_float64_input_as_torch():
+    lin_c, lin_t = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    with pytest.raises(RuntimeError):
+        lin_t(torch.ones(2, 3, dtype=torch.float64))
+    with pytest.raises(RuntimeError, match="input has dtype float64 but the weights"):
+        lin_c(cr.ones(2, 3, dtype=cr.float64))
+
+
+# -- hooks ------------------------------------------------------------------------------
+class TwoInputs:
+    @staticmethod
+    def build(lib):
+        class Mix(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(3, 3)
+
+            def forward(self, a, b, scale=1.0):
+                return self.lin(a) * b * scale, (a * b).sum(1)
+
+        return Mix()
+
+
+def _hooked_run(lib, replace: bool):
+    rng = np.random.default_rng(0)
+    mix = TwoInputs.build(lib)
+    w = rng.standard_normal((3, 3)).astype(np.float32)
+    with (torch.no_grad() if lib is torch else cr.no_grad()):
+        mix.lin.weight.copy_(lib.tensor(w))
+        mix.lin.bias.copy_(lib.tensor(np.array([0.1, -0.2, 0.3], dtype=np.float32)))
+    record = []
+
+    def hook(module, grad_input, grad_output):
+        record.append(("full", [None if g is None else g.numpy().copy() for g in grad_input],
+                       [None if g is None else g.numpy().copy() for g in grad_output]))
+        if replace:
+            return tuple(None if g is None else g * 0.5 for g in grad_input)
+        return None
+
+    def pre(module, grad_output):
+        record.append(("pre", [None if g is None else g.numpy().copy() for g in grad_output]))
+        return (grad_output[0] * 2, grad_output[1]) if replace else None
+
+    mix.register_full_backward_hook(hook)
+    mix.register_full_backward_pre_hook(pre)
+    a = lib.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    b = lib.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    out, total = mix(a, b, scale=2.0)
+    ((out ** 2).sum() + (total * lib.tensor(np.arange(4.0, dtype=np.float32))).sum()).backward()
+    return record, a.grad.numpy(), b.grad.numpy(), mix.lin.weight.grad.numpy()
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_full_backward_hooks_match_torch(replace):
+    ours = _hooked_run(cr, replace)
+    theirs = _hooked_run(torch, replace)
+    rec_c, rec_t = ours[0], theirs[0]
+    assert [r[0] for r in rec_c] == [r[0] for r in rec_t] == ["pre", "full"]
+    for rc, rt in zip(rec_c, rec_t):
+        for part_c, part_t in zip(rc[1:], rt[1:]):
+            for gc, gt in zip(part_c, part_t):
+                np.testing.assert_allclose(gc, gt, rtol=1e-5, atol=1e-6)
+    for gc, gt in zip(ours[1:], theirs[1:]):
+        np.testing.assert_allclose(gc, gt, rtol=1e-5, atol=1e-6)
+
+
+def test_backward_hook_when_no_input_requires_grad_and_removal():
+    lin = nn.Linear(2, 2)
+    calls = []
+    handle = lin.register_full_backward_hook(
+        lambda m, gin, gout: calls.append((gin, gout[0].shape)))
+    lin(cr.ones(3, 2)).sum().backward()
+    assert calls == [((None,), (3, 2))]  # as PyTorch: grad_input (None,), still called
+    handle.remove()
+    lin(cr.ones(3, 2)).sum().backward()
+    assert len(calls) == 1
+
+
+def test_forward_hooks_with_kwargs_and_prepend():
+    order = []
+    m = TwoInputs.build(cr)
+
+    def pre(module, args, kwargs):
+        order.append("pre")
+        return args, {**kwargs, "scale": 0.0}
+
+    m.register_forward_pre_hook(pre, with_kwargs=True)
+    m.register_forward_hook(lambda mod, args, out: order.append("late"))
+    m.register_forward_hook(lambda mod, args, kw, out: order.append(("early", kw["scale"])),
+                            prepend=True, with_kwargs=True)
+    out, _ = m(cr.ones(1, 3), cr.ones(1, 3), scale=5.0)
+    assert order == ["pre", ("early", 0.0), "late"]
+    assert not out.numpy().any()  # the pre-hook's kwargs were used
+
+
+def test_backward_hook_errors_name_the_module():
+    lin = nn.Linear(2, 2)
+    lin.register_full_backward_hook(lambda m, gin, gout: (gin[0], gin[0]))
+    x = cr.ones(1, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"Linear 2→2: a backward hook returned 2 "
+                                           r"value\(s\) for grad_input, which has 1"):
+        lin(x).sum().backward()
