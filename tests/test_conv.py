@@ -245,7 +245,7 @@ def test_conv_errors_say_what_was_expected(call, message):
 
 def _cnn(nn):
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(4, 6, 3, padding="same", bias=False), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
         nn.Conv2d(6, 6, 3, groups=3, stride=2, padding=1), nn.ReLU(),
         nn.Flatten(), nn.Linear(6 * 2 * 2, 5))
@@ -253,8 +253,8 @@ def _cnn(nn):
 
 @pytest.mark.parametrize("fusion", [True, False])
 def test_cnn_loads_torch_state_dict_and_matches(fusion):
-    """Sequential's Conv2d + ReLU (+ MaxPool2d) fusion changes nothing: outputs, input
-    and parameter gradients equal PyTorch's, ReLU zeros (pooling ties) included."""
+    """Sequential's fusions (Conv2d + ReLU, ReLU + MaxPool2d) change nothing: outputs,
+    input and parameter gradients equal PyTorch's, ReLU zeros (pooling ties) included."""
     torch.manual_seed(0)
     tnet = _cnn(torch.nn).double()
     net = _cnn(cr.nn).double()

@@ -146,3 +146,16 @@ def test_without_flock_only_old_files_are_stale(tmp_path, monkeypatch):
     os.utime(old, (past, past))
     assert files.remove_stale_temp_files(tmp_path, log=False) == [old]
     assert fresh.exists()
+
+
+@needs_flock
+def test_file_system_without_locks_still_writes_and_removes_nothing(tmp_path, monkeypatch):
+    def no_locks(fd, operation):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(files.fcntl, "flock", no_locks)
+    with files.atomic_write(tmp_path / "x.bin") as f:
+        f.write(b"data")
+    assert (tmp_path / "x.bin").read_bytes() == b"data"
+    (tmp_path / ".x.bin.aaaaaaaa.tmp").write_bytes(b"?")  # cannot tell whether it is live
+    assert files.remove_stale_temp_files(tmp_path, log=False) == []

@@ -466,3 +466,14 @@ def test_fuzz_round_trip_or_refusal(state):
         return
     buffer.seek(0)
     assert _same(state, cr.load(buffer))
+
+
+@pytest.mark.skipif(not cr.backend.gpu_available(), reason="no CUDA GPU with CuPy")
+def test_gpu_tensors_and_arrays_save_from_host_and_map_back(tmp_path):
+    import cupy
+
+    w = cr.ones(3).to("cuda")
+    cr.save({"w": w, "raw": cupy.arange(2)}, tmp_path / "g.pt")
+    back = cr.load(tmp_path / "g.pt")
+    assert back["w"].device == "cpu" and back["raw"].tolist() == [0, 1]
+    assert cr.load(tmp_path / "g.pt", map_location="cuda")["w"].device == "cuda"

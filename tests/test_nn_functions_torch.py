@@ -235,3 +235,14 @@ def test_one_hot_matches_torch(num_classes):
 def test_errors_name_the_function_and_the_problem(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("name,kwargs", [("CosineSimilarity", {"dim": 0}),
+                                         ("CosineSimilarity", {}),
+                                         ("PairwiseDistance", {"p": 1.0, "keepdim": True})])
+def test_distance_modules_match_torch(name, kwargs):
+    a, b = _normal(3, 4), _normal(3, 4)
+    got = getattr(cr.nn, name)(**kwargs)(cr.tensor(a), cr.tensor(b))
+    want = getattr(torch.nn, name)(**kwargs)(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    assert repr(getattr(cr.nn, name)(**kwargs)).split("(")[0] == name

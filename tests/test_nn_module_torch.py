@@ -250,3 +250,21 @@ def test_backward_hook_errors_name_the_module():
     with pytest.raises(RuntimeError, match=r"Linear 2→2: a backward hook returned 2 "
                                            r"value\(s\) for grad_input, which has 1"):
         lin(x).sum().backward()
+
+
+def test_named_members_remove_duplicate_and_get_as_torch():
+    def build(lib):
+        shared = lib.nn.Linear(2, 2)
+        return lib.nn.Sequential(shared, lib.nn.ReLU(), shared)
+
+    ours, theirs = build(cr), build(torch)
+    for dup in (True, False):
+        assert [n for n, _ in ours.named_modules(remove_duplicate=dup)] == \
+            [n for n, _ in theirs.named_modules(remove_duplicate=dup)]
+        assert [n for n, _ in ours.named_parameters(remove_duplicate=dup)] == \
+            [n for n, _ in theirs.named_parameters(remove_duplicate=dup)]
+    assert [n for n, _ in ours.named_modules(prefix="net")] == \
+        [n for n, _ in theirs.named_modules(prefix="net")]
+    assert ours.get_parameter("0.bias") is ours[0].bias
+    with pytest.raises(AttributeError, match="has no parameter 'scale'"):
+        ours.get_parameter("0.scale")

@@ -277,6 +277,17 @@ SCHEDULE_FACTORIES = {
     "OneCycleLR-linear-3phase": lambda S, o: S.OneCycleLR(
         o, max_lr=[1.0, 2.0], epochs=5, steps_per_epoch=6, pct_start=0.4,
         anneal_strategy="linear", three_phase=True, div_factor=10.0),
+    "CyclicLR": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=[0.1, 0.2], step_size_up=4,
+                                        step_size_down=3),
+    "CyclicLR-triangular2": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1,
+                                                    step_size_up=3, mode="triangular2"),
+    "CyclicLR-exp_range": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=2,
+                                                  mode="exp_range", gamma=0.9,
+                                                  base_momentum=0.7, max_momentum=0.95),
+    "CyclicLR-scale_fn": lambda S, o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=2,
+                                                 scale_fn=lambda x: 1 / (1 + x),
+                                                 scale_mode="iterations",
+                                                 cycle_momentum=False),
     "SequentialLR": lambda S, o: S.SequentialLR(
         o, [S.LinearLR(o, start_factor=0.2, total_iters=4),
             S.CosineAnnealingLR(o, T_max=10, eta_min=0.001),

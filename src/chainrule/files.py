@@ -13,7 +13,8 @@ One whose lock is held (another run writing into the same folder right now) is k
 The remover takes the lock before unlinking and the writer checks, once it holds its
 lock, that its file still has a name, taking a new one if not, so the two never race.
 On platforms without ``flock`` (Windows) a temporary file counts as stale only once it
-has not been modified for ``STALE_AGE_WITHOUT_LOCKS`` seconds.
+has not been modified for ``STALE_AGE_WITHOUT_LOCKS`` seconds; on file systems that
+refuse locks, temporary files are never taken for stale (none is removed).
 """
 
 from __future__ import annotations
@@ -50,7 +51,12 @@ def _create_locked_temp(folder: Path, name: str) -> tuple[int, str]:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
         if fcntl is None:
             return fd, tmp
-        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks only while a remover inspects it
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # blocks only while a remover inspects it
+        except OSError:
+            # a file system without locks (some network/FUSE mounts): write unlocked; the
+            # remover cannot lock it either, so it never takes this file for stale
+            return fd, tmp
         try:
             if os.fstat(fd).st_ino == os.lstat(tmp).st_ino:
                 return fd, tmp

@@ -37,6 +37,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import backend
 from .files import atomic_write, remove_stale_temp_files
 
 __all__ = ["CheckpointError", "load", "read_header", "save"]
@@ -82,6 +83,8 @@ def _flatten(obj: Any, path: tuple, arrays: dict, origins: dict) -> Any:
         return {"__tensor__": _store(arrays, origins, path, obj.numpy()), "kind": "Tensor"}
     if isinstance(obj, np.ndarray):
         return {"__tensor__": _store(arrays, origins, path, obj)}
+    if backend.is_device_array(obj):  # a CuPy array: stored from host memory
+        return {"__tensor__": _store(arrays, origins, path, backend.to_numpy(obj))}
     if isinstance(obj, np.generic):
         # NumPy scalars keep their dtype (an optimizer's float32 step size must come back
         # as float32 for a bit-exact resume)
@@ -215,7 +218,18 @@ def _encode(state: Any) -> bytes:
     skeleton = _flatten(state, (), arrays, {})
     metadata = {"format": "chainrule", "format_version": str(FORMAT_VERSION),
                 _META_KEY: json.dumps(skeleton, separators=(",", ":"), allow_nan=False)}
-    return _safetensors().numpy.save(arrays, metadata=metadata)
+    return _sorted_header(_safetensors().numpy.save(arrays, metadata=metadata))
+
+
+def _sorted_header(blob: bytes) -> bytes:
+    """``blob`` with its JSON header's keys sorted. safetensors keeps the metadata in a hash
+    map whose order changes from call to call; the same state must give the same bytes (a
+    resumed training run is compared with an uninterrupted one byte for byte)."""
+    size = int.from_bytes(blob[:8], "little")
+    header = json.dumps(json.loads(blob[8:8 + size]), separators=(",", ":"),
+                        sort_keys=True).encode()
+    header += b" " * (-len(header) % 8)  # safetensors aligns the data to 8 bytes
+    return len(header).to_bytes(8, "little") + header + blob[8 + size:]
 
 
 def _torch_hint(prefix: bytes) -> str:

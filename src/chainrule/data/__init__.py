@@ -10,8 +10,17 @@
 ((64, 64), dtype('int64'))
 """
 
+from .collate import default_collate, default_convert
+from .datasets import (
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from .distributed import DistributedSampler
-from .loader import DataLoader, Dataset, TensorDataset
+from .loader import DataLoader, WorkerInfo, get_worker_info
 from .preprocessing import Standardizer, train_val_split
 from .readers import (
     FASHION_CLASSES,
@@ -25,21 +34,43 @@ from .readers import (
     read_idx,
     read_idx_header,
 )
+from .samplers import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = [
     "FASHION_CLASSES",
     "MNIST_FILES",
+    "BatchSampler",
     "CSVData",
+    "ConcatDataset",
     "DataError",
     "DataLoader",
     "Dataset",
     "DistributedSampler",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Standardizer",
+    "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
+    "WorkerInfo",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
     "load_csv",
     "load_digits",
     "load_fashion_mnist",
     "load_mnist",
+    "random_split",
     "read_idx",
     "read_idx_header",
     "train_val_split",

@@ -11,6 +11,7 @@
 
 from . import functional, init, parallel, utils
 from .containers import ModuleDict, ParameterDict, ParameterList
+from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     MLP,
     Dropout,
@@ -27,6 +28,13 @@ from .layers import (
     Tanh,
     Unflatten,
     set_fusion,
+)
+from .layers_attention import (
+    MultiheadAttention,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 from .layers_conv import (
     AdaptiveAvgPool2d,
@@ -46,6 +54,7 @@ from .layers_norm import (
     GroupNorm,
     LayerNorm,
 )
+from .layers_rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -78,7 +87,10 @@ from .module import (
 from .monitor import GradientMonitor
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "MLP",
+    "RNN",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BCELoss",
@@ -89,12 +101,14 @@ __all__ = [
     "Conv2d",
     "ConvTranspose2d",
     "CosineEmbeddingLoss",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GaussianNLLLoss",
     "GroupNorm",
     "HingeLoss",
@@ -103,6 +117,7 @@ __all__ = [
     "IncompatibleKeys",
     "KLDivLoss",
     "L1Loss",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -116,11 +131,14 @@ __all__ = [
     "ModuleList",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
+    "MultiheadAttention",
     "NLLLoss",
+    "PairwiseDistance",
     "Parameter",
     "ParameterDict",
     "ParameterList",
     "PoissonNLLLoss",
+    "RNNCell",
     "ReLU",
     "RemovableHandle",
     "Sequential",
@@ -130,6 +148,10 @@ __all__ = [
     "Softmax",
     "StateDictError",
     "Tanh",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "TripletMarginLoss",
     "Unflatten",
     "current_module_path",
@@ -140,3 +162,5 @@ __all__ = [
     "set_track_path",
     "utils",
 ]
+
+utils._attach_rnn()

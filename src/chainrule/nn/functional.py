@@ -999,3 +999,15 @@ __all__ += [
     "dropout1d", "dropout2d", "embedding", "group_norm", "layer_norm", "max_pool1d",
     "max_pool2d",
 ]
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(Q Kᵀ / √E + mask) V; see ``chainrule.nn.layers_attention``."""
+    from .layers_attention import scaled_dot_product_attention as attention
+
+    return attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
+
+
+__all__ += ["scaled_dot_product_attention"]

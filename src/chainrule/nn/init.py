@@ -30,11 +30,14 @@ from ..tensor import Tensor
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
     "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "sparse_",
     "trunc_normal_",
     "uniform_",
     "xavier_normal_",
@@ -184,3 +187,68 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """He normal: N(0, σ²) with σ = gain / √fan, gain = calculate_gain(nonlinearity, a)."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return _write(tensor, _gen(generator).normal(0.0, std, tensor.shape))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013), as PyTorch: the Q
+    of a QR decomposition of a Gaussian matrix, signs fixed by R's diagonal so the draw
+    is uniform. Dimensions after the first are flattened.
+
+    >>> import chainrule as cr
+    >>> w = orthogonal_(cr.empty(3, 5))
+    >>> bool(np.allclose(w.numpy() @ w.numpy().T, np.eye(3), atol=1e-5))
+    True
+    """
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got "
+                         f"shape {tensor.shape}")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = _gen(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _write(tensor, (gain * q).reshape(tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The identity of a convolution: a 3-, 4- or 5-D weight (out, in, *kernel) that
+    passes each of the first channels through unchanged (per group).
+
+    >>> import chainrule as cr
+    >>> dirac_(cr.empty(2, 2, 3))[0].tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: expected a 3-, 4- or 5-D tensor, got shape {tensor.shape}")
+    out_channels = tensor.shape[0]
+    if out_channels % groups:
+        raise ValueError(f"dirac_: dim 0 ({out_channels}) is not divisible by groups={groups}")
+    per_group = out_channels // groups
+    values = np.zeros(tensor.shape)
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _write(tensor, values)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """A 2-D weight drawn from N(0, std²) with a fraction ``sparsity`` of each column set
+    to zero (Martens, 2010), as PyTorch."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: expected a 2-D tensor, got shape {tensor.shape}")
+    if not 0.0 <= sparsity <= 1.0:
+        raise ValueError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
+    rows, cols = tensor.shape
+    rng = _gen(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    zeros = math.ceil(sparsity * rows)
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0
+    return _write(tensor, values)

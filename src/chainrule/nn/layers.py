@@ -410,46 +410,55 @@ class Sequential(_IndexedContainer):
         return x
 
     def _forward_fused(self, x):
-        """The same computation, with each Linear or Conv2d directly followed by a ReLU
-        run as one fused node (``nn_ops.linear_relu`` / ``conv2d_relu``: the ReLU in
-        place, one node instead of two; 6% faster MLP training at batch 32). Modules
-        with hooks are called as usual; the pair's output is tagged with both paths,
-        ``(linear, relu)``, so that drawings show a box for each module (after a pool
-        that the ReLU was moved behind, with the ReLU's path)."""
+        """The same computation in fewer graph nodes and passes over the activations:
+
+        * Linear or Conv2d directly followed by ReLU: one fused node
+          (``nn_ops.linear_relu`` / ``conv2d_relu``: the ReLU in place; 6% faster MLP
+          training at batch 32);
+        * ReLU followed by MaxPool2d: pool first, then the ReLU on 4x fewer values.
+          Max-pooling commutes with ReLU (both monotone), and so do the gradients: the
+          first arg-max is the same wherever the window's maximum is positive, and the
+          ReLU passes no gradient (0 at 0, as PyTorch) where it is not.
+
+        Modules with hooks are called as usual. A fused Linear/Conv2d + ReLU output is
+        tagged with both paths, ``(layer, relu)``, so that drawings show a box for each
+        module; a ReLU moved behind a pool tags its output with its own path."""
         modules = list(self._modules.values())
-        pending = None  # a hook-free Linear/Conv2d waiting to see what follows it
+        n = len(modules)
         i = 0
-        while i < len(modules):
+        while i < n:
             module = modules[i]
-            if pending is not None:
-                if type(module) is ReLU and _hook_free(module):
-                    after = modules[i + 1] if i + 1 < len(modules) else None
-                    if type(pending) is Conv2d and type(after) is MaxPool2d and \
-                            _hook_free(after) and not after.return_indices:
-                        # max-pool commutes with ReLU (both monotone; ReLU's gradient
-                        # at 0 is 0, so the routed gradients agree too): pool the
-                        # convolution's output and apply the ReLU to 4x fewer values
-                        x = nn_ops.relu(after(pending(x)))
-                        x._module = module._path
-                        i += 2
+            nxt = modules[i + 1] if i + 1 < n else None
+            after = modules[i + 2] if i + 2 < n else None
+            if type(nxt) is ReLU and _hook_free(nxt) and _hook_free(module):
+                if type(module) in _FUSES_RELU:
+                    if _poolable(after):
+                        x = nn_ops.relu(after(module(x)))
+                        x._module = nxt._path
+                        i += 3
                     else:
-                        x = pending._forward_relu(x)
-                        x._module = (pending._path, module._path)
-                        i += 1
-                    pending = None
+                        x = module._forward_relu(x)
+                        x._module = (module._path, nxt._path)
+                        i += 2
                     continue
-                x = pending(x)
-                pending = None
-            if type(module) in _FUSES_RELU and _hook_free(module):
-                pending = module
-            else:
-                x = module(x)
+                if _poolable(after):
+                    x = nn_ops.relu(after(module(x)))
+                    x._module = nxt._path
+                    i += 3
+                    continue
+            x = module(x)
             i += 1
-        return x if pending is None else pending(x)
+        return x
 
 
 def _hook_free(module: Module) -> bool:
-    return not (module._forward_hooks or module._forward_pre_hooks)
+    return not (module._forward_hooks or module._forward_pre_hooks or
+                module._backward_hooks or module._backward_pre_hooks)
+
+
+def _poolable(module) -> bool:
+    """A MaxPool2d that may run before the ReLU preceding it (see _forward_fused)."""
+    return type(module) is MaxPool2d and _hook_free(module) and not module.return_indices
 
 
 # layers whose forward can absorb a following ReLU (they define _forward_relu)

@@ -573,17 +573,21 @@ class Module:
     register_module = add_module
 
     # -- traversal -------------------------------------------------------------------
-    def named_modules(self, prefix: str = "", memo: set | None = None
-                      ) -> Iterator[tuple[str, Module]]:
-        """(name, module) for this module and all below it, each module once."""
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module and all below it (PyTorch's argument order);
+        a module reachable twice is listed once unless ``remove_duplicate=False``."""
+        if isinstance(memo, str):  # named_modules("prefix"), chainrule's former order
+            memo, prefix = None, memo
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(_join(prefix, name), memo)
+                yield from child.named_modules(memo, _join(prefix, name), remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -600,31 +604,52 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(path, parameter) pairs such as ``("layers.0.weight", W)``; a parameter shared
-        between modules is listed once, under its first name."""
-        return self._named_members("_parameters", prefix, recurse)
+        between modules is listed once, under its first name (every time with
+        ``remove_duplicate=False``)."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every trainable weight, each once: what an optimizer takes."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True
-                      ) -> Iterator[tuple[str, Tensor]]:
-        return self._named_members("_buffers", prefix, recurse)
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def _named_members(self, registry: str, prefix: str, recurse: bool) -> Iterator:
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool = True) -> Iterator:
         """(path, tensor) for each entry of ``registry`` ("_parameters" or "_buffers") of
         this module (and those below it with ``recurse``), each tensor once."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, t in getattr(module, registry).items():
-                if t is not None and id(t) not in seen:
+                if t is not None and (not remove_duplicate or id(t) not in seen):
                     seen.add(id(t))
                     yield _join(mod_name, name), t
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at ``target`` ("layers.0.weight")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._parameters:
+            raise AttributeError(f"get_parameter: {type(module).__name__} has no parameter "
+                                 f"'{name}' (in path '{target}')")
+        return module._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at ``target`` ("norm.running_mean")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._buffers:
+            raise AttributeError(f"get_buffer: {type(module).__name__} has no buffer "
+                                 f"'{name}' (in path '{target}')")
+        return module._buffers[name]
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
@@ -736,7 +761,7 @@ class Module:
         """
         out = OrderedDict()
         seen = set()
-        for mod_name, module in self.named_modules(prefix):
+        for mod_name, module in self.named_modules(prefix=prefix):
             for name, p in module._parameters.items():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))

@@ -10,8 +10,8 @@ import numpy as np
 from ..autograd import no_grad
 from ..tensor import Tensor, _wrap
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+           "parameters_to_vector", "vector_to_parameters"]
 
 
 def _params(parameters) -> list:
@@ -22,8 +22,49 @@ def _params(parameters) -> list:
     return list(parameters)
 
 
+def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """The ``norm_type``-norm of all ``tensors`` together, as if concatenated into one
+    vector (a 0-d Tensor; ``inf`` for the largest magnitude), as PyTorch.
+
+    >>> import chainrule as cr
+    >>> get_total_norm([cr.tensor([3.0]), cr.tensor([4.0])]).item()
+    5.0
+    """
+    arrays = [t.data for t in ([tensors] if isinstance(tensors, Tensor) else tensors)
+              if t is not None]
+    norm_type = float(norm_type)
+    if not arrays:
+        return _wrap(np.float32(0.0))
+    dtype = np.result_type(*arrays)
+    if norm_type == math.inf:
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in arrays)
+    elif norm_type == 2.0:
+        total = math.sqrt(sum(float(np.vdot(g, g)) for g in arrays))  # vdot: no |g|² copy
+    else:
+        total = sum(float(np.sum(np.abs(g) ** norm_type)) for g in arrays) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"the total norm of order {norm_type} of the gradients is {total}; "
+                           "set error_if_nonfinite=False to clip anyway")
+    return _wrap(dtype.type(total))
+
+
+def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
+                          total_norm, foreach: bool | None = None) -> None:
+    """Scale the gradients by max_norm / (total_norm + 1e-6) when that is below 1 (the
+    second half of ``clip_grad_norm_``, for a norm computed elsewhere)."""
+    coef = float(max_norm) / (float(total_norm) + 1e-6)
+    if coef < 1.0:
+        with no_grad():
+            for p in _params(parameters):
+                if p.grad is not None:
+                    g = p.grad.data
+                    p.grad = _wrap(g * g.dtype.type(coef))  # a new array: never scale in place
+
+
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
-                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> Tensor:
     """Rescale the gradients so that their joint norm is at most ``max_norm``; returns the
     norm before clipping (a 0-d Tensor, as PyTorch).
 
@@ -31,7 +72,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     (``norm_type`` 2 by default; ``float("inf")`` for the max). When it exceeds
     ``max_norm`` every gradient is multiplied by max_norm / (norm + 1e-6). The gradient
     arrays are not changed in place (they may be shared with other tensors): each
-    ``p.grad`` is replaced by a scaled copy.
+    ``p.grad`` is replaced by a scaled copy. (``foreach`` is accepted: one kernel here.)
 
     >>> import chainrule as cr
     >>> w = cr.nn.Parameter(cr.zeros(2)); w.grad = cr.tensor([3.0, 4.0])
@@ -41,30 +82,16 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     [0.6, 0.8]
     """
     params = [p for p in _params(parameters) if p.grad is not None]
-    max_norm, norm_type = float(max_norm), float(norm_type)
-    if not params:
-        return _wrap(np.float32(0.0))
-    grads = [p.grad.data for p in params]
-    dtype = np.result_type(*grads)
-    if norm_type == math.inf:
-        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
-    elif norm_type == 2.0:
-        total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))  # vdot: no |g|² temporary
-    else:
-        total = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
-                           f"gradients is {total}; set error_if_nonfinite=False to clip anyway")
-    coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
-        with no_grad():
-            for p in params:
-                g = p.grad.data
-                p.grad = _wrap(g * g.dtype.type(coef))  # a new array: never scale in place
-    return _wrap(dtype.type(total))
+    try:
+        total = get_total_norm([p.grad for p in params], norm_type, error_if_nonfinite)
+    except RuntimeError as e:
+        raise RuntimeError(f"clip_grad_norm_: {e}") from None
+    clip_grads_with_norm_(params, max_norm, total)
+    return total
 
 
-def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
+                     foreach: bool | None = None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value] (replacing ``p.grad``
     by a clamped copy, never changing the array in place)."""
     c = float(clip_value)
@@ -75,10 +102,21 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
 
 
 def parameters_to_vector(parameters) -> Tensor:
-    """All parameters' values concatenated into one 1-D array (a new leaf Tensor)."""
+    """All parameters concatenated into one 1-D Tensor, on the graph (as PyTorch: a loss
+    computed from the vector sends gradients back to the parameters).
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.Parameter(cr.ones(2, 2))
+    >>> v = parameters_to_vector([w])
+    >>> (v * v).sum().backward(); w.grad.tolist()
+    [[2.0, 2.0], [2.0, 2.0]]
+    """
+    from ..ops import primitives as P  # (ops loads nn's users: imported on first use)
+
     params = _params(parameters)
-    return _wrap(np.concatenate([np.ravel(p.data) for p in params]) if params
-                 else np.zeros(0, dtype=np.float32))
+    if not params:
+        raise ValueError("parameters_to_vector: no parameters given")
+    return P.concatenate([P.reshape(p, (-1,)) for p in params], axis=0)
 
 
 def vector_to_parameters(vec, parameters) -> None:
@@ -96,3 +134,14 @@ def vector_to_parameters(vec, parameters) -> None:
             n = p.data.size
             p.copy_(arr[start:start + n].reshape(p.shape))
             start += n
+
+
+def _attach_rnn() -> None:
+    """``nn.utils.rnn`` as PyTorch spells it (``from chainrule.nn.utils.rnn import
+    pad_sequence``): the module lives in nn/rnn_utils.py (glue added by the layers work)."""
+    import sys
+
+    from . import rnn_utils
+
+    sys.modules[__name__ + ".rnn"] = rnn_utils
+    globals()["rnn"] = rnn_utils

@@ -27,10 +27,24 @@ from typing import Any
 
 from .optimizer import Optimizer
 
-__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR",
-           "CosineAnnealingWarmRestarts", "ExponentialLR", "LRScheduler", "LambdaLR",
-           "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR", "PolynomialLR",
-           "ReduceLROnPlateau", "SequentialLR", "StepLR"]
+__all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "MultiplicativeLR",
+    "OneCycleLR",
+    "PolynomialLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
+]
 
 
 def _per_group(value, optimizer: Optimizer, who: str, what: str) -> list:
@@ -570,6 +584,110 @@ class OneCycleLR(LRScheduler):
                     break
                 start_step = end_step
         return lrs
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical learning rate (Smith, 2017): the lr goes up from ``base_lr`` to
+    ``max_lr`` in ``step_size_up`` steps and back down in ``step_size_down`` (default the
+    same), again and again; step it after every batch. The peak is scaled per cycle by
+    ``mode``: "triangular" (constant), "triangular2" (halved every cycle), "exp_range"
+    (``gamma`` to the power of the step), or ``scale_fn`` of the cycle or of the step
+    (``scale_mode``). The momentum (SGD's, or Adam's β₁) cycles the opposite way between
+    ``max_momentum`` and ``base_momentum`` unless ``cycle_momentum=False``.
+
+    >>> import chainrule as cr
+    >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> sched = cr.optim.lr_scheduler.CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2)
+    >>> lrs = []
+    >>> for _ in range(6):
+    ...     lrs.append(round(sched.get_last_lr()[0], 6)); opt.step(); sched.step()
+    >>> lrs
+    [0.1, 0.3, 0.5, 0.3, 0.1, 0.3]
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | list[float],
+                 max_lr: float | list[float], step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.8,
+                 max_momentum: float | list[float] = 0.9, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"CyclicLR: expected an Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        base_lrs = _per_group(base_lr, optimizer, "CyclicLR", "base_lr values")
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group(max_lr, optimizer, "CyclicLR", "max_lr values")
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        if up <= 0 or down < 0:
+            raise ValueError(f"CyclicLR: step sizes must be positive, got {step_size_up} and "
+                             f"{step_size_down}")
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or "
+                             f"'exp_range' (or give scale_fn), got {mode!r}")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', got "
+                             f"{scale_mode!r}")
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else (
+            "iterations" if mode == "exp_range" else "cycle")
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"CyclicLR: cycle_momentum needs an optimizer with "
+                                 f"'momentum' or 'betas'; {type(optimizer).__name__} has "
+                                 "neither (pass cycle_momentum=False)")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group(base_momentum, optimizer, "CyclicLR",
+                                             "base_momentum values")
+            self.max_momentums = _per_group(max_momentum, optimizer, "CyclicLR",
+                                            "max_momentum values")
+            if last_epoch == -1:
+                for high, low, group in zip(self.max_momentums, self.base_momentums,
+                                            optimizer.param_groups):
+                    self._set_momentum(group, high)
+                    group["max_momentum"] = high
+                    group["base_momentum"] = low
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    _set_momentum = OneCycleLR._set_momentum
+
+    def scale_fn(self, x: float) -> float:
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # position in the cycle
+        if x <= self.step_ratio:
+            factor = x / self.step_ratio
+        else:
+            factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + ((peak - base) * factor) * scale
+               for base, peak in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for low, high, group in zip(self.base_momentums, self.max_momentums,
+                                        self.optimizer.param_groups):
+                self._set_momentum(group, high - ((high - low) * factor) * scale)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """As the base class, without a custom ``scale_fn`` (a function is not data)."""
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("optimizer", "_scale_fn_custom")}
 
 
 class SequentialLR(LRScheduler):

@@ -10,7 +10,8 @@ loader and add one entry::
     DATASETS.add(DatasetSpec("iris", _load_iris, help="150 flowers, 4 measurements"))
 
 Every loaded data set then goes through :func:`check_data` (finite values, labels in
-range, enough rows), so a loader does not need to repeat those checks.
+range, enough rows); the readers (``chainrule.data``) name the file, line and column of
+a bad cell before that.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,8 +53,6 @@ class Data:
     feature_names: list[str] | None = None
     label_name: str | None = None
     source: str = ""  # what to name in messages (a file or folder)
-    #: row number in the source file of training row i (for messages), when known
-    train_rows: Callable[[int], str] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -106,6 +105,10 @@ def _idx_loader(name: str, class_names: list[str]) -> Callable[..., Data]:
 
         folder = _mnist_dir(name, config.data_dir)
         (x, y), (xt, yt) = load_mnist(folder, flatten=False)
+        for part, images in (("training", x), ("test", xt)):
+            if len(images) == 0 or images[0].size == 0:
+                raise DataProblem(f"{folder}: the {part} images file holds no images "
+                                  f"(shape {images.shape})")
         if x.shape[1:] != xt.shape[1:]:
             raise DataProblem(f"{folder}: training images are {x.shape[1]}x{x.shape[2]} but "
                               f"test images are {xt.shape[1]}x{xt.shape[2]}")
@@ -125,19 +128,8 @@ def _csv_label(csv_label: str | None):
     return int(csv_label) if csv_label.lstrip("-").isdigit() else csv_label
 
 
-def _file_rows(data, offset: int = 0) -> Callable[[int], str]:
-    # row i of the array is line i + 1 (+1 with a header) of the file
-    header = 1 if data.feature_names and not all(
-        n == f"col{i}" for i, n in enumerate(data.feature_names)) else 0
-
-    def row(i: int) -> str:
-        return f"line {i + 1 + header + offset}"
-
-    return row
-
-
 def _load_csv(config: TrainConfig, classes=None) -> Data:
-    from ..data import load_csv, train_val_split
+    from ..data import DataError, load_csv, train_val_split
 
     if not config.data_dir:
         raise DataProblem("--dataset csv needs --data-dir FILE.csv (or a folder with "
@@ -149,22 +141,27 @@ def _load_csv(config: TrainConfig, classes=None) -> Data:
         if not train_path.is_file() or not test_path.is_file():
             raise DataProblem(f"{path}: expected train.csv and test.csv in this folder")
         train = load_csv(train_path, label=label, classes=classes)
-        _check_table(train, train_path, _file_rows(train))
         test = load_csv(test_path, label=label, features=train.feature_names,
                         classes=train.classes)
-        _check_table(test, test_path, _file_rows(test))
         x, y, xt, yt = train.x, train.y, test.x, test.y
-        rows = _file_rows(train)
         source = str(train_path)
     else:
         train = load_csv(path, label=label, classes=classes)
-        _check_table(train, path, _file_rows(train))
         if train.y.dtype.kind in "iu" and len(train.y) < 2:
             raise DataProblem(f"{path}: {len(train.y)} data row: too few to hold out a test set")
         stratify = train.y.dtype.kind in "iu"
-        (x, y), (xt, yt) = train_val_split(train.x, train.y, val_fraction=config.test_fraction,
-                                           seed=0, stratify=stratify)
-        rows = None  # rows are shuffled by the split: the check above named file lines
+        try:
+            (x, y), (xt, yt) = train_val_split(train.x, train.y,
+                                               val_fraction=config.test_fraction, seed=0,
+                                               stratify=stratify)
+        except DataError:
+            x = xt = train.x[:0]
+        if len(xt) == 0 or len(x) == 0:
+            held = round(len(train.x) * config.test_fraction)
+            raise DataProblem(f"{path}: --test-fraction {config.test_fraction:g} of its "
+                              f"{len(train.x)} data rows leaves {len(train.x) - held} for "
+                              f"training and {held} for testing; give more rows (or a folder "
+                              "with train.csv and test.csv)")
         source = str(path)
     if y.dtype.kind == "f":
         raise DataProblem(f"{source}: the label column {train.label_name!r} holds non-integer "
@@ -186,21 +183,7 @@ def _load_csv(config: TrainConfig, classes=None) -> Data:
         names = [str(i) for i in range(top + 1)]
     return Data(x, y, xt, yt, names, (int(x.shape[1]),), scale=1.0, per_feature=True,
                 feature_names=train.feature_names, label_name=train.label_name,
-                source=source, train_rows=rows)
-
-
-def _check_table(table, path: Path, rows: Callable[[int], str]) -> None:
-    """Refuse a csv table that has no feature column or a non-finite cell (naming it)."""
-    if table.x.ndim != 2 or table.x.shape[1] == 0:
-        raise DataProblem(f"{path}: no feature columns besides the label column "
-                          f"{table.label_name!r}")
-    bad = np.argwhere(~np.isfinite(table.x))
-    if len(bad):
-        i, j = (int(v) for v in bad[0])
-        column = table.feature_names[j] if table.feature_names else f"col{j}"
-        raise DataProblem(f"{path}: {rows(i)}, column {column!r} holds {table.x[i, j]}: "
-                          f"features must be finite numbers ({len(bad)} such cell"
-                          f"{'s' if len(bad) != 1 else ''})")
+                source=source)
 
 
 DATASETS.add(DatasetSpec("digits", _load_digits,
@@ -243,8 +226,7 @@ def check_data(data: Data) -> None:
             bad = np.argwhere(~np.isfinite(x))
             if len(bad):
                 i, j = (int(v) for v in bad[0])
-                where = data.train_rows(i) if part == "training" and data.train_rows else \
-                    f"{part} sample {i}"
+                where = f"{part} sample {i}"
                 column = data.feature_names[j] if data.feature_names else f"feature {j}"
                 raise DataProblem(f"{src}: {where}, {column} is {x[i, j]}: features must "
                                   "be finite numbers")

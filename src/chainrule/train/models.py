@@ -78,6 +78,63 @@ MODELS.add(ModelSpec("mlp", _build_mlp, _describe_mlp, parameters=_count_mlp,
                           "between them"))
 
 
+# A LeNet-style convolutional network: two conv (3×3, padding 1) + BatchNorm + ReLU +
+# 2×2 max-pool stages, then a 128-unit fully connected layer. BatchNorm lets Adam's
+# default step train it in a few epochs (MNIST ≥ 99 %, Fashion-MNIST ≥ 91 % test
+# accuracy in 3 epochs; see docs/training.md).
+_CNN_CHANNELS = (32, 64)
+_CNN_HIDDEN = 128
+_CNN_DROPOUT = 0.25
+
+
+def _cnn_shape(config: TrainConfig, input_shape) -> tuple[int, int, int]:
+    from .config import ConfigError
+
+    if len(input_shape) != 3 or min(input_shape) < 1:
+        raise ConfigError(f"--model cnn needs image inputs (channels, height, width); the "
+                          f"{config.dataset} data set gives samples of shape "
+                          f"{tuple(input_shape)}: use --model mlp")
+    c, h, w = (int(d) for d in input_shape)
+    if h < 4 or w < 4:
+        raise ConfigError(f"--model cnn pools twice by 2: images must be at least 4×4, got "
+                          f"{h}×{w}")
+    return c, h, w
+
+
+def _build_cnn(config: TrainConfig, input_shape, num_classes: int):
+    from .. import nn
+
+    c, h, w = _cnn_shape(config, input_shape)
+    c1, c2 = _CNN_CHANNELS
+    return nn.Sequential(
+        nn.Unflatten(1, (c, h, w)),  # the loaders give flat rows
+        nn.Conv2d(c, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(_CNN_DROPOUT),
+        nn.Linear(c2 * (h // 4) * (w // 4), _CNN_HIDDEN), nn.ReLU(), nn.Dropout(_CNN_DROPOUT),
+        nn.Linear(_CNN_HIDDEN, num_classes))
+
+
+def _describe_cnn(config: TrainConfig, input_shape, num_classes: int) -> str:
+    c, h, w = _cnn_shape(config, input_shape)
+    c1, c2 = _CNN_CHANNELS
+    return (f"CNN {c}×{h}×{w} → conv{c1}-pool-conv{c2}-pool → fc{_CNN_HIDDEN} → "
+            f"{num_classes} (3×3 kernels, BatchNorm, ReLU, dropout {_CNN_DROPOUT})")
+
+
+def _count_cnn(config: TrainConfig, input_shape, num_classes: int) -> int:
+    c, h, w = _cnn_shape(config, input_shape)
+    c1, c2 = _CNN_CHANNELS
+    conv = (c * 9 + 1) * c1 + 2 * c1 + (c1 * 9 + 1) * c2 + 2 * c2
+    return conv + (c2 * (h // 4) * (w // 4) + 1) * _CNN_HIDDEN + (_CNN_HIDDEN + 1) * num_classes
+
+
+MODELS.add(ModelSpec("cnn", _build_cnn, _describe_cnn, parameters=_count_cnn,
+                     help="LeNet-style convolutional net for images (conv32-pool-conv64-pool-"
+                          "fc128, BatchNorm, dropout); --hidden and --activation do not "
+                          "apply"))
+
+
 @dataclass(frozen=True)
 class LossSpec:
     """A named loss: ``build(num_classes) -> loss_fn(outputs, targets)``."""

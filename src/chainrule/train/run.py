@@ -38,8 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import CLIError
-from ..files import atomic_write
+from ..files import atomic_write, remove_stale_temp_files
 from .config import ConfigError, TrainConfig
 from .datasets import DATASETS, Data, DataProblem, check_data
 from .models import LOSSES, MODELS
@@ -142,6 +144,7 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     if resume:
         resume_state = _read_checkpoint(out / CHECKPOINT, need_trainer=True)
         config = _saved_config(resume_state, out / CHECKPOINT)
+        _refuse_changed_settings(given, config, out / CHECKPOINT)
         config = dataclasses.replace(config, epochs=given.epochs).validate()
         log(f"resuming {out / CHECKPOINT} after epoch {resume_state['epoch']} "
             f"(its saved settings; training to epoch {config.epochs})")
@@ -155,10 +158,13 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     x, y = data.x_train, data.y_train
     x_val = y_val = None
     if config.val_fraction > 0:
-        from ..data import train_val_split
+        from ..data import DataError, train_val_split
 
-        (x, y), (x_val, y_val) = train_val_split(x, y, config.val_fraction, seed=config.seed,
-                                                 stratify=True)
+        try:
+            (x, y), (x_val, y_val) = train_val_split(x, y, config.val_fraction,
+                                                     seed=config.seed, stratify=True)
+        except DataError as e:
+            raise RunError(f"--val-fraction {config.val_fraction:g}: {_one_line(e)}") from None
         if len(x) == 0 or len(x_val) == 0:
             raise RunError(f"--val-fraction {config.val_fraction:g} of {len(data.x_train)} "
                            f"training samples leaves {len(x)} for training and {len(x_val)} "
@@ -203,8 +209,12 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         callbacks.append(MonitorCallback(plot_path=out / MONITOR_PLOT, summary=True,
                                          every=monitor_every))
     if val_loader is not None:
+        # the best file describes a model, not how long its run was to last: without
+        # the epoch total, a resumed run writes the same bytes as an uninterrupted one
+        model_settings = {k: v for k, v in config.to_dict().items() if k != "epochs"}
         callbacks.append(ModelCheckpoint(out / BEST, monitor=config.best_metric,
-                                         save_best_only=True, weights_only=True, extra=extra))
+                                         save_best_only=True, weights_only=True,
+                                         extra={**extra, "config": model_settings}))
     callbacks.append(ModelCheckpoint(out / CHECKPOINT, extra=extra))
     trainer = world.trainer_class()(model, optimizer, loss_fn, callbacks=callbacks,
                                     scheduler=scheduler, progress=progress,
@@ -229,7 +239,9 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
                                   if config.clip_grad is not None else ""))
     start = time.perf_counter()
     try:
-        history = trainer.fit(train_loader, val_loader, epochs=config.epochs)
+        # a diverging run overflows: the loss check reports that once, not NumPy per op
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            history = trainer.fit(train_loader, val_loader, epochs=config.epochs)
     except Exception as e:
         _stopped(e, out, trainer)
         raise
@@ -263,6 +275,29 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     log("wrote " + ", ".join(str(p) for p in files))
     return RunResult(out, config, model, history, report["accuracy"], test_loss, report,
                      model_of, trainer.epoch, elapsed, files)
+
+
+def _refuse_changed_settings(given: TrainConfig, saved: TrainConfig, path: Path) -> None:
+    """A resumed run keeps its saved settings: refuse one asked to differ (a setting left
+    at its default is not asked for)."""
+    default = TrainConfig()
+    resolved = given.resolved()
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "epochs" or getattr(given, f.name) == getattr(default, f.name):
+            continue
+        mine, theirs = getattr(resolved, f.name), getattr(saved, f.name)
+        if mine != theirs:
+            flag = "--" + f.name.replace("_", "-")
+            raise RunError(f"{flag} {_shown(mine)} differs from the {_shown(theirs)} that "
+                           f"{path} was trained with; --resume continues with the saved "
+                           "settings (only --epochs may change): drop the flag, or start a "
+                           "new run in another --out")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "none"
+    return "none" if value is None else str(value)
 
 
 def _stopped(error: Exception, out: Path, trainer) -> None:
@@ -374,6 +409,10 @@ def _prepare_output(out: Path, parameters: int | None, fresh: bool, overwrite: b
                 removed.append(name)
         if removed:
             log(f"--overwrite: removed the previous run's {', '.join(removed)} from {out}")
+    stale = remove_stale_temp_files(out, log=False)
+    if stale:
+        log(f"removed {len(stale)} stale temporary file{'s' if len(stale) != 1 else ''} "
+            f"that interrupted writes left in {out}: {', '.join(p.name for p in stale)}")
     _check_writable(out, parameters)
 
 
@@ -490,6 +529,14 @@ def load_trained(path: str | os.PathLike) -> TrainedModel:
             not math.isfinite(input_scale) or input_scale <= 0:
         raise RunError(f"{path}: its saved metadata is damaged (classes {len(classes)}, "
                        f"input shape {input_shape}, input scale {input_scale})")
+    features = math.prod(input_shape)
+    for name in ("mean", "std"):
+        stat = scaler.mean if name == "mean" else scaler.std
+        if stat.size not in (1, features) or not np.all(np.isfinite(stat)) or \
+                (name == "std" and not np.all(stat > 0)):
+            raise RunError(f"{path}: its saved metadata is damaged (the standardization "
+                           f"{name} has {stat.size} values for {features} features, or "
+                           "non-finite or non-positive ones)")
     spec = MODELS[config.model]
     _check_model_size(spec, config, input_shape, len(classes))
     model = spec.build(config, input_shape, len(classes))

@@ -104,6 +104,8 @@ def _graph(args) -> int:
                            "use .svg, .png, .pdf, .dot or .html")
     except GraphvizMissing as e:
         raise CLIError(str(e)) from None
+    except ValueError as e:  # a graph over the drawing limit (graph.check_size)
+        raise CLIError(str(e)) from None
     except OSError as e:
         raise CLIError(f"cannot write {out}: {e.strerror or e}") from None
     print(f"wrote {out}")
