@@ -309,18 +309,20 @@ def test_train_global_batch_and_errors_under_mpiexec(mpi, tmp_path):
     result = chainrule_train(["--epochs", "1", "--global-batch", "49", "--out", "g"], 2,
                              tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "global batch 49 = 2 × 24–25 per process" in result.stdout
+    assert "global batch 49 = 2 × 24–25 per process" in result.stdout, result.stdout
     start = time.monotonic()
     result = chainrule_train(["--resume", "--out", "missing"], 2, tmp_path)
-    assert result.returncode == 2
-    assert "no such checkpoint" in result.stderr and "stopping all 2 ranks" in result.stderr
+    output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 2, output
+    assert "no such checkpoint" in result.stderr, output
+    assert "stopping all 2 ranks" in result.stderr, output
     assert time.monotonic() - start < 60
 
 
 def test_killing_one_process_ends_the_job_and_keeps_the_checkpoint(mpi, tmp_path):
     command = [mpiexec_path(), "-n", "2", sys.executable, "-m", "chainrule", "train",
-               "--no-progress", "--no-monitor", "--epochs", "500", "--batch-size", "8",
-               "--patience", "0", "--out", "run"]
+               "--no-progress", "--no-monitor", "--hidden", "32", "--epochs", "500",
+               "--batch-size", "8", "--patience", "0", "--out", "run"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=mpi_env(PYTHONUNBUFFERED="1"), cwd=tmp_path)
     try:
