@@ -113,12 +113,7 @@ def _constant(value, ref: Tensor, name: str, op: str, shape=None) -> np.ndarray 
     return arr
 
 
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return P.mean(loss)
-    if reduction == "sum":
-        return P.sum(loss)
-    return loss
+_reduce = nn_ops.reduce_loss  # the one reduction of losses, on Tensors and inside fused ops
 
 
 def _class_target(target, op: str, n: int, n_classes: int, ignore_index: int | None):

@@ -29,18 +29,17 @@ come from ``backend.namespace``).
 
 from __future__ import annotations
 
-import importlib
 from typing import NamedTuple
 
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, record
+from ..tensor import Tensor, is_grad_enabled, record
 from . import primitives as P
 from .primitives import ARRAYS
+from .registry import Op
 
 # the tensor module itself: its grad-mode flag must be read live
-_t = importlib.import_module("chainrule.tensor")
 
 
 class Geometry(NamedTuple):
@@ -358,7 +357,7 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry, relu: bool = 
     """A 2-D convolution (cross-correlation, as PyTorch) of x (N, C, H, W) with
     w (O, C/groups, kh, kw), plus b (O,); with ``relu`` the ReLU is applied in place
     and recorded in the same node ("conv2d_relu")."""
-    recording = _t._grad_enabled
+    recording = is_grad_enabled()
     needs = (x.requires_grad, w.requires_grad, b is not None and b.requires_grad)
     keep_cols = recording and needs[1]
     y, cols = _conv_forward(nhwc(x.data), w.data, None if b is None else b.data, geom,
@@ -369,7 +368,7 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry, relu: bool = 
             mask = y > 0
         backend.namespace(y).maximum(y, 0, out=y)
     parents = (x, w) if b is None else (x, w, b)
-    return record(nchw(y), "conv2d_relu" if relu else "conv2d", parents, _conv2d_vjp,
+    return record(nchw(y), _CONV2D_RELU if relu else _CONV2D, parents,
                   (geom, cols, needs, None if mask is None else nchw(mask)))
 
 
@@ -403,7 +402,7 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry,
         y += b.data
     needs = (x.requires_grad, w.requires_grad, b is not None and b.requires_grad)
     parents = (x, w) if b is None else (x, w, b)
-    return record(nchw(y), "conv_transpose2d", parents, _conv_transpose2d_vjp, (geom, needs))
+    return record(nchw(y), _CONV_TRANSPOSE2D, parents, (geom, needs))
 
 
 def _max_pool2d_vjp(F, g, ans, ctx, x):
@@ -431,9 +430,9 @@ def max_pool2d(x: Tensor, geom: Geometry, out_hw: tuple[int, int],
     """Window maxima of x (N, C, H, W); the gradient goes to each window's first
     arg-max. With ``return_indices``, also the flat H·W index of each arg-max (as
     PyTorch's ``MaxPool2d(return_indices=True)``)."""
-    want = (_t._grad_enabled and x.requires_grad) or return_indices
+    want = (is_grad_enabled() and x.requires_grad) or return_indices
     out, index = max_pool_forward(x.data, geom, *out_hw, want_index=want)
-    y = record(out, "max_pool2d", (x,), _max_pool2d_vjp, (geom, index))
+    y = record(out, _MAX_POOL2D, (x,), (geom, index))
     if not return_indices:
         return y
     _, _, rows, cols = _argmax_positions(index, geom, x.shape)
@@ -476,8 +475,8 @@ def _avg_pool2d_adjoint_vjp(F, g, ans, ctx, gd):
 
 def avg_pool2d_adjoint(gd: Tensor, geom: Geometry, in_shape: tuple) -> Tensor:
     """The spread of ``gd`` over the windows, as a recorded op (double backward)."""
-    return record(_spread(gd.data, geom, in_shape), "avg_pool2d_adjoint", (gd,),
-                  _avg_pool2d_adjoint_vjp, (geom, gd.shape[2:]))
+    return record(_spread(gd.data, geom, in_shape), _AVG_POOL2D_ADJOINT, (gd,),
+                  (geom, gd.shape[2:]))
 
 
 def _avg_pool2d_sum_vjp(F, g, ans, ctx, x):
@@ -499,8 +498,8 @@ def _window_sum(xd: np.ndarray, geom: Geometry, ho: int, wo: int) -> np.ndarray:
 
 def avg_pool2d_sum(x: Tensor, geom: Geometry, out_hw: tuple) -> Tensor:
     """Σ of each window (zero padding), a recorded op."""
-    return record(_window_sum(x.data, geom, *out_hw), "avg_pool2d_sum", (x,),
-                  _avg_pool2d_sum_vjp, (geom, out_hw))
+    return record(_window_sum(x.data, geom, *out_hw), _AVG_POOL2D_SUM, (x,),
+                  (geom, out_hw))
 
 
 def avg_pool2d(x: Tensor, geom: Geometry, out_hw: tuple, divisor) -> Tensor:
@@ -508,4 +507,18 @@ def avg_pool2d(x: Tensor, geom: Geometry, out_hw: tuple, divisor) -> Tensor:
     (Ho, Wo) array (count_include_pad=False, ceil_mode's clipped windows)."""
     out = _window_sum(x.data, geom, *out_hw)
     out /= divisor
-    return record(out, "avg_pool2d", (x,), _avg_pool2d_vjp, (geom, divisor, out_hw))
+    return record(out, _AVG_POOL2D, (x,), (geom, divisor, out_hw))
+
+
+# Registry entries, unregistered for now (outside the generated gradcheck table): the
+# layers tests check them against PyTorch and finite differences.
+_CONV2D = Op("conv2d", _conv2d_vjp, reads=("inputs",), register=False)
+_CONV2D_RELU = Op("conv2d_relu", _conv2d_vjp, reads=("inputs",), fuses="conv2d + relu",
+                  register=False)
+_CONV_TRANSPOSE2D = Op("conv_transpose2d", _conv_transpose2d_vjp, reads=("inputs",),
+                       register=False)
+_MAX_POOL2D = Op("max_pool2d", _max_pool2d_vjp, reads=("inputs",), register=False)
+_AVG_POOL2D = Op("avg_pool2d", _avg_pool2d_vjp, reads=(), register=False)
+_AVG_POOL2D_SUM = Op("avg_pool2d_sum", _avg_pool2d_sum_vjp, reads=(), register=False)
+_AVG_POOL2D_ADJOINT = Op("avg_pool2d_adjoint", _avg_pool2d_adjoint_vjp, reads=(),
+                         register=False)

@@ -8,6 +8,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor, record
 from .primitives import ARRAYS
+from .registry import Op
 
 
 def _embedding_vjp(F, g, ans, ctx, w):
@@ -40,4 +41,7 @@ def embedding(index: np.ndarray, weight: Tensor, padding_idx: int | None,
         xp = backend.namespace(flat)
         counts = xp.bincount(flat, minlength=weight.shape[0])[flat].astype(weight.data.dtype)
     out = weight.data[flat].reshape(index.shape + (weight.shape[1],))
-    return record(out, "embedding", (weight,), _embedding_vjp, (flat, padding_idx, counts))
+    return record(out, _EMBEDDING, (weight,), (flat, padding_idx, counts))
+
+
+_EMBEDDING = Op("embedding", _embedding_vjp, reads=(), register=False)

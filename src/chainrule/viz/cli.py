@@ -16,7 +16,9 @@ from pathlib import Path
 from .expr import FUNCTIONS, ExprError, build, parse_assignments
 
 _LANGUAGE = ("numbers, variables, + - * / **, parentheses and the functions "
-             + " ".join(FUNCTIONS) + " (max and min take two arguments)")
+             + " ".join(FUNCTIONS) + " ("
+             + ", ".join(f"{n} takes {k}" for n, k in FUNCTIONS.items() if k != 1)
+             + " arguments)")
 
 
 def add_subcommands(sub) -> None:

@@ -236,8 +236,9 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None,
             sub = op_text(n) if n.kind == "op" else n.role
             if not n.is_scalar:
                 sub += " " + shape_text(n.shape)
+            fuses = getattr(n.tensor._op, "fuses", None) if n.kind == "op" else None
             made = [{"key": f"n{n.id}", "label": n.label, "kind": n.kind, "role": n.role,
-                     "sub": sub, "extras": [], "value": fmt(n.value), "grad": n.grad_text(),
+                     "sub": sub, "extras": [f"fuses {fuses}"] if fuses else [], "value": fmt(n.value), "grad": n.grad_text(),
                      "node": n, "fwd_text": forward_text(n),
                      "bwd_text": _backward_text(rows.get(n.id), g, n), "sum": _sum_text(g, n),
                      "shows_output": True}]
