@@ -38,12 +38,16 @@ from .layers_attention import (
 )
 from .layers_conv import (
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
     AvgPool2d,
     Conv1d,
     Conv2d,
     ConvTranspose2d,
+    Fold,
     MaxPool1d,
     MaxPool2d,
+    Unfold,
+    Upsample,
 )
 from .layers_norm import (
     BatchNorm1d,
@@ -92,6 +96,7 @@ __all__ = [
     "MLP",
     "RNN",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -108,6 +113,7 @@ __all__ = [
     "Dropout2d",
     "Embedding",
     "Flatten",
+    "Fold",
     "GRUCell",
     "GaussianNLLLoss",
     "GroupNorm",
@@ -154,6 +160,8 @@ __all__ = [
     "TransformerEncoderLayer",
     "TripletMarginLoss",
     "Unflatten",
+    "Unfold",
+    "Upsample",
     "current_module_path",
     "functional",
     "init",
