@@ -43,6 +43,7 @@ bench: $(VENV)/.stamp-test
 	$(PIP) install -q 'micrograd==0.1.0' || echo "micrograd could not be installed: its row is left out"
 	$(PY) bench/bench_ops.py
 	$(PY) bench/bench_mlp.py
+	$(PY) bench/bench_optim.py
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check src tests bench examples

@@ -350,3 +350,45 @@ def test_exports():
                  "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
                  "BatchSampler", "get_worker_info", "default_collate"):
         assert hasattr(data, name), name
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_worker_processes_give_the_batches_of_num_workers_0(context):
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    y = np.arange(20)
+    ds = Subset(TensorDataset(x, y), list(range(3, 20)))
+
+    def make(**kw):
+        return DataLoader(ds, batch_size=3, shuffle=True, seed=9, **kw)
+
+    want = _epochs(make(), 2)
+    got = _epochs(make(num_workers=2, multiprocessing_context=context,
+                       persistent_workers=True), 2)
+    assert got == want
+
+
+class PidStream(IterableDataset):
+    def __iter__(self):
+        import os
+
+        info = get_worker_info()
+        return iter([(os.getpid(), info.id)] * 2)
+
+
+def test_worker_processes_are_processes_and_errors_come_back():
+    import os
+
+    pids = [b[0].tolist() for b in DataLoader(PidStream(), batch_size=2, num_workers=2,
+                                              multiprocessing_context="fork")]
+    assert len(pids) == 2 and all(p[0] != os.getpid() for p in pids)
+    assert len({p[0] for p in pids}) == 2
+
+    class Broken(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            raise ValueError(f"bad sample {i}")
+
+    with pytest.raises(ValueError, match="bad sample 0"):
+        list(DataLoader(Broken(), num_workers=1, multiprocessing_context="fork"))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import chainrule as cr
+from chainrule.viz.page import page_model
 
 pytestmark = pytest.mark.slow
 
@@ -118,7 +119,7 @@ def test_screens(browser, tmp_path, make, view):
     f = make()
     path = tmp_path / "page.html"
     cr.viz.html(f, path)
-    model = cr.viz.page.page_model(f)
+    model = page_model(f)
     if make is forty_nodes:
         assert len(model["boxes"]) == 40
     f.backward()

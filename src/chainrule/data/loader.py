@@ -8,9 +8,13 @@ small-batch training fast.
 
 With ``num_workers > 0`` batches are loaded ahead by that many worker threads (NumPy
 releases the GIL in its array work, and a dataset that reads files waits on I/O, so
-threads overlap loading with training without pickling the dataset). Batch i is
-loaded by worker i mod num_workers and the batches come out in the order of
-``num_workers=0``: the same batches, in the same order, for the same seed or generator.
+threads overlap loading with training without pickling the dataset); given a
+``multiprocessing_context`` ("fork", "spawn", "forkserver" or a context), by worker
+processes instead, for datasets whose Python work needs CPUs of its own (the dataset
+and collate function are then pickled to them, as in PyTorch, and each process seeds
+its global generators with its worker seed). Batch i is loaded by worker
+i mod num_workers and the batches come out in the order of ``num_workers=0``: the same
+batches, in the same order, for the same seed or generator.
 """
 
 from __future__ import annotations
@@ -57,21 +61,46 @@ def get_worker_info() -> WorkerInfo | None:
     return getattr(_worker_local, "info", None)
 
 
-_DONE = object()  # an iterable dataset's worker has no more batches
+class _Done:
+    """An iterable dataset's worker has no more batches (a class, so that the marker
+    survives pickling between processes)."""
+
+    def __reduce__(self):
+        return (_done, ())
+
+
+def _done() -> _Done:
+    return _DONE
+
+
+_DONE = _Done()
 
 
 class _Fetcher:
     """Loads one batch (or one sample) from the dataset: what a worker runs."""
 
-    def __init__(self, loader: DataLoader):
-        self.dataset = loader.dataset
-        self.collate_fn = loader.collate_fn
-        self.auto_collation = loader.batch_size is not None or loader.batch_sampler is not None
-        self.fast = (self.auto_collation and loader._default_collate
-                     and hasattr(self.dataset, "get_batch"))
-        self.batch_size = loader.batch_size
-        self.drop_last = loader.drop_last
+    def __init__(self, dataset, collate_fn, auto_collation: bool, fast: bool,
+                 batch_size: int | None, drop_last: bool):
+        self.dataset = dataset
+        self.collate_fn = collate_fn
+        self.auto_collation = auto_collation
+        self.fast = fast  # the dataset's get_batch replaces indexing + default_collate
+        self.batch_size = batch_size
+        self.drop_last = drop_last
         self.iterator = None  # an iterable dataset's stream, in this worker
+
+    @classmethod
+    def settings(cls, loader: DataLoader) -> tuple:
+        """The constructor's arguments for ``loader`` (plain values: they may be pickled
+        to a worker process)."""
+        auto = loader.batch_size is not None or loader.batch_sampler is not None
+        fast = auto and loader._default_collate and hasattr(loader.dataset, "get_batch")
+        return (loader.dataset, loader.collate_fn, auto, fast, loader.batch_size,
+                loader.drop_last)
+
+    def run(self, payload):
+        """One task: a list of indices (map-style) or None (a stream's next batch)."""
+        return self.stream() if payload is None else self.map_style(payload)
 
     def map_style(self, indices):
         if not self.auto_collation:
@@ -88,60 +117,124 @@ class _Fetcher:
             self.iterator = iter(self.dataset)
         if not self.auto_collation:
             item = next(self.iterator, _DONE)
-            return item if item is _DONE else self.collate_fn(item)
+            return item if isinstance(item, _Done) else self.collate_fn(item)
         batch = list(itertools.islice(self.iterator, self.batch_size))
         if not batch or (self.drop_last and len(batch) < self.batch_size):
             return _DONE
         return self.collate_fn(batch)
 
 
+def _worker_loop(wid: int, n: int, seed: int, settings: tuple, init_fn, tasks, results,
+                 process: bool) -> None:
+    """A worker's life: set up, then run tasks (epoch, batch number, payload) until None,
+    putting (epoch, number, batch, error, worker id) on ``results``. An iterable
+    dataset's stream starts afresh with each epoch."""
+    dataset = settings[0]
+    _worker_local.info = WorkerInfo(wid, n, seed, dataset)
+    if process:  # a process has its own global generators: seed them per worker
+        import random
+
+        from ..random import manual_seed
+
+        manual_seed(seed)
+        random.seed(seed)
+    init_error = None
+    if init_fn is not None:
+        try:
+            init_fn(wid)
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            init_error = e
+    fetcher, epoch = None, None
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        token, number, payload = task
+        if token != epoch:
+            fetcher, epoch = _Fetcher(*settings), token
+        try:
+            if init_error is not None:
+                raise init_error
+            out, error = fetcher.run(payload), None
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            out, error = None, e
+        if process and error is not None:
+            error = _picklable(error, wid)
+        results.put((token, number, out, error, wid))
+
+
+def _picklable(error: BaseException, wid: int) -> BaseException:
+    """``error`` if it survives pickling, else a RuntimeError carrying its traceback."""
+    import pickle
+    import traceback
+
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:  # noqa: BLE001 - any pickling failure
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        return RuntimeError(f"{type(error).__name__} in DataLoader worker {wid}:\n{text}")
+
+
 class _Workers:
-    """``num_workers`` threads, each with its own task queue, sharing one result queue.
-    A task is (epoch token, batch number, indices or None for a stream's next batch)."""
+    """``num_workers`` threads (or processes, given a ``multiprocessing_context``), each
+    with its own task queue, sharing one result queue."""
 
     def __init__(self, loader: DataLoader, base_seed: int):
         self.n = loader.num_workers
-        self.dataset = loader.dataset
-        self.init_fn = loader.worker_init_fn
-        self.base_seed = base_seed
-        self.tasks = [queue.Queue() for _ in range(self.n)]
-        self.results: queue.Queue = queue.Queue()
-        self.fetchers: list[_Fetcher | None] = [None] * self.n
-        self.threads = [threading.Thread(target=self._loop, args=(wid,), daemon=True,
-                                         name=f"chainrule-DataLoader-worker-{wid}")
-                        for wid in range(self.n)]
-        for t in self.threads:
-            t.start()
+        settings = _Fetcher.settings(loader)
+        context = loader.multiprocessing_context
+        self.processes = context is not None
+        if self.processes:
+            import multiprocessing
 
-    def _loop(self, wid: int) -> None:
-        _worker_local.info = WorkerInfo(wid, self.n, self.base_seed + wid, self.dataset)
-        init_error = None
-        if self.init_fn is not None:
-            try:
-                self.init_fn(wid)
-            except BaseException as e:  # noqa: BLE001 - handed to the main thread
-                init_error = e
+            ctx = multiprocessing.get_context(context) if isinstance(context, str) \
+                else context
+            self.tasks = [ctx.Queue() for _ in range(self.n)]
+            self.results = ctx.Queue()
+            make = ctx.Process
+        else:
+            self.tasks = [queue.Queue() for _ in range(self.n)]
+            self.results = queue.Queue()
+            make = threading.Thread
+        self.workers = [
+            make(target=_worker_loop, daemon=True, name=f"chainrule-DataLoader-worker-{wid}",
+                 args=(wid, self.n, base_seed + wid, settings, loader.worker_init_fn,
+                       self.tasks[wid], self.results, self.processes))
+            for wid in range(self.n)]
+        for w in self.workers:
+            w.start()
+
+    def get(self, timeout: float):
+        """The next result; a RuntimeError when ``timeout`` (> 0) passes or a worker
+        process died."""
+        waited = 0.0
         while True:
-            task = self.tasks[wid].get()
-            if task is None:
-                return
-            token, number, payload, fetcher = task
-            if init_error is not None:
-                self.results.put((token, number, None, init_error, wid))
-                continue
+            step = 1.0 if not timeout else min(1.0, timeout - waited)
             try:
-                out = fetcher.stream() if payload is None else fetcher.map_style(payload)
-            except BaseException as e:  # noqa: BLE001 - handed to the main thread
-                self.results.put((token, number, None, e, wid))
-            else:
-                self.results.put((token, number, out, None, wid))
+                return self.results.get(timeout=max(step, 1e-3))
+            except queue.Empty:
+                waited += step
+            if self.processes:
+                for wid, w in enumerate(self.workers):
+                    if not w.is_alive():
+                        raise RuntimeError(f"DataLoader worker {wid} (pid {w.pid}) exited "
+                                           f"unexpectedly with exit code {w.exitcode}")
+            if timeout and waited >= timeout:
+                raise RuntimeError(f"DataLoader: no batch from the workers in {timeout:g} s "
+                                   "(timeout)")
 
     def stop(self) -> None:
         for q in self.tasks:
-            q.put(None)
-        for t in self.threads:
-            if t is not threading.current_thread():
-                t.join(timeout=5)
+            try:
+                q.put(None)
+            except (ValueError, OSError):  # a queue already closed
+                pass
+        for w in self.workers:
+            if w is not threading.current_thread():
+                w.join(timeout=5)
+            if self.processes and w.is_alive():
+                w.terminate()
 
 
 class DataLoader:
@@ -157,6 +250,7 @@ class DataLoader:
         batch_sampler: lists of indices, one per batch (instead of ``batch_size``,
             ``shuffle``, ``sampler`` and ``drop_last``).
         num_workers: load batches ahead in this many worker threads (0: in the loop).
+        multiprocessing_context: use worker processes of this start method instead.
         collate_fn: turns a list of samples into a batch (``default_collate``).
         pin_memory: accepted; arrays already live in main memory.
         drop_last: skip the last batch when it is smaller than ``batch_size``.
@@ -308,11 +402,11 @@ class DataLoader:
         return iter(self.sampler)
 
     def _single_process(self) -> Iterator:
-        fetcher = _Fetcher(self)
+        fetcher = _Fetcher(*_Fetcher.settings(self))
         if self._iterable:
             while True:
                 batch = fetcher.stream()
-                if batch is _DONE:
+                if isinstance(batch, _Done):
                     return
                 yield batch
         if fetcher.fast and isinstance(self.sampler, SequentialSampler) and \
@@ -339,9 +433,8 @@ class DataLoader:
             workers = _Workers(self, self._worker_seed())
             if self.persistent_workers:
                 self._workers = workers
-        token = object()  # results of an abandoned epoch are recognized and dropped
-        fetchers = [_Fetcher(self) for _ in range(workers.n)]
-        tasks = self._tasks()
+        self._epoch_token = token = getattr(self, "_epoch_token", 0) + 1  # results of an
+        tasks = self._tasks()  # abandoned epoch are recognized by it and dropped
         active = list(range(workers.n))  # streams that may still have batches
         ahead = self.prefetch_factor * workers.n
         pending: dict[int, Any] = {}
@@ -364,18 +457,13 @@ class DataLoader:
                             exhausted = True
                             break
                         wid = sent % workers.n
-                    workers.tasks[wid].put((token, sent, payload, fetchers[wid]))
+                    workers.tasks[wid].put((token, sent, payload))
                     sent += 1
                 if next_out == sent:  # (only when no task is left to send)
                     return
                 while next_out not in pending:
-                    try:
-                        got = workers.results.get(timeout=self.timeout or None)
-                    except queue.Empty:
-                        raise RuntimeError(f"DataLoader: no batch from the workers in "
-                                           f"{self.timeout:g} s (timeout)") from None
-                    tok, number, out, error, wid = got
-                    if tok is not token:
+                    tok, number, out, error, wid = workers.get(self.timeout)
+                    if tok != token:
                         continue
                     received += 1
                     if error is not None:
@@ -383,7 +471,7 @@ class DataLoader:
                             error.add_note(f"(raised in DataLoader worker {wid}, loading "
                                            f"batch {number})")
                         raise error
-                    if out is _DONE:
+                    if isinstance(out, _Done):
                         if wid in active:
                             active.remove(wid)
                         pending[number] = _DONE
@@ -391,7 +479,7 @@ class DataLoader:
                         pending[number] = out
                 out = pending.pop(next_out)
                 next_out += 1
-                if out is not _DONE:
+                if not isinstance(out, _Done):
                     yield out
         finally:
             if not self.persistent_workers:

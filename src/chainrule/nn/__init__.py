@@ -29,14 +29,25 @@ from .layers import (
     Unflatten,
     set_fusion,
 )
+from .layers_attention import (
+    MultiheadAttention,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .layers_conv import (
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
     AvgPool2d,
     Conv1d,
     Conv2d,
     ConvTranspose2d,
+    Fold,
     MaxPool1d,
     MaxPool2d,
+    Unfold,
+    Upsample,
 )
 from .layers_norm import (
     BatchNorm1d,
@@ -47,6 +58,7 @@ from .layers_norm import (
     GroupNorm,
     LayerNorm,
 )
+from .layers_rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -79,8 +91,12 @@ from .module import (
 from .monitor import GradientMonitor
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "MLP",
+    "RNN",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -97,6 +113,8 @@ __all__ = [
     "Dropout2d",
     "Embedding",
     "Flatten",
+    "Fold",
+    "GRUCell",
     "GaussianNLLLoss",
     "GroupNorm",
     "HingeLoss",
@@ -105,6 +123,7 @@ __all__ = [
     "IncompatibleKeys",
     "KLDivLoss",
     "L1Loss",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -118,12 +137,14 @@ __all__ = [
     "ModuleList",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
+    "MultiheadAttention",
     "NLLLoss",
     "PairwiseDistance",
     "Parameter",
     "ParameterDict",
     "ParameterList",
     "PoissonNLLLoss",
+    "RNNCell",
     "ReLU",
     "RemovableHandle",
     "Sequential",
@@ -133,8 +154,14 @@ __all__ = [
     "Softmax",
     "StateDictError",
     "Tanh",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "TripletMarginLoss",
     "Unflatten",
+    "Unfold",
+    "Upsample",
     "current_module_path",
     "functional",
     "init",
@@ -143,3 +170,5 @@ __all__ = [
     "set_track_path",
     "utils",
 ]
+
+utils._attach_rnn()

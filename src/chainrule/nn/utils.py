@@ -134,3 +134,14 @@ def vector_to_parameters(vec, parameters) -> None:
             n = p.data.size
             p.copy_(arr[start:start + n].reshape(p.shape))
             start += n
+
+
+def _attach_rnn() -> None:
+    """``nn.utils.rnn`` as PyTorch spells it (``from chainrule.nn.utils.rnn import
+    pad_sequence``): the module lives in nn/rnn_utils.py (glue added by the layers work)."""
+    import sys
+
+    from . import rnn_utils
+
+    sys.modules[__name__ + ".rnn"] = rnn_utils
+    globals()["rnn"] = rnn_utils

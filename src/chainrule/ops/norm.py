@@ -12,15 +12,12 @@ operations, so the same formula differentiates again.
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, record
+from ..tensor import Tensor, is_grad_enabled, record
 from .primitives import ARRAYS
-
-_t = importlib.import_module("chainrule.tensor")
+from .registry import Op
 
 
 def _normalize_vjp(F, g, ans, ctx, x, w=None, b=None):
@@ -56,10 +53,12 @@ def _reduce_to(a, bshape: tuple):
 
 
 def normalize(x: Tensor, axes: tuple, eps: float, weight: Tensor | None = None,
-              bias: Tensor | None = None, bshape: tuple | None = None):
+              bias: Tensor | None = None, bshape: tuple | None = None,
+              kind: str = "batch_norm"):
     """(x - mean) / √(var + eps) over ``axes``, times ``weight`` plus ``bias`` (given in
     their own shapes, broadcast as ``bshape``). Returns the output and the batch
-    mean and biased variance (arrays, for running statistics)."""
+    mean and biased variance (arrays, for running statistics). ``kind`` names the node
+    (batch_norm, layer_norm, group_norm)."""
     xd = x.data
     xp = backend.namespace(xd)
     n = 1
@@ -80,10 +79,9 @@ def normalize(x: Tensor, axes: tuple, eps: float, weight: Tensor | None = None,
     parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
     needs = (x.requires_grad, weight is not None and weight.requires_grad,
              bias is not None and bias.requires_grad)
-    keep = _t._grad_enabled and any(needs)
+    keep = is_grad_enabled() and any(needs)
     ctx = (axes, eps, xhat if keep else None, inv_std, bshape, needs)
-    y = record(out, "batch_norm" if weight is not None or len(axes) != 1 else "normalize",
-               parents, _normalize_vjp, ctx)
+    y = record(out, _KINDS[kind], parents, ctx)
     return y, mean, var
 
 
@@ -109,6 +107,7 @@ def normalize_with(x: Tensor, mean: np.ndarray, var: np.ndarray, eps: float,
     eval mode, an affine map of x."""
     xd = x.data
     xp = backend.namespace(xd)
+    mean, var = xp.asarray(mean, dtype=xd.dtype), xp.asarray(var, dtype=xd.dtype)
     mean = mean.reshape(bshape)
     inv_std = (1.0 / xp.sqrt(var.reshape(bshape) + eps)).astype(xd.dtype, copy=False)
     scale = inv_std if weight is None else weight.data.reshape(bshape) * inv_std
@@ -118,5 +117,51 @@ def normalize_with(x: Tensor, mean: np.ndarray, var: np.ndarray, eps: float,
     parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
     needs = (x.requires_grad, weight is not None and weight.requires_grad,
              bias is not None and bias.requires_grad)
-    return record(out.astype(xd.dtype, copy=False), "batch_norm_eval", parents, _affine_vjp,
+    return record(out.astype(xd.dtype, copy=False), BATCH_NORM_EVAL, parents,
                   (inv_std, mean.astype(xd.dtype, copy=False), bshape, needs))
+
+
+def _case(shape, axes, param_shape, bshape, affine=True):
+    def make(rng):
+        w = rng.standard_normal(param_shape) if affine else None
+        b = rng.standard_normal(param_shape) if affine else None
+        return (rng.standard_normal(shape), w, b, axes, 1e-5, bshape), {}
+    return make
+
+
+BATCH_NORM = Op("batch_norm", _normalize_vjp, formula="(1/σ)(I - 1/n - x̂ x̂ᵀ/n) · w",
+                hint="a channel with zero variance and eps = 0, or an overflow",
+                cases=[_case((4, 3, 2), (0, 2), (3,), (1, 3, 1)),
+                       _case((5, 2), (0,), (2,), (1, 2))])
+LAYER_NORM = Op("layer_norm", _normalize_vjp, formula="(1/σ)(I - 1/n - x̂ x̂ᵀ/n) · w",
+                hint="constant features with eps = 0, or an overflow",
+                cases=[_case((3, 4), (1,), (4,), (1, 4)),
+                       _case((2, 3, 4), (1, 2), (3, 4), (1, 3, 4))])
+GROUP_NORM = Op("group_norm", _normalize_vjp, formula="(1/σ)(I - 1/n - x̂ x̂ᵀ/n)",
+                hint="a constant group with eps = 0, or an overflow",
+                cases=[_case((2, 2, 6), (2,), None, None, affine=False)])
+_KINDS = {"batch_norm": BATCH_NORM, "layer_norm": LAYER_NORM, "group_norm": GROUP_NORM}
+
+
+def _define(op: Op):
+    @op.define
+    def public(x: Tensor, weight: Tensor | None, bias: Tensor | None, axes: tuple, eps: float,
+               bshape: tuple | None) -> Tensor:
+        return normalize(x, axes, eps, weight, bias, bshape, kind=op.name)[0]
+
+    public.__name__ = public.__qualname__ = op.name
+    return public
+
+
+batch_norm, layer_norm, group_norm = (_define(op) for op in (BATCH_NORM, LAYER_NORM,
+                                                             GROUP_NORM))
+
+
+def _eval_case(rng):
+    return (rng.standard_normal((4, 3, 2)), (0.1, -0.2, 0.3), (1.5, 0.5, 2.0), 1e-5,
+            rng.standard_normal(3), rng.standard_normal(3), (1, 3, 1)), {}
+
+
+BATCH_NORM_EVAL = Op("batch_norm_eval", _affine_vjp, reads=("inputs",),
+                     formula="w / √(running_var + eps)", cases=[_eval_case])
+BATCH_NORM_EVAL.define(normalize_with)

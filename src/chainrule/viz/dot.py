@@ -57,6 +57,9 @@ def _node_label(n: Node, released: bool) -> str:
     if n.kind != "op" or what != n.label:
         title += f"  <FONT POINT-SIZE=\"10\">{_e(what)}</FONT>"
     rows = [title]
+    fuses = getattr(n.tensor._op, "fuses", None) if n.kind == "op" else None
+    if fuses:                  # a fused op says what it stands for
+        rows.append(f'<FONT POINT-SIZE="10">fuses {_e(fuses)}</FONT>')
     if not n.is_scalar:
         rows.append(f'<FONT POINT-SIZE="10">shape {_e(shape_text(n.shape))}</FONT>')
     rows.append(f"value {_e(n.value_text())}")
@@ -101,7 +104,7 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
         note = ("backward() released the rules: leaves show .grad; use "
                 "backward(retain_graph=True) or draw before backward for every gradient")
     if g.stale:
-        note += ("; " if note else "") + "values changed in place after use: " + \
+        note += ("; " if note else "") + "values changed in place after use (backward would refuse): " + \
             ", ".join(g.stale)
     if note:
         lines.append(f"  label={_quote(note)}; labelloc=b; fontsize=10; fontcolor=\"#ef6c00\";")

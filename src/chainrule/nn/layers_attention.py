@@ -1,0 +1,427 @@
+"""Attention and Transformer layers with PyTorch's arguments, parameter names
+(``in_proj_weight``, ``out_proj.weight``, ``linear1``, ``norm1``, ...), initialization
+and mask conventions, composed from differentiable ops (so they differentiate to any
+order).
+
+Mask conventions, as PyTorch:
+* ``scaled_dot_product_attention``: a boolean ``attn_mask`` marks the pairs that TAKE
+  PART (True = attend); a float mask is added to the scores.
+* ``MultiheadAttention`` / Transformer layers: a boolean ``attn_mask`` or
+  ``key_padding_mask`` marks the pairs to LEAVE OUT (True = masked); float masks are
+  added.
+
+>>> import chainrule as cr
+>>> mha = cr.nn.MultiheadAttention(16, 4, batch_first=True)
+>>> out, weights = mha(cr.randn(2, 5, 16), cr.randn(2, 7, 16), cr.randn(2, 7, 16))
+>>> out.shape, weights.shape
+((2, 5, 16), (2, 5, 7))
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+
+from ..ops import nn_ops
+from ..ops import primitives as P
+from ..random import _rng
+from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
+from . import functional as F
+from . import init
+from .layers import Dropout, Linear, ModuleList
+from .layers_norm import LayerNorm
+from .module import Module, Parameter
+
+__all__ = [
+    "MultiheadAttention",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "scaled_dot_product_attention",
+]
+
+
+def _float_mask(mask, dtype, op: str, masked_when: bool) -> np.ndarray | None:
+    """A mask as an additive float array: boolean entries equal to ``masked_when`` become
+    -inf, the others 0; float masks are used as they are."""
+    if mask is None:
+        return None
+    arr = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if arr.dtype == np.bool_:
+        out = np.zeros(arr.shape, dtype=dtype)
+        out[arr == masked_when] = -np.inf
+        return out
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{op}: a mask must be boolean or floating point, got dtype {arr.dtype}")
+    return arr.astype(dtype, copy=False)
+
+
+def _causal(l_q: int, l_k: int, dtype) -> np.ndarray:
+    """-inf above the diagonal (position i attends to j ≤ i), as PyTorch's is_causal."""
+    return np.triu(np.full((l_q, l_k), -np.inf, dtype=dtype), k=1)
+
+
+def _attend(q: Tensor, k: Tensor, v: Tensor, mask: np.ndarray | None, dropout_p: float,
+            scale: float, training: bool = True) -> tuple[Tensor, Tensor]:
+    """softmax(q kᵀ · scale + mask) v on (..., L, E) tensors; returns (output, weights)."""
+    scores = P.matmul(P.mul(q, scale), P.transpose(k, -2, -1))
+    if mask is not None:
+        scores = P.add(scores, as_tensor(mask))
+    weights = P.softmax(scores, axis=-1)
+    if dropout_p > 0.0 and training:
+        weights = nn_ops.dropout(weights, float(dropout_p), _rng())
+    return P.matmul(weights, v), weights
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(Q Kᵀ / √E + mask) V over the last two dimensions of (..., L, E) query and
+    (..., S, E) key/value. ``attn_mask``: boolean (True = take part) or float (added),
+    broadcast to (..., L, S); ``is_causal``: position i attends to j ≤ i.
+
+    >>> import chainrule as cr
+    >>> q = cr.randn(2, 3, 4, 8)
+    >>> cr.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True).shape
+    (2, 3, 4, 8)
+    """
+    op = "scaled_dot_product_attention"
+    q, k, v = (F._input(t) for t in (query, key, value))
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] or \
+            k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{op}: expected query (..., L, E), key (..., S, E) and value "
+                         f"(..., S, Ev), got {q.shape}, {k.shape} and {v.shape}")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
+    if enable_gqa:
+        raise NotImplementedError(f"{op}: enable_gqa is not supported yet")
+    dt = q.data.dtype
+    l_q, l_k = q.shape[-2], k.shape[-2]
+    mask = _float_mask(attn_mask, dt, op, masked_when=False)
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError(f"{op}: pass either attn_mask or is_causal=True, not both")
+        mask = _causal(l_q, l_k, dt)
+    if mask is not None:
+        try:
+            np.broadcast_shapes(mask.shape, q.shape[:-2] + (l_q, l_k))
+        except ValueError:
+            raise ValueError(f"{op}: attn_mask of shape {mask.shape} does not broadcast to "
+                             f"the scores' shape {q.shape[:-2] + (l_q, l_k)}") from None
+    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    return _attend(q, k, v, mask, dropout_p, factor)[0]
+
+
+class MultiheadAttention(Module):
+    """Attention with ``num_heads`` heads of ``embed_dim // num_heads`` features each, as
+    ``torch.nn.MultiheadAttention``: parameters ``in_proj_weight`` (3E, E) and
+    ``in_proj_bias`` (or ``q_proj_weight``/``k_proj_weight``/``v_proj_weight`` when
+    kdim/vdim differ from embed_dim) and ``out_proj`` (a Linear); inputs (L, N, E), or
+    (N, L, E) with ``batch_first``, or unbatched (L, E). Returns ``(output, weights)``;
+    weights (N, L, S) averaged over the heads (``average_attn_weights``) or per head
+    (N, H, L, S), or None with ``need_weights=False``."""
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim=None, vdim=None,
+                 batch_first: bool = False, device=None, dtype=None):
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "
+                             f"multiple of num_heads ({num_heads})")
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are "
+                                      "not supported")
+        self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
+        self.head_dim = self.embed_dim // self.num_heads
+        self.kdim = embed_dim if kdim is None else int(kdim)
+        self.vdim = embed_dim if vdim is None else int(vdim)
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.dropout = float(dropout)
+        self.batch_first = bool(batch_first)
+        dt = get_default_dtype() if dtype is None else as_dtype(dtype)
+        e = self.embed_dim
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(np.empty((3 * e, e), dtype=dt))
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        else:
+            self.register_parameter("in_proj_weight", None)
+            self.q_proj_weight = Parameter(np.empty((e, e), dtype=dt))
+            self.k_proj_weight = Parameter(np.empty((e, self.kdim), dtype=dt))
+            self.v_proj_weight = Parameter(np.empty((e, self.vdim), dtype=dt))
+        if bias:
+            self.in_proj_bias = Parameter(np.zeros(3 * e, dtype=dt))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(e, e, bias=bias, dtype=dt)
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        """PyTorch's: xavier_uniform on the input projections, zero biases."""
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def _project(self, query: Tensor, key: Tensor, value: Tensor):
+        e = self.embed_dim
+        b = self.in_proj_bias
+        bq, bk, bv = (None, None, None) if b is None else \
+            (P.getitem(b, slice(0, e)), P.getitem(b, slice(e, 2 * e)),
+             P.getitem(b, slice(2 * e, 3 * e)))
+        if not self._qkv_same_embed_dim:
+            return (F.linear(query, self.q_proj_weight, bq),
+                    F.linear(key, self.k_proj_weight, bk),
+                    F.linear(value, self.v_proj_weight, bv))
+        w = self.in_proj_weight
+        if query is key and key is value:  # self-attention: one product, then split
+            qkv = F.linear(query, w, b)
+            return tuple(P.getitem(qkv, (Ellipsis, slice(i * e, (i + 1) * e)))
+                         for i in range(3))
+        wq, wk, wv = (P.getitem(w, slice(i * e, (i + 1) * e)) for i in range(3))
+        return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
+
+    def _check(self, query: Tensor, key: Tensor, value: Tensor) -> bool:
+        """Whether the inputs are batched; raises naming the layer on a shape mistake."""
+        batched = query.ndim == 3
+        if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+            raise ValueError(f"{self._describe()}: expected 3-D (batched) or 2-D (unbatched) "
+                             f"query, key and value, got shapes {query.shape}, {key.shape}, "
+                             f"{value.shape}")
+        if query.shape[-1] != self.embed_dim or key.shape[-1] != self.kdim or \
+                value.shape[-1] != self.vdim:
+            raise ValueError(f"{self._describe()}: expected feature sizes query "
+                             f"{self.embed_dim}, key {self.kdim}, value {self.vdim}, got "
+                             f"{query.shape[-1]}, {key.shape[-1]}, {value.shape[-1]}")
+        if key.shape[:-1] != value.shape[:-1]:
+            raise ValueError(f"{self._describe()}: key {key.shape} and value {value.shape} "
+                             "must agree in all but the last dimension")
+        return batched
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
+                attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):
+        query, key, value = (t if isinstance(t, Tensor) else as_tensor(t)
+                             for t in (query, key, value))
+        batched = self._check(query, key, value)
+        same = (query is key, key is value)
+        if not batched:  # (L, E) -> (1, L, E)
+            query, key, value = (P.reshape(t, (1,) + t.shape) for t in (query, key, value))
+        elif not self.batch_first:  # (L, N, E) -> (N, L, E)
+            query, key, value = (P.transpose(t, 0, 1) for t in (query, key, value))
+        if same[0] and same[1]:
+            key = value = query
+        elif same[1]:
+            value = key
+        n, l_q, _ = query.shape
+        l_k = key.shape[1]
+        h, d = self.num_heads, self.head_dim
+        q, k, v = self._project(query, key, value)
+        q, k, v = (P.transpose(P.reshape(t, (n, t.shape[1], h, d)), 1, 2) for t in (q, k, v))
+        mask = self._mask(attn_mask, key_padding_mask, is_causal, n, l_q, l_k,
+                          query.data.dtype, batched)
+        out, weights = _attend(q, k, v, mask, self.dropout, 1.0 / math.sqrt(d), self.training)
+        out = P.reshape(P.transpose(out, 1, 2), (n, l_q, self.embed_dim))
+        out = self.out_proj(out)
+        if not batched:
+            out = P.reshape(out, out.shape[1:])
+        elif not self.batch_first:
+            out = P.transpose(out, 0, 1)
+        if not need_weights:
+            return out, None
+        if average_attn_weights:
+            weights = P.mean(weights, axis=1)
+        if not batched:
+            weights = P.reshape(weights, weights.shape[1:])
+        return out, weights
+
+    def _mask(self, attn_mask, key_padding_mask, is_causal: bool, n: int, l_q: int, l_k: int,
+              dtype, batched: bool) -> np.ndarray | None:
+        """attn_mask and key_padding_mask as one additive (N or 1, H or 1, L, S) array."""
+        op = self._describe()
+        h = self.num_heads
+        mask = _float_mask(attn_mask, dtype, op, masked_when=True)
+        if mask is None and is_causal:
+            mask = _causal(l_q, l_k, dtype)
+        if mask is not None:
+            if mask.shape == (l_q, l_k):
+                mask = mask.reshape(1, 1, l_q, l_k)
+            elif mask.shape == (n * h, l_q, l_k):
+                mask = mask.reshape(n, h, l_q, l_k)
+            else:
+                raise ValueError(f"{op}: attn_mask must have shape ({l_q}, {l_k}) or "
+                                 f"({n * h}, {l_q}, {l_k}), got {mask.shape}")
+        pad = _float_mask(key_padding_mask, dtype, op, masked_when=True)
+        if pad is not None:
+            want = (n, l_k) if batched else (l_k,)
+            if pad.shape != want:
+                raise ValueError(f"{op}: key_padding_mask must have shape {want}, got "
+                                 f"{pad.shape}")
+            pad = pad.reshape(n, 1, 1, l_k)
+            mask = pad if mask is None else mask + pad
+        return mask
+
+    def _short_name(self) -> str:
+        return f"MultiheadAttention {self.embed_dim}, {self.num_heads} heads"
+
+    def extra_repr(self) -> str:
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"
+
+
+def _activation_fn(activation):
+    if callable(activation) and not isinstance(activation, str):
+        return activation
+    if activation == "relu":
+        return F.relu
+    if activation == "gelu":
+        return lambda x: F.gelu(x)
+    raise ValueError(f"activation should be relu/gelu, not {activation!r}")
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention then a feed-forward block, each with dropout, a residual connection
+    and LayerNorm (after each block, or before it with ``norm_first``), as
+    ``torch.nn.TransformerEncoderLayer``."""
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation_name = activation if isinstance(activation, str) else \
+            getattr(activation, "__name__", "custom")
+        self.activation = _activation_fn(activation)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+        x = src if isinstance(src, Tensor) else as_tensor(src)
+        if self.norm_first:
+            x = P.add(x, self._sa_block(self.norm1(x), src_mask, src_key_padding_mask,
+                                        is_causal))
+            return P.add(x, self._ff_block(self.norm2(x)))
+        x = self.norm1(P.add(x, self._sa_block(x, src_mask, src_key_padding_mask, is_causal)))
+        return self.norm2(P.add(x, self._ff_block(x)))
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        out = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                             need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(out)
+
+    def _ff_block(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention, attention over the encoder's ``memory``, then a feed-forward block,
+    each with dropout, a residual connection and LayerNorm, as
+    ``torch.nn.TransformerDecoderLayer``."""
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                 batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = _activation_fn(activation)
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False):
+        x = tgt if isinstance(tgt, Tensor) else as_tensor(tgt)
+        mem = memory if isinstance(memory, Tensor) else as_tensor(memory)
+        if self.norm_first:
+            x = P.add(x, self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask,
+                                        tgt_is_causal))
+            x = P.add(x, self._mha_block(self.norm2(x), mem, memory_mask,
+                                         memory_key_padding_mask, memory_is_causal))
+            return P.add(x, self._ff_block(self.norm3(x)))
+        x = self.norm1(P.add(x, self._sa_block(x, tgt_mask, tgt_key_padding_mask,
+                                                tgt_is_causal)))
+        x = self.norm2(P.add(x, self._mha_block(x, mem, memory_mask, memory_key_padding_mask,
+                                                 memory_is_causal)))
+        return self.norm3(P.add(x, self._ff_block(x)))
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        out = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                             need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(out)
+
+    def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
+        out = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
+                                  key_padding_mask=key_padding_mask, need_weights=False,
+                                  is_causal=is_causal)[0]
+        return self.dropout2(out)
+
+    def _ff_block(self, x):
+        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class _Stack(Module):
+    """``num_layers`` deep copies of a layer (``layers.0``, ``layers.1``, ...) and an
+    optional final ``norm``, as torch.nn.TransformerEncoder/Decoder."""
+
+    def __init__(self, layer: Module, num_layers: int, norm: Module | None = None):
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"{type(self).__name__}: num_layers must be positive, got "
+                             f"{num_layers}")
+        self.layers = ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
+        self.num_layers = int(num_layers)
+        self.norm = norm
+
+
+class TransformerEncoder(_Stack):
+    """A stack of ``num_layers`` copies of ``encoder_layer`` (+ an optional ``norm``)."""
+
+    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True):
+        super().__init__(encoder_layer, num_layers, norm)
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                      is_causal=bool(is_causal))
+        return x if self.norm is None else self.norm(x)
+
+
+class TransformerDecoder(_Stack):
+    """A stack of ``num_layers`` copies of ``decoder_layer`` (+ an optional ``norm``)."""
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False):
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
+                      memory_key_padding_mask, bool(tgt_is_causal), memory_is_causal)
+        return x if self.norm is None else self.norm(x)

@@ -1,0 +1,358 @@
+"""Recurrent layers (RNN, LSTM, GRU), their cells, and ``pad_sequence``, with PyTorch's
+arguments, parameter names (``weight_ih_l0``, ``weight_hh_l0_reverse``, ...), gate
+order (LSTM: i, f, g, o; GRU: r, z, n), initialization U(±1/√hidden) and input/output
+layouts.
+
+The input projections of all time steps are one matrix product per layer and
+direction (x Wᵢₕᵀ over the whole sequence); each step then adds h Wₕₕᵀ and applies the
+gates, as differentiable ops, so the layers differentiate to any order.
+
+>>> import chainrule as cr
+>>> lstm = cr.nn.LSTM(10, 20, num_layers=2, batch_first=True)
+>>> out, (h, c) = lstm(cr.randn(3, 7, 10))
+>>> out.shape, h.shape, c.shape
+((3, 7, 20), (2, 3, 20), (2, 3, 20))
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ops import composite as C
+from ..ops import nn_ops
+from ..ops import primitives as P
+from ..random import _rng
+from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "pad_sequence"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _dtype(dtype) -> np.dtype:
+    return get_default_dtype() if dtype is None else as_dtype(dtype)
+
+
+def _cols(t: Tensor, k: int, size: int) -> Tensor:
+    """The k-th block of ``size`` columns of (N, n·size) ``t``."""
+    return P.getitem(t, (Ellipsis, slice(k * size, (k + 1) * size)))
+
+
+# ---------------------------------------------------------------------------
+# one time step of each kind: (x Wᵢₕᵀ + bᵢₕ) for this step, the state, Wₕₕ, bₕₕ
+# ---------------------------------------------------------------------------
+def _rnn_step(mode: str, xw: Tensor, state, w_hh: Tensor, b_hh: Tensor | None):
+    """The next state from ``xw`` = this step's input projection (+ b_ih)."""
+    if mode == "LSTM":
+        h, c = state
+        gates = P.add(xw, F.linear(h, w_hh, b_hh))
+        size = h.shape[-1]
+        # one sigmoid over all four blocks (the g block's is unused): fewer nodes than
+        # gathering i, f, o first
+        sig = P.sigmoid(gates)
+        i, f, o = _cols(sig, 0, size), _cols(sig, 1, size), _cols(sig, 3, size)
+        g = P.tanh(_cols(gates, 2, size))
+        c = P.add(P.mul(f, c), P.mul(i, g))
+        return P.mul(o, P.tanh(c)), c
+    if mode == "GRU":
+        h = state
+        size = h.shape[-1]
+        hw = F.linear(h, w_hh, b_hh)
+        first_two = (Ellipsis, slice(0, 2 * size))
+        rz = P.sigmoid(P.add(P.getitem(xw, first_two), P.getitem(hw, first_two)))
+        r, z = _cols(rz, 0, size), _cols(rz, 1, size)
+        n = P.tanh(P.add(_cols(xw, 2, size), P.mul(r, _cols(hw, 2, size))))
+        # h' = (1 - z) n + z h = n + z (h - n)
+        return P.add(n, P.mul(z, P.sub(h, n)))
+    pre = P.add(xw, F.linear(state, w_hh, b_hh))
+    return P.tanh(pre) if mode == "RNN_TANH" else nn_ops.relu(pre)
+
+
+class _RNNBase(Module):
+    mode = "RNN_TANH"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if int(input_size) <= 0 or int(hidden_size) <= 0 or int(num_layers) <= 0:
+            raise ValueError(f"{name}: input_size, hidden_size and num_layers must be "
+                             f"positive, got {input_size}, {hidden_size}, {num_layers}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
+        if proj_size:
+            raise NotImplementedError(f"{name}: proj_size is not supported")
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.num_layers = int(num_layers)
+        self.bias, self.batch_first = bool(bias), bool(batch_first)
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.proj_size = 0
+        dt = _dtype(dtype)
+        gates = _GATES[self.mode] * self.hidden_size
+        directions = 2 if bidirectional else 1
+        for layer in range(self.num_layers):
+            n_in = self.input_size if layer == 0 else self.hidden_size * directions
+            for d in range(directions):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                setattr(self, "weight_ih" + sfx, Parameter(np.empty((gates, n_in), dtype=dt)))
+                setattr(self, "weight_hh" + sfx,
+                        Parameter(np.empty((gates, self.hidden_size), dtype=dt)))
+                if self.bias:
+                    setattr(self, "bias_ih" + sfx, Parameter(np.empty(gates, dtype=dt)))
+                    setattr(self, "bias_hh" + sfx, Parameter(np.empty(gates, dtype=dt)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(-1/√hidden_size, 1/√hidden_size), as PyTorch."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _weights(self, layer: int, d: int):
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        get = self._parameters.get
+        return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
+                get("bias_hh" + sfx))
+
+    def _zeros(self, n: int, dt) -> Tensor:
+        return as_tensor(np.zeros((n, self.hidden_size), dtype=dt))
+
+    def _check(self, x: Tensor, hx):
+        """(x as (L, N, I), batched?) after checking shapes against the layer."""
+        if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
+            layout = "(N, L, {0})" if self.batch_first else "(L, N, {0})"
+            raise ValueError(f"{self._describe()}: expected input of shape "
+                             f"{layout.format(self.input_size)} or (L, {self.input_size}), "
+                             f"got {x.shape}")
+        batched = x.ndim == 3
+        if not batched:
+            x = P.reshape(x, (x.shape[0], 1, x.shape[1]))
+        elif self.batch_first:
+            x = P.transpose(x, 0, 1)
+        if x.data.dtype != self.weight_ih_l0.data.dtype:
+            x = F._like(x, self.weight_ih_l0)
+        return x, batched
+
+    def _initial(self, hx, n: int, batched: bool, dt):
+        """Per (layer, direction) initial states from hx (or zeros)."""
+        count = self.num_layers * (2 if self.bidirectional else 1)
+        want = (count, n, self.hidden_size) if batched else (count, self.hidden_size)
+        parts = hx if isinstance(hx, tuple) else (hx,)
+        n_parts = 2 if self.mode == "LSTM" else 1
+        if hx is None:
+            return [tuple(self._zeros(n, dt) for _ in range(n_parts)) for _ in range(count)]
+        if len(parts) != n_parts:
+            raise ValueError(f"{self._describe()}: expected the initial state as "
+                             f"{'(h_0, c_0)' if n_parts == 2 else 'h_0'}")
+        states = []
+        for p in parts:
+            p = p if isinstance(p, Tensor) else as_tensor(p)
+            if p.shape != want:
+                raise ValueError(f"{self._describe()}: expected initial state of shape "
+                                 f"{want}, got {p.shape}")
+            if not batched:
+                p = P.reshape(p, (count, 1, self.hidden_size))
+            states.append([P.getitem(p, k) for k in range(count)])
+        return [tuple(s[k] for s in states) for k in range(count)]
+
+    def forward(self, input, hx=None):
+        x = input if isinstance(input, Tensor) else as_tensor(input)
+        x, batched = self._check(x, hx)
+        length, n = x.shape[0], x.shape[1]
+        dt = x.data.dtype
+        starts = self._initial(hx, n, batched, dt)
+        directions = 2 if self.bidirectional else 1
+        finals = []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(directions):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                xw = F.linear(x, w_ih, b_ih)  # all time steps in one product
+                state = starts[layer * directions + d]
+                state = state if self.mode == "LSTM" else state[0]
+                steps = range(length - 1, -1, -1) if d else range(length)
+                hs = [None] * length
+                for t in steps:
+                    state = _rnn_step(self.mode, P.getitem(xw, t), state, w_hh, b_hh)
+                    hs[t] = state[0] if self.mode == "LSTM" else state
+                outs.append(C.stack(hs, 0))
+                finals.append(state if self.mode == "LSTM" else (state,))
+            x = outs[0] if directions == 1 else P.concatenate(outs, axis=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = nn_ops.dropout(x, self.dropout, _rng())
+        out = x
+        if not batched:
+            out = P.reshape(out, (length, out.shape[2]))
+        elif self.batch_first:
+            out = P.transpose(out, 0, 1)
+        stacked = []
+        for k in range(2 if self.mode == "LSTM" else 1):
+            s = C.stack([f[k] for f in finals], 0)
+            stacked.append(s if batched else P.reshape(s, (s.shape[0], s.shape[2])))
+        return out, (tuple(stacked) if self.mode == "LSTM" else stacked[0])
+
+    def _short_name(self) -> str:
+        return f"{type(self).__name__} {self.input_size}→{self.hidden_size}"
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(_RNNBase):
+    """Elman RNN: h_t = tanh(x_t Wᵢₕᵀ + bᵢₕ + h_{t-1} Wₕₕᵀ + bₕₕ) (or ``nonlinearity=
+    'relu'``). Returns (output, h_n)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or "
+                             "'relu'")
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype=dtype)
+
+
+class LSTM(_RNNBase):
+    """Long short-term memory: gates i, f, g, o from x_t and h_{t-1};
+    c_t = f c_{t-1} + i g, h_t = o tanh(c_t). Returns (output, (h_n, c_n))."""
+
+    mode = "LSTM"
+
+
+class GRU(_RNNBase):
+    """Gated recurrent unit: r, z gates; n = tanh(x Wᵢₙᵀ + bᵢₙ + r (h Wₕₙᵀ + bₕₙ));
+    h_t = (1 - z) n + z h_{t-1}. Returns (output, h_n)."""
+
+    mode = "GRU"
+
+
+class _CellBase(Module):
+    mode = "RNN_TANH"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
+        dt = _dtype(dtype)
+        gates = _GATES[self.mode] * self.hidden_size
+        self.weight_ih = Parameter(np.empty((gates, self.input_size), dtype=dt))
+        self.weight_hh = Parameter(np.empty((gates, self.hidden_size), dtype=dt))
+        if bias:
+            self.bias_ih = Parameter(np.empty(gates, dtype=dt))
+            self.bias_hh = Parameter(np.empty(gates, dtype=dt))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def forward(self, input, hx=None):
+        x = input if isinstance(input, Tensor) else as_tensor(input)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(f"{self._describe()}: expected input of shape (N, "
+                             f"{self.input_size}) or ({self.input_size},), got {x.shape}")
+        batched = x.ndim == 2
+        if not batched:
+            x = P.reshape(x, (1, x.shape[0]))
+        if x.data.dtype != self.weight_ih.data.dtype:
+            x = F._like(x, self.weight_ih)
+        n = x.shape[0]
+        zeros = as_tensor(np.zeros((n, self.hidden_size), dtype=x.data.dtype))
+        if hx is None:
+            state = (zeros, zeros) if self.mode == "LSTM" else zeros
+        else:
+            parts = hx if isinstance(hx, tuple) else (hx,)
+            parts = tuple(p if isinstance(p, Tensor) else as_tensor(p) for p in parts)
+            parts = parts if batched else tuple(P.reshape(p, (1, p.shape[-1])) for p in parts)
+            state = parts if self.mode == "LSTM" else parts[0]
+        out = _rnn_step(self.mode, F.linear(x, self.weight_ih, self.bias_ih), state,
+                        self.weight_hh, self.bias_hh)
+        if batched:
+            return out
+        if self.mode == "LSTM":
+            return tuple(P.reshape(t, (self.hidden_size,)) for t in out)
+        return P.reshape(out, (self.hidden_size,))
+
+    def _short_name(self) -> str:
+        return f"{type(self).__name__} {self.input_size}→{self.hidden_size}"
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(_CellBase):
+    """One step of an Elman RNN: h' = tanh(x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}")
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, dtype=dtype)
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step: returns (h', c')."""
+
+    mode = "LSTM"
+
+
+class GRUCell(_CellBase):
+    """One GRU step: returns h'."""
+
+    mode = "GRU"
+
+
+def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
+                 padding_side: str = "right") -> Tensor:
+    """Stack sequences of different lengths (L_i, *) into (L_max, B, *) (or (B, L_max, *)
+    with ``batch_first``), filling with ``padding_value``; differentiable.
+
+    >>> import chainrule as cr
+    >>> pad_sequence([cr.ones(3), cr.ones(1)], batch_first=True).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    seqs = [s if isinstance(s, Tensor) else as_tensor(s) for s in sequences]
+    if not seqs:
+        raise ValueError("pad_sequence: expected at least one sequence")
+    if padding_side not in ("right", "left"):
+        raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got "
+                         f"{padding_side!r}")
+    rest = seqs[0].shape[1:]
+    for i, s in enumerate(seqs):
+        if s.ndim == 0 or s.shape[1:] != rest:
+            raise ValueError(f"pad_sequence: sequence {i} has shape {s.shape}; all must be "
+                             f"(L_i, {', '.join(map(str, rest))})" if rest else
+                             f"pad_sequence: sequence {i} has shape {s.shape}; expected (L_i,)")
+    longest = max(s.shape[0] for s in seqs)
+    padded = []
+    for s in seqs:
+        missing = longest - s.shape[0]
+        if missing:
+            fill = as_tensor(np.full((missing,) + rest, padding_value, dtype=s.data.dtype))
+            parts = [s, fill] if padding_side == "right" else [fill, s]
+            s = P.concatenate(parts, axis=0)
+        padded.append(s)
+    return C.stack(padded, 0 if batch_first else 1)
