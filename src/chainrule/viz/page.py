@@ -45,7 +45,7 @@ from ..tensor import Tensor
 from ._template import TEMPLATE
 from .explain import Explanation
 from .graph import Edge, Node, check_size, count, fmt, shape_text, summarize
-from .notation import filled, forward_text, local_symbol, op_text, rule_text
+from .notation import filled, forward_text, local_symbol, op_text, rule_text, tensor_rule
 
 __all__ = ["html", "page_model"]
 
@@ -181,6 +181,9 @@ def _edge_info(e: Edge, root: Node) -> str:
             parts.append(fill)
         parts.append(fmt(e.local))
         return " = ".join(parts)
+    rule = tensor_rule(e, f"∂{root.label}/∂{e.dst.label}")
+    if rule is not None and e.contrib is not None:
+        return f"{sym}: sends {rule} = {summarize(e.contrib)}"
     return f"{sym}: summed over the output (1ᵀJ) {summarize(e.local)}"
 
 
