@@ -13,12 +13,19 @@ One step = forward, loss, backward, update, on synthetic data (fixed seed):
   im2col through ``sliding_window_view`` + one GEMM per convolution, col2im by
   slice-adds, max pooling by reshape with a mask for the backward pass.
 
+Two sequence models, chainrule vs PyTorch only (the same code builds both: the APIs
+match), as in the issue: ``lstm``: LSTM(32 → 128) over 50 steps, batch 32, a Linear head
+on the last hidden state; ``transformer``: one TransformerEncoderLayer (d 128, 4 heads,
+feed-forward 512, no dropout, batch_first) over 64 positions, batch 32, mean-pooled into
+a Linear head. Cross-entropy and SGD as above.
+
 Each framework runs in its own worker process (so its peak RSS is its own); the parent
 interleaves them round by round and prints medians and ratios. Before timing, the
 workers train a few steps from the same weights on the same batches and their losses
 are compared.
 
-    python bench/bench_cnn.py                 # 1 and 2 BLAS threads, ~1-2 minutes
+    python bench/bench_cnn.py                 # cnn, 1 and 2 BLAS threads, ~1-2 minutes
+    python bench/bench_cnn.py --models cnn,lstm,transformer
     python bench/bench_cnn.py --quick         # smoke run
     python bench/bench_cnn.py --threads 1 --profile
 """
@@ -224,18 +231,108 @@ def build_numpy(lr: float):
 
 BUILDERS = {"chainrule": build_chainrule, "torch": build_torch, "numpy": build_numpy}
 
+# ---------------------------------------------------------------------------
+# the sequence models: one definition, built on chainrule.nn or torch.nn
+# ---------------------------------------------------------------------------
+SEQ = {  # model -> (shape of one batch of inputs given the batch size, classes)
+    "lstm": (lambda b: (50, b, 32), 10),
+    "transformer": (lambda b: (b, 64, 128), 10),
+}
+
+
+def make_seq_model(nn, kind: str):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            if kind == "lstm":
+                self.rnn = nn.LSTM(32, 128)
+            else:
+                self.enc = nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0,
+                                                      batch_first=True)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            if kind == "lstm":
+                _, (h, _) = self.rnn(x)
+                return self.head(h[-1])
+            return self.head(self.enc(x).mean(1))
+
+    return Net()
+
+
+def make_seq_data(kind: str, batch: int, n_batches: int, seed: int):
+    rng = np.random.default_rng(seed)
+    shape = SEQ[kind][0](batch)
+    return [(rng.standard_normal(shape, dtype=np.float32),
+             rng.integers(0, SEQ[kind][1], batch).astype(np.int64)) for _ in range(n_batches)]
+
+
+def make_seq_weights(kind: str, seed: int) -> dict:
+    """U(±1/√fan_in) for every parameter of the model (shapes read from a chainrule
+    instance), the same arrays for both frameworks."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from chainrule import nn
+
+    rng = np.random.default_rng(seed + 1)
+    out = {}
+    for name, p in make_seq_model(nn, kind).state_dict().items():
+        fan_in = p.shape[-1] if len(p.shape) > 1 else p.shape[0]
+        bound = 1.0 / np.sqrt(fan_in)
+        out[name] = rng.uniform(-bound, bound, p.shape).astype(np.float32)
+    return out
+
+
+def build_seq(framework: str, kind: str, lr: float):
+    if framework == "torch":
+        import torch as lib
+        from torch import nn, optim
+
+        def tensor(a):
+            return lib.from_numpy(a)
+
+        loss_fn = lib.nn.functional.cross_entropy
+    elif framework == "chainrule":
+        sys.path.insert(0, str(ROOT / "src"))
+        import chainrule as lib
+        from chainrule import nn, optim
+
+        tensor = lib.tensor
+        loss_fn = nn.functional.cross_entropy
+    else:
+        raise ValueError(f"no hand-written {framework} version of the {kind} model")
+    model = make_seq_model(nn, kind)
+    opt = optim.SGD(model.parameters(), lr=lr)
+
+    def set_weights(weights):
+        model.load_state_dict({k: tensor(v.copy()) for k, v in weights.items()})
+
+    def step(batch):
+        x, y = batch
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return set_weights, lambda b: (tensor(b[0]), tensor(b[1])), step, \
+        lambda loss: float(loss.item())
+
 
 # ---------------------------------------------------------------------------
 # worker process: one framework, driven by JSON lines on stdin
 # ---------------------------------------------------------------------------
-def worker(framework: str, lr: float, seed: int, n_batches: int) -> None:
+def worker(framework: str, model: str, lr: float, seed: int, n_batches: int) -> None:
     send = _sender()
     try:
-        set_weights, wrap, step, to_float = BUILDERS[framework](lr)
+        if model == "cnn":
+            set_weights, wrap, step, to_float = BUILDERS[framework](lr)
+            weights = make_weights(seed)
+        else:
+            set_weights, wrap, step, to_float = build_seq(framework, model, lr)
+            weights = make_seq_weights(model, seed)
     except Exception as e:  # noqa: BLE001 - torch missing: report, do not crash
         send({"error": f"{type(e).__name__}: {e}"})
         return
-    weights = make_weights(seed)
     set_weights(weights)
     data: dict[int, list] = {}
     send({"ready": True, "rss_mb": current_rss_mb()})
@@ -243,7 +340,9 @@ def worker(framework: str, lr: float, seed: int, n_batches: int) -> None:
         cmd = json.loads(line)
         batch = cmd.get("batch")
         if batch is not None and batch not in data:
-            data[batch] = [wrap(b) for b in make_data(batch, n_batches, seed)]
+            raw = make_data(batch, n_batches, seed) if model == "cnn" else \
+                make_seq_data(model, batch, n_batches, seed)
+            data[batch] = [wrap(b) for b in raw]
         if cmd["cmd"] == "check":
             set_threads(framework, cmd["threads"])
             set_weights(weights)
@@ -285,10 +384,11 @@ def worker(framework: str, lr: float, seed: int, n_batches: int) -> None:
 
 
 class Worker:
-    def __init__(self, framework: str, args) -> None:
+    def __init__(self, framework: str, model: str, args) -> None:
         self.framework = framework
         self.error: str | None = None
-        cmd = [sys.executable, __file__, "--worker", framework, "--lr", str(args.lr),
+        cmd = [sys.executable, __file__, "--worker", framework, "--models", model,
+               "--lr", str(args.lr),
                "--seed", str(args.seed), "--n-batches", str(args.n_batches)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1)
@@ -322,38 +422,24 @@ class Worker:
         return reply.get("peak_rss_mb", float("nan"))
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="smoke run: one short round")
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--threads", default=None, help="BLAS thread counts, e.g. 1,2 (default)")
-    ap.add_argument("--frameworks", default=",".join(FRAMEWORKS))
-    ap.add_argument("--repeats", type=int, default=5, help="timed rounds (median)")
-    ap.add_argument("--seconds", type=float, default=1.0, help="length of one timed block")
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--lr", type=float, default=0.01)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--n-batches", type=int, default=8, help="distinct batches cycled")
-    ap.add_argument("--profile", action="store_true", help="cProfile of chainrule's step")
-    ap.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    if args.worker:
-        worker(args.worker, args.lr, args.seed, args.n_batches)
-        return 0
-    if args.quick:
-        args.repeats, args.seconds, args.warmup = 1, 0.05, 1
-    threads = (args.threads or ("1" if args.quick else "1,2")).split(",")
-    frameworks = [f.strip() for f in args.frameworks.split(",")]
-    b = args.batch
+TITLES = {
+    "cnn": "CNN conv32-pool-conv64-pool-fc128-fc10 on 1×28×28",
+    "lstm": "LSTM 32→128 over 50 steps + Linear 128→10",
+    "transformer": "TransformerEncoderLayer d128, 4 heads, ff 512, 64 positions + Linear",
+}
 
-    print(f"CNN conv32-pool-conv64-pool-fc128-fc10 on 1×28×28, batch {b}, SGD lr={args.lr}, "
-          f"float32; {args.repeats} rounds × {args.seconds}s; {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f} at start")
-    workers = {f: Worker(f, args) for f in frameworks}
+
+def bench_model(model: str, batch: int, threads: list, frameworks: list, args) -> None:
+    if model != "cnn":
+        frameworks = [f for f in frameworks if f != "numpy"]
+    print(f"\n== {TITLES[model]}, batch {batch}, SGD lr={args.lr}, float32; "
+          f"{args.repeats} rounds × {args.seconds}s; {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f} at start")
+    workers = {f: Worker(f, model, args) for f in frameworks}
     for f, w in workers.items():
         if w.error:
             print(f"  {f}: not measured ({w.error})")
-
+    b = batch
     losses = {f: w.ask(cmd="check", batch=b, threads=threads[0], steps=3)
               for f, w in workers.items() if not w.error}
     ref = next((r["losses"] for f, r in losses.items() if "losses" in r and f != "chainrule"),
@@ -380,7 +466,6 @@ def main(argv=None) -> int:
                                            steps=20, top=25).get("text")
     rss = {f: w.close() for f, w in workers.items()}
 
-    print()
     print(f"{'threads':>7}  {'framework':<10} {'samples/s':>10} {'spread':>6} {'vs torch':>8} "
           f"{'vs numpy':>8}  {'per CPU-s':>10} {'vs torch':>8} {'vs numpy':>8}")
     for t in threads:
@@ -399,15 +484,46 @@ def main(argv=None) -> int:
             print(f"{t:>7}  {f:<10} {med[f]:>10,.0f} {spread:>6.0%} {ratio(med, 'torch'):>8} "
                   f"{ratio(med, 'numpy'):>8}  {cmed[f]:>10,.0f} {ratio(cmed, 'torch'):>8} "
                   f"{ratio(cmed, 'numpy'):>8}")
-    print("samples/s: wall clock, median of the rounds; per CPU-s: samples per second of "
-          "the process's CPU time")
-    print()
     print("peak RSS (VmHWM) per framework process: " + ", ".join(
         f"{f} {v:.0f} MiB" for f, v in rss.items()))
     if rss.get("torch", float("nan")) == rss.get("torch") and "chainrule" in rss:
         print(f"  chainrule / torch = {rss['chainrule'] / rss['torch']:.2f}")
     if profile:
         print(f"\ncProfile of 20 chainrule steps, {threads[0]} thread(s):\n{profile}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run: one short round")
+    ap.add_argument("--models", default="cnn", help="cnn, lstm, transformer (comma list)")
+    ap.add_argument("--batch", type=int, default=64, help="the cnn's batch size")
+    ap.add_argument("--seq-batch", type=int, default=32, help="the sequence models' batch")
+    ap.add_argument("--threads", default=None, help="BLAS thread counts, e.g. 1,2 (default)")
+    ap.add_argument("--frameworks", default=",".join(FRAMEWORKS))
+    ap.add_argument("--repeats", type=int, default=5, help="timed rounds (median)")
+    ap.add_argument("--seconds", type=float, default=1.0, help="length of one timed block")
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n-batches", type=int, default=8, help="distinct batches cycled")
+    ap.add_argument("--profile", action="store_true", help="cProfile of chainrule's step")
+    ap.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",")]
+    for m in models:
+        if m not in TITLES:
+            ap.error(f"unknown model {m!r}; expected cnn, lstm or transformer")
+    if args.worker:
+        worker(args.worker, models[0], args.lr, args.seed, args.n_batches)
+        return 0
+    if args.quick:
+        args.repeats, args.seconds, args.warmup = 1, 0.05, 1
+    threads = (args.threads or ("1" if args.quick else "1,2")).split(",")
+    frameworks = [f.strip() for f in args.frameworks.split(",")]
+    for m in models:
+        bench_model(m, args.batch if m == "cnn" else args.seq_batch, threads, frameworks, args)
+    print("\nsamples/s: wall clock, median of the rounds; per CPU-s: samples per second of "
+          "the process's CPU time (less sensitive to other load on a shared machine)")
     return 0
 
 

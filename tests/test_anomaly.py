@@ -85,8 +85,8 @@ def test_outside_the_context_nothing_is_checked():
     x = cr.tensor([0.0, 1.0], requires_grad=True)
     y = cr.log(x)  # -inf, silently, as NumPy
     assert np.isneginf(y.data[0])
-    assert _tensor_mod._forward_check is None
-    assert _autograd_mod._backward_check is None
+    assert _tensor_mod._mode.forward_check is None
+    assert _autograd_mod._watchers.fns == ()
     assert getattr(y, "_trace", None) is None  # no stack walk happened
     z = cr.where(x > 0, cr.sqrt(x), 0.0).sum()
     z.backward()
@@ -187,14 +187,14 @@ def test_nesting_restores_the_previous_state():
             cr.log(cr.tensor([0.0]))  # not checked
         assert is_anomaly_enabled()
     assert not is_anomaly_enabled()
-    assert _autograd_mod._backward_check is None
+    assert _autograd_mod._watchers.fns == ()
 
 
 def test_state_is_restored_after_an_error():
     with pytest.raises(AnomalyError), detect_anomaly():
         cr.log(cr.tensor([0.0]))
     assert not is_anomaly_enabled()
-    assert _autograd_mod._backward_check is None
+    assert _autograd_mod._watchers.fns == ()
 
 
 def test_previous_forward_hook_is_restored():
@@ -204,8 +204,8 @@ def test_previous_forward_hook_is_restored():
     previous = _tensor_mod._set_forward_check(other)
     try:
         with detect_anomaly():
-            assert _tensor_mod._forward_check is not other
-        assert _tensor_mod._forward_check is other
+            assert _tensor_mod._mode.forward_check is not other
+        assert _tensor_mod._mode.forward_check is other
     finally:
         _tensor_mod._set_forward_check(previous)
 

@@ -7,7 +7,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
-from chainrule.viz.expr import ExprError, build, parse, parse_assignments
+from chainrule.viz.expr import FUNCTIONS, ExprError, build, parse, parse_assignments
 
 
 @pytest.mark.parametrize("text, values, expected", [
@@ -128,8 +128,9 @@ def test_assignments():
 def test_cli_error_is_one_line_with_caret(capsys):
     assert main(["explain", "x + __import__('os')", "x=1"]) == 2
     err = capsys.readouterr().err.splitlines()
+    allowed = " ".join(FUNCTIONS)             # the registry's ops marked for the language
     assert err[0] == ("chainrule explain: error: unsupported syntax at column 5: '__import__' "
-                      "(functions: max min exp log tanh sigmoid relu abs sqrt)")
+                      f"(functions: {allowed})")
     assert err[1].strip() == "x + __import__('os')"
     assert err[2].index("^") == err[1].index("__import__")
 
@@ -173,3 +174,12 @@ def test_values_that_overflow_are_refused(capsys):
                    "(write inf for an infinite value)\n")
     assert main(["explain", "x*y", "x=nan", "y=1"]) == 0
     assert "✗ not finite, cannot check" in capsys.readouterr().out
+
+
+def test_the_language_knows_every_op_the_registry_marks_for_it():
+    from chainrule.ops.registry import REGISTRY
+
+    marked = {name for name, op in REGISTRY.items() if op.expr}
+    assert marked <= set(FUNCTIONS) and {"softplus", "log1p", "max", "min"} <= set(FUNCTIONS)
+    f, _ = build("softplus(x) + log1p(y) + max(x, y)", {"x": 0.0, "y": 1.0})
+    assert float(f.data) == pytest.approx(np.log(2) + np.log(2) + 1)

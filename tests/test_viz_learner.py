@@ -161,9 +161,11 @@ def test_matrix_rules_as_the_notes_write_them():
     assert "∂f/∂W = Xᵀ · ∂f/∂h = (3, 2)" in s
     loss, _ = mlp()
     s = str(cr.explain(loss))
-    assert "∂f/∂linear1 = ∂f/∂f · (softmax(linear1) − onehot(y))/5" in s
-    assert "∂f/∂2.weight = (∂f/∂linear1)ᵀ · linear_relu1" in s
-    assert "∂f/∂linear_relu1 = ∂f/∂linear1 · 2.weight" in s
+    assert "∂f/∂linear1 = ∂f/∂f · ((softmax(linear1) − onehot(y))/N) = (5, 2)" in s
+    assert "∂f/∂2.weight = (∂f/∂linear1)ᵀ · linear_relu1 = (2, 4)" in s
+    assert "∂f/∂2.bias = Σ_batch ∂f/∂linear1 = [" in s
+    assert "∂f/∂linear_relu1 = ∂f/∂linear1 · 2.weight = (5, 4)" in s
+    assert "∂f/∂0.weight = (∂f/∂linear_relu1 ⊙ [linear_relu1 > 0])ᵀ · input1" in s
 
 
 def test_small_tensors_in_full_large_ones_as_heat_maps():
@@ -184,12 +186,15 @@ def test_default_relu_mlp_shows_a_box_per_layer_module():
     src = to_dot(loss)
     for k in range(3):
         assert f"<B>{k}</B>" in src, k
-    assert "fused into 0's" in src
+    assert "fused into 0's linear + relu node" in src and "fuses linear + relu" in src
+    expanded = to_dot(loss, expand=True)   # every op: the fused ones say what they fuse
+    assert "fuses linear + relu" in expanded and "fuses log_softmax + nll_loss" in expanded
+    assert "fuses linear + relu" in cr.viz.html(loss, expand=True)
     m = page_model(loss)
     groups = [b for b in m["boxes"] if b["kind"] == "group"]
     assert [b["label"] for b in groups] == ["0", "1", "2"]
-    assert groups[0]["sub"].startswith("1 op · 16 params")
-    assert groups[1]["sub"].startswith("fused into 0's")
+    assert groups[0]["sub"] == "1 op · 16 params · fuses linear + relu"
+    assert groups[1]["sub"] == "fused into 0's linear + relu node"
     assert any("‖∂f/∂weight‖" in x for x in groups[0]["extras"])
     done = m["steps"][-1]["text"]
     assert done.startswith("Done. The gradients of the parameters: ∂f/∂0.weight = (4, 3)")
@@ -234,3 +239,49 @@ def test_text_colours_meet_wcag_aa():
         for background in ("#ffffff", "#fafafa", "#f1f8e9", "#e3f2fd", "#fff8e1", "#f5f5f5"):
             assert contrast(css[name], background) >= 4.5, (name, background)
     assert contrast("#ffffff", "#1565c0") >= 4.5                       # the Next button
+
+
+# -- one backward engine -------------------------------------------------------------------
+def test_explanations_watch_the_engines_own_backward():
+    from chainrule import autograd
+
+    x, y, z = leaf(-2.0, "x"), leaf(5.0, "y"), leaf(-4.0, "z")
+    f = (x + y) * z
+    seen = []
+    with autograd.observe(lambda node, g, grads: seen.append((node.name or "", float(g)))):
+        e = cr.explain(f)
+    # the engine ran the backward pass the explanation shows: every node, once
+    assert sorted(seen) == sorted([("", 1.0), ("z", 3.0), ("", -4.0), ("x", -4.0),
+                                   ("y", -4.0)])
+    assert e.gradients == {"x": -4.0, "y": -4.0, "z": 3.0}
+    assert x.grad is None                     # and it touched no .grad
+
+
+def test_a_value_changed_in_place_shows_no_gradients():
+    x = cr.tensor([1.0, 2.0], dtype="float64", name="x")
+    w = leaf([3.0, 4.0], "w")
+    y = (w * x).sum()
+    x[0] = 5.0                                # backward would refuse: mul read x
+    with pytest.raises(RuntimeError, match="in place"):
+        y.backward(retain_graph=True)
+    e = cr.explain(y)
+    assert "backward() would refuse this graph" in str(e)
+    assert e.gradients == {}
+
+
+def test_viz_modules_import_no_cycle():
+    """dot writes pages (it imports page on use); page must not import dot back."""
+    import ast
+    from pathlib import Path
+
+    import chainrule.viz
+
+    folder = Path(chainrule.viz.__file__).parent
+    imports = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports[path.stem] = {n.module.split(".")[0] for n in ast.walk(tree)
+                              if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
+    for a, targets in imports.items():
+        for b in targets:
+            assert a not in imports.get(b, set()), f"viz.{a} and viz.{b} import each other"

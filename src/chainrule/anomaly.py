@@ -21,13 +21,15 @@ as before.
 
 How it works
 ------------
-* forward: ``tensor._set_forward_check(fn)`` installs a function that ``record()``
-  calls with each new node. It tests the output and, for nodes on the graph, stores
+* forward: ``tensor._set_forward_check(fn)`` installs (for this thread) a function that
+  ``record()`` calls with each new node. It tests the output and, for nodes on the graph, stores
   ``node._trace = (module path, "file:line: source")`` so the backward pass can say
   where a node was made (frames inside the chainrule package are skipped, so the line
   is the user's).
-* backward: ``autograd._backward_check`` is called as ``check(node, g, grads)`` after
-  each derivative rule, with the adjoints the rule produced for the node's inputs.
+* backward: the check watches the one backward engine as ``observe`` does: it is called
+  as ``check(node, g, grads)`` after each derivative rule, with the adjoints the rule
+  produced for the node's inputs. The likely cause printed for a forward anomaly is the
+  op's ``hint`` in the op registry.
 * module paths: while active, ``chainrule.nn.module._TRACK_PATH`` is switched on
   (``set_track_path``) so ``nn.Module.__call__`` keeps a stack of module paths, read at
   record time with ``current_module_path()``; the module's type is read from the
@@ -171,23 +173,6 @@ def _check_backward(node: Tensor, g, grads: tuple) -> None:
 # ---------------------------------------------------------------------------
 # messages
 # ---------------------------------------------------------------------------
-# What usually makes each op's value non-finite, for the forward message.
-_FORWARD_HINTS = {
-    "log": "log(0) = -inf and log(x < 0) = nan; add a small epsilon or clamp the input",
-    "div": "a division by zero (x/0 = inf, 0/0 = nan); add an epsilon to the divisor",
-    "sqrt": "sqrt(x < 0) = nan; clamp the input to >= 0",
-    "pow": "an overflow (values too large), a negative base with a fractional exponent (nan) "
-           "or 0 to a negative power (inf)",
-    "exp": "exp overflows to inf above ~88 (float32) or ~709 (float64); use logsumexp or "
-           "log_softmax instead of exp followed by log",
-    "matmul": "an overflow: the values grew too large (exploding activations or weights)",
-    "linear": "an overflow: the values grew too large (exploding activations or weights)",
-    "mul": "an overflow (values too large) or 0 * inf",
-    "sub": "inf - inf",
-    "add": "inf + (-inf) or an overflow",
-}
-
-
 def _array(value):
     return value.data if isinstance(value, Tensor) else value
 
@@ -304,8 +289,8 @@ def _forward_error(node: Tensor, trace) -> AnomalyError:
     elif owner is not None:
         lines.append(f"  likely cause: the local derivative of '{owner._op}' is not finite at "
                      "these input values")
-    elif node._op in _FORWARD_HINTS:
-        lines.append(f"  likely cause: {_FORWARD_HINTS[node._op]}")
+    elif getattr(node._op, "hint", None):  # the op's registry entry says what usually does it
+        lines.append(f"  likely cause: {node._op.hint}")
     return AnomalyError("\n".join(lines), op=node._op if owner is None else owner._op,
                         phase="forward" if owner is None else "backward", module=module,
                         created_at=site)
@@ -345,7 +330,7 @@ def _backward_error(node: Tensor, g, index: int, adjoint) -> AnomalyError:
 # ---------------------------------------------------------------------------
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()``."""
-    return _tensor._forward_check is _check_forward
+    return _tensor._mode.forward_check is _check_forward
 
 
 def _set_mode(on: bool) -> tuple:
@@ -356,15 +341,16 @@ def _set_mode(on: bool) -> tuple:
     # make Module.__call__ keep its path stack (nothing to switch before nn was loaded)
     track = None if _nn_module is None else _nn_module.set_track_path(on)
     previous_forward = _tensor._set_forward_check(_check_forward if on else None)
-    previous_backward = _autograd._backward_check
-    _autograd._backward_check = _check_backward if on else None
+    previous_backward = _autograd._watchers.fns
+    others = tuple(fn for fn in previous_backward if fn is not _check_backward)
+    _autograd._watchers.fns = others + ((_check_backward,) if on else ())
     return previous_forward, previous_backward, track
 
 
 def _restore(state: tuple) -> None:
     previous_forward, previous_backward, track = state
     _tensor._set_forward_check(previous_forward)
-    _autograd._backward_check = previous_backward
+    _autograd._watchers.fns = previous_backward
     if track is not None:
         _nn_module.set_track_path(track)
 

@@ -8,7 +8,9 @@ O(|V| + |E|), every node visited once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import weakref
 
 import numpy as np
@@ -16,10 +18,34 @@ import numpy as np
 from . import tensor as _t
 from .tensor import Tensor
 
-# Set by ``detect_anomaly`` to ``check(node, g, grads)``, called after each rule runs with
-# the node, its adjoint and the adjoints the rule returned for its parents. None otherwise:
-# an ordinary backward reads it once per call and pays one local test per node.
-_backward_check = None
+
+class _Watchers(threading.local):
+    """Per-thread functions called as ``fn(node, g, grads)`` after each node's rule runs
+    (``grads`` = () for a leaf): ``detect_anomaly``'s check and ``observe``'s watchers.
+    Empty outside them: an ordinary backward reads it once and pays one test per node."""
+
+    fns = ()
+    # callbacks queued (queue_callback) during this thread's running backward pass, run
+    # when it ends; None outside a backward
+    end_of_backward: list | None = None
+
+
+_watchers = _Watchers()
+
+
+@contextlib.contextmanager
+def observe(fn):
+    """Call ``fn(node, g, grads)`` for every node the backward passes of this thread visit,
+    right after its rule ran: ``g`` is the node's adjoint ∂L/∂node, ``grads`` what the rule
+    sent to each parent (adjoint × local derivative; () for a leaf). This is how drawings
+    and explanations watch the one engine instead of running a backward of their own.
+    """
+    previous = _watchers.fns
+    _watchers.fns = previous + (fn,)
+    try:
+        yield fn
+    finally:
+        _watchers.fns = previous
 
 
 # Hooks called with a leaf after backward has added into its .grad (PyTorch's
@@ -27,9 +53,6 @@ _backward_check = None
 # so the engine pays one dict test per leaf. DistributedDataParallel starts its gradient
 # reductions from them.
 _post_accumulate_hooks: dict[int, dict] = {}
-# Callbacks queued (queue_callback) during the running backward pass, run when it ends;
-# None outside a backward.
-_end_of_backward: list | None = None
 
 
 class _HookHandle:
@@ -66,9 +89,9 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> _HookHandle:
 def queue_callback(fn) -> None:
     """Run ``fn()`` once the running backward pass has finished (every .grad written),
     as PyTorch's ``Variable._execution_engine.queue_callback``; only inside a backward."""
-    if _end_of_backward is None:
+    if _watchers.end_of_backward is None:
         raise RuntimeError("queue_callback: no backward pass is running")
-    _end_of_backward.append(fn)
+    _watchers.end_of_backward.append(fn)
 
 
 _SEEN, _DONE = object(), object()  # visit marks, parked in the _adj slot during the sort
@@ -189,9 +212,8 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
     watch_inner = capture or only is not None  # must non-leaf adjoints be looked at?
     stamp = _t._mutation_stamp
     released = _t._released_vjp
-    check = _backward_check
-    global _end_of_backward
-    outer_callbacks, _end_of_backward = _end_of_backward, []
+    watchers = _watchers.fns
+    outer_callbacks, _watchers.end_of_backward = _watchers.end_of_backward, []
     previous = _t._set_grad_enabled(create_graph)
     try:
         for node in reversed(order):
@@ -202,6 +224,8 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             vjp = node._vjp
             if vjp is None:  # a leaf: nothing above it
                 finish(node, g)
+                for fn in watchers:
+                    fn(node, g, ())
                 continue
             if watch_inner or node._retain:
                 finish(node, g)
@@ -218,8 +242,12 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
                 grads = vjp(F, g, node.data, node._ctx, parents[0].data)
             else:
                 grads = vjp(F, g, node.data, node._ctx, *[p.data for p in parents])
-            if check is not None:
-                check(node, g, grads)
+            if len(grads) != n:
+                raise RuntimeError(
+                    f"backward: the rule of '{node._op}' returned {len(grads)} gradients for "
+                    f"{n} inputs")
+            for fn in watchers:
+                fn(node, g, grads)
             # ... summed over each input's children
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:
@@ -241,7 +269,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             if not retain_graph:
                 node._vjp = released
                 node._ctx = None
-        callbacks = _end_of_backward
+        callbacks = _watchers.end_of_backward
         while callbacks:  # a callback may queue another
             callbacks.pop(0)()
     except BaseException:
@@ -249,7 +277,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             node._adj = None
         raise
     finally:
-        _end_of_backward = outer_callbacks
+        _watchers.end_of_backward = outer_callbacks
         _t._set_grad_enabled(previous)
     return captured
 
@@ -277,7 +305,7 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
 def _check_version(node: Tensor, parents: tuple) -> None:
     """Raise if an input or the output of ``node`` was changed in place after recording."""
     recorded = node._saved_version
-    reads = getattr(node._vjp, "reads", ("inputs", "output"))  # what the rule will read
+    reads = getattr(node._op, "reads", ("inputs", "output"))  # what the rule will read
     saved = (parents if "inputs" in reads else ()) + ((node,) if "output" in reads else ())
     changed = [t for t in saved if t.changed_since(recorded)]
     if changed:
@@ -374,3 +402,67 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
                 "compute the outputs; pass allow_unused=True to get None for it"
             )
     return results
+
+
+# ---------------------------------------------------------------------------
+# PyTorch's grad_fn: a view of a node, built on demand
+# ---------------------------------------------------------------------------
+class BackwardNode:
+    """``tensor.grad_fn``: the node's backward function as PyTorch shows it.
+
+    ``name()`` is the op's backward name (``MulBackward0``); ``next_functions`` pairs each
+    input's own ``grad_fn`` (an ``AccumulateGrad`` for a leaf that requires grad, None
+    for a constant) with output index 0, as in PyTorch. ``op`` is the registry entry.
+    """
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor):
+        self.tensor = tensor
+
+    @property
+    def op(self):
+        return self.tensor._op
+
+    def name(self) -> str:
+        op = self.tensor._op
+        return op.grad_name if hasattr(op, "grad_name") else f"{op}Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        out = []
+        for p in self.tensor._parents:
+            if p._vjp is not None:
+                out.append((BackwardNode(p), 0))
+            elif p.requires_grad:
+                out.append((AccumulateGrad(p), 0))
+            else:
+                out.append((None, 0))
+        return tuple(out)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.tensor is self.tensor
+
+    def __hash__(self) -> int:
+        return id(self.tensor)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class AccumulateGrad:
+    """The ``grad_fn`` PyTorch shows for a leaf that requires grad: backward adds into
+    ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"

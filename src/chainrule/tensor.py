@@ -9,7 +9,10 @@ is what keeps the per-op cost low. The building blocks themselves live in
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+import threading
+import weakref
 
 import numpy as np
 
@@ -53,13 +56,23 @@ def as_dtype(dtype) -> np.dtype:
 
 
 # ---------------------------------------------------------------------------
-# grad mode and hooks, read on every op: plain module globals are the cheapest
+# grad mode and hooks: per thread, as PyTorch's (one thread's no_grad never stops another
+# thread's recording). Read on every op: one attribute of a threading.local.
 # ---------------------------------------------------------------------------
-_grad_enabled = True
+class _Mode(threading.local):
+    grad = True             # are ops recorded?
+    forward_check = None    # set by detect_anomaly: called with each freshly recorded Tensor
+
+
+_mode = _Mode()
+
 # The global in-place mutation counter (see Tensor._version), and the stamp of the last
-# in-place change of each buffer, by id of the array that owns the memory.
+# in-place change of each memory buffer, by id of the array that owns the memory. An
+# entry lives exactly as long as its buffer (a weak reference removes it), so the check
+# never forgets a change and the table never outgrows the live arrays.
 _mutation_stamp = 0
-_buffer_stamps: dict[int, int] = {}
+_buffer_stamps: dict[int, tuple] = {}
+_stamp_lock = threading.Lock()
 
 
 def _root_buffer(array):
@@ -68,27 +81,49 @@ def _root_buffer(array):
     while base is not None:
         array, base = base, getattr(base, "base", None)
     return array
-# Set by ``detect_anomaly``: called with each freshly recorded Tensor. None outside
-# the context, so the hot path pays one global read.
-_forward_check = None
+
+
+def _stamp_buffer(array, stamp: int) -> None:
+    root = _root_buffer(array)
+    key = id(root)
+    try:
+        ref = weakref.ref(root, lambda _r, key=key: _buffer_stamps.pop(key, None))
+    except TypeError:  # a NumPy scalar: no other tensor can look at its memory
+        return
+    _buffer_stamps[key] = (stamp, ref)
+
+
+def _buffer_stamp(array) -> int:
+    entry = _buffer_stamps.get(id(_root_buffer(array)))
+    return 0 if entry is None else entry[0]
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    return _mode.grad
 
 
 def _set_grad_enabled(mode: bool) -> bool:
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = bool(mode)
+    """Set this thread's grad mode; returns the previous one."""
+    previous = _mode.grad
+    _mode.grad = bool(mode)
     return previous
 
 
 def _set_forward_check(fn):
-    global _forward_check
-    previous = _forward_check
-    _forward_check = fn
+    previous = _mode.forward_check
+    _mode.forward_check = fn
     return previous
+
+
+@contextlib.contextmanager
+def no_grad_scope():
+    """Ops inside are not recorded (this thread only); the internal form of cr.no_grad."""
+    previous = _mode.grad
+    _mode.grad = False
+    try:
+        yield
+    finally:
+        _mode.grad = previous
 
 
 def _released_vjp(*_args):
@@ -115,7 +150,7 @@ class Tensor:
         "grad",  # adjoint accumulated by backward(): a Tensor or None
         "requires_grad",
         "name",  # optional label shown in graphs and explanations
-        "_op",  # name of the building block that produced this value ("" for leaves)
+        "_op",  # the building block (registry Op) that produced this value ("" for leaves)
         "_parents",  # tuple of input Tensors (empty for leaves)
         "_vjp",  # rule (F, g, ans, ctx, *inputs) -> tuple of input adjoints; None for leaves
         "_ctx",  # extra values the rule needs (axis, index, mask, ...)
@@ -166,9 +201,20 @@ class Tensor:
         return self._vjp is None
 
     @property
-    def op(self) -> str:
-        """Name of the building block that produced this tensor ('' for a leaf)."""
+    def op(self):
+        """The building block that produced this tensor: its registry entry
+        (``chainrule.ops.registry.Op``, which compares equal to its name), or '' for a leaf."""
         return self._op
+
+    @property
+    def grad_fn(self):
+        """PyTorch's view of this node's backward function (None for a leaf): ``name()``
+        gives e.g. ``MulBackward0``, ``next_functions`` the parents' ones."""
+        if self._vjp is None:
+            return None
+        from .autograd import BackwardNode
+
+        return BackwardNode(self)
 
     @property
     def parents(self) -> tuple:
@@ -238,17 +284,17 @@ class Tensor:
     @_version.setter
     def _version(self, _value) -> None:
         global _mutation_stamp
-        _mutation_stamp += 1
-        self._ver = _mutation_stamp
+        with _stamp_lock:
+            _mutation_stamp += 1
+            stamp = _mutation_stamp
+        self._ver = stamp
         # Views (reshape, slices, .T) share their base's buffer but are other Tensors:
         # stamp the buffer too, so a change through one is seen by all (see changed_since).
-        if len(_buffer_stamps) > 100_000:  # bounded: forget the oldest knowledge at once
-            _buffer_stamps.clear()
-        _buffer_stamps[id(_root_buffer(self.data))] = _mutation_stamp
+        _stamp_buffer(self.data, stamp)
 
     def changed_since(self, stamp: int) -> bool:
         """Was this tensor, or any view sharing its buffer, changed in place after ``stamp``?"""
-        return self._ver > stamp or _buffer_stamps.get(id(_root_buffer(self.data)), 0) > stamp
+        return self._ver > stamp or _buffer_stamp(self.data) > stamp
 
     # -- graph plumbing -----------------------------------------------------
     def requires_grad_(self, flag: bool = True) -> Tensor:
@@ -296,7 +342,7 @@ class Tensor:
 
     # -- in-place changes (bump the version counter) -------------------------
     def _check_inplace(self, opname: str) -> None:
-        if self.requires_grad and _grad_enabled:
+        if self.requires_grad and _mode.grad:
             kind = "a leaf tensor" if self._vjp is None else "a tensor on the graph"
             raise RuntimeError(
                 f"{opname}: in-place change to {kind} that requires grad; wrap it in "
@@ -365,7 +411,7 @@ class Tensor:
     # computed on the graph, ``h += b`` records a new node instead (the name h moves
     # to it), so the values saved for backward stay intact.
     def _augmented(self, symbol: str, ufunc, out_of_place, other):
-        if self.requires_grad and _grad_enabled and self._vjp is not None:
+        if self.requires_grad and _mode.grad and self._vjp is not None:
             return out_of_place(self, other)
         return self._update(symbol, ufunc, other)
 
@@ -487,8 +533,12 @@ def _wrap(data) -> Tensor:
     return t
 
 
-def record(data, op: str, parents: tuple, vjp, ctx=None) -> Tensor:
-    """Wrap an op's output value and, when any input requires grad, link it into the graph."""
+def record(data, op, parents: tuple, ctx=None) -> Tensor:
+    """Wrap an op's output value and, when any input requires grad, link it into the graph.
+
+    ``op`` is the building block's registry entry (``chainrule.ops.registry.Op``); its VJP
+    rule is what backward will call. ``ctx`` holds the extra values the rule needs.
+    """
     t = _new(Tensor)
     t.data = data
     t.grad = None
@@ -499,20 +549,21 @@ def record(data, op: str, parents: tuple, vjp, ctx=None) -> Tensor:
     t._adj = None
     t._retain = False
     t._saved_version = _mutation_stamp
-    if _grad_enabled:
+    mode = _mode
+    if mode.grad:
         for p in parents:
             if p.requires_grad:
                 t.requires_grad = True
                 t._parents = parents
-                t._vjp = vjp
-                if _forward_check is not None:
-                    _forward_check(t)
+                t._vjp = op.vjp
+                if mode.forward_check is not None:
+                    mode.forward_check(t)
                 return t
     t.requires_grad = False
     t._parents = ()
     t._vjp = None
-    if _forward_check is not None:
-        _forward_check(t)
+    if mode.forward_check is not None:
+        mode.forward_check(t)
     return t
 
 

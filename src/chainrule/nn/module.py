@@ -203,6 +203,7 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
     ``on_grads(list of Tensors) -> list of replacements`` in one call. Several tensors
     pass through one node (flattened and concatenated), so the call sees them together."""
     from ..ops import primitives as P  # (ops imports nn's users; loaded on first use)
+    from ..ops.registry import Op
 
     if len({t.data.dtype for t in tensors}) > 1:
         raise NotImplementedError(
@@ -214,7 +215,8 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
             (new,) = on_grads([_grad_for_hook(g)])
             return (_grad_from_hook(new, g),)
 
-        return [record(tensors[0].data, "backward_hook", (tensors[0],), one)]
+        return [record(tensors[0].data, Op("backward_hook", one, reads=(), register=False),
+                       (tensors[0],))]
     bounds = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
 
     def many(F, g, ans, ctx, x):
@@ -230,7 +232,7 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
         return (cat(parts, axis=0),)
 
     flat = P.concatenate([P.reshape(t, (-1,)) for t in tensors], axis=0)
-    tapped = record(flat.data, "backward_hook", (flat,), many)
+    tapped = record(flat.data, Op("backward_hook", many, reads=(), register=False), (flat,))
     return [P.reshape(P.getitem(tapped, slice(int(a), int(b))), shape)
             for a, b, shape in zip(bounds, bounds[1:], shapes)]
 

@@ -71,9 +71,9 @@ def vector_norm(x, ord: float = 2.0, dim: int | Sequence[int] | None = None,
     if p == 1.0:
         return P.sum(a, axis=axis, keepdims=keepdim)
     if p == math.inf:
-        return P.max(a, axis=axis, keepdims=keepdim)
+        return P.amax(a, axis=axis, keepdims=keepdim)
     if p == -math.inf:
-        return P.min(a, axis=axis, keepdims=keepdim)
+        return P.amin(a, axis=axis, keepdims=keepdim)
     if p == 0.0:  # not differentiable: a count
         return as_tensor(np.sum(x.data != 0, axis=axis, keepdims=keepdim).astype(x.data.dtype))
     s = P.sum(P.pow(a, p), axis=axis, keepdims=keepdim)

@@ -1,85 +1,24 @@
-"""Building blocks, and the Tensor methods and operators that call them."""
+"""Building blocks, and the Tensor methods and operators that call them.
+
+Every op module registers its building blocks in ``registry`` as it is imported; the
+``cr.NAME`` functions, the Tensor methods and the namespaces rules compute with are all
+generated from that registry here, so none of them is kept by hand.
+"""
 
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .composite import (
-    all,
-    allclose,
-    any,
-    argmax,
-    argmin,
-    chunk,
-    dot,
-    eq,
-    expand,
-    expand_dims,
-    flatten,
-    ge,
-    gt,
-    isfinite,
-    isnan,
-    le,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    lt,
-    ne,
-    outer,
-    split,
-    squeeze,
-    stack,
-    std,
-    swapaxes,
-    unsqueeze,
-    var,
-)
-from .primitives import (
-    ARRAYS,
-    GRAPH,
-    abs,
-    add,
-    broadcast_to,
-    cast,
-    clamp,
-    clip,
-    concatenate,
-    cos,
-    div,
-    exp,
-    getitem,
-    leaky_relu,
-    log,
-    log_softmax,
-    logsumexp,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    mul,
-    neg,
-    permute,
-    pow,
-    relu,
-    reshape,
-    scatter_add,
-    sigmoid,
-    sign,
-    sin,
-    softmax,
-    sqrt,
-    sub,
-    sum,
-    tanh,
-    to_device,
-    transpose,
-    where,
-)
+from . import composite, conv, embedding, nn_ops, norm, primitives
+from .registry import ARRAYS, EXPOSED, GRAPH, METHODS, REGISTRY, Op, case, expose
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "Tensor")]
+# cr.NAME for every exposed op and composite
+globals().update(EXPOSED)
+__all__ = sorted(EXPOSED) + ["ARRAYS", "GRAPH", "REGISTRY", "Op"]  # noqa: PLE0605
+# building blocks that are not cr.NAME functions but are used by name inside the package
+getitem = primitives.getitem
+scatter_add = primitives.scatter_add
+cast = primitives.cast
+to_device = primitives.to_device
 
 
 def _reflected(fn):
@@ -92,34 +31,27 @@ def _reflected(fn):
 
 def _attach() -> None:
     T = Tensor
-    T.__add__, T.__radd__ = add, _reflected(add)
-    T.__sub__, T.__rsub__ = sub, _reflected(sub)
-    T.__mul__, T.__rmul__ = mul, _reflected(mul)
-    T.__truediv__, T.__rtruediv__ = div, _reflected(div)
-    T.__pow__, T.__rpow__ = pow, _reflected(pow)
-    T.__matmul__, T.__rmatmul__ = matmul, _reflected(matmul)
-    T.__neg__ = neg
+    P, C = primitives, composite
+    T.__add__, T.__radd__ = P.add, _reflected(P.add)
+    T.__sub__, T.__rsub__ = P.sub, _reflected(P.sub)
+    T.__mul__, T.__rmul__ = P.mul, _reflected(P.mul)
+    T.__truediv__, T.__rtruediv__ = P.div, _reflected(P.div)
+    T.__pow__, T.__rpow__ = P.pow, _reflected(P.pow)
+    T.__matmul__, T.__rmatmul__ = P.matmul, _reflected(P.matmul)
+    T.__neg__ = P.neg
     T.__pos__ = lambda self: self
-    T.__abs__ = abs
-    T.__getitem__ = getitem
-    T.__eq__, T.__ne__ = eq, ne
-    T.__lt__, T.__le__, T.__gt__, T.__ge__ = lt, le, gt, ge
+    T.__abs__ = P.abs
+    T.__getitem__ = P.getitem
+    T.__eq__, T.__ne__ = C.eq, C.ne
+    T.__lt__, T.__le__, T.__gt__, T.__ge__ = C.lt, C.le, C.gt, C.ge
     T.__hash__ = object.__hash__
-    T.__and__, T.__or__, T.__xor__ = logical_and, logical_or, logical_xor
-    T.__invert__ = logical_not
-    # methods named as PyTorch's
-    for fn in (exp, log, sqrt, tanh, sigmoid, relu, sin, cos, sign, abs, sum, mean, max, min,
-               logsumexp, softmax, log_softmax, reshape, transpose, permute, matmul, pow,
-               clip, clamp, leaky_relu, squeeze, unsqueeze, flatten, var, std, argmax, argmin,
-               maximum, minimum, dot, expand, split, chunk, swapaxes, broadcast_to, any, all,
-               isfinite, isnan):
-        setattr(T, fn.__name__, fn)
-    T.add, T.sub, T.mul, T.div, T.neg = add, sub, mul, div, neg
-    T.clamp = clamp  # an alias of clip: its __name__ is 'clip', so attach it by hand
-    T.view = reshape
-    T.expand_dims = unsqueeze
-    T.T = property(lambda self: transpose(self))
-    T.mT = property(lambda self: transpose(self, -2, -1))
+    T.__and__, T.__or__, T.__xor__ = C.logical_and, C.logical_or, C.logical_xor
+    T.__invert__ = C.logical_not
+    # methods named as PyTorch's, generated from the registry
+    for name, fn in METHODS.items():
+        setattr(T, name, fn)
+    T.T = property(lambda self: P.transpose(self))
+    T.mT = property(lambda self: P.transpose(self, -2, -1))
 
 
 _attach()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
+import collections
+
 import numpy as np
 
 from ..tensor import Tensor, as_tensor, record
 from . import primitives as P
+from .registry import Op, expose
 
 
+@expose
 def squeeze(x, axis=None) -> Tensor:
     x = as_tensor(x)
     if axis is None:
@@ -22,6 +27,7 @@ def squeeze(x, axis=None) -> Tensor:
     return P.reshape(x, shape)
 
 
+@expose
 def unsqueeze(x, axis: int) -> Tensor:
     x = as_tensor(x)
     ndim = x.ndim + 1
@@ -31,9 +37,10 @@ def unsqueeze(x, axis: int) -> Tensor:
     return P.reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
-expand_dims = unsqueeze
+expand_dims = expose(unsqueeze, name="expand_dims")
 
 
+@expose
 def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     x = as_tensor(x)
     if x.ndim == 0:
@@ -45,6 +52,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return P.reshape(x, x.shape[:s] + (n,) + x.shape[e + 1:])
 
 
+@expose(method=False)
 def stack(tensors, axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
@@ -56,6 +64,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     return P.concatenate([unsqueeze(t, axis) for t in tensors], axis=axis)
 
 
+@expose
 def split(x, split_size_or_sections, axis: int = 0) -> tuple:
     """Split into pieces: an int is the size of each piece (as PyTorch), a list the sizes."""
     x = as_tensor(x)
@@ -81,6 +90,7 @@ def split(x, split_size_or_sections, axis: int = 0) -> tuple:
     return tuple(pieces)
 
 
+@expose
 def chunk(x, chunks: int, axis: int = 0) -> tuple:
     x = as_tensor(x)
     if x.ndim == 0:
@@ -92,6 +102,7 @@ def chunk(x, chunks: int, axis: int = 0) -> tuple:
     return split(x, -(-n // chunks), axis)
 
 
+@expose
 def dot(a, b) -> Tensor:
     a, b = P._pair(a, b)
     if a.ndim != 1 or b.ndim != 1:
@@ -99,6 +110,7 @@ def dot(a, b) -> Tensor:
     return P.matmul(a, b)
 
 
+@expose
 def outer(a, b) -> Tensor:
     a, b = P._pair(a, b)
     if a.ndim != 1 or b.ndim != 1:
@@ -106,6 +118,7 @@ def outer(a, b) -> Tensor:
     return P.mul(P.reshape(a, (a.shape[0], 1)), P.reshape(b, (1, b.shape[0])))
 
 
+@expose
 def var(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
     """Variance with Bessel's correction by default (as torch.var)."""
     x = as_tensor(x)
@@ -113,17 +126,20 @@ def var(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
     n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
     centered = P.sub(x, P.mean(x, axis=axes, keepdims=True))
     return P.div(P.sum(P.mul(centered, centered), axis=axes, keepdims=keepdims),
-                 max(n - correction, 1))
+                 builtins.max(n - correction, 1))
 
 
+@expose
 def std(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
     return P.sqrt(var(x, axis, keepdims, correction))
 
 
+@expose
 def swapaxes(x, a: int, b: int) -> Tensor:
     return P.transpose(x, a, b)
 
 
+@expose
 def expand(x, *shape) -> Tensor:
     """Broadcast to ``shape``; -1 keeps a dimension (as torch.expand)."""
     x = as_tensor(x)
@@ -141,15 +157,17 @@ def expand(x, *shape) -> Tensor:
 # Comparisons and arg-reductions: not differentiable, return plain tensors
 # ---------------------------------------------------------------------------
 def _compare(name, fn):
+    node_op = Op(name, register=False)  # names the result; it has no parents, no rule
+
     def op(a, b) -> Tensor:
         a, b = P._pair(a, b)
         try:
-            return record(fn(a.data, b.data), name, (), None)
+            return record(fn(a.data, b.data), node_op, ())
         except ValueError:
             raise P._broadcast_error(name, a, b) from None
 
     op.__name__ = name
-    return op
+    return expose(op)
 
 
 eq = _compare("eq", np.equal)
@@ -167,12 +185,14 @@ logical_xor = _compare("logical_xor", np.logical_xor)
 def _not_differentiable(name, fn):
     """``op(x, ...)``: a plain result (masks, indices), never on the graph."""
 
+    node_op = Op(name, register=False)
+
     def op(x, *args, **kwargs) -> Tensor:
         x = as_tensor(x)
-        return record(fn(x.data, *args, **kwargs), name, (), None)
+        return record(fn(x.data, *args, **kwargs), node_op, ())
 
     op.__name__ = name
-    return op
+    return expose(op)
 
 
 logical_not = _not_differentiable("logical_not", np.logical_not)
@@ -184,7 +204,40 @@ any = _not_differentiable("any", np.any)               # (x, axis=None)
 all = _not_differentiable("all", np.all)
 
 
+@expose
 def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
     a = a.data if isinstance(a, Tensor) else a
     b = b.data if isinstance(b, Tensor) else b
     return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+# ---------------------------------------------------------------------------
+# max / min: PyTorch's three forms in one name
+# ---------------------------------------------------------------------------
+ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
+"""``(values, indices)`` as PyTorch's ``torch.return_types.max`` and kin."""
+
+
+def _extreme(name: str, reduce, arg, pairwise):
+    def op(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """``max(x)``: the largest value; ``max(x, dim)``: (values, indices) over dim, as
+        PyTorch; ``max(x, axis=...)``: the values only, as NumPy; ``max(x, other)``: the
+        elementwise maximum."""
+        if isinstance(dim, Tensor) or (dim is not None and not isinstance(dim, (int, np.integer))):
+            return pairwise(x, dim)
+        if dim is None:
+            keep = bool(keepdims) if keepdims is not None else keepdim
+            return reduce(x, axis=axis, keepdims=keep)
+        if axis is not None:
+            raise TypeError(f"{name}: give dim (PyTorch) or axis (NumPy), not both")
+        keep = bool(keepdims) if keepdims is not None else keepdim
+        values = reduce(x, axis=dim, keepdims=keep)
+        indices = arg(x, axis=int(dim), keepdims=keep)
+        return ValuesIndices(values, indices)
+
+    op.__name__ = op.__qualname__ = name
+    return expose(op)
+
+
+max = _extreme("max", P.amax, argmax, P.maximum)
+min = _extreme("min", P.amin, argmin, P.minimum)

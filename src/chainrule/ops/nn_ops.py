@@ -3,11 +3,10 @@ would record several, each with its own VJP rule written side by side.
 
 Why fuse: a 784-256-128-10 MLP step is only a dozen array passes; at small batches the
 per-node bookkeeping and the temporary arrays of a composed form cost as much as the
-matrix products. The rules follow ``ops/primitives.py``: ``vjp(F, g, ans, ctx, *inputs)``
-written against ``F`` (``ARRAYS`` for an ordinary backward, ``GRAPH`` under
-``create_graph=True``). Where the fast array form cannot be written with ``F``'s
-operations, the rule branches on ``F is ARRAYS`` and the ``GRAPH`` branch builds the same
-formula from differentiable primitives, so double backward works for every op here.
+matrix products. Each fused op is one registry entry, like a primitive, whose ``fuses``
+field says which chain of primitives it stands for (drawings show it). Its rule is written
+once against ``F`` (``ARRAYS`` for an ordinary backward, ``GRAPH`` under
+``create_graph=True``), so the same lines give first and higher derivatives.
 
 Shapes, dtypes and the user-facing error messages are checked by the callers in
 ``chainrule.nn.functional``; these functions assume valid, same-dtype inputs.
@@ -15,17 +14,12 @@ Shapes, dtypes and the user-facing error messages are checked by the callers in
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
-from ..tensor import Tensor, record
+from ..tensor import Tensor, is_grad_enabled, record
 from . import primitives as P
-from .primitives import ARRAYS
-
-# the module itself, whose grad-mode flag must be read live (the package attribute
-# ``chainrule.tensor`` is the tensor() function, so ``from .. import tensor`` would not do)
-_t = importlib.import_module("chainrule.tensor")
+from .primitives import relu  # the one relu (nn's ReLU records this op)
+from .registry import Op, case
 
 # PyTorch clamps the log of a probability at -100 in binary cross-entropy, and divides
 # by max(x (1 - x), 1e-12) in its gradient: the same constants give the same numbers.
@@ -56,21 +50,25 @@ def _ones(n: int, dtype) -> np.ndarray:
     return v
 
 
-def _reduce(loss: np.ndarray, reduction: str):
+def reduce_loss(loss, reduction: str):
+    """A loss's per-element values reduced as ``reduction`` says, on arrays (inside a fused
+    op) or on Tensors (a loss composed from ops): the mean of no elements is NaN."""
     if reduction == "mean":
+        if isinstance(loss, Tensor):
+            return P.mean(loss) if loss.size else P.sum(loss) * np.nan
         return loss.mean() if loss.size else loss.dtype.type(np.nan)
     if reduction == "sum":
-        return loss.sum()
+        return P.sum(loss) if isinstance(loss, Tensor) else loss.sum()
     return loss
 
 
-def _reduce_weighted(loss: np.ndarray, reduction: str, denom):
-    """As ``_reduce``, but the mean divides by ``denom`` (Σ weight[y_i] over the kept
+def reduce_weighted(loss: np.ndarray, reduction: str, denom):
+    """As ``reduce_loss``, but the mean divides by ``denom`` (Σ weight[y_i] over the kept
     samples, as PyTorch); 0 when every target is ignored: 0/0, NaN."""
     if reduction == "mean":
         dt = loss.dtype
         return dt.type(loss.sum() / denom) if denom else dt.type(np.nan)
-    return _reduce(loss, reduction)
+    return reduce_loss(loss, reduction)
 
 
 # ===========================================================================
@@ -92,7 +90,7 @@ def _linear_vjp(F, g, ans, needs, x, w, b=None):
             gw = g2.T @ x2
         if needs[2]:
             # Σ over the batch as a BLAS product 1ᵀ g: 2-3x faster than the ufunc sum
-            gb = _ones(g2.shape[0], g2.dtype) @ g2 if F is ARRAYS else g2.sum(axis=0)
+            gb = _ones(g2.shape[0], g2.dtype) @ g2
     return (gx, gw) if b is None else (gx, gw, gb)
 
 
@@ -117,6 +115,13 @@ def _affine(x: Tensor, weight: Tensor, bias: Tensor | None):
     return out, (x, weight, bias), (x.requires_grad, weight.requires_grad, bias.requires_grad)
 
 
+LINEAR = Op("linear", _linear_vjp, reads=("inputs",), fuses="matmul + add: x Wᵀ + b",
+            formula=("(·) · {b}", "(·)ᵀ · {a}", "Σ_batch (·)"),
+            hint="an overflow: the values grew too large (exploding activations or weights)",
+            cases=[case((5, 3), (4, 3), (4,)), case((3,), (2, 3), (2,)), case((2, 5, 3), (4, 3))])
+
+
+@LINEAR.define
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` recorded as one node (weight has shape (out, in)).
 
@@ -126,24 +131,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     (2, 4)
     """
     out, parents, needs = _affine(x, weight, bias)
-    return record(out, "linear", parents, _linear_vjp, needs)
-
-
-# ===========================================================================
-# relu with its mask kept from the forward pass
-# ===========================================================================
-def _relu_vjp(F, g, ans, mask, x):
-    # max(0, x) routes the gradient where x > 0 (0 at the kink, as PyTorch)
-    return (g * mask,)
-
-
-def relu(x: Tensor) -> Tensor:
-    """max(0, x); when recording, the mask x > 0 is computed once and kept for backward."""
-    xd = x.data
-    out = np.maximum(xd, 0)  # (not x * mask: that turns negatives into -0.0)
-    if _t._grad_enabled and x.requires_grad:
-        return record(out, "relu", (x,), _relu_vjp, xd > 0)
-    return record(out, "relu", (x,), _relu_vjp)
+    return record(out, LINEAR, parents, needs)
 
 
 # ===========================================================================
@@ -154,14 +142,21 @@ def _linear_relu_vjp(F, g, ans, ctx, x, w, b=None):
     return _linear_vjp(F, g * mask, ans, needs, x, w, b)
 
 
+LINEAR_RELU = Op("linear_relu", _linear_relu_vjp, reads=("inputs",), fuses="linear + relu",
+                 formula=("((·) ⊙ [{out} > 0]) · {b}", "((·) ⊙ [{out} > 0])ᵀ · {a}",
+                          "Σ_batch (·) ⊙ [{out} > 0]"),
+                 cases=[case((5, 3), (4, 3), (4,)), case((3,), (2, 3), (2,))])
+
+
+@LINEAR_RELU.define
 def linear_relu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``relu(x @ weight.T + bias)`` as one node: the ReLU works in place on the fresh
     product (no second array) and its mask scales the adjoint before the linear rule,
     as a hand-written MLP does. Used by Sequential for a Linear followed by a ReLU."""
     out, parents, needs = _affine(x, weight, bias)
-    mask = out > 0 if _t._grad_enabled and (needs[0] or needs[1] or needs[2]) else None
+    mask = out > 0 if is_grad_enabled() and (needs[0] or needs[1] or needs[2]) else None
     np.maximum(out, 0, out=out)
-    return record(out, "linear_relu", parents, _linear_relu_vjp, (needs, mask))
+    return record(out, LINEAR_RELU, parents, (needs, mask))
 
 
 # ===========================================================================
@@ -171,6 +166,22 @@ def _dropout_vjp(F, g, ans, scaled_mask, x):
     return (g * scaled_mask,)
 
 
+class _SameDraws:
+    """A random source that draws the same numbers every time: the gradient check calls the
+    op many times and needs one mask throughout."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def random(self, shape, dtype=np.float64):
+        return np.random.default_rng(self.seed).random(shape, dtype=dtype)
+
+
+DROPOUT = Op("dropout", _dropout_vjp, reads=(), formula="mask/(1-p)",
+             cases=[lambda rng: ((rng.normal(size=(4, 5)), 0.3, _SameDraws(0)), {})])
+
+
+@DROPOUT.define
 def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
     dropout, as PyTorch), so that the expected value is unchanged and eval needs no
@@ -182,7 +193,7 @@ def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
     else:
         keep = rng.random(xd.shape, dtype=np.float32) >= np.float32(p)
         scaled = np.multiply(keep, dt.type(1.0 / (1.0 - p)), dtype=dt)
-    return record(xd * scaled, "dropout", (x,), _dropout_vjp, scaled)
+    return record(xd * scaled, DROPOUT, (x,), scaled)
 
 
 # ===========================================================================
@@ -205,9 +216,9 @@ def _row_sum(x: np.ndarray) -> np.ndarray:
 def _cross_entropy_vjp(F, g, ans, ctx, x):
     # loss_i = a_i (-log p_{i,y_i}) + b_i Σ_k w_k (-log p_ik)   (a: NLL weight, b: smoothing)
     # d loss_i / d x_i = a_i (p_i - onehot_i) + b_i (W p_i - w),  W = Σ_k w_k
-    #                  = (a_i + b_i W) p_i - a_i onehot_i - b_i w
+    #                  = (a_i + b_i W) p_i - (a_i onehot_i + b_i w)
     # With no weights, smoothing or ignored targets (a = 1, b = 0): (p - onehot) g / N.
-    probs, flat, nll_coef, smooth_coef, class_w, reduction, denom = ctx
+    flat, nll_coef, smooth_coef, class_w, reduction, denom = ctx
     n, k = x.shape
     if reduction == "none":
         scale = g.reshape(n, 1)
@@ -215,34 +226,30 @@ def _cross_entropy_vjp(F, g, ans, ctx, x):
         scale = g / denom
     else:
         scale = g
-    if F is ARRAYS:
-        if nll_coef is None and smooth_coef is None:
-            grad = probs * scale  # a new array: the saved softmax stays intact
-            grad.ravel()[flat] -= scale if reduction != "none" else scale[:, 0]
-            return (grad,)
-        a = nll_coef if nll_coef is not None else np.ones(n, dtype=x.dtype)
-        if smooth_coef is None:
-            grad = probs * a[:, None]
-        else:
-            w_total = k if class_w is None else class_w.sum()
-            grad = probs * (a + smooth_coef * w_total)[:, None]
-            grad -= smooth_coef[:, None] * (1 if class_w is None else class_w)
-        grad.ravel()[flat] -= a
-        grad *= scale
-        return (grad,)
-    # GRAPH: the same formula from differentiable ops, so it can be differentiated again
-    dt = x.data.dtype
-    probs = P.softmax(x, axis=1)
-    a = nll_coef if nll_coef is not None else np.ones(n, dtype=dt)
-    b = smooth_coef if smooth_coef is not None else np.zeros(n, dtype=dt)
-    w = class_w if class_w is not None else np.ones(k, dtype=dt)
-    onehot = np.zeros((n, k), dtype=dt)
-    onehot.ravel()[flat] = 1
-    const = a[:, None] * onehot + b[:, None] * w
-    coef = (a + b * w.sum())[:, None]
-    return ((probs * coef - const) * scale,)
+    probs = F.softmax(x, axis=1)
+    onehot = np.zeros((n, k), dtype=x.dtype)
+    if nll_coef is None and smooth_coef is None:
+        onehot.ravel()[flat] = 1
+        return ((probs - onehot) * scale,)
+    a = nll_coef if nll_coef is not None else np.ones(n, dtype=x.dtype)
+    b = smooth_coef if smooth_coef is not None else np.zeros(n, dtype=x.dtype)
+    w = class_w if class_w is not None else np.ones(k, dtype=x.dtype)
+    onehot.ravel()[flat] = a
+    const = onehot + b[:, None] * w
+    return ((probs * (a + b * w.sum())[:, None] - const) * scale,)
 
 
+CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_vjp, reads=("inputs",),
+                   fuses="log_softmax + nll_loss", formula="(softmax({x}) − onehot(y))/N",
+                   cases=[lambda rng: ((rng.normal(size=(4, 3)), np.array([0, 2, 1, 2])), {}),
+                          lambda rng: ((rng.normal(size=(3, 5)), np.array([4, 0, 1])),
+                                       {"reduction": "sum", "label_smoothing": 0.1}),
+                          lambda rng: ((rng.normal(size=(3, 4)), np.array([1, 3, 0])),
+                                       {"weight": np.array([1.0, 2.0, 0.5, 1.5]),
+                                        "reduction": "none"})])
+
+
+@CROSS_ENTROPY.define
 def cross_entropy(logits: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
                   reduction: str = "mean", label_smoothing: float = 0.0,
                   ignore_index: int | None = -100) -> Tensor:
@@ -287,12 +294,9 @@ def cross_entropy(logits: Tensor, target: np.ndarray, weight: np.ndarray | None 
             else:
                 smooth = log_sums * weight.sum() - shifted @ weight
             loss = loss + smooth_coef * smooth
-    out = _reduce_weighted(loss, reduction, denom)
-    if not (_t._grad_enabled and logits.requires_grad):
-        return record(out, "cross_entropy", (logits,), _cross_entropy_vjp)
-    e /= sums[:, None]  # the softmax, in place: what the rule needs
-    ctx = (e, flat, nll_coef, smooth_coef, weight, reduction, denom)
-    return record(out, "cross_entropy", (logits,), _cross_entropy_vjp, ctx)
+    out = reduce_weighted(loss, reduction, denom)
+    return record(out, CROSS_ENTROPY, (logits,),
+                  (flat, nll_coef, smooth_coef, weight, reduction, denom))
 
 
 # ===========================================================================
@@ -302,13 +306,17 @@ def _nll_loss_vjp(F, g, ans, ctx, x):
     rows, target, coef, reduction, denom = ctx
     # d(-coef_i x[i, y_i]) / dx = -coef_i at (i, y_i), 0 elsewhere
     vals = -coef * (g / denom if reduction == "mean" else g)
-    if F is ARRAYS:
-        grad = np.zeros(x.shape, dtype=x.dtype)
-        grad[rows, target] = vals
-        return (grad,)
     return (F.scatter_add(vals, x.shape, (rows, target)),)
 
 
+NLL_LOSS = Op("nll_loss", _nll_loss_vjp, reads=(), formula="-w[y] at (i, y_i)",
+              cases=[lambda rng: ((rng.normal(size=(4, 3)), np.array([0, 2, 1, 2])), {}),
+                     lambda rng: ((rng.normal(size=(3, 4)), np.array([1, 3, 0])),
+                                  {"weight": np.array([1.0, 2.0, 0.5, 1.5]),
+                                   "reduction": "sum"})])
+
+
+@NLL_LOSS.define
 def nll_loss(logp: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
              reduction: str = "mean", ignore_index: int | None = -100) -> Tensor:
     """-weight[y_i] * logp[i, y_i], averaged by Σ weight[y_i] (as PyTorch), one node."""
@@ -325,8 +333,8 @@ def nll_loss(logp: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
     coef = keep if weight is None else weight[safe_target] * keep
     loss = -coef * x[rows, safe_target]
     denom = coef.sum()
-    out = _reduce_weighted(loss, reduction, denom)
-    return record(out, "nll_loss", (logp,), _nll_loss_vjp,
+    out = reduce_weighted(loss, reduction, denom)
+    return record(out, NLL_LOSS, (logp,),
                   (rows, safe_target, coef, reduction, dt.type(denom)))
 
 
@@ -335,29 +343,27 @@ def nll_loss(logp: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
 # ===========================================================================
 def _bce_vjp(F, g, ans, ctx, x, t):
     weight, reduction, n, needs = ctx
-    scale = _scale_for(reduction, n, g, x if F is ARRAYS else x.data)
+    scale = _scale_for(reduction, n, g, x)
     if weight is not None:
         scale = scale * weight
     gx = gt = None
-    if F is ARRAYS:
-        if needs[0]:
-            # PyTorch: g (x - t) / max(x (1 - x), 1e-12)
-            gx = scale * (x - t) / np.maximum((1 - x) * x, x.dtype.type(_BCE_EPS))
-        if needs[1]:
-            with np.errstate(divide="ignore"):
-                gt = scale * (np.maximum(np.log1p(-x), _BCE_LOG_MIN)
-                              - np.maximum(np.log(x), _BCE_LOG_MIN))
-        return gx, gt
     if needs[0]:
+        # PyTorch: g (x - t) / max(x (1 - x), 1e-12)
         d = (1 - x) * x
         gx = scale * (x - t) / F.where(d > _BCE_EPS, d, _BCE_EPS)
     if needs[1]:
         with np.errstate(divide="ignore", invalid="ignore"):
-            gt = scale * (P.clip(P.log(1 - x), min=_BCE_LOG_MIN)
-                          - P.clip(P.log(x), min=_BCE_LOG_MIN))
+            gt = scale * (F.clip(F.log1p(-x), min=_BCE_LOG_MIN)
+                          - F.clip(F.log(x), min=_BCE_LOG_MIN))
     return gx, gt
 
 
+BCE = Op("binary_cross_entropy", _bce_vjp, reads=("inputs",),
+         formula=("(x − t)/(x(1 − x))/N", "(log(1 − x) − log x)/N"), domain=[(0.1, 0.9), (0.0, 1.0)],
+         cases=[case((4, 3), (4, 3)), case((5,), (5,), reduction="sum")])
+
+
+@BCE.define
 def binary_cross_entropy(x: Tensor, t: Tensor, weight: np.ndarray | None = None,
                          reduction: str = "mean") -> Tensor:
     """-w (t log x + (1 - t) log(1 - x)) with each log clamped at -100, as PyTorch."""
@@ -368,32 +374,20 @@ def binary_cross_entropy(x: Tensor, t: Tensor, weight: np.ndarray | None = None,
     loss = -(td * log_x + (1 - td) * log_1mx)
     if weight is not None:
         loss = loss * weight
-    out = _reduce(loss, reduction)
-    return record(out, "binary_cross_entropy", (x, t), _bce_vjp,
+    out = reduce_loss(loss, reduction)
+    return record(out, BCE, (x, t),
                   (weight, reduction, loss.size, (x.requires_grad, t.requires_grad)))
 
 
 # ===========================================================================
 # binary cross-entropy on logits, stable for any logit
 # ===========================================================================
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) without overflow: e^-|x| never overflows."""
-    z = np.exp(-np.abs(x))
-    d = 1 / (1 + z)
-    return np.where(x >= 0, d, z * d)
-
-
-def _softplus_neg(x: np.ndarray) -> np.ndarray:
-    """log(1 + e^-x) without overflow: max(-x, 0) + log1p(e^-|x|)."""
-    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
-
-
 def _bce_logits_vjp(F, g, ans, ctx, x, t):
     weight, pos_weight, reduction, n, needs = ctx
-    scale = _scale_for(reduction, n, g, x if F is ARRAYS else x.data)
+    scale = _scale_for(reduction, n, g, x)
     if weight is not None:
         scale = scale * weight
-    sig = _sigmoid(x) if F is ARRAYS else P.sigmoid(x)
+    sig = F.sigmoid(x)
     gx = gt = None
     # loss = (1 - t) x + l softplus(-x),  l = 1 + (pw - 1) t
     # d/dx = l σ(x) - pw t   (= σ(x) - t without pos_weight);  d/dt = -x + (pw - 1) softplus(-x)
@@ -406,26 +400,35 @@ def _bce_logits_vjp(F, g, ans, ctx, x, t):
         if pos_weight is None:
             gt = -scale * x
         else:
-            sp = _softplus_neg(x) if F is ARRAYS else -P.log(sig)
+            sp = F.softplus(-x)
             gt = scale * ((pos_weight - 1) * sp - x)
     return gx, gt
 
 
+BCE_LOGITS = Op("binary_cross_entropy_with_logits", _bce_logits_vjp, reads=("inputs",),
+                fuses="sigmoid + binary_cross_entropy", formula=("(σ(x) − t)/N", "−x/N"),
+                domain=["real", (0.0, 1.0)],
+                cases=[case((4, 3), (4, 3)), case((5,), (5,), reduction="sum"),
+                       lambda rng: ((rng.normal(size=(3, 2)), rng.random((3, 2))),
+                                    {"pos_weight": np.array([2.0, 0.5])})])
+
+
+@BCE_LOGITS.define
 def binary_cross_entropy_with_logits(x: Tensor, t: Tensor, weight: np.ndarray | None = None,
                                      pos_weight: np.ndarray | None = None,
                                      reduction: str = "mean") -> Tensor:
     """(1 - t) x + l log(1 + e^-x), l = 1 + (pos_weight - 1) t: sigmoid + BCE in one stable
     node (no log of a rounded-to-0 probability, whatever the logit)."""
     xd, td = x.data, t.data
-    sp = _softplus_neg(xd)
+    sp = P._softplus_forward(-xd)
     if pos_weight is None:
         loss = (1 - td) * xd + sp
     else:
         loss = (1 - td) * xd + (1 + (pos_weight - 1) * td) * sp
     if weight is not None:
         loss = loss * weight
-    out = _reduce(loss, reduction)
-    return record(out, "binary_cross_entropy_with_logits", (x, t), _bce_logits_vjp,
+    out = reduce_loss(loss, reduction)
+    return record(out, BCE_LOGITS, (x, t),
                   (weight, pos_weight, reduction, loss.size, (x.requires_grad, t.requires_grad)))
 
 

@@ -1,11 +1,13 @@
-"""The building blocks: each primitive's forward computation and its local derivative.
+"""The building blocks: each primitive's forward computation and its local derivative,
+each one registry entry (``ops/registry.py``): name, forward, VJP rule, what the rule
+reads, display formula, anomaly hint, exposure and gradient-check domain side by side.
 
 Every rule is a vector-Jacobian product ``vjp(F, g, ans, ctx, *inputs)``: given the
 adjoint ``g`` of the output (dL/d ans), it returns dL/d input for each input, i.e.
 ``g`` times the local derivative d ans / d input. ``F`` is the namespace the rule
 computes with: plain arrays (``ARRAYS``) in an ordinary backward pass, chainrule
 ops (``GRAPH``) under ``create_graph=True``, so the same line gives first and higher
-derivatives. Rules may return an adjoint of the broadcast shape: the engine sums it
+derivatives; every registered op is on both. Rules may return an adjoint of the broadcast shape: the engine sums it
 back to the input's shape (``autograd.sum_to``), the one place where that happens.
 """
 
@@ -18,7 +20,8 @@ import operator
 import numpy as np
 
 from ..autograd import sum_to
-from ..tensor import Tensor, _unwrap_index, as_dtype, as_tensor, get_default_dtype, record
+from ..tensor import Tensor, _unwrap_index, as_dtype, as_tensor, record
+from .registry import ARRAYS, GRAPH, Op, binary, case, expose, unary
 
 builtin_max = builtins.max
 
@@ -67,66 +70,17 @@ def _float_only(op: str, x: Tensor) -> None:
         raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.data.dtype}")
 
 
-def _reads(*values: str):
-    """Mark the saved values a rule reads: "inputs", "output", or nothing.
-
-    The in-place check at backward looks only at those, so changing a value no rule
-    needs (the input of a sum, say) is harmless, as in PyTorch. Unmarked rules are
-    taken to read both.
-    """
-    def mark(rule):
-        rule.reads = frozenset(values)
-        return rule
-
-    return mark
-
-
-def _binary(name: str, forward, vjp, doc: str | None = None):
-    """Build ``op(a, b)`` with broadcasting from a forward function and its VJP rule.
-
-    ``forward`` is an ``operator`` function where one exists: on 0-d values it takes
-    NumPy's scalar fast path, where the equivalent ufunc call costs twice as much.
-    """
-
-    def op(a, b) -> Tensor:
-        if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
-            a, b = _pair(a, b)
-        try:
-            data = forward(a.data, b.data)
-        except ValueError:
-            raise _broadcast_error(name, a, b) from None
-        return record(data, name, (a, b), vjp)
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return op
-
-
 # ===========================================================================
 # Arithmetic
 # ===========================================================================
-@_reads()
-def _add_vjp(F, g, ans, ctx, a, b):
-    return g, g                      # the add gate distributes
-
-
-add = _binary("add", operator.add, _add_vjp)
-
-
-@_reads()
-def _sub_vjp(F, g, ans, ctx, a, b):
-    return g, -g
-
-
-sub = _binary("sub", operator.sub, _sub_vjp)
-
-
-@_reads("inputs")
-def _mul_vjp(F, g, ans, ctx, a, b):
-    return g * b, g * a              # the multiply gate switches its inputs
-
-
-mul = _binary("mul", operator.mul, _mul_vjp)
+#               name   forward        local derivative (as a VJP)
+add = binary("add", operator.add, lambda F, g, ans, ctx, a, b: (g, g),  # the add gate distributes
+             reads=(), formula="1", expr=2, hint="inf + (-inf) or an overflow")
+sub = binary("sub", operator.sub, lambda F, g, ans, ctx, a, b: (g, -g),
+             reads=(), formula=("1", "-1"), hint="inf - inf")
+# the multiply gate switches its inputs
+mul = binary("mul", operator.mul, lambda F, g, ans, ctx, a, b: (g * b, g * a),
+             formula=("{b}", "{a}"), hint="an overflow (values too large) or 0 * inf")
 
 
 def _div_vjp(F, g, ans, ctx, a, b):
@@ -134,29 +88,22 @@ def _div_vjp(F, g, ans, ctx, a, b):
     return gb, -gb * ans             # d(a/b)/db = -a/b^2 = -ans/b
 
 
-div = _binary("div", operator.truediv, _div_vjp)
+div = binary("div", operator.truediv, _div_vjp, reads=("inputs", "output"),
+             formula=("1/{b}", "-{a}/{b}²"), domain=["real", "nonzero"],
+             hint="a division by zero (x/0 = inf, 0/0 = nan); add an epsilon to the divisor")
+neg = unary("neg", operator.neg, lambda F, g, ans, ctx, x: (-g,), reads=(), formula="-1",
+            float_only=False)
 
 
-@_reads()
-def _neg_vjp(F, g, ans, ctx, x):
-    return (-g,)
-
-
-def neg(x) -> Tensor:
-    x = as_tensor(x)
-    return record(-x.data, "neg", (x,), _neg_vjp)
-
-
-@_reads("inputs")
-def _pow_scalar_vjp(F, g, ans, c, x):
-    if c == 2:
-        return (g * (2 * x),)
-    if c == 0:  # x ** 0 is constant: 0 everywhere, also at x = 0 (as PyTorch), not 0 * inf
-        return (g * 0,)
-    return (g * (c * x ** (c - 1)),)
-
-
-def _pow_vjp(F, g, ans, needs, x, y):
+def _pow_vjp(F, g, ans, ctx, x, y=None):
+    if y is None:  # a constant exponent c = ctx
+        c = ctx
+        if c == 2:
+            return (g * (2 * x),)
+        if c == 0:  # x ** 0 is constant: 0 everywhere, also at x = 0 (as PyTorch), not 0 * inf
+            return (g * 0,)
+        return (g * (c * x ** (c - 1)),)
+    needs = ctx
     # y * x ** (y - 1) with the exponent 1 where y == 0: 0, not 0 * inf, at x = 0 (as PyTorch)
     gx = g * (y * x ** F.where(y == 0, 1, y - 1)) if needs[0] else None
     # d(x^y)/dy = x^y log x, defined for x > 0; taken as 0 where x <= 0 (as PyTorch for x == 0)
@@ -164,6 +111,35 @@ def _pow_vjp(F, g, ans, needs, x, y):
     return gx, gy
 
 
+def _pow_formula(i, labels, c):
+    a = labels[0]
+    if len(labels) > 1 and not isinstance(c, (int, float)):  # a tensor exponent
+        b = labels[1]
+        return f"{b}·{a}^({b}-1)" if i == 0 else f"{labels[-1]}·log({a})"
+    if not isinstance(c, (int, float)):
+        return None
+    n = int(c) if float(c).is_integer() else c
+    m = n - 1
+    c_text, m_text = format(n, "g"), format(m, "g")
+    if m == 1:
+        return f"{c_text}·{a}"
+    if m == 0:
+        return "1"
+    if m_text.startswith("-"):
+        m_text = f"({m_text})"
+    return f"{c_text}·{a}^{m_text}"
+
+
+POW = Op("pow", _pow_vjp, reads=("inputs", "output"), formula=_pow_formula, expr=2,
+         method=True, function=True, domain=["positive", "real"],
+         cases=[case((3,), (3,)), case((2, 3), (3,)), case((), ()),
+                lambda rng: ((rng.uniform(0.3, 2, (3, 2)),), {"exponent": 3}),
+                lambda rng: ((rng.uniform(0.3, 2, (4,)),), {"exponent": -1.5})],
+         hint="an overflow (values too large), a negative base with a fractional exponent "
+              "(nan) or 0 to a negative power (inf)")
+
+
+@POW.define
 def pow(x, exponent) -> Tensor:
     """``x ** exponent``; a constant exponent records a cheaper rule than a tensor exponent."""
     if not isinstance(exponent, Tensor):
@@ -173,35 +149,19 @@ def pow(x, exponent) -> Tensor:
             data = x.data * x.data if c == 2 else x.data ** c
             if data.dtype != x.data.dtype and x.data.dtype.kind == "f":
                 data = data.astype(x.data.dtype)
-            return record(data, "pow", (x,), _pow_scalar_vjp, c)
+            return record(data, POW, (x,), c)
         exponent = as_tensor(exponent, x)
     x, y = _pair(x, exponent)
     try:
         data = x.data ** y.data
     except ValueError:
         raise _broadcast_error("pow", x, y) from None
-    return record(data, "pow", (x, y), _pow_vjp, (x.requires_grad, y.requires_grad))
+    return record(data, POW, (x, y), (x.requires_grad, y.requires_grad))
 
 
 # ===========================================================================
 # Elementwise functions
 # ===========================================================================
-def _unary(name: str, forward, vjp, float_only: bool = True, reads=("inputs",)):
-    """Build ``op(x)`` from a forward array function and its VJP rule (which reads the
-    input by default, or the output: ``reads=("output",)``)."""
-    vjp = _reads(*reads)(vjp)
-
-    def op(x) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = as_tensor(x)
-        if float_only and x.data.dtype.kind not in "fc":
-            x = as_tensor(x.data.astype(get_default_dtype()))
-        return record(forward(x.data), name, (x,), vjp)
-
-    op.__name__ = op.__qualname__ = name
-    return op
-
-
 def _sigmoid_forward(x):
     """1 / (1 + e^-x), with no overflow warning and no NaN for any x."""
     if x.ndim == 0:  # a scalar: Python math, sparing the ~1 µs of entering np.errstate
@@ -215,59 +175,256 @@ def _sigmoid_forward(x):
         return np.reciprocal(out, out=out)
 
 
-#                name         forward            local derivative (as a VJP)
-exp = _unary("exp", np.exp, lambda F, g, ans, c, x: (g * ans,),
-             reads=("output",))
-log = _unary("log", np.log, lambda F, g, ans, c, x: (g / x,))
-sqrt = _unary("sqrt", np.sqrt, lambda F, g, ans, c, x: (g / (2 * ans),),
-              reads=("output",))
-tanh = _unary("tanh", np.tanh, lambda F, g, ans, c, x: (g * (1 - ans * ans),),
-              reads=("output",))
-sigmoid = _unary("sigmoid", _sigmoid_forward, lambda F, g, ans, c, x: (g * (ans * (1 - ans)),),
-                 reads=("output",))
-sin = _unary("sin", np.sin, lambda F, g, ans, c, x: (g * F.cos(x),))
-cos = _unary("cos", np.cos, lambda F, g, ans, c, x: (-g * F.sin(x),))
+def _softplus_forward(x):
+    """log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|)."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _erf_forward(x):
+    """The error function: SciPy's where it is installed, else math.erf per element."""
+    try:
+        from scipy.special import erf
+    except ImportError:  # the core depends on NumPy only
+        out = np.frompyfunc(math.erf, 1, 1)(x)
+        return np.asarray(out, dtype=x.dtype)[()] if np.ndim(x) == 0 else out.astype(x.dtype)
+    out = erf(x)
+    return out.astype(x.dtype, copy=False) if isinstance(out, np.ndarray) else x.dtype.type(out)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+# Each line is one building block: name, forward on arrays, local derivative as a VJP rule
+# (F is the namespace the rule computes with), what the rule reads, the derivative as a
+# drawing writes it, and where its gradient check samples.
+#            name      forward          local derivative (as a VJP)
+exp = unary("exp", np.exp, lambda F, g, ans, c, x: (g * ans,), reads=("output",),
+            formula="exp({x})", expr=1,
+            hint="exp overflows to inf above ~88 (float32) or ~709 (float64); use logsumexp "
+                 "or log_softmax instead of exp followed by log")
+log = unary("log", np.log, lambda F, g, ans, c, x: (g / x,), formula="1/{x}", expr=1,
+            domain="positive",
+            hint="log(0) = -inf and log(x < 0) = nan; add a small epsilon or clamp the input")
+sqrt = unary("sqrt", np.sqrt, lambda F, g, ans, c, x: (g / (2 * ans),), reads=("output",),
+             formula="1/(2·sqrt({x}))", expr=1, domain="positive",
+             hint="sqrt(x < 0) = nan; clamp the input to >= 0")
+tanh = unary("tanh", np.tanh, lambda F, g, ans, c, x: (g * (1 - ans * ans),),
+             reads=("output",), formula="1 - tanh({x})²", expr=1)
+sigmoid = unary("sigmoid", _sigmoid_forward,
+                lambda F, g, ans, c, x: (g * (ans * (1 - ans)),), reads=("output",),
+                formula="σ({x})·(1 - σ({x}))", expr=1)
+sin = unary("sin", np.sin, lambda F, g, ans, c, x: (g * F.cos(x),), formula="cos({x})", expr=1)
+cos = unary("cos", np.cos, lambda F, g, ans, c, x: (-g * F.sin(x),), formula="-sin({x})",
+            expr=1)
+tan = unary("tan", np.tan, lambda F, g, ans, c, x: (g * (1 + ans * ans),), reads=("output",),
+            formula="1 + tan({x})²", domain="unit")
 # |x|: derivative sign(x), 0 at the kink (as PyTorch)
-abs = _unary("abs", np.abs, lambda F, g, ans, c, x: (g * F.sign(x),), float_only=False)
+abs = unary("abs", np.abs, lambda F, g, ans, c, x: (g * F.sign(x),), float_only=False,
+            formula="sign({x})", expr=1, domain="offkink")
 # relu = max(0, x): the max gate routes the gradient where x > 0; 0 at x == 0
-relu = _unary("relu", lambda x: np.maximum(x, 0), lambda F, g, ans, c, x: (g * (ans > 0),),
-              float_only=False, reads=("output",))
-sign = _unary("sign", np.sign, lambda F, g, ans, c, x: (g * 0,), float_only=False, reads=())
+relu = unary("relu", lambda x: np.maximum(x, 0), lambda F, g, ans, c, x: (g * (ans > 0),),
+             float_only=False, reads=("output",), formula="[{x} > 0]", expr=1,
+             domain="offkink")
+sign = unary("sign", np.sign, lambda F, g, ans, c, x: (g * 0,), float_only=False, reads=(),
+             formula="0", domain="offkink")
+log1p = unary("log1p", np.log1p, lambda F, g, ans, c, x: (g / (1 + x),),
+              formula="1/(1 + {x})", expr=1, domain="positive",
+              hint="log1p(x <= -1) is -inf or nan; keep the input above -1")
+expm1 = unary("expm1", np.expm1, lambda F, g, ans, c, x: (g * (ans + 1),), reads=("output",),
+              formula="exp({x})", hint="expm1 overflows to inf above ~88 (float32)")
+log2 = unary("log2", np.log2, lambda F, g, ans, c, x: (g / (x * math.log(2)),),
+             formula="1/({x}·ln 2)", domain="positive",
+             hint="log2(0) = -inf and log2(x < 0) = nan; clamp the input")
+log10 = unary("log10", np.log10, lambda F, g, ans, c, x: (g / (x * math.log(10)),),
+              formula="1/({x}·ln 10)", domain="positive",
+              hint="log10(0) = -inf and log10(x < 0) = nan; clamp the input")
+exp2 = unary("exp2", np.exp2, lambda F, g, ans, c, x: (g * (ans * math.log(2)),),
+             reads=("output",), formula="2^{x}·ln 2", hint="exp2 overflows above ~128 (float32)")
+reciprocal = unary("reciprocal", np.reciprocal, lambda F, g, ans, c, x: (-g * (ans * ans),),
+                   reads=("output",), formula="-1/{x}²", domain="nonzero",
+                   hint="1/0 = inf; add an epsilon")
+rsqrt = unary("rsqrt", lambda x: np.reciprocal(np.sqrt(x)),
+              lambda F, g, ans, c, x: (g * (-0.5 * ans * ans * ans),), reads=("output",),
+              formula="-1/(2·{x}^1.5)", domain="positive",
+              hint="rsqrt(0) = inf and rsqrt(x < 0) = nan; add an epsilon")
+square = unary("square", np.square, lambda F, g, ans, c, x: (g * (2 * x),),
+               formula="2·{x}", float_only=False)
+erf = unary("erf", _erf_forward,
+            lambda F, g, ans, c, x: (g * (_TWO_OVER_SQRT_PI * F.exp(-x * x)),),
+            formula="2/√π·exp(-{x}²)")
+silu = unary("silu", lambda x: x * _sigmoid_forward(x),
+             lambda F, g, ans, c, x: (g * (F.sigmoid(x) * (1 + x * (1 - F.sigmoid(x)))),),
+             formula="σ({x})·(1 + {x}·(1 - σ({x})))")
+mish = unary("mish", lambda x: x * np.tanh(_softplus_forward(x)),
+             lambda F, g, ans, c, x: (g * (F.tanh(F.softplus(x)) + x * F.sigmoid(x)
+                                          * (1 - F.tanh(F.softplus(x)) ** 2)),),
+             formula="tanh(sp) + {x}·σ({x})·(1 - tanh(sp)²), sp = softplus({x})")
+softsign = unary("softsign", lambda x: x / (1 + np.abs(x)),
+                 lambda F, g, ans, c, x: (g / ((1 + F.abs(x)) ** 2),),
+                 formula="1/(1 + |{x}|)²", domain="offkink")
+logsigmoid = unary("logsigmoid", lambda x: -_softplus_forward(-x),
+                   lambda F, g, ans, c, x: (g * F.sigmoid(-x),), formula="σ(-{x})")
+# rounding: piecewise constant, so the local derivative is 0 (as PyTorch)
+_ZERO = {"float_only": False, "reads": (), "formula": "0", "domain": "offkink",
+         "second_order": False}
+floor = unary("floor", np.floor, lambda F, g, ans, c, x: (g * 0,), **_ZERO)
+ceil = unary("ceil", np.ceil, lambda F, g, ans, c, x: (g * 0,), **_ZERO)
+round = unary("round", np.round, lambda F, g, ans, c, x: (g * 0,), **_ZERO)
+trunc = unary("trunc", np.trunc, lambda F, g, ans, c, x: (g * 0,), **_ZERO)
+frac = unary("frac", lambda x: x - np.trunc(x), lambda F, g, ans, c, x: (g,), reads=(),
+             formula="1")
 
 
-@_reads("inputs")
+def _softplus_vjp(F, g, ans, ctx, x):
+    beta, threshold = ctx
+    return (F.where(x * beta > threshold, g, g * F.sigmoid(x * beta)),)
+
+
+SOFTPLUS = Op("softplus", _softplus_vjp, reads=("inputs",), formula="σ({x})", method=True,
+              function=True, expr=1, cases=[case((3, 4)), case(()),
+                                            case((5,), beta=2.0, threshold=1.0)])
+
+
+@SOFTPLUS.define
+def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β, and x itself where βx > threshold (as PyTorch), without overflow."""
+    x = as_tensor(x)
+    _float_only("softplus", x)
+    xd = x.data
+    z = xd * beta if beta != 1 else xd
+    out = _softplus_forward(z)
+    if beta != 1:
+        out = out / beta
+    out = np.where(z > threshold, xd, out).astype(xd.dtype, copy=False)
+    return record(out[()] if out.ndim == 0 else out, SOFTPLUS, (x,), (beta, threshold))
+
+
+def _gelu_vjp(F, g, ans, approximate, x):
+    if approximate == "tanh":
+        k = _SQRT_2_OVER_PI
+        t = F.tanh(k * (x + 0.044715 * x * x * x))
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)),)
+    cdf = 0.5 * (1 + F.erf(x * (1 / math.sqrt(2))))
+    pdf = F.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+    return (g * (cdf + x * pdf),)
+
+
+GELU = Op("gelu", _gelu_vjp, reads=("inputs",), formula="Φ({x}) + {x}·φ({x})", method=True,
+          function=True, cases=[case((3, 4)), case(()), case((5,), approximate="tanh")])
+
+
+@GELU.define
+def gelu(x, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (``approximate='none'``) or its tanh form (``'tanh'``), as PyTorch."""
+    x = as_tensor(x)
+    _float_only("gelu", x)
+    xd = x.data
+    if approximate == "tanh":
+        out = 0.5 * xd * (1 + np.tanh(_SQRT_2_OVER_PI * (xd + 0.044715 * xd ** 3)))
+    elif approximate == "none":
+        out = 0.5 * xd * (1 + _erf_forward(xd * xd.dtype.type(1 / math.sqrt(2))))
+    else:
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return record(out.astype(xd.dtype, copy=False), GELU, (x,), approximate)
+
+
+def _elu_vjp(F, g, ans, ctx, x):
+    alpha, scale = ctx
+    return (F.where(x > 0, g * scale, g * (scale * alpha) * F.exp(x)),)
+
+
+ELU = Op("elu", _elu_vjp, reads=("inputs",), formula="[{x} > 0] + α·exp({x})·[{x} ≤ 0]",
+         method=True, function=True, domain="offkink",
+         cases=[case((3, 4)), case(()), case((5,), alpha=0.5)])
+
+
+@ELU.define
+def elu(x, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, α(e^x − 1) otherwise."""
+    x = as_tensor(x)
+    _float_only("elu", x)
+    xd = x.data
+    out = np.where(xd > 0, xd, alpha * np.expm1(np.minimum(xd, 0))).astype(xd.dtype, copy=False)
+    return record(out[()] if out.ndim == 0 else out, ELU, (x,), (alpha, 1.0))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@expose
+def selu(x) -> Tensor:
+    """scale·elu(x, α) with the self-normalizing constants (as PyTorch); one elu node."""
+    x = as_tensor(x)
+    _float_only("selu", x)
+    xd = x.data
+    out = _SELU_SCALE * np.where(xd > 0, xd, _SELU_ALPHA * np.expm1(np.minimum(xd, 0)))
+    out = out.astype(xd.dtype, copy=False)
+    return record(out[()] if out.ndim == 0 else out, ELU, (x,), (_SELU_ALPHA, _SELU_SCALE))
+
+
+HARDTANH = Op("hardtanh", lambda F, g, ans, b, x: (F.where((x > b[0]) & (x < b[1]), g, 0),),
+              reads=("inputs",), formula="[min < {x} < max]", method=True, function=True,
+              domain=(-3.0, 3.0), second_order=False,
+              cases=[case((3, 4)), case((6,), min_val=-0.5, max_val=2.0)])
+
+
+@HARDTANH.define
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """Clamp into [min_val, max_val]; the gradient passes strictly inside (as PyTorch)."""
+    x = as_tensor(x)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
+    return record(np.clip(x.data, min_val, max_val), HARDTANH, (x,),
+                  (min_val, max_val))
+
+
+@expose
+def relu6(x) -> Tensor:
+    """min(max(0, x), 6): a hardtanh node with bounds 0 and 6."""
+    return hardtanh(x, 0.0, 6.0)
+
+
 def _leaky_relu_vjp(F, g, ans, slope, x):
     return (F.where(x > 0, g, g * slope),)
 
 
+LEAKY_RELU = Op("leaky_relu", _leaky_relu_vjp, reads=("inputs",),
+                formula="[{x} > 0] + slope·[{x} ≤ 0]", method=True, function=True,
+                domain="offkink", cases=[case((3, 4)), case((5,), negative_slope=0.2)])
+
+
+@LEAKY_RELU.define
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     x = as_tensor(x)
-    return record(np.where(x.data > 0, x.data, x.data * negative_slope), "leaky_relu", (x,),
-                  _leaky_relu_vjp, negative_slope)
+    return record(np.where(x.data > 0, x.data, x.data * negative_slope), LEAKY_RELU, (x,),
+                  negative_slope)
 
 
-@_reads("inputs")
 def _maximum_vjp(F, g, ans, ctx, a, b):
     # route to the larger input; on a tie each input gets half (as PyTorch)
     half = g * 0.5
     return F.where(a > b, g, F.where(a == b, half, 0)), F.where(b > a, g, F.where(a == b, half, 0))
 
 
-maximum = _binary("maximum", np.maximum, _maximum_vjp,
-                  "Elementwise max; the gradient goes to the larger input, split evenly on ties.")
+# ties split the gradient evenly, as the engine (and PyTorch) do
+maximum = binary("maximum", np.maximum, _maximum_vjp, expr=2, domain=["real", "real"],
+                 formula=("[{a} > {b}] + ½[{a} = {b}]", "[{b} > {a}] + ½[{b} = {a}]"),
+                 doc="Elementwise max; the gradient goes to the larger input, split evenly "
+                     "on ties.")
 
 
-@_reads("inputs")
 def _minimum_vjp(F, g, ans, ctx, a, b):
     half = g * 0.5
     return F.where(a < b, g, F.where(a == b, half, 0)), F.where(b < a, g, F.where(a == b, half, 0))
 
 
-minimum = _binary("minimum", np.minimum, _minimum_vjp,
-                  "Elementwise min; the gradient goes to the smaller input, split evenly on ties.")
+minimum = binary("minimum", np.minimum, _minimum_vjp, expr=2,
+                 formula=("[{a} < {b}] + ½[{a} = {b}]", "[{b} < {a}] + ½[{b} = {a}]"),
+                 doc="Elementwise min; the gradient goes to the smaller input, split evenly "
+                     "on ties.")
 
 
-@_reads("inputs")
 def _clip_vjp(F, g, ans, bounds, x):
     low, high = bounds
     inside = True
@@ -278,6 +435,12 @@ def _clip_vjp(F, g, ans, bounds, x):
     return (F.where(inside, g, 0),)
 
 
+CLIP = Op("clip", _clip_vjp, reads=("inputs",), formula="[min ≤ {x} ≤ max]",
+          method=("clip", "clamp"), function=("clip", "clamp"), domain=(-3.0, 3.0),
+          cases=[case((3, 4), min=-1.0, max=1.0), case((5,), min=0.5), case((), max=0.0)])
+
+
+@CLIP.define
 def clip(x, min=None, max=None) -> Tensor:
     """Clamp into [min, max]; the gradient passes where min <= x <= max."""
     x = as_tensor(x)
@@ -285,17 +448,23 @@ def clip(x, min=None, max=None) -> Tensor:
         raise ValueError("clip: at least one of min and max must be given")
     low = min.item() if isinstance(min, Tensor) else min
     high = max.item() if isinstance(max, Tensor) else max
-    return record(np.clip(x.data, low, high), "clip", (x,), _clip_vjp, (low, high))
+    return record(np.clip(x.data, low, high), CLIP, (x,), (low, high))
 
 
 clamp = clip
 
 
-@_reads()
 def _where_vjp(F, g, ans, cond, a, b):
     return F.where(cond, g, 0), F.where(cond, 0, g)
 
 
+WHERE = Op("where", _where_vjp, reads=(), formula=("[cond]", "[not cond]"), method=False,
+           function=True,
+           cases=[lambda rng: ((rng.random((3, 4)) > 0.5, rng.normal(size=(3, 4)),
+                                rng.normal(size=(4,))), {})])
+
+
+@WHERE.define
 def where(cond, a, b) -> Tensor:
     """``a`` where ``cond`` holds, else ``b``; each gets the adjoint where it was chosen."""
     cond_arr = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
@@ -309,31 +478,44 @@ def where(cond, a, b) -> Tensor:
         raise ValueError(
             f"where: shapes cond {cond_arr.shape}, a {a.shape} and b {b.shape} cannot be "
             "broadcast together") from None
-    return record(data, "where", (a, b), _where_vjp, cond_arr)
+    return record(data, WHERE, (a, b), cond_arr)
 
 
 # ===========================================================================
 # Reductions
 # ===========================================================================
-@_reads()
+def _reduction_cases():
+    return [case((3, 4)), case((3, 4), axis=1), case((2, 3, 4), axis=(0, 2), keepdims=True),
+            case(())]
+
+
 def _sum_vjp(F, g, ans, ctx, x):
     shape, keep = ctx
     return (F.broadcast_to(g.reshape(keep), shape),)
 
 
+SUM = Op("sum", _sum_vjp, reads=(), formula="1", method=True, function=True,
+         cases=_reduction_cases())
+
+
+@SUM.define
 def sum(x, axis=None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     axes = _axes(axis, x.ndim, "sum")
-    return record(np.sum(x.data, axis=axes, keepdims=keepdims), "sum", (x,), _sum_vjp,
+    return record(np.sum(x.data, axis=axes, keepdims=keepdims), SUM, (x,),
                   (x.shape, _keep_shape(x.shape, axes)))
 
 
-@_reads()
 def _mean_vjp(F, g, ans, ctx, x):
     shape, keep, n = ctx
     return (F.broadcast_to(g.reshape(keep) / n, shape),)
 
 
+MEAN = Op("mean", _mean_vjp, reads=(), method=True, function=True, cases=_reduction_cases(),
+          formula=lambda i, labels, ctx: f"1/{ctx[-1]}" if isinstance(ctx, tuple) else None)
+
+
+@MEAN.define
 def mean(x, axis=None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     _float_only("mean", x)
@@ -343,7 +525,7 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
         n *= x.shape[a]
     if n == 0:
         raise ValueError(f"mean: reducing over an empty dimension of shape {x.shape}")
-    return record(np.mean(x.data, axis=axes, keepdims=keepdims), "mean", (x,), _mean_vjp,
+    return record(np.mean(x.data, axis=axes, keepdims=keepdims), MEAN, (x,),
                   (x.shape, _keep_shape(x.shape, axes), n))
 
 
@@ -355,26 +537,37 @@ def _extreme_vjp(F, g, ans, keep, x):
 
 
 def _extreme(name: str, fn):
-    def op(x, axis=None, keepdims: bool = False) -> Tensor:
+    """amax / amin: the largest (smallest) value over ``axis``; ties share the gradient.
+    The op is named max / min (as the nodes and errors show it); ``cr.max`` and
+    ``Tensor.max`` add PyTorch's (values, indices) form (ops/composite.py)."""
+    op = Op(name[1:], _extreme_vjp, method=name, function=name, cases=_reduction_cases(),
+            formula=f"[{{x}} is the {name[1:]}]", second_order=False)
+
+    def public(x, axis=None, keepdims: bool = False) -> Tensor:
         x = as_tensor(x)
-        axes = _axes(axis, x.ndim, name)
+        axes = _axes(axis, x.ndim, op.name)
         if x.size == 0:
-            raise ValueError(f"{name}: reduction of an empty tensor of shape {x.shape}")
-        return record(fn(x.data, axis=axes, keepdims=keepdims), name, (x,), _extreme_vjp,
+            raise ValueError(f"{op.name}: reduction of an empty tensor of shape {x.shape}")
+        return record(fn(x.data, axis=axes, keepdims=keepdims), op, (x,),
                       _keep_shape(x.shape, axes))
 
-    op.__name__ = op.__qualname__ = name
-    return op
+    public.__name__ = public.__qualname__ = name
+    return op.define(public)
 
 
-max = _extreme("max", np.max)
-min = _extreme("min", np.min)
+amax = _extreme("amax", np.max)
+amin = _extreme("amin", np.min)
 
 
 def _logsumexp_vjp(F, g, ans, keep, x):
     return (g.reshape(keep) * F.exp(x - ans.reshape(keep)),)
 
 
+LOGSUMEXP = Op("logsumexp", _logsumexp_vjp, formula="softmax({x})", method=True, function=True,
+               cases=_reduction_cases())
+
+
+@LOGSUMEXP.define
 def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))), computed stably by shifting with the max."""
     x = as_tensor(x)
@@ -386,14 +579,19 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     keep = out.shape
     if not keepdims:
         out = out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
-    return record(out, "logsumexp", (x,), _logsumexp_vjp, keep)
+    return record(out, LOGSUMEXP, (x,), keep)
 
 
-@_reads("output")
 def _softmax_vjp(F, g, ans, axis, x):
     return (ans * (g - (g * ans).sum(axis=axis, keepdims=True)),)
 
 
+_AXIS_CASES = [case((3, 4)), case((3, 4), axis=0), case((5,)), case((2, 3, 2), axis=1)]
+SOFTMAX = Op("softmax", _softmax_vjp, reads=("output",), formula="s·(δ - sᵀ), s = softmax",
+             method=True, function=True, cases=_AXIS_CASES)
+
+
+@SOFTMAX.define
 def softmax(x, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows."""
     x = as_tensor(x)
@@ -401,14 +599,18 @@ def softmax(x, axis: int = -1) -> Tensor:
     (axis,) = _axes(axis, x.ndim, "softmax") or (0,)
     e = np.exp(x.data - np.max(x.data, axis=axis, keepdims=True))
     e /= np.sum(e, axis=axis, keepdims=True)
-    return record(e, "softmax", (x,), _softmax_vjp, axis)
+    return record(e, SOFTMAX, (x,), axis)
 
 
-@_reads("output")
 def _log_softmax_vjp(F, g, ans, axis, x):
     return (g - F.exp(ans) * g.sum(axis=axis, keepdims=True),)
 
 
+LOG_SOFTMAX = Op("log_softmax", _log_softmax_vjp, reads=("output",),
+                 formula="δ - softmax({x})", method=True, function=True, cases=_AXIS_CASES)
+
+
+@LOG_SOFTMAX.define
 def log_softmax(x, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``, stable for logits in the thousands."""
     x = as_tensor(x)
@@ -416,13 +618,12 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     (axis,) = _axes(axis, x.ndim, "log_softmax") or (0,)
     shifted = x.data - np.max(x.data, axis=axis, keepdims=True)
     out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-    return record(out, "log_softmax", (x,), _log_softmax_vjp, axis)
+    return record(out, LOG_SOFTMAX, (x,), axis)
 
 
 # ===========================================================================
 # Linear algebra
 # ===========================================================================
-@_reads("inputs")
 def _matmul_vjp(F, g, ans, needs, a, b):
     # Treat 1-D operands as a row (a) or a column (b), as matmul does, then
     # dA = G B^T and dB = A^T G, summed back over broadcast batch dimensions.
@@ -439,6 +640,15 @@ def _matmul_vjp(F, g, ans, needs, a, b):
     return ga, gb
 
 
+MATMUL = Op("matmul", _matmul_vjp, reads=("inputs",), method=True, function=True,
+            # as the notes write it: ∂L/∂A = ∂L/∂Y · Bᵀ and ∂L/∂B = Aᵀ · ∂L/∂Y
+            formula=("(·) · {b}ᵀ", "{a}ᵀ · (·)"),
+            hint="an overflow: the values grew too large (exploding activations or weights)",
+            cases=[case((3, 4), (4, 2)), case((4,), (4, 2)), case((3, 4), (4,)),
+                   case((4,), (4,)), case((2, 3, 4), (4, 5)), case((2, 1, 3, 4), (3, 4, 2))])
+
+
+@MATMUL.define
 def matmul(a, b) -> Tensor:
     """Matrix product with NumPy's rules: 1-D, 2-D and batched N-D operands."""
     a, b = _pair(a, b)
@@ -455,14 +665,20 @@ def matmul(a, b) -> Tensor:
     except ValueError:
         raise ValueError(f"matmul: batch dimensions of shapes {sa} and {sb} cannot be "
                          "broadcast together") from None
-    return record(data, "matmul", (a, b), _matmul_vjp, (a.requires_grad, b.requires_grad))
+    return record(data, MATMUL, (a, b), (a.requires_grad, b.requires_grad))
 
 
-@_reads()
 def _transpose_vjp(F, g, ans, axes, x):
     return (g.transpose(tuple(np.argsort(axes))),)
 
 
+TRANSPOSE = Op("transpose", _transpose_vjp, reads=(), formula="1", method=True, function=True,
+               cases=[case((3, 4)),
+                    lambda rng: ((rng.normal(size=(2, 3, 4)), 0, 2), {}),
+                    lambda rng: ((rng.normal(size=(2, 3, 4)), (2, 0, 1)), {})])
+
+
+@TRANSPOSE.define
 def transpose(x, *axes) -> Tensor:
     """``transpose(x)`` reverses the axes (``x.T``); ``transpose(x, d0, d1)`` swaps two
     (as PyTorch); ``transpose(x, (2, 0, 1))`` applies a permutation (as NumPy)."""
@@ -481,10 +697,12 @@ def transpose(x, *axes) -> Tensor:
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {x.ndim} dims "
                          f"(shape {x.shape})")
-    return record(x.data.transpose(perm), "transpose", (x,), _transpose_vjp, perm)
+    return record(x.data.transpose(perm), TRANSPOSE, (x,), perm)
 
 
+@expose
 def permute(x, *axes) -> Tensor:
+    """Reorder the dimensions: ``permute(x, 2, 0, 1)`` or ``permute(x, (2, 0, 1))``."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     return transpose(x, tuple(axes))
@@ -493,11 +711,18 @@ def permute(x, *axes) -> Tensor:
 # ===========================================================================
 # Shape
 # ===========================================================================
-@_reads()
 def _reshape_vjp(F, g, ans, shape, x):
     return (g.reshape(shape),)
 
 
+RESHAPE = Op("reshape", _reshape_vjp, reads=(), formula="1", method=("reshape", "view"),
+             function=True,
+             cases=[lambda rng: ((rng.normal(size=(3, 4)), (2, 6)), {}),
+                    lambda rng: ((rng.normal(size=(2, 3)), -1), {}),
+                    lambda rng: ((rng.normal(size=()), (1, 1)), {})])
+
+
+@RESHAPE.define
 def reshape(x, *shape) -> Tensor:
     x = as_tensor(x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -507,14 +732,16 @@ def reshape(x, *shape) -> Tensor:
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.size} elements) into shape {shape}") from None
-    return record(data, "reshape", (x,), _reshape_vjp, x.shape)
+    return record(data, RESHAPE, (x,), x.shape)
 
 
-@_reads()
-def _broadcast_to_vjp(F, g, ans, ctx, x):
-    return (g,)  # the engine sums it back to x's shape
+BROADCAST_TO = Op("broadcast_to", lambda F, g, ans, ctx, x: (g,),  # the engine sums it back
+                  reads=(), formula="1", method=True, function=True,
+                  cases=[lambda rng: ((rng.normal(size=(3, 1)), (2, 3, 4)), {}),
+                         lambda rng: ((rng.normal(size=()), (3,)), {})])
 
 
+@BROADCAST_TO.define
 def broadcast_to(x, shape) -> Tensor:
     x = as_tensor(x)
     shape = tuple(shape)
@@ -522,15 +749,21 @@ def broadcast_to(x, shape) -> Tensor:
         data = np.broadcast_to(x.data, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return record(data, "broadcast_to", (x,), _broadcast_to_vjp)
+    return record(data, BROADCAST_TO, (x,))
 
 
-@_reads()
 def _getitem_vjp(F, g, ans, ctx, x):
     shape, index = ctx
     return (F.scatter_add(g, shape, index),)
 
 
+GETITEM = Op("getitem", _getitem_vjp, reads=(), formula="1 at the index",
+             cases=[lambda rng: ((rng.normal(size=(4, 3)), (slice(1, 3), 0)), {}),
+                    lambda rng: ((rng.normal(size=(5,)), np.array([0, 2, 2, 4])), {}),
+                    lambda rng: ((rng.normal(size=(3, 4)), rng.random((3, 4)) > 0.5), {})])
+
+
+@GETITEM.define
 def getitem(x, index) -> Tensor:
     """Basic and advanced indexing; the adjoint scatters back, adding repeated indices."""
     index = _unwrap_index(index)
@@ -539,7 +772,7 @@ def getitem(x, index) -> Tensor:
     except IndexError as e:
         raise IndexError(f"getitem: index {index!r} is invalid for shape {x.shape}: {e}") \
             from None
-    return record(data, "getitem", (x,), _getitem_vjp, (x.shape, index))
+    return record(data, GETITEM, (x,), (x.shape, index))
 
 
 def _is_advanced(index) -> bool:
@@ -557,26 +790,37 @@ def _scatter_add_array(g, shape, index):
     return out
 
 
-@_reads()
 def _scatter_add_vjp(F, g, ans, ctx, x):
     _shape, index = ctx
     return (g[index],)
 
 
+SCATTER_ADD = Op("scatter_add", _scatter_add_vjp, reads=(), formula="1 at the index",
+                 array=_scatter_add_array,
+                 cases=[lambda rng: ((rng.normal(size=(3,)), (5,), np.array([0, 2, 2])), {})])
+
+
+@SCATTER_ADD.define
 def scatter_add(x, shape, index) -> Tensor:
     """Zeros of ``shape`` with ``x`` added at ``index``: the transpose of indexing."""
     x = as_tensor(x)
-    return record(_scatter_add_array(x.data, shape, index), "scatter_add", (x,),
-                  _scatter_add_vjp, (shape, index))
+    return record(_scatter_add_array(x.data, shape, index), SCATTER_ADD, (x,), (shape, index))
 
 
-@_reads()
 def _concatenate_vjp(F, g, ans, ctx, *xs):
     axis, bounds = ctx
     lead = (slice(None),) * axis
     return tuple(g[lead + (slice(lo, hi),)] for lo, hi in bounds)
 
 
+CONCATENATE = Op("concatenate", _concatenate_vjp, reads=(), formula="1",
+                 function=("concatenate", "cat", "concat"),
+                 cases=[lambda rng: (([rng.normal(size=(2, 3)), rng.normal(size=(1, 3))],), {}),
+                        lambda rng: (([rng.normal(size=(2, 3)), rng.normal(size=(2, 2))],),
+                                     {"axis": 1})])
+
+
+@CONCATENATE.define
 def concatenate(tensors, axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
@@ -597,14 +841,16 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
         start += t.shape[axis]
     dtype = np.result_type(*[t.data for t in tensors])
     data = np.concatenate([t.data for t in tensors], axis=axis).astype(dtype, copy=False)
-    return record(data, "concatenate", tuple(tensors), _concatenate_vjp, (axis, bounds))
+    return record(data, CONCATENATE, tuple(tensors), (axis, bounds))
 
 
-@_reads()
-def _cast_vjp(F, g, ans, dtype, x):
-    return (g.astype(dtype),)
+CAST = Op("cast", lambda F, g, ans, dtype, x: (g.astype(dtype),), reads=(), formula="1",
+          function=True,
+          # an up-cast, so that finite differences in float64 see no rounding
+          cases=[lambda rng: ((rng.normal(size=(3,)), np.longdouble), {})], second_order=False)
 
 
+@CAST.define
 def cast(x, dtype) -> Tensor:
     x = as_tensor(x)
     dt = as_dtype(dtype)
@@ -613,55 +859,28 @@ def cast(x, dtype) -> Tensor:
     if x.requires_grad and dt.kind not in "fc":
         raise TypeError(f"astype: casting a tensor that requires grad to {dt} would cut the "
                         "graph; call .detach() first")
-    return record(x.data.astype(dt), "cast", (x,), _cast_vjp, x.data.dtype)
+    return record(x.data.astype(dt), CAST, (x,), x.data.dtype)
 
 
-@_reads()
-def _to_device_vjp(F, g, ans, device, x):
-    return (F.to_device(g, device),)
+def _to_device_array(g, device):
+    from .. import backend
+
+    return backend.to_device(g, device)
 
 
+# no gradient-check cases: moving between devices needs a GPU (tests/test_gpu.py covers it)
+TO_DEVICE = Op("to_device", lambda F, g, ans, device, x: (F.to_device(g, device),), reads=(),
+               formula="1", array=_to_device_array, cases=[])
+
+
+@TO_DEVICE.define
 def to_device(x, device: str) -> Tensor:
     from .. import backend
 
     x = as_tensor(x)
     if backend.device_of(x.data) == device.split(":")[0]:
         return x
-    return record(backend.to_device(x.data, device), "to_device", (x,), _to_device_vjp,
-                  backend.device_of(x.data))
+    return record(backend.to_device(x.data, device), TO_DEVICE, (x,), backend.device_of(x.data))
 
 
-# ===========================================================================
-# The two namespaces the rules compute with
-# ===========================================================================
-class ARRAYS:
-    """Rules on plain arrays: an ordinary backward pass."""
-
-    where = staticmethod(np.where)
-    exp = staticmethod(np.exp)
-    log = staticmethod(np.log)
-    sin = staticmethod(np.sin)
-    cos = staticmethod(np.cos)
-    sign = staticmethod(np.sign)
-    broadcast_to = staticmethod(np.broadcast_to)
-    scatter_add = staticmethod(_scatter_add_array)
-
-    @staticmethod
-    def to_device(g, device):
-        from .. import backend
-
-        return backend.to_device(g, device)
-
-
-class GRAPH:
-    """Rules on Tensors: the backward pass is itself recorded (create_graph=True)."""
-
-    where = staticmethod(where)
-    exp = staticmethod(exp)
-    log = staticmethod(log)
-    sin = staticmethod(sin)
-    cos = staticmethod(cos)
-    sign = staticmethod(sign)
-    broadcast_to = staticmethod(broadcast_to)
-    scatter_add = staticmethod(scatter_add)
-    to_device = staticmethod(to_device)
+__all__ = ["ARRAYS", "GRAPH"]

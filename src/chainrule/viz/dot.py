@@ -22,7 +22,7 @@ from pathlib import Path
 from ..files import atomic_write
 from ..tensor import Tensor
 from .graph import Graph, Node, check_size, count, shape_text, summarize
-from .notation import local_symbol, op_text, rule_text
+from .notation import local_symbol, op_text, rule_text, tensor_rule
 
 __all__ = ["INSTALL_HINT", "GraphvizMissing", "draw", "to_dot"]
 
@@ -57,6 +57,9 @@ def _node_label(n: Node, released: bool) -> str:
     if n.kind != "op" or what != n.label:
         title += f"  <FONT POINT-SIZE=\"10\">{_e(what)}</FONT>"
     rows = [title]
+    fuses = getattr(n.tensor._op, "fuses", None) if n.kind == "op" else None
+    if fuses:                  # a fused op says what it stands for
+        rows.append(f'<FONT POINT-SIZE="10">fuses {_e(fuses)}</FONT>')
     if not n.is_scalar:
         rows.append(f'<FONT POINT-SIZE="10">shape {_e(shape_text(n.shape))}</FONT>')
     rows.append(f"value {_e(n.value_text())}")
@@ -70,7 +73,12 @@ def _node_label(n: Node, released: bool) -> str:
 
 
 def _edge_label(e, root: Node) -> str:
-    """The local derivative, in the one notation: ``∂(mul)/∂add1 = z = -4``."""
+    """The local derivative, in the one notation: ``∂(mul)/∂add1 = z = -4``; for tensors
+    what the edge sends back, as the notes write it: ``sends Xᵀ · ∂f/∂h = (3, 2) ...``."""
+    if not (e.src.is_scalar and e.dst.is_scalar):
+        rule = tensor_rule(e, f"∂{root.label}/∂{e.dst.label}")
+        if rule is not None and e.contrib is not None:
+            return f"sends {rule}\n= {summarize(e.contrib)}"
     text = e.local_text()
     if text is None:
         return ""
@@ -101,7 +109,7 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
         note = ("backward() released the rules: leaves show .grad; use "
                 "backward(retain_graph=True) or draw before backward for every gradient")
     if g.stale:
-        note += ("; " if note else "") + "values changed in place after use: " + \
+        note += ("; " if note else "") + "values changed in place after use (backward would refuse): " + \
             ", ".join(g.stale)
     if note:
         lines.append(f"  label={_quote(note)}; labelloc=b; fontsize=10; fontcolor=\"#ef6c00\";")

@@ -137,7 +137,8 @@ class Explanation:
                          "(the backward pass starts from ones).")
         if g.stale:
             notes.append("Values used by " + ", ".join(g.stale) + " were changed in place "
-                         "after they were used: the gradients shown would be wrong.")
+                         "after they were used: backward() would refuse this graph, so no "
+                         "gradients are shown.")
         return notes
 
     def _forward_rows(self) -> list:

@@ -1,10 +1,11 @@
 """The small expression language of ``chainrule explain`` and ``chainrule graph``.
 
 Numbers, named variables, ``+ - * / **``, unary minus, parentheses and the
-functions ``max min exp log tanh sigmoid relu abs sqrt`` (``max``/``min`` take two
-arguments). The text is parsed with Python's :mod:`ast` (``mode="eval"``) and the
-tree is walked here, node type by node type, building chainrule ops: it is never
-compiled or evaluated as Python. Anything else is an :class:`ExprError` whose
+functions of :data:`FUNCTIONS`: every op the registry marks for the language
+(``Op(expr=N)``: ``exp``, ``log``, ``sigmoid``, ``maximum``, ...; ``max``/``min`` are the
+notes' names for ``maximum``/``minimum``). The text is parsed with Python's :mod:`ast`
+(``mode="eval"``) and the tree is walked here, node type by node type, building
+chainrule ops: it is never compiled or evaluated as Python. Anything else is an :class:`ExprError` whose
 message points at the offending token.
 
 >>> f, leaves = build("(x+y)*z", {"x": -2, "y": 5, "z": -4})
@@ -23,13 +24,27 @@ import math
 
 import numpy as np
 
+from ..ops.registry import REGISTRY
+
 __all__ = ["FUNCTIONS", "ExprError", "build", "parse_assignments"]
 
+# The notes' names for two gates whose ops are called maximum and minimum.
+_ALIASES = {"max": "maximum", "min": "minimum"}
+
+
+def _functions() -> dict:
+    """name -> the registered op: every op the registry exposes to the language
+    (``Op(expr=N)``), under its name and, for max/min, the notes' short names."""
+    table = {name: op for name, op in REGISTRY.items() if op.expr and op.public is not None}
+    for short, name in _ALIASES.items():
+        if name in table:
+            table[short] = table[name]
+    return dict(sorted(table.items()))
+
+
+_OPS = _functions()
 # name -> number of arguments
-FUNCTIONS = {
-    "max": 2, "min": 2, "exp": 1, "log": 1, "tanh": 1, "sigmoid": 1, "relu": 1, "abs": 1,
-    "sqrt": 1,
-}
+FUNCTIONS = {name: op.expr for name, op in _OPS.items()}
 MAX_LENGTH = 2000   # a command-line expression; longer text is refused before parsing
 MAX_DEPTH = 100     # nesting depth of the tree we walk
 
@@ -293,12 +308,7 @@ def build(text: str, values: dict, dtype="float64"):
         else:  # ast.Call, checked by _check
             args = [walk(a) for a in node.args]
             fn = node.func.id
-            if fn == "max":
-                out = cr.maximum(*args)
-            elif fn == "min":
-                out = cr.minimum(*args)
-            else:
-                out = getattr(cr, fn)(args[0])
+            out = _OPS[fn].public(*args)
         return out
 
     with np.errstate(all="ignore"):   # inf/nan are shown, not raised

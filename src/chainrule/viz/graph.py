@@ -1,11 +1,10 @@
 """Walk the graph behind a tensor into a display model: nodes, edges, adjoints.
 
 Everything the drawings, the explanations and the interactive page show comes
-from here. The model is built from the recorded rules *without* touching any
-``.grad``: the adjoint of every node (not only the leaves) is computed by our own
-reverse pass over the nodes' VJP rules, exactly as ``backward`` would, and each
-edge keeps its local derivative (the rule applied to an adjoint of ones) and the
-adjoint it carried.
+from here. The adjoint of every node (not only the leaves) and what each edge
+carried are taken from the engine's own backward pass, watched through
+``autograd.observe`` and run as ``autograd.grad`` runs (no ``.grad`` changes);
+each edge also keeps its local derivative, its node's rule applied to ones.
 
 >>> import chainrule as cr
 >>> from chainrule.viz.graph import build
@@ -24,8 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import sum_to
-from ..tensor import Tensor, _released_vjp, _set_grad_enabled
+from ..nn.module import parameter_path
+from ..ops import ARRAYS
+from ..tensor import Tensor, _released_vjp, no_grad_scope
 
 __all__ = ["Edge", "Graph", "Group", "Node", "build", "check_size", "fmt", "local_derivative",
            "summarize"]
@@ -275,8 +277,6 @@ class Graph:
         else op + counter; the root is ``f`` as in the notes. Every node gets a label of
         its own: same-named nodes (an unrolled ``h``) become h, h′, h″ in topological
         order, or h@1, h@2, ... when there are more than four."""
-        from ..nn.module import parameter_path
-
         for n in self.nodes:
             if n.kind == "param":
                 path = parameter_path(n.tensor)
@@ -308,7 +308,7 @@ class Graph:
             elif n.path:
                 n.label = n.path
                 named.append(n)
-            elif n is self.root and n.kind == "op" and "f" not in taken:
+            elif n is self.root and "f" not in taken:
                 n.label = "f"
                 taken.add("f")
             elif n.kind == "const" and n.is_scalar:
@@ -328,39 +328,46 @@ class Graph:
                     n.label = _distinct(name, k, len(same), taken)
 
     def _adjoints(self) -> None:
-        """Our own reverse pass over the recorded rules (the engine's, minus .grad)."""
+        """Watch the engine's own backward (``autograd.observe``) and keep what it sends:
+        every node's adjoint and every edge's contribution. It runs as
+        ``autograd.grad`` does, so no ``.grad`` changes and the rules are retained."""
         for node in self.nodes:
             if node.kind == "op" and node.tensor._vjp is _released_vjp:
                 self.released = True
                 return
-        adj: dict[int, np.ndarray] = {self.root.id: self.seed}
-        previous = _set_grad_enabled(False)
-        try:
-            for node in reversed(self.nodes):
-                g = adj.get(node.id)
-                node.adjoint = g
-                if g is not None:
-                    node.grad_source = "computed"
-                if node.kind != "op" or not node.requires_grad:
-                    continue
+            if node.kind == "op" and node.requires_grad:
                 self._check_version(node)
+        if self.stale:
+            return    # backward would refuse (values changed in place): nothing to show
+        for node in self.nodes:
+            if node.kind == "op" and node.requires_grad:
                 ones = np.ones_like(np.asarray(node.value))
-                locals_ = _vjp(node.tensor, ones)
-                contribs = _vjp(node.tensor, g) if g is not None else [None] * len(node.in_edges)
-                for e, lo, co in zip(node.in_edges, locals_, contribs):
-                    if not e.src.requires_grad:
-                        continue
-                    e.local = lo
-                    e.contrib = co
-                    if co is not None:
-                        adj[e.src.id] = co if e.src.id not in adj else adj[e.src.id] + co
-        finally:
-            _set_grad_enabled(previous)
+                for e, lo in zip(node.in_edges, _vjp(node.tensor, ones)):
+                    if e.src.requires_grad:
+                        e.local = lo
+
+        def watch(t: Tensor, g, grads) -> None:
+            node = self._by_id.get(id(t))
+            if node is None:
+                return
+            # copies: the engine may add into these arrays in place afterwards
+            node.adjoint = np.array(g, copy=True)
+            node.grad_source = "computed"
+            for e, pg in zip(node.in_edges, grads):
+                if pg is not None and e.src.requires_grad:
+                    pg = np.asarray(pg)
+                    if pg.shape != np.shape(e.src.value):
+                        pg = sum_to(pg, np.shape(e.src.value))
+                    e.contrib = np.array(pg, copy=True)
+
+        leaves = [n.tensor for n in self.leaves]
+        seed = Tensor(self.seed)
+        with autograd.observe(watch):
+            autograd.grad(self.root_tensor, leaves, grad_outputs=seed, retain_graph=True,
+                          allow_unused=True)
 
     def _check_version(self, node: Node) -> None:
         # the engine's own test, so the display agrees with what backward would raise
-        from .. import autograd
-
         try:
             autograd._check_version(node.tensor, node.tensor._parents)
         except RuntimeError:
@@ -444,14 +451,11 @@ class Graph:
         if self.released or self.seed is None:
             return None
         g = self.seed
-        previous = _set_grad_enabled(False)
-        try:
+        with no_grad_scope():
             for e in reversed(path):   # from the root down to the leaf
                 g = _vjp(e.dst.tensor, g)[e.index]
                 if g is None:
                     return None
-        finally:
-            _set_grad_enabled(previous)
         return g
 
     # -- nn.Module boxes ----------------------------------------------------------
@@ -510,8 +514,6 @@ def _distinct(name: str, k: int, total: int, taken: set) -> str:
 
 def _vjp(t: Tensor, g) -> list:
     """Apply ``t``'s rule to the adjoint ``g``: one adjoint per input, summed to shape."""
-    from ..ops import ARRAYS
-
     parents = t._parents
     grads = t._vjp(ARRAYS, g, t.data, t._ctx, *[p.data for p in parents])
     out = []

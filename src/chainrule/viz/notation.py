@@ -25,7 +25,8 @@ import re
 
 import numpy as np
 
-from .graph import Edge, Node, fmt
+from ..ops.registry import ARRAYS, REGISTRY
+from .graph import Edge, Node, fmt, shape_text
 
 __all__ = ["filled", "forward_text", "local_symbol", "num", "op_text", "rule_text",
            "tensor_rule", "wrap"]
@@ -102,7 +103,8 @@ def forward_text(n: Node) -> str:
 
 
 def rule_text(edge: Edge) -> str | None:
-    """The local derivative ∂child/∂parent as a formula in the nodes' labels.
+    """The local derivative ∂child/∂parent as a formula in the nodes' labels, from the
+    child's ``Op`` (its ``formula``); None for an op that gives none.
 
     >>> import chainrule as cr
     >>> from chainrule.viz.graph import build
@@ -111,101 +113,56 @@ def rule_text(edge: Edge) -> str | None:
     >>> [rule_text(e) for e in g.edges]
     ['2·a', '2·pow1']
     """
-    c, i = edge.dst, edge.index
-    args = [wrap(p.label) for p in c.parents]
-    a = args[0] if args else "?"
-    b = args[1] if len(args) > 1 else "?"
-    op, ctx = c.op, c.tensor._ctx
-    if op == "add":
-        return "1"
-    if op == "sub":
-        return "1" if i == 0 else "-1"
-    if op == "mul":
-        return b if i == 0 else a
-    if op == "div":
-        return f"1/{b}" if i == 0 else f"-{a}/{b}²"
-    if op == "neg":
-        return "-1"
-    if op == "pow" and len(args) == 1:
-        n = _exponent(c)
-        if n is None:
-            return None
-        m = n - 1
-        if m == 1:
-            return f"{fmt(n)}·{a}"
-        if m == 0:
-            return "1"
-        return f"{fmt(n)}·{a}^{wrap(fmt(m))}"
-    if op == "pow":
-        return f"{b}·{a}^({b}-1)" if i == 0 else f"{wrap(c.label)}·log({a})"
-    return {
-        "exp": f"exp({a})", "log": f"1/{a}", "sqrt": f"1/(2·sqrt({a}))",
-        "tanh": f"1 - tanh({a})²", "sigmoid": f"σ({a})·(1 - σ({a}))",
-        "relu": f"[{a} > 0]", "abs": f"sign({a})",
-        # ties split the gradient evenly, as the engine (and PyTorch) do
-        "maximum": f"[{a} > {b}] + ½[{a} = {b}]" if i == 0 else f"[{b} > {a}] + ½[{b} = {a}]",
-        "minimum": f"[{a} < {b}] + ½[{a} = {b}]" if i == 0 else f"[{b} < {a}] + ½[{b} = {a}]",
-        "sum": "1", "cast": "1", "reshape": "1",
-        "mean": None if not isinstance(ctx, tuple) else f"1/{ctx[-1]}",
-    }.get(op)
+    c = edge.dst
+    local_text = getattr(c.tensor._op, "local_text", None)
+    if local_text is None:
+        return None
+    labels = [wrap(p.label) for p in c.parents] + [wrap(c.label)]
+    return local_text(edge.index, labels, c.tensor._ctx)
 
 
 def tensor_rule(edge: Edge, upstream: str) -> str | None:
     """What a tensor op sends back to its input, as the notes write it, with
     ``upstream`` the child's gradient symbol: for ``h = X @ W``,
-    ``∂f/∂W = Xᵀ · ∂f/∂h``; for ``y = linear(x, W, b)`` (``x Wᵀ + b``),
-    ``∂f/∂W = (∂f/∂y)ᵀ · x``; for cross-entropy of logits, ``(p − y)/N``.
-    None where the rule has no short matrix form (then ∂c/∂a is named).
+    ``∂f/∂W = Xᵀ · ∂f/∂h``; for an elementwise op, ``∂f/∂c ⊙ (local)``; for a
+    reduction, the upstream gradient spread back. The op's formula writes the
+    upstream gradient as ``(·)`` where it is not simply multiplied in. None where
+    the op gives no formula (then ∂c/∂a is named).
     """
-    c, i = edge.dst, edge.index
-    args = [wrap(p.label) for p in c.parents]
-    u = upstream
-    ut = f"({u})ᵀ" if "/" in u or " " in u else f"{u}ᵀ"
-    if c.op == "matmul" and len(args) == 2:
-        return f"{u} · {args[1]}ᵀ" if i == 0 else f"{args[0]}ᵀ · {u}"
-    if c.op in ("linear", "linear_relu") and len(args) >= 2:
-        if c.op == "linear_relu":
-            u = f"({u} ⊙ [{wrap(c.label)} > 0])"   # the fused ReLU gates the gradient first
-            ut = f"{u}ᵀ"
-        return {0: f"{u} · {args[1]}", 1: f"{ut} · {args[0]}",
-                2: f"Σ_rows {u}"}.get(i)
-    if c.op == "cross_entropy" and i == 0:
-        n = c.parents[0].shape[0] if c.parents[0].shape else 1
-        mean = not c.shape or c.is_scalar
-        scale = f"/{n}" if mean and n > 1 else ""
-        target = wrap(c.parents[1].label) if len(c.parents) > 1 else "y"
-        return f"{u} · (softmax({args[0]}) − onehot({target})){scale}"
-    if c.op == "sum":
-        return f"{u} broadcast to {c.parents[0].shape}" if c.parents[0].shape else u
-    if c.op == "mean":
-        size = int(np.prod(c.parents[0].shape)) // max(1, c.tensor.data.size)
-        return f"{u}/{size} broadcast"
+    c = edge.dst
     local = rule_text(edge)
     if local is None:
         return None
+    u = upstream
+    if "(·)" in local:                      # matrix rules: Xᵀ · (·), (·)ᵀ · x, Σ (·)
+        bare = u if " " not in u else f"({u})"
+        return local.replace("(·)ᵀ", f"({u})ᵀ" if "/" in u else f"{u}ᵀ").replace("(·)", bare)
+    src_shape = edge.src.shape
+    # a local derivative that names no input (1, 1/N) is the same for every element:
+    # the upstream gradient is spread back over the input's shape
+    uniform = not any(wrap(p.label) in local for p in c.parents)
+    spread = "" if c.shape == src_shape or not src_shape or not uniform else \
+        f" broadcast to {shape_text(src_shape)}"
     if local == "1":
-        return u
-    return f"{u} ⊙ {local if ' ' not in local and not local.startswith('-') else f'({local})'}"
+        return u + spread
+    factor = local if wrap(local) == local or _is_number(local) else f"({local})"
+    times = "⊙" if c.shape == src_shape and src_shape else "·"
+    return f"{u} {times} {factor}{spread}"
 
 
 # ---------------------------------------------------------------------------
 # compound local derivatives with their numbers: σ(1)·(1 - σ(1)) = 0.731·0.269 = 0.197
 # ---------------------------------------------------------------------------
-_FUNCS = {"σ": lambda v: 1.0 / (1.0 + math.exp(-v)), "exp": math.exp, "log": math.log,
-          "sqrt": math.sqrt, "tanh": math.tanh, "sign": lambda v: float(np.sign(v)),
-          "abs": abs}
-
-
 def _evaluate(text: str) -> float | None:
     """A formula of numbers (``σ(1)·(1 - σ(1))``) as a float, None when it is outside
-    the little arithmetic understood here. Parsed, never executed as Python."""
-    src = (text.replace("σ", "sig_").replace("·", "*").replace("−", "-")
+    the arithmetic understood here: numbers, + - * / ** and the registered ops of one
+    argument. Parsed, never executed as Python."""
+    src = (text.replace("σ", "sigmoid").replace("·", "*").replace("−", "-")
            .replace("²", "**2").replace("^", "**"))
     try:
         tree = ast.parse(src, mode="eval")
     except SyntaxError:
         return None
-    funcs = {"sig_": _FUNCS["σ"], **{k: f for k, f in _FUNCS.items() if k != "σ"}}
 
     def ev(node):
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
@@ -225,13 +182,15 @@ def _evaluate(text: str) -> float | None:
             if isinstance(node.op, ast.Pow):
                 return a ** b
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in funcs and len(node.args) == 1 and not node.keywords):
-            return funcs[node.func.id](ev(node.args[0]))
+                and node.func.id in REGISTRY and len(node.args) == 1 and not node.keywords):
+            # any registered op, on a plain number (σ is the notes' sigmoid)
+            return float(getattr(ARRAYS, node.func.id)(np.float64(ev(node.args[0]))))
         raise ValueError("outside the formula arithmetic")
 
     try:
-        v = ev(tree.body)
-    except (ValueError, ArithmeticError, TypeError):
+        with np.errstate(all="ignore"):   # log(-1) is nan: no formula shown, no warning
+            v = ev(tree.body)
+    except (ValueError, ArithmeticError, TypeError, AttributeError):
         return None
     return v if math.isfinite(v) else None
 
