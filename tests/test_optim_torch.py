@@ -43,6 +43,10 @@ CONFIGS = [
     ("Adadelta", {"lr": 0.5, "weight_decay": 0.1, "eps": 1e-4, "maximize": True},
      {"lr": 2.0}),
     ("SGD", {"lr": 0.1, "foreach": False}, {}),
+    ("Rprop", {"lr": 0.05}, {"etas": (0.3, 1.5)}),
+    ("Rprop", {"lr": 0.05, "step_sizes": (0.01, 0.2), "maximize": True}, {"lr": 0.1}),
+    ("ASGD", {"lr": 0.05}, {"lambd": 0.1}),
+    ("ASGD", {"lr": 0.05, "t0": 3, "weight_decay": 0.1, "alpha": 0.5}, {"maximize": True}),
 ]
 IDS = [f"{name}-{i}" for i, (name, _, _) in enumerate(CONFIGS)]
 SHAPES = [(5, 4), (4,), (3, 2, 2), ()]  # group 0: first two; group 1: the rest
@@ -357,6 +361,15 @@ def test_scheduler_errors():
         sched.step()
     with pytest.raises(TypeError, match="lr_lambda must be a function"):
         lr_scheduler.LambdaLR(opt, 0.5)
+
+
+def test_every_scheduler_is_an_lr_scheduler_as_in_torch():
+    opt = optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    for name in lr_scheduler.__all__:
+        cls = getattr(lr_scheduler, name)
+        assert issubclass(cls, lr_scheduler.LRScheduler), name
+        assert hasattr(torch.optim.lr_scheduler, name), name
+    assert isinstance(lr_scheduler.ReduceLROnPlateau(opt), lr_scheduler.LRScheduler)
 
 
 def test_reduce_on_plateau_matches_torch():
