@@ -89,6 +89,7 @@ from .module import (
     set_track_path,
 )
 from .monitor import GradientMonitor
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "GRU",
@@ -153,6 +154,7 @@ __all__ = [
     "SoftMarginLoss",
     "Softmax",
     "StateDictError",
+    "SyncBatchNorm",
     "Tanh",
     "TransformerDecoder",
     "TransformerDecoderLayer",
