@@ -25,11 +25,13 @@ def _normalize_vjp(F, g, ans, ctx, x, w=None, b=None):
     n = 1
     for a in axes:
         n *= x.shape[a]
-    if F is not ARRAYS:  # rebuild x̂ and 1/σ from x so that they are differentiable
-        mean = x.sum(axis=axes, keepdims=True) / n
-        xc = x - mean
-        inv_std = ((xc * xc).sum(axis=axes, keepdims=True) / n + eps) ** -0.5
-        xhat = xc * inv_std
+    if F is ARRAYS:
+        return _normalize_vjp_arrays(g, axes, n, xhat, inv_std, bshape, needs, w, b)
+    # GRAPH: rebuild x̂ and 1/σ from x so that they are differentiable
+    mean = x.sum(axis=axes, keepdims=True) / n
+    xc = x - mean
+    inv_std = ((xc * xc).sum(axis=axes, keepdims=True) / n + eps) ** -0.5
+    xhat = xc * inv_std
     gw = gb = gx = None
     wb = None if w is None else w.reshape(bshape)
     if needs[1]:
@@ -44,6 +46,59 @@ def _normalize_vjp(F, g, ans, ctx, x, w=None, b=None):
     if w is None:
         return (gx,)
     return (gx, gw) if b is None else (gx, gw, gb)
+
+
+def _normalize_vjp_arrays(g, axes, n, xhat, inv_std, bshape, needs, w, b):
+    """The same rule on arrays, in few passes: when the parameters live on the axes the
+    statistics are not taken over (BatchNorm), w factors out of the sums, so Σg and
+    Σg·x̂ serve dx, dw and db alike."""
+    per_channel = w is None or tuple(i for i, k in enumerate(bshape) if k == 1) == axes
+    gx = gw = gb = None
+    if per_channel:
+        t = g * xhat
+        s_gx = _sum(t, axes)
+        s_g = _sum(g, axes)
+        if needs[1]:
+            gw = s_gx.reshape(w.shape)
+        if b is not None and needs[2]:
+            gb = s_g.reshape(b.shape)
+        if needs[0]:
+            scale = inv_std if w is None else w.reshape(bshape) * inv_std
+            gx = g - s_g / n
+            np.multiply(xhat, s_gx / n, out=t)
+            gx -= t
+            gx *= scale
+    else:  # LayerNorm: the weight varies along the normalized axes
+        if needs[1]:
+            gw = _reduce_to(g * xhat, bshape).reshape(w.shape)
+        if b is not None and needs[2]:
+            gb = _reduce_to(g, bshape).reshape(b.shape)
+        if needs[0]:
+            gh = g * w.reshape(bshape)
+            t = gh * xhat
+            mean_ghx = t.sum(axis=axes, keepdims=True) / n
+            gx = gh - gh.sum(axis=axes, keepdims=True) / n
+            np.multiply(xhat, mean_ghx, out=t)
+            gx -= t
+            gx *= inv_std
+    if w is None:
+        return (gx,)
+    return (gx, gw) if b is None else (gx, gw, gb)
+
+
+def _sum(a, axes: tuple):
+    """Σ over ``axes`` with keepdims. Over every axis but 1 of channels-last memory (a
+    convolution's output) or down the rows of a matrix, a BLAS product 1ᵀ A: several
+    times faster than NumPy's reduction across strided axes."""
+    if axes == (0,) + tuple(range(2, a.ndim)) and a.ndim >= 2:
+        rows = a if a.ndim == 2 else a.transpose((0,) + tuple(range(2, a.ndim)) + (1,))
+        if rows.flags.c_contiguous:
+            c = a.shape[1]
+            m = rows.size // c if c else 0
+            xp = backend.namespace(a)
+            keep = (1, c) + (1,) * (a.ndim - 2)
+            return (xp.ones(m, dtype=a.dtype) @ rows.reshape(m, c)).reshape(keep)
+    return a.sum(axis=axes, keepdims=True)
 
 
 def _reduce_to(a, bshape: tuple):
@@ -64,14 +119,15 @@ def normalize(x: Tensor, axes: tuple, eps: float, weight: Tensor | None = None,
     n = 1
     for a in axes:
         n *= xd.shape[a]
-    mean = xd.mean(axis=axes, keepdims=True)
+    mean = _sum(xd, axes) / xd.dtype.type(n)
     xc = xd - mean
-    var = xp.square(xc).mean(axis=axes, keepdims=True)
+    sq = xc * xc
+    var = _sum(sq, axes) / xd.dtype.type(n)
     inv_std = 1.0 / xp.sqrt(var + xd.dtype.type(eps))
     xhat = xc
     xhat *= inv_std
     if weight is not None:
-        out = xhat * weight.data.reshape(bshape)
+        out = xp.multiply(xhat, weight.data.reshape(bshape), out=sq)  # reuse the buffer
         if bias is not None:
             out += bias.data.reshape(bshape)
     else:
