@@ -384,3 +384,15 @@ def test_reduce_on_plateau_matches_torch():
         sc.step(m)
         st.step(m)
         assert sc.get_last_lr() == pytest.approx(st.get_last_lr(), rel=1e-12)
+
+
+def test_missing_pytorch_optimizers_name_the_nearest_one():
+    with pytest.raises(AttributeError, match="SparseAdam: sparse gradients are not "
+                                             "supported; use Adam"):
+        optim.SparseAdam  # noqa: B018
+    for name in dir(torch.optim):
+        if not name.startswith("_") and name[0].isupper():
+            try:
+                getattr(optim, name)
+            except AttributeError as e:
+                assert "has no" in str(e) and ":" in str(e), name  # a reason, not a bare miss
