@@ -103,6 +103,7 @@ from .module import (
     set_track_path,
 )
 from .monitor import GradientMonitor
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "ELU",
@@ -179,6 +180,7 @@ __all__ = [
     "Softplus",
     "Softsign",
     "StateDictError",
+    "SyncBatchNorm",
     "Tanh",
     "TransformerDecoder",
     "TransformerDecoderLayer",
