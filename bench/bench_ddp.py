@@ -45,12 +45,30 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (784, 256, 128, 10)
+# per-rank batch and input shape of each model: the MLP as bench_mlp.py, the CNN
+# (conv32-pool-conv64-pool-fc128-fc10 on 1×28×28) as bench_cnn.py
+MODELS = {"mlp": (128, (784,)), "cnn": (64, (1, 28, 28))}
 
 
-def make_batches(rank: int, batch: int, n_batches: int = 8) -> list:
+def make_batches(rank: int, model: str, n_batches: int = 8) -> list:
+    batch, shape = MODELS[model]
     rng = np.random.default_rng(1000 + rank)
-    return [(rng.standard_normal((batch, SIZES[0]), dtype=np.float32),
-             rng.integers(0, SIZES[-1], batch).astype(np.int64)) for _ in range(n_batches)]
+    return [(rng.standard_normal((batch, *shape), dtype=np.float32),
+             rng.integers(0, 10, batch).astype(np.int64)) for _ in range(n_batches)]
+
+
+def layers_of(nn, model: str) -> list:
+    """The layers of ``model`` in chainrule's or torch's ``nn`` (the same names)."""
+    if model == "cnn":
+        return [nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)]
+    layers = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(SIZES)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(SIZES) - 2:
+            layers.append(nn.ReLU())
+    return layers
 
 
 def make_weights(seed: int = 0) -> list:
@@ -70,7 +88,7 @@ def launcher_rank_size() -> tuple[int, int]:
     return int(os.environ.get("PMI_RANK", "0")), int(os.environ.get("PMI_SIZE", "1"))
 
 
-def build_chainrule(lr: float, bucket_mb: float, lr_scale: bool = False):
+def build_chainrule(model_name: str, lr: float, bucket_mb: float):
     sys.path.insert(0, str(ROOT / "src"))
     import chainrule as cr
     import chainrule.distributed as dist
@@ -79,22 +97,14 @@ def build_chainrule(lr: float, bucket_mb: float, lr_scale: bool = False):
 
     cr.set_num_threads(1)
     dist.init_process_group(backend="mpi")
-    layers = []
-    for i, (n_in, n_out) in enumerate(itertools.pairwise(SIZES)):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(SIZES) - 2:
-            layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
-    with cr.no_grad():
-        for layer, (w, b) in zip([m for m in layers if isinstance(m, nn.Linear)],
-                                 make_weights()):
-            layer.weight.copy_(w)
-            layer.bias.copy_(b)
+    cr.manual_seed(0)  # DDP copies rank 0's weights to the others anyway
+    model = nn.Sequential(*layers_of(nn, model_name))
     world = dist.get_world_size()
     net = nn.parallel.DistributedDataParallel(model, bucket_cap_mb=bucket_mb) \
         if world > 1 else model
     opt = cr.optim.SGD(net.parameters(), lr=lr)
-    batches = [(cr.tensor(x), cr.tensor(y)) for x, y in make_batches(dist.get_rank(), 128)]
+    batches = [(cr.tensor(x), cr.tensor(y)) for x, y in make_batches(dist.get_rank(),
+                                                                      model_name)]
 
     def step(k: int) -> None:
         x, y = batches[k % len(batches)]
@@ -108,7 +118,7 @@ def build_chainrule(lr: float, bucket_mb: float, lr_scale: bool = False):
     return step, dist.barrier, comm_seconds, dist.get_rank(), world
 
 
-def build_torch(lr: float, bucket_mb: float, rendezvous: str):
+def build_torch(model_name: str, lr: float, bucket_mb: float, rendezvous: str):
     import torch
     import torch.distributed as tdist
 
@@ -116,21 +126,13 @@ def build_torch(lr: float, bucket_mb: float, rendezvous: str):
     rank, size = launcher_rank_size()
     tdist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank,
                              world_size=size)
-    layers = []
-    for i, (n_in, n_out) in enumerate(itertools.pairwise(SIZES)):
-        layers.append(torch.nn.Linear(n_in, n_out))
-        if i < len(SIZES) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
-    with torch.no_grad():
-        for layer, (w, b) in zip([m for m in layers if isinstance(m, torch.nn.Linear)],
-                                 make_weights()):
-            layer.weight.copy_(torch.from_numpy(w))
-            layer.bias.copy_(torch.from_numpy(b))
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(*layers_of(torch.nn, model_name))
     net = torch.nn.parallel.DistributedDataParallel(model, bucket_cap_mb=bucket_mb) \
         if size > 1 else model
     opt = torch.optim.SGD(net.parameters(), lr=lr)
-    batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in make_batches(rank, 128)]
+    batches = [(torch.from_numpy(x), torch.from_numpy(y))
+               for x, y in make_batches(rank, model_name)]
 
     def step(k: int) -> None:
         x, y = batches[k % len(batches)]
@@ -141,7 +143,7 @@ def build_torch(lr: float, bucket_mb: float, rendezvous: str):
     return step, tdist.barrier, None, rank, size
 
 
-def build_numpy(lr: float, bucket_mb: float):
+def build_numpy(model_name: str, lr: float, bucket_mb: float):
     """The MLP by hand; its gradients land in views of one flat array, which one
     ``Allreduce`` averages across the ranks before the SGD update."""
     from mpi4py import MPI
@@ -159,7 +161,7 @@ def build_numpy(lr: float, bucket_mb: float):
         gb = flat[start:start + b.size]
         start += b.size
         grads.append((gw, gb))
-    batches = make_batches(rank, 128)
+    batches = make_batches(rank, "mlp")
     n_layers = len(params)
     spent = [0.0]
 
@@ -201,12 +203,13 @@ def build_numpy(lr: float, bucket_mb: float):
 
 def worker(args) -> None:
     if args.worker == "chainrule":
-        step, barrier, comm, rank, size = build_chainrule(args.lr, args.bucket_mb)
+        step, barrier, comm, rank, size = build_chainrule(args.model, args.lr, args.bucket_mb)
     elif args.worker == "torch":
-        step, barrier, comm, rank, size = build_torch(args.lr, args.bucket_mb,
+        step, barrier, comm, rank, size = build_torch(args.model, args.lr, args.bucket_mb,
                                                       args.rendezvous)
     else:
-        step, barrier, comm, rank, size = build_numpy(args.lr, args.bucket_mb)
+        step, barrier, comm, rank, size = build_numpy(args.model, args.lr, args.bucket_mb)
+    batch = MODELS[args.model][0]
     for k in range(args.warmup):
         step(k)
     rates, comm_ms, step_ms = [], [], []
@@ -220,7 +223,7 @@ def worker(args) -> None:
             k += 1
         barrier()
         elapsed = time.perf_counter() - t0
-        rates.append(size * 128 * args.steps / elapsed)
+        rates.append(size * batch * args.steps / elapsed)
         step_ms.append(1e3 * elapsed / args.steps)
         if comm:
             comm_ms.append(1e3 * (comm() - c0) / args.steps)
@@ -239,13 +242,14 @@ def mpiexec() -> str:
     return str(beside) if beside.exists() else "mpiexec"
 
 
-def launch(framework: str, k: int, bucket_mb: float, args) -> dict:
+def launch(framework: str, model: str, k: int, bucket_mb: float, args) -> dict:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
+    steps = args.steps if model == "mlp" else max(2, args.steps // 6)
     with tempfile.TemporaryDirectory() as tmp:
         command = [mpiexec(), "-n", str(k), sys.executable, __file__, "--worker", framework,
-                   "--bucket-mb", str(bucket_mb), "--steps", str(args.steps),
+                   "--model", model, "--bucket-mb", str(bucket_mb), "--steps", str(steps),
                    "--blocks", str(args.blocks), "--warmup", str(args.warmup),
                    "--lr", str(args.lr), "--rendezvous", os.path.join(tmp, "rendezvous")]
         try:
@@ -268,17 +272,57 @@ def torch_available() -> bool:
     return tdist.is_available() and tdist.is_gloo_available()
 
 
+def model_bytes(model: str) -> int:
+    """float32 bytes of the model's gradients: what every step all-reduces."""
+    if model == "mlp":
+        return 4 * sum(a * b + b for a, b in itertools.pairwise(SIZES))
+    return 4 * ((1 * 9 * 32 + 32) + (32 * 9 * 64 + 64) + (3136 * 128 + 128) + (128 * 10 + 10))
+
+
+RING_SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
+NETWORKS = ((10, 10e-6), (100, 2e-6))  # Gbit/s, per-message latency assumed (TCP, RDMA)
+
+
+def cost_model(model: str, compute_s: float) -> None:
+    """Ring all-reduce: each rank sends and receives 2(K−1)/K × M bytes per step, in
+    2(K−1) messages. Efficiency without overlap = compute / (compute + communication)."""
+    m = model_bytes(model)
+    print(f"\nCost model, {model.upper()}: M = {m / 1e6:.2f} MB of gradients per step, "
+          f"compute {compute_s * 1e3:.1f} ms per step (measured above, K = 1). Ring "
+          "all-reduce time = 2(K−1)/K·M/bandwidth + 2(K−1)·latency (latency 10 µs at "
+          "10 Gbit/s TCP, 2 µs at 100 Gbit/s RDMA, assumed).")
+    header = f"{'K':>5}{'MB/rank':>9}"
+    for gbit, _ in NETWORKS:
+        header += f"{f'{gbit}G ms':>10}{f'{gbit}G eff':>10}"
+    print(header)
+    for k in RING_SIZES:
+        sent = 2 * (k - 1) / k * m
+        row = f"{k:>5}{sent / 1e6:>9.2f}"
+        for gbit, latency in NETWORKS:
+            t = sent / (gbit * 1e9 / 8) + 2 * (k - 1) * latency
+            row += f"{t * 1e3:>10.2f}{compute_s / (compute_s + t):>10.2f}"
+        print(row)
+    for gbit, latency in NETWORKS:
+        bound = [k for k in RING_SIZES
+                 if 2 * (k - 1) / k * m / (gbit * 1e9 / 8) + 2 * (k - 1) * latency > compute_s]
+        where = f"from K = {bound[0]}" if bound else "at no K up to 256"
+        print(f"  {gbit} Gbit/s: communication exceeds compute {where}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
-    ap.add_argument("--steps", type=int, default=60, help="steps per timed block")
+    ap.add_argument("--steps", type=int, default=60, help="MLP steps per timed block "
+                    "(the CNN runs a sixth of them)")
     ap.add_argument("--blocks", type=int, default=3, help="timed blocks per launch")
-    ap.add_argument("--warmup", type=int, default=15)
+    ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--frameworks", default="chainrule,torch,numpy")
+    ap.add_argument("--models", default="mlp,cnn")
     ap.add_argument("--worker", choices=("chainrule", "torch", "numpy"),
                     help=argparse.SUPPRESS)
+    ap.add_argument("--model", default="mlp", choices=tuple(MODELS), help=argparse.SUPPRESS)
     ap.add_argument("--bucket-mb", type=float, default=25.0, help=argparse.SUPPRESS)
     ap.add_argument("--rendezvous", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -286,64 +330,69 @@ def main(argv=None) -> int:
         worker(args)
         return 0
     if args.quick:
-        args.rounds, args.steps, args.blocks, args.warmup = 1, 10, 1, 3
+        args.rounds, args.steps, args.blocks, args.warmup = 1, 12, 1, 2
     frameworks = args.frameworks.split(",")
     if "torch" in frameworks and not torch_available():
         print("torch.distributed (gloo) is not available here: the torch rows are left out")
         frameworks.remove("torch")
-    configs = []  # (label, framework, k, bucket_mb)
-    for fw in frameworks:
-        configs.append((fw, fw, 1, 25.0))
-        configs.append((fw, fw, 2, 25.0))
-        if fw == "chainrule":
-            configs.append(("chainrule 0.25 MB buckets", fw, 2, 0.25))
+    configs = []  # (model, label, framework, k, bucket_mb)
+    for model in args.models.split(","):
+        for fw in frameworks:
+            if fw == "numpy" and model != "mlp":
+                continue  # the hand-written floor exists for the MLP only
+            configs.append((model, fw, fw, 1, 25.0))
+            configs.append((model, fw, fw, 2, 25.0))
+            if fw == "chainrule" and model == "mlp":
+                configs.append((model, "chainrule 0.25 MB buckets", fw, 2, 0.25))
     results: dict = {c: [] for c in configs}
     load_before = os.getloadavg()[0]
     for _ in range(args.rounds):
         for config in configs:
-            results[config].append(launch(config[1], config[2], config[3], args))
+            model, _, fw, k, bucket = config
+            results[config].append(launch(fw, model, k, bucket, args))
     load_after = os.getloadavg()[0]
 
     def median(config, key):
         values = [r[key] for r in results[config] if "error" not in r and r.get(key) is not None]
         return statistics.median(values) if values else None
 
-    print(f"\nData-parallel MLP {'-'.join(map(str, SIZES))}, float32, SGD, per-rank batch "
-          f"128, 1 BLAS thread per rank; {args.rounds} round(s) × {args.blocks} block(s) of "
-          f"{args.steps} steps, medians. Load average {load_before:.1f} before, "
-          f"{load_after:.1f} after (2-core machine).\n")
-    print(f"{'framework':<28}{'K':>3}{'samples/s':>12}{'step ms':>9}{'comm ms':>9}"
-          f"{'efficiency':>12}{'vs torch':>10}")
-    base = {fw: median((fw, fw, 1, 25.0), "samples_per_s") for fw in frameworks}
+    print(f"\nData parallel over MPI, float32, SGD, 1 BLAS thread per rank; {args.rounds} "
+          f"round(s) × {args.blocks} block(s), medians. Load average {load_before:.1f} "
+          f"before, {load_after:.1f} after ({os.cpu_count()} cores).")
     summary = {}
-    for config in configs:
-        label, fw, k, _ = config
-        errors = [r["error"] for r in results[config] if "error" in r]
-        rate = median(config, "samples_per_s")
-        if rate is None:
-            print(f"{label:<28}{k:>3}  failed: {errors[0] if errors else '?'}")
-            continue
-        step_ms = median(config, "step_ms")
-        comm = median(config, "comm_ms")
-        eff = rate / (k * base[fw]) if base.get(fw) else None
-        torch_rate = median(("torch", "torch", k, 25.0), "samples_per_s") \
-            if "torch" in frameworks else None
-        summary[(label, k)] = {"rate": rate, "eff": eff, "comm": comm, "step": step_ms}
-        print(f"{label:<28}{k:>3}{rate:>12,.0f}{step_ms:>9.2f}"
-              f"{(f'{comm:.2f}' if comm is not None and k > 1 else '-'):>9}"
-              f"{(f'{eff:.2f}' if eff is not None else '-'):>12}"
-              f"{(f'{rate / torch_rate:.2f}' if torch_rate else '-'):>10}")
-    cr2 = summary.get(("chainrule", 2))
-    if cr2:
-        verdict = "meets" if cr2["eff"] >= 0.85 else "misses"
-        print(f"\nchainrule DDP scaling efficiency at K = 2: {cr2['eff']:.2f} ({verdict} the "
-              f"0.85 target); communication {cr2['comm']:.2f} ms of a {cr2['step']:.2f} ms "
-              "step.")
-    one = summary.get(("chainrule", 1))
-    if one:
-        print(f"Compute time per step at K = 1 (for the cost model in docs/distributed.md): "
-              f"{one['step']:.2f} ms; model {sum(a * b + b for a, b in itertools.pairwise(SIZES)) * 4 / 1e6:.2f} MB "
-              "of float32 gradients.")
+    for model in args.models.split(","):
+        batch = MODELS[model][0]
+        print(f"\n{model.upper()}, per-rank batch {batch}")
+        print(f"{'framework':<28}{'K':>3}{'samples/s':>12}{'step ms':>9}{'comm ms':>9}"
+              f"{'efficiency':>12}{'vs torch':>10}")
+        for config in [c for c in configs if c[0] == model]:
+            _, label, fw, k, _ = config
+            errors = [r["error"] for r in results[config] if "error" in r]
+            rate = median(config, "samples_per_s")
+            if rate is None:
+                print(f"{label:<28}{k:>3}  failed: {errors[0] if errors else '?'}")
+                continue
+            base = median((model, fw, fw, 1, 25.0), "samples_per_s")
+            step_ms = median(config, "step_ms")
+            comm = median(config, "comm_ms")
+            eff = rate / (k * base) if base else None
+            torch_rate = median((model, "torch", "torch", k, 25.0), "samples_per_s") \
+                if "torch" in frameworks else None
+            summary[(model, label, k)] = {"rate": rate, "eff": eff, "comm": comm,
+                                          "step": step_ms}
+            print(f"{label:<28}{k:>3}{rate:>12,.0f}{step_ms:>9.2f}"
+                  f"{(f'{comm:.2f}' if comm is not None and k > 1 else '-'):>9}"
+                  f"{(f'{eff:.2f}' if eff is not None else '-'):>12}"
+                  f"{(f'{rate / torch_rate:.2f}' if torch_rate else '-'):>10}")
+        two = summary.get((model, "chainrule", 2))
+        if two and two["eff"] is not None:
+            target = " (target 0.85)" if model == "mlp" else ""
+            print(f"chainrule DDP scaling efficiency at K = 2: {two['eff']:.2f}{target}; "
+                  f"communication {two['comm']:.2f} ms of a {two['step']:.2f} ms step")
+    for model in args.models.split(","):
+        one = summary.get((model, "chainrule", 1))
+        if one:
+            cost_model(model, one["step"] / 1e3)
     return 0
 
 

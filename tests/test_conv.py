@@ -309,3 +309,66 @@ def test_conv_transpose2d_output_size_and_conv1d_layer_match_torch():
     c.load_state_dict({k: v.numpy() for k, v in tc.state_dict().items()})
     seq = np.random.default_rng(12).standard_normal((2, 3, 9))
     _close(c(cr.tensor(seq)), tc(torch.tensor(seq)))
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": (2, 3), "stride": 2},
+                                {"kernel_size": 3, "padding": 1, "dilation": 2}])
+def test_unfold_fold_match_torch(kw):
+    rng = np.random.default_rng(13)
+    x, tx = _both(rng.standard_normal((2, 3, 7, 8)))
+    cols, tcols = F.unfold(x, **kw), TF.unfold(tx, **kw)
+    _close(cols, tcols)
+    back, tback = F.fold(cols, (7, 8), **kw), TF.fold(tcols, (7, 8), **kw)
+    _close(back, tback)
+    (back * back).sum().backward()
+    (tback * tback).sum().backward()
+    _close(x.grad, tx.grad)
+    assert cr.gradcheck(lambda x: F.fold(F.unfold(x, **kw), (7, 8), **kw) ** 2,
+                        cr.tensor(rng.standard_normal((1, 2, 7, 8)), requires_grad=True))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 4), (5, 3), 2])
+def test_adaptive_max_pool2d_matches_torch(size):
+    rng = np.random.default_rng(14)
+    data = np.round(rng.standard_normal((2, 3, 7, 8)), 1)  # ties
+    x, tx = _both(data)
+    (y, idx), (ty, tidx) = F.adaptive_max_pool2d(x, size, True), \
+        TF.adaptive_max_pool2d(tx, size, True)
+    _close(y, ty)
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    y.pow(2).sum().backward()
+    ty.pow(2).sum().backward()
+    _close(x.grad, tx.grad)
+    _close(cr.nn.AdaptiveMaxPool2d(size)(cr.tensor(data)), torch.nn.AdaptiveMaxPool2d(size)(
+        torch.tensor(data)))
+
+
+@pytest.mark.parametrize("shape,kw", [
+    ((2, 3, 5, 4), {"scale_factor": 2}),
+    ((2, 3, 5, 4), {"size": (7, 9)}),
+    ((2, 3, 5, 4), {"size": (3, 2), "mode": "nearest-exact"}),
+    ((2, 3, 5, 4), {"scale_factor": 1.7, "mode": "bilinear"}),
+    ((2, 3, 5, 4), {"size": (8, 3), "mode": "bilinear", "align_corners": True}),
+    ((2, 3, 5, 4), {"size": (8, 7), "mode": "bilinear", "align_corners": False}),
+    ((2, 3, 6), {"scale_factor": 2.5, "mode": "linear"}),
+    ((2, 3, 6), {"size": 4, "mode": "linear", "align_corners": True}),
+    ((1, 1, 3), {"scale_factor": 3}),
+])
+def test_interpolate_matches_torch(shape, kw):
+    rng = np.random.default_rng(15)
+    x, tx = _both(rng.standard_normal(shape))
+    y, ty = F.interpolate(x, **kw), TF.interpolate(tx, **kw)
+    _close(y, ty)
+    gy = rng.standard_normal(ty.shape)
+    (y * cr.tensor(gy)).sum().backward()
+    (ty * torch.tensor(gy)).sum().backward()
+    _close(x.grad, tx.grad)
+    _close(cr.nn.Upsample(**kw)(cr.tensor(x.numpy())),
+           torch.nn.Upsample(**kw)(torch.tensor(x.numpy())))
+
+
+def test_interpolate_errors():
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        F.interpolate(cr.ones(1, 1, 4, 4))
+    with pytest.raises(ValueError, match="mode 'linear' is not supported for a 4-D input"):
+        F.interpolate(cr.ones(1, 1, 4, 4), scale_factor=2, mode="linear")

@@ -92,6 +92,10 @@ def test_no_sync_accumulation_and_unused_parameters(mpi):
     assert_ok(run_mpi([SCENARIOS, "accumulation"]), "accumulation")
 
 
+def test_sync_batchnorm_equals_batchnorm_on_the_union(mpi):
+    assert_ok(run_mpi([SCENARIOS, "sync_batchnorm"]), "sync_batchnorm")
+
+
 def test_mismatched_models_are_named(mpi):
     assert_ok(run_mpi([SCENARIOS, "mismatch"]), "mismatch")
 
@@ -179,6 +183,31 @@ def test_ddp_in_a_world_of_one_is_the_plain_model(world_of_one):
     assert ddp.synchronized_steps == 1
 
 
+def test_sync_batchnorm_in_a_world_of_one_is_batchnorm(world_of_one):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 4, 3))
+    for train in (True, False):
+        sync, plain = cr.nn.SyncBatchNorm(4).double(), cr.nn.BatchNorm1d(4).double()
+        sync.train(train)
+        plain.train(train)
+        xs, xp = (cr.tensor(x, requires_grad=True) for _ in range(2))
+        (sync(xs) * cr.tensor(np.cos(x))).sum().backward()
+        (plain(xp) * cr.tensor(np.cos(x))).sum().backward()
+        np.testing.assert_allclose(xs.grad.numpy(), xp.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(sync.weight.grad.numpy(), plain.weight.grad.numpy())
+        np.testing.assert_allclose(sync.running_var.numpy(), plain.running_var.numpy())
+
+
+def test_sync_batch_norm_op_gradcheck():
+    from chainrule.nn.sync_batchnorm import sync_batch_norm
+
+    rng = np.random.default_rng(0)
+    x, w, b = (cr.tensor(rng.standard_normal(s), requires_grad=True)
+               for s in ((5, 3, 2), (3,), (3,)))
+    assert cr.gradcheck(lambda x, w, b: sync_batch_norm(x, w, b, (0, 2), 1e-5, (1, 3, 1)),
+                        x, w, b)
+
+
 def test_ddp_state_dict_has_the_module_prefix(world_of_one):
     ddp = DistributedDataParallel(cr.nn.Linear(2, 3))
     keys = list(ddp.state_dict())
@@ -257,8 +286,112 @@ def test_sampler_matches_pytorch_without_shuffle():
     assert torch
 
 
+def test_sampler_feeds_a_data_loader():
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    dataset = cr.data.TensorDataset(x, np.arange(10))
+    seen = []
+    for rank in range(3):
+        sampler = DistributedSampler(dataset, num_replicas=3, rank=rank, seed=1)
+        sampler.set_epoch(4)
+        loader = cr.data.DataLoader(dataset, batch_size=2, sampler=sampler)
+        batches = [yb.tolist() for _, yb in loader]
+        assert [len(b) for b in batches] == [2, 2]  # 4 samples per rank (10 padded to 12)
+        seen += [i for b in batches for i in b]
+    assert set(seen) == set(range(10)) and len(seen) == 12
+
+
 def test_sampler_errors():
     with pytest.raises(ValueError, match="invalid rank 3"):
         DistributedSampler(range(4), num_replicas=3, rank=3)
     with pytest.raises(RuntimeError, match="init_process_group"):
         DistributedSampler(range(4))
+
+
+# -- mpiexec -n 2 chainrule train ------------------------------------------------------------
+def chainrule_train(args: list, n: int, cwd: Path, timeout: float = 180):
+    command = [sys.executable, "-m", "chainrule", "train", "--no-progress", "--hidden", "32",
+               "--no-monitor"] + [str(a) for a in args]
+    if n > 1:
+        command = [mpiexec_path(), "-n", str(n)] + command
+    return subprocess.run(command, check=False, capture_output=True, text=True,
+                          timeout=timeout, env=mpi_env(), cwd=cwd)
+
+
+def final_weights(folder: Path) -> dict:
+    state = cr.load(folder / "checkpoint.safetensors")
+    return {k: np.asarray(v) for k, v in state["model"].items()}
+
+
+def test_train_data_parallel_equals_one_process_and_resumes_across_sizes(mpi, tmp_path):
+    """K = 2 processes × batch 32 = one process × batch 64, and a checkpoint written by 2
+    processes resumes on 1 and the other way round, continuing the same run."""
+    reference = chainrule_train(["--epochs", "3", "--batch-size", "64", "--out", "one"], 1,
+                                tmp_path)
+    assert reference.returncode == 0, reference.stderr
+    first = chainrule_train(["--epochs", "1", "--batch-size", "32", "--out", "mixed"], 2,
+                            tmp_path)
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert "global batch 64 = 2 × 32 per process" in out
+    assert out.count("test accuracy") == 1 and out.count("epoch 1/1") == 1  # rank 0 only
+    assert "rank 1 = pid" in out
+    second = chainrule_train(["--resume", "--epochs", "2", "--out", "mixed"], 1, tmp_path)
+    assert second.returncode == 0, second.stderr
+    third = chainrule_train(["--resume", "--epochs", "3", "--out", "mixed"], 2, tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert "global batch 64 = 2 × 32 per process" in third.stdout
+    ours, theirs = final_weights(tmp_path / "mixed"), final_weights(tmp_path / "one")
+    for key in theirs:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    history = [line for line in (tmp_path / "mixed" / "metrics.csv").read_text().splitlines()]
+    assert len(history) == 4  # header + 3 epochs, written by rank 0 alone
+    assert not [p for p in (tmp_path / "mixed").iterdir() if p.name.startswith(".")]
+
+
+def test_train_global_batch_and_errors_under_mpiexec(mpi, tmp_path):
+    result = chainrule_train(["--epochs", "1", "--global-batch", "49", "--out", "g"], 2,
+                             tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "global batch 49 = 2 × 24–25 per process" in result.stdout, result.stdout
+    start = time.monotonic()
+    result = chainrule_train(["--resume", "--out", "missing"], 2, tmp_path)
+    output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 2, output
+    assert "no such checkpoint" in result.stderr, output
+    assert "stopping all 2 ranks" in result.stderr, output
+    assert time.monotonic() - start < 60
+
+
+def test_killing_one_process_ends_the_job_and_keeps_the_checkpoint(mpi, tmp_path):
+    command = [mpiexec_path(), "-n", "2", sys.executable, "-m", "chainrule", "train",
+               "--no-progress", "--no-monitor", "--hidden", "32", "--epochs", "500",
+               "--batch-size", "8", "--patience", "0", "--out", "run"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=mpi_env(PYTHONUNBUFFERED="1"), cwd=tmp_path)
+    try:
+        pids = {}
+        for line in process.stdout:
+            if line.startswith("2 processes:"):  # "rank 0 = pid 12 on host, rank 1 = ..."
+                for part in line.split(":", 1)[1].split(","):
+                    words = part.split()
+                    pids[int(words[1])] = int(words[4])
+            if line.split()[:2] == ["epoch", "2/500"]:
+                break
+        assert set(pids) == {0, 1} and process.poll() is None, process.stderr.read()
+        os.kill(pids[1], 9)
+        start = time.monotonic()
+        rest, stderr = process.communicate(timeout=60)
+        elapsed = time.monotonic() - start
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    assert elapsed < 60
+    # the launcher names the PID (on stdout or stderr); the header maps it to rank 1
+    assert f"PID {pids[1]}" in rest + stderr, rest + stderr
+    state = cr.load(tmp_path / "run" / "checkpoint.safetensors")  # intact and complete
+    assert int(state["epoch"]) >= 1
+    resumed = chainrule_train(["--resume", "--epochs", str(int(state["epoch"]) + 1),
+                               "--out", "run"], 1, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr

@@ -169,7 +169,7 @@ def test_update_ratio_measures_exactly_one_optimizer_step():
 
 def test_every_records_every_nth_step_with_a_one_step_update_ratio():
     model = _stack(1, nn.ReLU)
-    monitor = _train(model, steps=7, every=3)
+    monitor = _train(model, steps=7, every=3, dense_steps=0)
     steps = sorted({r["step"] for r in monitor.history})
     assert steps == [1, 4, 7]
     ratios = monitor.series("update_ratio")["0"][1]
@@ -256,7 +256,7 @@ def test_summary_table():
     assert lines[1].split() == ["layer", "type", "grad", "norm", "weight", "norm",
                                 "update/weight", "dead", "warnings"]
     row0 = next(line for line in lines if line.startswith("0 "))
-    assert "Linear" in row0 and row0.rstrip().endswith("vanishing")
+    assert "Linear" in row0 and row0.rstrip().endswith("vanishing (steps 1-2)")
 
 
 def test_summary_before_any_step():
@@ -375,3 +375,114 @@ def test_chainrule_train_no_monitor(tmp_path, capsys):
     assert code == 0
     assert "GradientMonitor" not in printed
     assert not (out / "grad_norms.png").exists()
+
+
+# ---------------------------------------------------------------------------
+# early and actionable findings
+# ---------------------------------------------------------------------------
+def test_the_first_steps_are_all_recorded_then_every_nth():
+    model = _stack(1, nn.ReLU)
+    monitor = _train(model, steps=12, every=3, dense_steps=5)
+    assert sorted({r["step"] for r in monitor.history}) == [1, 2, 3, 4, 5, 7, 10]
+    assert GradientMonitor(model, every=10).dense_steps == 100
+    ratios = monitor.series("update_ratio")["0"]
+    assert ratios[0] == [2, 3, 4, 5, 7, 10]  # each one optimizer update after the last call
+
+
+@pytest.mark.parametrize("kind, build, words", [
+    ("vanishing", lambda: _stack(15, nn.Sigmoid),
+     ["ReLU", "He", "Xavier", "normalization", "residual"]),
+    ("exploding", lambda: _stack(3, nn.ReLU), ["learning rate", "clip", "scaled"]),
+    ("dead", lambda: _stack(3, nn.ReLU), ["bias", "learning rate", "LeakyReLU"]),
+])
+def test_every_finding_says_what_to_try(kind, build, words):
+    model = build()
+    if kind == "dead":
+        with cr.no_grad():
+            model[2].bias.fill_(-10.0)
+    monitor = _train(model, steps=10 if kind == "exploding" else 3,
+                     lr=50.0 if kind == "exploding" else 0.1)
+    found = monitor.warnings(kind)
+    assert found
+    for w in found:
+        for word in words:
+            assert word in w.message, (word, w.message)
+
+
+def _scaled_steps(monitor, layer, factor: float, steps: int):
+    x = cr.randn(4, layer.in_features)
+    for _ in range(steps):
+        (layer(x) ** 2).sum().backward()
+        monitor.step()
+        with cr.no_grad():
+            layer.weight.mul_(1.0 + factor)
+            layer.bias.mul_(1.0 + factor)
+        layer.zero_grad()
+
+
+def test_too_large_a_step_is_flagged_after_the_warm_up():
+    lin = nn.Linear(6, 3)
+    monitor = GradientMonitor(nn.Sequential(lin))
+    _scaled_steps(monitor, lin, 0.2, 25)  # every update moves the weights by 20 %
+    found = monitor.warnings("large-step")
+    assert len(found) == 1 and "too large a step" in found[0].message
+    assert "20.0% of their norm" in found[0].message and "learning rate" in found[0].message
+    assert found[0].step == 20  # 10 warm-up steps, then 10 recorded ratios
+    calm = nn.Linear(6, 3)
+    monitor = GradientMonitor(nn.Sequential(calm))
+    _scaled_steps(monitor, calm, 0.01, 25)  # 1 %: a brisk but sound step
+    assert monitor.warnings() == []
+
+
+def test_summary_agrees_with_its_flags_after_nans():
+    model = _stack(2, nn.ReLU)
+    with cr.no_grad():
+        model[0].bias.fill_(-10.0)
+    monitor = GradientMonitor(model)
+    x, y = _digits_like()
+    for poisoned in (False, False, True):
+        inputs = cr.tensor(np.where(poisoned, np.nan, x.data))
+        with np.errstate(all="ignore"):
+            _cross_entropy(model(inputs), y).backward()
+        monitor.step()
+        model.zero_grad()
+    row1 = next(line for line in monitor.summary().splitlines() if line.startswith("1 "))
+    assert "ReLU" in row1 and " nan " in row1 and "dead (steps 1-2)" in row1
+    assert " 0% " not in row1
+    assert monitor.nonfinite_steps == [3]
+
+
+def test_plot_marks_nan_steps_and_draws_dead_fractions(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import chainrule.nn.monitor as monitor_module
+
+    figures = []
+    save = monitor_module._save_atomic
+    monkeypatch.setattr(monitor_module, "_save_atomic",
+                        lambda fig, path: figures.append(fig) or save(fig, path))
+    model = _stack(3, nn.ReLU)
+    monitor = _train(model, steps=10, lr=50.0)
+    assert monitor.nonfinite_steps  # the run blew up
+    monitor.plot(tmp_path / "g.png")
+    axes = figures[0].axes
+    titles = [ax.get_title() for ax in axes]
+    assert any(t.startswith("dead units per activation") for t in titles)
+    dead_ax = axes[[t.startswith("dead") for t in titles].index(True)]
+    assert len(dead_ax.get_lines()) >= len(monitor.activations)
+    for ax in axes:  # the NaN steps are drawn, as red vertical lines, on every panel
+        xs = {line.get_xdata()[0] for line in ax.get_lines() if line.get_color() == "red"}
+        assert set(monitor.nonfinite_steps) <= xs
+
+
+def test_relu_family_names_only_classes_that_exist():
+    from chainrule.monitor import RELU_FAMILY
+    from chainrule.nn.monitor import relu_family
+
+    assert RELU_FAMILY and all(isinstance(getattr(nn, name), type) for name in RELU_FAMILY)
+    assert nn.ReLU in relu_family() and nn.LeakyReLU in relu_family()
+
+    class Clamped(nn.ReLU):  # a subclass is watched too
+        pass
+
+    monitor = GradientMonitor(nn.Sequential(nn.Linear(3, 3), Clamped(), nn.Linear(3, 1)))
+    assert [a.type for a in monitor.activations] == ["Clamped"]

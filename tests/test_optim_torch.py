@@ -43,6 +43,10 @@ CONFIGS = [
     ("Adadelta", {"lr": 0.5, "weight_decay": 0.1, "eps": 1e-4, "maximize": True},
      {"lr": 2.0}),
     ("SGD", {"lr": 0.1, "foreach": False}, {}),
+    ("Rprop", {"lr": 0.05}, {"etas": (0.3, 1.5)}),
+    ("Rprop", {"lr": 0.05, "step_sizes": (0.01, 0.2), "maximize": True}, {"lr": 0.1}),
+    ("ASGD", {"lr": 0.05}, {"lambd": 0.1}),
+    ("ASGD", {"lr": 0.05, "t0": 3, "weight_decay": 0.1, "alpha": 0.5}, {"maximize": True}),
 ]
 IDS = [f"{name}-{i}" for i, (name, _, _) in enumerate(CONFIGS)]
 SHAPES = [(5, 4), (4,), (3, 2, 2), ()]  # group 0: first two; group 1: the rest
@@ -359,6 +363,15 @@ def test_scheduler_errors():
         lr_scheduler.LambdaLR(opt, 0.5)
 
 
+def test_every_scheduler_is_an_lr_scheduler_as_in_torch():
+    opt = optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    for name in lr_scheduler.__all__:
+        cls = getattr(lr_scheduler, name)
+        assert issubclass(cls, lr_scheduler.LRScheduler), name
+        assert hasattr(torch.optim.lr_scheduler, name), name
+    assert isinstance(lr_scheduler.ReduceLROnPlateau(opt), lr_scheduler.LRScheduler)
+
+
 def test_reduce_on_plateau_matches_torch():
     metrics = [1.0, 0.9, 0.95, 0.91, 0.9, 0.92, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 0.4]
     kwargs = {"patience": 2, "factor": 0.5, "cooldown": 1, "threshold": 0.01,
@@ -371,3 +384,15 @@ def test_reduce_on_plateau_matches_torch():
         sc.step(m)
         st.step(m)
         assert sc.get_last_lr() == pytest.approx(st.get_last_lr(), rel=1e-12)
+
+
+def test_missing_pytorch_optimizers_name_the_nearest_one():
+    with pytest.raises(AttributeError, match="SparseAdam: sparse gradients are not "
+                                             "supported; use Adam"):
+        optim.SparseAdam  # noqa: B018
+    for name in dir(torch.optim):
+        if not name.startswith("_") and name[0].isupper():
+            try:
+                getattr(optim, name)
+            except AttributeError as e:
+                assert "has no" in str(e) and ":" in str(e), name  # a reason, not a bare miss

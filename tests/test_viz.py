@@ -40,7 +40,8 @@ def test_tensor_nodes_are_summarized():
     assert "shape (2, 3)" in src
     assert "value (2, 3) min 1 mean 3.5 max 6" in src
     assert "grad (2, 3) min 2 mean 7 max 12" in src       # 2W
-    assert "1ᵀJ (2, 3) min 1 mean 3.5 max 6" in src         # local d(w*w)/dw through ones
+    # what the edge sends back, as the notes write it (w feeds the product twice)
+    assert "sends ∂f/∂mul1 ⊙ W\\n= (2, 3) min 1 mean 3.5 max 6" in src
 
 
 def test_released_graph_shows_leaf_grads():

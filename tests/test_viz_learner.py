@@ -267,3 +267,21 @@ def test_a_value_changed_in_place_shows_no_gradients():
     e = cr.explain(y)
     assert "backward() would refuse this graph" in str(e)
     assert e.gradients == {}
+
+
+def test_viz_modules_import_no_cycle():
+    """dot writes pages (it imports page on use); page must not import dot back."""
+    import ast
+    from pathlib import Path
+
+    import chainrule.viz
+
+    folder = Path(chainrule.viz.__file__).parent
+    imports = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports[path.stem] = {n.module.split(".")[0] for n in ast.walk(tree)
+                              if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
+    for a, targets in imports.items():
+        for b in targets:
+            assert a not in imports.get(b, set()), f"viz.{a} and viz.{b} import each other"

@@ -67,10 +67,20 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except CLIError as e:
         print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
+        _stop_other_processes(e.exit_status)
         return e.exit_status
     except KeyboardInterrupt:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _stop_other_processes(status: int) -> None:
+    """Under ``mpiexec -n K``, a failing process ends the whole job (the others would wait
+    for it in their next collective); see chainrule.distributed."""
+    distributed = sys.modules.get("chainrule.distributed")
+    if distributed is not None and distributed.is_initialized() and \
+            distributed.get_world_size() > 1:
+        distributed.abort("the error above", status)
 
 
 if __name__ == "__main__":

@@ -859,7 +859,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if bias is not None and weight is None:
         weight = as_tensor(np.ones(shape, dtype=x.data.dtype))
     axes = tuple(range(x.ndim - k, x.ndim))
-    return K.normalize(x, axes, eps, weight, bias, (1,) * (x.ndim - k) + shape)[0]
+    return K.normalize(x, axes, eps, weight, bias, (1,) * (x.ndim - k) + shape,
+                       kind="layer_norm")[0]
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -874,7 +875,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
                          f"num_groups={num_groups}, got {x.shape}")
     n, c = x.shape[:2]
     grouped = P.reshape(x, (n, num_groups, -1))
-    y = K.normalize(grouped, (2,), eps)[0]
+    y = K.normalize(grouped, (2,), eps, kind="group_norm")[0]
     y = P.reshape(y, x.shape)
     bshape = (1, c) + (1,) * (x.ndim - 2)
     if weight is not None:
@@ -1006,3 +1007,259 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
 
 
 __all__ += ["scaled_dot_product_attention"]
+
+
+# ---------------------------------------------------------------------------
+# unfold / fold, adaptive max pooling, interpolation
+# ---------------------------------------------------------------------------
+def _window_geometry(op: str, kernel_size, dilation, padding, stride):
+    from ..ops.conv import Geometry
+
+    k = _ints(kernel_size, 2, "kernel_size", op)
+    d = _ints(dilation, 2, "dilation", op)
+    p = _ints(padding, 2, "padding", op, minimum=0)
+    s = _ints(stride, 2, "stride", op)
+    return Geometry(k[0], k[1], s[0], s[1], (p[0], p[0]), (p[1], p[1]), d[0], d[1])
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The sliding kernel_size windows of (N, C, H, W) input as columns
+    (N, C·kh·kw, L), L = number of windows (im2col), as ``torch.nn.functional.unfold``."""
+    from ..ops import conv as K
+
+    op = "unfold"
+    x, unbatched = _spatial_input(input, 2, None, op, "(N, C, H, W)")
+    geom = _window_geometry(op, kernel_size, dilation, padding, stride)
+    ho, wo = geom.out_size(*x.shape[2:])
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: the windows do not fit in the padded input {x.shape[2:]}")
+    y = K.unfold(x, geom, (ho, wo))
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sum columns (N, C·kh·kw, L) back into (N, C, H, W) windows (col2im), the adjoint
+    of ``unfold``, as ``torch.nn.functional.fold``."""
+    from ..ops import conv as K
+
+    op = "fold"
+    x = _input(input)
+    unbatched = x.ndim == 2
+    if unbatched:
+        x = P.reshape(x, (1,) + x.shape)
+    if x.ndim != 3:
+        raise ValueError(f"{op}: expected input (N, C·kh·kw, L), got shape {x.shape}")
+    geom = _window_geometry(op, kernel_size, dilation, padding, stride)
+    h, w = _ints(output_size, 2, "output_size", op)
+    ho, wo = geom.out_size(h, w)
+    k = geom.kh * geom.kw
+    if x.shape[1] % k or x.shape[2] != ho * wo:
+        raise ValueError(f"{op}: expected input (N, C·{k}, {ho * wo}) for output {h}×{w} and "
+                         f"kernel {geom.kh}×{geom.kw}, got {x.shape}")
+    y = K.fold(x, geom, (h, w), (ho, wo))
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
+    """Maximum over PyTorch's adaptive bins so that the output is ``output_size``; the
+    gradient goes to each bin's first arg-max."""
+    op = "adaptive_max_pool2d"
+    x, unbatched = _spatial_input(input, 2, None, op, "(N, C, H, W)")
+    ho, wo = _adaptive_size(output_size, x, op)
+    h, w = x.shape[2:]
+    if h % ho == 0 and w % wo == 0:  # equal bins: one pooling op
+        result = max_pool2d(x, (h // ho, w // wo), return_indices=return_indices)
+    else:  # bins of different sizes: pool each bin, assemble
+        rows, index_rows = [], []
+        for i in range(ho):
+            r0, r1 = (i * h) // ho, -((-(i + 1) * h) // ho)
+            cells, index_cells = [], []
+            for j in range(wo):
+                c0, c1 = (j * w) // wo, -((-(j + 1) * w) // wo)
+                window = P.getitem(x, (slice(None), slice(None), slice(r0, r1), slice(c0, c1)))
+                pooled = max_pool2d(window, (r1 - r0, c1 - c0), return_indices=return_indices)
+                if return_indices:
+                    pooled, idx = pooled
+                    local = idx.data
+                    index_cells.append((local // (c1 - c0) + r0) * w + local % (c1 - c0) + c0)
+                cells.append(pooled)
+            rows.append(P.concatenate(cells, axis=3))
+            if return_indices:
+                index_rows.append(np.concatenate(index_cells, axis=3))
+        result = P.concatenate(rows, axis=2)
+        if return_indices:
+            result = (result, as_tensor(np.concatenate(index_rows, axis=2)))
+    if unbatched:
+        if return_indices:
+            return tuple(P.reshape(t, t.shape[1:]) for t in result)
+        return P.reshape(result, result.shape[1:])
+    return result
+
+
+def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool | None,
+                   scale: float | None, dtype) -> np.ndarray:
+    """(n_out, n_in): row i holds the weights output position i takes from the inputs,
+    with PyTorch's source-index formulas."""
+    a = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.arange(n_out)
+    step = (1.0 / scale) if scale is not None else n_in / n_out
+    if mode in ("nearest", "nearest-exact"):
+        offset = 0.5 if mode == "nearest-exact" else 0.0
+        src = np.minimum(np.floor((rows + offset) * step).astype(np.int64), n_in - 1)
+        a[rows, src] = 1.0
+        return a.astype(dtype)
+    if align_corners:
+        src = rows * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    else:
+        src = np.maximum((rows + 0.5) * step - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    np.add.at(a, (rows, i0), 1.0 - lam)
+    np.add.at(a, (rows, i1), lam)
+    return a.astype(dtype)
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize (N, C, L) or (N, C, H, W) input to ``size`` or by ``scale_factor`` with
+    ``mode`` 'nearest', 'nearest-exact', 'linear' (3-D) or 'bilinear' (4-D) and PyTorch's
+    index formulas (``align_corners`` both ways). Written as products with constant
+    interpolation matrices, so it differentiates to any order."""
+    op = "interpolate"
+    x = _input(input)
+    spatial = x.ndim - 2
+    if spatial not in (1, 2):
+        raise ValueError(f"{op}: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got "
+                         f"shape {x.shape}")
+    linear_mode = {1: "linear", 2: "bilinear"}[spatial]
+    if mode not in ("nearest", "nearest-exact", linear_mode):
+        raise ValueError(f"{op}: mode {mode!r} is not supported for a {x.ndim}-D input; "
+                         f"use 'nearest', 'nearest-exact' or {linear_mode!r}")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias is not supported")
+    if mode.startswith("nearest") and align_corners is not None:
+        raise ValueError(f"{op}: align_corners only applies to {linear_mode!r} mode")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+    in_sizes = x.shape[2:]
+    if size is not None:
+        out_sizes = _ints(size, spatial, "size", op)
+        scales = (None,) * spatial
+    else:
+        factors = (float(scale_factor),) * spatial if isinstance(scale_factor, (int, float)) \
+            else tuple(float(f) for f in scale_factor)
+        if len(factors) != spatial or min(factors) <= 0:
+            raise ValueError(f"{op}: scale_factor must be positive, one per spatial "
+                             f"dimension, got {scale_factor!r}")
+        out_sizes = tuple(int(np.floor(n * f)) for n, f in zip(in_sizes, factors))
+        scales = (None,) * spatial if recompute_scale_factor else factors
+    if min(out_sizes) < 1:
+        raise ValueError(f"{op}: the output size {out_sizes} must be positive")
+    dt = x.data.dtype
+    mats = [_interp_matrix(n_in, n_out, mode, align_corners, sc, dt)
+            for n_in, n_out, sc in zip(in_sizes, out_sizes, scales)]
+    y = P.matmul(x, as_tensor(np.ascontiguousarray(mats[-1].T)))  # last axis: x Aᵀ
+    if spatial == 2:
+        y = P.matmul(as_tensor(mats[0]), y)  # rows: A y
+    return y
+
+
+__all__ += ["adaptive_max_pool2d", "fold", "interpolate", "unfold"]
+
+
+# ---------------------------------------------------------------------------
+# activations (the elementwise ones are registry ops: cr.gelu, cr.silu, ...)
+# ---------------------------------------------------------------------------
+def _act(x) -> Tensor:
+    return x if isinstance(x, Tensor) else _input(x)
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (``approximate='none'``) or its tanh form (``'tanh'``)."""
+    return P.gelu(_act(input), approximate)
+
+
+def silu(input, inplace: bool = False) -> Tensor:
+    """x·σ(x) (swish)."""
+    return P.silu(_act(input))
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, α(eˣ - 1) otherwise."""
+    return P.elu(_act(input), alpha)
+
+
+def selu(input, inplace: bool = False) -> Tensor:
+    """scale·elu(x, α) with the self-normalizing constants."""
+    return P.selu(_act(input))
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β (x itself where βx > threshold)."""
+    return P.softplus(_act(input), beta, threshold)
+
+
+def mish(input, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x))."""
+    return P.mish(_act(input))
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+             ) -> Tensor:
+    """x clipped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return P.hardtanh(_act(input), min_val, max_val)
+
+
+def relu6(input, inplace: bool = False) -> Tensor:
+    """min(max(0, x), 6)."""
+    return P.relu6(_act(input))
+
+
+def logsigmoid(input) -> Tensor:
+    """log σ(x), stable for large |x|."""
+    return P.logsigmoid(_act(input))
+
+
+def softsign(input) -> Tensor:
+    """x / (1 + |x|)."""
+    return P.softsign(_act(input))
+
+
+def prelu(input, weight) -> Tensor:
+    """x for x > 0, a·x otherwise, with a learned slope ``weight``: one value, or one per
+    channel (axis 1)."""
+    x = _act(input)
+    weight = weight if isinstance(weight, Tensor) else _like(weight, x)
+    if weight.ndim != 1:
+        raise ValueError(f"prelu: weight must be 1-D, got shape {weight.shape}")
+    k = weight.shape[0]
+    if k != 1:
+        if x.ndim < 2 or x.shape[1] != k:
+            raise ValueError(f"prelu: {k} slopes need an input with {k} channels on axis 1, "
+                             f"got shape {x.shape}")
+        weight = P.reshape(weight, (1, k) + (1,) * (x.ndim - 2))
+    elif x.ndim == 0:
+        weight = P.reshape(weight, ())
+    return P.where(x.data > 0, x, P.mul(weight, x))
+
+
+def glu(input, dim: int = -1) -> Tensor:
+    """a·σ(b) where a, b are the two halves of ``input`` along ``dim``."""
+    x = _act(input)
+    axis = dim % x.ndim if x.ndim else 0
+    n = x.shape[axis] if x.ndim else 0
+    if n % 2:
+        raise ValueError(f"glu: the size of dimension {dim} must be even, got {n} (shape "
+                         f"{x.shape})")
+    lead = (slice(None),) * axis
+    a = P.getitem(x, lead + (slice(0, n // 2),))
+    b = P.getitem(x, lead + (slice(n // 2, n),))
+    return P.mul(a, P.sigmoid(b))
+
+
+__all__ += ["elu", "gelu", "glu", "hardtanh", "logsigmoid", "mish", "prelu", "relu6", "selu",
+            "silu", "softplus", "softsign"]

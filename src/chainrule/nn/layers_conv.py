@@ -21,12 +21,16 @@ from .module import Module, Parameter
 
 __all__ = [
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
     "AvgPool2d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
+    "Fold",
     "MaxPool1d",
     "MaxPool2d",
+    "Unfold",
+    "Upsample",
 ]
 
 
@@ -304,3 +308,75 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed output size over PyTorch's adaptive bins."""
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = bool(return_indices)
+
+    def forward(self, x):
+        try:
+            return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class Upsample(Module):
+    """Resize by ``scale_factor`` or to ``size`` with 'nearest', 'nearest-exact',
+    'linear' or 'bilinear' interpolation (see ``F.interpolate``).
+
+    >>> import chainrule as cr
+    >>> cr.nn.Upsample(scale_factor=2)(cr.ones(1, 3, 4, 4)).shape
+    (1, 3, 8, 8)
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
+                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None):
+        super().__init__()
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, x):
+        try:
+            return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                                 self.recompute_scale_factor)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else \
+            f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"
+
+
+class Unfold(Module):
+    """Sliding windows as columns (im2col): (N, C, H, W) -> (N, C·kh·kw, L)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, x):
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+
+class Fold(Module):
+    """Columns summed back into images (col2im): (N, C·kh·kw, L) -> (N, C, H, W)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size, self.kernel_size, self.dilation = output_size, kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, x):
+        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding,
+                      self.stride)

@@ -3,8 +3,10 @@
 Backpropagation multiplies local derivatives layer by layer, so gradients can shrink
 to nothing on the way back to the input (*vanishing*: the first layers stop learning),
 grow without bound (*exploding*: training diverges, NaNs appear), and ReLU units whose
-input is negative for every example pass no gradient at all (*dead* units).
-:class:`GradientMonitor` measures all three, per layer, at every step:
+input is negative for every example pass no gradient at all (*dead* units); and an
+optimizer whose updates move the weights by a large share of their size takes *too
+large a step*. :class:`GradientMonitor` measures these per layer, at every step, and
+says with each finding what to try:
 
 >>> import chainrule as cr
 >>> from chainrule import nn
@@ -25,7 +27,8 @@ input is negative for every example pass no gradient at all (*dead* units).
 recorded step, each a dict with the keys above (values that do not apply are None);
 ``series("grad_norm")`` regroups it per layer. ``warnings()`` lists the findings
 (:class:`GradientWarning`), ``summary()`` prints a table and ``plot(path)`` draws the
-per-layer gradient norms (and update-to-weight ratios) over the steps.
+per-layer gradient norms, update-to-weight ratios and dead fractions over the steps,
+with the steps whose gradients held a NaN or Inf marked.
 """
 
 from __future__ import annotations
@@ -63,7 +66,28 @@ def relu_family() -> tuple[type, ...]:
 RELU_FAMILY = tuple(name for name in _CLAMPING_ACTIVATIONS
                     if isinstance(getattr(_layers, name, None), type))
 
-KINDS = ("vanishing", "exploding", "dead")
+KINDS = ("vanishing", "exploding", "dead", "large-step")
+
+# What to try, said with every finding of a kind
+ADVICE = {
+    "vanishing": "try ReLU-family activations, He (Kaiming) or Xavier initialization, "
+                 "normalization layers (BatchNorm/LayerNorm) or residual connections",
+    "exploding": "lower the learning rate, clip the gradients (nn.utils.clip_grad_norm_; "
+                 "chainrule train --clip-grad), and check that the inputs are scaled "
+                 "(standardized)",
+    "dead": "check the bias initialization (a small positive bias), lower the learning "
+            "rate, or use LeakyReLU",
+    "large-step": "lower the learning rate (or clip the gradients); around 1e-3 is the "
+                  "usual healthy update/weight ratio",
+}
+
+# Adaptive optimizers' first updates move each weight by about lr whatever its size, so
+# their update/weight ratios start high by design: the step-size checks begin after
+# these calls of step() (single updates) and after WARMUP_STEPS (the running median).
+_FIRST_UPDATES_IGNORED = 2
+WARMUP_STEPS = 10
+#: recorded update ratios whose median is compared with ``update_threshold``
+STEP_WINDOW = 10
 
 
 @dataclass
@@ -151,16 +175,24 @@ class GradientMonitor:
 
     Findings (:meth:`warnings`):
 
-    * ``exploding``: a gradient norm above ``explode_threshold`` or NaN/Inf, or an
-      update larger than ``update_threshold`` times the weights;
+    * ``exploding``: a gradient norm above ``explode_threshold`` or NaN/Inf, or one
+      update that changed the weights by more than their norm;
     * ``vanishing``: a gradient norm below ``vanish_threshold``, or more than
       ``vanish_ratio`` times smaller than that of a layer closer to the output (layers
       are ordered as registered, which is forward order for Sequential and MLP);
-    * ``dead``: more than ``dead_fraction`` of an activation's units dead.
+    * ``dead``: more than ``dead_fraction`` of an activation's units dead;
+    * ``large-step``: too large a step: the median update/weight ratio of the last
+      ``STEP_WINDOW`` recorded steps is at least ``update_threshold`` (checked after the
+      first ``WARMUP_STEPS`` steps, whose ratios adaptive optimizers make large by
+      design).
+
+    Every finding's message ends with what to try (``ADVICE``).
 
     Args:
         model: an ``nn.Module``.
-        every: record every ``every``-th call of :meth:`step` (the first call always).
+        every: record every ``every``-th call of :meth:`step` after the first
+            ``dense_steps`` calls, which are all recorded (problems show early).
+        update_threshold: the median update/weight ratio that counts as too large a step.
         on_warning: called with each new finding as it is found (e.g. ``print``).
 
     Use it as a context manager, or call :meth:`remove` to take its hooks off.
@@ -168,15 +200,19 @@ class GradientMonitor:
 
     def __init__(self, model, every: int = 1, vanish_threshold: float = 1e-7,
                  explode_threshold: float = 1e3, vanish_ratio: float = 1e3,
-                 dead_fraction: float = 0.5, update_threshold: float = 1.0,
+                 dead_fraction: float = 0.5, update_threshold: float = 0.1,
+                 dense_steps: int = 100,
                  on_warning: Callable[[GradientWarning], Any] | None = None):
         if every < 1:
             raise ValueError(f"GradientMonitor: every must be >= 1, got {every}")
+        if dense_steps < 0:
+            raise ValueError(f"GradientMonitor: dense_steps must be >= 0, got {dense_steps}")
         if not 0 < dead_fraction <= 1:
             raise ValueError(f"GradientMonitor: dead_fraction must be in (0, 1], got "
                              f"{dead_fraction}")
         self.model = model
         self.every = int(every)
+        self.dense_steps = int(dense_steps)
         self.vanish_threshold = vanish_threshold
         self.explode_threshold = explode_threshold
         self.vanish_ratio = vanish_ratio
@@ -190,6 +226,8 @@ class GradientMonitor:
         self._handles: list = []
         self._snapshot: dict[str, list] | None = None  # weights at the previous step() call
         self._found: dict[tuple[str, str, str], GradientWarning] = {}
+        self._ratios: dict[str, list[float]] = {}  # recent update ratios after the warm-up
+        self.nonfinite_steps: list[int] = []  # recorded steps with a NaN/Inf gradient
 
         last_layer = None
         family = relu_family()
@@ -238,14 +276,19 @@ class GradientMonitor:
         return False
 
     # -- recording ----------------------------------------------------------------------
+    def records(self, step: int) -> bool:
+        """Whether call number ``step`` (from 1) of :meth:`step` is recorded."""
+        return step <= self.dense_steps or (step - 1) % self.every == 0
+
     def step(self) -> list[GradientWarning]:
-        """Record this step (every ``every`` calls); return the findings new at it."""
+        """Record this step (all of the first ``dense_steps`` calls, then every ``every``
+        calls); return the findings new at it."""
         self.steps += 1
         step = self.steps
         new: list[GradientWarning] = []
-        if (step - 1) % self.every == 0:
+        if self.records(step):
             new = self._record(step)
-        if step % self.every == 0:  # the next call records: keep today's weights for it
+        if self.records(step + 1):  # the next call records: keep today's weights for it
             self._snapshot = {layer.path: [p.data.copy() for p in layer.params]
                               for layer in self.layers}
         else:
@@ -274,8 +317,9 @@ class GradientMonitor:
             if out is not None and getattr(out, "size", 0):
                 out = np.asarray(to_numpy(out))
                 batch = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(1, -1)
-                # "not <= 0" rather than "> 0": a NaN output is a different problem
-                dead = float(np.mean(np.all(batch <= 0, axis=0)))
+                # a NaN or Inf output says nothing about dead units: unknown, not 0%
+                dead = float(np.mean(np.all(batch <= 0, axis=0))) \
+                    if np.all(np.isfinite(batch)) else math.nan
             act.last_output = None
             rows.append({"step": step, "layer": act.path, "type": act.type, "grad_norm": None,
                          "weight_norm": None, "update_ratio": None, "dead_fraction": dead})
@@ -293,9 +337,11 @@ class GradientMonitor:
                 continue
             path, kind = row["layer"], row["type"]
             if not math.isfinite(g):
+                if not self.nonfinite_steps or self.nonfinite_steps[-1] != step:
+                    self.nonfinite_steps.append(step)
                 new += self._flag(path, kind, "exploding", "nonfinite", step,
                                   f"gradient norm is {g}: a NaN or Inf reached the gradients "
-                                  "(lower the learning rate; cr.detect_anomaly() finds the op)")
+                                  "(cr.detect_anomaly() names the op that made it)")
             elif g > self.explode_threshold:
                 new += self._flag(path, kind, "exploding", "threshold", step,
                                   f"gradient norm {g:.3g} > {self.explode_threshold:g}")
@@ -318,11 +364,7 @@ class GradientMonitor:
                             f"gradient norm {g:.3g} is {top / g:.3g}x smaller than at "
                             f"{_named(_label(layer_rows[j]['layer']))} ({top:.3g}): the "
                             "gradient fades on its way back to the input")
-            ratio = row["update_ratio"]
-            if ratio is not None and math.isfinite(g) and ratio > self.update_threshold:
-                new += self._flag(path, kind, "exploding", "update", step,
-                                  f"one update changed the weights by {ratio:.3g}x their norm "
-                                  "(lower the learning rate)")
+            new += self._check_step_size(path, kind, step, g, row["update_ratio"])
         for act, row in zip(self.activations, rows[len(self.layers):]):
             dead = row["dead_fraction"]
             if dead is not None and dead > self.dead_fraction:
@@ -330,9 +372,28 @@ class GradientMonitor:
                     f" (the outputs of {_named(_label(act.feeds_from))})"
                 new += self._flag(act.path, act.type, "dead", "dead", step,
                                   f"{dead:.0%} of the units{source} are <= 0 for the whole "
-                                  "batch and pass no gradient (check the bias init and the "
-                                  "learning rate)")
+                                  "batch and pass no gradient")
         return new
+
+    def _check_step_size(self, path: str, kind: str, step: int, grad_norm: float,
+                         ratio: float | None) -> list[GradientWarning]:
+        if ratio is None or not math.isfinite(grad_norm) or not math.isfinite(ratio):
+            return []
+        if step > _FIRST_UPDATES_IGNORED + 1 and ratio > 1.0:
+            return self._flag(path, kind, "exploding", "update", step,
+                              f"one update changed the weights by {ratio:.3g}x their norm")
+        if step <= WARMUP_STEPS:
+            return []
+        recent = self._ratios.setdefault(path, [])
+        recent.append(ratio)
+        del recent[:-STEP_WINDOW]
+        median = float(np.median(recent))
+        if len(recent) == STEP_WINDOW and median >= self.update_threshold:
+            return self._flag(path, kind, "large-step", "median", step,
+                              f"too large a step: over the last {STEP_WINDOW} recorded "
+                              f"steps the updates changed the weights by {median:.1%} of "
+                              f"their norm (median; threshold {self.update_threshold:.0%})")
+        return []
 
     def _flag(self, path: str, module_type: str, kind: str, reason: str, step: int,
               message: str) -> list[GradientWarning]:
@@ -345,7 +406,8 @@ class GradientMonitor:
                 seen.count += 1
                 seen.last_step = step
             return []
-        finding = GradientWarning(_label(path), kind, step, message, module_type)
+        finding = GradientWarning(_label(path), kind, step, f"{message}; {ADVICE[kind]}",
+                                  module_type)
         self._found[key] = finding
         if self.on_warning is not None:
             self.on_warning(finding)
@@ -371,13 +433,20 @@ class GradientMonitor:
         return out
 
     def summary(self) -> str:
-        """A table of the last recorded step, one row per layer and watched activation."""
+        """A table of the last recorded step, one row per layer and watched activation.
+
+        The columns hold the last step's values; the warnings column names each finding
+        with the steps it was seen at, so a flag stands beside the numbers that explain
+        it (a dead flag of earlier steps beside today's 0%, or ``nan`` where the outputs
+        were NaN and dead units cannot be counted).
+        """
         if not self.history:
             return "GradientMonitor: nothing recorded yet (call step() after backward())"
         last_step = self.history[-1]["step"]
         flags: dict[str, list[str]] = {}
         for w in self._found.values():
-            flags.setdefault(w.layer, []).append(w.kind)
+            seen = f"step {w.step}" if w.step == w.last_step else f"steps {w.step}-{w.last_step}"
+            flags.setdefault(w.layer, []).append(f"{w.kind} ({seen})")
         header = ("layer", "type", "grad norm", "weight norm", "update/weight", "dead",
                   "warnings")
         body = []
@@ -387,7 +456,8 @@ class GradientMonitor:
             dead = row["dead_fraction"]
             body.append((_label(row["layer"]), row["type"], _fmt(row["grad_norm"]),
                          _fmt(row["weight_norm"]), _fmt(row["update_ratio"]),
-                         "-" if dead is None else f"{dead:.0%}",
+                         "-" if dead is None else f"{dead:.0%}" if math.isfinite(dead)
+                         else "nan",
                          ", ".join(flags.get(_label(row["layer"]), [])) or "-"))
         widths = [max(len(r[i]) for r in (header, *body)) for i in range(len(header))]
         n = len(self._found)
@@ -402,53 +472,79 @@ class GradientMonitor:
                 f"activations, {self.steps} steps, {len(self._found)} warnings)")
 
     def plot(self, path: str | os.PathLike) -> str:
-        """Write a PNG of the per-layer gradient norms (and update ratios) over the steps.
+        """Write a PNG of the per-layer gradient norms, update ratios and dead fractions.
 
         Layers are coloured from the input (dark) to the output (light); vanishing
-        gradients show as a fan of lines orders of magnitude apart. The file is written
-        atomically (a temporary file in the same folder, then renamed).
+        gradients show as a fan of lines orders of magnitude apart. Steps whose gradients
+        held a NaN or Inf (which a log axis cannot show) are marked with red lines on
+        every panel. The file is written atomically (a temporary file, then a rename).
         """
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.ticker import MaxNLocator, PercentFormatter
 
         grads = self.series("grad_norm")
         ratios = self.series("update_ratio")
-        fig = Figure(figsize=(10, 6.5 if ratios else 4), dpi=100)
+        dead = self.series("dead_fraction")
+        panels = [("grad", grads)] + ([("ratio", ratios)] if ratios else []) + \
+            ([("dead", dead)] if dead else [])
+        fig = Figure(figsize=(10, 1.0 + 2.75 * len(panels)), dpi=100)
         FigureCanvasAgg(fig)
-        axes = fig.subplots(2 if ratios else 1, 1, sharex=True, squeeze=False)[:, 0]
+        axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+        by_kind = dict(zip((kind for kind, _ in panels), axes))
         cmap = _colormap()
         n = max(len(self.layers) - 1, 1)
         for index, layer in enumerate(self.layers):  # forward (registration) order
             colour = cmap(0.85 * index / n)
             name = f"{_label(layer.path)} {layer.type}"
-            kinds = sorted({w.kind for w in self._found.values() if w.layer == _label(layer.path)})
+            kinds = sorted({w.kind for w in self._found.values()
+                            if w.layer == _label(layer.path)})
             if kinds:
                 name += f" [{', '.join(kinds)}]"
-            for ax, data in zip(axes, (grads, ratios)):
+            for kind, data in panels[:2]:
                 if layer.path in data:
                     steps, values = data[layer.path]
-                    if ax is axes[0] and not any(values):
+                    if kind == "grad" and not any(values):
                         name += " (all zero)"  # invisible on a log scale: say so
-                    # a log axis cannot show 0, NaN or Inf: leave gaps
+                    # a log axis cannot show 0, NaN or Inf: gaps (NaN steps marked below)
                     values = [v if math.isfinite(v) and v > 0 else float("nan") for v in values]
-                    ax.plot(steps, values, color=colour, label=name, marker="." if
-                            len(steps) < 30 else None)
-        axes[0].set_title("gradient norm per layer")
-        axes[0].set_ylabel("||dL/dW||")
-        if ratios:
-            axes[1].axhline(1e-3, color="grey", linestyle=":", linewidth=1)
-            axes[1].set_title("update / weight ratio (dotted: the usual 1e-3)")
-            axes[1].set_ylabel("||dW|| / ||W||")
-        axes[-1].set_xlabel("step")
-        axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
-        for ax in axes:
-            if ax.has_data():
+                    by_kind[kind].plot(steps, values, color=colour, label=name,
+                                       marker="." if len(steps) < 30 else None)
+        if "dead" in by_kind:
+            ax = by_kind["dead"]
+            m = max(len(self.activations) - 1, 1)
+            for index, act in enumerate(self.activations):
+                if act.path in dead:
+                    steps, values = dead[act.path]
+                    ax.plot(steps, values, color=cmap(0.85 * index / m),
+                            label=f"{_label(act.path)} {act.type}",
+                            marker="." if len(steps) < 30 else None)
+            ax.axhline(self.dead_fraction, color="grey", linestyle=":", linewidth=1)
+            ax.set_ylim(-0.02, 1.02)
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+            ax.set_title(f"dead units per activation (dotted: the {self.dead_fraction:.0%} "
+                         "that is flagged)")
+            ax.set_ylabel("dead fraction")
+            ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                      borderaxespad=0.0)
+        by_kind["grad"].set_title("gradient norm per layer")
+        by_kind["grad"].set_ylabel("||dL/dW||")
+        if "ratio" in by_kind:
+            by_kind["ratio"].axhline(1e-3, color="grey", linestyle=":", linewidth=1)
+            by_kind["ratio"].set_title("update / weight ratio (dotted: the usual 1e-3)")
+            by_kind["ratio"].set_ylabel("||dW|| / ||W||")
+        for kind, ax in by_kind.items():
+            for i, step in enumerate(self.nonfinite_steps):
+                ax.axvline(step, color="red", alpha=0.5, linewidth=1,
+                           label="NaN/Inf gradient" if i == 0 and kind == "grad" else None)
+            if kind != "dead" and ax.has_data():
                 ax.set_yscale("log")
             ax.grid(True, which="major", alpha=0.3)
+        axes[-1].set_xlabel("step")
+        axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(self.layers) <= 24:  # beside the plot, where it hides no line
-            axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                           borderaxespad=0.0)
+            by_kind["grad"].legend(fontsize="small", loc="upper left",
+                                   bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         fig.tight_layout()
         return _save_atomic(fig, path)
 

@@ -327,59 +327,142 @@ def max_pool_backward(g: np.ndarray, index: np.ndarray, geom: Geometry, in_shape
 
 # ===========================================================================
 # the recorded ops (arguments are checked by chainrule.nn.functional)
+#
+# Convolution, its transpose and its weight gradient are three bilinear maps, each
+# the others' adjoint, so every rule is written with the other two and the whole family
+# differentiates to any order (create_graph=True runs the same three ops recorded).
 # ===========================================================================
-def _graph_only_first_order(op: str):
-    raise NotImplementedError(
-        f"{op}: second derivatives (backward with create_graph=True through a "
-        f"convolution) are not supported yet")
+def _geom_case(shape, w_shape, geom: Geometry, bias: bool = True, **kwargs):
+    """A gradcheck case for conv2d: (x, w, b, geom) drawn by the registry's table."""
+    def make(rng):
+        args = [rng.standard_normal(shape), rng.standard_normal(w_shape)]
+        args.append(rng.standard_normal(w_shape[0]) if bias else None)
+        return (*args, geom), kwargs
+    return make
+
+
+_G1 = Geometry(3, 3, 1, 1, (1, 1), (1, 1), 1, 1)
+_G2 = Geometry(3, 2, 2, 1, (1, 0), (0, 1), 1, 2, 2)  # stride, asymmetric pad, dilation, groups
 
 
 def _conv2d_vjp(F, g, ans, ctx, x, w, b=None):
     # y = im2col(x) Wᵀ + b  =>  dx = col2im(g W),  dW = gᵀ im2col(x),  db = Σ g
     geom, cols, needs, mask = ctx
-    if F is not ARRAYS:
-        _graph_only_first_order("conv2d")
     if mask is not None:  # the fused ReLU: its mask scales the adjoint first
         g = g * mask
-    g_nhwc = _rows_of(nhwc(g))
     gx = gw = gb = None
+    if F is not ARRAYS:
+        if needs[0]:
+            gx = conv_transpose2d(g, w, None, geom, x.shape[2:])
+        if needs[1]:
+            gw = conv2d_weight(x, g, geom, w.shape)
+        if b is not None and needs[2]:
+            gb = g.sum(axis=(0, 2, 3))
+        return (gx, gw) if b is None else (gx, gw, gb)
+    g_nhwc = _rows_of(nhwc(g))
     if needs[0]:
         gx = nchw(_conv_input_grad(g_nhwc, w, geom, x.shape[2], x.shape[3]))
     if needs[1]:
+        if cols is None:  # recorded without grad for w, asked for it now (autograd.grad)
+            cols = _conv_forward(_rows_of(nhwc(x)), w, None, geom, True, g.shape[2:])[1]
         gw = _conv_weight_grad(cols, g_nhwc, geom, w.shape)
     if b is not None and needs[2]:
         gb = _bias_grad(g_nhwc)
     return (gx, gw) if b is None else (gx, gw, gb)
 
 
-def conv2d(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry, relu: bool = False
-           ) -> Tensor:
-    """A 2-D convolution (cross-correlation, as PyTorch) of x (N, C, H, W) with
-    w (O, C/groups, kh, kw), plus b (O,); with ``relu`` the ReLU is applied in place
-    and recorded in the same node ("conv2d_relu")."""
+CONV2D = Op("conv2d", _conv2d_vjp, reads=("inputs",),
+            formula="the kernel as a matrix acting on each window (im2col(x) Wᵀ)",
+            cases=[_geom_case((2, 3, 5, 4), (4, 3, 3, 3), _G1),
+                   _geom_case((2, 4, 6, 5), (4, 2, 3, 2), _G2, bias=False)])
+CONV2D_RELU = Op("conv2d_relu", _conv2d_vjp, reads=("inputs",), fuses="conv2d + relu",
+                 formula="[out > 0] · the kernel acting on each window",
+                 cases=[_geom_case((2, 3, 5, 4), (4, 3, 3, 3), _G1)])
+
+
+def _conv2d_record(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry, relu: bool,
+                   out_hw: tuple | None = None) -> Tensor:
     recording = is_grad_enabled()
     needs = (x.requires_grad, w.requires_grad, b is not None and b.requires_grad)
     keep_cols = recording and needs[1]
     y, cols = _conv_forward(nhwc(x.data), w.data, None if b is None else b.data, geom,
-                            keep_cols)
+                            keep_cols, out_hw)
     mask = None
     if relu:
         if recording and any(needs):
             mask = y > 0
         backend.namespace(y).maximum(y, 0, out=y)
     parents = (x, w) if b is None else (x, w, b)
-    return record(nchw(y), _CONV2D_RELU if relu else _CONV2D, parents,
+    return record(nchw(y), CONV2D_RELU if relu else CONV2D, parents,
                   (geom, cols, needs, None if mask is None else nchw(mask)))
+
+
+@CONV2D.define
+def conv2d(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry, relu: bool = False,
+           out_hw: tuple | None = None) -> Tensor:
+    """A 2-D convolution (cross-correlation, as PyTorch) of x (N, C, H, W) with
+    w (O, C/groups, kh, kw), plus b (O,); with ``relu`` the ReLU is applied in place
+    and recorded in the same node ("conv2d_relu"). ``out_hw`` overrides the output size
+    (the backward of a transposed convolution)."""
+    return _conv2d_record(x, w, b, geom, relu, out_hw)
+
+
+@CONV2D_RELU.define
+def conv2d_relu(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry) -> Tensor:
+    """relu(conv2d(x, w, b)) as one node."""
+    return _conv2d_record(x, w, b, geom, True)
+
+
+def _conv2d_weight_vjp(F, g, ans, ctx, inp, grad):
+    # dW = Σ grad ⊗ windows(inp) is bilinear: d/d inp = col2im(grad G_w) (a transposed
+    # convolution of grad with G_w); d/d grad = conv(inp, G_w)
+    geom, _ = ctx
+    if F is not ARRAYS:
+        return (conv_transpose2d(grad, g, None, geom, inp.shape[2:]),
+                conv2d(inp, g, None, geom, out_hw=grad.shape[2:]))
+    g_inp = nchw(_conv_input_grad(_rows_of(nhwc(grad)), g, geom, inp.shape[2], inp.shape[3]))
+    g_grad = nchw(_conv_forward(_rows_of(nhwc(inp)), g, None, geom, False, grad.shape[2:])[0])
+    return g_inp, g_grad
+
+
+def _weight_case(shape, w_shape, geom: Geometry):
+    def make(rng):
+        ho, wo = geom.out_size(*shape[2:])
+        return (rng.standard_normal(shape), rng.standard_normal((shape[0], w_shape[0], ho, wo)),
+                geom, w_shape), {}
+    return make
+
+
+CONV2D_WEIGHT = Op("conv2d_weight", _conv2d_weight_vjp, reads=("inputs",),
+                   formula="∂W of a convolution: Σ over windows of grad ⊗ window",
+                   cases=[_weight_case((2, 3, 5, 4), (4, 3, 3, 3), _G1),
+                          _weight_case((2, 4, 6, 5), (4, 2, 3, 2), _G2)])
+
+
+@CONV2D_WEIGHT.define
+def conv2d_weight(inp: Tensor, grad: Tensor, geom: Geometry, w_shape: tuple) -> Tensor:
+    """The weight gradient of a convolution of ``inp`` whose output gradient is ``grad``
+    (a recorded op, for second derivatives)."""
+    cols = im2col(nhwc(inp.data).reshape(inp.shape[0], inp.shape[2], inp.shape[3],
+                                         geom.groups, -1), geom, grad.shape[2], grad.shape[3])
+    gw = _conv_weight_grad(cols, _rows_of(nhwc(grad.data)), geom, tuple(w_shape))
+    return record(gw, CONV2D_WEIGHT, (inp, grad), (geom, tuple(w_shape)))
 
 
 def _conv_transpose2d_vjp(F, g, ans, ctx, x, w, b=None):
     # y = col2im(x W) + b is the adjoint map of a convolution, so:
-    # dx = conv(g, W) (im2col + GEMM),  dW = xᵀ im2col(g) (roles of conv's dW swapped)
+    # dx = conv(g, W) (im2col + GEMM),  dW = (conv's dW with the roles swapped)
     geom, needs = ctx
-    if F is not ARRAYS:
-        _graph_only_first_order("conv_transpose2d")
-    g_nhwc = _rows_of(nhwc(g))
     gx = gw = gb = None
+    if F is not ARRAYS:
+        if needs[0]:
+            gx = conv2d(g, w, None, geom, out_hw=x.shape[2:])
+        if needs[1]:
+            gw = conv2d_weight(g, x, geom, w.shape)
+        if b is not None and needs[2]:
+            gb = g.sum(axis=(0, 2, 3))
+        return (gx, gw) if b is None else (gx, gw, gb)
+    g_nhwc = _rows_of(nhwc(g))
     if needs[0] or needs[1]:
         dx, cols = _conv_forward(g_nhwc, w, None, geom, keep_cols=needs[1],
                                  out_hw=x.shape[2:])
@@ -392,6 +475,20 @@ def _conv_transpose2d_vjp(F, g, ans, ctx, x, w, b=None):
     return (gx, gw) if b is None else (gx, gw, gb)
 
 
+def _transpose_case(shape, w_shape, geom: Geometry, out_hw: tuple):
+    def make(rng):
+        return (rng.standard_normal(shape), rng.standard_normal(w_shape),
+                rng.standard_normal(w_shape[1] * geom.groups), geom, out_hw), {}
+    return make
+
+
+CONV_TRANSPOSE2D = Op("conv_transpose2d", _conv_transpose2d_vjp, reads=("inputs",),
+                      formula="the transposed kernel spreading each pixel over a window",
+                      cases=[_transpose_case((2, 4, 5, 4), (4, 3, 3, 3), _G1, (5, 4)),
+                             _transpose_case((2, 4, 3, 3), (4, 2, 3, 2), _G2, (6, 5))])
+
+
+@CONV_TRANSPOSE2D.define
 def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry,
                      out_hw: tuple[int, int]) -> Tensor:
     """The transposed convolution ("deconvolution") of x (N, C_in, H, W) with
@@ -402,9 +499,12 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry,
         y += b.data
     needs = (x.requires_grad, w.requires_grad, b is not None and b.requires_grad)
     parents = (x, w) if b is None else (x, w, b)
-    return record(nchw(y), _CONV_TRANSPOSE2D, parents, (geom, needs))
+    return record(nchw(y), CONV_TRANSPOSE2D, parents, (geom, needs))
 
 
+# ---------------------------------------------------------------------------
+# pooling
+# ---------------------------------------------------------------------------
 def _max_pool2d_vjp(F, g, ans, ctx, x):
     geom, index = ctx
     if F is ARRAYS:
@@ -425,6 +525,22 @@ def _argmax_positions(index: np.ndarray, geom: Geometry, in_shape: tuple) -> tup
     return (nn_, cc, xp.clip(rows, 0, in_shape[2] - 1), xp.clip(cols, 0, in_shape[3] - 1))
 
 
+_P2 = Geometry(2, 2, 2, 2, (0, 0), (0, 0), 1, 1)
+_P3 = Geometry(3, 3, 2, 2, (1, 1), (1, 1), 1, 1)  # overlapping windows with padding
+
+
+def _pool_case(shape, geom: Geometry, out_hw: tuple, *extra):
+    def make(rng):
+        return (rng.standard_normal(shape), geom, out_hw, *extra), {}
+    return make
+
+
+MAX_POOL2D = Op("max_pool2d", _max_pool2d_vjp, reads=("inputs",), second_order=False,
+                formula="1 at each window's first arg-max, 0 elsewhere",
+                cases=[_pool_case((2, 3, 4, 6), _P2, (2, 3)), _pool_case((1, 2, 5, 5), _P3, (3, 3))])
+
+
+@MAX_POOL2D.define
 def max_pool2d(x: Tensor, geom: Geometry, out_hw: tuple[int, int],
                return_indices: bool = False):
     """Window maxima of x (N, C, H, W); the gradient goes to each window's first
@@ -432,7 +548,7 @@ def max_pool2d(x: Tensor, geom: Geometry, out_hw: tuple[int, int],
     PyTorch's ``MaxPool2d(return_indices=True)``)."""
     want = (is_grad_enabled() and x.requires_grad) or return_indices
     out, index = max_pool_forward(x.data, geom, *out_hw, want_index=want)
-    y = record(out, _MAX_POOL2D, (x,), (geom, index))
+    y = record(out, MAX_POOL2D, (x,), (geom, index))
     if not return_indices:
         return y
     _, _, rows, cols = _argmax_positions(index, geom, x.shape)
@@ -470,12 +586,26 @@ def _spread(gd: np.ndarray, geom: Geometry, in_shape: tuple) -> np.ndarray:
 def _avg_pool2d_adjoint_vjp(F, g, ans, ctx, gd):
     geom, out_hw = ctx
     # the adjoint of a spread is the window sum again
+    if F is ARRAYS:
+        return (_window_sum(g, geom, *out_hw),)
     return (avg_pool2d_sum(g, geom, out_hw),)
 
 
+def _spread_case(in_shape, geom: Geometry, out_hw: tuple):
+    def make(rng):
+        return (rng.standard_normal(in_shape[:2] + out_hw), geom, in_shape), {}
+    return make
+
+
+AVG_POOL2D_ADJOINT = Op("avg_pool2d_adjoint", _avg_pool2d_adjoint_vjp, reads=(),
+                        formula="each pixel receives the sum over the windows holding it",
+                        cases=[_spread_case((2, 3, 5, 5), _P3, (3, 3))])
+
+
+@AVG_POOL2D_ADJOINT.define
 def avg_pool2d_adjoint(gd: Tensor, geom: Geometry, in_shape: tuple) -> Tensor:
     """The spread of ``gd`` over the windows, as a recorded op (double backward)."""
-    return record(_spread(gd.data, geom, in_shape), _AVG_POOL2D_ADJOINT, (gd,),
+    return record(_spread(gd.data, geom, in_shape), AVG_POOL2D_ADJOINT, (gd,),
                   (geom, gd.shape[2:]))
 
 
@@ -496,29 +626,84 @@ def _window_sum(xd: np.ndarray, geom: Geometry, ho: int, wo: int) -> np.ndarray:
     return out
 
 
+AVG_POOL2D_SUM = Op("avg_pool2d_sum", _avg_pool2d_sum_vjp, reads=(),
+                    formula="1 for every pixel of the window",
+                    cases=[_pool_case((2, 3, 5, 5), _P3, (3, 3))])
+
+
+@AVG_POOL2D_SUM.define
 def avg_pool2d_sum(x: Tensor, geom: Geometry, out_hw: tuple) -> Tensor:
     """Σ of each window (zero padding), a recorded op."""
-    return record(_window_sum(x.data, geom, *out_hw), _AVG_POOL2D_SUM, (x,),
-                  (geom, out_hw))
+    return record(_window_sum(x.data, geom, *out_hw), AVG_POOL2D_SUM, (x,), (geom, out_hw))
 
 
+AVG_POOL2D = Op("avg_pool2d", _avg_pool2d_vjp, reads=(),
+                formula="1/divisor for every pixel of the window",
+                cases=[_pool_case((2, 3, 4, 6), _P2, (2, 3), 4.0),
+                       _pool_case((1, 2, 5, 5), _P3, (3, 3), 9.0)])
+
+
+@AVG_POOL2D.define
 def avg_pool2d(x: Tensor, geom: Geometry, out_hw: tuple, divisor) -> Tensor:
     """Mean of each window: Σ window / divisor, where ``divisor`` is a number or an
     (Ho, Wo) array (count_include_pad=False, ceil_mode's clipped windows)."""
     out = _window_sum(x.data, geom, *out_hw)
     out /= divisor
-    return record(out, _AVG_POOL2D, (x,), (geom, divisor, out_hw))
+    return record(out, AVG_POOL2D, (x,), (geom, divisor, out_hw))
 
 
-# Registry entries, unregistered for now (outside the generated gradcheck table): the
-# layers tests check them against PyTorch and finite differences.
-_CONV2D = Op("conv2d", _conv2d_vjp, reads=("inputs",), register=False)
-_CONV2D_RELU = Op("conv2d_relu", _conv2d_vjp, reads=("inputs",), fuses="conv2d + relu",
-                  register=False)
-_CONV_TRANSPOSE2D = Op("conv_transpose2d", _conv_transpose2d_vjp, reads=("inputs",),
-                       register=False)
-_MAX_POOL2D = Op("max_pool2d", _max_pool2d_vjp, reads=("inputs",), register=False)
-_AVG_POOL2D = Op("avg_pool2d", _avg_pool2d_vjp, reads=(), register=False)
-_AVG_POOL2D_SUM = Op("avg_pool2d_sum", _avg_pool2d_sum_vjp, reads=(), register=False)
-_AVG_POOL2D_ADJOINT = Op("avg_pool2d_adjoint", _avg_pool2d_adjoint_vjp, reads=(),
-                         register=False)
+# ===========================================================================
+# unfold / fold: im2col and col2im in PyTorch's (N, C·kh·kw, L) layout
+# ===========================================================================
+def _unfold_array(x: np.ndarray, geom: Geometry, ho: int, wo: int) -> np.ndarray:
+    n, c = x.shape[:2]
+    cols = im2col(nhwc(x).reshape(n, x.shape[2], x.shape[3], 1, c), geom, ho, wo)
+    # (N, Ho, Wo, 1, kh, kw, C) -> (N, C, kh, kw, Ho, Wo)
+    return cols.reshape(n, ho, wo, geom.kh, geom.kw, c).transpose(0, 5, 3, 4, 1, 2).reshape(
+        n, c * geom.kh * geom.kw, ho * wo)
+
+
+def _fold_array(cols: np.ndarray, geom: Geometry, h: int, w: int, ho: int, wo: int):
+    n = cols.shape[0]
+    c = cols.shape[1] // (geom.kh * geom.kw)
+    windows = cols.reshape(n, c, geom.kh, geom.kw, ho, wo).transpose(0, 4, 5, 1, 2, 3)
+    windows = windows.reshape(n, ho, wo, 1, c, geom.kh, geom.kw).transpose(0, 1, 2, 3, 5, 6, 4)
+    return nchw(col2im(windows, geom, h, w).reshape(n, h, w, c))
+
+
+def _unfold_vjp(F, g, ans, ctx, x):
+    geom, ho, wo = ctx
+    if F is ARRAYS:
+        return (_fold_array(g, geom, x.shape[2], x.shape[3], ho, wo),)
+    return (fold(g, geom, x.shape[2:], (ho, wo)),)
+
+
+UNFOLD = Op("unfold", _unfold_vjp, reads=(), formula="copies each window into a column",
+            cases=[_pool_case((2, 3, 5, 4), _G1, (5, 4))])
+
+
+@UNFOLD.define
+def unfold(x: Tensor, geom: Geometry, out_hw: tuple) -> Tensor:
+    """The sliding windows of x (N, C, H, W) as columns (N, C·kh·kw, Ho·Wo)."""
+    return record(_unfold_array(x.data, geom, *out_hw), UNFOLD, (x,), (geom, *out_hw))
+
+
+def _fold_vjp(F, g, ans, ctx, cols):
+    geom, ho, wo = ctx
+    if F is ARRAYS:
+        return (_unfold_array(g, geom, ho, wo),)
+    return (unfold(g, geom, (ho, wo)),)
+
+
+def _fold_case(rng):
+    return (rng.standard_normal((2, 3 * 9, 20)), _G1, (5, 4), (5, 4)), {}
+
+
+FOLD = Op("fold", _fold_vjp, reads=(), formula="adds each column back onto its window",
+          cases=[_fold_case])
+
+
+@FOLD.define
+def fold(cols: Tensor, geom: Geometry, hw: tuple, out_hw: tuple) -> Tensor:
+    """The adjoint of unfold: columns (N, C·kh·kw, L) summed back into (N, C, H, W)."""
+    return record(_fold_array(cols.data, geom, *hw, *out_hw), FOLD, (cols,), (geom, *out_hw))

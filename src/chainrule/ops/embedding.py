@@ -31,6 +31,17 @@ def _embedding_vjp(F, g, ans, ctx, w):
     return (gw,)
 
 
+def _case(rng):
+    return (np.array([[0, 2, 2], [4, 0, 1]]), rng.standard_normal((5, 3)), 3, False), {}
+
+
+# (scale_grad_by_freq divides the gradient by each row's count on purpose: not a true
+# gradient, so it is checked against PyTorch only, in tests/test_norm_embedding.py)
+EMBEDDING = Op("embedding", _embedding_vjp, reads=(), second_order=False,
+               formula="1 at the looked-up row (0 for padding_idx)", cases=[_case])
+
+
+@EMBEDDING.define
 def embedding(index: np.ndarray, weight: Tensor, padding_idx: int | None,
               scale_grad_by_freq: bool = False) -> Tensor:
     """weight[index] (shape index.shape + (dim,)); the row ``padding_idx`` gets no
@@ -41,7 +52,4 @@ def embedding(index: np.ndarray, weight: Tensor, padding_idx: int | None,
         xp = backend.namespace(flat)
         counts = xp.bincount(flat, minlength=weight.shape[0])[flat].astype(weight.data.dtype)
     out = weight.data[flat].reshape(index.shape + (weight.shape[1],))
-    return record(out, _EMBEDDING, (weight,), (flat, padding_idx, counts))
-
-
-_EMBEDDING = Op("embedding", _embedding_vjp, reads=(), register=False)
+    return record(out, EMBEDDING, (weight,), (flat, padding_idx, counts))

@@ -167,7 +167,12 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--epochs", type=positive(int), default=d.epochs,
                    help="epochs in total (with --resume: the new total)")
     p.add_argument("--batch-size", type=positive(int), default=d.batch_size,
-                   help="samples per gradient step (1: SGD, the training set size: full batch)")
+                   help="samples per gradient step (1: SGD, the training set size: full "
+                        "batch); under mpiexec -n K, per process (the step takes K times as "
+                        "many)")
+    p.add_argument("--global-batch", type=positive(int), default=None, metavar="N",
+                   help="under mpiexec -n K: samples per gradient step over all processes "
+                        "(default K × --batch-size)")
     p.add_argument("--weight-decay", type=nonnegative(float), default=d.weight_decay,
                    help="L2 regularization strength (decoupled for adamw)")
     p.add_argument("--clip-grad", type=positive(float), default=None, metavar="MAX_NORM",
@@ -253,7 +258,7 @@ def train_command(args) -> int:
     run(config_from_args(args), args.out, resume=args.resume, overwrite=args.overwrite,
         monitor=not args.no_monitor, monitor_every=args.monitor_every,
         detect_anomaly=args.detect_anomaly, progress=False if args.no_progress else None,
-        threads=args.threads)
+        threads=args.threads, global_batch=args.global_batch)
     return 0
 
 

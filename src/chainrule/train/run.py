@@ -94,7 +94,8 @@ class RunResult:
 def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None, *,
         resume: bool = False, overwrite: bool = False, monitor: bool = True,
         monitor_every: int = 10, detect_anomaly: bool = False, progress: bool | None = None,
-        threads: int | None = 1, log: Callable[[str], None] = print) -> RunResult:
+        threads: int | None = 1, log: Callable[[str], None] = print,
+        global_batch: int | None = None) -> RunResult:
     """Train, test and write a run's files into ``out`` (default ``runs/DATASET``).
 
     Args:
@@ -106,8 +107,12 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         monitor / monitor_every: the gradient monitor (warnings, ``grad_norms.png``).
         detect_anomaly: check every op for NaN/Inf and name the first that makes one.
         progress: a progress bar on stderr (``None``: when stderr is a terminal).
-        threads: BLAS threads (``None`` leaves the current setting).
+        threads: BLAS threads (``None`` leaves the current setting); per process when
+            the run is data parallel.
         log: where the run's lines go.
+        global_batch: under ``mpiexec -n K``, the samples per step over all processes
+            (default K × ``config.batch_size``, the per-process batch); see
+            :mod:`chainrule.train.distributed_run`.
 
     Raises :class:`RunError` (bad settings, data, checkpoint or output folder) before any
     training, and :class:`TrainingStopped` when the loss stops being finite.
@@ -121,7 +126,6 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         ModelCheckpoint,
         MonitorCallback,
     )
-    from .trainer import Trainer
 
     if threads is not None:
         if not isinstance(threads, int) or threads < 1:
@@ -130,6 +134,10 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     if isinstance(monitor_every, bool) or not isinstance(monitor_every, int) or \
             monitor_every < 1:
         raise RunError(f"--monitor-every must be a positive integer, got {monitor_every!r}")
+    from .distributed_run import join_world
+
+    world = join_world(log)  # a world of one unless launched by mpiexec -n K
+    log, progress = world.log(log), world.progress(progress)
     given = config if config is not None else TrainConfig()
     out = Path(out) if out is not None else Path("runs") / given.dataset
     resume_state = None
@@ -140,8 +148,10 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         config = dataclasses.replace(config, epochs=given.epochs).validate()
         log(f"resuming {out / CHECKPOINT} after epoch {resume_state['epoch']} "
             f"(its saved settings; training to epoch {config.epochs})")
+        if world.distributed:
+            log(world.describe_batch(config.batch_size))
     else:
-        config = given.resolved()
+        config = world.batch_config(given.resolved(), global_batch, log)
         _refuse_previous_run(out, overwrite)
 
     data = load_data(config)
@@ -163,7 +173,9 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     spec = MODELS[config.model]
     parameters = _check_model_size(spec, config, data.input_shape, num_classes)
 
-    _prepare_output(out, parameters, fresh=resume_state is None, overwrite=overwrite, log=log)
+    if world.is_main:  # only rank 0 writes
+        _prepare_output(out, parameters, fresh=resume_state is None, overwrite=overwrite,
+                        log=log)
     from ..data import Standardizer
 
     scaler = Standardizer(per_feature=data.per_feature).fit(x)
@@ -204,9 +216,10 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
                                          save_best_only=True, weights_only=True,
                                          extra={**extra, "config": model_settings}))
     callbacks.append(ModelCheckpoint(out / CHECKPOINT, extra=extra))
-    trainer = Trainer(model, optimizer, loss_fn, callbacks=callbacks, scheduler=scheduler,
-                      progress=progress, log=None if log is print else log,
-                      clip_grad_norm=config.clip_grad)
+    trainer = world.trainer_class()(model, optimizer, loss_fn, callbacks=callbacks,
+                                    scheduler=scheduler, progress=progress,
+                                    log=None if log is print else log,
+                                    clip_grad_norm=config.clip_grad)
     if resume_state is not None:
         try:
             trainer.load_state_dict(resume_state)
@@ -233,6 +246,9 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         _stopped(e, out, trainer)
         raise
     elapsed = time.perf_counter() - start
+    if not world.is_main:  # rank 0 tests, reports and writes the files
+        return RunResult(out, config, model, history, math.nan, math.nan, {}, "", trainer.epoch,
+                         elapsed, [])
 
     if val_loader is not None and (out / BEST).is_file():
         # the model of the best validation epoch, as saved (EarlyStopping may have restored

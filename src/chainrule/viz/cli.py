@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import CLIError
 from .expr import FUNCTIONS, ExprError, build, parse_assignments
 
 _LANGUAGE = ("numbers, variables, + - * / **, parentheses and the functions "
@@ -57,8 +58,6 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _build(args):
-    from ..errors import CLIError
-
     try:
         values = parse_assignments(args.values)
         return build(args.expr, values, dtype=args.dtype)
@@ -68,7 +67,6 @@ def _build(args):
 
 
 def _explain(args) -> int:
-    from ..errors import CLIError
     from .explain import Explanation
 
     root, leaves = _build(args)
@@ -89,7 +87,6 @@ def _explain(args) -> int:
 
 
 def _graph(args) -> int:
-    from ..errors import CLIError
     from .dot import GraphvizMissing, draw
     from .page import html
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..files import atomic_write
 from ..tensor import Tensor
 from .graph import Graph, Node, check_size, count, shape_text, summarize
-from .notation import local_symbol, op_text, rule_text
+from .notation import local_symbol, op_text, rule_text, tensor_rule
 
 __all__ = ["INSTALL_HINT", "GraphvizMissing", "draw", "to_dot"]
 
@@ -73,7 +73,12 @@ def _node_label(n: Node, released: bool) -> str:
 
 
 def _edge_label(e, root: Node) -> str:
-    """The local derivative, in the one notation: ``∂(mul)/∂add1 = z = -4``."""
+    """The local derivative, in the one notation: ``∂(mul)/∂add1 = z = -4``; for tensors
+    what the edge sends back, as the notes write it: ``sends Xᵀ · ∂f/∂h = (3, 2) ...``."""
+    if not (e.src.is_scalar and e.dst.is_scalar):
+        rule = tensor_rule(e, f"∂{root.label}/∂{e.dst.label}")
+        if rule is not None and e.contrib is not None:
+            return f"sends {rule}\n= {summarize(e.contrib)}"
     text = e.local_text()
     if text is None:
         return ""

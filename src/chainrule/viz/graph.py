@@ -23,8 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import sum_to
-from ..tensor import Tensor, _released_vjp, _set_grad_enabled
+from ..nn.module import parameter_path
+from ..ops import ARRAYS
+from ..tensor import Tensor, _released_vjp, no_grad_scope
 
 __all__ = ["Edge", "Graph", "Group", "Node", "build", "check_size", "fmt", "local_derivative",
            "summarize"]
@@ -274,8 +277,6 @@ class Graph:
         else op + counter; the root is ``f`` as in the notes. Every node gets a label of
         its own: same-named nodes (an unrolled ``h``) become h, h′, h″ in topological
         order, or h@1, h@2, ... when there are more than four."""
-        from ..nn.module import parameter_path
-
         for n in self.nodes:
             if n.kind == "param":
                 path = parameter_path(n.tensor)
@@ -330,8 +331,6 @@ class Graph:
         """Watch the engine's own backward (``autograd.observe``) and keep what it sends:
         every node's adjoint and every edge's contribution. It runs as
         ``autograd.grad`` does, so no ``.grad`` changes and the rules are retained."""
-        from .. import autograd
-
         for node in self.nodes:
             if node.kind == "op" and node.tensor._vjp is _released_vjp:
                 self.released = True
@@ -369,8 +368,6 @@ class Graph:
 
     def _check_version(self, node: Node) -> None:
         # the engine's own test, so the display agrees with what backward would raise
-        from .. import autograd
-
         try:
             autograd._check_version(node.tensor, node.tensor._parents)
         except RuntimeError:
@@ -454,14 +451,11 @@ class Graph:
         if self.released or self.seed is None:
             return None
         g = self.seed
-        previous = _set_grad_enabled(False)
-        try:
+        with no_grad_scope():
             for e in reversed(path):   # from the root down to the leaf
                 g = _vjp(e.dst.tensor, g)[e.index]
                 if g is None:
                     return None
-        finally:
-            _set_grad_enabled(previous)
         return g
 
     # -- nn.Module boxes ----------------------------------------------------------
@@ -520,8 +514,6 @@ def _distinct(name: str, k: int, total: int, taken: set) -> str:
 
 def _vjp(t: Tensor, g) -> list:
     """Apply ``t``'s rule to the adjoint ``g``: one adjoint per input, summed to shape."""
-    from ..ops import ARRAYS
-
     parents = t._parents
     grads = t._vjp(ARRAYS, g, t.data, t._ctx, *[p.data for p in parents])
     out = []

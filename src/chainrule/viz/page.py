@@ -45,7 +45,7 @@ from ..tensor import Tensor
 from ._template import TEMPLATE
 from .explain import Explanation
 from .graph import Edge, Node, check_size, count, fmt, shape_text, summarize
-from .notation import filled, forward_text, local_symbol, op_text, rule_text
+from .notation import filled, forward_text, local_symbol, op_text, rule_text, tensor_rule
 
 __all__ = ["html", "page_model"]
 
@@ -78,6 +78,12 @@ def _as_matrix(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], -1)
 
 
+def _cell(v) -> str:
+    """A matrix entry: three significant digits, integers as integers."""
+    f = float(v)
+    return str(int(f)) if f.is_integer() and abs(f) < 1e6 else f"{f:.3g}"
+
+
 def _block(a, kind: str) -> dict:
     """A value or gradient as the page draws it: one number, a small matrix in full,
     or a heat-map thumbnail with its min and max."""
@@ -86,7 +92,7 @@ def _block(a, kind: str) -> dict:
         return {"type": "scalar", "text": f"{kind} {fmt(a)}"}
     m = _as_matrix(a)
     if a.ndim <= 2 and m.shape[0] <= FULL and m.shape[1] <= FULL and a.dtype.kind != "b":
-        rows = [" ".join(f"{fmt(v, 3):>7}" for v in row) for row in m]
+        rows = [" ".join(f"{_cell(v):>7}" for v in row) for row in m]
         return {"type": "matrix", "title": f"{kind} {shape_text(a.shape)}", "rows": rows}
     vals = m.astype(np.float64) if m.dtype.kind in "fiub" else np.abs(m).astype(np.float64)
     finite = np.isfinite(vals)
@@ -127,9 +133,18 @@ def _block_size(b: dict | None) -> tuple[float, float]:
 # ---------------------------------------------------------------------------
 # the model: boxes, edges, steps
 # ---------------------------------------------------------------------------
-def _wire(v) -> str:
-    """A number on an edge: short, negative ones in parentheses inside products."""
-    return fmt(v, WIRE_DIGITS) if np.asarray(v).size == 1 else summarize(v, 3)
+def _wire(v, grad: bool = False) -> str:
+    """A number on an edge: short. An array travels as its shape (its numbers are in the
+    boxes at both ends), a gradient with its norm; a few numbers are shown in full."""
+    a = np.asarray(v)
+    if a.size == 1:
+        return fmt(a, WIRE_DIGITS)
+    if a.ndim == 1 and a.size <= 4:
+        return summarize(a, 3)
+    if not grad or a.dtype.kind not in "fiu":
+        return shape_text(a.shape)
+    norm = float(np.linalg.norm(a.astype(np.float64)))
+    return f"{shape_text(a.shape)}, norm {fmt(norm, 3)}"
 
 
 def _paren(s: str) -> str:
@@ -141,7 +156,7 @@ def _lit_text(e: Edge) -> str | None:
     if e.contrib is None:
         return None
     if not (e.src.is_scalar and e.dst.is_scalar) or e.local is None:
-        return "grad " + _wire(e.contrib)
+        return "grad " + _wire(e.contrib, grad=True)
     rule = rule_text(e)
     local = _paren(fmt(e.local, WIRE_DIGITS))
     if rule is not None and rule.replace("_", "a").rstrip("′″‴").isalnum() \
@@ -166,6 +181,9 @@ def _edge_info(e: Edge, root: Node) -> str:
             parts.append(fill)
         parts.append(fmt(e.local))
         return " = ".join(parts)
+    rule = tensor_rule(e, f"∂{root.label}/∂{e.dst.label}")
+    if rule is not None and e.contrib is not None:
+        return f"{sym}: sends {rule} = {summarize(e.contrib)}"
     return f"{sym}: summed over the output (1ᵀJ) {summarize(e.local)}"
 
 
@@ -273,11 +291,12 @@ def page_model(tensor: Tensor, expand: bool = False, title: str | None = None,
             continue
         seen.add((a, b))
         if grouped:
-            contrib = None if e.src.adjoint is None else "grad " + _wire(e.src.adjoint)
+            contrib = None if e.src.adjoint is None else \
+                "grad " + _wire(e.src.adjoint, grad=True)
             lit = contrib
             info = f"{e.src.label} → {boxes[b]['label']}: {shape_text(e.src.shape)}"
         else:
-            contrib = None if e.contrib is None else "grad " + _wire(e.contrib)
+            contrib = None if e.contrib is None else "grad " + _wire(e.contrib, grad=True)
             lit, info = _lit_text(e), _edge_info(e, g.root)
         nin = len(e.dst.in_edges) if not grouped else 1
         edges.append({"id": len(edges), "src": a, "dst": b,
