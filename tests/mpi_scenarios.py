@@ -224,6 +224,48 @@ def accumulation() -> None:
 
 
 @scenario
+def sync_batchnorm() -> None:
+    """SyncBatchNorm under DDP on K shards = BatchNorm in one process on their union:
+    outputs, gradients, steps and running statistics."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    per_rank = 4
+    xs, ys = _batches(13, 3, size, per_rank)
+
+    def build(norm):
+        cr.manual_seed(21)
+        return cr.nn.Sequential(cr.nn.Linear(6, 5), norm(5), cr.nn.ReLU(),
+                                cr.nn.Linear(5, 3)).double()
+
+    model = cr.nn.SyncBatchNorm.convert_sync_batchnorm(build(cr.nn.BatchNorm1d))
+    assert isinstance(model[1], cr.nn.SyncBatchNorm)
+    ddp = DistributedDataParallel(model)
+    reference = build(cr.nn.BatchNorm1d)
+    opt = cr.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = cr.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = cr.nn.CrossEntropyLoss()
+    mine = slice(rank * per_rank, (rank + 1) * per_rank)
+    for s in range(3):
+        opt.zero_grad()
+        out = ddp(cr.tensor(xs[s, mine]))
+        loss_fn(out, cr.tensor(ys[s, mine])).backward()
+        ref_opt.zero_grad()
+        ref_out = reference(cr.tensor(xs[s]))
+        loss_fn(ref_out, cr.tensor(ys[s])).backward()
+        np.testing.assert_allclose(out.numpy(), ref_out.numpy()[mine], rtol=1e-10, atol=1e-12)
+        for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                       err_msg=f"gradient of {name}, step {s}")
+        opt.step()
+        ref_opt.step()
+    for (name, b), (_, c) in zip(model.named_buffers(), reference.named_buffers()):
+        np.testing.assert_allclose(b.numpy(), c.numpy(), rtol=1e-10, err_msg=name)
+    model.eval()
+    reference.eval()
+    np.testing.assert_allclose(model(cr.tensor(xs[0])).numpy(),
+                               reference(cr.tensor(xs[0])).numpy(), rtol=1e-10)
+
+
+@scenario
 def mismatch() -> None:
     rank = dist.get_rank()
     hidden = 8 if rank == 0 else 9

@@ -392,3 +392,42 @@ def test_worker_processes_are_processes_and_errors_come_back():
 
     with pytest.raises(ValueError, match="bad sample 0"):
         list(DataLoader(Broken(), num_workers=1, multiprocessing_context="fork"))
+
+
+def test_chain_and_stack_datasets_as_torch():
+    ours = list(data.ChainDataset([Stream(3), Stream(2)]))
+    theirs = list(tud.ChainDataset([TorchStream(3), TorchStream(2)]))
+    assert ours == theirs
+    x = np.arange(6.0).reshape(3, 2)
+    got = next(iter(DataLoader(data.StackDataset(TensorDataset(x), [1, 2, 3]), batch_size=3)))
+    want = next(iter(tud.DataLoader(tud.StackDataset(tud.TensorDataset(torch.tensor(x)),
+                                                     [1, 2, 3]), batch_size=3)))
+    _same(got, want)
+    got = data.StackDataset(a=[1, 2], b=[3, 4])[1]
+    assert got == tud.StackDataset(a=[1, 2], b=[3, 4])[1]
+    with pytest.raises(ValueError, match="different lengths"):
+        data.StackDataset([1], [1, 2])
+
+
+def test_missing_pytorch_names_say_so():
+    with pytest.raises(AttributeError, match="DataPipes"):
+        data.IterDataPipe  # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        data.nothing  # noqa: B018
+
+
+def test_abandoning_a_slow_loader_does_not_wait_for_its_prefetched_batches():
+    class Slow(Dataset):
+        def __len__(self):
+            return 100
+
+        def __getitem__(self, i):
+            time.sleep(0.05)
+            return np.float32(i)
+
+    loader = DataLoader(Slow(), batch_size=2, num_workers=2, prefetch_factor=4)
+    start = time.perf_counter()
+    first = next(iter(loader))
+    assert first.tolist() == [0.0, 1.0]
+    # 8 batches were queued (0.1 s each, 2 workers): only the running ones may finish
+    assert time.perf_counter() - start < 0.35

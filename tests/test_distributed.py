@@ -92,6 +92,10 @@ def test_no_sync_accumulation_and_unused_parameters(mpi):
     assert_ok(run_mpi([SCENARIOS, "accumulation"]), "accumulation")
 
 
+def test_sync_batchnorm_equals_batchnorm_on_the_union(mpi):
+    assert_ok(run_mpi([SCENARIOS, "sync_batchnorm"]), "sync_batchnorm")
+
+
 def test_mismatched_models_are_named(mpi):
     assert_ok(run_mpi([SCENARIOS, "mismatch"]), "mismatch")
 
@@ -174,9 +178,32 @@ def test_ddp_in_a_world_of_one_is_the_plain_model(world_of_one):
     plain(x).sum().backward()
     for p, q in zip(model.parameters(), plain.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-14)
-    with cr.no_grad():  # evaluation: nothing armed, nothing reduced
-        ddp(x)
-    assert ddp.synchronized_steps == 1
+    assert ddp.synchronized_steps == 0  # one process: nothing to average, no copies
+
+
+def test_sync_batchnorm_in_a_world_of_one_is_batchnorm(world_of_one):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 4, 3))
+    for train in (True, False):
+        sync, plain = cr.nn.SyncBatchNorm(4).double(), cr.nn.BatchNorm1d(4).double()
+        sync.train(train)
+        plain.train(train)
+        xs, xp = (cr.tensor(x, requires_grad=True) for _ in range(2))
+        (sync(xs) * cr.tensor(np.cos(x))).sum().backward()
+        (plain(xp) * cr.tensor(np.cos(x))).sum().backward()
+        np.testing.assert_allclose(xs.grad.numpy(), xp.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(sync.weight.grad.numpy(), plain.weight.grad.numpy())
+        np.testing.assert_allclose(sync.running_var.numpy(), plain.running_var.numpy())
+
+
+def test_sync_batch_norm_op_gradcheck():
+    from chainrule.nn.sync_batchnorm import sync_batch_norm
+
+    rng = np.random.default_rng(0)
+    x, w, b = (cr.tensor(rng.standard_normal(s), requires_grad=True)
+               for s in ((5, 3, 2), (3,), (3,)))
+    assert cr.gradcheck(lambda x, w, b: sync_batch_norm(x, w, b, (0, 2), 1e-5, (1, 3, 1)),
+                        x, w, b)
 
 
 def test_ddp_state_dict_has_the_module_prefix(world_of_one):
@@ -255,6 +282,20 @@ def test_sampler_matches_pytorch_without_shuffle():
             theirs = list(TorchSampler(range(n), k, r, shuffle=False, drop_last=drop_last))
             assert ours == theirs, (n, k, r, drop_last)
     assert torch
+
+
+def test_sampler_feeds_a_data_loader():
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    dataset = cr.data.TensorDataset(x, np.arange(10))
+    seen = []
+    for rank in range(3):
+        sampler = DistributedSampler(dataset, num_replicas=3, rank=rank, seed=1)
+        sampler.set_epoch(4)
+        loader = cr.data.DataLoader(dataset, batch_size=2, sampler=sampler)
+        batches = [yb.tolist() for _, yb in loader]
+        assert [len(b) for b in batches] == [2, 2]  # 4 samples per rank (10 padded to 12)
+        seen += [i for b in batches for i in b]
+    assert set(seen) == set(range(10)) and len(seen) == 12
 
 
 def test_sampler_errors():

@@ -268,3 +268,15 @@ def test_named_members_remove_duplicate_and_get_as_torch():
     assert ours.get_parameter("0.bias") is ours[0].bias
     with pytest.raises(AttributeError, match="has no parameter 'scale'"):
         ours.get_parameter("0.scale")
+
+
+def test_container_and_loss_prints_as_torch():
+    def strip(text):  # dtype names: torch.float32 there, float32 here
+        return text.replace("torch.float32", "float32").replace("torch.FloatTensor", "float32")
+
+    for make in (lambda lib: lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2, 3)),
+                                                   lib.nn.Parameter(lib.ones(4))]),
+                 lambda lib: lib.nn.ModuleDict({"a": lib.nn.Linear(2, 3)}),
+                 lambda lib: lib.nn.Unflatten(1, (2, 3)),
+                 lambda lib: lib.nn.TripletMarginLoss()):
+        assert strip(repr(make(cr))) == strip(repr(make(torch)))

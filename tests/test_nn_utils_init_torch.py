@@ -73,3 +73,17 @@ def test_sparse_zeroes_as_many_per_column_as_torch():
     theirs = torch.nn.init.sparse_(torch.empty(10, 4), sparsity=0.3).numpy()
     assert ((ours == 0).sum(axis=0) == (theirs == 0).sum(axis=0)).all()
     assert np.abs(ours).max() < 0.1
+
+
+def test_deprecated_names_and_missing_utils():
+    w = cr.empty(3, 4)
+    with pytest.warns(FutureWarning, match="xavier_uniform_"):
+        nn.init.xavier_uniform(w)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        nn.utils.clip_grad_norm([nn.Parameter(cr.ones(2))], 1.0)
+    with pytest.raises(AttributeError, match="weight_norm: weight normalization is not "
+                                             "implemented"):
+        nn.utils.weight_norm  # noqa: B018
+    for name in dir(torch.nn.init):
+        if name.endswith("_") and not name.startswith("_"):
+            assert hasattr(nn.init, name), name

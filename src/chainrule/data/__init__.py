@@ -12,9 +12,11 @@
 
 from .collate import default_collate, default_convert
 from .datasets import (
+    ChainDataset,
     ConcatDataset,
     Dataset,
     IterableDataset,
+    StackDataset,
     Subset,
     TensorDataset,
     random_split,
@@ -57,6 +59,7 @@ __all__ = [
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "Standardizer",
     "Subset",
     "SubsetRandomSampler",
@@ -75,3 +78,18 @@ __all__ = [
     "read_idx_header",
     "train_val_split",
 ]
+
+
+# what torch.utils.data has and chainrule does not: a clear error naming it
+_MISSING = {
+    "IterDataPipe": "DataPipes (deprecated in PyTorch) are not supported; write an "
+                    "IterableDataset",
+    "MapDataPipe": "DataPipes (deprecated in PyTorch) are not supported; write a Dataset",
+    "datapipes": "DataPipes (deprecated in PyTorch) are not supported",
+}
+
+
+def __getattr__(name: str):
+    if name in _MISSING:
+        raise AttributeError(f"chainrule.data has no {name}: {_MISSING[name]}")
+    raise AttributeError(f"module 'chainrule.data' has no attribute {name!r}")

@@ -15,10 +15,12 @@ from collections.abc import Iterator, Sized
 
 import numpy as np
 
+from .samplers import Sampler
+
 __all__ = ["DistributedSampler"]
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler):
     """Indices of this rank's shard of ``dataset``, for ``DataLoader(sampler=...)``.
 
     Args:
@@ -33,6 +35,15 @@ class DistributedSampler:
     ...           for r in range(3)]
     >>> shards
     [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]
+
+    In a training loop (each rank a different shard, a new order every epoch)::
+
+        sampler = DistributedSampler(dataset, seed=0)
+        loader = DataLoader(dataset, batch_size=64, sampler=sampler)
+        for epoch in range(epochs):
+            sampler.set_epoch(epoch)
+            for x, y in loader:
+                ...
     """
 
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,

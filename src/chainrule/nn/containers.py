@@ -164,7 +164,8 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): {_parameter_line(p)}" for k, p in self._parameters.items())
+        # (indented by two more than the lines of children, as PyTorch prints it)
+        return "\n".join(f"  ({k}): {_parameter_line(p)}" for k, p in self._parameters.items())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterList has no forward(); use its parameters")
@@ -237,7 +238,8 @@ class ParameterDict(Module):
             del self[key]
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({k}): {_parameter_line(p)}" for k, p in self._parameters.items())
+        # (indented by two more than the lines of children, as PyTorch prints it)
+        return "\n".join(f"  ({k}): {_parameter_line(p)}" for k, p in self._parameters.items())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterDict has no forward(); use its parameters")

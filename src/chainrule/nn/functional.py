@@ -1167,3 +1167,99 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
 
 
 __all__ += ["adaptive_max_pool2d", "fold", "interpolate", "unfold"]
+
+
+# ---------------------------------------------------------------------------
+# activations (the elementwise ones are registry ops: cr.gelu, cr.silu, ...)
+# ---------------------------------------------------------------------------
+def _act(x) -> Tensor:
+    return x if isinstance(x, Tensor) else _input(x)
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (``approximate='none'``) or its tanh form (``'tanh'``)."""
+    return P.gelu(_act(input), approximate)
+
+
+def silu(input, inplace: bool = False) -> Tensor:
+    """x·σ(x) (swish)."""
+    return P.silu(_act(input))
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, α(eˣ - 1) otherwise."""
+    return P.elu(_act(input), alpha)
+
+
+def selu(input, inplace: bool = False) -> Tensor:
+    """scale·elu(x, α) with the self-normalizing constants."""
+    return P.selu(_act(input))
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β (x itself where βx > threshold)."""
+    return P.softplus(_act(input), beta, threshold)
+
+
+def mish(input, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x))."""
+    return P.mish(_act(input))
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+             ) -> Tensor:
+    """x clipped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return P.hardtanh(_act(input), min_val, max_val)
+
+
+def relu6(input, inplace: bool = False) -> Tensor:
+    """min(max(0, x), 6)."""
+    return P.relu6(_act(input))
+
+
+def logsigmoid(input) -> Tensor:
+    """log σ(x), stable for large |x|."""
+    return P.logsigmoid(_act(input))
+
+
+def softsign(input) -> Tensor:
+    """x / (1 + |x|)."""
+    return P.softsign(_act(input))
+
+
+def prelu(input, weight) -> Tensor:
+    """x for x > 0, a·x otherwise, with a learned slope ``weight``: one value, or one per
+    channel (axis 1)."""
+    x = _act(input)
+    weight = weight if isinstance(weight, Tensor) else _like(weight, x)
+    if weight.ndim != 1:
+        raise ValueError(f"prelu: weight must be 1-D, got shape {weight.shape}")
+    k = weight.shape[0]
+    if k != 1:
+        if x.ndim < 2 or x.shape[1] != k:
+            raise ValueError(f"prelu: {k} slopes need an input with {k} channels on axis 1, "
+                             f"got shape {x.shape}")
+        weight = P.reshape(weight, (1, k) + (1,) * (x.ndim - 2))
+    elif x.ndim == 0:
+        weight = P.reshape(weight, ())
+    return P.where(x.data > 0, x, P.mul(weight, x))
+
+
+def glu(input, dim: int = -1) -> Tensor:
+    """a·σ(b) where a, b are the two halves of ``input`` along ``dim``."""
+    x = _act(input)
+    axis = dim % x.ndim if x.ndim else 0
+    n = x.shape[axis] if x.ndim else 0
+    if n % 2:
+        raise ValueError(f"glu: the size of dimension {dim} must be even, got {n} (shape "
+                         f"{x.shape})")
+    lead = (slice(None),) * axis
+    a = P.getitem(x, lead + (slice(0, n // 2),))
+    b = P.getitem(x, lead + (slice(n // 2, n),))
+    return P.mul(a, P.sigmoid(b))
+
+
+__all__ += ["elu", "gelu", "glu", "hardtanh", "logsigmoid", "mish", "prelu", "relu6", "selu",
+            "silu", "softplus", "softsign"]

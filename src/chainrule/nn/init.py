@@ -252,3 +252,31 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     for c in range(cols):
         values[rng.permutation(rows)[:zeros], c] = 0
     return _write(tensor, values)
+
+
+
+def _deprecated(new):
+    """PyTorch's old names without the trailing underscore: they warn and call the new."""
+    def old(*args, **kwargs):
+        import warnings
+
+        warnings.warn(f"nn.init.{new.__name__[:-1]} is deprecated in favour of "
+                      f"nn.init.{new.__name__}", FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    old.__name__ = old.__qualname__ = new.__name__[:-1]
+    old.__doc__ = f"Deprecated: use :func:`{new.__name__}`."
+    return old
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

@@ -279,7 +279,3 @@ class TripletMarginLoss(_Loss):
     def forward(self, anchor, positive, negative):
         return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
                                      eps=self.eps, swap=self.swap, reduction=self.reduction)
-
-    def extra_repr(self) -> str:
-        return f"margin={self.margin}, p={self.p}, eps={self.eps}, swap={self.swap}" + (
-            f", reduction={self.reduction!r}" if self.reduction != "mean" else "")

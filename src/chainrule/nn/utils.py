@@ -145,3 +145,34 @@ def _attach_rnn() -> None:
 
     sys.modules[__name__ + ".rnn"] = rnn_utils
     globals()["rnn"] = rnn_utils
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """PyTorch's deprecated name of :func:`clip_grad_norm_` (it warns, as PyTorch does)."""
+    import warnings
+
+    warnings.warn("nn.utils.clip_grad_norm is deprecated in favour of "
+                  "nn.utils.clip_grad_norm_", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)
+
+
+# what torch.nn.utils has and chainrule does not: a clear error naming it
+_MISSING = {
+    "weight_norm": "weight normalization is not implemented; normalize in forward() by hand",
+    "spectral_norm": "spectral normalization is not implemented",
+    "parametrize": "parametrizations are not implemented; compute the weight in forward()",
+    "parametrizations": "parametrizations are not implemented; compute the weight in "
+                        "forward()",
+    "rnn": "packed sequences are not implemented; pad the batch and mask",
+    "fuse_conv_bn_eval": "layer fusion for inference is not implemented",
+    "fuse_linear_bn_eval": "layer fusion for inference is not implemented",
+    "skip_init": "build the module, then overwrite its parameters",
+    "stateless": "functional calls are not implemented; load_state_dict a copy instead",
+}
+
+
+def __getattr__(name: str):
+    if name in _MISSING:
+        raise AttributeError(f"chainrule.nn.utils has no {name}: {_MISSING[name]}")
+    raise AttributeError(f"module 'chainrule.nn.utils' has no attribute {name!r}")

@@ -812,10 +812,11 @@ def _check_callables(fns: list, who: str) -> None:
             raise TypeError(f"{who}: lr_lambda must be a function, got {type(fn).__name__}")
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Multiply the lr by ``factor`` when a metric has stopped improving for more than
     ``patience`` epochs (PyTorch's rules: ``threshold`` relative or absolute, then
-    ``cooldown`` epochs of rest, never below ``min_lr``). Call ``step(metric)``.
+    ``cooldown`` epochs of rest, never below ``min_lr``). Call ``step(metric)``. An
+    ``LRScheduler``, as in PyTorch, though it follows a metric instead of a formula.
 
     >>> import chainrule as cr
     >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
