@@ -414,3 +414,20 @@ def test_missing_pytorch_names_say_so():
         data.IterDataPipe  # noqa: B018
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         data.nothing  # noqa: B018
+
+
+def test_abandoning_a_slow_loader_does_not_wait_for_its_prefetched_batches():
+    class Slow(Dataset):
+        def __len__(self):
+            return 100
+
+        def __getitem__(self, i):
+            time.sleep(0.05)
+            return np.float32(i)
+
+    loader = DataLoader(Slow(), batch_size=2, num_workers=2, prefetch_factor=4)
+    start = time.perf_counter()
+    first = next(iter(loader))
+    assert first.tolist() == [0.0, 1.0]
+    # 8 batches were queued (0.1 s each, 2 workers): only the running ones may finish
+    assert time.perf_counter() - start < 0.35

@@ -396,3 +396,73 @@ def test_missing_pytorch_optimizers_name_the_nearest_one():
                 getattr(optim, name)
             except AttributeError as e:
                 assert "has no" in str(e) and ":" in str(e), name  # a reason, not a bare miss
+
+
+# -- stochastic weight averaging ----------------------------------------------------------
+@pytest.mark.parametrize("kind", ["swa", "ema", "ema-one", "avg_fn", "buffers"])
+def test_averaged_model_matches_torch(kind):
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.Linear(4, 2))
+
+    def kwargs(lib):
+        swa = lib.optim.swa_utils
+        return {"swa": {}, "ema": {"multi_avg_fn": swa.get_ema_multi_avg_fn(0.9)},
+                "ema-one": {"avg_fn": swa.get_ema_avg_fn(0.8)},
+                "avg_fn": {"avg_fn": swa.get_swa_avg_fn()},
+                "buffers": {"use_buffers": True}}[kind]
+
+    rng = np.random.default_rng(0)
+    mc, mt = build(cr), build(torch)
+    with torch.no_grad():
+        for pc, pt in zip(mc.parameters(), mt.parameters()):
+            pt.copy_(torch.tensor(pc.numpy()))
+    ac = optim.swa_utils.AveragedModel(mc, **kwargs(cr))
+    at = torch.optim.swa_utils.AveragedModel(mt, **kwargs(torch))
+    oc, ot = optim.SGD(mc.parameters(), lr=0.1), torch.optim.SGD(mt.parameters(), lr=0.1)
+    for _ in range(5):
+        x = rng.standard_normal((8, 3)).astype(np.float32)
+        for model, opt, lib in ((mc, oc, cr), (mt, ot, torch)):
+            opt.zero_grad()
+            (model(lib.tensor(x)) ** 2).mean().backward()
+            opt.step()
+        ac.update_parameters(mc)
+        at.update_parameters(mt)
+    assert int(ac.n_averaged.item()) == int(at.n_averaged.item()) == 5
+    for (name, vc), vt in zip(ac.state_dict().items(), at.state_dict().values()):
+        np.testing.assert_allclose(vc.numpy(), vt.numpy(), rtol=2e-5, atol=1e-6, err_msg=name)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    ac.eval()
+    at.eval()
+    np.testing.assert_allclose(ac(cr.tensor(x)).numpy(), at(torch.tensor(x)).detach().numpy(),
+                               rtol=2e-5, atol=1e-6)
+
+
+def test_update_bn_matches_torch():
+    rng = np.random.default_rng(1)
+    data = [rng.standard_normal((6, 3)).astype(np.float32) * 2 + 1 for _ in range(4)]
+    mc = cr.nn.Sequential(cr.nn.Linear(3, 3), cr.nn.BatchNorm1d(3))
+    mt = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3))
+    with torch.no_grad():
+        for pc, pt in zip(mc.parameters(), mt.parameters()):
+            pt.copy_(torch.tensor(pc.numpy()))
+    optim.swa_utils.update_bn([(cr.tensor(d), 0) for d in data], mc)
+    torch.optim.swa_utils.update_bn([(torch.tensor(d), 0) for d in data], mt)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(mc[1], name).numpy(),
+                                   getattr(mt[1], name).numpy(), rtol=1e-5, err_msg=name)
+    assert mc[1].momentum == mt[1].momentum
+
+
+@pytest.mark.parametrize("kwargs", [{"swa_lr": 0.05}, {"swa_lr": [0.05, 0.2], "anneal_epochs": 3,
+                                                       "anneal_strategy": "linear"},
+                                    {"swa_lr": 0.01, "anneal_epochs": 0}])
+def test_swalr_matches_torch(kwargs):
+    oc, sc = _build(cr, lambda S, o: optim.swa_utils.SWALR(o, **kwargs))
+    ot, st = _build(torch, lambda S, o: torch.optim.swa_utils.SWALR(o, **kwargs))
+    for epoch in range(15):
+        np.testing.assert_allclose(sc.get_last_lr(), st.get_last_lr(), rtol=1e-12,
+                                   err_msg=f"epoch {epoch}")
+        oc.step()
+        ot.step()
+        sc.step()
+        st.step()

@@ -225,16 +225,23 @@ class _Workers:
                                    "(timeout)")
 
     def stop(self) -> None:
+        """Drop the tasks not started yet and let the workers end; a thread that is still
+        loading a batch finishes it on its own (it is a daemon: nothing waits for it)."""
         for q in self.tasks:
+            try:
+                while True:
+                    q.get_nowait()
+            except (queue.Empty, OSError, ValueError):
+                pass
             try:
                 q.put(None)
             except (ValueError, OSError):  # a queue already closed
                 pass
-        for w in self.workers:
-            if w is not threading.current_thread():
+        if self.processes:
+            for w in self.workers:
                 w.join(timeout=5)
-            if self.processes and w.is_alive():
-                w.terminate()
+                if w.is_alive():
+                    w.terminate()
 
 
 class DataLoader:

@@ -167,8 +167,8 @@ class DistributedDataParallel(Module):
         if world.size > 1 and self.broadcast_buffers and self.require_forward_param_sync \
                 and self.module.training:
             self._sync_buffers()
-        if is_grad_enabled() and self.require_backward_grad_sync:
-            self._arm()
+        if world.size > 1 and is_grad_enabled() and self.require_backward_grad_sync:
+            self._arm()  # (in a world of one every gradient is already the average)
         return self.module(*inputs, **kwargs)
 
     def _arm(self) -> None:

@@ -10,7 +10,7 @@
 [1.0, -0.5]
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -25,7 +25,7 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
-           "Optimizer", "ParamState", "RAdam", "RMSprop", "Rprop", "lr_scheduler"]
+           "Optimizer", "ParamState", "RAdam", "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]
 
 
 # what torch.optim has and chainrule does not: a clear error naming the nearest equivalent
@@ -33,8 +33,6 @@ _MISSING = {
     "SparseAdam": "sparse gradients are not supported; use Adam",
     "Adafactor": "use AdamW (Adafactor's factored second moments are not implemented)",
     "Muon": "use AdamW or SGD(momentum=..., nesterov=True)",
-    "swa_utils": "stochastic weight averaging utilities are not implemented; keep an "
-                 "average of the parameters by hand",
 }
 
 
