@@ -302,5 +302,5 @@ def test_module_tracking_is_switched_off_again():
     from chainrule.nn import module as nn_module
 
     with cr.detect_anomaly():
-        assert nn_module._TRACK_PATH
-    assert not nn_module._TRACK_PATH
+        assert nn_module._mode.track_path
+    assert not nn_module._mode.track_path

@@ -178,9 +178,7 @@ def test_ddp_in_a_world_of_one_is_the_plain_model(world_of_one):
     plain(x).sum().backward()
     for p, q in zip(model.parameters(), plain.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-14)
-    with cr.no_grad():  # evaluation: nothing armed, nothing reduced
-        ddp(x)
-    assert ddp.synchronized_steps == 1
+    assert ddp.synchronized_steps == 0  # one process: nothing to average, no copies
 
 
 def test_sync_batchnorm_in_a_world_of_one_is_batchnorm(world_of_one):
@@ -247,6 +245,25 @@ def test_post_accumulate_grad_hook_and_queue_callback():
     assert len(events) == 2
     with pytest.raises(RuntimeError, match="no backward pass"):
         cr.autograd.queue_callback(lambda: None)
+
+
+def test_leaf_hooks_run_as_soon_as_their_gradient_is_final():
+    """With hooks registered, backward finishes each weight right after the layer that
+    uses it (last layer first), not after the whole graph: DDP's buckets can start early."""
+    from chainrule.autograd import _post_accumulate_hooks, observe
+
+    model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.Tanh(), cr.nn.Linear(8, 2))
+    names = {id(p): n for n, p in model.named_parameters()}
+    events = []
+    handles = [p.register_post_accumulate_grad_hook(lambda p: events.append(names[id(p)]))
+               for p in model.parameters()]
+    with observe(lambda node, g, grads: node.op and events.append(str(node.op))):
+        model(cr.randn(3, 4)).sum().backward()
+    assert events == ["sum", "linear", "2.bias", "2.weight", "tanh", "linear", "0.bias",
+                      "0.weight"]
+    for h in handles:
+        h.remove()
+    assert not any(id(p) in _post_accumulate_hooks for p in model.parameters())
 
 
 # -- the sampler ---------------------------------------------------------------------------

@@ -312,10 +312,10 @@ def test_current_module_path_tracked_only_when_enabled():
         assert nn.current_module_path() is None  # popped after the forward
         with pytest.raises(ValueError):
             net(cr.randn(1, 5))
-        assert module_mod._path_stack == []  # popped on errors too
+        assert module_mod._mode.path_stack == []  # popped on errors too
     finally:
         nn.set_track_path(previous)
-    assert module_mod._TRACK_PATH is False
+    assert module_mod._mode.track_path is False
 
 
 def test_wrong_input_shape_names_module_path():

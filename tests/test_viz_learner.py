@@ -285,3 +285,26 @@ def test_viz_modules_import_no_cycle():
     for a, targets in imports.items():
         for b in targets:
             assert a not in imports.get(b, set()), f"viz.{a} and viz.{b} import each other"
+
+
+def test_a_users_block_shows_its_name_and_formula():
+    class Cube(cr.autograd.Function):
+        formula = "3·{x}²"
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x ** 2
+
+    x = leaf(2.0, "x")
+    f = Cube.apply(x) + x
+    s = str(cr.explain(f))
+    assert "Cube1  Cube   x" in s and "∂f/∂x = ∂f/∂Cube1 · 3·x² + ∂f/∂f · 1 = 1 · 12 + 1 · 1 = 13" in s
+    assert "∂Cube1/∂x = 3·x² = 12" in to_dot(f)
+    texts = " ".join(s["text"] for s in page_model(f)["steps"])
+    assert "∂Cube1/∂x = 3·2² = 3·4 = 12" in texts

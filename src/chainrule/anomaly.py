@@ -30,7 +30,7 @@ How it works
   as ``check(node, g, grads)`` after each derivative rule, with the adjoints the rule
   produced for the node's inputs. The likely cause printed for a forward anomaly is the
   op's ``hint`` in the op registry.
-* module paths: while active, ``chainrule.nn.module._TRACK_PATH`` is switched on
+* module paths: while active, this thread's ``chainrule.nn.module._mode.track_path`` is switched on
   (``set_track_path``) so ``nn.Module.__call__`` keeps a stack of module paths, read at
   record time with ``current_module_path()``; the module's type is read from the
   innermost ``Module._call_slow`` frame.

@@ -20,18 +20,15 @@ from .functional import _dtype_mismatch
 from .layers_conv import Conv2d, MaxPool2d
 from .module import Module, Parameter, _assign_paths, _join
 
+
 # Sequential runs a Linear followed by a ReLU as one fused node (see _forward_fused);
 # set_fusion(False) keeps one node per layer, e.g. to look at every layer's output.
-_FUSE = True
-
-
 def set_fusion(enabled: bool) -> bool:
     """Let ``Sequential`` fuse Linear + ReLU pairs into one graph node (the default), or
-    not; returns the previous setting. Fusion never changes values or gradients; it is
-    off while ``detect_anomaly`` tracks module paths."""
-    global _FUSE
-    previous = _FUSE
-    _FUSE = bool(enabled)
+    not, in this thread; returns the previous setting. Fusion never changes values or
+    gradients; it is off while ``detect_anomaly`` tracks module paths."""
+    previous = _module_mod._mode.fuse
+    _module_mod._mode.fuse = bool(enabled)
     return previous
 
 __all__ = [
@@ -403,7 +400,8 @@ class Sequential(_IndexedContainer):
                 self.add_module(str(i), m)
 
     def forward(self, x):
-        if _FUSE and not _module_mod._TRACK_PATH:
+        mode = _module_mod._mode
+        if mode.fuse and not mode.track_path:
             return self._forward_fused(x)
         for module in self._modules.values():
             x = module(x)

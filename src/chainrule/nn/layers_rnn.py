@@ -23,6 +23,7 @@ import numpy as np
 from ..ops import composite as C
 from ..ops import nn_ops
 from ..ops import primitives as P
+from ..ops.rnn import lstm_cell
 from ..random import _rng
 from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import functional as F
@@ -50,15 +51,9 @@ def _rnn_step(mode: str, xw: Tensor, state, w_hh: Tensor, b_hh: Tensor | None):
     """The next state from ``xw`` = this step's input projection (+ b_ih)."""
     if mode == "LSTM":
         h, c = state
-        gates = P.add(xw, F.linear(h, w_hh, b_hh))
         size = h.shape[-1]
-        # one sigmoid over all four blocks (the g block's is unused): fewer nodes than
-        # gathering i, f, o first
-        sig = P.sigmoid(gates)
-        i, f, o = _cols(sig, 0, size), _cols(sig, 1, size), _cols(sig, 3, size)
-        g = P.tanh(_cols(gates, 2, size))
-        c = P.add(P.mul(f, c), P.mul(i, g))
-        return P.mul(o, P.tanh(c)), c
+        hc = lstm_cell(P.add(xw, F.linear(h, w_hh, b_hh)), c)  # [h' | c'], one node
+        return _cols(hc, 0, size), _cols(hc, 1, size)
     if mode == "GRU":
         h = state
         size = h.shape[-1]
@@ -170,23 +165,33 @@ class _RNNBase(Module):
         starts = self._initial(hx, n, batched, dt)
         directions = 2 if self.bidirectional else 1
         finals = []
+        # one (N, features) tensor per time step. Slicing a big tensor that requires grad
+        # costs a full-size adjoint per slice in backward, so layers pass lists of steps
+        # and only the input (when it needs a gradient) and the final output are sliced
+        # or stacked.
+        if x.requires_grad:
+            seq = [P.getitem(x, t) for t in range(length)]
+        else:
+            seq = [as_tensor(x.data[t]) for t in range(length)]
         for layer in range(self.num_layers):
             outs = []
             for d in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
-                xw = F.linear(x, w_ih, b_ih)  # all time steps in one product
                 state = starts[layer * directions + d]
                 state = state if self.mode == "LSTM" else state[0]
                 steps = range(length - 1, -1, -1) if d else range(length)
                 hs = [None] * length
                 for t in steps:
-                    state = _rnn_step(self.mode, P.getitem(xw, t), state, w_hh, b_hh)
+                    xw = F.linear(seq[t], w_ih, b_ih)
+                    state = _rnn_step(self.mode, xw, state, w_hh, b_hh)
                     hs[t] = state[0] if self.mode == "LSTM" else state
-                outs.append(C.stack(hs, 0))
+                outs.append(hs)
                 finals.append(state if self.mode == "LSTM" else (state,))
-            x = outs[0] if directions == 1 else P.concatenate(outs, axis=2)
+            seq = outs[0] if directions == 1 else \
+                [P.concatenate([f, b], axis=1) for f, b in zip(*outs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = nn_ops.dropout(x, self.dropout, _rng())
+                seq = [nn_ops.dropout(h, self.dropout, _rng()) for h in seq]
+        x = C.stack(seq, 0)
         out = x
         if not batched:
             out = P.reshape(out, (length, out.shape[2]))

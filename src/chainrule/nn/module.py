@@ -14,6 +14,7 @@ tensor) and is otherwise kept as cheap as a function call.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -35,28 +36,37 @@ from ..tensor import (
     record,
 )
 
+
 # ---------------------------------------------------------------------------
-# "Which module is running?" -- tracked only when someone asks (detect_anomaly sets
-# _TRACK_PATH), so that an ordinary forward pays a single global read.
+# nn's mode flags, per thread as grad mode is. "Which module is running?" is tracked only
+# when someone asks (detect_anomaly sets track_path), so an ordinary forward pays one read;
+# Sequential fuses Linear/Conv2d + ReLU pairs unless fusion is off (set_fusion).
 # ---------------------------------------------------------------------------
-_TRACK_PATH = False
-_path_stack: list = []
+class _NnMode(threading.local):
+    track_path = False
+    fuse = True
+
+    def __init__(self):
+        self.path_stack: list = []
+
+
+_mode = _NnMode()
 
 
 def set_track_path(flag: bool) -> bool:
-    """Turn the current-module-path stack on or off; returns the previous setting."""
-    global _TRACK_PATH
-    previous = _TRACK_PATH
-    _TRACK_PATH = bool(flag)
-    if not _TRACK_PATH:
-        _path_stack.clear()
+    """Turn this thread's current-module-path stack on or off; returns the previous setting."""
+    previous = _mode.track_path
+    _mode.track_path = bool(flag)
+    if not _mode.track_path:
+        _mode.path_stack.clear()
     return previous
 
 
 def current_module_path() -> str | None:
     """Path of the innermost module whose forward is running (``""`` for the root), or
     None outside any forward or when tracking is off (see ``set_track_path``)."""
-    return _path_stack[-1] if _path_stack else None
+    stack = _mode.path_stack
+    return stack[-1] if stack else None
 
 
 # ---------------------------------------------------------------------------
@@ -359,7 +369,7 @@ class Module:
 
     # -- calling ----------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if (_TRACK_PATH or self._forward_hooks or self._forward_pre_hooks
+        if (_mode.track_path or self._forward_hooks or self._forward_pre_hooks
                 or self._backward_hooks or self._backward_pre_hooks):
             return self._call_slow(args, kwargs)
         out = self.forward(*args, **kwargs)
@@ -386,14 +396,15 @@ class Module:
         if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
             backward = _BackwardHooks(self, args)
             args = backward.tap_inputs()
-        tracking = _TRACK_PATH
+        tracking = _mode.track_path
+        stack = _mode.path_stack
         if tracking:
-            _path_stack.append(self._path)
+            stack.append(self._path)
         try:
             out = self.forward(*args, **kwargs)
         finally:
-            if tracking and _path_stack:
-                _path_stack.pop()
+            if tracking and stack:
+                stack.pop()
         for hid, hook in tuple(self._forward_hooks.items()):
             result = hook(self, args, kwargs, out) if hid in with_kwargs else hook(self, args, out)
             if result is not None:

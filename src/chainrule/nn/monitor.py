@@ -348,7 +348,9 @@ class GradientMonitor:
             elif g == 0:
                 new += self._flag(path, kind, "vanishing", "zero", step,
                                   "gradient is exactly 0: no gradient reaches this layer "
-                                  "(dead ReLUs after it, or its output is not used)")
+                                  "(dead ReLUs after it, or its output is not used)",
+                                  advice="if a dead activation follows it, "
+                                         + ADVICE["dead"])
             elif g < self.vanish_threshold:
                 new += self._flag(path, kind, "vanishing", "threshold", step,
                                   f"gradient norm {g:.3g} < {self.vanish_threshold:g}")
@@ -396,7 +398,7 @@ class GradientMonitor:
         return []
 
     def _flag(self, path: str, module_type: str, kind: str, reason: str, step: int,
-              message: str) -> list[GradientWarning]:
+              message: str, advice: str | None = None) -> list[GradientWarning]:
         # one finding per layer and kind, whatever the test that found it; only NaN/Inf
         # stands apart, so that gradients that grew too large and later turned NaN say so
         key = (path, kind, reason if reason == "nonfinite" else "")
@@ -406,8 +408,8 @@ class GradientMonitor:
                 seen.count += 1
                 seen.last_step = step
             return []
-        finding = GradientWarning(_label(path), kind, step, f"{message}; {ADVICE[kind]}",
-                                  module_type)
+        finding = GradientWarning(_label(path), kind, step,
+                                  f"{message}; {advice or ADVICE[kind]}", module_type)
         self._found[key] = finding
         if self.on_warning is not None:
             self.on_warning(finding)

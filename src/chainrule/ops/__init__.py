@@ -8,7 +8,7 @@ generated from that registry here, so none of them is kept by hand.
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import composite, conv, embedding, nn_ops, norm, primitives
+from . import composite, conv, embedding, nn_ops, norm, primitives, rnn
 from .registry import ARRAYS, EXPOSED, GRAPH, METHODS, REGISTRY, Op, case, expose
 
 # cr.NAME for every exposed op and composite

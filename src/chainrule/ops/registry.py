@@ -120,6 +120,9 @@ class Op(str):
     @property
     def grad_name(self) -> str:
         """PyTorch's name for the backward node: ``mul`` -> ``MulBackward0``."""
+        given = self.__dict__.get("backward_name")
+        if given:
+            return given
         return "".join(p[:1].upper() + p[1:] for p in re.split(r"[_\W]+", self.name) if p) \
             + "Backward0"
 

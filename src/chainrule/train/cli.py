@@ -284,7 +284,7 @@ def evaluate_command(args) -> int:
                        f"{args.checkpoint} predicts {len(trained.classes)}")
     x_test = trained.scaler.transform(x_test)
     report, test_loss = test_report(trained.model, trained.loss_fn, x_test, data.y_test,
-                                     trained.classes)
+                                    trained.classes, batch_size=args.batch_size)
     print_report(report, test_loss, f"{args.checkpoint}")
     return 0
 

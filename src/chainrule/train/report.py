@@ -102,13 +102,14 @@ def plot_history(history: History, out_dir: str | os.PathLike, title: str = "") 
     return written
 
 
-def test_report(model, loss_fn, x_test, y_test, classes) -> tuple[dict, float]:
+def test_report(model, loss_fn, x_test, y_test, classes,
+                batch_size: int = 1024) -> tuple[dict, float]:
     """``(classification_report, mean loss)`` of ``model`` on a test set."""
     import chainrule as cr
 
     from .trainer import predict
 
-    scores = predict(model, x_test)
+    scores = predict(model, x_test, batch_size)
     with cr.no_grad():
         test_loss = float(loss_fn(cr.tensor(scores), cr.tensor(y_test)).item())
     report = classification_report(y_test, scores.argmax(axis=1), len(classes), classes)

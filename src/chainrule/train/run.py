@@ -318,7 +318,9 @@ def _stopped(error: Exception, out: Path, trainer) -> None:
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
+    """A possibly multi-line message as one line (its lines joined by "; ")."""
+    return "; ".join(" ".join(line.split()) for line in str(error).splitlines()
+                     if line.strip())
 
 
 # ---------------------------------------------------------------------------
