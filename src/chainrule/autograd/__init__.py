@@ -261,8 +261,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             vjp = node._vjp
             if vjp is None:  # a leaf: nothing above it
                 finish(node, g)
-                for fn in watchers:
-                    fn(node, g, ())
+                if watchers:
+                    for fn in watchers:
+                        fn(node, g, ())
                 continue
             if watch_inner or node._retain:
                 finish(node, g)
@@ -283,8 +284,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
                 raise RuntimeError(
                     f"backward: the rule of '{node._op}' returned {len(grads)} gradients for "
                     f"{n} inputs")
-            for fn in watchers:
-                fn(node, g, grads)
+            if watchers:
+                for fn in watchers:
+                    fn(node, g, grads)
             # ... summed over each input's children
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:
