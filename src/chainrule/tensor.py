@@ -62,6 +62,8 @@ def as_dtype(dtype) -> np.dtype:
 class _Mode(threading.local):
     grad = True             # are ops recorded?
     forward_check = None    # set by detect_anomaly: called with each freshly recorded Tensor
+    plain = True            # grad and no forward_check: record()'s fast path (kept in step
+                            # by _set_grad_enabled and _set_forward_check)
 
 
 _mode = _Mode()
@@ -106,24 +108,25 @@ def _set_grad_enabled(mode: bool) -> bool:
     """Set this thread's grad mode; returns the previous one."""
     previous = _mode.grad
     _mode.grad = bool(mode)
+    _mode.plain = _mode.grad and _mode.forward_check is None
     return previous
 
 
 def _set_forward_check(fn):
     previous = _mode.forward_check
     _mode.forward_check = fn
+    _mode.plain = _mode.grad and fn is None
     return previous
 
 
 @contextlib.contextmanager
 def no_grad_scope():
     """Ops inside are not recorded (this thread only); the internal form of cr.no_grad."""
-    previous = _mode.grad
-    _mode.grad = False
+    previous = _set_grad_enabled(False)
     try:
         yield
     finally:
-        _mode.grad = previous
+        _set_grad_enabled(previous)
 
 
 def _released_vjp(*_args):
@@ -572,21 +575,34 @@ def record(data, op, parents: tuple, ctx=None) -> Tensor:
     t._adj = None
     t._retain = False
     t._saved_version = _mutation_stamp
-    mode = _mode
-    if mode.grad:
+    if _mode.plain:  # recording, nothing watching: the common case, one flag read
         for p in parents:
             if p.requires_grad:
                 t.requires_grad = True
                 t._parents = parents
                 t._vjp = op.vjp
-                if mode.forward_check is not None:
-                    mode.forward_check(t)
                 return t
+        t.requires_grad = False
+        t._parents = ()
+        t._vjp = None
+        return t
+    return _record_slow(t, op, parents)
+
+
+def _record_slow(t: Tensor, op, parents: tuple) -> Tensor:
+    """``record`` under no_grad or with a forward check installed (detect_anomaly)."""
     t.requires_grad = False
     t._parents = ()
     t._vjp = None
-    if mode.forward_check is not None:
-        mode.forward_check(t)
+    if _mode.grad:
+        for p in parents:
+            if p.requires_grad:
+                t.requires_grad = True
+                t._parents = parents
+                t._vjp = op.vjp
+                break
+    if _mode.forward_check is not None:
+        _mode.forward_check(t)
     return t
 
 

@@ -62,13 +62,16 @@ class _HookHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: dict) -> None:
+    def __init__(self, hooks: dict, key: int) -> None:
         self._hooks = hooks
+        self._key = key
         self.id = _HookHandle._next_id
         _HookHandle._next_id += 1
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        if not self._hooks and _post_accumulate_hooks.get(self._key) is self._hooks:
+            del _post_accumulate_hooks[self._key]  # no hooks left: the plain order again
 
 
 def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> _HookHandle:
@@ -83,7 +86,7 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> _HookHandle:
         hooks = _post_accumulate_hooks[key] = {}
         # the id may be reused by a new tensor once this one is gone
         weakref.finalize(tensor, _post_accumulate_hooks.pop, key, None)
-    handle = _HookHandle(hooks)
+    handle = _HookHandle(hooks, key)
     hooks[handle.id] = hook
     return handle
 
@@ -105,6 +108,8 @@ def topological_order(roots) -> list:
     Iterative depth-first search, so a chain of 100,000 nodes needs no recursion.
     A node is pushed once to open it and met again, marked, to close it.
     """
+    if _post_accumulate_hooks:
+        return _order_leaves_late(roots)
     order = []
     stack = [roots] if isinstance(roots, Tensor) else list(roots)[::-1]
     while stack:
@@ -119,6 +124,36 @@ def topological_order(roots) -> list:
             for p in node._parents:
                 if p.requires_grad and p._adj is None:
                     stack.append(p)
+    for node in order:
+        node._adj = None
+    return order
+
+
+def _order_leaves_late(roots) -> list:
+    """``topological_order`` with every leaf placed right before its first consumer, so
+    that backward finishes a leaf's gradient (and runs its post-accumulate hooks) as soon
+    as the rules that feed it have run, not after the rest of the graph: what lets
+    DistributedDataParallel start reducing the last layers' gradients while backward
+    works on the first layers. Used only while such hooks exist (its ordering costs
+    ~50% more per node than the plain search)."""
+    order = []
+    stack = [roots] if isinstance(roots, Tensor) else list(roots)[::-1]
+    while stack:
+        node = stack.pop()
+        mark = node._adj
+        if mark is _SEEN:
+            node._adj = _DONE
+            order.append(node)
+        elif mark is None:
+            node._adj = _SEEN
+            stack.append(node)
+            below = len(stack)
+            for p in node._parents:
+                if p.requires_grad and p._adj is None:
+                    if p._vjp is None:  # below the other inputs: closed last, just before node
+                        stack.insert(below, p)
+                    else:
+                        stack.append(p)
     for node in order:
         node._adj = None
     return order
@@ -226,8 +261,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             vjp = node._vjp
             if vjp is None:  # a leaf: nothing above it
                 finish(node, g)
-                for fn in watchers:
-                    fn(node, g, ())
+                if watchers:
+                    for fn in watchers:
+                        fn(node, g, ())
                 continue
             if watch_inner or node._retain:
                 finish(node, g)
@@ -248,8 +284,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
                 raise RuntimeError(
                     f"backward: the rule of '{node._op}' returned {len(grads)} gradients for "
                     f"{n} inputs")
-            for fn in watchers:
-                fn(node, g, grads)
+            if watchers:
+                for fn in watchers:
+                    fn(node, g, grads)
             # ... summed over each input's children
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:

@@ -227,8 +227,8 @@ class Unflatten(Module):
         self.dim = int(dim)
         self.unflattened_size = tuple(int(s) for s in unflattened_size)
 
-    def forward(self, x):
-        x = x if isinstance(x, Tensor) else as_tensor(x)
+    def forward(self, input):
+        x = input if isinstance(input, Tensor) else as_tensor(input)
         if not -x.ndim <= self.dim < x.ndim:
             raise IndexError(f"{self._describe()}: dim {self.dim} is out of range for an "
                              f"input of shape {x.shape}")

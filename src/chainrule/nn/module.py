@@ -602,8 +602,8 @@ class Module:
             if child is not None:
                 yield from child.named_modules(memo, _join(prefix, name), remove_duplicate)
 
-    def modules(self) -> Iterator[Module]:
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -673,16 +673,29 @@ class Module:
         return sum(p.array.size for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
-    def get_submodule(self, path: str) -> Module:
-        """The module at ``path`` (``"layers.2"``); ``""`` is this module."""
+    def get_submodule(self, target: str) -> Module:
+        """The module at ``target`` (``"layers.2"``); ``""`` is this module."""
         module = self
-        for part in filter(None, path.split(".")):
+        for part in filter(None, target.split(".")):
             child = module._modules.get(part)
             if child is None:
                 raise AttributeError(f"get_submodule: {type(module).__name__} has no "
-                                     f"submodule '{part}' (in path '{path}')")
+                                     f"submodule '{part}' (in path '{target}')")
             module = child
         return module
+
+    def set_submodule(self, target: str, module: Module) -> None:
+        """Put ``module`` at ``target`` (``"layers.2"``), replacing what is there; the
+        modules above it must exist."""
+        if not target:
+            raise ValueError("set_submodule: target must name a submodule, got ''")
+        path, _, name = target.rpartition(".")
+        self.get_submodule(path).add_module(name, module)
+
+    def share_memory(self) -> Module:
+        """PyTorch moves the tensors to shared memory for worker processes; chainrule's
+        workers are threads (or get pickled copies), so this changes nothing."""
+        return self
 
     # -- state ---------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -695,10 +708,10 @@ class Module:
         """Evaluation mode (Dropout passes inputs through); returns self."""
         return self.train(False)
 
-    def requires_grad_(self, flag: bool = True) -> Module:
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter."""
         for p in self.parameters():
-            p.requires_grad = bool(flag)
+            p.requires_grad = bool(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -766,32 +779,48 @@ class Module:
         """Floating parameters and buffers to ``dst_type``."""
         return self.to(dst_type)
 
-    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+    def state_dict(self, *args, destination=None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict:
         """Every parameter and persistent buffer by path, e.g. ``{"0.weight": W, ...}``.
 
         The values are detached Tensors sharing the modules' arrays (as PyTorch): copy
         them (``{k: v.numpy().copy() ...}``) to keep a snapshot while training goes on.
+        ``prefix`` is put before every key as it is (``"model."``); ``destination`` (a
+        dict) is filled and returned instead of a new OrderedDict; positional arguments
+        are PyTorch's old order (destination, prefix, keep_vars).
         """
-        out = OrderedDict()
+        if args:
+            if isinstance(args[0], str):  # state_dict("prefix"): chainrule's former order
+                args = (None, *args)
+            if len(args) > 3:
+                raise TypeError(f"state_dict: at most 3 positional arguments (destination, "
+                                f"prefix, keep_vars), got {len(args)}")
+            values = [destination, prefix, keep_vars]
+            values[:len(args)] = args
+            destination, prefix, keep_vars = values
+        out = OrderedDict() if destination is None else destination
         seen = set()
-        for mod_name, module in self.named_modules(prefix=prefix):
+        for mod_name, module in self.named_modules():  # keys: prefix + path, as PyTorch
             for name, p in module._parameters.items():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))
-                    out[_join(mod_name, name)] = p if keep_vars else p.detach()
+                    out[prefix + _join(mod_name, name)] = p if keep_vars else p.detach()
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent and id(b) not in seen:
                     seen.add(id(b))
-                    out[_join(mod_name, name)] = b if keep_vars else b.detach()
+                    out[prefix + _join(mod_name, name)] = b if keep_vars else b.detach()
         return out
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict, strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy values (Tensors or NumPy arrays) into the parameters and buffers, in place.
 
         Every entry is checked before anything is written, so a failed load leaves the
         model unchanged. Shapes must match; values are converted to each parameter's
         dtype. With ``strict`` (the default) missing and unexpected keys are errors;
-        otherwise they are returned as ``(missing_keys, unexpected_keys)``.
+        otherwise they are returned as ``(missing_keys, unexpected_keys)``. With
+        ``assign=True`` each parameter takes the checkpoint's array itself (its dtype
+        too) instead of a copy into its own, as PyTorch's ``assign``.
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
@@ -829,7 +858,9 @@ class Module:
             raise StateDictError(f"load_state_dict for {type(self).__name__}: "
                                  + "; ".join(problems))
         for target, arr in plan:
-            if isinstance(target.array, np.ndarray) and target.array.flags.writeable:
+            if assign:
+                target.array = arr
+            elif isinstance(target.array, np.ndarray) and target.array.flags.writeable:
                 target.array[...] = arr  # in place: optimizers keep referring to the same array
             else:
                 target.array = np.array(arr, dtype=target.array.dtype)

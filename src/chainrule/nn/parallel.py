@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,6 +137,8 @@ class DistributedDataParallel(Module):
         d["require_forward_param_sync"] = True
         d["_armed"] = False
         d["_finalize_queued"] = False
+        d["_local_pass"] = False  # a forward ran under no_sync since the last reduction
+        d["_warned_unsynced"] = False
         d["communication_seconds"] = 0.0  # time spent waiting for reductions, in total
         d["synchronized_steps"] = 0
         _verify_same_model(module, world)
@@ -147,8 +150,9 @@ class DistributedDataParallel(Module):
             for i, p in enumerate(bucket.params):
                 self._slot[id(p)] = (b, i)
         d["_next_launch"] = 0
+        # in a world of one every gradient already is the average: no hooks, no copies
         d["_hook_handles"] = [p.register_post_accumulate_grad_hook(self._grad_ready)
-                              for p in params]
+                              for p in params] if world.size > 1 else []
 
     # -- construction ---------------------------------------------------------------
     def _broadcast_state(self) -> None:
@@ -167,12 +171,20 @@ class DistributedDataParallel(Module):
         if world.size > 1 and self.broadcast_buffers and self.require_forward_param_sync \
                 and self.module.training:
             self._sync_buffers()
-        if world.size > 1 and is_grad_enabled() and self.require_backward_grad_sync:
-            self._arm()  # (in a world of one every gradient is already the average)
+        if world.size > 1 and is_grad_enabled():
+            if self.require_backward_grad_sync:
+                self._arm()  # (in a world of one every gradient is already the average)
+            else:
+                self.__dict__["_local_pass"] = True  # no_sync: the next backward stays local
         return self.module(*inputs, **kwargs)
 
     def _arm(self) -> None:
         if self._armed:
+            if self._finalize_queued:
+                raise RuntimeError(
+                    "DistributedDataParallel: the previous backward pass stopped before its "
+                    "gradients were averaged (an exception during backward?); the ranks are "
+                    "out of step: restart the job")
             return
         for bucket in self._buckets:
             bucket.ready = 0
@@ -207,6 +219,14 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, param: Parameter) -> None:
         """A parameter's gradient is final for this backward: pack it into its bucket."""
         if not self._armed:
+            if not self._local_pass and not self._warned_unsynced:
+                self.__dict__["_warned_unsynced"] = True
+                warnings.warn(
+                    "DistributedDataParallel: a backward pass reached the wrapped model's "
+                    "parameters without a forward through the wrapper (ddp(x), not "
+                    "ddp.module(x)) or ran twice after one forward: these gradients are "
+                    "not averaged across the ranks, whose weights will drift apart",
+                    RuntimeWarning, stacklevel=2)
             return
         if not self._finalize_queued:
             queue_callback(self._finish_reduction)
@@ -221,6 +241,12 @@ class DistributedDataParallel(Module):
         bucket.ready += 1
         if bucket.ready == len(bucket.params) and b == self._next_launch:
             self._launch_ready()
+        elif self._next_launch:
+            # MPICH moves a non-blocking reduction forward only inside MPI calls: give the
+            # ones in flight a push between the layers' backward steps
+            for started in self._buckets[:self._next_launch]:
+                if started.request is not None:
+                    started.request.Test()
 
     def _pack(self, bucket: _Bucket, i: int) -> None:
         """Copy one gradient into the bucket, already divided by the world size."""
@@ -270,6 +296,7 @@ class DistributedDataParallel(Module):
             self._unpack(bucket)
         d = self.__dict__
         d["_armed"] = False
+        d["_local_pass"] = False
         d["communication_seconds"] += time.perf_counter() - started
         d["synchronized_steps"] += 1
 

@@ -111,10 +111,13 @@ class LBFGS(Optimizer):
             raise RuntimeError("LBFGS.step: a closure is required (a function that clears "
                                "the gradients, computes the loss, calls backward() and "
                                "returns the loss)")
-        with no_grad():
-            return self._step(closure)
+        return self._run_step(closure, self._step)
 
     def _step(self, closure):
+        with no_grad():
+            return self._iterate(closure)
+
+    def _iterate(self, closure):
         group = self.param_groups[0]
         lr = group["lr"]
         max_iter = group["max_iter"]

@@ -135,6 +135,8 @@ class Optimizer:
             )
         self.defaults = dict(defaults)
         self.state = ParamState()
+        self._step_pre_hooks: dict = {}
+        self._step_post_hooks: dict = {}
         self.param_groups: list[dict[str, Any]] = []
         # Scratch arrays for intermediate results, one flat buffer per (slot, dtype,
         # array type), sized for the largest parameter and sliced per parameter.
@@ -232,12 +234,53 @@ class Optimizer:
                 else:
                     p.grad = _wrap(backend.namespace(p.array).zeros_like(p.array))
 
+    def register_step_pre_hook(self, hook: Callable):
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step``; it may return new
+        ``(args, kwargs)``. Returns a handle with ``remove()``."""
+        return self._add_step_hook("_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook: Callable):
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step``. Returns a handle
+        with ``remove()``."""
+        return self._add_step_hook("_step_post_hooks", hook)
+
+    def _add_step_hook(self, registry: str, hook: Callable):
+        from ..nn.module import RemovableHandle
+
+        hooks = self.__dict__.setdefault(registry, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _run_step(self, closure, body: Callable):
+        """``body(closure)`` between the step hooks (PyTorch's pre- and post-step hooks)."""
+        pre = self.__dict__.get("_step_pre_hooks")
+        post = self.__dict__.get("_step_post_hooks")
+        if not pre and not post:
+            return body(closure)
+        # as PyTorch, the hooks see step's arguments with the optimizer first
+        args, kwargs = ((self,) if closure is None else (self, closure)), {}
+        for hook in tuple((pre or {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{type(self).__name__}: a step pre-hook must return "
+                                       f"None or (args, kwargs), got {result!r}")
+                args, kwargs = result
+        out = body(*args[1:], **kwargs)
+        for hook in tuple((post or {}).values()):
+            hook(self, args, kwargs)
+        return out
+
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns ``closure()``'s value.
 
         ``closure`` (optional) re-evaluates the model and returns the loss; it runs
         with gradients enabled before the update.
         """
+        return self._run_step(closure, self._step)
+
+    def _step(self, closure: Callable[[], Any] | None = None):
         loss = None
         if closure is not None:
             previous = _set_grad_enabled(True)
