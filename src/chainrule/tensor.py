@@ -40,11 +40,11 @@ _TYPE_NAMES = {float32: "torch.FloatTensor", float64: "torch.DoubleTensor",
 _TYPE_NAMES_INVERSE = {v: k for k, v in _TYPE_NAMES.items()}
 
 
-class device(str):  # noqa: N801 - PyTorch's name
+class device(str):
     """PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda", 0)``,
     ``device("cuda:0")``. A ``str`` subclass, so it compares equal to ``"cpu"``."""
 
-    def __new__(cls, type: str, index: int | None = None):  # noqa: A002 - PyTorch's name
+    def __new__(cls, type: str, index: int | None = None):
         if isinstance(type, device):
             return type
         text = str(type)
@@ -401,6 +401,24 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __getattr__(self, name: str):
+        # only called on a miss: a PyTorch method chainrule lacks gets a message naming it
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        import difflib
+
+        close = difflib.get_close_matches(name, [n for n in dir(Tensor) if not
+                                                 n.startswith("_")], n=2)
+        hint = f"; the nearest: {', '.join('.' + c for c in close)}" if close else ""
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}: PyTorch's "
+                             f"Tensor.{name} is not part of chainrule{hint} "
+                             "(see docs/pytorch.md)")
+
+    def __iter__(self):
+        if self.array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.array.shape[0]))
+
     # -- version counter ---------------------------------------------------------
     # Every in-place change stamps the tensor with a new value of one global counter.
     # A node remembers the counter at record time, so backward needs to look at its
@@ -462,6 +480,13 @@ class Tensor:
 
     def zero_grad_(self) -> None:
         self.grad = None
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when backward computes this tensor's gradient; a returned
+        Tensor replaces the gradient. Returns a handle with ``remove()``."""
+        from .autograd import register_hook
+
+        return register_hook(self, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` after each backward pass has added into ``self.grad`` (a

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Fit y = sin(x) with a cubic, gradients written by hand (no autograd).
 import math
 

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # The cubic fit again, with autograd and a manual update under no_grad.
 import math
 

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # The cubic fit with nn.Sequential, MSELoss(reduction='sum') and manual parameter updates.
 import math
 

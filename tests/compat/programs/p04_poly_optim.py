@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # The cubic fit with an optimizer (RMSprop) and a custom nn.Module.
 import math
 

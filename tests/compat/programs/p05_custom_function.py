@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # A custom autograd Function (a Legendre polynomial) inside a training loop.
 import math
 

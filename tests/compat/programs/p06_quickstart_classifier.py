@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # The quickstart pattern: a Dataset, DataLoaders, a Module with Flatten + Sequential,
 # train and test loops, device probing, accuracy counting and saving the weights.
 import os

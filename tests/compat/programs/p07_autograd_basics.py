@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Autograd basics: a one-layer logistic model, grad_fn, no_grad, detach, a
 # vector-Jacobian product with retain_graph and gradient accumulation.
 import numpy as np

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # micrograd's engine checks, written against torch as its test suite does.
 import torch
 

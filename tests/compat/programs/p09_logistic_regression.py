@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Logistic regression on two Gaussian blobs: nn.Linear + sigmoid, BCELoss, SGD.
 import numpy as np
 import torch

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # A small CNN in the classic tutorial layout: conv/pool/relu, view to flatten, fc layers.
 import numpy as np
 import torch

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # A character-level bigram model: an Embedding table as logits, cross_entropy on
 # flattened (B*T, C) logits, AdamW, greedy generation with torch.cat.
 import numpy as np

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # One transformer block written out: causal self-attention with a registered tril
 # buffer and masked_fill, multi-head via ModuleList, LayerNorm, residual connections.
 import numpy as np

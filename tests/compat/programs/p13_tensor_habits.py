@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Everyday tensor habits: creation, shapes, dims, dtypes, indexing, joining, reductions
 # with dim/keepdim, (values, indices) results, and NumPy round trips.
 import numpy as np

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Gradient clipping (by norm and by value) with the common schedules, checked per step.
 import numpy as np
 import torch

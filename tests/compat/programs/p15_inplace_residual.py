@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # In-place ops on non-leaf tensors as residual networks write them: relu_,
 # F.relu(inplace=True), nn.ReLU(inplace=True), out += identity; and what is refused.
 import numpy as np

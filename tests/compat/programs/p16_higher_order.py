@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # torch.autograd.grad with create_graph (a gradient penalty and a second derivative),
 # torch.autograd.functional.jacobian / hessian / vjp / jvp / hvp, gradcheck, gradgradcheck.
 import torch

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Weight initialisation through model.apply and nn.init's deterministic schemes,
 # module traversal, train/eval flags, requires_grad_ to freeze a layer.
 import torch

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Old-style training loops that update through .data: p.data -= lr * p.grad.data,
 # p.grad.data.zero_(), p.data.clamp_ (weight clipping), p.data = ... replacement.
 import numpy as np

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # torch.utils.data: TensorDataset, Subset, ConcatDataset, samplers, BatchSampler,
 # a collate_fn, dict samples, drop_last, and random_split with a seeded generator.
 import numpy as np

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Tensor hooks that rewrite gradients, retain_grad on intermediates, module forward
 # hooks capturing activations and a full backward hook, all removable.
 import torch

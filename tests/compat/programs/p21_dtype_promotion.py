@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # Dtypes and promotion as PyTorch programs rely on them.
 import numpy as np
 import torch

@@ -1,3 +1,4 @@
+# ruff: noqa - written as PyTorch tutorials write it
 # The tensor methods that PyTorch programs reach for, values and gradients.
 import numpy as np
 import torch
