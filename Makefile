@@ -44,6 +44,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) bench/bench_ops.py
 	$(PY) bench/bench_mlp.py
 	$(PY) bench/bench_optim.py
+	$(PY) bench/bench_cnn.py --models cnn,lstm,transformer
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check src tests bench examples

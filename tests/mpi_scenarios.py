@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -221,6 +222,13 @@ def accumulation() -> None:
     grads = [None] * size
     dist.all_gather_object(grads, net.head_b.weight.grad.numpy())
     assert all(np.array_equal(grads[0], g) for g in grads)  # identical on every rank
+    # a backward that bypassed the wrapper is not averaged: say so, once
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net(x, use_b=True).sum().backward()
+        net(x, use_b=True).sum().backward()
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "not averaged across the ranks" in messages[0], messages
 
 
 @scenario

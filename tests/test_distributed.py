@@ -247,6 +247,25 @@ def test_post_accumulate_grad_hook_and_queue_callback():
         cr.autograd.queue_callback(lambda: None)
 
 
+def test_leaf_hooks_run_as_soon_as_their_gradient_is_final():
+    """With hooks registered, backward finishes each weight right after the layer that
+    uses it (last layer first), not after the whole graph: DDP's buckets can start early."""
+    from chainrule.autograd import _post_accumulate_hooks, observe
+
+    model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.Tanh(), cr.nn.Linear(8, 2))
+    names = {id(p): n for n, p in model.named_parameters()}
+    events = []
+    handles = [p.register_post_accumulate_grad_hook(lambda p: events.append(names[id(p)]))
+               for p in model.parameters()]
+    with observe(lambda node, g, grads: node.op and events.append(str(node.op))):
+        model(cr.randn(3, 4)).sum().backward()
+    assert events == ["sum", "linear", "2.bias", "2.weight", "tanh", "linear", "0.bias",
+                      "0.weight"]
+    for h in handles:
+        h.remove()
+    assert not any(id(p) in _post_accumulate_hooks for p in model.parameters())
+
+
 # -- the sampler ---------------------------------------------------------------------------
 @pytest.mark.parametrize("n, k, drop_last", [(10, 3, False), (10, 3, True), (12, 4, False),
                                              (5, 8, False), (7, 2, True)])

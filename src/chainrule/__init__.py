@@ -9,7 +9,7 @@
 """
 
 from . import autograd, backend
-from .autograd import enable_grad, no_grad, set_grad_enabled
+from .autograd import custom_vjp, enable_grad, no_grad, set_grad_enabled
 from .backend import get_num_threads, set_num_threads
 from .check import GradcheckError, gradcheck
 from .creation import (

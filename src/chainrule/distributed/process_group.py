@@ -174,6 +174,9 @@ class _MPIWorld:
     def abort(self, code: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
+        # the launcher forwards our output through a pipe; MPI_Abort tears the job down
+        # at once, which can drop the last lines (the error itself) on the way
+        time.sleep(0.25)
         self.MPI.COMM_WORLD.Abort(code)
 
     def polite_barrier(self, timeout_s: float) -> bool:

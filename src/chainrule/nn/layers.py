@@ -20,18 +20,15 @@ from .functional import _dtype_mismatch
 from .layers_conv import Conv2d, MaxPool2d
 from .module import Module, Parameter, _assign_paths, _join
 
+
 # Sequential runs a Linear followed by a ReLU as one fused node (see _forward_fused);
 # set_fusion(False) keeps one node per layer, e.g. to look at every layer's output.
-_FUSE = True
-
-
 def set_fusion(enabled: bool) -> bool:
     """Let ``Sequential`` fuse Linear + ReLU pairs into one graph node (the default), or
-    not; returns the previous setting. Fusion never changes values or gradients; it is
-    off while ``detect_anomaly`` tracks module paths."""
-    global _FUSE
-    previous = _FUSE
-    _FUSE = bool(enabled)
+    not, in this thread; returns the previous setting. Fusion never changes values or
+    gradients; it is off while ``detect_anomaly`` tracks module paths."""
+    previous = _module_mod._mode.fuse
+    _module_mod._mode.fuse = bool(enabled)
     return previous
 
 __all__ = [
@@ -109,14 +106,14 @@ class Linear(Module):
         """x as a Tensor of the weight's dtype, its last dimension checked."""
         if not isinstance(x, Tensor):
             x = as_tensor(x, self.weight)
-        shape = x.data.shape
+        shape = x.array.shape
         if not shape or shape[-1] != self.in_features:
             got = shape[-1] if shape else "a 0-d tensor"
             raise ValueError(f"{self._describe()}: expected input with last dimension "
                              f"{self.in_features}, got {got} (input of shape {shape})")
-        if x.data.dtype != self.weight.data.dtype:
-            raise RuntimeError(_dtype_mismatch(self._describe(), x.data.dtype,
-                                               self.weight.data.dtype))
+        if x.array.dtype != self.weight.array.dtype:
+            raise RuntimeError(_dtype_mismatch(self._describe(), x.array.dtype,
+                                               self.weight.array.dtype))
         return x
 
     def _forward_relu(self, x):
@@ -230,8 +227,8 @@ class Unflatten(Module):
         self.dim = int(dim)
         self.unflattened_size = tuple(int(s) for s in unflattened_size)
 
-    def forward(self, x):
-        x = x if isinstance(x, Tensor) else as_tensor(x)
+    def forward(self, input):
+        x = input if isinstance(input, Tensor) else as_tensor(input)
         if not -x.ndim <= self.dim < x.ndim:
             raise IndexError(f"{self._describe()}: dim {self.dim} is out of range for an "
                              f"input of shape {x.shape}")
@@ -403,7 +400,8 @@ class Sequential(_IndexedContainer):
                 self.add_module(str(i), m)
 
     def forward(self, x):
-        if _FUSE and not _module_mod._TRACK_PATH:
+        mode = _module_mod._mode
+        if mode.fuse and not mode.track_path:
             return self._forward_fused(x)
         for module in self._modules.values():
             x = module(x)

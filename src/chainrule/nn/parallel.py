@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,7 +49,7 @@ class _Bucket:
         total = 0
         for p in params:
             self.offsets.append(total)
-            total += p.data.size
+            total += p.array.size
         self.flat = np.zeros(total + len(params), dtype=dtype)
         self.counts = self.flat[total:]
         self.ready = 0
@@ -57,7 +58,7 @@ class _Bucket:
 
     def view(self, i: int) -> np.ndarray:
         p, start = self.params[i], self.offsets[i]
-        return self.flat[start:start + p.data.size].reshape(p.data.shape)
+        return self.flat[start:start + p.array.size].reshape(p.array.shape)
 
 
 class DistributedDataParallel(Module):
@@ -136,6 +137,8 @@ class DistributedDataParallel(Module):
         d["require_forward_param_sync"] = True
         d["_armed"] = False
         d["_finalize_queued"] = False
+        d["_local_pass"] = False  # a forward ran under no_sync since the last reduction
+        d["_warned_unsynced"] = False
         d["communication_seconds"] = 0.0  # time spent waiting for reductions, in total
         d["synchronized_steps"] = 0
         _verify_same_model(module, world)
@@ -147,8 +150,9 @@ class DistributedDataParallel(Module):
             for i, p in enumerate(bucket.params):
                 self._slot[id(p)] = (b, i)
         d["_next_launch"] = 0
+        # in a world of one every gradient already is the average: no hooks, no copies
         d["_hook_handles"] = [p.register_post_accumulate_grad_hook(self._grad_ready)
-                              for p in params]
+                              for p in params] if world.size > 1 else []
 
     # -- construction ---------------------------------------------------------------
     def _broadcast_state(self) -> None:
@@ -167,12 +171,20 @@ class DistributedDataParallel(Module):
         if world.size > 1 and self.broadcast_buffers and self.require_forward_param_sync \
                 and self.module.training:
             self._sync_buffers()
-        if world.size > 1 and is_grad_enabled() and self.require_backward_grad_sync:
-            self._arm()  # (in a world of one every gradient is already the average)
+        if world.size > 1 and is_grad_enabled():
+            if self.require_backward_grad_sync:
+                self._arm()  # (in a world of one every gradient is already the average)
+            else:
+                self.__dict__["_local_pass"] = True  # no_sync: the next backward stays local
         return self.module(*inputs, **kwargs)
 
     def _arm(self) -> None:
         if self._armed:
+            if self._finalize_queued:
+                raise RuntimeError(
+                    "DistributedDataParallel: the previous backward pass stopped before its "
+                    "gradients were averaged (an exception during backward?); the ranks are "
+                    "out of step: restart the job")
             return
         for bucket in self._buckets:
             bucket.ready = 0
@@ -207,6 +219,14 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, param: Parameter) -> None:
         """A parameter's gradient is final for this backward: pack it into its bucket."""
         if not self._armed:
+            if not self._local_pass and not self._warned_unsynced:
+                self.__dict__["_warned_unsynced"] = True
+                warnings.warn(
+                    "DistributedDataParallel: a backward pass reached the wrapped model's "
+                    "parameters without a forward through the wrapper (ddp(x), not "
+                    "ddp.module(x)) or ran twice after one forward: these gradients are "
+                    "not averaged across the ranks, whose weights will drift apart",
+                    RuntimeWarning, stacklevel=2)
             return
         if not self._finalize_queued:
             queue_callback(self._finish_reduction)
@@ -221,6 +241,12 @@ class DistributedDataParallel(Module):
         bucket.ready += 1
         if bucket.ready == len(bucket.params) and b == self._next_launch:
             self._launch_ready()
+        elif self._next_launch:
+            # MPICH moves a non-blocking reduction forward only inside MPI calls: give the
+            # ones in flight a push between the layers' backward steps
+            for started in self._buckets[:self._next_launch]:
+                if started.request is not None:
+                    started.request.Test()
 
     def _pack(self, bucket: _Bucket, i: int) -> None:
         """Copy one gradient into the bucket, already divided by the world size."""
@@ -229,7 +255,7 @@ class DistributedDataParallel(Module):
         if grad is None:
             out[...] = 0
             return
-        np.multiply(grad.data, 1.0 / self._world.size, out=out, casting="unsafe")
+        np.multiply(grad.array, 1.0 / self._world.size, out=out, casting="unsafe")
         bucket.counts[i] = 1
 
     def _launch_ready(self) -> None:
@@ -270,6 +296,7 @@ class DistributedDataParallel(Module):
             self._unpack(bucket)
         d = self.__dict__
         d["_armed"] = False
+        d["_local_pass"] = False
         d["communication_seconds"] += time.perf_counter() - started
         d["synchronized_steps"] += 1
 
@@ -281,12 +308,12 @@ class DistributedDataParallel(Module):
             grad = p.grad
             if self.gradient_as_bucket_view or grad is None:
                 p.grad = _wrap(averaged)
-            elif isinstance(grad.data, np.ndarray) and grad.data.flags.writeable \
-                    and grad.data.shape == averaged.shape:
-                grad.data[...] = averaged
+            elif isinstance(grad.array, np.ndarray) and grad.array.flags.writeable \
+                    and grad.array.shape == averaged.shape:
+                grad.array[...] = averaged
                 grad._version += 1
             else:
-                p.grad = _wrap(averaged.astype(p.data.dtype, copy=True))
+                p.grad = _wrap(averaged.astype(p.array.dtype, copy=True))
 
     # -- state ----------------------------------------------------------------------
     def load_state_dict(self, state_dict, strict: bool = True):
@@ -313,13 +340,13 @@ def _make_buckets(params: list, cap_bytes: float) -> list:
     gradients first), cut into buckets of about ``cap_bytes`` of one dtype each."""
     buckets, current, size, dtype = [], [], 0, None
     for p in reversed(params):
-        nbytes = p.data.size * p.data.dtype.itemsize
-        if current and (p.data.dtype != dtype or size + nbytes > cap_bytes):
+        nbytes = p.array.size * p.array.dtype.itemsize
+        if current and (p.array.dtype != dtype or size + nbytes > cap_bytes):
             buckets.append(_Bucket(current, dtype))
             current, size = [], 0
         current.append(p)
         size += nbytes
-        dtype = p.data.dtype
+        dtype = p.array.dtype
     if current:
         buckets.append(_Bucket(current, dtype))
     return buckets
@@ -331,16 +358,16 @@ def _broadcast_flat(tensors: list, world) -> None:
         return
     by_dtype: dict = {}
     for t in tensors:
-        by_dtype.setdefault(np.dtype(t.data.dtype), []).append(t)
+        by_dtype.setdefault(np.dtype(t.array.dtype), []).append(t)
     for dtype, group in by_dtype.items():
-        flat = np.concatenate([np.ravel(t.data) for t in group]).astype(dtype, copy=False)
+        flat = np.concatenate([np.ravel(t.array) for t in group]).astype(dtype, copy=False)
         buf = flat.view(np.uint8)
         world.bcast(buf, 0)
         if world.rank != 0:
             start = 0
             for t in group:
-                n = int(np.size(t.data))
-                value = flat[start:start + n].reshape(np.shape(t.data))
+                n = int(np.size(t.array))
+                value = flat[start:start + n].reshape(np.shape(t.array))
                 t._buffer()[...] = value
                 t._version += 1
                 start += n

@@ -225,8 +225,9 @@ def filled(edge: Edge) -> str | None:
     if edge.dst.label not in values:
         values[edge.dst.label] = num(edge.dst.value)
     names = sorted(values, key=len, reverse=True)
-    pattern = re.compile("|".join(r"(?<![\w.′″‴])" + re.escape(n) + r"(?![\w′″‴])"
-                                  for n in names))
+    # a label stands alone: not inside a longer name (x in x0), but x² is x squared
+    pattern = re.compile("|".join(r"(?<![A-Za-z0-9_.′″‴])" + re.escape(n) +
+                                  r"(?![A-Za-z0-9_′″‴])" for n in names))
     text = pattern.sub(lambda m: values[m.group(0)], formula)
     text = re.sub(r"\(\((-[^()]+)\)\)", r"(\1)", text)   # σ((-2)) -> σ(-2)
     factors = _top_factors(text)

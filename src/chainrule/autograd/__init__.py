@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import threading
 import weakref
 
 import numpy as np
 
-from . import tensor as _t
-from .tensor import Tensor
+from ..tensor import Tensor
+
+_t = importlib.import_module("chainrule.tensor")  # the module (cr.tensor is the function)
 
 
 class _Watchers(threading.local):
@@ -60,13 +62,16 @@ class _HookHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: dict) -> None:
+    def __init__(self, hooks: dict, key: int) -> None:
         self._hooks = hooks
+        self._key = key
         self.id = _HookHandle._next_id
         _HookHandle._next_id += 1
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        if not self._hooks and _post_accumulate_hooks.get(self._key) is self._hooks:
+            del _post_accumulate_hooks[self._key]  # no hooks left: the plain order again
 
 
 def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> _HookHandle:
@@ -81,7 +86,7 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> _HookHandle:
         hooks = _post_accumulate_hooks[key] = {}
         # the id may be reused by a new tensor once this one is gone
         weakref.finalize(tensor, _post_accumulate_hooks.pop, key, None)
-    handle = _HookHandle(hooks)
+    handle = _HookHandle(hooks, key)
     hooks[handle.id] = hook
     return handle
 
@@ -103,6 +108,8 @@ def topological_order(roots) -> list:
     Iterative depth-first search, so a chain of 100,000 nodes needs no recursion.
     A node is pushed once to open it and met again, marked, to close it.
     """
+    if _post_accumulate_hooks:
+        return _order_leaves_late(roots)
     order = []
     stack = [roots] if isinstance(roots, Tensor) else list(roots)[::-1]
     while stack:
@@ -117,6 +124,36 @@ def topological_order(roots) -> list:
             for p in node._parents:
                 if p.requires_grad and p._adj is None:
                     stack.append(p)
+    for node in order:
+        node._adj = None
+    return order
+
+
+def _order_leaves_late(roots) -> list:
+    """``topological_order`` with every leaf placed right before its first consumer, so
+    that backward finishes a leaf's gradient (and runs its post-accumulate hooks) as soon
+    as the rules that feed it have run, not after the rest of the graph: what lets
+    DistributedDataParallel start reducing the last layers' gradients while backward
+    works on the first layers. Used only while such hooks exist (its ordering costs
+    ~50% more per node than the plain search)."""
+    order = []
+    stack = [roots] if isinstance(roots, Tensor) else list(roots)[::-1]
+    while stack:
+        node = stack.pop()
+        mark = node._adj
+        if mark is _SEEN:
+            node._adj = _DONE
+            order.append(node)
+        elif mark is None:
+            node._adj = _SEEN
+            stack.append(node)
+            below = len(stack)
+            for p in node._parents:
+                if p.requires_grad and p._adj is None:
+                    if p._vjp is None:  # below the other inputs: closed last, just before node
+                        stack.insert(below, p)
+                    else:
+                        stack.append(p)
     for node in order:
         node._adj = None
     return order
@@ -148,15 +185,15 @@ def _seed(root: Tensor, grad, create_graph: bool):
             "requires_grad=True on an input, or compute it under cr.no_grad()?"
         )
     if grad is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, but the "
                 f"root has shape {root.shape}; pass grad=... of that shape (or call .sum() "
                 "first)"
             )
-        g = np.ones_like(root.data)
+        g = np.ones_like(root.array)
     else:
-        g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        g = grad.array if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
         if g.shape != root.shape:
             raise ValueError(
                 f"backward: grad has shape {g.shape} but the root has shape {root.shape}"
@@ -183,7 +220,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
     With ``capture`` the adjoints of ``inputs`` are returned (a dict by id) and no
     ``.grad`` is touched; otherwise they are accumulated into ``.grad``.
     """
-    from .ops import ARRAYS, GRAPH  # the two namespaces the rules are written against
+    from ..ops import ARRAYS, GRAPH  # the two namespaces the rules are written against
 
     if retain_graph is None:
         retain_graph = create_graph
@@ -224,8 +261,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             vjp = node._vjp
             if vjp is None:  # a leaf: nothing above it
                 finish(node, g)
-                for fn in watchers:
-                    fn(node, g, ())
+                if watchers:
+                    for fn in watchers:
+                        fn(node, g, ())
                 continue
             if watch_inner or node._retain:
                 finish(node, g)
@@ -237,23 +275,24 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             if create_graph:
                 grads = vjp(F, g, node, node._ctx, *parents)
             elif n == 2:
-                grads = vjp(F, g, node.data, node._ctx, parents[0].data, parents[1].data)
+                grads = vjp(F, g, node.array, node._ctx, parents[0].array, parents[1].array)
             elif n == 1:
-                grads = vjp(F, g, node.data, node._ctx, parents[0].data)
+                grads = vjp(F, g, node.array, node._ctx, parents[0].array)
             else:
-                grads = vjp(F, g, node.data, node._ctx, *[p.data for p in parents])
+                grads = vjp(F, g, node.array, node._ctx, *[p.array for p in parents])
             if len(grads) != n:
                 raise RuntimeError(
                     f"backward: the rule of '{node._op}' returned {len(grads)} gradients for "
                     f"{n} inputs")
-            for fn in watchers:
-                fn(node, g, grads)
+            if watchers:
+                for fn in watchers:
+                    fn(node, g, grads)
             # ... summed over each input's children
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:
                     continue
-                if pg.shape != p.data.shape:
-                    pg = sum_to(pg, p.data.shape)
+                if pg.shape != p.array.shape:
+                    pg = sum_to(pg, p.array.shape)
                 adj = p._adj
                 if adj is None:
                     p._adj = pg
@@ -285,9 +324,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
 def _owned(g, create_graph: bool, shared: bool, node: Tensor) -> Tensor:
     """A final adjoint as a Tensor that aliases no other array, in ``node``'s dtype (a
     float32 leaf that met float64 values gets a float32 gradient, as in PyTorch)."""
-    dtype = node.data.dtype
+    dtype = node.array.dtype
     if isinstance(g, Tensor):
-        return g if g.data.dtype == dtype else g.astype(dtype)
+        return g if g.array.dtype == dtype else g.astype(dtype)
     if g.dtype != dtype:
         return _t._wrap(g.astype(dtype))  # a new array: aliases nothing
     return _t._wrap(g.copy() if shared else g)
@@ -299,7 +338,7 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
     if node.grad is None:
         node.grad = g
     else:
-        node.grad = node.grad + g if create_graph else _t._wrap(node.grad.data + g.data)
+        node.grad = node.grad + g if create_graph else _t._wrap(node.grad.array + g.array)
 
 
 def _check_version(node: Tensor, parents: tuple) -> None:
@@ -466,3 +505,6 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return "<AccumulateGrad>"
+
+
+from .function import Function, FunctionCtx, custom_vjp, once_differentiable
