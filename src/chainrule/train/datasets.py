@@ -155,9 +155,13 @@ def _load_csv(config: TrainConfig, classes=None) -> Data:
                                                val_fraction=config.test_fraction, seed=0,
                                                stratify=stratify)
         except DataError as e:
-            raise DataProblem(f"{path}: --test-fraction {config.test_fraction:g} cannot split "
-                              f"its {len(train.x)} data rows ({e}); give more rows (or a "
-                              "folder with train.csv and test.csv)") from None
+            n = len(train.x)
+            held = sum(round(int(c) * config.test_fraction) for c in np.unique(
+                train.y, return_counts=True)[1]) if stratify else round(n * config.test_fraction)
+            raise DataProblem(f"{path}: --test-fraction {config.test_fraction:g} of its {n} "
+                              f"data rows leaves {n - held} for training and {held} for "
+                              f"testing ({e}); give more rows (or a folder with train.csv "
+                              "and test.csv)") from None
         if len(xt) == 0 or len(x) == 0:
             held = round(len(train.x) * config.test_fraction)
             raise DataProblem(f"{path}: --test-fraction {config.test_fraction:g} of its "
