@@ -204,7 +204,7 @@ def test_in_place_change_of_a_saved_tensor_is_caught():
     h = x * 1
     y = P3.apply(h)
     with cr.no_grad():
-        h.data[0] = 7.0
+        h.array[0] = 7.0
         h._version += 1
     with pytest.raises(RuntimeError, match="backward of LegendreP3: saved tensor 0"):
         y.sum().backward()

@@ -17,7 +17,7 @@ def _float64_leaves(inputs):
     for x in inputs:
         if isinstance(x, Tensor):
             if x.dtype.kind == "f":
-                t = Tensor(x.data.astype(np.float64), requires_grad=True)
+                t = Tensor(x.array.astype(np.float64), requires_grad=True)
                 t.name = x.name
                 leaves.append(t)
             else:
@@ -76,20 +76,20 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         # grad mode is left on: f may itself differentiate (a check of second derivatives,
         # as PyTorch's gradgradcheck builds on gradcheck)
         o = f(*leaves)
-        return float(np.sum(o.data) if weights is None else np.sum(o.data * weights))
+        return float(np.sum(o.array) if weights is None else np.sum(o.array * weights))
 
     for i, a in zip(checked, analytic):
         x = leaves[i]
-        a = np.zeros(x.shape) if a is None else np.asarray(a.data, dtype=np.float64)
+        a = np.zeros(x.shape) if a is None else np.asarray(a.array, dtype=np.float64)
         use_fast = fast if fast is not None else x.size > 2000
         if use_fast:
             direction = rng.standard_normal(x.shape)
-            base = x.data.copy()
-            x.data = base + eps * direction
+            base = x.array.copy()
+            x.array = base + eps * direction
             plus = numeric_loss()
-            x.data = base - eps * direction
+            x.array = base - eps * direction
             minus = numeric_loss()
-            x.data = base
+            x.array = base
             numeric = (plus - minus) / (2 * eps)
             predicted = float(np.sum(a * direction))
             if not abs(predicted - numeric) <= atol + rtol * abs(numeric):
@@ -99,19 +99,19 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                     f"{numeric:.6g} (atol={atol}, rtol={rtol}, eps={eps})")
             continue
         numeric = np.zeros(x.shape)
-        base = np.array(x.data, dtype=np.float64)
+        base = np.array(x.array, dtype=np.float64)
         flat = base.reshape(-1)
         for k in range(flat.size):
             saved = flat[k]
             flat[k] = saved + eps
-            x.data = base.copy()
+            x.array = base.copy()
             plus = numeric_loss()
             flat[k] = saved - eps
-            x.data = base.copy()
+            x.array = base.copy()
             minus = numeric_loss()
             flat[k] = saved
             numeric.reshape(-1)[k] = (plus - minus) / (2 * eps)
-        x.data = base
+        x.array = base
         bad = ~(np.abs(a - numeric) <= atol + rtol * np.abs(numeric))
         if bad.any():
             raise GradcheckError(_report(i, x, a, numeric, bad, atol, rtol, eps, max_report))

@@ -51,19 +51,19 @@ def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
 
 
 def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
-    data = t.data if isinstance(t, Tensor) else np.asarray(t)
+    data = t.array if isinstance(t, Tensor) else np.asarray(t)
     xp = backend.namespace(data)
     return _leaf(xp.zeros(data.shape, dtype or data.dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
-    data = t.data if isinstance(t, Tensor) else np.asarray(t)
+    data = t.array if isinstance(t, Tensor) else np.asarray(t)
     xp = backend.namespace(data)
     return _leaf(xp.ones(data.shape, dtype or data.dtype), requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    data = t.data if isinstance(t, Tensor) else np.asarray(t)
+    data = t.array if isinstance(t, Tensor) else np.asarray(t)
     xp = backend.namespace(data)
     return _leaf(xp.full(data.shape, fill_value, dtype or data.dtype), requires_grad)
 

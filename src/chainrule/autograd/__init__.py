@@ -185,15 +185,15 @@ def _seed(root: Tensor, grad, create_graph: bool):
             "requires_grad=True on an input, or compute it under cr.no_grad()?"
         )
     if grad is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, but the "
                 f"root has shape {root.shape}; pass grad=... of that shape (or call .sum() "
                 "first)"
             )
-        g = np.ones_like(root.data)
+        g = np.ones_like(root.array)
     else:
-        g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        g = grad.array if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
         if g.shape != root.shape:
             raise ValueError(
                 f"backward: grad has shape {g.shape} but the root has shape {root.shape}"
@@ -261,8 +261,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             vjp = node._vjp
             if vjp is None:  # a leaf: nothing above it
                 finish(node, g)
-                for fn in watchers:
-                    fn(node, g, ())
+                if watchers:
+                    for fn in watchers:
+                        fn(node, g, ())
                 continue
             if watch_inner or node._retain:
                 finish(node, g)
@@ -274,23 +275,24 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             if create_graph:
                 grads = vjp(F, g, node, node._ctx, *parents)
             elif n == 2:
-                grads = vjp(F, g, node.data, node._ctx, parents[0].data, parents[1].data)
+                grads = vjp(F, g, node.array, node._ctx, parents[0].array, parents[1].array)
             elif n == 1:
-                grads = vjp(F, g, node.data, node._ctx, parents[0].data)
+                grads = vjp(F, g, node.array, node._ctx, parents[0].array)
             else:
-                grads = vjp(F, g, node.data, node._ctx, *[p.data for p in parents])
+                grads = vjp(F, g, node.array, node._ctx, *[p.array for p in parents])
             if len(grads) != n:
                 raise RuntimeError(
                     f"backward: the rule of '{node._op}' returned {len(grads)} gradients for "
                     f"{n} inputs")
-            for fn in watchers:
-                fn(node, g, grads)
+            if watchers:
+                for fn in watchers:
+                    fn(node, g, grads)
             # ... summed over each input's children
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:
                     continue
-                if pg.shape != p.data.shape:
-                    pg = sum_to(pg, p.data.shape)
+                if pg.shape != p.array.shape:
+                    pg = sum_to(pg, p.array.shape)
                 adj = p._adj
                 if adj is None:
                     p._adj = pg
@@ -322,9 +324,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
 def _owned(g, create_graph: bool, shared: bool, node: Tensor) -> Tensor:
     """A final adjoint as a Tensor that aliases no other array, in ``node``'s dtype (a
     float32 leaf that met float64 values gets a float32 gradient, as in PyTorch)."""
-    dtype = node.data.dtype
+    dtype = node.array.dtype
     if isinstance(g, Tensor):
-        return g if g.data.dtype == dtype else g.astype(dtype)
+        return g if g.array.dtype == dtype else g.astype(dtype)
     if g.dtype != dtype:
         return _t._wrap(g.astype(dtype))  # a new array: aliases nothing
     return _t._wrap(g.copy() if shared else g)
@@ -336,7 +338,7 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
     if node.grad is None:
         node.grad = g
     else:
-        node.grad = node.grad + g if create_graph else _t._wrap(node.grad.data + g.data)
+        node.grad = node.grad + g if create_graph else _t._wrap(node.grad.array + g.array)
 
 
 def _check_version(node: Tensor, parents: tuple) -> None:

@@ -203,9 +203,9 @@ def _on_arrays(fn):
         with no_grad_scope():
             out = fn(*args, **kwargs)
         if isinstance(out, Tensor):
-            return out.data
+            return out.array
         if isinstance(out, tuple):
-            return tuple(o.data if isinstance(o, Tensor) else o for o in out)
+            return tuple(o.array if isinstance(o, Tensor) else o for o in out)
         return out
 
     on_arrays.__name__ = getattr(fn, "__name__", "op")
@@ -230,14 +230,14 @@ def unary(name: str, forward, vjp, *, float_only: bool = True, reads=("inputs",)
         def public(x) -> Tensor:
             if not isinstance(x, Tensor):
                 x = as_tensor(x)
-            if x.data.dtype.kind not in "fc":
-                x = as_tensor(x.data.astype(get_default_dtype()))
-            return record(forward(x.data), op, (x,))
+            if x.array.dtype.kind not in "fc":
+                x = as_tensor(x.array.astype(get_default_dtype()))
+            return record(forward(x.array), op, (x,))
     else:
         def public(x) -> Tensor:
             if not isinstance(x, Tensor):
                 x = as_tensor(x)
-            return record(forward(x.data), op, (x,))
+            return record(forward(x.array), op, (x,))
 
     public.__name__ = public.__qualname__ = name
     return op.define(public)
@@ -263,7 +263,7 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             a, b = _pair(a, b)
         try:
-            data = forward(a.data, b.data)
+            data = forward(a.array, b.array)
         except ValueError:
             raise _broadcast_error(name, a, b) from None
         return record(data, op, (a, b))
