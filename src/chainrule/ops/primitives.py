@@ -546,7 +546,7 @@ def _extreme(name: str, fn):
     def public(x, axis=None, keepdims: bool = False) -> Tensor:
         x = as_tensor(x)
         axes = _axes(axis, x.ndim, op.name)
-        if x.size == 0:
+        if x.array.size == 0:
             raise ValueError(f"{op.name}: reduction of an empty tensor of shape {x.shape}")
         return record(fn(x.array, axis=axes, keepdims=keepdims), op, (x,),
                       _keep_shape(x.shape, axes))
@@ -731,7 +731,7 @@ def reshape(x, *shape) -> Tensor:
         data = x.array.reshape(shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"({x.size} elements) into shape {shape}") from None
+                         f"({x.array.size} elements) into shape {shape}") from None
     return record(data, RESHAPE, (x,), x.shape)
 
 

@@ -21,6 +21,8 @@ formula and the generated gradcheck test exist.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 
 import numpy as np
@@ -174,7 +176,35 @@ def case(*shapes, **kwargs):
     return (tuple(tuple(s) for s in shapes), kwargs)
 
 
+def _torch_keywords(fn):
+    """``fn`` also taking PyTorch's ``dim=``/``keepdim=`` where it takes NumPy's
+    ``axis=``/``keepdims=`` (both spellings work; internal callers use ``fn`` itself)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    axis = "axis" in params and "dim" not in params
+    keep = "keepdims" in params and "keepdim" not in params
+    if not (axis or keep):
+        return fn
+
+    @functools.wraps(fn)
+    def torch_keywords(*args, **kwargs):
+        if kwargs:
+            if axis and "dim" in kwargs:
+                if "axis" in kwargs:
+                    raise TypeError(f"{fn.__name__}: give dim (PyTorch) or axis (NumPy), "
+                                    "not both")
+                kwargs["axis"] = kwargs.pop("dim")
+            if keep and "keepdim" in kwargs:
+                kwargs["keepdims"] = kwargs.pop("keepdim")
+        return fn(*args, **kwargs)
+
+    return torch_keywords
+
+
 def _expose(fn, name: str, method, function) -> None:
+    fn = _torch_keywords(fn)
     for flag, table in ((function, EXPOSED), (method, METHODS)):
         if not flag:
             continue
