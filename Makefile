@@ -32,7 +32,7 @@ system-deps:
 	fi
 
 demo: $(VENV)/.stamp-train
-	$(VENV)/bin/chainrule train --out runs/demo
+	$(VENV)/bin/chainrule train --out runs/demo --overwrite
 
 # the tests and every docstring example of the library (-m "not slow" skips the
 # subprocess and browser tests while developing)
@@ -44,6 +44,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) bench/bench_ops.py
 	$(PY) bench/bench_mlp.py
 	$(PY) bench/bench_optim.py
+	$(PY) bench/bench_cnn.py --models cnn,lstm,transformer
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check src tests bench examples

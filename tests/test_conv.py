@@ -372,3 +372,61 @@ def test_interpolate_errors():
         F.interpolate(cr.ones(1, 1, 4, 4))
     with pytest.raises(ValueError, match="mode 'linear' is not supported for a 4-D input"):
         F.interpolate(cr.ones(1, 1, 4, 4), scale_factor=2, mode="linear")
+
+
+def test_conv2d_random_geometries_match_torch():
+    """40 random geometries (odd sizes, padding beyond the kernel, batch 1, groups)."""
+    rng = np.random.default_rng(20)
+    for _ in range(40):
+        groups = int(rng.choice([1, 1, 2, 3]))
+        cin, cout = groups * int(rng.integers(1, 4)), groups * int(rng.integers(1, 4))
+        kh, kw = (int(k) for k in rng.integers(1, 5, 2))
+        sh, sw = (int(s) for s in rng.integers(1, 4, 2))
+        dh, dw = (int(d) for d in rng.integers(1, 3, 2))
+        ph, pw = (int(p) for p in rng.integers(0, 4, 2))
+        h = int(rng.integers(dh * (kh - 1) + 1, 12)) + 0
+        w = int(rng.integers(dw * (kw - 1) + 1, 12))
+        n = int(rng.integers(1, 3))
+        kw_args = {"stride": (sh, sw), "padding": (ph, pw), "dilation": (dh, dw),
+                   "groups": groups}
+        x, tx = _both(rng.standard_normal((n, cin, h, w)))
+        wt, twt = _both(rng.standard_normal((cout, cin // groups, kh, kw)))
+        b, tb = _both(rng.standard_normal(cout))
+        y, ty = F.conv2d(x, wt, b, **kw_args), TF.conv2d(tx, twt, tb, **kw_args)
+        _close(y, ty)
+        gy = rng.standard_normal(ty.shape)
+        (y * cr.tensor(gy)).sum().backward()
+        (ty * torch.tensor(gy)).sum().backward()
+        for a, t in ((x, tx), (wt, twt), (b, tb)):
+            _close(a.grad, t.grad)
+        # the transposed convolution with the same geometry maps back to (h, w)
+        up = F.conv_transpose2d(y.detach(), wt.detach(), None, (sh, sw), (ph, pw),
+                                groups=groups, dilation=(dh, dw))
+        tup = TF.conv_transpose2d(ty.detach(), twt.detach(), None, (sh, sw), (ph, pw),
+                                  groups=groups, dilation=(dh, dw))
+        _close(up, tup)
+
+
+def test_pooling_random_geometries_match_torch():
+    rng = np.random.default_rng(21)
+    for _ in range(40):
+        kh, kw = (int(k) for k in rng.integers(1, 4, 2))
+        sh, sw = (int(s) for s in rng.integers(1, 4, 2))
+        ph, pw = int(rng.integers(0, kh // 2 + 1)), int(rng.integers(0, kw // 2 + 1))
+        dh, dw = (int(d) for d in rng.integers(1, 3, 2))
+        ceil = bool(rng.integers(0, 2))
+        h = int(rng.integers(dh * (kh - 1) + 1, 11))
+        w = int(rng.integers(dw * (kw - 1) + 1, 11))
+        data = np.round(rng.standard_normal((int(rng.integers(1, 3)), 2, h, w)), 1)
+        kwm = {"kernel_size": (kh, kw), "stride": (sh, sw), "padding": (ph, pw),
+               "dilation": (dh, dw), "ceil_mode": ceil}
+        x, tx = _both(data)
+        y, ty = F.max_pool2d(x, **kwm), TF.max_pool2d(tx, **kwm)
+        _close(y, ty)
+        gy = rng.standard_normal(ty.shape)
+        (y * cr.tensor(gy)).sum().backward()
+        (ty * torch.tensor(gy)).sum().backward()
+        _close(x.grad, tx.grad)
+        kwa = {"kernel_size": (kh, kw), "stride": (sh, sw), "padding": (ph, pw),
+               "ceil_mode": ceil, "count_include_pad": bool(rng.integers(0, 2))}
+        _close(F.avg_pool2d(cr.tensor(data), **kwa), TF.avg_pool2d(torch.tensor(data), **kwa))

@@ -454,7 +454,7 @@ def _train_cli(capsys, *args):
 
 @pytest.mark.parametrize("content, fragment", [
     ("label\n0\n1\n0\n1\n0\n1\n", "no feature columns"),
-    ("a,label\n1,0\n2,1\n", "to hold out"),
+    ("a,label\n1,0\n2,1\n", "0 for testing"),
     ("a,label\n1,0\nnan,1\n3,0\n4,1\n5,0\n6,1\n", "line 3, column 'a': 'nan'"),
     ("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(20)) + "1,1000000000\n",
      "1000000000"),

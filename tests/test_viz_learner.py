@@ -285,3 +285,38 @@ def test_viz_modules_import_no_cycle():
     for a, targets in imports.items():
         for b in targets:
             assert a not in imports.get(b, set()), f"viz.{a} and viz.{b} import each other"
+
+
+def test_a_users_block_shows_its_name_and_formula():
+    class Cube(cr.autograd.Function):
+        formula = "3·{x}²"
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x ** 2
+
+    x = leaf(2.0, "x")
+    f = Cube.apply(x) + x
+    s = str(cr.explain(f))
+    assert "Cube1  Cube   x" in s and "∂f/∂x = ∂f/∂Cube1 · 3·x² + ∂f/∂f · 1 = 1 · 12 + 1 · 1 = 13" in s
+    assert "∂Cube1/∂x = 3·x² = 12" in to_dot(f)
+    texts = " ".join(s["text"] for s in page_model(f)["steps"])
+    assert "∂Cube1/∂x = 3·2² = 3·4 = 12" in texts
+
+
+@pytest.mark.parametrize("suffix", ["dot", "svg", "html"])
+def test_cli_graph_over_the_limit_is_one_line(tmp_path, capsys, suffix):
+    def balanced(n):   # 400 additions, nested only 9 deep
+        return "x" if n == 1 else f"({balanced(n // 2)}+{balanced(n - n // 2)})"
+
+    out = tmp_path / f"g.{suffix}"
+    assert main(["graph", balanced(400), "x=1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "more than max_nodes=300" in err
+    assert not out.exists()

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+
+class DataError(ValueError):
+    """A data file or table is missing, truncated or not what it claims to be, or too small
+    for what was asked of it (the message names it). Raised by the readers and splitters."""
+
+
 __all__ = ["Standardizer", "train_val_split"]
 
 
@@ -44,8 +50,6 @@ def train_val_split(x, y, val_fraction: float = 0.1, seed: int = 0, stratify: bo
         n_val = round(n * val_fraction)
         val_idx, train_idx = perm[:n_val], perm[n_val:]
     if val_fraction > 0 and (len(val_idx) == 0 or len(train_idx) == 0):
-        from .readers import DataError
-
         raise DataError(f"train_val_split: {n} rows with val_fraction={val_fraction:g} leave "
                         f"{len(train_idx)} rows to train on and {len(val_idx)} to hold out; "
                         "each part needs at least one row (use more data or another fraction)")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .preprocessing import DataError, train_val_split
+
 __all__ = [
     "MNIST_FILES",
     "CSVData",
@@ -29,10 +31,6 @@ __all__ = [
     "read_idx",
     "read_idx_header",
 ]
-
-
-class DataError(ValueError):
-    """A data file is missing, truncated or not what it claims to be (the message names it)."""
 
 
 # ---------------------------------------------------------------------------
@@ -273,7 +271,6 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0, normalize: bool = Tru
     if normalize:
         x /= np.float32(16.0)
     y = bunch.target.astype(np.int64)
-    from .preprocessing import train_val_split
 
     return train_val_split(x, y, val_fraction=test_fraction, seed=seed, stratify=True)
 

@@ -251,7 +251,7 @@ class GradientMonitor:
             # keep a reference only (no work per forward); evaluation passes under
             # no_grad are not training batches and are ignored
             if is_grad_enabled():
-                act.last_output = getattr(output, "data", output)
+                act.last_output = getattr(output, "array", output)
 
         return hook
 
@@ -289,7 +289,7 @@ class GradientMonitor:
         if self.records(step):
             new = self._record(step)
         if self.records(step + 1):  # the next call records: keep today's weights for it
-            self._snapshot = {layer.path: [p.data.copy() for p in layer.params]
+            self._snapshot = {layer.path: [p.array.copy() for p in layer.params]
                               for layer in self.layers}
         else:
             self._snapshot = None
@@ -298,8 +298,8 @@ class GradientMonitor:
     def _record(self, step: int) -> list[GradientWarning]:
         rows = []
         for layer in self.layers:
-            grads = [p.grad.data for p in layer.params if p.grad is not None]
-            weights = [p.data for p in layer.params]
+            grads = [p.grad.array for p in layer.params if p.grad is not None]
+            weights = [p.array for p in layer.params]
             weight_norm = _norm(weights)
             update_ratio = None
             previous = None if self._snapshot is None else self._snapshot.get(layer.path)

@@ -167,7 +167,7 @@ def _mse_one_hot(num_classes: int):
 
     def mse_one_hot(outputs, targets):
         # squared error between the scores and the one-hot code of the class
-        return F.mse_loss(outputs, tensor(eye[np.asarray(targets.data)]))
+        return F.mse_loss(outputs, tensor(eye[np.asarray(targets.array)]))
 
     return mse_one_hot
 
