@@ -203,7 +203,9 @@ def test_attributes():
     x = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     assert isinstance(x.array, np.ndarray)
     assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2
-    assert x.dtype == np.float32 and x.size == 6 and x.numel() == 6
+    assert x.dtype == np.float32 and x.size() == (2, 3) and x.size(1) == 3 and x.numel() == 6
+    with pytest.raises(TypeError, match="size is a method"):
+        _ = x.size == 6  # NumPy's habit: never a silent False
     assert x.grad is None and x.requires_grad and x.is_leaf
     assert len(x) == 2
     assert x.tolist() == [[1, 2, 3], [4, 5, 6]]

@@ -33,7 +33,7 @@ def _scalarize(out, weights):
     """Reduce ``out`` to the scalar sum(out * weights), weights fixed and random."""
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
-    if out.size == 1:
+    if out.numel() == 1:
         return out.sum()
     return (out * weights).sum()
 
@@ -62,7 +62,7 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
     out_shape = out.shape
-    weights = rng.standard_normal(out_shape) if out.size != 1 else None
+    weights = rng.standard_normal(out_shape) if out.numel() != 1 else None
     checked = [i for i, t in enumerate(leaves) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no floating-point input; nothing to check")
@@ -81,7 +81,7 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     for i, a in zip(checked, analytic):
         x = leaves[i]
         a = np.zeros(x.shape) if a is None else np.asarray(a.array, dtype=np.float64)
-        use_fast = fast if fast is not None else x.size > 2000
+        use_fast = fast if fast is not None else x.numel() > 2000
         if use_fast:
             direction = rng.standard_normal(x.shape)
             base = x.array.copy()
@@ -123,7 +123,7 @@ def _report(i, x, analytic, numeric, bad, atol, rtol, eps, max_report) -> str:
     idx = np.argsort(-np.where(bad, err, -1).reshape(-1))[: min(max_report, int(bad.sum()))]
     name = f" '{x.name}'" if x.name else ""
     lines = [
-        (f"gradcheck: input {i}{name} (shape {x.shape}): {int(bad.sum())} of {x.size} "
+        (f"gradcheck: input {i}{name} (shape {x.shape}): {int(bad.sum())} of {x.numel()} "
          f"gradient elements disagree with central finite differences "
          f"(atol={atol}, rtol={rtol}, eps={eps}). Worst:"),
         f"  {'index':<16}{'analytic':>14}{'numeric':>14}{'abs error':>14}",

@@ -59,7 +59,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad: the function must return a Tensor, got "
                                 f"{type(value).__name__}")
-            if value.size != 1:
+            if value.numel() != 1:
                 raise TypeError(f"grad: the function must return a scalar, got shape "
                                 f"{value.shape}; use cr.autograd.grad with grad_outputs")
             if value.requires_grad:

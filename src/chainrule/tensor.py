@@ -33,6 +33,52 @@ bool_ = np.dtype(np.bool_)
 
 _default_dtype = float32
 
+_TYPE_NAMES = {float32: "torch.FloatTensor", float64: "torch.DoubleTensor",
+               float16: "torch.HalfTensor", int64: "torch.LongTensor", int32: "torch.IntTensor",
+               int16: "torch.ShortTensor", int8: "torch.CharTensor", uint8: "torch.ByteTensor",
+               bool_: "torch.BoolTensor"}
+_TYPE_NAMES_INVERSE = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+class device(str):
+    """PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda", 0)``,
+    ``device("cuda:0")``. A ``str`` subclass, so it compares equal to ``"cpu"``."""
+
+    def __new__(cls, type: str, index: int | None = None):
+        if isinstance(type, device):
+            return type
+        text = str(type)
+        kind, _, idx = text.partition(":")
+        if kind not in ("cpu", "cuda", "mps", "meta", "xpu"):
+            raise RuntimeError(f"device: expected one of cpu, cuda, mps, xpu, meta device "
+                               f"type at start of device string: {text!r}")
+        if index is not None:
+            idx = str(index)
+        self = str.__new__(cls, f"{kind}:{idx}" if idx else kind)
+        self._kind, self._index = kind, (int(idx) if idx else None)
+        return self
+
+    @property
+    def type(self) -> str:
+        return self._kind
+
+    @property
+    def index(self) -> int | None:
+        return self._index
+
+    def __repr__(self) -> str:
+        extra = "" if self._index is None else f", index={self._index}"
+        return f"device(type={self._kind!r}{extra})"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = str(other)
+            return str.__eq__(self, other) or (self._index is None and other == self._kind) \
+                or (self._kind == "cpu" and other in ("cpu", "cpu:0"))
+        return NotImplemented
+
+    __hash__ = str.__hash__
+
 
 def set_default_dtype(dtype) -> None:
     """Set the floating dtype used for Python numbers and lists (float32 or float64)."""
@@ -129,6 +175,61 @@ def no_grad_scope():
         _set_grad_enabled(previous)
 
 
+class Size(tuple):
+    """A tensor's shape, as PyTorch's ``torch.Size``: a tuple of ints with ``numel()``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"Size({list(self)})"
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class _SizeMethod:
+    """``x.size``: callable as PyTorch's method; any use as the NumPy-style element count
+    (``x.size == 1``, ``x.size > n``, ``range(x.size)``) raises a TypeError that says so."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    def __call__(self, dim: int | None = None):
+        shape = self._tensor.array.shape
+        if dim is None:
+            return Size(shape)
+        try:
+            return shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(f"size: dimension {dim!r} is out of range for a tensor of shape "
+                             f"{tuple(shape)} ({len(shape)} dims)") from None
+
+    def _misuse(self, *_args):
+        raise TypeError("Tensor.size is a method, as in PyTorch: x.size() is the shape, "
+                        "x.size(dim) one dimension and x.numel() the element count")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _misuse
+    __int__ = __index__ = __float__ = __bool__ = _misuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _misuse
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = _misuse
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<method size of tensor of shape {tuple(self._tensor.array.shape)}>"
+
+
 def _released_vjp(*_args):
     raise RuntimeError(
         "backward: trying to backward through the graph a second time (or to read "
@@ -215,12 +316,15 @@ class Tensor:
         return self.array.dtype
 
     @property
-    def size(self) -> int:
-        return self.array.size
+    def size(self):
+        """PyTorch's ``x.size()`` (the shape, a ``Size``) and ``x.size(dim)``. The element
+        count is ``x.numel()``; using ``x.size`` as a number raises instead of comparing a
+        method with an int."""
+        return _SizeMethod(self)
 
     @property
-    def device(self) -> str:
-        return backend.device_of(self.array)
+    def device(self) -> device:
+        return device(backend.device_of(self.array))
 
     @property
     def is_leaf(self) -> bool:
@@ -297,6 +401,24 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __getattr__(self, name: str):
+        # only called on a miss: a PyTorch method chainrule lacks gets a message naming it
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        import difflib
+
+        close = difflib.get_close_matches(name, [n for n in dir(Tensor) if not
+                                                 n.startswith("_")], n=2)
+        hint = f"; the nearest: {', '.join('.' + c for c in close)}" if close else ""
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}: PyTorch's "
+                             f"Tensor.{name} is not part of chainrule{hint} "
+                             "(see docs/pytorch.md)")
+
+    def __iter__(self):
+        if self.array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.array.shape[0]))
+
     # -- version counter ---------------------------------------------------------
     # Every in-place change stamps the tensor with a new value of one global counter.
     # A node remembers the counter at record time, so backward needs to look at its
@@ -358,6 +480,13 @@ class Tensor:
 
     def zero_grad_(self) -> None:
         self.grad = None
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when backward computes this tensor's gradient; a returned
+        Tensor replaces the gradient. Returns a handle with ``remove()``."""
+        from .autograd import register_hook
+
+        return register_hook(self, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` after each backward pass has added into ``self.grad`` (a
@@ -480,28 +609,89 @@ class Tensor:
 
         return cast(self, dtype)
 
-    def to(self, dtype_or_device) -> Tensor:
-        """``t.to("float64")``, ``t.to(cr.float64)``, ``t.to("cuda")`` or ``t.to("cpu")``."""
-        if isinstance(dtype_or_device, str) and dtype_or_device.split(":")[0] in ("cpu", "cuda"):
-            from .ops import to_device
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False,
+           copy: bool = False, memory_format=None) -> Tensor:
+        """PyTorch's forms: ``t.to(dtype)``, ``t.to(device)``, ``t.to(device, dtype)``,
+        ``t.to(other_tensor)``, ``t.to(dtype=..., device=...)``; also ``t.to("float64")``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta",
+                                                            "xpu"):
+                device = a
+            elif a is not None:
+                dtype = a
+        out = self
+        if device is not None:
+            kind = str(device).split(":")[0]
+            if kind not in ("cpu", "cuda"):
+                raise RuntimeError(f"to: device {str(device)!r} is not available in chainrule "
+                                   "(NumPy on the CPU, CuPy for 'cuda'); use 'cpu'")
+            if kind != self.device.type:
+                from .ops import to_device
 
-            return to_device(self, dtype_or_device)
-        return self.astype(dtype_or_device)
+                out = to_device(out, str(device))
+        if dtype is not None and as_dtype(dtype) != out.dtype:
+            out = out.astype(dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def type(self, dtype=None):
+        """``t.type()`` names the type (``'torch.FloatTensor'``); ``t.type(dtype)`` converts."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self.dtype, f"torch.{self.dtype}Tensor")
+        if isinstance(dtype, str) and dtype in _TYPE_NAMES_INVERSE:
+            dtype = _TYPE_NAMES_INVERSE[dtype]
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self.array.dtype.itemsize
+
+    def nelement(self) -> int:
+        return int(self.array.size)
 
     def float(self) -> Tensor:
-        return self.astype(float32)
+        return self.to(float32)
 
     def double(self) -> Tensor:
-        return self.astype(float64)
+        return self.to(float64)
+
+    def half(self) -> Tensor:
+        return self.to(float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(float32)  # NumPy has no bfloat16: stored as float32 (docs/pytorch.md)
 
     def long(self) -> Tensor:
-        return self.astype(int64)
+        return self.to(int64)
+
+    def int(self) -> Tensor:
+        return self.to(int32)
+
+    def short(self) -> Tensor:
+        return self.to(int16)
+
+    def byte(self) -> Tensor:
+        return self.to(uint8)
+
+    def char(self) -> Tensor:
+        return self.to(int8)
+
+    def bool(self) -> Tensor:
+        return self.to(bool_)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        return self.to("cuda" if device is None else device)
 
     # -- display ----------------------------------------------------------------
     def __repr__(self) -> str:

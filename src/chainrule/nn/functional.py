@@ -811,7 +811,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         weight = as_tensor(np.ones(c, dtype=x.array.dtype))
     axes = (0,) + tuple(range(2, x.ndim))
     if training:
-        n = x.size // c if c else 0
+        n = x.array.size // c if c else 0
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape}")

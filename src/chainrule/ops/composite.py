@@ -189,6 +189,10 @@ def _not_differentiable(name, fn):
 
     def op(x, *args, **kwargs) -> Tensor:
         x = as_tensor(x)
+        if "dim" in kwargs:  # PyTorch's spelling of NumPy's axis
+            kwargs["axis"] = kwargs.pop("dim")
+        if "keepdim" in kwargs:
+            kwargs["keepdims"] = kwargs.pop("keepdim")
         return record(fn(x.array, *args, **kwargs), node_op, ())
 
     op.__name__ = name

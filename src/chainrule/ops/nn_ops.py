@@ -55,7 +55,7 @@ def reduce_loss(loss, reduction: str):
     op) or on Tensors (a loss composed from ops): the mean of no elements is NaN."""
     if reduction == "mean":
         if isinstance(loss, Tensor):
-            return P.mean(loss) if loss.size else P.sum(loss) * np.nan
+            return P.mean(loss) if loss.numel() else P.sum(loss) * np.nan
         return loss.mean() if loss.size else loss.dtype.type(np.nan)
     if reduction == "sum":
         return P.sum(loss) if isinstance(loss, Tensor) else loss.sum()

@@ -75,12 +75,12 @@ def _float_only(op: str, x: Tensor) -> None:
 # ===========================================================================
 #               name   forward        local derivative (as a VJP)
 add = binary("add", operator.add, lambda F, g, ans, ctx, a, b: (g, g),  # the add gate distributes
-             reads=(), formula="1", expr=2, hint="inf + (-inf) or an overflow")
+             reads=(), formula="1", expr=2, symbol="+", hint="inf + (-inf) or an overflow")
 sub = binary("sub", operator.sub, lambda F, g, ans, ctx, a, b: (g, -g),
-             reads=(), formula=("1", "-1"), hint="inf - inf")
+             reads=(), formula=("1", "-1"), symbol="−", hint="inf - inf")
 # the multiply gate switches its inputs
 mul = binary("mul", operator.mul, lambda F, g, ans, ctx, a, b: (g * b, g * a),
-             formula=("{b}", "{a}"), hint="an overflow (values too large) or 0 * inf")
+             formula=("{b}", "{a}"), symbol="·", hint="an overflow (values too large) or 0 * inf")
 
 
 def _div_vjp(F, g, ans, ctx, a, b):
@@ -89,7 +89,7 @@ def _div_vjp(F, g, ans, ctx, a, b):
 
 
 div = binary("div", operator.truediv, _div_vjp, reads=("inputs", "output"),
-             formula=("1/{b}", "-{a}/{b}²"), domain=["real", "nonzero"],
+             formula=("1/{b}", "-{a}/{b}²"), domain=["real", "nonzero"], symbol="/",
              hint="a division by zero (x/0 = inf, 0/0 = nan); add an epsilon to the divisor")
 neg = unary("neg", operator.neg, lambda F, g, ans, ctx, x: (-g,), reads=(), formula="-1",
             float_only=False)
@@ -546,7 +546,7 @@ def _extreme(name: str, fn):
     def public(x, axis=None, keepdims: bool = False) -> Tensor:
         x = as_tensor(x)
         axes = _axes(axis, x.ndim, op.name)
-        if x.size == 0:
+        if x.array.size == 0:
             raise ValueError(f"{op.name}: reduction of an empty tensor of shape {x.shape}")
         return record(fn(x.array, axis=axes, keepdims=keepdims), op, (x,),
                       _keep_shape(x.shape, axes))
@@ -731,7 +731,7 @@ def reshape(x, *shape) -> Tensor:
         data = x.array.reshape(shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"({x.size} elements) into shape {shape}") from None
+                         f"({x.array.size} elements) into shape {shape}") from None
     return record(data, RESHAPE, (x,), x.shape)
 
 

@@ -21,6 +21,8 @@ formula and the generated gradcheck test exist.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 
 import numpy as np
@@ -80,6 +82,7 @@ class Op(str):
         ``rng -> (args, kwargs)``.
     second_order: check second derivatives too.
     fuses: for a fused op, the chain of primitives it stands for (shown on drawings).
+    symbol: the infix symbol a forward step is written with (``+`` for add), if any.
     array: the op on plain arrays for ``ARRAYS.NAME`` (default: its forward, or the public
         function applied to wrapped arrays).
     """
@@ -87,7 +90,7 @@ class Op(str):
     def __new__(cls, name: str, vjp=None, *, reads=None, formula=None, hint: str | None = None,
                 method=False, function=False, expr: int = 0, domain="real", cases=None,
                 second_order: bool = True, fuses: str | None = None, array=None,
-                doc: str | None = None, register: bool = True):
+                symbol: str | None = None, doc: str | None = None, register: bool = True):
         self = str.__new__(cls, name)
         self.vjp = vjp
         self.reads = _reads_default() if reads is None else frozenset(reads)
@@ -100,6 +103,7 @@ class Op(str):
         self.cases = cases
         self.second_order = second_order
         self.fuses = fuses
+        self.symbol = symbol
         self.array = array
         self.doc = doc
         self.public = None
@@ -174,7 +178,35 @@ def case(*shapes, **kwargs):
     return (tuple(tuple(s) for s in shapes), kwargs)
 
 
+def _torch_keywords(fn):
+    """``fn`` also taking PyTorch's ``dim=``/``keepdim=`` where it takes NumPy's
+    ``axis=``/``keepdims=`` (both spellings work; internal callers use ``fn`` itself)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    axis = "axis" in params and "dim" not in params
+    keep = "keepdims" in params and "keepdim" not in params
+    if not (axis or keep):
+        return fn
+
+    @functools.wraps(fn)
+    def torch_keywords(*args, **kwargs):
+        if kwargs:
+            if axis and "dim" in kwargs:
+                if "axis" in kwargs:
+                    raise TypeError(f"{fn.__name__}: give dim (PyTorch) or axis (NumPy), "
+                                    "not both")
+                kwargs["axis"] = kwargs.pop("dim")
+            if keep and "keepdim" in kwargs:
+                kwargs["keepdims"] = kwargs.pop("keepdim")
+        return fn(*args, **kwargs)
+
+    return torch_keywords
+
+
 def _expose(fn, name: str, method, function) -> None:
+    fn = _torch_keywords(fn)
     for flag, table in ((function, EXPOSED), (method, METHODS)):
         if not flag:
             continue
