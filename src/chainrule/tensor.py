@@ -33,6 +33,52 @@ bool_ = np.dtype(np.bool_)
 
 _default_dtype = float32
 
+_TYPE_NAMES = {float32: "torch.FloatTensor", float64: "torch.DoubleTensor",
+               float16: "torch.HalfTensor", int64: "torch.LongTensor", int32: "torch.IntTensor",
+               int16: "torch.ShortTensor", int8: "torch.CharTensor", uint8: "torch.ByteTensor",
+               bool_: "torch.BoolTensor"}
+_TYPE_NAMES_INVERSE = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+class device(str):
+    """PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda", 0)``,
+    ``device("cuda:0")``. A ``str`` subclass, so it compares equal to ``"cpu"``."""
+
+    def __new__(cls, type: str, index: int | None = None):
+        if isinstance(type, device):
+            return type
+        text = str(type)
+        kind, _, idx = text.partition(":")
+        if kind not in ("cpu", "cuda", "mps", "meta", "xpu"):
+            raise RuntimeError(f"device: expected one of cpu, cuda, mps, xpu, meta device "
+                               f"type at start of device string: {text!r}")
+        if index is not None:
+            idx = str(index)
+        self = str.__new__(cls, f"{kind}:{idx}" if idx else kind)
+        self._kind, self._index = kind, (int(idx) if idx else None)
+        return self
+
+    @property
+    def type(self) -> str:
+        return self._kind
+
+    @property
+    def index(self) -> int | None:
+        return self._index
+
+    def __repr__(self) -> str:
+        extra = "" if self._index is None else f", index={self._index}"
+        return f"device(type={self._kind!r}{extra})"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = str(other)
+            return str.__eq__(self, other) or (self._index is None and other == self._kind) \
+                or (self._kind == "cpu" and other in ("cpu", "cpu:0"))
+        return NotImplemented
+
+    __hash__ = str.__hash__
+
 
 def set_default_dtype(dtype) -> None:
     """Set the floating dtype used for Python numbers and lists (float32 or float64)."""
@@ -129,6 +175,61 @@ def no_grad_scope():
         _set_grad_enabled(previous)
 
 
+class Size(tuple):
+    """A tensor's shape, as PyTorch's ``torch.Size``: a tuple of ints with ``numel()``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"Size({list(self)})"
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class _SizeMethod:
+    """``x.size``: callable as PyTorch's method; any use as the NumPy-style element count
+    (``x.size == 1``, ``x.size > n``, ``range(x.size)``) raises a TypeError that says so."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    def __call__(self, dim: int | None = None):
+        shape = self._tensor.array.shape
+        if dim is None:
+            return Size(shape)
+        try:
+            return shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(f"size: dimension {dim!r} is out of range for a tensor of shape "
+                             f"{tuple(shape)} ({len(shape)} dims)") from None
+
+    def _misuse(self, *_args):
+        raise TypeError("Tensor.size is a method, as in PyTorch: x.size() is the shape, "
+                        "x.size(dim) one dimension and x.numel() the element count")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _misuse
+    __int__ = __index__ = __float__ = __bool__ = _misuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _misuse
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = _misuse
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<method size of tensor of shape {tuple(self._tensor.array.shape)}>"
+
+
 def _released_vjp(*_args):
     raise RuntimeError(
         "backward: trying to backward through the graph a second time (or to read "
@@ -149,7 +250,7 @@ class Tensor:
     """
 
     __slots__ = (  # noqa: RUF023 - in reading order, not alphabetical
-        "data",  # the value: a NumPy (or CuPy) array or scalar
+        "array",  # the value: a NumPy (or CuPy) array or scalar (PyTorch's .data is a Tensor)
         "grad",  # adjoint accumulated by backward(): a Tensor or None
         "requires_grad",
         "name",  # optional label shown in graphs and explanations
@@ -180,24 +281,50 @@ class Tensor:
 
     # -- basic properties ---------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: a detached Tensor sharing this tensor's storage, so that
+        ``p.data -= lr * p.grad`` or ``p.data.normal_(0, 0.02)`` changes ``p`` itself.
+        The raw NumPy (or CuPy) array is ``.array``. Unlike PyTorch, a change made
+        through ``.data`` is still seen by the version counter (backward refuses to use a
+        saved value changed behind its back instead of silently returning wrong gradients).
+        """
+        array = self.array
+        if isinstance(array, np.generic) or (
+                isinstance(array, np.ndarray) and not array.flags.writeable):
+            array = self._buffer()  # a writeable buffer both tensors share from now on
+        return _wrap(array)
+
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Tensor.data: assigned value must be a Tensor, got {type(value).__name__} "
+                "(wrap it with cr.tensor(...), or set the raw array with .array)"
+            )
+        self.array = value.array
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self):
+        """PyTorch's ``x.size()`` (the shape, a ``Size``) and ``x.size(dim)``. The element
+        count is ``x.numel()``; using ``x.size`` as a number raises instead of comparing a
+        method with an int."""
+        return _SizeMethod(self)
 
     @property
-    def device(self) -> str:
-        return backend.device_of(self.data)
+    def device(self) -> device:
+        return device(backend.device_of(self.array))
 
     @property
     def is_leaf(self) -> bool:
@@ -224,33 +351,33 @@ class Tensor:
         return self._parents
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item: only a tensor with one element can be converted to a Python "
                 f"scalar, got shape {self.shape}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def numpy(self) -> np.ndarray:
         # np.asarray: a 0-d op result holds a NumPy scalar; hand out an ndarray (as torch)
-        return np.asarray(backend.to_numpy(self.data))
+        return np.asarray(backend.to_numpy(self.array))
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        arr = np.asarray(backend.to_numpy(self.data))
+        arr = np.asarray(backend.to_numpy(self.array))
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __float__(self) -> float:
@@ -265,14 +392,32 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self.array)
 
     __hash__ = object.__hash__
+
+    def __getattr__(self, name: str):
+        # only called on a miss: a PyTorch method chainrule lacks gets a message naming it
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        import difflib
+
+        close = difflib.get_close_matches(name, [n for n in dir(Tensor) if not
+                                                 n.startswith("_")], n=2)
+        hint = f"; the nearest: {', '.join('.' + c for c in close)}" if close else ""
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}: PyTorch's "
+                             f"Tensor.{name} is not part of chainrule{hint} "
+                             "(see docs/pytorch.md)")
+
+    def __iter__(self):
+        if self.array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.array.shape[0]))
 
     # -- version counter ---------------------------------------------------------
     # Every in-place change stamps the tensor with a new value of one global counter.
@@ -293,18 +438,18 @@ class Tensor:
         self._ver = stamp
         # Views (reshape, slices, .T) share their base's buffer but are other Tensors:
         # stamp the buffer too, so a change through one is seen by all (see changed_since).
-        _stamp_buffer(self.data, stamp)
+        _stamp_buffer(self.array, stamp)
 
     def changed_since(self, stamp: int) -> bool:
         """Was this tensor, or any view sharing its buffer, changed in place after ``stamp``?"""
-        return self._ver > stamp or _buffer_stamp(self.data) > stamp
+        return self._ver > stamp or _buffer_stamp(self.array) > stamp
 
     # -- graph plumbing -----------------------------------------------------
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        if flag and self.data.dtype.kind not in "fc":
+        if flag and self.array.dtype.kind not in "fc":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
-                f"got dtype {self.data.dtype} (integer tensors hold class labels or indices)"
+                f"got dtype {self.array.dtype} (integer tensors hold class labels or indices)"
             )
         if not flag and self._vjp is not None:
             raise RuntimeError(
@@ -316,7 +461,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this value, cut off from the graph."""
-        t = _wrap(self.data)
+        t = _wrap(self.array)
         t.name = self.name
         return t
 
@@ -336,6 +481,13 @@ class Tensor:
     def zero_grad_(self) -> None:
         self.grad = None
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when backward computes this tensor's gradient; a returned
+        Tensor replaces the gradient. Returns a handle with ``remove()``."""
+        from .autograd import register_hook
+
+        return register_hook(self, hook)
+
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` after each backward pass has added into ``self.grad`` (a
         leaf that requires grad); returns a handle with ``remove()``."""
@@ -354,17 +506,17 @@ class Tensor:
             )
 
     def _buffer(self):
-        """``self.data`` as a writeable array: a 0-d value is an immutable NumPy scalar and
+        """``self.array`` as a writeable array: a 0-d value is an immutable NumPy scalar and
         a broadcast result a read-only view, so those are copied into a buffer first."""
-        data = self.data
+        data = self.array
         if isinstance(data, np.generic) or not data.flags.writeable:
-            data = self.data = np.array(data)
+            data = self.array = np.array(data)
         return data
 
     def _assign(self, opname: str, value) -> Tensor:
         """Write `value` into this tensor's array in place and bump the version."""
         self._check_inplace(opname)
-        self._buffer()[...] = value.data if isinstance(value, Tensor) else value
+        self._buffer()[...] = value.array if isinstance(value, Tensor) else value
         self._version += 1
         return self
 
@@ -375,7 +527,7 @@ class Tensor:
         return self._assign("fill_", value)
 
     def copy_(self, src) -> Tensor:
-        src = src.data if isinstance(src, Tensor) else src
+        src = src.array if isinstance(src, Tensor) else src
         if np.shape(src) != self.shape:
             try:
                 fits = np.broadcast_shapes(np.shape(src), self.shape) == self.shape
@@ -388,7 +540,7 @@ class Tensor:
     def _update(self, opname: str, ufunc, other) -> Tensor:
         """``self <- ufunc(self, other)`` in the same buffer (no allocation), version bumped."""
         self._check_inplace(opname)
-        other = other.data if isinstance(other, Tensor) else other
+        other = other.array if isinstance(other, Tensor) else other
         buffer = self._buffer()
         try:
             ufunc(buffer, other, out=buffer)
@@ -431,7 +583,7 @@ class Tensor:
         return self._augmented("/=", np.true_divide, Tensor.__truediv__, other)
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        return self._assign("clamp_", np.clip(self.data, min, max))
+        return self._assign("clamp_", np.clip(self.array, min, max))
 
     def uniform_(self, low=0.0, high=1.0, generator=None) -> Tensor:
         from .random import _rng
@@ -448,7 +600,7 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__")
         index = _unwrap_index(index)
-        self._buffer()[index] = value.data if isinstance(value, Tensor) else value
+        self._buffer()[index] = value.array if isinstance(value, Tensor) else value
         self._version += 1
 
     # -- conversions ----------------------------------------------------------
@@ -457,38 +609,99 @@ class Tensor:
 
         return cast(self, dtype)
 
-    def to(self, dtype_or_device) -> Tensor:
-        """``t.to("float64")``, ``t.to(cr.float64)``, ``t.to("cuda")`` or ``t.to("cpu")``."""
-        if isinstance(dtype_or_device, str) and dtype_or_device.split(":")[0] in ("cpu", "cuda"):
-            from .ops import to_device
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False,
+           copy: bool = False, memory_format=None) -> Tensor:
+        """PyTorch's forms: ``t.to(dtype)``, ``t.to(device)``, ``t.to(device, dtype)``,
+        ``t.to(other_tensor)``, ``t.to(dtype=..., device=...)``; also ``t.to("float64")``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta",
+                                                            "xpu"):
+                device = a
+            elif a is not None:
+                dtype = a
+        out = self
+        if device is not None:
+            kind = str(device).split(":")[0]
+            if kind not in ("cpu", "cuda"):
+                raise RuntimeError(f"to: device {str(device)!r} is not available in chainrule "
+                                   "(NumPy on the CPU, CuPy for 'cuda'); use 'cpu'")
+            if kind != self.device.type:
+                from .ops import to_device
 
-            return to_device(self, dtype_or_device)
-        return self.astype(dtype_or_device)
+                out = to_device(out, str(device))
+        if dtype is not None and as_dtype(dtype) != out.dtype:
+            out = out.astype(dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def type(self, dtype=None):
+        """``t.type()`` names the type (``'torch.FloatTensor'``); ``t.type(dtype)`` converts."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self.dtype, f"torch.{self.dtype}Tensor")
+        if isinstance(dtype, str) and dtype in _TYPE_NAMES_INVERSE:
+            dtype = _TYPE_NAMES_INVERSE[dtype]
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self.array.dtype.itemsize
+
+    def nelement(self) -> int:
+        return int(self.array.size)
 
     def float(self) -> Tensor:
-        return self.astype(float32)
+        return self.to(float32)
 
     def double(self) -> Tensor:
-        return self.astype(float64)
+        return self.to(float64)
+
+    def half(self) -> Tensor:
+        return self.to(float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(float32)  # NumPy has no bfloat16: stored as float32 (docs/pytorch.md)
 
     def long(self) -> Tensor:
-        return self.astype(int64)
+        return self.to(int64)
+
+    def int(self) -> Tensor:
+        return self.to(int32)
+
+    def short(self) -> Tensor:
+        return self.to(int16)
+
+    def byte(self) -> Tensor:
+        return self.to(uint8)
+
+    def char(self) -> Tensor:
+        return self.to(int8)
+
+    def bool(self) -> Tensor:
+        return self.to(bool_)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        return self.to("cuda" if device is None else device)
 
     # -- display ----------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(
-            backend.to_numpy(self.data), separator=", ", precision=4, threshold=20,
+            backend.to_numpy(self.array), separator=", ", precision=4, threshold=20,
             edgeitems=3, prefix="tensor(",
         )
         extras = []
-        if self.data.dtype != _default_dtype:
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype != _default_dtype:
+            extras.append(f"dtype={self.array.dtype}")
         if self.name:
             extras.append(f"name={self.name!r}")
         if self._vjp is not None:
@@ -503,7 +716,7 @@ class Tensor:
         return self.__repr__()
 
     def __format__(self, spec: str) -> str:
-        if spec and self.data.size == 1:
+        if spec and self.array.size == 1:
             return format(self.item(), spec)
         return str(self)
 
@@ -515,7 +728,7 @@ _new = Tensor.__new__
 
 
 def _init_leaf(t: Tensor, data) -> None:
-    t.data = data
+    t.array = data
     t.grad = None
     t.requires_grad = False
     t.name = None
@@ -543,7 +756,7 @@ def record(data, op, parents: tuple, ctx=None) -> Tensor:
     rule is what backward will call. ``ctx`` holds the extra values the rule needs.
     """
     t = _new(Tensor)
-    t.data = data
+    t.array = data
     t.grad = None
     t.name = None
     t._op = op
@@ -589,7 +802,7 @@ def _record_slow(t: Tensor, op, parents: tuple) -> Tensor:
 def _to_array(data, dtype=None):
     """Turn user data into an array of the right dtype (float32 by default)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     dt = None if dtype is None else as_dtype(dtype)
     if backend.is_device_array(data):
         return data if dt is None else data.astype(dt)
@@ -636,7 +849,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if like is not None:
-        ldt = like.data.dtype
+        ldt = like.array.dtype
         if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
             if ldt.kind == "f" or isinstance(value, bool) or (
                     isinstance(value, int) and ldt.kind in "iu"):
@@ -647,7 +860,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         else:
             data = _to_array(value) if not isinstance(value, (np.ndarray, np.generic)) \
                 else value
-            if backend.is_device_array(like.data) and not backend.is_device_array(data):
+            if backend.is_device_array(like.array) and not backend.is_device_array(data):
                 data = backend.to_device(np.asarray(data), like.device)
             if ldt.kind == "f" and data.dtype.kind in "biuf" and data.dtype != ldt:
                 data = data.astype(ldt)
@@ -657,15 +870,15 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 
 
 def _scaled(other, alpha):
-    return (other.data if isinstance(other, Tensor) else other) * alpha
+    return (other.array if isinstance(other, Tensor) else other) * alpha
 
 
 def _unwrap_index(index):
     """Turn Tensors inside an index expression into arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
-        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
+        return np.asarray([i.array if isinstance(i, Tensor) else i for i in index])
     return index

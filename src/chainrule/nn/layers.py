@@ -106,14 +106,14 @@ class Linear(Module):
         """x as a Tensor of the weight's dtype, its last dimension checked."""
         if not isinstance(x, Tensor):
             x = as_tensor(x, self.weight)
-        shape = x.data.shape
+        shape = x.array.shape
         if not shape or shape[-1] != self.in_features:
             got = shape[-1] if shape else "a 0-d tensor"
             raise ValueError(f"{self._describe()}: expected input with last dimension "
                              f"{self.in_features}, got {got} (input of shape {shape})")
-        if x.data.dtype != self.weight.data.dtype:
-            raise RuntimeError(_dtype_mismatch(self._describe(), x.data.dtype,
-                                               self.weight.data.dtype))
+        if x.array.dtype != self.weight.array.dtype:
+            raise RuntimeError(_dtype_mismatch(self._describe(), x.array.dtype,
+                                               self.weight.array.dtype))
         return x
 
     def _forward_relu(self, x):

@@ -143,13 +143,13 @@ class Parameter(Tensor):
         if data is None:
             data = np.zeros((0,), dtype=get_default_dtype())
         if isinstance(data, Tensor):
-            _init_leaf(self, data.data)
+            _init_leaf(self, data.array)
             self.name = data.name
         else:
             Tensor.__init__(self, data)
-        if self.data.dtype.kind not in "fc":
+        if self.array.dtype.kind not in "fc":
             raise TypeError(f"Parameter: weights must be floating point, got dtype "
-                            f"{self.data.dtype}; convert with .float() first")
+                            f"{self.array.dtype}; convert with .float() first")
         self.requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:
@@ -205,7 +205,7 @@ def _grad_from_hook(value, like):
     """What a hook returned, as an adjoint of the engine's kind (array or Tensor)."""
     if value is None or isinstance(like, Tensor):
         return value
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
@@ -215,7 +215,7 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
     from ..ops import primitives as P  # (ops imports nn's users; loaded on first use)
     from ..ops.registry import Op
 
-    if len({t.data.dtype for t in tensors}) > 1:
+    if len({t.array.dtype for t in tensors}) > 1:
         raise NotImplementedError(
             f"{who}: backward hooks on a module whose tensor arguments (or outputs) have "
             f"different dtypes ({', '.join(str(t.dtype) for t in tensors)}) are not supported")
@@ -225,7 +225,7 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
             (new,) = on_grads([_grad_for_hook(g)])
             return (_grad_from_hook(new, g),)
 
-        return [record(tensors[0].data, Op("backward_hook", one, reads=(), register=False),
+        return [record(tensors[0].array, Op("backward_hook", one, reads=(), register=False),
                        (tensors[0],))]
     bounds = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
 
@@ -242,7 +242,7 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
         return (cat(parts, axis=0),)
 
     flat = P.concatenate([P.reshape(t, (-1,)) for t in tensors], axis=0)
-    tapped = record(flat.data, Op("backward_hook", many, reads=(), register=False), (flat,))
+    tapped = record(flat.array, Op("backward_hook", many, reads=(), register=False), (flat,))
     return [P.reshape(P.getitem(tapped, slice(int(a), int(b))), shape)
             for a, b, shape in zip(bounds, bounds[1:], shapes)]
 
@@ -670,7 +670,7 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Total number of weights (each shared parameter counted once)."""
-        return sum(p.data.size for p in self.parameters()
+        return sum(p.array.size for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
     def get_submodule(self, target: str) -> Module:
@@ -720,7 +720,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor(np.zeros_like(p.data))
+                p.grad = Tensor(np.zeros_like(p.array))
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and on self, as PyTorch;
@@ -834,7 +834,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else value
+            value = value.array if isinstance(value, Tensor) else value
             try:
                 arr = np.asarray(value)
             except Exception as e:  # noqa: BLE001 - report any unconvertible entry by key
@@ -859,11 +859,11 @@ class Module:
                                  + "; ".join(problems))
         for target, arr in plan:
             if assign:
-                target.data = arr
-            elif isinstance(target.data, np.ndarray) and target.data.flags.writeable:
-                target.data[...] = arr  # in place: optimizers keep referring to the same array
+                target.array = arr
+            elif isinstance(target.array, np.ndarray) and target.array.flags.writeable:
+                target.array[...] = arr  # in place: optimizers keep referring to the same array
             else:
-                target.data = np.array(arr, dtype=target.data.dtype)
+                target.array = np.array(arr, dtype=target.array.dtype)
             target._version += 1
         return IncompatibleKeys(missing, unexpected)
 
@@ -962,13 +962,13 @@ def _to_arguments(args: tuple, kwargs: dict) -> tuple:
 
 def _convert(t: Tensor, device: str | None, dtype) -> None:
     """Change ``t``'s array in place of the Tensor (same object, new array)."""
-    data = t.data
+    data = t.array
     if dtype is not None and data.dtype.kind in "fc" and data.dtype != dtype:
         data = data.astype(dtype)
     if device is not None and backend.device_of(data) != device.split(":")[0]:
         data = backend.to_device(data, device)
-    if data is not t.data:
-        t.data = data
+    if data is not t.array:
+        t.array = data
         t._version += 1
 
 

@@ -7,16 +7,29 @@ generated from that registry here, so none of them is kept by hand.
 
 from __future__ import annotations
 
+import importlib
+
 from ..tensor import Tensor
-from . import composite, conv, embedding, nn_ops, norm, primitives, rnn
+from . import (
+    composite,
+    conv,
+    embedding,
+    nn_ops,
+    norm,
+    primitives,
+    rnn,
+    tensor_api,
+)
 from .registry import ARRAYS, EXPOSED, GRAPH, METHODS, REGISTRY, Op, case, expose
 
 # cr.NAME for every exposed op and composite
 globals().update(EXPOSED)
 __all__ = sorted(EXPOSED) + ["ARRAYS", "GRAPH", "REGISTRY", "Op"]  # noqa: PLE0605
+# a submodule keeps its name here (``from ..ops import norm``); cr.norm is the function
+# (chainrule/__init__ takes it from EXPOSED)
+norm = importlib.import_module(f"{__name__}.norm")  # noqa: F811
 # building blocks that are not cr.NAME functions but are used by name inside the package
 getitem = primitives.getitem
-scatter_add = primitives.scatter_add
 cast = primitives.cast
 to_device = primitives.to_device
 

@@ -21,6 +21,8 @@ formula and the generated gradcheck test exist.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 
 import numpy as np
@@ -80,6 +82,7 @@ class Op(str):
         ``rng -> (args, kwargs)``.
     second_order: check second derivatives too.
     fuses: for a fused op, the chain of primitives it stands for (shown on drawings).
+    symbol: the infix symbol a forward step is written with (``+`` for add), if any.
     array: the op on plain arrays for ``ARRAYS.NAME`` (default: its forward, or the public
         function applied to wrapped arrays).
     """
@@ -87,7 +90,7 @@ class Op(str):
     def __new__(cls, name: str, vjp=None, *, reads=None, formula=None, hint: str | None = None,
                 method=False, function=False, expr: int = 0, domain="real", cases=None,
                 second_order: bool = True, fuses: str | None = None, array=None,
-                doc: str | None = None, register: bool = True):
+                symbol: str | None = None, doc: str | None = None, register: bool = True):
         self = str.__new__(cls, name)
         self.vjp = vjp
         self.reads = _reads_default() if reads is None else frozenset(reads)
@@ -100,6 +103,7 @@ class Op(str):
         self.cases = cases
         self.second_order = second_order
         self.fuses = fuses
+        self.symbol = symbol
         self.array = array
         self.doc = doc
         self.public = None
@@ -174,7 +178,35 @@ def case(*shapes, **kwargs):
     return (tuple(tuple(s) for s in shapes), kwargs)
 
 
+def _torch_keywords(fn):
+    """``fn`` also taking PyTorch's ``dim=``/``keepdim=`` where it takes NumPy's
+    ``axis=``/``keepdims=`` (both spellings work; internal callers use ``fn`` itself)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    axis = "axis" in params and "dim" not in params
+    keep = "keepdims" in params and "keepdim" not in params
+    if not (axis or keep):
+        return fn
+
+    @functools.wraps(fn)
+    def torch_keywords(*args, **kwargs):
+        if kwargs:
+            if axis and "dim" in kwargs:
+                if "axis" in kwargs:
+                    raise TypeError(f"{fn.__name__}: give dim (PyTorch) or axis (NumPy), "
+                                    "not both")
+                kwargs["axis"] = kwargs.pop("dim")
+            if keep and "keepdim" in kwargs:
+                kwargs["keepdims"] = kwargs.pop("keepdim")
+        return fn(*args, **kwargs)
+
+    return torch_keywords
+
+
 def _expose(fn, name: str, method, function) -> None:
+    fn = _torch_keywords(fn)
     for flag, table in ((function, EXPOSED), (method, METHODS)):
         if not flag:
             continue
@@ -203,9 +235,9 @@ def _on_arrays(fn):
         with no_grad_scope():
             out = fn(*args, **kwargs)
         if isinstance(out, Tensor):
-            return out.data
+            return out.array
         if isinstance(out, tuple):
-            return tuple(o.data if isinstance(o, Tensor) else o for o in out)
+            return tuple(o.array if isinstance(o, Tensor) else o for o in out)
         return out
 
     on_arrays.__name__ = getattr(fn, "__name__", "op")
@@ -230,14 +262,14 @@ def unary(name: str, forward, vjp, *, float_only: bool = True, reads=("inputs",)
         def public(x) -> Tensor:
             if not isinstance(x, Tensor):
                 x = as_tensor(x)
-            if x.data.dtype.kind not in "fc":
-                x = as_tensor(x.data.astype(get_default_dtype()))
-            return record(forward(x.data), op, (x,))
+            if x.array.dtype.kind not in "fc":
+                x = as_tensor(x.array.astype(get_default_dtype()))
+            return record(forward(x.array), op, (x,))
     else:
         def public(x) -> Tensor:
             if not isinstance(x, Tensor):
                 x = as_tensor(x)
-            return record(forward(x.data), op, (x,))
+            return record(forward(x.array), op, (x,))
 
     public.__name__ = public.__qualname__ = name
     return op.define(public)
@@ -263,7 +295,7 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             a, b = _pair(a, b)
         try:
-            data = forward(a.data, b.data)
+            data = forward(a.array, b.array)
         except ValueError:
             raise _broadcast_error(name, a, b) from None
         return record(data, op, (a, b))

@@ -71,7 +71,7 @@ class LBFGS(Optimizer):
     # -- the flat vector view of the parameters -----------------------------------------
     def _gather_flat_grad(self) -> np.ndarray:
         """Every gradient, flattened and concatenated (zeros for a missing one)."""
-        return np.concatenate([np.zeros(p.data.size, p.data.dtype) if p.grad is None
+        return np.concatenate([np.zeros(p.array.size, p.array.dtype) if p.grad is None
                                else np.ravel(self._grad_array(p, i))
                                for i, p in enumerate(self._params)])
 

@@ -14,7 +14,7 @@ class owns everything else:
 * ``state_dict()`` / ``load_state_dict()`` in PyTorch's layout (see
   :meth:`Optimizer.state_dict`).
 
-Updates happen in place on ``p.data`` (the array the model and any later forward
+Updates happen in place on ``p.array`` (the array the model and any later forward
 pass share), under no grad, bumping ``p._version`` once per step so that a graph
 recorded before the step and backpropagated after it is reported as stale. They
 use ``out=`` ufuncs on preallocated state buffers and on a few scratch arrays
@@ -87,7 +87,7 @@ class ParamState(MutableMapping):
 
 def _as_array(value):
     """A NumPy (or CuPy) array from a Tensor, an array or a number."""
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 class Optimizer:
@@ -185,7 +185,7 @@ class Optimizer:
                     f"{type(self).__name__}: {where}, parameter {i} (shape {p.shape}) is not "
                     f"a leaf (it was computed by '{p._op}'); optimize the leaf it comes from"
                 )
-            if p.data.dtype.kind not in "fc":
+            if p.array.dtype.kind not in "fc":
                 raise TypeError(
                     f"{type(self).__name__}: {where}, parameter {i} has dtype {p.dtype}; only "
                     "floating-point tensors can be optimized"
@@ -232,7 +232,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = _wrap(backend.namespace(p.data).zeros_like(p.data))
+                    p.grad = _wrap(backend.namespace(p.array).zeros_like(p.array))
 
     def register_step_pre_hook(self, hook: Callable):
         """Call ``hook(optimizer, args, kwargs)`` before every ``step``; it may return new
@@ -323,8 +323,8 @@ class Optimizer:
             biggest = n
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.data.dtype == like.dtype and p.data.size > biggest:
-                        biggest = p.data.size
+                    if p.array.dtype == like.dtype and p.array.size > biggest:
+                        biggest = p.array.size
             buf = backend.namespace(like).empty(biggest, like.dtype)
             self._scratch[key] = buf
         if like.ndim > 1 and not like.flags.c_contiguous and like.flags.f_contiguous:
@@ -335,12 +335,12 @@ class Optimizer:
 
     @staticmethod
     def _param_array(p: Tensor):
-        """``p.data`` as a writeable array (a 0-d value is an immutable NumPy scalar)."""
+        """``p.array`` as a writeable array (a 0-d value is an immutable NumPy scalar)."""
         return p._buffer()
 
     def _grad_array(self, p: Tensor, index: int):
-        g = p.grad.data
-        if g.shape != p.data.shape:
+        g = p.grad.array
+        if g.shape != p.array.shape:
             raise RuntimeError(
                 f"{type(self).__name__}.step: parameter {index} has shape {p.shape} but its "
                 f"gradient has shape {g.shape}"
