@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -150,9 +151,19 @@ class DistributedDataParallel(Module):
             for i, p in enumerate(bucket.params):
                 self._slot[id(p)] = (b, i)
         d["_next_launch"] = 0
-        # in a world of one every gradient already is the average: no hooks, no copies
-        d["_hook_handles"] = [p.register_post_accumulate_grad_hook(self._grad_ready)
-                              for p in params] if world.size > 1 else []
+        # in a world of one every gradient already is the average: no hooks, no copies.
+        # The hooks hold the wrapper weakly and go away with it, so a model wrapped anew
+        # (or unwrapped) does not keep reducing for a wrapper nobody uses.
+        if world.size > 1:
+            me = weakref.ref(self)
+
+            def grad_ready(param: Parameter) -> None:
+                ddp = me()
+                if ddp is not None:
+                    ddp._grad_ready(param)
+
+            handles = [p.register_post_accumulate_grad_hook(grad_ready) for p in params]
+            weakref.finalize(self, _remove_hooks, handles)
 
     # -- construction ---------------------------------------------------------------
     def _broadcast_state(self) -> None:
@@ -333,6 +344,11 @@ class DistributedDataParallel(Module):
 
     def _short_name(self) -> str:
         return "DistributedDataParallel"
+
+
+def _remove_hooks(handles: list) -> None:
+    for handle in handles:
+        handle.remove()
 
 
 def _make_buckets(params: list, cap_bytes: float) -> list:

@@ -104,12 +104,12 @@ def _float_only(op: str, x: Tensor) -> None:
 # ===========================================================================
 #               name   forward        local derivative (as a VJP)
 add = binary("add", operator.add, lambda F, g, ans, ctx, a, b: (g, g),  # the add gate distributes
-             reads=(), formula="1", expr=2, hint="inf + (-inf) or an overflow")
+             reads=(), formula="1", expr=2, symbol="+", hint="inf + (-inf) or an overflow")
 sub = binary("sub", operator.sub, lambda F, g, ans, ctx, a, b: (g, -g),
-             reads=(), formula=("1", "-1"), hint="inf - inf")
+             reads=(), formula=("1", "-1"), symbol="−", hint="inf - inf")
 # the multiply gate switches its inputs
 mul = binary("mul", operator.mul, lambda F, g, ans, ctx, a, b: (g * b, g * a),
-             formula=("{b}", "{a}"), hint="an overflow (values too large) or 0 * inf")
+             formula=("{b}", "{a}"), symbol="·", hint="an overflow (values too large) or 0 * inf")
 
 
 def _div_vjp(F, g, ans, ctx, a, b):
@@ -118,7 +118,7 @@ def _div_vjp(F, g, ans, ctx, a, b):
 
 
 div = binary("div", operator.truediv, _div_vjp, reads=("inputs", "output"),
-             formula=("1/{b}", "-{a}/{b}²"), domain=["real", "nonzero"],
+             formula=("1/{b}", "-{a}/{b}²"), domain=["real", "nonzero"], symbol="/",
              hint="a division by zero (x/0 = inf, 0/0 = nan); add an epsilon to the divisor")
 neg = unary("neg", operator.neg, lambda F, g, ans, ctx, x: (-g,), reads=(), formula="-1",
             float_only=False)

@@ -82,6 +82,7 @@ class Op(str):
         ``rng -> (args, kwargs)``.
     second_order: check second derivatives too.
     fuses: for a fused op, the chain of primitives it stands for (shown on drawings).
+    symbol: the infix symbol a forward step is written with (``+`` for add), if any.
     array: the op on plain arrays for ``ARRAYS.NAME`` (default: its forward, or the public
         function applied to wrapped arrays).
     """
@@ -89,7 +90,7 @@ class Op(str):
     def __new__(cls, name: str, vjp=None, *, reads=None, formula=None, hint: str | None = None,
                 method=False, function=False, expr: int = 0, domain="real", cases=None,
                 second_order: bool = True, fuses: str | None = None, array=None,
-                doc: str | None = None, register: bool = True):
+                symbol: str | None = None, doc: str | None = None, register: bool = True):
         self = str.__new__(cls, name)
         self.vjp = vjp
         self.reads = _reads_default() if reads is None else frozenset(reads)
@@ -102,6 +103,7 @@ class Op(str):
         self.cases = cases
         self.second_order = second_order
         self.fuses = fuses
+        self.symbol = symbol
         self.array = array
         self.doc = doc
         self.public = None
