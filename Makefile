@@ -32,7 +32,7 @@ system-deps:
 	fi
 
 demo: $(VENV)/.stamp-train
-	$(VENV)/bin/chainrule train --out runs/demo
+	$(VENV)/bin/chainrule train --out runs/demo --overwrite
 
 # the tests and every docstring example of the library (-m "not slow" skips the
 # subprocess and browser tests while developing)

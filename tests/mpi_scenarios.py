@@ -229,6 +229,13 @@ def accumulation() -> None:
         net(x, use_b=True).sum().backward()
     messages = [str(w.message) for w in caught]
     assert len(messages) == 1 and "not averaged across the ranks" in messages[0], messages
+    # the first wrapper is gone (``ddp`` was rebound): its hooks went with it
+    import gc
+
+    from chainrule.autograd import _post_accumulate_hooks
+
+    gc.collect()
+    assert not any(id(p) in _post_accumulate_hooks for p in model.parameters())
 
 
 @scenario

@@ -84,13 +84,13 @@ def test_forward_notes_an_input_that_was_already_non_finite():
 def test_outside_the_context_nothing_is_checked():
     x = cr.tensor([0.0, 1.0], requires_grad=True)
     y = cr.log(x)  # -inf, silently, as NumPy
-    assert np.isneginf(y.data[0])
+    assert np.isneginf(y.array[0])
     assert _tensor_mod._mode.forward_check is None
     assert _autograd_mod._watchers.fns == ()
     assert getattr(y, "_trace", None) is None  # no stack walk happened
     z = cr.where(x > 0, cr.sqrt(x), 0.0).sum()
     z.backward()
-    assert np.isnan(x.grad.data[0])
+    assert np.isnan(x.grad.array[0])
 
 
 def test_integer_and_boolean_outputs_are_not_flagged():
@@ -108,7 +108,7 @@ def test_backward_nan_from_where_masking_sqrt_at_zero():
     x = cr.tensor([0.0, 4.0, 9.0], requires_grad=True)
     with cr.detect_anomaly():
         y = cr.where(x > 0, cr.sqrt(x), 0.0).sum()  # MARK-where-sqrt
-        assert np.isfinite(y.data)  # the forward pass is clean
+        assert np.isfinite(y.array)  # the forward pass is clean
         with pytest.raises(AnomalyError) as info:
             y.backward()
     msg = str(info.value)
@@ -217,7 +217,7 @@ def test_decorator_and_reentrant_instance():
     def f(v):
         return cr.log(cr.tensor(v, requires_grad=True))
 
-    assert float(f(1.0).data) == 0.0
+    assert float(f(1.0).array) == 0.0
     with pytest.raises(AnomalyError, match="forward 'log'"):
         f(0.0)
     assert not is_anomaly_enabled()

@@ -385,7 +385,7 @@ def test_leaf_grads_are_not_aliased(build):
     a, b = leaf([1.0, 2.0, 3.0, 4.0]), leaf([5.0, 6.0, 7.0, 8.0])
     build(a, b).backward()
     before = b.grad.numpy().copy()
-    a.grad.data[...] += 100.0  # mutate one leaf's grad in place
+    a.grad.array[...] += 100.0  # mutate one leaf's grad in place
     np.testing.assert_array_equal(b.grad.numpy(), before)
 
 
@@ -393,7 +393,7 @@ def test_leaf_grad_not_aliased_with_explicit_seed():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     seed = np.array([1.0, 1.0])
     (a + b).backward(seed)
-    a.grad.data[...] = 7.0
+    a.grad.array[...] = 7.0
     np.testing.assert_array_equal(b.grad.numpy(), [1, 1])
     np.testing.assert_array_equal(seed, [1, 1])
 
@@ -401,8 +401,8 @@ def test_leaf_grad_not_aliased_with_explicit_seed():
 def test_grad_is_writable():
     a = leaf([1.0, 2.0])
     a.sum().backward()  # the adjoint of sum is a broadcast (read-only) view
-    a.grad.data[0] = 5.0
-    assert a.grad.data[0] == 5.0
+    a.grad.array[0] = 5.0
+    assert a.grad.array[0] == 5.0
 
 
 def test_grad_accumulation_does_not_mutate_previous_grad_object():
@@ -549,7 +549,7 @@ def test_retained_non_leaf_grads_are_private_and_writable():
     c = b + 1
     c.retain_grad()
     c.sum().backward()
-    c.grad.data[0] = 100.0  # must be writable and must not leak into b.grad
+    c.grad.array[0] = 100.0  # must be writable and must not leak into b.grad
     np.testing.assert_array_equal(b.grad.numpy(), [1, 1])
     np.testing.assert_array_equal(a.grad.numpy(), [2, 2])
 
@@ -589,7 +589,7 @@ def test_inplace_change_to_a_value_no_rule_reads_is_allowed():
     with cr.no_grad():
         b.mul_(3)
     c.backward()
-    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(a.grad.array, [2.0, 2.0])
 
 
 def test_inplace_change_to_a_saved_output_names_the_op_that_reads_it():

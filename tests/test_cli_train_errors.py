@@ -110,7 +110,7 @@ def test_mnist_folders_that_hold_other_images(capsys, tmp_path):
 
 @pytest.mark.parametrize("text, fragment", [
     ("y\n0\n1\n0\n1\n", "no feature columns"),
-    ("a,b,y\n1,2,0\n3,4,1\n", "--test-fraction 0.2 of its 2 data rows leaves"),
+    ("a,b,y\n1,2,0\n3,4,1\n", "--test-fraction 0.2 of its 2 data rows leaves 2 for training and 0 for testing"),
     ("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)).replace("7,1,1", "7,nan,1"),
      "line 9, column 'b'"),
     ("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)).replace("3,0,1", "inf,0,1"),

@@ -43,7 +43,7 @@ def test_matmul_batch_mismatch_and_0d():
 @pytest.mark.parametrize("name,op", [
     ("add", lambda a, b: a + b), ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b),
     ("div", lambda a, b: a / b), ("pow", lambda a, b: a ** b), ("maximum", cr.maximum),
-    ("minimum", cr.minimum), ("add", lambda a, b: a.data + b), ("mul", lambda a, b: a.data * b),
+    ("minimum", cr.minimum), ("add", lambda a, b: a.array + b), ("mul", lambda a, b: a.array * b),
 ])
 def test_broadcast_errors_name_op_and_shapes(name, op):
     a, b = leaf(2, 3), leaf(4)
@@ -250,7 +250,7 @@ def test_error_inside_backward_leaves_no_stale_adjoints():
 # ---------------------------------------------------------------------------
 def _wrong_square(x):
     """x**2 recorded with a wrong rule: 3x instead of 2x."""
-    return record(x.data ** 2, Op("wrong_square", lambda F, g, ans, ctx, x: (g * 3 * x,), register=False), (x,))
+    return record(x.array ** 2, Op("wrong_square", lambda F, g, ans, ctx, x: (g * 3 * x,), register=False), (x,))
 
 
 def test_gradcheck_error_names_input_elements_and_tolerances():

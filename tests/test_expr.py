@@ -22,7 +22,7 @@ from chainrule.viz.expr import FUNCTIONS, ExprError, build, parse, parse_assignm
 ])
 def test_accepted(text, values, expected):
     f, leaves = build(text, values)
-    assert float(f.data) == pytest.approx(expected)
+    assert float(f.array) == pytest.approx(expected)
     assert all(t.requires_grad for t in leaves.values())
 
 
@@ -97,7 +97,7 @@ def test_never_evaluated(monkeypatch):
             rejected = False
         except ExprError:
             rejected = True
-    assert float(f.data) == 1.0 and rejected
+    assert float(f.array) == 1.0 and rejected
 
 
 def test_limits():
@@ -182,4 +182,4 @@ def test_the_language_knows_every_op_the_registry_marks_for_it():
     marked = {name for name, op in REGISTRY.items() if op.expr}
     assert marked <= set(FUNCTIONS) and {"softplus", "log1p", "max", "min"} <= set(FUNCTIONS)
     f, _ = build("softplus(x) + log1p(y) + max(x, y)", {"x": 0.0, "y": 1.0})
-    assert float(f.data) == pytest.approx(np.log(2) + np.log(2) + 1)
+    assert float(f.array) == pytest.approx(np.log(2) + np.log(2) + 1)

@@ -10,7 +10,7 @@ from chainrule.tensor import record
 
 def _scaled_square(scale):
     """x**2 recorded with the rule scale * 2x: right for scale == 1."""
-    return lambda x: record(x.data ** 2, Op("square", lambda F, g, ans, ctx, x: (g * (2 * scale) * x,), register=False), (x,))
+    return lambda x: record(x.array ** 2, Op("square", lambda F, g, ans, ctx, x: (g * (2 * scale) * x,), register=False), (x,))
 
 
 def test_returns_true_for_correct_gradients():
@@ -50,7 +50,7 @@ def test_integer_inputs_pass_through_as_constants():
 def test_non_scalar_output_checks_full_jacobian():
     # a wrong rule that only breaks off-diagonal structure is still caught
     def wrong_cumsum(x):
-        out = np.cumsum(x.data)
+        out = np.cumsum(x.array)
         return record(out, Op("cumsum", lambda F, g, ans, ctx, x: (g,), register=False), (x,))  # should be reversed cumsum
 
     with pytest.raises(cr.GradcheckError):
@@ -103,7 +103,7 @@ def test_unused_input_with_zero_numeric_gradient_passes():
 def test_missing_gradient_is_reported():
     # a rule that drops the gradient of a used input
     def drops(a, b):
-        return record(a.data * b.data, Op("mul_no_b", lambda F, g, ans, ctx, a, b: (g * b, None), register=False), (a, b))
+        return record(a.array * b.array, Op("mul_no_b", lambda F, g, ans, ctx, a, b: (g * b, None), register=False), (a, b))
 
     with pytest.raises(cr.GradcheckError, match="input 1"):
         cr.gradcheck(drops, np.ones(2), np.full(2, 3.0))

@@ -31,7 +31,7 @@ def _digits_like(n: int = 64, features: int = WIDTH, classes: int = 10, seed: in
 
 def _cross_entropy(logits, y):
     logp = cr.log_softmax(logits, axis=1)
-    return -logp[np.arange(len(y)), y.data].mean()
+    return -logp[np.arange(len(y)), y.array].mean()
 
 
 def _train(model, steps: int = 5, lr: float = 0.1, monitor=None, **kwargs):
@@ -47,7 +47,7 @@ def _train(model, steps: int = 5, lr: float = 0.1, monitor=None, **kwargs):
             with cr.no_grad():
                 for p in model.parameters():
                     if p.grad is not None:
-                        p.sub_(lr * p.grad.data)
+                        p.sub_(lr * p.grad.array)
                     p.grad = None
     return monitor
 
@@ -136,7 +136,7 @@ def test_relu_network_with_large_negative_bias_is_flagged_dead():
 # ---------------------------------------------------------------------------
 def test_history_records_and_series():
     model = _stack(2, nn.ReLU)
-    initial = np.sqrt(sum(float((p.data.astype(np.float64) ** 2).sum())
+    initial = np.sqrt(sum(float((p.array.astype(np.float64) ** 2).sum())
                           for p in model[0].parameters()))
     monitor = _train(model, steps=3)
     layer_rows = [r for r in monitor.history if r["type"] == "Linear"]
@@ -157,12 +157,12 @@ def test_update_ratio_measures_exactly_one_optimizer_step():
     x = cr.randn(4, 3)
     (lin(x) ** 2).sum().backward()
     monitor.step()
-    before = [p.data.copy() for p in lin.parameters()]
+    before = [p.array.copy() for p in lin.parameters()]
     with cr.no_grad():
         lin.weight.add_(1.0)
     (lin(x) ** 2).sum().backward()
     monitor.step()
-    change = np.sqrt(lin.weight.data.size)  # every weight moved by 1
+    change = np.sqrt(lin.weight.array.size)  # every weight moved by 1
     norm = np.sqrt(sum((b.astype(np.float64) ** 2).sum() for b in before))
     assert monitor.history[-1]["update_ratio"] == pytest.approx(change / norm, rel=1e-5)
 
@@ -441,7 +441,7 @@ def test_summary_agrees_with_its_flags_after_nans():
     monitor = GradientMonitor(model)
     x, y = _digits_like()
     for poisoned in (False, False, True):
-        inputs = cr.tensor(np.where(poisoned, np.nan, x.data))
+        inputs = cr.tensor(np.where(poisoned, np.nan, x.array))
         with np.errstate(all="ignore"):
             _cross_entropy(model(inputs), y).backward()
         monitor.step()

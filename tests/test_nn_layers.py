@@ -391,7 +391,7 @@ def test_clip_grad_norm_never_mutates_gradient_arrays():
     shared = np.array([3.0, 4.0], dtype=np.float32)
     a, b = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(2))
     a.grad = cr.Tensor(shared)
-    original = a.grad.data
+    original = a.grad.array
     b.grad = a.grad
     total = nn.utils.clip_grad_norm_([a], 1.0)
     assert total.item() == pytest.approx(5.0)
@@ -436,7 +436,7 @@ def test_linear_small_and_large_batches_agree_with_numpy(rng, batch):
     y = lin(x)
     w, b = lin.weight.numpy(), lin.bias.numpy()
     np.testing.assert_allclose(y.numpy(), xa @ w.T + b, rtol=1e-12, atol=1e-12)
-    assert y.data.flags.c_contiguous
+    assert y.array.flags.c_contiguous
     ga = rng.standard_normal((batch, 70))
     y.backward(ga)
     np.testing.assert_allclose(x.grad.numpy(), ga @ w, rtol=1e-12, atol=1e-12)

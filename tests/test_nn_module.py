@@ -30,7 +30,7 @@ def test_parameter_requires_grad_and_shares_tensor_data():
     t = cr.zeros(2, 3)
     p = nn.Parameter(t)
     assert isinstance(p, cr.Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is t.data  # as PyTorch: built from a Tensor, it shares the storage
+    assert p.array is t.array  # as PyTorch: built from a Tensor, it shares the storage
     assert p.dtype == cr.float32
     assert repr(p).startswith("Parameter containing:")
 
@@ -38,7 +38,7 @@ def test_parameter_requires_grad_and_shares_tensor_data():
 def test_parameter_copies_arrays_and_rejects_integers():
     a = np.ones(3)
     p = nn.Parameter(a)
-    p.data[0] = 5
+    p.array[0] = 5
     assert a[0] == 1
     frozen = nn.Parameter(np.ones(2), requires_grad=False)
     assert not frozen.requires_grad
@@ -170,7 +170,7 @@ def test_state_dict_values_are_detached_and_keys_named():
     sd = m.state_dict()
     assert list(sd) == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
     assert all(not v.requires_grad for v in sd.values())
-    assert sd["layers.0.weight"].data is m.layers[0].weight.data
+    assert sd["layers.0.weight"].array is m.layers[0].weight.array
 
 
 def test_load_state_dict_keeps_parameter_objects_and_dtype():
@@ -214,7 +214,7 @@ def test_deepcopy_and_pickle_give_independent_equal_modules():
     x = cr.randn(2, 4)
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         np.testing.assert_array_equal(clone(x).numpy(), net(x).numpy())
-        assert clone.head.weight.data is not net.head.weight.data
+        assert clone.head.weight.array is not net.head.weight.array
         assert isinstance(clone.head.weight, nn.Parameter)
         assert [n for n, _ in clone.named_parameters()] == [n for n, _ in net.named_parameters()]
 

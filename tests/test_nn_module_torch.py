@@ -280,3 +280,55 @@ def test_container_and_loss_prints_as_torch():
                  lambda lib: lib.nn.Unflatten(1, (2, 3)),
                  lambda lib: lib.nn.TripletMarginLoss()):
         assert strip(repr(make(cr))) == strip(repr(make(torch)))
+
+
+def test_module_method_signatures_as_torch():
+    net = Block.build(cr)
+    net.requires_grad_(requires_grad=False)
+    assert not any(p.requires_grad for p in net.parameters())
+    shared = nn.Sequential(nn.Linear(2, 2))
+    twice = nn.Sequential(shared, shared)
+    assert len(list(twice.modules())) == 3 and len(list(twice.modules(remove_duplicate=False))) == 5
+    dest = {}
+    assert net.state_dict(destination=dest, prefix="m.") is dest and "m.stem.weight" in dest
+    assert list(net.state_dict(None, "p.")) == list(net.state_dict(prefix="p."))
+    assert list(net.state_dict(prefix="p.")) == list(Block.build(torch).state_dict(prefix="p."))
+    net.set_submodule("heads.b", nn.Identity())
+    assert isinstance(net.get_submodule(target="heads.b"), nn.Identity)
+    assert net.share_memory() is net
+    lin = nn.Linear(2, 2)
+    value = np.arange(4.0).reshape(2, 2)  # float64: assign keeps the checkpoint's array
+    lin.load_state_dict({"weight": value, "bias": np.zeros(2)}, assign=True)
+    assert lin.weight.dtype == np.float64
+
+
+def test_optimizer_step_hooks_as_torch():
+    def run(lib):
+        p = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.SGD([p], lr=0.1)
+        calls = []
+        h1 = opt.register_step_pre_hook(lambda o, a, k: calls.append(("pre", len(a), dict(k))))
+        opt.register_step_post_hook(lambda o, a, k: calls.append(("post", len(a), dict(k))))
+        p.grad = lib.ones(2)
+        opt.step()
+        h1.remove()
+        opt.step()
+        return calls
+
+    assert run(cr) == run(torch)
+
+
+def test_lbfgs_step_hooks_see_the_closure():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    opt = cr.optim.LBFGS([x], max_iter=2)
+    seen = []
+    opt.register_step_post_hook(lambda o, a, k: seen.append((a[0] is o, a[1] is closure)))
+
+    def closure():
+        opt.zero_grad()
+        loss = (x * x).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert seen == [(True, True)]

@@ -486,14 +486,14 @@ def gradgradcheck(f, *arrays, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     for x, a in zip(xs, analytic):
         a = np.zeros(x.shape) if a is None else a.numpy()
         numeric = np.zeros(x.shape)
-        base = np.array(x.data)  # (a 0-d value is a NumPy scalar: copy it into a buffer)
+        base = np.array(x.array)  # (a 0-d value is a NumPy scalar: copy it into a buffer)
         for k in range(base.size):
             for sign in (1, -1):
                 bumped = base.copy()
                 bumped.reshape(-1)[k] += sign * eps
-                x.data = bumped
+                x.array = bumped
                 numeric.reshape(-1)[k] += sign * first(False).item() / (2 * eps)
-        x.data = base
+        x.array = base
         np.testing.assert_allclose(a, numeric, atol=atol, rtol=rtol)
 
 

@@ -75,19 +75,19 @@ def test_adam_first_step_by_hand():
 def test_in_place_on_the_same_arrays_with_version_bump(cls, kwargs):
     w = cr.randn(4, 3, requires_grad=True)
     opt = cls([w], **kwargs)
-    data, versions = w.data, [w._version]
+    data, versions = w.array, [w._version]
     grad = cr.randn(4, 3)
-    grad_copy = grad.data.copy()
+    grad_copy = grad.array.copy()
     for k in range(3):
         w.grad = grad
         opt.step()
         versions.append(w._version)
         if k == 0:
             buffers = {k: v for k, v in opt.state[w].items() if isinstance(v, np.ndarray)}
-    assert w.data is data  # the model's array is updated, not replaced
+    assert w.array is data  # the model's array is updated, not replaced
     assert versions == sorted(set(versions))  # every step bumps the version counter
     assert w.dtype == cr.float32
-    np.testing.assert_array_equal(grad.data, grad_copy)  # the gradient is never written
+    np.testing.assert_array_equal(grad.array, grad_copy)  # the gradient is never written
     for name, buf in buffers.items():  # state buffers are allocated once, reused after
         assert opt.state[w][name] is buf, name
         assert buf.dtype == np.float32, name
@@ -346,12 +346,12 @@ def test_fortran_ordered_parameters(cls, kwargs):
     w0 = rng.standard_normal((4, 3)).astype(np.float32)
     a = cr.tensor(w0, requires_grad=True)
     b = cr.tensor(w0, requires_grad=True)
-    b.data = np.asfortranarray(b.data)
+    b.array = np.asfortranarray(b.array)
     oa, ob = cls([a], **kwargs), cls([b], **kwargs)
     for _ in range(3):
         g = rng.standard_normal((4, 3)).astype(np.float32)
         a.grad, b.grad = cr.tensor(g), cr.tensor(g)
         oa.step()
         ob.step()
-    assert b.data.flags.f_contiguous
+    assert b.array.flags.f_contiguous
     np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6, atol=1e-7)

@@ -45,6 +45,9 @@ CONFIGS = [
     ("SGD", {"lr": 0.1, "foreach": False}, {}),
     ("Rprop", {"lr": 0.05}, {"etas": (0.3, 1.5)}),
     ("Rprop", {"lr": 0.05, "step_sizes": (0.01, 0.2), "maximize": True}, {"lr": 0.1}),
+    ("Adafactor", {"lr": 0.05}, {"beta2_decay": -0.5}),
+    ("Adafactor", {"lr": 0.05, "weight_decay": 0.1, "eps": (1e-4, 1e-2), "d": 1.5,
+                   "maximize": True}, {"lr": 0.01}),
     ("ASGD", {"lr": 0.05}, {"lambd": 0.1}),
     ("ASGD", {"lr": 0.05, "t0": 3, "weight_decay": 0.1, "alpha": 0.5}, {"maximize": True}),
 ]
@@ -466,3 +469,25 @@ def test_swalr_matches_torch(kwargs):
         ot.step()
         sc.step()
         st.step()
+
+
+@pytest.mark.parametrize("name,defaults,overrides", CONFIGS[::3],
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CONFIGS[::3])])
+def test_continue_from_a_torch_optimizer_state_dict(name, defaults, overrides):
+    """A state_dict written by torch.optim loads into the chainrule optimizer of the same
+    name, which then takes the same steps torch does."""
+    *_, (_, _, theirs, _, opt_t) = _run_both(name, defaults, overrides, np.float64)
+    fresh = [cr.tensor(p.detach().numpy().copy(), requires_grad=True) for p in theirs]
+    opt_c = getattr(optim, name)([{"params": fresh[:2]}, {"params": fresh[2:], **overrides}],
+                                 **defaults)
+    opt_c.load_state_dict(opt_t.state_dict())
+    rng = np.random.default_rng(7)
+    for step in range(4):
+        for pc, pt in zip(fresh, theirs):
+            g = rng.standard_normal(pc.shape)
+            pc.grad, pt.grad = cr.tensor(g), torch.tensor(g)
+        opt_c.step()
+        opt_t.step()
+        for k, (pc, pt) in enumerate(zip(fresh, theirs)):
+            np.testing.assert_allclose(pc.numpy(), pt.detach().numpy(), rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{name} step {step} parameter {k}")

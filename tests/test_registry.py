@@ -118,7 +118,7 @@ def test_second_order(name, k):
         total = None
         for g in grads:
             if g is not None and g.requires_grad:
-                term = (g * cr.tensor(np.cos(np.arange(g.size) + 1.0).reshape(g.shape))).sum()
+                term = (g * cr.tensor(np.cos(np.arange(g.numel()) + 1.0).reshape(g.shape))).sum()
                 total = term if total is None else total + term
         return total
 

@@ -201,9 +201,11 @@ def test_generator_argument():
 # ---------------------------------------------------------------------------
 def test_attributes():
     x = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
-    assert isinstance(x.data, np.ndarray)
+    assert isinstance(x.array, np.ndarray)
     assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2
-    assert x.dtype == np.float32 and x.size == 6 and x.numel() == 6
+    assert x.dtype == np.float32 and x.size() == (2, 3) and x.size(1) == 3 and x.numel() == 6
+    with pytest.raises(TypeError, match="size is a method"):
+        _ = x.size == 6  # NumPy's habit: never a silent False
     assert x.grad is None and x.requires_grad and x.is_leaf
     assert len(x) == 2
     assert x.tolist() == [[1, 2, 3], [4, 5, 6]]
@@ -242,7 +244,7 @@ def test_numpy_returns_ndarray_for_0d_results():
     assert isinstance(s.numpy(), np.ndarray) and s.numpy().shape == ()
     assert s.numpy().dtype == np.float32
     x = cr.tensor([1.0, 2.0])
-    assert np.shares_memory(x.numpy(), x.data)  # no copy for arrays
+    assert np.shares_memory(x.numpy(), x.array)  # no copy for arrays
 
 
 def test_array_protocol():
@@ -259,7 +261,7 @@ def test_detach_shares_value_and_leaves_graph():
     y = x * 2
     d = y.detach()
     assert d.is_leaf and not d.requires_grad and d.grad is None
-    assert np.shares_memory(d.data, y.data)
+    assert np.shares_memory(d.array, y.array)
 
 
 def test_op_and_parents():
@@ -428,7 +430,7 @@ def test_functions_accept_two_non_tensor_operands(call, expected):
 def test_zero_d_values_are_numpy_scalars_and_still_change_in_place():
     # held as NumPy scalars for speed; the in-place API turns them into buffers as needed
     t = cr.tensor(2.0, requires_grad=True)
-    assert isinstance(t.data, np.generic) and t.shape == () and t.dtype == np.float32
+    assert isinstance(t.array, np.generic) and t.shape == () and t.dtype == np.float32
     with cr.no_grad():
         t -= 0.5
         assert t.item() == 1.5

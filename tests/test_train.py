@@ -120,7 +120,7 @@ def test_resumed_run_equals_uninterrupted(tmp_path, optimizer):
         assert history[key] == reference[key], key
     for (name, a), (_, b) in zip(resumed.model.state_dict().items(),
                                  full.model.state_dict().items()):
-        np.testing.assert_array_equal(np.asarray(a.data), np.asarray(b.data), err_msg=name)
+        np.testing.assert_array_equal(np.asarray(a.array), np.asarray(b.array), err_msg=name)
 
 
 def test_early_stopping_stops_and_restores_best():

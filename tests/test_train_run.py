@@ -191,7 +191,7 @@ def test_trainer_stops_at_the_first_non_finite_loss_before_its_step():
     assert f"at epoch {e.epoch}, step {e.step}" in str(e)
     assert "lower learning rate" in str(e) and "detect_anomaly" in str(e)
     # the step of the bad loss never ran: the weights are those of the last finite step
-    assert all(np.all(np.isfinite(p.data)) for p in trainer.model.parameters())
+    assert all(np.all(np.isfinite(p.array)) for p in trainer.model.parameters())
 
 
 def test_terminate_on_nan_callback_and_opting_out():
@@ -208,7 +208,7 @@ def test_clip_grad_norm_bounds_every_step():
     trainer, loader = _diverging_trainer(clip_grad_norm=1.0)
     norms = []
     trainer.callbacks.append(cr.train.LambdaCallback(on_batch_end=lambda t, b, logs: norms.append(
-        math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
+        math.sqrt(sum(float((p.grad.array.astype(np.float64) ** 2).sum())
                       for p in t.model.parameters())))))
     with np.errstate(all="ignore"):
         trainer.fit(loader, epochs=1)

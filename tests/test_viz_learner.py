@@ -308,3 +308,15 @@ def test_a_users_block_shows_its_name_and_formula():
     assert "∂Cube1/∂x = 3·x² = 12" in to_dot(f)
     texts = " ".join(s["text"] for s in page_model(f)["steps"])
     assert "∂Cube1/∂x = 3·2² = 3·4 = 12" in texts
+
+
+@pytest.mark.parametrize("suffix", ["dot", "svg", "html"])
+def test_cli_graph_over_the_limit_is_one_line(tmp_path, capsys, suffix):
+    def balanced(n):   # 400 additions, nested only 9 deep
+        return "x" if n == 1 else f"({balanced(n // 2)}+{balanced(n - n // 2)})"
+
+    out = tmp_path / f"g.{suffix}"
+    assert main(["graph", balanced(400), "x=1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "more than max_nodes=300" in err
+    assert not out.exists()

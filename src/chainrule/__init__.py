@@ -9,28 +9,36 @@
 """
 
 from . import autograd, backend
-from .autograd import custom_vjp, enable_grad, no_grad, set_grad_enabled
+from .autograd import custom_vjp, enable_grad, inference_mode, no_grad, set_grad_enabled
 from .backend import get_num_threads, set_num_threads
 from .check import GradcheckError, gradcheck
 from .creation import (
     arange,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
     full_like,
     linspace,
+    logspace,
     ones,
     ones_like,
     rand,
+    rand_like,
     randint,
+    randint_like,
     randn,
+    randn_like,
     randperm,
     zeros,
     zeros_like,
 )
 from .functional import grad, value_and_grad
 from .ops import *
+from .ops.registry import EXPOSED as _EXPOSED
+
+norm = _EXPOSED["norm"]  # the function (ops.norm is the normalization-layer module)
 from .random import (
     Generator,
     default_generator,
@@ -41,9 +49,11 @@ from .random import (
     set_rng_state,
 )
 from .tensor import (
+    Size,
     Tensor,
     as_dtype,
     bool_,
+    device,
     float16,
     float32,
     float64,
@@ -61,15 +71,53 @@ from .tensor import (
 __version__ = "0.1.0"
 
 
+
 def _lazy(name):
     import importlib
 
     return importlib.import_module(f".{name}", __name__)
 
 
+_SUBMODULES = ("nn", "optim", "data", "train", "viz", "io", "distributed", "utils", "cuda",
+               "backends", "accelerator", "linalg")
+
+# What PyTorch has and chainrule does not, with the nearest thing chainrule has.
+_NEAREST = {
+    "jit": "nothing: chainrule runs Python eagerly; call the model directly",
+    "compile": "nothing: chainrule runs Python eagerly; call the model directly",
+    "fft": "numpy.fft on x.numpy() (not differentiable)",
+    "distributions": "cr.nn.functional losses (gaussian_nll_loss, ...) and cr.multinomial",
+    "amp": "nothing: chainrule computes in float32/float64 (no autocast)",
+    "autocast": "nothing: chainrule computes in float32/float64 (no autocast)",
+    "sparse": "dense tensors",
+    "quantization": "nothing",
+    "onnx": "cr.save (safetensors) for the weights",
+    "hub": "cr.load of a saved state_dict",
+    "special": "cr.erf, cr.logsumexp, cr.sigmoid",
+    "masked_scatter": "cr.where(mask, values, x)",
+    "cdist": "cr.nn.functional.pairwise_distance or ((a[:, None] - b[None]) ** 2).sum(-1).sqrt()",
+    "set_printoptions": "numpy.set_printoptions (tensors print through NumPy)",
+    "use_deterministic_algorithms": "nothing needed: chainrule is deterministic",
+    "set_num_interop_threads": "cr.set_num_threads",
+}
+
+
+def _missing(name: str) -> AttributeError:
+    import difflib
+
+    near = _NEAREST.get(name)
+    if near is None:
+        close = difflib.get_close_matches(name, [n for n in globals() if not n.startswith("_")],
+                                          n=1)
+        near = f"cr.{close[0]}" if close else None
+    hint = f"; the nearest in chainrule: {near}" if near else ""
+    return AttributeError(f"module 'chainrule' has no attribute {name!r}: PyTorch's "
+                          f"torch.{name} is not part of chainrule{hint} (see docs/pytorch.md)")
+
+
 def __getattr__(name):
     # the heavier sub-packages load on first use, keeping `import chainrule` fast
-    if name in ("nn", "optim", "data", "train", "viz", "io", "distributed"):
+    if name in _SUBMODULES:
         module = _lazy(name)
         globals()[name] = module
         return module
@@ -79,4 +127,12 @@ def __getattr__(name):
         return _lazy("viz").explain
     if name in ("detect_anomaly", "AnomalyError"):
         return getattr(_lazy("anomaly"), name)
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    if name.startswith("__"):
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    raise _missing(name)
+
+
+# PyTorch's names (torch.float, torch.long, torch.is_tensor, torch.FloatTensor, ...): defined
+# in _torch_names, where the builtins they shadow (float, int, bool) are not needed.
+from ._torch_names import *
+from ._torch_names import __all__ as _torch_all

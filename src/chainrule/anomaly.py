@@ -156,7 +156,7 @@ def _check_forward(node: Tensor) -> None:
     trace = None
     if node.requires_grad:  # the backward pass may need to say where this node came from
         node._trace = trace = _trace_here()
-    if _nonfinite(node.data):
+    if _nonfinite(node.array):
         raise _forward_error(node, trace or _trace_here())
 
 
@@ -174,7 +174,7 @@ def _check_backward(node: Tensor, g, grads: tuple) -> None:
 # messages
 # ---------------------------------------------------------------------------
 def _array(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _num(v: float) -> str:
@@ -265,7 +265,7 @@ def _inputs_being_recorded() -> tuple:
 
 
 def _forward_error(node: Tensor, trace) -> AnomalyError:
-    data = node.data
+    data = node.array
     nan, inf = _counts(data)
     n = nan + inf
     # with create_graph=True the rules run as recorded ops: blame the rule's owner
@@ -283,7 +283,7 @@ def _forward_error(node: Tensor, trace) -> AnomalyError:
         lines.append(f"  input {i}: {_summary(p)}")
     where, module, site = _where_lines(trace)
     lines += where
-    if any(_nonfinite(p.data) for p in parents):
+    if any(_nonfinite(p.array) for p in parents):
         lines.append("  note: an input was already non-finite; it was made outside the checked "
                      "ops (a leaf, data, or code run before detect_anomaly was entered)")
     elif owner is not None:

@@ -17,7 +17,7 @@ def _float64_leaves(inputs):
     for x in inputs:
         if isinstance(x, Tensor):
             if x.dtype.kind == "f":
-                t = Tensor(x.data.astype(np.float64), requires_grad=True)
+                t = Tensor(x.array.astype(np.float64), requires_grad=True)
                 t.name = x.name
                 leaves.append(t)
             else:
@@ -33,7 +33,7 @@ def _scalarize(out, weights):
     """Reduce ``out`` to the scalar sum(out * weights), weights fixed and random."""
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
-    if out.size == 1:
+    if out.numel() == 1:
         return out.sum()
     return (out * weights).sum()
 
@@ -62,7 +62,7 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
     out_shape = out.shape
-    weights = rng.standard_normal(out_shape) if out.size != 1 else None
+    weights = rng.standard_normal(out_shape) if out.numel() != 1 else None
     checked = [i for i, t in enumerate(leaves) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no floating-point input; nothing to check")
@@ -76,20 +76,20 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         # grad mode is left on: f may itself differentiate (a check of second derivatives,
         # as PyTorch's gradgradcheck builds on gradcheck)
         o = f(*leaves)
-        return float(np.sum(o.data) if weights is None else np.sum(o.data * weights))
+        return float(np.sum(o.array) if weights is None else np.sum(o.array * weights))
 
     for i, a in zip(checked, analytic):
         x = leaves[i]
-        a = np.zeros(x.shape) if a is None else np.asarray(a.data, dtype=np.float64)
-        use_fast = fast if fast is not None else x.size > 2000
+        a = np.zeros(x.shape) if a is None else np.asarray(a.array, dtype=np.float64)
+        use_fast = fast if fast is not None else x.numel() > 2000
         if use_fast:
             direction = rng.standard_normal(x.shape)
-            base = x.data.copy()
-            x.data = base + eps * direction
+            base = x.array.copy()
+            x.array = base + eps * direction
             plus = numeric_loss()
-            x.data = base - eps * direction
+            x.array = base - eps * direction
             minus = numeric_loss()
-            x.data = base
+            x.array = base
             numeric = (plus - minus) / (2 * eps)
             predicted = float(np.sum(a * direction))
             if not abs(predicted - numeric) <= atol + rtol * abs(numeric):
@@ -99,19 +99,19 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                     f"{numeric:.6g} (atol={atol}, rtol={rtol}, eps={eps})")
             continue
         numeric = np.zeros(x.shape)
-        base = np.array(x.data, dtype=np.float64)
+        base = np.array(x.array, dtype=np.float64)
         flat = base.reshape(-1)
         for k in range(flat.size):
             saved = flat[k]
             flat[k] = saved + eps
-            x.data = base.copy()
+            x.array = base.copy()
             plus = numeric_loss()
             flat[k] = saved - eps
-            x.data = base.copy()
+            x.array = base.copy()
             minus = numeric_loss()
             flat[k] = saved
             numeric.reshape(-1)[k] = (plus - minus) / (2 * eps)
-        x.data = base
+        x.array = base
         bad = ~(np.abs(a - numeric) <= atol + rtol * np.abs(numeric))
         if bad.any():
             raise GradcheckError(_report(i, x, a, numeric, bad, atol, rtol, eps, max_report))
@@ -123,7 +123,7 @@ def _report(i, x, analytic, numeric, bad, atol, rtol, eps, max_report) -> str:
     idx = np.argsort(-np.where(bad, err, -1).reshape(-1))[: min(max_report, int(bad.sum()))]
     name = f" '{x.name}'" if x.name else ""
     lines = [
-        (f"gradcheck: input {i}{name} (shape {x.shape}): {int(bad.sum())} of {x.size} "
+        (f"gradcheck: input {i}{name} (shape {x.shape}): {int(bad.sum())} of {x.numel()} "
          f"gradient elements disagree with central finite differences "
          f"(atol={atol}, rtol={rtol}, eps={eps}). Worst:"),
         f"  {'index':<16}{'analytic':>14}{'numeric':>14}{'abs error':>14}",

@@ -59,7 +59,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad: the function must return a Tensor, got "
                                 f"{type(value).__name__}")
-            if value.size != 1:
+            if value.numel() != 1:
                 raise TypeError(f"grad: the function must return a scalar, got shape "
                                 f"{value.shape}; use cr.autograd.grad with grad_outputs")
             if value.requires_grad:
@@ -71,7 +71,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
             _depth -= 1
         if _depth == 0:  # the outermost transformation: hand out a plain value, as JAX
             value = value.detach()
-        grads = tuple(Tensor(np.zeros_like(t.data)) if g is None else g
+        grads = tuple(Tensor(np.zeros_like(t.array)) if g is None else g
                       for g, t in zip(grads, inputs))
         g = grads[0] if single else grads
         return ((value, aux), g) if has_aux else (value, g)

@@ -33,6 +33,52 @@ bool_ = np.dtype(np.bool_)
 
 _default_dtype = float32
 
+_TYPE_NAMES = {float32: "torch.FloatTensor", float64: "torch.DoubleTensor",
+               float16: "torch.HalfTensor", int64: "torch.LongTensor", int32: "torch.IntTensor",
+               int16: "torch.ShortTensor", int8: "torch.CharTensor", uint8: "torch.ByteTensor",
+               bool_: "torch.BoolTensor"}
+_TYPE_NAMES_INVERSE = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+class device(str):
+    """PyTorch's ``torch.device``: ``device("cpu")``, ``device("cuda", 0)``,
+    ``device("cuda:0")``. A ``str`` subclass, so it compares equal to ``"cpu"``."""
+
+    def __new__(cls, type: str, index: int | None = None):
+        if isinstance(type, device):
+            return type
+        text = str(type)
+        kind, _, idx = text.partition(":")
+        if kind not in ("cpu", "cuda", "mps", "meta", "xpu"):
+            raise RuntimeError(f"device: expected one of cpu, cuda, mps, xpu, meta device "
+                               f"type at start of device string: {text!r}")
+        if index is not None:
+            idx = str(index)
+        self = str.__new__(cls, f"{kind}:{idx}" if idx else kind)
+        self._kind, self._index = kind, (int(idx) if idx else None)
+        return self
+
+    @property
+    def type(self) -> str:
+        return self._kind
+
+    @property
+    def index(self) -> int | None:
+        return self._index
+
+    def __repr__(self) -> str:
+        extra = "" if self._index is None else f", index={self._index}"
+        return f"device(type={self._kind!r}{extra})"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = str(other)
+            return str.__eq__(self, other) or (self._index is None and other == self._kind) \
+                or (self._kind == "cpu" and other in ("cpu", "cpu:0"))
+        return NotImplemented
+
+    __hash__ = str.__hash__
+
 
 def set_default_dtype(dtype) -> None:
     """Set the floating dtype used for Python numbers and lists (float32 or float64)."""
@@ -62,6 +108,8 @@ def as_dtype(dtype) -> np.dtype:
 class _Mode(threading.local):
     grad = True             # are ops recorded?
     forward_check = None    # set by detect_anomaly: called with each freshly recorded Tensor
+    plain = True            # grad and no forward_check: record()'s fast path (kept in step
+                            # by _set_grad_enabled and _set_forward_check)
 
 
 _mode = _Mode()
@@ -106,24 +154,80 @@ def _set_grad_enabled(mode: bool) -> bool:
     """Set this thread's grad mode; returns the previous one."""
     previous = _mode.grad
     _mode.grad = bool(mode)
+    _mode.plain = _mode.grad and _mode.forward_check is None
     return previous
 
 
 def _set_forward_check(fn):
     previous = _mode.forward_check
     _mode.forward_check = fn
+    _mode.plain = _mode.grad and fn is None
     return previous
 
 
 @contextlib.contextmanager
 def no_grad_scope():
     """Ops inside are not recorded (this thread only); the internal form of cr.no_grad."""
-    previous = _mode.grad
-    _mode.grad = False
+    previous = _set_grad_enabled(False)
     try:
         yield
     finally:
-        _mode.grad = previous
+        _set_grad_enabled(previous)
+
+
+class Size(tuple):
+    """A tensor's shape, as PyTorch's ``torch.Size``: a tuple of ints with ``numel()``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"Size({list(self)})"
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+
+class _SizeMethod:
+    """``x.size``: callable as PyTorch's method; any use as the NumPy-style element count
+    (``x.size == 1``, ``x.size > n``, ``range(x.size)``) raises a TypeError that says so."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    def __call__(self, dim: int | None = None):
+        shape = self._tensor.array.shape
+        if dim is None:
+            return Size(shape)
+        try:
+            return shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(f"size: dimension {dim!r} is out of range for a tensor of shape "
+                             f"{tuple(shape)} ({len(shape)} dims)") from None
+
+    def _misuse(self, *_args):
+        raise TypeError("Tensor.size is a method, as in PyTorch: x.size() is the shape, "
+                        "x.size(dim) one dimension and x.numel() the element count")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _misuse
+    __int__ = __index__ = __float__ = __bool__ = _misuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _misuse
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = _misuse
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<method size of tensor of shape {tuple(self._tensor.array.shape)}>"
 
 
 def _released_vjp(*_args):
@@ -146,7 +250,7 @@ class Tensor:
     """
 
     __slots__ = (  # noqa: RUF023 - in reading order, not alphabetical
-        "data",  # the value: a NumPy (or CuPy) array or scalar
+        "array",  # the value: a NumPy (or CuPy) array or scalar (PyTorch's .data is a Tensor)
         "grad",  # adjoint accumulated by backward(): a Tensor or None
         "requires_grad",
         "name",  # optional label shown in graphs and explanations
@@ -158,6 +262,7 @@ class Tensor:
         "_saved_version",  # the global mutation stamp when this node was recorded
         "_adj",  # adjoint under construction during a backward pass
         "_retain",  # keep .grad on this non-leaf after backward
+        "_rebased",  # (optional) version stamp of the last in-place change recorded on the graph
         # Set only by the code that needs them, never on the hot path; read them with
         # getattr(t, "_module", None):
         "_module",  # path of the nn.Module whose forward() returned this tensor
@@ -177,24 +282,50 @@ class Tensor:
 
     # -- basic properties ---------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: a detached Tensor sharing this tensor's storage, so that
+        ``p.data -= lr * p.grad`` or ``p.data.normal_(0, 0.02)`` changes ``p`` itself.
+        The raw NumPy (or CuPy) array is ``.array``. Unlike PyTorch, a change made
+        through ``.data`` is still seen by the version counter (backward refuses to use a
+        saved value changed behind its back instead of silently returning wrong gradients).
+        """
+        array = self.array
+        if isinstance(array, np.generic) or (
+                isinstance(array, np.ndarray) and not array.flags.writeable):
+            array = self._buffer()  # a writeable buffer both tensors share from now on
+        return _wrap(array)
+
+    @data.setter
+    def data(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Tensor.data: assigned value must be a Tensor, got {type(value).__name__} "
+                "(wrap it with cr.tensor(...), or set the raw array with .array)"
+            )
+        self.array = value.array
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self):
+        """PyTorch's ``x.size()`` (the shape, a ``Size``) and ``x.size(dim)``. The element
+        count is ``x.numel()``; using ``x.size`` as a number raises instead of comparing a
+        method with an int."""
+        return _SizeMethod(self)
 
     @property
-    def device(self) -> str:
-        return backend.device_of(self.data)
+    def device(self) -> device:
+        return device(backend.device_of(self.array))
 
     @property
     def is_leaf(self) -> bool:
@@ -221,33 +352,33 @@ class Tensor:
         return self._parents
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item: only a tensor with one element can be converted to a Python "
                 f"scalar, got shape {self.shape}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def numpy(self) -> np.ndarray:
         # np.asarray: a 0-d op result holds a NumPy scalar; hand out an ndarray (as torch)
-        return np.asarray(backend.to_numpy(self.data))
+        return np.asarray(backend.to_numpy(self.array))
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        arr = np.asarray(backend.to_numpy(self.data))
+        arr = np.asarray(backend.to_numpy(self.array))
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __float__(self) -> float:
@@ -262,14 +393,32 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self.array)
 
     __hash__ = object.__hash__
+
+    def __getattr__(self, name: str):
+        # only called on a miss: a PyTorch method chainrule lacks gets a message naming it
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        import difflib
+
+        close = difflib.get_close_matches(name, [n for n in dir(Tensor) if not
+                                                 n.startswith("_")], n=2)
+        hint = f"; the nearest: {', '.join('.' + c for c in close)}" if close else ""
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}: PyTorch's "
+                             f"Tensor.{name} is not part of chainrule{hint} "
+                             "(see docs/pytorch.md)")
+
+    def __iter__(self):
+        if self.array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.array.shape[0]))
 
     # -- version counter ---------------------------------------------------------
     # Every in-place change stamps the tensor with a new value of one global counter.
@@ -290,18 +439,18 @@ class Tensor:
         self._ver = stamp
         # Views (reshape, slices, .T) share their base's buffer but are other Tensors:
         # stamp the buffer too, so a change through one is seen by all (see changed_since).
-        _stamp_buffer(self.data, stamp)
+        _stamp_buffer(self.array, stamp)
 
     def changed_since(self, stamp: int) -> bool:
         """Was this tensor, or any view sharing its buffer, changed in place after ``stamp``?"""
-        return self._ver > stamp or _buffer_stamp(self.data) > stamp
+        return self._ver > stamp or _buffer_stamp(self.array) > stamp
 
     # -- graph plumbing -----------------------------------------------------
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        if flag and self.data.dtype.kind not in "fc":
+        if flag and self.array.dtype.kind not in "fc":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
-                f"got dtype {self.data.dtype} (integer tensors hold class labels or indices)"
+                f"got dtype {self.array.dtype} (integer tensors hold class labels or indices)"
             )
         if not flag and self._vjp is not None:
             raise RuntimeError(
@@ -313,7 +462,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this value, cut off from the graph."""
-        t = _wrap(self.data)
+        t = _wrap(self.array)
         t.name = self.name
         return t
 
@@ -333,6 +482,13 @@ class Tensor:
     def zero_grad_(self) -> None:
         self.grad = None
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when backward computes this tensor's gradient; a returned
+        Tensor replaces the gradient. Returns a handle with ``remove()``."""
+        from .autograd import register_hook
+
+        return register_hook(self, hook)
+
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` after each backward pass has added into ``self.grad`` (a
         leaf that requires grad); returns a handle with ``remove()``."""
@@ -342,26 +498,65 @@ class Tensor:
 
     # -- in-place changes (bump the version counter) -------------------------
     def _check_inplace(self, opname: str) -> None:
-        if self.requires_grad and _mode.grad:
-            kind = "a leaf tensor" if self._vjp is None else "a tensor on the graph"
+        if self.requires_grad and _mode.grad and self._vjp is None:
             raise RuntimeError(
-                f"{opname}: in-place change to {kind} that requires grad; wrap it in "
-                "`with cr.no_grad():` (as an optimizer step does) or use the "
-                "out-of-place op"
+                f"{opname}: a leaf tensor that requires grad cannot be changed in place "
+                "(its .grad would not match its value); wrap it in `with cr.no_grad():` "
+                "(as an optimizer step does) or use the out-of-place op"
             )
 
+    def _on_graph(self, other=None) -> bool:
+        """Must this in-place change be recorded (PyTorch: on a tensor that requires grad,
+        or with an operand that does)?"""
+        return _mode.grad and (self.requires_grad or (
+            isinstance(other, Tensor) and other.requires_grad))
+
+    def _rebase(self, opname: str, out_of_place, *args) -> Tensor:
+        """``self <- out_of_place(self, *args)`` recorded on the graph, as PyTorch records
+        an in-place op on a non-leaf: this object becomes the new node; its former self
+        lives on as that node's input. Ops recorded earlier that used this tensor are
+        refused at backward (the version counter), never given a wrong gradient."""
+        self._check_inplace(opname)
+        buffer = self._buffer() if not backend.is_device_array(self.array) else self.array
+        old = _new(Tensor)
+        for slot in _NODE_SLOTS:
+            setattr(old, slot, getattr(self, slot))
+        old.array = buffer.copy()  # the value before the change, for the rules that read it
+        old.grad, old._adj, old._retain = None, None, False
+        self._version += 1  # stamps the buffer: ops that saved it (or a view of it) will see
+        new = out_of_place(old, *args)
+        if new.array.shape != self.array.shape:
+            raise RuntimeError(f"{opname}: the result has shape {new.shape} but the tensor "
+                               f"changed in place has shape {self.shape} (an in-place op "
+                               "cannot change the shape)")
+        if new.array.dtype != buffer.dtype and new.array.dtype.kind == "f" \
+                and buffer.dtype.kind in "biu":
+            raise RuntimeError(f"{opname}: result type {new.dtype} can't be cast to the "
+                               f"desired output type {old.dtype}")
+        buffer[...] = new.array  # views of this tensor see the new value, as in PyTorch
+        self.requires_grad = new.requires_grad
+        self._op, self._parents, self._vjp, self._ctx = new._op, new._parents, new._vjp, \
+            new._ctx
+        self._saved_version = new._saved_version
+        self._rebased = self._ver
+        return self
+
     def _buffer(self):
-        """``self.data`` as a writeable array: a 0-d value is an immutable NumPy scalar and
+        """``self.array`` as a writeable array: a 0-d value is an immutable NumPy scalar and
         a broadcast result a read-only view, so those are copied into a buffer first."""
-        data = self.data
+        data = self.array
         if isinstance(data, np.generic) or not data.flags.writeable:
-            data = self.data = np.array(data)
+            data = self.array = np.array(data)
         return data
 
     def _assign(self, opname: str, value) -> Tensor:
         """Write `value` into this tensor's array in place and bump the version."""
+        if self._on_graph(value):
+            from .ops import primitives as P
+
+            return self._rebase(opname, lambda old: P.add(P.mul(old, 0), value))
         self._check_inplace(opname)
-        self._buffer()[...] = value.data if isinstance(value, Tensor) else value
+        self._buffer()[...] = value.array if isinstance(value, Tensor) else value
         self._version += 1
         return self
 
@@ -371,21 +566,26 @@ class Tensor:
     def fill_(self, value) -> Tensor:
         return self._assign("fill_", value)
 
-    def copy_(self, src) -> Tensor:
-        src = src.data if isinstance(src, Tensor) else src
-        if np.shape(src) != self.shape:
+    def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        shape = src.shape if isinstance(src, Tensor) else np.shape(src)
+        if tuple(shape) != self.shape:
             try:
-                fits = np.broadcast_shapes(np.shape(src), self.shape) == self.shape
+                fits = np.broadcast_shapes(tuple(shape), self.shape) == self.shape
             except ValueError:
                 fits = False
             if not fits:
-                raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {self.shape}")
+                raise ValueError(f"copy_: cannot copy shape {tuple(shape)} into {self.shape}")
+        if isinstance(src, Tensor) and not self._on_graph(src):
+            src = src.array
         return self._assign("copy_", src)
 
-    def _update(self, opname: str, ufunc, other) -> Tensor:
-        """``self <- ufunc(self, other)`` in the same buffer (no allocation), version bumped."""
+    def _update(self, opname: str, ufunc, other, out_of_place=None) -> Tensor:
+        """``self <- ufunc(self, other)`` in the same buffer (no allocation), version bumped;
+        recorded on the graph instead where PyTorch would record it."""
+        if out_of_place is not None and self._on_graph(other):
+            return self._rebase(opname, out_of_place, other)
         self._check_inplace(opname)
-        other = other.data if isinstance(other, Tensor) else other
+        other = other.array if isinstance(other, Tensor) else other
         buffer = self._buffer()
         try:
             ufunc(buffer, other, out=buffer)
@@ -396,39 +596,86 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1.0) -> Tensor:
-        return self._update("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
+        return self._update("add_", np.add, other if alpha == 1 else _scaled(other, alpha),
+                            _P().add)
 
     def sub_(self, other, alpha=1.0) -> Tensor:
-        return self._update("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha))
+        return self._update("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha),
+                            _P().sub)
 
     def mul_(self, other) -> Tensor:
-        return self._update("mul_", np.multiply, other)
+        return self._update("mul_", np.multiply, other, _P().mul)
 
     def div_(self, other) -> Tensor:
-        return self._update("div_", np.true_divide, other)
+        return self._update("div_", np.true_divide, other, _P().div)
 
-    # ``w -= lr * w.grad`` under no_grad updates w itself, as in PyTorch. On a tensor
-    # computed on the graph, ``h += b`` records a new node instead (the name h moves
-    # to it), so the values saved for backward stay intact.
-    def _augmented(self, symbol: str, ufunc, out_of_place, other):
-        if self.requires_grad and _mode.grad and self._vjp is not None:
-            return out_of_place(self, other)
-        return self._update(symbol, ufunc, other)
-
+    # ``w -= lr * w.grad`` under no_grad updates w itself; on a tensor on the graph,
+    # ``out += residual`` is recorded in place as PyTorch does (see _rebase).
     def __iadd__(self, other):
-        return self._augmented("+=", np.add, Tensor.__add__, other)
+        return self._update("+=", np.add, other, _P().add)
 
     def __isub__(self, other):
-        return self._augmented("-=", np.subtract, Tensor.__sub__, other)
+        return self._update("-=", np.subtract, other, _P().sub)
 
     def __imul__(self, other):
-        return self._augmented("*=", np.multiply, Tensor.__mul__, other)
+        return self._update("*=", np.multiply, other, _P().mul)
 
     def __itruediv__(self, other):
-        return self._augmented("/=", np.true_divide, Tensor.__truediv__, other)
+        return self._update("/=", np.true_divide, other, _P().div)
+
+    def __ipow__(self, other):
+        return self._inplace("**=", "pow", other)
+
+    def __imod__(self, other):
+        return self._inplace("%=", "remainder", other)
+
+    def __ifloordiv__(self, other):
+        return self._inplace("//=", "floor_divide", other)
+
+    def __iand__(self, other):
+        return self._inplace("&=", "bitwise_and", other)
+
+    def __ior__(self, other):
+        return self._inplace("|=", "bitwise_or", other)
+
+    def __ixor__(self, other):
+        return self._inplace("^=", "bitwise_xor", other)
+
+    def __ilshift__(self, other):
+        return self._inplace("<<=", "bitwise_left_shift", other)
+
+    def __irshift__(self, other):
+        return self._inplace(">>=", "bitwise_right_shift", other)
+
+    def __imatmul__(self, other):
+        return self._inplace("@=", "matmul", other)
+
+    def _inplace(self, opname: str, function: str, *args, **kwargs) -> Tensor:
+        """``self <- cr.<function>(self, *args)`` in place: recorded on the graph when
+        PyTorch would record it, else written into this tensor's buffer."""
+        from .ops.registry import EXPOSED
+
+        fn = function if callable(function) else EXPOSED[function]
+        if self._on_graph(args[0] if args else None) or builtins_any(
+                isinstance(a, Tensor) and a.requires_grad and _mode.grad for a in args):
+            return self._rebase(opname, lambda old: fn(old, *args, **kwargs))
+        self._check_inplace(opname)
+        with no_grad_scope():
+            out = fn(self, *args, **kwargs)
+        if out.shape != self.shape:
+            raise RuntimeError(f"{opname}: the result has shape {out.shape} but the tensor "
+                               f"changed in place has shape {self.shape}")
+        if out.dtype != self.dtype and out.dtype.kind == "f" and self.dtype.kind in "biu":
+            raise RuntimeError(f"{opname}: result type {out.dtype} can't be cast to the "
+                               f"desired output type {self.dtype}")
+        self._buffer()[...] = out.array
+        self._version += 1
+        return self
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        return self._assign("clamp_", np.clip(self.data, min, max))
+        return self._inplace("clamp_", "clip", min, max)
+
+    clip_ = clamp_
 
     def uniform_(self, low=0.0, high=1.0, generator=None) -> Tensor:
         from .random import _rng
@@ -443,9 +690,14 @@ class Tensor:
         return self._assign("normal_", rng.normal(mean, std, self.shape))
 
     def __setitem__(self, index, value) -> None:
+        if self._on_graph(value):
+            from .ops.tensor_api import index_put
+
+            self._rebase("__setitem__", index_put, index, value)
+            return
         self._check_inplace("__setitem__")
         index = _unwrap_index(index)
-        self._buffer()[index] = value.data if isinstance(value, Tensor) else value
+        self._buffer()[index] = value.array if isinstance(value, Tensor) else value
         self._version += 1
 
     # -- conversions ----------------------------------------------------------
@@ -454,38 +706,99 @@ class Tensor:
 
         return cast(self, dtype)
 
-    def to(self, dtype_or_device) -> Tensor:
-        """``t.to("float64")``, ``t.to(cr.float64)``, ``t.to("cuda")`` or ``t.to("cpu")``."""
-        if isinstance(dtype_or_device, str) and dtype_or_device.split(":")[0] in ("cpu", "cuda"):
-            from .ops import to_device
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False,
+           copy: bool = False, memory_format=None) -> Tensor:
+        """PyTorch's forms: ``t.to(dtype)``, ``t.to(device)``, ``t.to(device, dtype)``,
+        ``t.to(other_tensor)``, ``t.to(dtype=..., device=...)``; also ``t.to("float64")``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "meta",
+                                                            "xpu"):
+                device = a
+            elif a is not None:
+                dtype = a
+        out = self
+        if device is not None:
+            kind = str(device).split(":")[0]
+            if kind not in ("cpu", "cuda"):
+                raise RuntimeError(f"to: device {str(device)!r} is not available in chainrule "
+                                   "(NumPy on the CPU, CuPy for 'cuda'); use 'cpu'")
+            if kind != self.device.type:
+                from .ops import to_device
 
-            return to_device(self, dtype_or_device)
-        return self.astype(dtype_or_device)
+                out = to_device(out, str(device))
+        if dtype is not None and as_dtype(dtype) != out.dtype:
+            out = out.astype(dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def type(self, dtype=None):
+        """``t.type()`` names the type (``'torch.FloatTensor'``); ``t.type(dtype)`` converts."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self.dtype, f"torch.{self.dtype}Tensor")
+        if isinstance(dtype, str) and dtype in _TYPE_NAMES_INVERSE:
+            dtype = _TYPE_NAMES_INVERSE[dtype]
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self.array.dtype.itemsize
+
+    def nelement(self) -> int:
+        return int(self.array.size)
 
     def float(self) -> Tensor:
-        return self.astype(float32)
+        return self.to(float32)
 
     def double(self) -> Tensor:
-        return self.astype(float64)
+        return self.to(float64)
+
+    def half(self) -> Tensor:
+        return self.to(float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(float32)  # NumPy has no bfloat16: stored as float32 (docs/pytorch.md)
 
     def long(self) -> Tensor:
-        return self.astype(int64)
+        return self.to(int64)
+
+    def int(self) -> Tensor:
+        return self.to(int32)
+
+    def short(self) -> Tensor:
+        return self.to(int16)
+
+    def byte(self) -> Tensor:
+        return self.to(uint8)
+
+    def char(self) -> Tensor:
+        return self.to(int8)
+
+    def bool(self) -> Tensor:
+        return self.to(bool_)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        return self.to("cuda" if device is None else device)
 
     # -- display ----------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(
-            backend.to_numpy(self.data), separator=", ", precision=4, threshold=20,
+            backend.to_numpy(self.array), separator=", ", precision=4, threshold=20,
             edgeitems=3, prefix="tensor(",
         )
         extras = []
-        if self.data.dtype != _default_dtype:
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype != _default_dtype:
+            extras.append(f"dtype={self.array.dtype}")
         if self.name:
             extras.append(f"name={self.name!r}")
         if self._vjp is not None:
@@ -500,7 +813,7 @@ class Tensor:
         return self.__repr__()
 
     def __format__(self, spec: str) -> str:
-        if spec and self.data.size == 1:
+        if spec and self.array.size == 1:
             return format(self.item(), spec)
         return str(self)
 
@@ -511,8 +824,19 @@ class Tensor:
 _new = Tensor.__new__
 
 
+_NODE_SLOTS = ("array", "grad", "requires_grad", "name", "_op", "_parents", "_vjp", "_ctx",
+               "_ver", "_saved_version", "_adj", "_retain")
+builtins_any = any
+
+
+def _P():
+    from .ops import primitives
+
+    return primitives
+
+
 def _init_leaf(t: Tensor, data) -> None:
-    t.data = data
+    t.array = data
     t.grad = None
     t.requires_grad = False
     t.name = None
@@ -540,7 +864,7 @@ def record(data, op, parents: tuple, ctx=None) -> Tensor:
     rule is what backward will call. ``ctx`` holds the extra values the rule needs.
     """
     t = _new(Tensor)
-    t.data = data
+    t.array = data
     t.grad = None
     t.name = None
     t._op = op
@@ -549,21 +873,34 @@ def record(data, op, parents: tuple, ctx=None) -> Tensor:
     t._adj = None
     t._retain = False
     t._saved_version = _mutation_stamp
-    mode = _mode
-    if mode.grad:
+    if _mode.plain:  # recording, nothing watching: the common case, one flag read
         for p in parents:
             if p.requires_grad:
                 t.requires_grad = True
                 t._parents = parents
                 t._vjp = op.vjp
-                if mode.forward_check is not None:
-                    mode.forward_check(t)
                 return t
+        t.requires_grad = False
+        t._parents = ()
+        t._vjp = None
+        return t
+    return _record_slow(t, op, parents)
+
+
+def _record_slow(t: Tensor, op, parents: tuple) -> Tensor:
+    """``record`` under no_grad or with a forward check installed (detect_anomaly)."""
     t.requires_grad = False
     t._parents = ()
     t._vjp = None
-    if mode.forward_check is not None:
-        mode.forward_check(t)
+    if _mode.grad:
+        for p in parents:
+            if p.requires_grad:
+                t.requires_grad = True
+                t._parents = parents
+                t._vjp = op.vjp
+                break
+    if _mode.forward_check is not None:
+        _mode.forward_check(t)
     return t
 
 
@@ -573,7 +910,7 @@ def record(data, op, parents: tuple, ctx=None) -> Tensor:
 def _to_array(data, dtype=None):
     """Turn user data into an array of the right dtype (float32 by default)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     dt = None if dtype is None else as_dtype(dtype)
     if backend.is_device_array(data):
         return data if dt is None else data.astype(dt)
@@ -599,7 +936,8 @@ def _to_array(data, dtype=None):
     return arr[()] if arr.ndim == 0 else arr
 
 
-def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None, *,
+           device=None, pin_memory: bool = False) -> Tensor:
     """Create a leaf tensor from numbers, nested lists or NumPy arrays (the data is copied).
 
     Python floats become the default dtype (float32); NumPy float64 arrays stay float64.
@@ -608,7 +946,12 @@ def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = Non
     >>> cr.tensor([[1, 2], [3, 4.5]]).dtype
     dtype('float32')
     """
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
+    t = Tensor(data, dtype=dtype, name=name)
+    if device is not None and str(device).split(":")[0] != "cpu":
+        t.array = backend.to_device(t.array, str(device))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
@@ -620,7 +963,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if like is not None:
-        ldt = like.data.dtype
+        ldt = like.array.dtype
         if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
             if ldt.kind == "f" or isinstance(value, bool) or (
                     isinstance(value, int) and ldt.kind in "iu"):
@@ -631,7 +974,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         else:
             data = _to_array(value) if not isinstance(value, (np.ndarray, np.generic)) \
                 else value
-            if backend.is_device_array(like.data) and not backend.is_device_array(data):
+            if backend.is_device_array(like.array) and not backend.is_device_array(data):
                 data = backend.to_device(np.asarray(data), like.device)
             if ldt.kind == "f" and data.dtype.kind in "biuf" and data.dtype != ldt:
                 data = data.astype(ldt)
@@ -641,15 +984,17 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 
 
 def _scaled(other, alpha):
-    return (other.data if isinstance(other, Tensor) else other) * alpha
+    if isinstance(other, Tensor):
+        return other * alpha if other.requires_grad and _mode.grad else other.array * alpha
+    return other * alpha
 
 
 def _unwrap_index(index):
     """Turn Tensors inside an index expression into arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
-        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
+        return np.asarray([i.array if isinstance(i, Tensor) else i for i in index])
     return index

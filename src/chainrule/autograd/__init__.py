@@ -55,6 +55,7 @@ def observe(fn):
 # so the engine pays one dict test per leaf. DistributedDataParallel starts its gradient
 # reductions from them.
 _post_accumulate_hooks: dict[int, dict] = {}
+_tensor_hooks: dict[int, dict] = {}  # id(tensor) -> {handle id: hook(grad)}
 
 
 class _HookHandle:
@@ -62,16 +63,57 @@ class _HookHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: dict, key: int) -> None:
+    def __init__(self, hooks: dict, key: int, table: dict | None = None) -> None:
         self._hooks = hooks
         self._key = key
+        self._table = _post_accumulate_hooks if table is None else table
         self.id = _HookHandle._next_id
         _HookHandle._next_id += 1
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
-        if not self._hooks and _post_accumulate_hooks.get(self._key) is self._hooks:
-            del _post_accumulate_hooks[self._key]  # no hooks left: the plain order again
+        if not self._hooks and self._table.get(self._key) is self._hooks:
+            del self._table[self._key]  # no hooks left: the plain order again
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def register_hook(tensor: Tensor, hook) -> _HookHandle:
+    """Call ``hook(grad)`` with the tensor's gradient each time backward computes it; a
+    hook may return a Tensor that replaces the gradient (PyTorch's ``Tensor.register_hook``)."""
+    if not tensor.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
+                           "require gradient")
+    key = id(tensor)
+    hooks = _tensor_hooks.get(key)
+    if hooks is None:
+        hooks = _tensor_hooks[key] = {}
+        weakref.finalize(tensor, _tensor_hooks.pop, key, None)
+    handle = _HookHandle(hooks, key, _tensor_hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def _run_tensor_hooks(node: Tensor, g, create_graph: bool):
+    """The gradient of ``node`` after its hooks (each may replace it)."""
+    from ..tensor import _wrap
+
+    for hook in tuple(_tensor_hooks[id(node)].values()):
+        wrapped = g if create_graph else _wrap(g)
+        out = hook(wrapped)
+        if out is not None:
+            if not isinstance(out, Tensor):
+                raise TypeError(f"register_hook: a hook must return None or a Tensor, got "
+                                f"{type(out).__name__}")
+            if tuple(out.shape) != tuple(np.shape(g)):
+                raise RuntimeError(f"register_hook: the hook returned a gradient of shape "
+                                   f"{tuple(out.shape)} for a tensor of shape {np.shape(g)}")
+            g = out if create_graph else out.array
+    return g
 
 
 def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> _HookHandle:
@@ -185,15 +227,15 @@ def _seed(root: Tensor, grad, create_graph: bool):
             "requires_grad=True on an input, or compute it under cr.no_grad()?"
         )
     if grad is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, but the "
                 f"root has shape {root.shape}; pass grad=... of that shape (or call .sum() "
                 "first)"
             )
-        g = np.ones_like(root.data)
+        g = np.ones_like(root.array)
     else:
-        g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        g = grad.array if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
         if g.shape != root.shape:
             raise ValueError(
                 f"backward: grad has shape {g.shape} but the root has shape {root.shape}"
@@ -234,6 +276,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
     only = None if inputs is None else {id(t) for t in inputs}
     captured = {}
     hooks = _post_accumulate_hooks
+    tensor_hooks = _tensor_hooks
 
     def finish(node, g):
         """A node's adjoint is complete: hand it out (capture) or add it into .grad."""
@@ -258,11 +301,15 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             if g is None:  # no path from this node to the roots carried a gradient
                 continue
             node._adj = None
+            if tensor_hooks and id(node) in tensor_hooks:
+                g = _run_tensor_hooks(node, g, create_graph)
+                shared.add(id(g))
             vjp = node._vjp
             if vjp is None:  # a leaf: nothing above it
                 finish(node, g)
-                for fn in watchers:
-                    fn(node, g, ())
+                if watchers:
+                    for fn in watchers:
+                        fn(node, g, ())
                 continue
             if watch_inner or node._retain:
                 finish(node, g)
@@ -274,23 +321,24 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             if create_graph:
                 grads = vjp(F, g, node, node._ctx, *parents)
             elif n == 2:
-                grads = vjp(F, g, node.data, node._ctx, parents[0].data, parents[1].data)
+                grads = vjp(F, g, node.array, node._ctx, parents[0].array, parents[1].array)
             elif n == 1:
-                grads = vjp(F, g, node.data, node._ctx, parents[0].data)
+                grads = vjp(F, g, node.array, node._ctx, parents[0].array)
             else:
-                grads = vjp(F, g, node.data, node._ctx, *[p.data for p in parents])
+                grads = vjp(F, g, node.array, node._ctx, *[p.array for p in parents])
             if len(grads) != n:
                 raise RuntimeError(
                     f"backward: the rule of '{node._op}' returned {len(grads)} gradients for "
                     f"{n} inputs")
-            for fn in watchers:
-                fn(node, g, grads)
+            if watchers:
+                for fn in watchers:
+                    fn(node, g, grads)
             # ... summed over each input's children
             for p, pg in zip(parents, grads):
                 if pg is None or not p.requires_grad:
                     continue
-                if pg.shape != p.data.shape:
-                    pg = sum_to(pg, p.data.shape)
+                if pg.shape != p.array.shape:
+                    pg = sum_to(pg, p.array.shape)
                 adj = p._adj
                 if adj is None:
                     p._adj = pg
@@ -322,9 +370,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
 def _owned(g, create_graph: bool, shared: bool, node: Tensor) -> Tensor:
     """A final adjoint as a Tensor that aliases no other array, in ``node``'s dtype (a
     float32 leaf that met float64 values gets a float32 gradient, as in PyTorch)."""
-    dtype = node.data.dtype
+    dtype = node.array.dtype
     if isinstance(g, Tensor):
-        return g if g.data.dtype == dtype else g.astype(dtype)
+        return g if g.array.dtype == dtype else g.astype(dtype)
     if g.dtype != dtype:
         return _t._wrap(g.astype(dtype))  # a new array: aliases nothing
     return _t._wrap(g.copy() if shared else g)
@@ -336,12 +384,19 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
     if node.grad is None:
         node.grad = g
     else:
-        node.grad = node.grad + g if create_graph else _t._wrap(node.grad.data + g.data)
+        node.grad = node.grad + g if create_graph else _t._wrap(node.grad.array + g.array)
 
 
 def _check_version(node: Tensor, parents: tuple) -> None:
     """Raise if an input or the output of ``node`` was changed in place after recording."""
     recorded = node._saved_version
+    for p in parents:
+        if getattr(p, "_rebased", 0) > recorded:
+            raise RuntimeError(
+                f"backward: an input of '{node._op}' (output shape {node.shape}) was modified "
+                f"by an in-place operation recorded after it was used (shape {p.shape}, now "
+                f"'{p._op}'); its gradient would be wrong. Use the out-of-place op, or do the "
+                "in-place change before using the tensor.")
     reads = getattr(node._op, "reads", ("inputs", "output"))  # what the rule will read
     saved = (parents if "inputs" in reads else ()) + ((node,) if "output" in reads else ())
     changed = [t for t in saved if t.changed_since(recorded)]
@@ -404,8 +459,15 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
+    """``with cr.set_grad_enabled(mode):``, or called alone, as PyTorch's: the mode is set
+    at once (``torch.set_grad_enabled(False)`` as a statement switches recording off)."""
+
     def __init__(self, mode: bool):
         self._mode = bool(mode)
+        self._previous = _t._set_grad_enabled(self._mode)
+
+    def __enter__(self):
+        return self
 
 
 # ---------------------------------------------------------------------------
@@ -505,4 +567,138 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
+from . import functional
 from .function import Function, FunctionCtx, custom_vjp, once_differentiable
+
+
+# ---------------------------------------------------------------------------
+# PyTorch's forms of the checks and switches (torch.autograd.gradcheck(f, inputs), ...)
+# ---------------------------------------------------------------------------
+def _checked_call(func, inputs):
+    """``inputs`` as PyTorch passes them (a Tensor or a tuple) and a function of only the
+    ones that require grad, the others held fixed, as PyTorch checks only those."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    slots = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not slots:
+        raise ValueError("gradcheck: no input requires grad; set requires_grad=True on the "
+                         "inputs to check")
+
+    def call(*xs):
+        args = list(inputs)
+        for i, x in zip(slots, xs):
+            args[i] = x
+        return func(*args)
+
+    return call, [inputs[i] for i in slots]
+
+
+def _single_outputs(call, n_out):
+    from ..ops import primitives as P
+
+    return [(lambda *xs, k=k: P.reshape(call(*xs)[k], (-1,))) for k in range(n_out)]
+
+
+def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, fast_mode: bool = False, **_ignored) -> bool:
+    """PyTorch's ``torch.autograd.gradcheck(func, inputs)``: the backward pass of ``func``
+    against central finite differences (in float64) for every input that requires grad.
+    Raises ``GradcheckError`` on a mismatch (or returns False with raise_exception=False)."""
+    from ..check import GradcheckError
+    from ..check import gradcheck as check
+
+    call, leaves = _checked_call(func, inputs)
+    probe = call(*leaves)
+    fns = _single_outputs(call, len(probe)) if isinstance(probe, (tuple, list)) else [call]
+    try:
+        for fn in fns:
+            check(fn, *leaves, eps=eps, atol=atol, rtol=rtol, fast=fast_mode or None)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, **_ignored) -> bool:
+    """Second derivatives: ``gradcheck`` of the vector-Jacobian product of ``func``
+    (with fixed random output weights unless ``grad_outputs`` is given)."""
+    from ..check import GradcheckError
+    from ..check import gradcheck as check
+    from ..ops import primitives as P
+
+    call, leaves = _checked_call(func, inputs)
+    out = call(*leaves)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    rng = np.random.default_rng(0)
+    if grad_outputs is None:
+        weights = [Tensor(rng.standard_normal(o.shape)) for o in outs]
+    else:
+        weights = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    probes = [rng.standard_normal(t.shape) for t in leaves]
+
+    def first_derivative(*xs):
+        res = call(*xs)
+        res = list(res) if isinstance(res, (tuple, list)) else [res]
+        gs = grad(res, xs, weights, create_graph=True, allow_unused=True)
+        total = None
+        for g, p in zip(gs, probes):
+            if g is None:
+                continue
+            term = P.sum(P.mul(g, Tensor(p, dtype=g.dtype)))
+            total = term if total is None else P.add(total, term)
+        if total is None:
+            raise RuntimeError("gradgradcheck: the outputs do not depend on the inputs")
+        return total
+
+    try:
+        check(first_derivative, *leaves, eps=eps, atol=atol, rtol=rtol)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def set_detect_anomaly(mode: bool = True, check_nan: bool = True):
+    """PyTorch's ``torch.autograd.set_detect_anomaly(mode)``: usable as a context manager
+    (``with set_detect_anomaly(True):``) or called once to switch it on for this thread."""
+    from ..anomaly import detect_anomaly
+
+    return _AnomalySwitch(detect_anomaly, mode)
+
+
+class _AnomalySwitch:
+    def __init__(self, detect_anomaly, mode: bool) -> None:
+        self._cm = detect_anomaly() if mode else None
+        self._entered = False
+        if self._cm is not None:
+            self._cm.__enter__()  # effective at once, as PyTorch's call form
+            self._entered = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._entered:
+            self._cm.__exit__(*exc)
+            self._entered = False
+
+
+def detect_anomaly(check_nan: bool = True):
+    from ..anomaly import detect_anomaly as detect
+
+    return detect()
+
+
+class inference_mode(_GradMode):
+    """``torch.inference_mode()``: as ``no_grad`` in chainrule (there are no separate
+    inference tensors); a context manager and a decorator."""
+
+    _mode = False
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = not mode
+
+
+Variable = Tensor  # PyTorch's old name; Variable(x) gives a tensor as it does there

@@ -162,7 +162,7 @@ class Function(metaclass=_FunctionMeta):
         for i in differentiable:  # a returned input, or a value still on a graph: a new node
             out = outputs[i]
             if out._vjp is not None or out.requires_grad or any(out is a for a in parents):
-                outputs[i] = _wrap(out.data)
+                outputs[i] = _wrap(out.array)
         specs = tuple((outputs[i].shape, outputs[i].dtype) for i in range(len(outputs)))
         fixed = (ctx, cls, positions, len(args), specs, tuple(differentiable))
         if len(differentiable) == 1 and len(outputs) == 1:
@@ -192,7 +192,7 @@ def _pack(outputs: list, differentiable: list, op: Op, parents: tuple, fixed) ->
     """Several outputs: one node holds them all, flattened end to end, and each output is a
     slice of it, so backward hands the block all its output gradients in one call."""
     dtype = np.result_type(*[outputs[i].dtype for i in differentiable])
-    pieces = [np.ravel(outputs[i].data).astype(dtype, copy=False) for i in differentiable]
+    pieces = [np.ravel(outputs[i].array).astype(dtype, copy=False) for i in differentiable]
     bounds, start = [], 0
     for p in pieces:
         bounds.append((start, start + p.size))
@@ -249,8 +249,8 @@ def _function_vjp(F, g, ans, ctx, *inputs):
                 f"{tuple(r.shape)}, but that input has shape {want}")
         if graph and once and r.requires_grad is False and any(
                 p.requires_grad for p in (*inputs, *[x for x in grads_out if x is not None])):
-            r = record(r.data, _ONCE, tuple(p for p in inputs if p.requires_grad), block)
-        out.append(r if graph else r.data)
+            r = record(r.array, _ONCE, tuple(p for p in inputs if p.requires_grad), block)
+        out.append(r if graph else r.array)
     return tuple(out)
 
 

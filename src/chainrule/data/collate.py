@@ -42,7 +42,7 @@ def default_collate(batch: Sequence):
         if len(shapes) > 1:
             raise RuntimeError(f"default_collate: stacking Tensors of different shapes "
                                f"{sorted(shapes)}; pad them, or pass a collate_fn")
-        return _wrap(np.stack([t.data for t in batch]))
+        return _wrap(np.stack([t.array for t in batch]))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in _NOT_NUMBERS:
             raise _unsupported(f"an array of dtype {elem.dtype}")

@@ -84,7 +84,7 @@ class IterableDataset(Dataset):
 
 def _as_array(x):
     if isinstance(x, Tensor):
-        return x.data
+        return x.array
     return np.asarray(x)
 
 

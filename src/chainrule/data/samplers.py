@@ -156,7 +156,7 @@ class WeightedRandomSampler(Sampler):
         num_samples = _check_count(num_samples, "num_samples", who)
         if not isinstance(replacement, bool):
             raise TypeError(f"{who}: replacement must be a bool, got {replacement!r}")
-        w = np.asarray(weights.data if isinstance(weights, Tensor) else weights, dtype=np.float64)
+        w = np.asarray(weights.array if isinstance(weights, Tensor) else weights, dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"{who}: weights must be one-dimensional, got shape {w.shape}")
         if w.size == 0 or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:

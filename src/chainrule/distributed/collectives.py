@@ -36,7 +36,7 @@ _NATIVE = {np.dtype(t) for t in (np.float32, np.float64, np.int8, np.int16, np.i
 
 def _array_of(tensor: Any, caller: str) -> np.ndarray:
     if isinstance(tensor, Tensor):
-        data = tensor.data
+        data = tensor.array
     elif isinstance(tensor, np.ndarray):
         data = tensor
     else:
@@ -57,12 +57,12 @@ def _store(tensor: Any, result: np.ndarray) -> None:
         if result is not tensor:
             tensor[...] = result
         return
-    data = tensor.data
+    data = tensor.array
     if isinstance(data, np.ndarray) and data.flags.writeable:
         if result is not data:
             data[...] = result
     else:
-        tensor.data = np.array(result, dtype=result.dtype)
+        tensor.array = np.array(result, dtype=result.dtype)
     tensor._version += 1
 
 

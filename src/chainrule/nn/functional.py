@@ -58,8 +58,8 @@ def _input(x) -> Tensor:
     """The prediction as a floating Tensor (arrays and lists are wrapped)."""
     if not isinstance(x, Tensor):
         x = as_tensor(x)
-    if x.data.dtype.kind != "f":
-        x = as_tensor(x.data.astype(get_default_dtype()))
+    if x.array.dtype.kind != "f":
+        x = as_tensor(x.array.astype(get_default_dtype()))
     return x
 
 
@@ -71,15 +71,15 @@ def _check_reduction(reduction: str, op: str) -> None:
 def _like(t, ref: Tensor) -> Tensor:
     """``t`` as a Tensor of ``ref``'s dtype; a target that requires grad stays on the graph."""
     if isinstance(t, Tensor):
-        if t.data.dtype == ref.data.dtype:
+        if t.array.dtype == ref.array.dtype:
             return t
         if t.requires_grad:
-            return P.cast(t, ref.data.dtype)
-        return as_tensor(t.data.astype(ref.data.dtype))
+            return P.cast(t, ref.array.dtype)
+        return as_tensor(t.array.astype(ref.array.dtype))
     arr = np.asarray(t)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"expected numbers, got {type(t).__name__} of dtype {arr.dtype}")
-    return as_tensor(arr.astype(ref.data.dtype, copy=False))
+    return as_tensor(arr.astype(ref.array.dtype, copy=False))
 
 
 def _same_shape_target(input, target, op: str) -> tuple[Tensor, Tensor]:
@@ -100,8 +100,8 @@ def _constant(value, ref: Tensor, name: str, op: str, shape=None) -> np.ndarray 
     """A weight given as Tensor/array/list, as a constant array of ``ref``'s dtype."""
     if value is None:
         return None
-    arr = np.asarray(value.data if isinstance(value, Tensor) else value)
-    arr = arr.astype(ref.data.dtype, copy=False)
+    arr = np.asarray(value.array if isinstance(value, Tensor) else value)
+    arr = arr.astype(ref.array.dtype, copy=False)
     if shape is not None and arr.shape != shape:
         raise ValueError(f"{op}: {name} must have shape {shape}, got {arr.shape}")
     if shape is None:
@@ -120,7 +120,7 @@ def _class_target(target, op: str, n: int, n_classes: int, ignore_index: int | N
     """Integer class indices of shape (n,), each in [0, n_classes) or equal to
     ``ignore_index``. Returns the indices and the ignore_index still to look for (None
     when no target can be ignored: the fused op then skips that test)."""
-    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    arr = target.array if isinstance(target, Tensor) else np.asarray(target)
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and \
                 np.array_equal(arr, np.round(arr)):
@@ -153,7 +153,7 @@ def _class_dim_last(x: Tensor, target, op: str):
     """
     if x.ndim == 2:
         return x, target, None
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.array if isinstance(target, Tensor) else np.asarray(target)
     if x.ndim == 1:
         if t.ndim != 0:
             raise ValueError(f"{op}: an unbatched input of shape {x.shape} needs a scalar "
@@ -194,8 +194,8 @@ def linear(input, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"{weight.shape})")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    if x.data.dtype != weight.data.dtype:
-        raise RuntimeError(_dtype_mismatch("linear", x.data.dtype, weight.data.dtype))
+    if x.array.dtype != weight.array.dtype:
+        raise RuntimeError(_dtype_mismatch("linear", x.array.dtype, weight.array.dtype))
     return nn_ops.linear(x, weight, bias)
 
 
@@ -208,9 +208,18 @@ def _dtype_mismatch(where: str, got, want) -> str:
             f"(model.to({np.dtype(got).name!r}))")
 
 
-def relu(x) -> Tensor:
-    """max(0, x)."""
+def relu(x, inplace: bool = False) -> Tensor:
+    """max(0, x); ``inplace=True`` changes x itself (recorded on the graph, as PyTorch)."""
+    if inplace and isinstance(x, Tensor):
+        return x.relu_()
     return nn_ops.relu(x if isinstance(x, Tensor) else as_tensor(x))
+
+
+def _in_place(x, inplace: bool, name: str, fn) -> Tensor:
+    """``fn(x)``, written into x itself when ``inplace`` (as PyTorch's inplace=True)."""
+    if inplace and isinstance(x, Tensor):
+        return x._inplace(name + "_", fn)
+    return fn(x)
 
 
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
@@ -284,7 +293,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     ad = P.abs(d)
     quadratic = P.mul(P.mul(d, d), 0.5)
     linear_part = P.mul(P.sub(ad, 0.5 * delta), delta)
-    return _reduce(P.where(ad.data < delta, quadratic, linear_part), reduction)
+    return _reduce(P.where(ad.array < delta, quadratic, linear_part), reduction)
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
@@ -296,7 +305,7 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) ->
     if beta == 0:
         return _reduce(ad, reduction)
     quadratic = P.mul(P.mul(d, d), 0.5 / beta)
-    return _reduce(P.where(ad.data < beta, quadratic, P.sub(ad, 0.5 * beta)), reduction)
+    return _reduce(P.where(ad.array < beta, quadratic, P.sub(ad, 0.5 * beta)), reduction)
 
 
 # ---------------------------------------------------------------------------
@@ -311,9 +320,9 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     x, t = _same_shape_target(input, target, op)
     # as PyTorch: both must lie in [0, 1] (NaN included in "outside")
     for name, values, advice in (
-            ("input", x.data, ("apply sigmoid first, or use "
+            ("input", x.array, ("apply sigmoid first, or use "
                                "binary_cross_entropy_with_logits on the raw scores")),
-            ("target", t.data, "targets are probabilities or 0/1 labels")):
+            ("target", t.array, "targets are probabilities or 0/1 labels")):
         outside = ~((values >= 0) & (values <= 1))
         if outside.any():
             raise ValueError(f"{op}: {name} must hold probabilities in [0, 1], got "
@@ -345,7 +354,7 @@ def hinge_loss(input, target, reduction: str = "mean", margin: float = 1.0) -> T
     op = "hinge_loss"
     _check_reduction(reduction, op)
     x, y = _same_shape_target(input, target, op)
-    labels = y.data
+    labels = y.array
     if labels.size and not np.all((labels == 1) | (labels == -1)):
         bad = labels[(labels != 1) & (labels != -1)][0]
         raise ValueError(f"{op}: labels must be -1 or +1, got {bad:g} (for 0/1 labels pass "
@@ -371,7 +380,7 @@ def cross_entropy(input, target, weight=None, reduction: str = "mean",
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = _input(input)
-    t_arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t_arr = target.array if isinstance(target, Tensor) else np.asarray(target)
     if t_arr.dtype.kind == "f" and t_arr.shape == x.shape and x.ndim >= 1:
         return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
     return _class_index_loss(nn_ops.cross_entropy, x, target, weight, reduction, ignore_index,
@@ -430,7 +439,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     unbatched = x.ndim == 1
     if unbatched:
         x = P.reshape(x, (1, x.shape[0]))
-        target = np.asarray(target.data if isinstance(target, Tensor) else target).reshape(1)
+        target = np.asarray(target.array if isinstance(target, Tensor) else target).reshape(1)
     if x.ndim != 2:
         raise ValueError(f"{op}: expected input of shape (N, C) or (C,), got {x.shape}")
     n, c = x.shape
@@ -440,7 +449,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     margins = nn_ops.relu(P.add(P.sub(x, correct), margin))          # max(0, margin - s_y + s_j)
     if p == 2:
         margins = P.mul(margins, margins)
-    others = np.ones((n, c), dtype=x.data.dtype)                     # leave out j = y
+    others = np.ones((n, c), dtype=x.array.dtype)                     # leave out j = y
     others[rows, y] = 0
     if weight is not None:
         w = _constant(weight, x, "weight", op, shape=(c,))
@@ -509,7 +518,7 @@ def _spatial_input(input, ndim: int, weight: Tensor | None, op: str, layout: str
     """The input as a batched floating Tensor of the weight's dtype, and whether it came
     unbatched (PyTorch accepts (C, ...) for one sample)."""
     x = input if isinstance(input, Tensor) else as_tensor(input, weight)
-    if x.data.dtype.kind != "f" or (weight is not None and x.data.dtype != weight.data.dtype):
+    if x.array.dtype.kind != "f" or (weight is not None and x.array.dtype != weight.array.dtype):
         x = _like(x, weight) if weight is not None else _input(x)
     if x.ndim == ndim + 1:
         return P.reshape(x, (1,) + x.shape), True
@@ -729,7 +738,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
     if divisor_override is not None:
         if int(divisor_override) == 0:
             raise ValueError(f"{op}: divisor_override must not be 0")
-        divisor = x.data.dtype.type(divisor_override)
+        divisor = x.array.dtype.type(divisor_override)
     else:
         h, w = x.shape[2:]
         counts = []
@@ -740,10 +749,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
             if not count_include_pad:
                 start, end = np.maximum(start, 0), np.minimum(end, n)
             counts.append(end - start)
-        divisor = np.outer(counts[0], counts[1]).astype(x.data.dtype)
+        divisor = np.outer(counts[0], counts[1]).astype(x.array.dtype)
         if np.all(divisor == divisor.flat[0]):
             divisor = divisor.dtype.type(divisor.flat[0])
-        elif not isinstance(x.data, np.ndarray):
+        elif not isinstance(x.array, np.ndarray):
             from .. import backend
 
             divisor = backend.to_device(divisor, "cuda")
@@ -779,7 +788,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     x, unbatched = _spatial_input(input, 2, None, op, "(N, C, H, W)")
     ho, wo = _adaptive_size(output_size, x, op)
     h, w = x.shape[2:]
-    dt = x.data.dtype
+    dt = x.array.dtype
     if (ho, wo) == (1, 1):
         y = P.mean(x, axis=(2, 3), keepdims=True)
     else:
@@ -808,17 +817,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     weight = None if weight is None else _param_like(weight, x, (c,), "weight", op)
     bias = None if bias is None else _param_like(bias, x, (c,), "bias", op)
     if bias is not None and weight is None:
-        weight = as_tensor(np.ones(c, dtype=x.data.dtype))
+        weight = as_tensor(np.ones(c, dtype=x.array.dtype))
     axes = (0,) + tuple(range(2, x.ndim))
     if training:
-        n = x.size // c if c else 0
+        n = x.array.size // c if c else 0
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape}")
         y, mean, var = K.normalize(x, axes, eps, weight, bias, bshape)
         for stat, value in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
             if stat is not None:
-                arr = stat.data if isinstance(stat, Tensor) else stat
+                arr = stat.array if isinstance(stat, Tensor) else stat
                 arr *= 1 - momentum
                 arr += momentum * value.reshape(c).astype(arr.dtype, copy=False)
                 if isinstance(stat, Tensor):
@@ -827,8 +836,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: evaluation (training=False) needs running_mean and "
                          "running_var")
-    rm = running_mean.data if isinstance(running_mean, Tensor) else np.asarray(running_mean)
-    rv = running_var.data if isinstance(running_var, Tensor) else np.asarray(running_var)
+    rm = running_mean.array if isinstance(running_mean, Tensor) else np.asarray(running_mean)
+    rv = running_var.array if isinstance(running_var, Tensor) else np.asarray(running_var)
     return K.normalize_with(x, rm, rv, eps, weight, bias, bshape)
 
 
@@ -836,7 +845,7 @@ def _param_like(p, x: Tensor, shape: tuple, name: str, op: str) -> Tensor:
     p = p if isinstance(p, Tensor) else _like(p, x)
     if p.shape != shape:
         raise ValueError(f"{op}: {name} must have shape {shape}, got {p.shape}")
-    if p.data.dtype != x.data.dtype:
+    if p.array.dtype != x.array.dtype:
         p = _like(p, x)
     return p
 
@@ -857,7 +866,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     weight = None if weight is None else _param_like(weight, x, shape, "weight", op)
     bias = None if bias is None else _param_like(bias, x, shape, "bias", op)
     if bias is not None and weight is None:
-        weight = as_tensor(np.ones(shape, dtype=x.data.dtype))
+        weight = as_tensor(np.ones(shape, dtype=x.array.dtype))
     axes = tuple(range(x.ndim - k, x.ndim))
     return K.normalize(x, axes, eps, weight, bias, (1,) * (x.ndim - k) + shape,
                        kind="layer_norm")[0]
@@ -889,7 +898,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 # embeddings and channel dropout
 # ---------------------------------------------------------------------------
 def _indices(input, op: str, n_rows: int) -> np.ndarray:
-    arr = input.data if isinstance(input, Tensor) else np.asarray(input)
+    arr = input.array if isinstance(input, Tensor) else np.asarray(input)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected integer indices, got dtype {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() >= n_rows):
@@ -928,7 +937,7 @@ def _bad_padding(padding_idx, n: int, op: str):
 
 def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
     """Scale the given rows of ``weight`` in place so that their norm is ≤ max_norm."""
-    w = weight.data
+    w = weight.array
     norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
     big = norms > max_norm
     if big.any():
@@ -947,7 +956,7 @@ def _channel_dropout(x, p: float, training: bool, spatial: int, op: str) -> Tens
     if not training or p == 0.0:
         return x
     lead = x.shape[: x.ndim - spatial]  # (N, C) or (C,)
-    dt = x.data.dtype
+    dt = x.array.dtype
     keep = _rng().random(lead, dtype=np.float32) >= np.float32(p)
     scale = np.zeros((), dt) if p >= 1.0 else dt.type(1.0 / (1.0 - p))
     mask = (keep * scale).astype(dt).reshape(lead + (1,) * spatial)
@@ -1080,7 +1089,7 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
                 pooled = max_pool2d(window, (r1 - r0, c1 - c0), return_indices=return_indices)
                 if return_indices:
                     pooled, idx = pooled
-                    local = idx.data
+                    local = idx.array
                     index_cells.append((local // (c1 - c0) + r0) * w + local % (c1 - c0) + c0)
                 cells.append(pooled)
             rows.append(P.concatenate(cells, axis=3))
@@ -1157,7 +1166,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
         scales = (None,) * spatial if recompute_scale_factor else factors
     if min(out_sizes) < 1:
         raise ValueError(f"{op}: the output size {out_sizes} must be positive")
-    dt = x.data.dtype
+    dt = x.array.dtype
     mats = [_interp_matrix(n_in, n_out, mode, align_corners, sc, dt)
             for n_in, n_out, sc in zip(in_sizes, out_sizes, scales)]
     y = P.matmul(x, as_tensor(np.ascontiguousarray(mats[-1].T)))  # last axis: x Aᵀ
@@ -1183,17 +1192,17 @@ def gelu(input, approximate: str = "none") -> Tensor:
 
 def silu(input, inplace: bool = False) -> Tensor:
     """x·σ(x) (swish)."""
-    return P.silu(_act(input))
+    return _in_place(input, inplace, "silu", lambda t: P.silu(_act(t)))
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, α(eˣ - 1) otherwise."""
-    return P.elu(_act(input), alpha)
+    return _in_place(input, inplace, "elu", lambda t: P.elu(_act(t), alpha))
 
 
 def selu(input, inplace: bool = False) -> Tensor:
     """scale·elu(x, α) with the self-normalizing constants."""
-    return P.selu(_act(input))
+    return _in_place(input, inplace, "selu", lambda t: P.selu(_act(t)))
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -1203,7 +1212,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 def mish(input, inplace: bool = False) -> Tensor:
     """x·tanh(softplus(x))."""
-    return P.mish(_act(input))
+    return _in_place(input, inplace, "mish", lambda t: P.mish(_act(t)))
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
@@ -1211,12 +1220,13 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     """x clipped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return P.hardtanh(_act(input), min_val, max_val)
+    return _in_place(input, inplace, "hardtanh",
+                     lambda t: P.hardtanh(_act(t), min_val, max_val))
 
 
 def relu6(input, inplace: bool = False) -> Tensor:
     """min(max(0, x), 6)."""
-    return P.relu6(_act(input))
+    return _in_place(input, inplace, "relu6", lambda t: P.relu6(_act(t)))
 
 
 def logsigmoid(input) -> Tensor:
@@ -1244,7 +1254,7 @@ def prelu(input, weight) -> Tensor:
         weight = P.reshape(weight, (1, k) + (1,) * (x.ndim - 2))
     elif x.ndim == 0:
         weight = P.reshape(weight, ())
-    return P.where(x.data > 0, x, P.mul(weight, x))
+    return P.where(x.array > 0, x, P.mul(weight, x))
 
 
 def glu(input, dim: int = -1) -> Tensor:

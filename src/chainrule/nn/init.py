@@ -13,7 +13,7 @@ version, draws from ``chainrule.random`` (seed with ``cr.manual_seed``) unless a
 >>> import chainrule as cr
 >>> w = cr.nn.Parameter(cr.zeros(256, 784))
 >>> _ = cr.nn.init.kaiming_normal_(w, nonlinearity="relu")
->>> round(float(w.data.std()) * 784 ** 0.5, 1)   # ≈ gain √2
+>>> round(float(w.array.std()) * 784 ** 0.5, 1)   # ≈ gain √2
 1.4
 """
 

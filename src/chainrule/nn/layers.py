@@ -106,14 +106,14 @@ class Linear(Module):
         """x as a Tensor of the weight's dtype, its last dimension checked."""
         if not isinstance(x, Tensor):
             x = as_tensor(x, self.weight)
-        shape = x.data.shape
+        shape = x.array.shape
         if not shape or shape[-1] != self.in_features:
             got = shape[-1] if shape else "a 0-d tensor"
             raise ValueError(f"{self._describe()}: expected input with last dimension "
                              f"{self.in_features}, got {got} (input of shape {shape})")
-        if x.data.dtype != self.weight.data.dtype:
-            raise RuntimeError(_dtype_mismatch(self._describe(), x.data.dtype,
-                                               self.weight.data.dtype))
+        if x.array.dtype != self.weight.array.dtype:
+            raise RuntimeError(_dtype_mismatch(self._describe(), x.array.dtype,
+                                               self.weight.array.dtype))
         return x
 
     def _forward_relu(self, x):
@@ -132,13 +132,16 @@ class Linear(Module):
 # activations
 # ---------------------------------------------------------------------------
 class ReLU(Module):
-    """max(0, x). (``inplace`` is accepted for PyTorch compatibility and ignored.)"""
+    """max(0, x); with ``inplace=True`` the input itself is changed (recorded on the graph,
+    as PyTorch)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x):
+        if self.inplace and isinstance(x, Tensor):
+            return x.relu_()
         return nn_ops.relu(x if isinstance(x, Tensor) else as_tensor(x))
 
     def extra_repr(self) -> str:
@@ -227,8 +230,8 @@ class Unflatten(Module):
         self.dim = int(dim)
         self.unflattened_size = tuple(int(s) for s in unflattened_size)
 
-    def forward(self, x):
-        x = x if isinstance(x, Tensor) else as_tensor(x)
+    def forward(self, input):
+        x = input if isinstance(input, Tensor) else as_tensor(input)
         if not -x.ndim <= self.dim < x.ndim:
             raise IndexError(f"{self._describe()}: dim {self.dim} is out of range for an "
                              f"input of shape {x.shape}")

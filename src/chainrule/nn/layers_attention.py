@@ -49,7 +49,7 @@ def _float_mask(mask, dtype, op: str, masked_when: bool) -> np.ndarray | None:
     -inf, the others 0; float masks are used as they are."""
     if mask is None:
         return None
-    arr = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    arr = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
     if arr.dtype == np.bool_:
         out = np.zeros(arr.shape, dtype=dtype)
         out[arr == masked_when] = -np.inf
@@ -98,7 +98,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
         raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
     if enable_gqa:
         raise NotImplementedError(f"{op}: enable_gqa is not supported yet")
-    dt = q.data.dtype
+    dt = q.array.dtype
     l_q, l_k = q.shape[-2], k.shape[-2]
     mask = _float_mask(attn_mask, dt, op, masked_when=False)
     if is_causal:
@@ -226,7 +226,7 @@ class MultiheadAttention(Module):
         q, k, v = self._project(query, key, value)
         q, k, v = (P.transpose(P.reshape(t, (n, t.shape[1], h, d)), 1, 2) for t in (q, k, v))
         mask = self._mask(attn_mask, key_padding_mask, is_causal, n, l_q, l_k,
-                          query.data.dtype, batched)
+                          query.array.dtype, batched)
         out, weights = _attend(q, k, v, mask, self.dropout, 1.0 / math.sqrt(d), self.training)
         out = P.reshape(P.transpose(out, 1, 2), (n, l_q, self.embed_dim))
         out = self.out_proj(out)

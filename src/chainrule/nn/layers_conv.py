@@ -110,7 +110,7 @@ class _ConvNd(Module):
             want = ", ".join(("N", str(self.in_channels)) + spatial)
             raise ValueError(f"{self._describe()}: expected input of shape ({want}), got "
                              f"{shape}")
-        if x.data.dtype != self.weight.data.dtype:
+        if x.array.dtype != self.weight.array.dtype:
             x = F._like(x, self.weight)
         return x
 

@@ -69,9 +69,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data = np.asarray(0, dtype=np.int64)
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array = np.asarray(0, dtype=np.int64)
             for t in (self.running_mean, self.running_var, self.num_batches_tracked):
                 t._version += 1
 
@@ -90,10 +90,10 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             nbt = self.num_batches_tracked
-            nbt.data = np.asarray(nbt.data + 1, dtype=np.int64)  # a 0-d value: replace it
+            nbt.array = np.asarray(nbt.array + 1, dtype=np.int64)  # a 0-d value: replace it
             nbt._version += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(nbt.data)
+                factor = 1.0 / float(nbt.array)
         use_batch = self.training or not self.track_running_stats
         stats = not self.training or self.track_running_stats
         try:
@@ -222,7 +222,7 @@ class Embedding(Module):
                                     requires_grad=not _freeze)
             self.reset_parameters()
         else:
-            w = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            w = _weight.array if isinstance(_weight, Tensor) else np.asarray(_weight)
             if w.shape != (n, d):
                 raise ValueError(f"Embedding: _weight must have shape {(n, d)}, got {w.shape}")
             self.weight = Parameter(np.array(w, dtype=_dtype(dtype) if dtype else None),
@@ -233,7 +233,7 @@ class Embedding(Module):
                         max_norm: float | None = None, norm_type: float = 2.0,
                         scale_grad_by_freq: bool = False, sparse: bool = False) -> Embedding:
         """An Embedding holding ``embeddings`` (2-D); ``freeze`` keeps them fixed."""
-        w = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        w = embeddings.array if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if w.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: expected a 2-D array, got shape "
                              f"{w.shape}")
@@ -243,7 +243,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
             self.weight._version += 1
 
     def forward(self, input):

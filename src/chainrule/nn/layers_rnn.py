@@ -131,7 +131,7 @@ class _RNNBase(Module):
             x = P.reshape(x, (x.shape[0], 1, x.shape[1]))
         elif self.batch_first:
             x = P.transpose(x, 0, 1)
-        if x.data.dtype != self.weight_ih_l0.data.dtype:
+        if x.array.dtype != self.weight_ih_l0.array.dtype:
             x = F._like(x, self.weight_ih_l0)
         return x, batched
 
@@ -161,7 +161,7 @@ class _RNNBase(Module):
         x = input if isinstance(input, Tensor) else as_tensor(input)
         x, batched = self._check(x, hx)
         length, n = x.shape[0], x.shape[1]
-        dt = x.data.dtype
+        dt = x.array.dtype
         starts = self._initial(hx, n, batched, dt)
         directions = 2 if self.bidirectional else 1
         finals = []
@@ -172,7 +172,7 @@ class _RNNBase(Module):
         if x.requires_grad:
             seq = [P.getitem(x, t) for t in range(length)]
         else:
-            seq = [as_tensor(x.data[t]) for t in range(length)]
+            seq = [as_tensor(x.array[t]) for t in range(length)]
         for layer in range(self.num_layers):
             outs = []
             for d in range(directions):
@@ -280,10 +280,10 @@ class _CellBase(Module):
         batched = x.ndim == 2
         if not batched:
             x = P.reshape(x, (1, x.shape[0]))
-        if x.data.dtype != self.weight_ih.data.dtype:
+        if x.array.dtype != self.weight_ih.array.dtype:
             x = F._like(x, self.weight_ih)
         n = x.shape[0]
-        zeros = as_tensor(np.zeros((n, self.hidden_size), dtype=x.data.dtype))
+        zeros = as_tensor(np.zeros((n, self.hidden_size), dtype=x.array.dtype))
         if hx is None:
             state = (zeros, zeros) if self.mode == "LSTM" else zeros
         else:
@@ -356,7 +356,7 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     for s in seqs:
         missing = longest - s.shape[0]
         if missing:
-            fill = as_tensor(np.full((missing,) + rest, padding_value, dtype=s.data.dtype))
+            fill = as_tensor(np.full((missing,) + rest, padding_value, dtype=s.array.dtype))
             parts = [s, fill] if padding_side == "right" else [fill, s]
             s = P.concatenate(parts, axis=0)
         padded.append(s)

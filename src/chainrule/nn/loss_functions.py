@@ -60,7 +60,7 @@ def _clamp_min0(x: Tensor) -> Tensor:
 
 def _xlogy(x: Tensor) -> Tensor:
     """x log x, taken as 0 at x = 0 (with gradient 0 there)."""
-    positive = x.data > 0
+    positive = x.array > 0
     if positive.all():
         return P.mul(x, P.log(x))
     return P.where(positive, P.mul(x, P.log(P.where(positive, x, 1.0))), 0.0)
@@ -72,9 +72,9 @@ def _labels(target, ref: Tensor, op: str, name: str = "target") -> Tensor:
         y = _like(target, ref)
     except TypeError as e:
         raise TypeError(f"{op}: {name}: {e}") from None
-    bad = (y.data != 1) & (y.data != -1)
+    bad = (y.array != 1) & (y.array != -1)
     if bad.any():
-        raise ValueError(f"{op}: {name} must hold 1 or -1, got {y.data[bad].flat[0]:g} (for "
+        raise ValueError(f"{op}: {name} must hold 1 or -1, got {y.array[bad].flat[0]:g} (for "
                          "0/1 labels pass 2 * y - 1)")
     return y
 
@@ -140,7 +140,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
     else:
         loss = P.sub(x, P.mul(t, P.log(P.add(x, eps))))
     if full:
-        above_one = t.data > 1
+        above_one = t.array > 1
         safe = P.where(above_one, t, 2.0)  # any value > 1: the term is masked out anyway
         stirling = P.add(P.sub(P.mul(safe, P.log(safe)), safe),
                          P.mul(P.log(P.mul(safe, 2 * math.pi)), 0.5))
@@ -168,8 +168,8 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         v = P.add(P.mul(x.detach(), 0.0), float(var))  # a constant of the input's shape
     else:
         v = _like(var, x)
-        if (v.data < 0).any():
-            raise ValueError(f"{op}: var must be >= 0, got {v.data.min():g}")
+        if (v.array < 0).any():
+            raise ValueError(f"{op}: var must be >= 0, got {v.array.min():g}")
         if v.shape != x.shape:
             if x.shape[:-1] == v.shape:
                 v = P.reshape(v, v.shape + (1,))
@@ -269,7 +269,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
     denom = P.sqrt(P.mul(P.add(P.sum(P.mul(a, a), axis=axis), 1e-12),
                          P.add(P.sum(P.mul(b, b), axis=axis), 1e-12)))
     cos = P.div(dot, denom)
-    similar = y.data == 1
+    similar = y.array == 1
     loss = P.where(similar, P.sub(1.0, cos), _clamp_min0(P.sub(cos, margin)))
     return _reduce(loss, reduction)
 

@@ -143,13 +143,13 @@ class Parameter(Tensor):
         if data is None:
             data = np.zeros((0,), dtype=get_default_dtype())
         if isinstance(data, Tensor):
-            _init_leaf(self, data.data)
+            _init_leaf(self, data.array)
             self.name = data.name
         else:
             Tensor.__init__(self, data)
-        if self.data.dtype.kind not in "fc":
+        if self.array.dtype.kind not in "fc":
             raise TypeError(f"Parameter: weights must be floating point, got dtype "
-                            f"{self.data.dtype}; convert with .float() first")
+                            f"{self.array.dtype}; convert with .float() first")
         self.requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:
@@ -205,7 +205,7 @@ def _grad_from_hook(value, like):
     """What a hook returned, as an adjoint of the engine's kind (array or Tensor)."""
     if value is None or isinstance(like, Tensor):
         return value
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
@@ -215,7 +215,7 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
     from ..ops import primitives as P  # (ops imports nn's users; loaded on first use)
     from ..ops.registry import Op
 
-    if len({t.data.dtype for t in tensors}) > 1:
+    if len({t.array.dtype for t in tensors}) > 1:
         raise NotImplementedError(
             f"{who}: backward hooks on a module whose tensor arguments (or outputs) have "
             f"different dtypes ({', '.join(str(t.dtype) for t in tensors)}) are not supported")
@@ -225,7 +225,7 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
             (new,) = on_grads([_grad_for_hook(g)])
             return (_grad_from_hook(new, g),)
 
-        return [record(tensors[0].data, Op("backward_hook", one, reads=(), register=False),
+        return [record(tensors[0].array, Op("backward_hook", one, reads=(), register=False),
                        (tensors[0],))]
     bounds = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
 
@@ -242,7 +242,7 @@ def _tap_group(tensors: list, on_grads: Callable, who: str) -> list:
         return (cat(parts, axis=0),)
 
     flat = P.concatenate([P.reshape(t, (-1,)) for t in tensors], axis=0)
-    tapped = record(flat.data, Op("backward_hook", many, reads=(), register=False), (flat,))
+    tapped = record(flat.array, Op("backward_hook", many, reads=(), register=False), (flat,))
     return [P.reshape(P.getitem(tapped, slice(int(a), int(b))), shape)
             for a, b, shape in zip(bounds, bounds[1:], shapes)]
 
@@ -602,8 +602,8 @@ class Module:
             if child is not None:
                 yield from child.named_modules(memo, _join(prefix, name), remove_duplicate)
 
-    def modules(self) -> Iterator[Module]:
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -670,19 +670,32 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Total number of weights (each shared parameter counted once)."""
-        return sum(p.data.size for p in self.parameters()
+        return sum(p.array.size for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
-    def get_submodule(self, path: str) -> Module:
-        """The module at ``path`` (``"layers.2"``); ``""`` is this module."""
+    def get_submodule(self, target: str) -> Module:
+        """The module at ``target`` (``"layers.2"``); ``""`` is this module."""
         module = self
-        for part in filter(None, path.split(".")):
+        for part in filter(None, target.split(".")):
             child = module._modules.get(part)
             if child is None:
                 raise AttributeError(f"get_submodule: {type(module).__name__} has no "
-                                     f"submodule '{part}' (in path '{path}')")
+                                     f"submodule '{part}' (in path '{target}')")
             module = child
         return module
+
+    def set_submodule(self, target: str, module: Module) -> None:
+        """Put ``module`` at ``target`` (``"layers.2"``), replacing what is there; the
+        modules above it must exist."""
+        if not target:
+            raise ValueError("set_submodule: target must name a submodule, got ''")
+        path, _, name = target.rpartition(".")
+        self.get_submodule(path).add_module(name, module)
+
+    def share_memory(self) -> Module:
+        """PyTorch moves the tensors to shared memory for worker processes; chainrule's
+        workers are threads (or get pickled copies), so this changes nothing."""
+        return self
 
     # -- state ---------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -695,10 +708,10 @@ class Module:
         """Evaluation mode (Dropout passes inputs through); returns self."""
         return self.train(False)
 
-    def requires_grad_(self, flag: bool = True) -> Module:
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter."""
         for p in self.parameters():
-            p.requires_grad = bool(flag)
+            p.requires_grad = bool(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -707,7 +720,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor(np.zeros_like(p.data))
+                p.grad = Tensor(np.zeros_like(p.array))
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and on self, as PyTorch;
@@ -766,32 +779,48 @@ class Module:
         """Floating parameters and buffers to ``dst_type``."""
         return self.to(dst_type)
 
-    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+    def state_dict(self, *args, destination=None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict:
         """Every parameter and persistent buffer by path, e.g. ``{"0.weight": W, ...}``.
 
         The values are detached Tensors sharing the modules' arrays (as PyTorch): copy
         them (``{k: v.numpy().copy() ...}``) to keep a snapshot while training goes on.
+        ``prefix`` is put before every key as it is (``"model."``); ``destination`` (a
+        dict) is filled and returned instead of a new OrderedDict; positional arguments
+        are PyTorch's old order (destination, prefix, keep_vars).
         """
-        out = OrderedDict()
+        if args:
+            if isinstance(args[0], str):  # state_dict("prefix"): chainrule's former order
+                args = (None, *args)
+            if len(args) > 3:
+                raise TypeError(f"state_dict: at most 3 positional arguments (destination, "
+                                f"prefix, keep_vars), got {len(args)}")
+            values = [destination, prefix, keep_vars]
+            values[:len(args)] = args
+            destination, prefix, keep_vars = values
+        out = OrderedDict() if destination is None else destination
         seen = set()
-        for mod_name, module in self.named_modules(prefix=prefix):
+        for mod_name, module in self.named_modules():  # keys: prefix + path, as PyTorch
             for name, p in module._parameters.items():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))
-                    out[_join(mod_name, name)] = p if keep_vars else p.detach()
+                    out[prefix + _join(mod_name, name)] = p if keep_vars else p.detach()
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent and id(b) not in seen:
                     seen.add(id(b))
-                    out[_join(mod_name, name)] = b if keep_vars else b.detach()
+                    out[prefix + _join(mod_name, name)] = b if keep_vars else b.detach()
         return out
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict, strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy values (Tensors or NumPy arrays) into the parameters and buffers, in place.
 
         Every entry is checked before anything is written, so a failed load leaves the
         model unchanged. Shapes must match; values are converted to each parameter's
         dtype. With ``strict`` (the default) missing and unexpected keys are errors;
-        otherwise they are returned as ``(missing_keys, unexpected_keys)``.
+        otherwise they are returned as ``(missing_keys, unexpected_keys)``. With
+        ``assign=True`` each parameter takes the checkpoint's array itself (its dtype
+        too) instead of a copy into its own, as PyTorch's ``assign``.
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
@@ -805,7 +834,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else value
+            value = value.array if isinstance(value, Tensor) else value
             try:
                 arr = np.asarray(value)
             except Exception as e:  # noqa: BLE001 - report any unconvertible entry by key
@@ -829,10 +858,12 @@ class Module:
             raise StateDictError(f"load_state_dict for {type(self).__name__}: "
                                  + "; ".join(problems))
         for target, arr in plan:
-            if isinstance(target.data, np.ndarray) and target.data.flags.writeable:
-                target.data[...] = arr  # in place: optimizers keep referring to the same array
+            if assign:
+                target.array = arr
+            elif isinstance(target.array, np.ndarray) and target.array.flags.writeable:
+                target.array[...] = arr  # in place: optimizers keep referring to the same array
             else:
-                target.data = np.array(arr, dtype=target.data.dtype)
+                target.array = np.array(arr, dtype=target.array.dtype)
             target._version += 1
         return IncompatibleKeys(missing, unexpected)
 
@@ -931,13 +962,13 @@ def _to_arguments(args: tuple, kwargs: dict) -> tuple:
 
 def _convert(t: Tensor, device: str | None, dtype) -> None:
     """Change ``t``'s array in place of the Tensor (same object, new array)."""
-    data = t.data
+    data = t.array
     if dtype is not None and data.dtype.kind in "fc" and data.dtype != dtype:
         data = data.astype(dtype)
     if device is not None and backend.device_of(data) != device.split(":")[0]:
         data = backend.to_device(data, device)
-    if data is not t.data:
-        t.data = data
+    if data is not t.array:
+        t.array = data
         t._version += 1
 
 

@@ -44,7 +44,7 @@ import numpy as np
 from ..backend import to_numpy
 from ..files import atomic_write
 from ..tensor import is_grad_enabled
-from . import layers as _layers
+from .module import Module
 
 __all__ = ["GradientMonitor", "GradientWarning"]
 
@@ -55,16 +55,26 @@ _CLAMPING_ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "RReLU", "PReLU")
 
 
 def relu_family() -> tuple[type, ...]:
-    """The ``chainrule.nn`` activation classes whose units can die (subclasses count)."""
-    from chainrule import nn  # the package this module is part of, complete by now
+    """The activation classes of ``chainrule.nn`` whose units can die (the monitor also
+    watches their subclasses, yours included): found among the defined ``Module``
+    classes, so a name that nn does not define is never listed."""
+    found, todo = [], list(Module.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__name__ in _CLAMPING_ACTIVATIONS and cls.__module__.startswith("chainrule.nn"):
+            found.append(cls)
+    found.sort(key=lambda cls: _CLAMPING_ACTIVATIONS.index(cls.__name__))
+    return tuple(found)
 
-    return tuple(cls for name in _CLAMPING_ACTIVATIONS
-                 if isinstance(cls := getattr(nn, name, None), type))
 
+def __getattr__(name: str):
+    # RELU_FAMILY: the names of relu_family(), read when asked (nn defines its activations
+    # in several files, some imported after this one)
+    if name == "RELU_FAMILY":
+        return tuple(cls.__name__ for cls in relu_family())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-#: names of :func:`relu_family`'s classes that nn defines when this module is imported
-RELU_FAMILY = tuple(name for name in _CLAMPING_ACTIVATIONS
-                    if isinstance(getattr(_layers, name, None), type))
 
 KINDS = ("vanishing", "exploding", "dead", "large-step")
 
@@ -251,7 +261,7 @@ class GradientMonitor:
             # keep a reference only (no work per forward); evaluation passes under
             # no_grad are not training batches and are ignored
             if is_grad_enabled():
-                act.last_output = getattr(output, "data", output)
+                act.last_output = getattr(output, "array", output)
 
         return hook
 
@@ -289,7 +299,7 @@ class GradientMonitor:
         if self.records(step):
             new = self._record(step)
         if self.records(step + 1):  # the next call records: keep today's weights for it
-            self._snapshot = {layer.path: [p.data.copy() for p in layer.params]
+            self._snapshot = {layer.path: [p.array.copy() for p in layer.params]
                               for layer in self.layers}
         else:
             self._snapshot = None
@@ -298,8 +308,8 @@ class GradientMonitor:
     def _record(self, step: int) -> list[GradientWarning]:
         rows = []
         for layer in self.layers:
-            grads = [p.grad.data for p in layer.params if p.grad is not None]
-            weights = [p.data for p in layer.params]
+            grads = [p.grad.array for p in layer.params if p.grad is not None]
+            weights = [p.array for p in layer.params]
             weight_norm = _norm(weights)
             update_ratio = None
             previous = None if self._snapshot is None else self._snapshot.get(layer.path)

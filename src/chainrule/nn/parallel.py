@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,7 +50,7 @@ class _Bucket:
         total = 0
         for p in params:
             self.offsets.append(total)
-            total += p.data.size
+            total += p.array.size
         self.flat = np.zeros(total + len(params), dtype=dtype)
         self.counts = self.flat[total:]
         self.ready = 0
@@ -58,7 +59,7 @@ class _Bucket:
 
     def view(self, i: int) -> np.ndarray:
         p, start = self.params[i], self.offsets[i]
-        return self.flat[start:start + p.data.size].reshape(p.data.shape)
+        return self.flat[start:start + p.array.size].reshape(p.array.shape)
 
 
 class DistributedDataParallel(Module):
@@ -150,9 +151,19 @@ class DistributedDataParallel(Module):
             for i, p in enumerate(bucket.params):
                 self._slot[id(p)] = (b, i)
         d["_next_launch"] = 0
-        # in a world of one every gradient already is the average: no hooks, no copies
-        d["_hook_handles"] = [p.register_post_accumulate_grad_hook(self._grad_ready)
-                              for p in params] if world.size > 1 else []
+        # in a world of one every gradient already is the average: no hooks, no copies.
+        # The hooks hold the wrapper weakly and go away with it, so a model wrapped anew
+        # (or unwrapped) does not keep reducing for a wrapper nobody uses.
+        if world.size > 1:
+            me = weakref.ref(self)
+
+            def grad_ready(param: Parameter) -> None:
+                ddp = me()
+                if ddp is not None:
+                    ddp._grad_ready(param)
+
+            handles = [p.register_post_accumulate_grad_hook(grad_ready) for p in params]
+            weakref.finalize(self, _remove_hooks, handles)
 
     # -- construction ---------------------------------------------------------------
     def _broadcast_state(self) -> None:
@@ -255,7 +266,7 @@ class DistributedDataParallel(Module):
         if grad is None:
             out[...] = 0
             return
-        np.multiply(grad.data, 1.0 / self._world.size, out=out, casting="unsafe")
+        np.multiply(grad.array, 1.0 / self._world.size, out=out, casting="unsafe")
         bucket.counts[i] = 1
 
     def _launch_ready(self) -> None:
@@ -308,12 +319,12 @@ class DistributedDataParallel(Module):
             grad = p.grad
             if self.gradient_as_bucket_view or grad is None:
                 p.grad = _wrap(averaged)
-            elif isinstance(grad.data, np.ndarray) and grad.data.flags.writeable \
-                    and grad.data.shape == averaged.shape:
-                grad.data[...] = averaged
+            elif isinstance(grad.array, np.ndarray) and grad.array.flags.writeable \
+                    and grad.array.shape == averaged.shape:
+                grad.array[...] = averaged
                 grad._version += 1
             else:
-                p.grad = _wrap(averaged.astype(p.data.dtype, copy=True))
+                p.grad = _wrap(averaged.astype(p.array.dtype, copy=True))
 
     # -- state ----------------------------------------------------------------------
     def load_state_dict(self, state_dict, strict: bool = True):
@@ -335,18 +346,23 @@ class DistributedDataParallel(Module):
         return "DistributedDataParallel"
 
 
+def _remove_hooks(handles: list) -> None:
+    for handle in handles:
+        handle.remove()
+
+
 def _make_buckets(params: list, cap_bytes: float) -> list:
     """Parameters in reverse order of registration (backward produces the last layers'
     gradients first), cut into buckets of about ``cap_bytes`` of one dtype each."""
     buckets, current, size, dtype = [], [], 0, None
     for p in reversed(params):
-        nbytes = p.data.size * p.data.dtype.itemsize
-        if current and (p.data.dtype != dtype or size + nbytes > cap_bytes):
+        nbytes = p.array.size * p.array.dtype.itemsize
+        if current and (p.array.dtype != dtype or size + nbytes > cap_bytes):
             buckets.append(_Bucket(current, dtype))
             current, size = [], 0
         current.append(p)
         size += nbytes
-        dtype = p.data.dtype
+        dtype = p.array.dtype
     if current:
         buckets.append(_Bucket(current, dtype))
     return buckets
@@ -358,16 +374,16 @@ def _broadcast_flat(tensors: list, world) -> None:
         return
     by_dtype: dict = {}
     for t in tensors:
-        by_dtype.setdefault(np.dtype(t.data.dtype), []).append(t)
+        by_dtype.setdefault(np.dtype(t.array.dtype), []).append(t)
     for dtype, group in by_dtype.items():
-        flat = np.concatenate([np.ravel(t.data) for t in group]).astype(dtype, copy=False)
+        flat = np.concatenate([np.ravel(t.array) for t in group]).astype(dtype, copy=False)
         buf = flat.view(np.uint8)
         world.bcast(buf, 0)
         if world.rank != 0:
             start = 0
             for t in group:
-                n = int(np.size(t.data))
-                value = flat[start:start + n].reshape(np.shape(t.data))
+                n = int(np.size(t.array))
+                value = flat[start:start + n].reshape(np.shape(t.array))
                 t._buffer()[...] = value
                 t._version += 1
                 start += n

@@ -75,7 +75,7 @@ def _normalize_across(x: Tensor, axes: tuple, eps: float, weight: Tensor | None,
                       bias: Tensor | None, bshape: tuple):
     """The output, and the global batch mean, biased variance and count per channel."""
     world = _world()
-    xd = x.data
+    xd = x.array
     c = xd.shape[1]
     sums = np.concatenate([xd.sum(axis=axes, dtype=np.float64).reshape(c),
                            np.square(xd, dtype=np.float64).sum(axis=axes).reshape(c),
@@ -88,9 +88,9 @@ def _normalize_across(x: Tensor, axes: tuple, eps: float, weight: Tensor | None,
     inv_std = (1.0 / np.sqrt(var + eps)).reshape(bshape).astype(xd.dtype)
     xhat = (xd - mean.reshape(bshape).astype(xd.dtype)) * inv_std
     if weight is not None:
-        out = xhat * weight.data.reshape(bshape)
+        out = xhat * weight.array.reshape(bshape)
         if bias is not None:
-            out += bias.data.reshape(bshape)
+            out += bias.array.reshape(bshape)
     else:
         out = xhat
     parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
@@ -147,22 +147,22 @@ class SyncBatchNorm(_BatchNorm):
         bshape = (1, c) + (1,) * (x.ndim - 2)
         axes = (0,) + tuple(range(2, x.ndim))
         weight, bias = self.weight, self.bias
-        if weight is not None and weight.data.dtype != x.data.dtype:
-            raise TypeError(f"{self._describe()}: input dtype {x.data.dtype} differs from the "
-                            f"layer's {weight.data.dtype}")
+        if weight is not None and weight.array.dtype != x.array.dtype:
+            raise TypeError(f"{self._describe()}: input dtype {x.array.dtype} differs from the "
+                            f"layer's {weight.array.dtype}")
         y, mean, var, count = _normalize_across(x, axes, self.eps, weight, bias, bshape)
         if count <= 1:
             raise ValueError(f"{self._describe()}: expected more than 1 value per channel "
                              f"over all ranks when training, got {int(count)}")
         if self.track_running_stats:
             nbt = self.num_batches_tracked
-            nbt.data = np.asarray(nbt.data + 1, dtype=np.int64)
+            nbt.array = np.asarray(nbt.array + 1, dtype=np.int64)
             nbt._version += 1
-            factor = 1.0 / float(nbt.data) if self.momentum is None else self.momentum
+            factor = 1.0 / float(nbt.array) if self.momentum is None else self.momentum
             for stat, value in ((self.running_mean, mean),
                                 (self.running_var, var * (count / (count - 1)))):
-                stat.data *= 1 - factor
-                stat.data += (factor * value).astype(stat.data.dtype)
+                stat.array *= 1 - factor
+                stat.array += (factor * value).astype(stat.array.dtype)
                 stat._version += 1
         return y
 

@@ -30,10 +30,10 @@ def _float_tensor(x, op: str) -> Tensor:
     """``x`` as a floating Tensor (arrays and lists are wrapped; integers converted)."""
     if not isinstance(x, Tensor):
         x = as_tensor(x)
-    if x.data.dtype.kind not in "fc":
-        if x.data.dtype.kind not in "biu":
-            raise TypeError(f"{op}: expected numbers, got dtype {x.data.dtype}")
-        x = as_tensor(x.data.astype(get_default_dtype()))
+    if x.array.dtype.kind not in "fc":
+        if x.array.dtype.kind not in "biu":
+            raise TypeError(f"{op}: expected numbers, got dtype {x.array.dtype}")
+        x = as_tensor(x.array.astype(get_default_dtype()))
     return x
 
 
@@ -47,7 +47,7 @@ def _axis(dim: int, ndim: int, op: str) -> int:
 def _root_or_zero(s: Tensor, root) -> Tensor:
     """``root(s)`` where s > 0, and 0 (with gradient 0) where s = 0: a norm's derivative
     x / ‖x‖ is taken as 0 at x = 0, as PyTorch does, instead of 0/0."""
-    positive = s.data > 0
+    positive = s.array > 0
     if positive.all():
         return root(s)
     return P.where(positive, root(P.where(positive, s, 1.0)), 0.0)
@@ -75,7 +75,7 @@ def vector_norm(x, ord: float = 2.0, dim: int | Sequence[int] | None = None,
     if p == -math.inf:
         return P.amin(a, axis=axis, keepdims=keepdim)
     if p == 0.0:  # not differentiable: a count
-        return as_tensor(np.sum(x.data != 0, axis=axis, keepdims=keepdim).astype(x.data.dtype))
+        return as_tensor(np.sum(x.array != 0, axis=axis, keepdims=keepdim).astype(x.array.dtype))
     s = P.sum(P.pow(a, p), axis=axis, keepdims=keepdim)
     return _root_or_zero(s, lambda t: P.pow(t, 1.0 / p))
 
@@ -84,7 +84,7 @@ def _value_clamped_below(t: Tensor, low: float) -> Tensor:
     """``max(t, low)`` in value, with the gradient of ``t`` itself: PyTorch clamps the norms
     of ``cosine_similarity`` and the variance of ``gaussian_nll_loss`` under no_grad, so
     the derivative passes as if unclamped. Exactly ``t`` where t ≥ low."""
-    shift = np.maximum(t.data, low) - t.data
+    shift = np.maximum(t.array, low) - t.array
     if not shift.any():
         return t
     return P.add(t, as_tensor(shift))
@@ -207,7 +207,7 @@ def _pad_constant(x: Tensor, axis: int, left: int, right: int, value: float) -> 
     for amount in (left, right):
         shape = list(x.shape)
         shape[axis] = amount
-        parts.append(as_tensor(np.full(shape, value, dtype=x.data.dtype)) if amount else None)
+        parts.append(as_tensor(np.full(shape, value, dtype=x.array.dtype)) if amount else None)
     pieces = [t for t in (parts[0], x, parts[1]) if t is not None]
     return P.concatenate(pieces, axis=axis) if len(pieces) > 1 else x
 
@@ -238,7 +238,7 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     >>> one_hot(cr.tensor([1, 0])).tolist()
     [[0, 1], [1, 0]]
     """
-    arr = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    arr = np.asarray(tensor.array if isinstance(tensor, Tensor) else tensor)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected integer class indices, got dtype {arr.dtype} "
                         "(convert with .long())")

@@ -31,7 +31,7 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
     >>> get_total_norm([cr.tensor([3.0]), cr.tensor([4.0])]).item()
     5.0
     """
-    arrays = [t.data for t in ([tensors] if isinstance(tensors, Tensor) else tensors)
+    arrays = [t.array for t in ([tensors] if isinstance(tensors, Tensor) else tensors)
               if t is not None]
     norm_type = float(norm_type)
     if not arrays:
@@ -58,7 +58,7 @@ def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float
         with no_grad():
             for p in _params(parameters):
                 if p.grad is not None:
-                    g = p.grad.data
+                    g = p.grad.array
                     p.grad = _wrap(g * g.dtype.type(coef))  # a new array: never scale in place
 
 
@@ -97,7 +97,7 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
     c = float(clip_value)
     for p in _params(parameters):
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad.array
             p.grad = _wrap(np.clip(g, -c, c).astype(g.dtype, copy=False))
 
 
@@ -122,16 +122,16 @@ def parameters_to_vector(parameters) -> Tensor:
 def vector_to_parameters(vec, parameters) -> None:
     """Copy consecutive pieces of ``vec`` into the parameters, in place (inverse of
     ``parameters_to_vector``)."""
-    arr = np.ravel(vec.data if isinstance(vec, Tensor) else np.asarray(vec))
+    arr = np.ravel(vec.array if isinstance(vec, Tensor) else np.asarray(vec))
     params = _params(parameters)
-    total = sum(p.data.size for p in params)
+    total = sum(p.array.size for p in params)
     if arr.size != total:
         raise ValueError(f"vector_to_parameters: the vector has {arr.size} elements but the "
                          f"parameters hold {total}")
     start = 0
     with no_grad():
         for p in params:
-            n = p.data.size
+            n = p.array.size
             p.copy_(arr[start:start + n].reshape(p.shape))
             start += n
 

@@ -7,16 +7,29 @@ generated from that registry here, so none of them is kept by hand.
 
 from __future__ import annotations
 
+import importlib
+
 from ..tensor import Tensor
-from . import composite, conv, embedding, nn_ops, norm, primitives, rnn
+from . import (
+    composite,
+    conv,
+    embedding,
+    nn_ops,
+    norm,
+    primitives,
+    rnn,
+    tensor_api,
+)
 from .registry import ARRAYS, EXPOSED, GRAPH, METHODS, REGISTRY, Op, case, expose
 
 # cr.NAME for every exposed op and composite
 globals().update(EXPOSED)
 __all__ = sorted(EXPOSED) + ["ARRAYS", "GRAPH", "REGISTRY", "Op"]  # noqa: PLE0605
+# a submodule keeps its name here (``from ..ops import norm``); cr.norm is the function
+# (chainrule/__init__ takes it from EXPOSED)
+norm = importlib.import_module(f"{__name__}.norm")  # noqa: F811
 # building blocks that are not cr.NAME functions but are used by name inside the package
 getitem = primitives.getitem
-scatter_add = primitives.scatter_add
 cast = primitives.cast
 to_device = primitives.to_device
 
@@ -45,8 +58,14 @@ def _attach() -> None:
     T.__eq__, T.__ne__ = C.eq, C.ne
     T.__lt__, T.__le__, T.__gt__, T.__ge__ = C.lt, C.le, C.gt, C.ge
     T.__hash__ = object.__hash__
-    T.__and__, T.__or__, T.__xor__ = C.logical_and, C.logical_or, C.logical_xor
-    T.__invert__ = C.logical_not
+    A = tensor_api
+    T.__and__, T.__or__, T.__xor__ = A.bitwise_and, A.bitwise_or, A.bitwise_xor
+    T.__rand__, T.__ror__, T.__rxor__ = (_reflected(A.bitwise_and), _reflected(A.bitwise_or),
+                                         _reflected(A.bitwise_xor))
+    T.__lshift__, T.__rshift__ = A.bitwise_left_shift, A.bitwise_right_shift
+    T.__invert__ = A.bitwise_not
+    T.__mod__, T.__rmod__ = A.remainder, _reflected(A.remainder)
+    T.__floordiv__, T.__rfloordiv__ = A.floor_divide, _reflected(A.floor_divide)
     # methods named as PyTorch's, generated from the registry
     for name, fn in METHODS.items():
         setattr(T, name, fn)

@@ -162,7 +162,7 @@ def _compare(name, fn):
     def op(a, b) -> Tensor:
         a, b = P._pair(a, b)
         try:
-            return record(fn(a.data, b.data), node_op, ())
+            return record(fn(a.array, b.array), node_op, ())
         except ValueError:
             raise P._broadcast_error(name, a, b) from None
 
@@ -189,7 +189,11 @@ def _not_differentiable(name, fn):
 
     def op(x, *args, **kwargs) -> Tensor:
         x = as_tensor(x)
-        return record(fn(x.data, *args, **kwargs), node_op, ())
+        if "dim" in kwargs:  # PyTorch's spelling of NumPy's axis
+            kwargs["axis"] = kwargs.pop("dim")
+        if "keepdim" in kwargs:
+            kwargs["keepdims"] = kwargs.pop("keepdim")
+        return record(fn(x.array, *args, **kwargs), node_op, ())
 
     op.__name__ = name
     return expose(op)
@@ -206,8 +210,8 @@ all = _not_differentiable("all", np.all)
 
 @expose
 def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
-    a = a.data if isinstance(a, Tensor) else a
-    b = b.data if isinstance(b, Tensor) else b
+    a = a.array if isinstance(a, Tensor) else a
+    b = b.array if isinstance(b, Tensor) else b
     return bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 

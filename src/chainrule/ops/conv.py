@@ -385,7 +385,7 @@ def _conv2d_record(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry, relu:
     recording = is_grad_enabled()
     needs = (x.requires_grad, w.requires_grad, b is not None and b.requires_grad)
     keep_cols = recording and needs[1]
-    y, cols = _conv_forward(nhwc(x.data), w.data, None if b is None else b.data, geom,
+    y, cols = _conv_forward(nhwc(x.array), w.array, None if b is None else b.array, geom,
                             keep_cols, out_hw)
     mask = None
     if relu:
@@ -443,9 +443,9 @@ CONV2D_WEIGHT = Op("conv2d_weight", _conv2d_weight_vjp, reads=("inputs",),
 def conv2d_weight(inp: Tensor, grad: Tensor, geom: Geometry, w_shape: tuple) -> Tensor:
     """The weight gradient of a convolution of ``inp`` whose output gradient is ``grad``
     (a recorded op, for second derivatives)."""
-    cols = im2col(nhwc(inp.data).reshape(inp.shape[0], inp.shape[2], inp.shape[3],
+    cols = im2col(nhwc(inp.array).reshape(inp.shape[0], inp.shape[2], inp.shape[3],
                                          geom.groups, -1), geom, grad.shape[2], grad.shape[3])
-    gw = _conv_weight_grad(cols, _rows_of(nhwc(grad.data)), geom, tuple(w_shape))
+    gw = _conv_weight_grad(cols, _rows_of(nhwc(grad.array)), geom, tuple(w_shape))
     return record(gw, CONV2D_WEIGHT, (inp, grad), (geom, tuple(w_shape)))
 
 
@@ -494,9 +494,9 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None, geom: Geometry,
     """The transposed convolution ("deconvolution") of x (N, C_in, H, W) with
     w (C_in, C_out/groups, kh, kw) onto an output of size ``out_hw``: the gradient of a
     convolution with the same geometry, run forward."""
-    y = _conv_input_grad(_rows_of(nhwc(x.data)), w.data, geom, *out_hw)
+    y = _conv_input_grad(_rows_of(nhwc(x.array)), w.array, geom, *out_hw)
     if b is not None:
-        y += b.data
+        y += b.array
     needs = (x.requires_grad, w.requires_grad, b is not None and b.requires_grad)
     parents = (x, w) if b is None else (x, w, b)
     return record(nchw(y), CONV_TRANSPOSE2D, parents, (geom, needs))
@@ -547,7 +547,7 @@ def max_pool2d(x: Tensor, geom: Geometry, out_hw: tuple[int, int],
     arg-max. With ``return_indices``, also the flat H·W index of each arg-max (as
     PyTorch's ``MaxPool2d(return_indices=True)``)."""
     want = (is_grad_enabled() and x.requires_grad) or return_indices
-    out, index = max_pool_forward(x.data, geom, *out_hw, want_index=want)
+    out, index = max_pool_forward(x.array, geom, *out_hw, want_index=want)
     y = record(out, MAX_POOL2D, (x,), (geom, index))
     if not return_indices:
         return y
@@ -605,7 +605,7 @@ AVG_POOL2D_ADJOINT = Op("avg_pool2d_adjoint", _avg_pool2d_adjoint_vjp, reads=(),
 @AVG_POOL2D_ADJOINT.define
 def avg_pool2d_adjoint(gd: Tensor, geom: Geometry, in_shape: tuple) -> Tensor:
     """The spread of ``gd`` over the windows, as a recorded op (double backward)."""
-    return record(_spread(gd.data, geom, in_shape), AVG_POOL2D_ADJOINT, (gd,),
+    return record(_spread(gd.array, geom, in_shape), AVG_POOL2D_ADJOINT, (gd,),
                   (geom, gd.shape[2:]))
 
 
@@ -634,7 +634,7 @@ AVG_POOL2D_SUM = Op("avg_pool2d_sum", _avg_pool2d_sum_vjp, reads=(),
 @AVG_POOL2D_SUM.define
 def avg_pool2d_sum(x: Tensor, geom: Geometry, out_hw: tuple) -> Tensor:
     """Σ of each window (zero padding), a recorded op."""
-    return record(_window_sum(x.data, geom, *out_hw), AVG_POOL2D_SUM, (x,), (geom, out_hw))
+    return record(_window_sum(x.array, geom, *out_hw), AVG_POOL2D_SUM, (x,), (geom, out_hw))
 
 
 AVG_POOL2D = Op("avg_pool2d", _avg_pool2d_vjp, reads=(),
@@ -647,7 +647,7 @@ AVG_POOL2D = Op("avg_pool2d", _avg_pool2d_vjp, reads=(),
 def avg_pool2d(x: Tensor, geom: Geometry, out_hw: tuple, divisor) -> Tensor:
     """Mean of each window: Σ window / divisor, where ``divisor`` is a number or an
     (Ho, Wo) array (count_include_pad=False, ceil_mode's clipped windows)."""
-    out = _window_sum(x.data, geom, *out_hw)
+    out = _window_sum(x.array, geom, *out_hw)
     out /= divisor
     return record(out, AVG_POOL2D, (x,), (geom, divisor, out_hw))
 
@@ -685,7 +685,7 @@ UNFOLD = Op("unfold", _unfold_vjp, reads=(), formula="copies each window into a 
 @UNFOLD.define
 def unfold(x: Tensor, geom: Geometry, out_hw: tuple) -> Tensor:
     """The sliding windows of x (N, C, H, W) as columns (N, C·kh·kw, Ho·Wo)."""
-    return record(_unfold_array(x.data, geom, *out_hw), UNFOLD, (x,), (geom, *out_hw))
+    return record(_unfold_array(x.array, geom, *out_hw), UNFOLD, (x,), (geom, *out_hw))
 
 
 def _fold_vjp(F, g, ans, ctx, cols):
@@ -706,4 +706,4 @@ FOLD = Op("fold", _fold_vjp, reads=(), formula="adds each column back onto its w
 @FOLD.define
 def fold(cols: Tensor, geom: Geometry, hw: tuple, out_hw: tuple) -> Tensor:
     """The adjoint of unfold: columns (N, C·kh·kw, L) summed back into (N, C, H, W)."""
-    return record(_fold_array(cols.data, geom, *hw, *out_hw), FOLD, (cols,), (geom, *out_hw))
+    return record(_fold_array(cols.array, geom, *hw, *out_hw), FOLD, (cols,), (geom, *out_hw))

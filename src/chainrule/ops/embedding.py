@@ -25,7 +25,7 @@ def _embedding_vjp(F, g, ans, ctx, w):
         return (gw,)
     gw = F.scatter_add(g2, w.shape, (index,))
     if padding_idx is not None:
-        keep = np.ones((w.shape[0], 1), dtype=w.data.dtype)
+        keep = np.ones((w.shape[0], 1), dtype=w.array.dtype)
         keep[padding_idx] = 0
         gw = gw * keep
     return (gw,)
@@ -50,6 +50,6 @@ def embedding(index: np.ndarray, weight: Tensor, padding_idx: int | None,
     counts = None
     if scale_grad_by_freq:
         xp = backend.namespace(flat)
-        counts = xp.bincount(flat, minlength=weight.shape[0])[flat].astype(weight.data.dtype)
-    out = weight.data[flat].reshape(index.shape + (weight.shape[1],))
+        counts = xp.bincount(flat, minlength=weight.shape[0])[flat].astype(weight.array.dtype)
+    out = weight.array[flat].reshape(index.shape + (weight.shape[1],))
     return record(out, EMBEDDING, (weight,), (flat, padding_idx, counts))

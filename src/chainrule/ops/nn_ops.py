@@ -55,7 +55,7 @@ def reduce_loss(loss, reduction: str):
     op) or on Tensors (a loss composed from ops): the mean of no elements is NaN."""
     if reduction == "mean":
         if isinstance(loss, Tensor):
-            return P.mean(loss) if loss.size else P.sum(loss) * np.nan
+            return P.mean(loss) if loss.numel() else P.sum(loss) * np.nan
         return loss.mean() if loss.size else loss.dtype.type(np.nan)
     if reduction == "sum":
         return P.sum(loss) if isinstance(loss, Tensor) else loss.sum()
@@ -99,7 +99,7 @@ _FEW_ROWS = 64
 
 def _affine(x: Tensor, weight: Tensor, bias: Tensor | None):
     """``x Wᵀ + b`` as a fresh array, with the node's parents and which of them need grad."""
-    xd, wd = x.data, weight.data
+    xd, wd = x.array, weight.array
     if xd.ndim == 2 and xd.shape[0] <= _FEW_ROWS and wd.shape[0] >= _FEW_ROWS and \
             wd.flags.c_contiguous:
         # x Wᵀ with few rows (a small batch) runs on a slow OpenBLAS kernel; the same
@@ -111,7 +111,7 @@ def _affine(x: Tensor, weight: Tensor, bias: Tensor | None):
         out = xd @ wd.T
     if bias is None:
         return out, (x, weight), (x.requires_grad, weight.requires_grad, False)
-    out += bias.data  # `out` is a fresh array: add in place, no temporary
+    out += bias.array  # `out` is a fresh array: add in place, no temporary
     return out, (x, weight, bias), (x.requires_grad, weight.requires_grad, bias.requires_grad)
 
 
@@ -186,7 +186,7 @@ def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
     dropout, as PyTorch), so that the expected value is unchanged and eval needs no
     rescaling."""
-    xd = x.data
+    xd = x.array
     dt = xd.dtype if xd.dtype.kind == "f" else np.dtype(np.float32)
     if p >= 1.0:
         scaled = np.zeros(xd.shape, dtype=dt)
@@ -262,7 +262,7 @@ def cross_entropy(logits: Tensor, target: np.ndarray, weight: np.ndarray | None 
     definitions (the mean divides by Σ weight[y_i] over the kept samples). The gradient
     is (softmax - onehot)/N in the plain case.
     """
-    x = logits.data
+    x = logits.array
     n, k = x.shape
     dt = x.dtype
     shifted = x - _row_max(x)[:, None]
@@ -320,7 +320,7 @@ NLL_LOSS = Op("nll_loss", _nll_loss_vjp, reads=(), formula="-w[y] at (i, y_i)",
 def nll_loss(logp: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
              reduction: str = "mean", ignore_index: int | None = -100) -> Tensor:
     """-weight[y_i] * logp[i, y_i], averaged by Σ weight[y_i] (as PyTorch), one node."""
-    x = logp.data
+    x = logp.array
     n = x.shape[0]
     dt = x.dtype
     rows = np.arange(n)
@@ -367,7 +367,7 @@ BCE = Op("binary_cross_entropy", _bce_vjp, reads=("inputs",),
 def binary_cross_entropy(x: Tensor, t: Tensor, weight: np.ndarray | None = None,
                          reduction: str = "mean") -> Tensor:
     """-w (t log x + (1 - t) log(1 - x)) with each log clamped at -100, as PyTorch."""
-    xd, td = x.data, t.data
+    xd, td = x.array, t.array
     with np.errstate(divide="ignore"):
         log_x = np.maximum(np.log(xd), _BCE_LOG_MIN)
         log_1mx = np.maximum(np.log1p(-xd), _BCE_LOG_MIN)
@@ -419,7 +419,7 @@ def binary_cross_entropy_with_logits(x: Tensor, t: Tensor, weight: np.ndarray | 
                                      reduction: str = "mean") -> Tensor:
     """(1 - t) x + l log(1 + e^-x), l = 1 + (pos_weight - 1) t: sigmoid + BCE in one stable
     node (no log of a rounded-to-0 probability, whatever the logit)."""
-    xd, td = x.data, t.data
+    xd, td = x.array, t.array
     sp = P._softplus_forward(-xd)
     if pos_weight is None:
         loss = (1 - td) * xd + sp

@@ -114,7 +114,7 @@ def normalize(x: Tensor, axes: tuple, eps: float, weight: Tensor | None = None,
     their own shapes, broadcast as ``bshape``). Returns the output and the batch
     mean and biased variance (arrays, for running statistics). ``kind`` names the node
     (batch_norm, layer_norm, group_norm)."""
-    xd = x.data
+    xd = x.array
     xp = backend.namespace(xd)
     n = 1
     for a in axes:
@@ -127,9 +127,9 @@ def normalize(x: Tensor, axes: tuple, eps: float, weight: Tensor | None = None,
     xhat = xc
     xhat *= inv_std
     if weight is not None:
-        out = xp.multiply(xhat, weight.data.reshape(bshape), out=sq)  # reuse the buffer
+        out = xp.multiply(xhat, weight.array.reshape(bshape), out=sq)  # reuse the buffer
         if bias is not None:
-            out += bias.data.reshape(bshape)
+            out += bias.array.reshape(bshape)
     else:
         out = xhat
     parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
@@ -161,15 +161,15 @@ def normalize_with(x: Tensor, mean: np.ndarray, var: np.ndarray, eps: float,
                    weight: Tensor | None, bias: Tensor | None, bshape: tuple) -> Tensor:
     """(x - mean) / √(var + eps) · w + b with given (running) statistics: BatchNorm in
     eval mode, an affine map of x."""
-    xd = x.data
+    xd = x.array
     xp = backend.namespace(xd)
     mean, var = xp.asarray(mean, dtype=xd.dtype), xp.asarray(var, dtype=xd.dtype)
     mean = mean.reshape(bshape)
     inv_std = (1.0 / xp.sqrt(var.reshape(bshape) + eps)).astype(xd.dtype, copy=False)
-    scale = inv_std if weight is None else weight.data.reshape(bshape) * inv_std
+    scale = inv_std if weight is None else weight.array.reshape(bshape) * inv_std
     out = (xd - mean) * scale
     if bias is not None:
-        out += bias.data.reshape(bshape)
+        out += bias.array.reshape(bshape)
     parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
     needs = (x.requires_grad, weight is not None and weight.requires_grad,
              bias is not None and bias.requires_grad)

@@ -38,6 +38,35 @@ def _pair(a, b):
     return a, b
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _promote(a: Tensor, b: Tensor, op: str):
+    """PyTorch's type promotion where NumPy's differs: the higher category (bool < int <
+    float) decides, so float32 stays float32 with int tensors and int64 scalars; within a
+    category a 0-d operand does not widen a dimensioned one (float32 with a float64 0-d
+    value stays float32); int / int is the default float dtype."""
+    from ..tensor import get_default_dtype
+
+    da, db = a.array.dtype, b.array.dtype
+    ka, kb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)
+    if op == "div" and ka < 2 and kb < 2:
+        target = get_default_dtype()
+        return cast(a, target), cast(b, target)
+    if da == db:
+        return a, b
+    if ka != kb:
+        hi, lo = (a, b) if ka > kb else (b, a)
+        target = hi.array.dtype
+        if hi.ndim == 0 and lo.ndim > 0 and target.kind == "f":
+            target = get_default_dtype()  # a float 0-d value meeting an int tensor
+    elif (a.ndim == 0) != (b.ndim == 0):
+        target = db if a.ndim == 0 else da  # the dimensioned operand's dtype
+    else:
+        return a, b  # same category, both dimensioned: NumPy's widening is PyTorch's too
+    return (a if da == target else cast(a, target)), (b if db == target else cast(b, target))
+
+
 def _broadcast_error(op: str, a: Tensor, b: Tensor) -> ValueError:
     return ValueError(
         f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
@@ -66,8 +95,8 @@ def _keep_shape(shape: tuple, axes: tuple) -> tuple:
 
 
 def _float_only(op: str, x: Tensor) -> None:
-    if x.data.dtype.kind not in "fc":
-        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.data.dtype}")
+    if x.array.dtype.kind not in "fc":
+        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.array.dtype}")
 
 
 # ===========================================================================
@@ -75,12 +104,12 @@ def _float_only(op: str, x: Tensor) -> None:
 # ===========================================================================
 #               name   forward        local derivative (as a VJP)
 add = binary("add", operator.add, lambda F, g, ans, ctx, a, b: (g, g),  # the add gate distributes
-             reads=(), formula="1", expr=2, hint="inf + (-inf) or an overflow")
+             reads=(), formula="1", expr=2, symbol="+", hint="inf + (-inf) or an overflow")
 sub = binary("sub", operator.sub, lambda F, g, ans, ctx, a, b: (g, -g),
-             reads=(), formula=("1", "-1"), hint="inf - inf")
+             reads=(), formula=("1", "-1"), symbol="−", hint="inf - inf")
 # the multiply gate switches its inputs
 mul = binary("mul", operator.mul, lambda F, g, ans, ctx, a, b: (g * b, g * a),
-             formula=("{b}", "{a}"), hint="an overflow (values too large) or 0 * inf")
+             formula=("{b}", "{a}"), symbol="·", hint="an overflow (values too large) or 0 * inf")
 
 
 def _div_vjp(F, g, ans, ctx, a, b):
@@ -89,7 +118,7 @@ def _div_vjp(F, g, ans, ctx, a, b):
 
 
 div = binary("div", operator.truediv, _div_vjp, reads=("inputs", "output"),
-             formula=("1/{b}", "-{a}/{b}²"), domain=["real", "nonzero"],
+             formula=("1/{b}", "-{a}/{b}²"), domain=["real", "nonzero"], symbol="/",
              hint="a division by zero (x/0 = inf, 0/0 = nan); add an epsilon to the divisor")
 neg = unary("neg", operator.neg, lambda F, g, ans, ctx, x: (-g,), reads=(), formula="-1",
             float_only=False)
@@ -146,14 +175,16 @@ def pow(x, exponent) -> Tensor:
         x = as_tensor(x)
         if isinstance(exponent, (int, float, np.integer, np.floating)):
             c = exponent.item() if isinstance(exponent, np.generic) else exponent
-            data = x.data * x.data if c == 2 else x.data ** c
-            if data.dtype != x.data.dtype and x.data.dtype.kind == "f":
-                data = data.astype(x.data.dtype)
+            data = x.array * x.array if c == 2 else x.array ** c
+            if data.dtype != x.array.dtype and x.array.dtype.kind == "f":
+                data = data.astype(x.array.dtype)
             return record(data, POW, (x,), c)
         exponent = as_tensor(exponent, x)
     x, y = _pair(x, exponent)
+    if x.array.dtype != y.array.dtype:
+        x, y = _promote(x, y, "pow")
     try:
-        data = x.data ** y.data
+        data = x.array ** y.array
     except ValueError:
         raise _broadcast_error("pow", x, y) from None
     return record(data, POW, (x, y), (x.requires_grad, y.requires_grad))
@@ -290,7 +321,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(βx))/β, and x itself where βx > threshold (as PyTorch), without overflow."""
     x = as_tensor(x)
     _float_only("softplus", x)
-    xd = x.data
+    xd = x.array
     z = xd * beta if beta != 1 else xd
     out = _softplus_forward(z)
     if beta != 1:
@@ -318,7 +349,7 @@ def gelu(x, approximate: str = "none") -> Tensor:
     """x·Φ(x) (``approximate='none'``) or its tanh form (``'tanh'``), as PyTorch."""
     x = as_tensor(x)
     _float_only("gelu", x)
-    xd = x.data
+    xd = x.array
     if approximate == "tanh":
         out = 0.5 * xd * (1 + np.tanh(_SQRT_2_OVER_PI * (xd + 0.044715 * xd ** 3)))
     elif approximate == "none":
@@ -343,7 +374,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     """x for x > 0, α(e^x − 1) otherwise."""
     x = as_tensor(x)
     _float_only("elu", x)
-    xd = x.data
+    xd = x.array
     out = np.where(xd > 0, xd, alpha * np.expm1(np.minimum(xd, 0))).astype(xd.dtype, copy=False)
     return record(out[()] if out.ndim == 0 else out, ELU, (x,), (alpha, 1.0))
 
@@ -357,7 +388,7 @@ def selu(x) -> Tensor:
     """scale·elu(x, α) with the self-normalizing constants (as PyTorch); one elu node."""
     x = as_tensor(x)
     _float_only("selu", x)
-    xd = x.data
+    xd = x.array
     out = _SELU_SCALE * np.where(xd > 0, xd, _SELU_ALPHA * np.expm1(np.minimum(xd, 0)))
     out = out.astype(xd.dtype, copy=False)
     return record(out[()] if out.ndim == 0 else out, ELU, (x,), (_SELU_ALPHA, _SELU_SCALE))
@@ -375,7 +406,7 @@ def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     x = as_tensor(x)
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
-    return record(np.clip(x.data, min_val, max_val), HARDTANH, (x,),
+    return record(np.clip(x.array, min_val, max_val), HARDTANH, (x,),
                   (min_val, max_val))
 
 
@@ -397,7 +428,7 @@ LEAKY_RELU = Op("leaky_relu", _leaky_relu_vjp, reads=("inputs",),
 @LEAKY_RELU.define
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     x = as_tensor(x)
-    return record(np.where(x.data > 0, x.data, x.data * negative_slope), LEAKY_RELU, (x,),
+    return record(np.where(x.array > 0, x.array, x.array * negative_slope), LEAKY_RELU, (x,),
                   negative_slope)
 
 
@@ -448,7 +479,7 @@ def clip(x, min=None, max=None) -> Tensor:
         raise ValueError("clip: at least one of min and max must be given")
     low = min.item() if isinstance(min, Tensor) else min
     high = max.item() if isinstance(max, Tensor) else max
-    return record(np.clip(x.data, low, high), CLIP, (x,), (low, high))
+    return record(np.clip(x.array, low, high), CLIP, (x,), (low, high))
 
 
 clamp = clip
@@ -467,13 +498,13 @@ WHERE = Op("where", _where_vjp, reads=(), formula=("[cond]", "[not cond]"), meth
 @WHERE.define
 def where(cond, a, b) -> Tensor:
     """``a`` where ``cond`` holds, else ``b``; each gets the adjoint where it was chosen."""
-    cond_arr = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    cond_arr = cond.array if isinstance(cond, Tensor) else np.asarray(cond)
     if cond_arr.dtype != np.bool_:
         cond_arr = cond_arr.astype(bool)
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
         a, b = _pair(a, b)
     try:
-        data = np.where(cond_arr, a.data, b.data)
+        data = np.where(cond_arr, a.array, b.array)
     except ValueError:
         raise ValueError(
             f"where: shapes cond {cond_arr.shape}, a {a.shape} and b {b.shape} cannot be "
@@ -502,7 +533,7 @@ SUM = Op("sum", _sum_vjp, reads=(), formula="1", method=True, function=True,
 def sum(x, axis=None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     axes = _axes(axis, x.ndim, "sum")
-    return record(np.sum(x.data, axis=axes, keepdims=keepdims), SUM, (x,),
+    return record(np.sum(x.array, axis=axes, keepdims=keepdims), SUM, (x,),
                   (x.shape, _keep_shape(x.shape, axes)))
 
 
@@ -525,7 +556,7 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
         n *= x.shape[a]
     if n == 0:
         raise ValueError(f"mean: reducing over an empty dimension of shape {x.shape}")
-    return record(np.mean(x.data, axis=axes, keepdims=keepdims), MEAN, (x,),
+    return record(np.mean(x.array, axis=axes, keepdims=keepdims), MEAN, (x,),
                   (x.shape, _keep_shape(x.shape, axes), n))
 
 
@@ -546,9 +577,9 @@ def _extreme(name: str, fn):
     def public(x, axis=None, keepdims: bool = False) -> Tensor:
         x = as_tensor(x)
         axes = _axes(axis, x.ndim, op.name)
-        if x.size == 0:
+        if x.array.size == 0:
             raise ValueError(f"{op.name}: reduction of an empty tensor of shape {x.shape}")
-        return record(fn(x.data, axis=axes, keepdims=keepdims), op, (x,),
+        return record(fn(x.array, axis=axes, keepdims=keepdims), op, (x,),
                       _keep_shape(x.shape, axes))
 
     public.__name__ = public.__qualname__ = name
@@ -573,9 +604,9 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     _float_only("logsumexp", x)
     axes = _axes(axis, x.ndim, "logsumexp")
-    m = np.max(x.data, axis=axes, keepdims=True)
+    m = np.max(x.array, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x.data - m), axis=axes, keepdims=True)) + m
+    out = np.log(np.sum(np.exp(x.array - m), axis=axes, keepdims=True)) + m
     keep = out.shape
     if not keepdims:
         out = out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
@@ -597,7 +628,7 @@ def softmax(x, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     _float_only("softmax", x)
     (axis,) = _axes(axis, x.ndim, "softmax") or (0,)
-    e = np.exp(x.data - np.max(x.data, axis=axis, keepdims=True))
+    e = np.exp(x.array - np.max(x.array, axis=axis, keepdims=True))
     e /= np.sum(e, axis=axis, keepdims=True)
     return record(e, SOFTMAX, (x,), axis)
 
@@ -616,7 +647,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     _float_only("log_softmax", x)
     (axis,) = _axes(axis, x.ndim, "log_softmax") or (0,)
-    shifted = x.data - np.max(x.data, axis=axis, keepdims=True)
+    shifted = x.array - np.max(x.array, axis=axis, keepdims=True)
     out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     return record(out, LOG_SOFTMAX, (x,), axis)
 
@@ -661,7 +692,7 @@ def matmul(a, b) -> Tensor:
     if ka != kb:
         raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned: {ka} != {kb}")
     try:
-        data = a.data @ b.data
+        data = a.array @ b.array
     except ValueError:
         raise ValueError(f"matmul: batch dimensions of shapes {sa} and {sb} cannot be "
                          "broadcast together") from None
@@ -697,7 +728,7 @@ def transpose(x, *axes) -> Tensor:
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {x.ndim} dims "
                          f"(shape {x.shape})")
-    return record(x.data.transpose(perm), TRANSPOSE, (x,), perm)
+    return record(x.array.transpose(perm), TRANSPOSE, (x,), perm)
 
 
 @expose
@@ -728,10 +759,10 @@ def reshape(x, *shape) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     try:
-        data = x.data.reshape(shape)
+        data = x.array.reshape(shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                         f"({x.size} elements) into shape {shape}") from None
+                         f"({x.array.size} elements) into shape {shape}") from None
     return record(data, RESHAPE, (x,), x.shape)
 
 
@@ -746,7 +777,7 @@ def broadcast_to(x, shape) -> Tensor:
     x = as_tensor(x)
     shape = tuple(shape)
     try:
-        data = np.broadcast_to(x.data, shape)
+        data = np.broadcast_to(x.array, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
     return record(data, BROADCAST_TO, (x,))
@@ -768,7 +799,7 @@ def getitem(x, index) -> Tensor:
     """Basic and advanced indexing; the adjoint scatters back, adding repeated indices."""
     index = _unwrap_index(index)
     try:
-        data = x.data[index]
+        data = x.array[index]
     except IndexError as e:
         raise IndexError(f"getitem: index {index!r} is invalid for shape {x.shape}: {e}") \
             from None
@@ -804,7 +835,7 @@ SCATTER_ADD = Op("scatter_add", _scatter_add_vjp, reads=(), formula="1 at the in
 def scatter_add(x, shape, index) -> Tensor:
     """Zeros of ``shape`` with ``x`` added at ``index``: the transpose of indexing."""
     x = as_tensor(x)
-    return record(_scatter_add_array(x.data, shape, index), SCATTER_ADD, (x,), (shape, index))
+    return record(_scatter_add_array(x.array, shape, index), SCATTER_ADD, (x,), (shape, index))
 
 
 def _concatenate_vjp(F, g, ans, ctx, *xs):
@@ -839,8 +870,8 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     for t in tensors:
         bounds.append((start, start + t.shape[axis]))
         start += t.shape[axis]
-    dtype = np.result_type(*[t.data for t in tensors])
-    data = np.concatenate([t.data for t in tensors], axis=axis).astype(dtype, copy=False)
+    dtype = np.result_type(*[t.array for t in tensors])
+    data = np.concatenate([t.array for t in tensors], axis=axis).astype(dtype, copy=False)
     return record(data, CONCATENATE, tuple(tensors), (axis, bounds))
 
 
@@ -854,12 +885,12 @@ CAST = Op("cast", lambda F, g, ans, dtype, x: (g.astype(dtype),), reads=(), form
 def cast(x, dtype) -> Tensor:
     x = as_tensor(x)
     dt = as_dtype(dtype)
-    if x.data.dtype == dt:
+    if x.array.dtype == dt:
         return x
     if x.requires_grad and dt.kind not in "fc":
         raise TypeError(f"astype: casting a tensor that requires grad to {dt} would cut the "
                         "graph; call .detach() first")
-    return record(x.data.astype(dt), CAST, (x,), x.data.dtype)
+    return record(x.array.astype(dt), CAST, (x,), x.array.dtype)
 
 
 def _to_device_array(g, device):
@@ -878,9 +909,9 @@ def to_device(x, device: str) -> Tensor:
     from .. import backend
 
     x = as_tensor(x)
-    if backend.device_of(x.data) == device.split(":")[0]:
+    if backend.device_of(x.array) == device.split(":")[0]:
         return x
-    return record(backend.to_device(x.data, device), TO_DEVICE, (x,), backend.device_of(x.data))
+    return record(backend.to_device(x.array, device), TO_DEVICE, (x,), backend.device_of(x.array))
 
 
 __all__ = ["ARRAYS", "GRAPH"]

@@ -21,6 +21,8 @@ formula and the generated gradcheck test exist.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 
 import numpy as np
@@ -80,6 +82,7 @@ class Op(str):
         ``rng -> (args, kwargs)``.
     second_order: check second derivatives too.
     fuses: for a fused op, the chain of primitives it stands for (shown on drawings).
+    symbol: the infix symbol a forward step is written with (``+`` for add), if any.
     array: the op on plain arrays for ``ARRAYS.NAME`` (default: its forward, or the public
         function applied to wrapped arrays).
     """
@@ -87,7 +90,7 @@ class Op(str):
     def __new__(cls, name: str, vjp=None, *, reads=None, formula=None, hint: str | None = None,
                 method=False, function=False, expr: int = 0, domain="real", cases=None,
                 second_order: bool = True, fuses: str | None = None, array=None,
-                doc: str | None = None, register: bool = True):
+                symbol: str | None = None, doc: str | None = None, register: bool = True):
         self = str.__new__(cls, name)
         self.vjp = vjp
         self.reads = _reads_default() if reads is None else frozenset(reads)
@@ -100,6 +103,7 @@ class Op(str):
         self.cases = cases
         self.second_order = second_order
         self.fuses = fuses
+        self.symbol = symbol
         self.array = array
         self.doc = doc
         self.public = None
@@ -174,9 +178,76 @@ def case(*shapes, **kwargs):
     return (tuple(tuple(s) for s in shapes), kwargs)
 
 
+def _torch_keywords(fn):
+    """``fn`` also taking PyTorch's ``dim=``/``keepdim=`` where it takes NumPy's
+    ``axis=``/``keepdims=`` (both spellings work; internal callers use ``fn`` itself)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn
+    axis = "axis" in params and "dim" not in params
+    keep = "keepdims" in params and "keepdim" not in params
+    if not (axis or keep):
+        return fn
+
+    @functools.wraps(fn)
+    def torch_keywords(*args, **kwargs):
+        if kwargs:
+            if axis and "dim" in kwargs:
+                if "axis" in kwargs:
+                    raise TypeError(f"{fn.__name__}: give dim (PyTorch) or axis (NumPy), "
+                                    "not both")
+                kwargs["axis"] = kwargs.pop("dim")
+            if keep and "keepdim" in kwargs:
+                kwargs["keepdims"] = kwargs.pop("keepdim")
+        return fn(*args, **kwargs)
+
+    return torch_keywords
+
+
+def _with_out(fn):
+    """``cr.NAME(..., out=t)`` as PyTorch: the result is written into ``t`` (resized if its
+    shape differs) and ``t`` returned; refused where gradients are recorded, as PyTorch."""
+    try:
+        if "out" in inspect.signature(fn).parameters:
+            return fn
+    except (TypeError, ValueError):
+        return fn
+
+    @functools.wraps(fn)
+    def with_out(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        from ..tensor import Tensor, is_grad_enabled
+
+        if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+            raise TypeError(f"{fn.__name__}: out= must be a Tensor (and the result one)")
+        if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+            raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't "
+                               "support automatic differentiation; call it without out= or "
+                               "under no_grad()")
+        if out.shape == result.shape and isinstance(out.array, np.ndarray) \
+                and out.array.flags.writeable:
+            out.array[...] = result.array
+        else:
+            out.array = np.array(result.array, dtype=out.dtype)
+        out._version += 1
+        return out
+
+    return with_out
+
+
 def _expose(fn, name: str, method, function) -> None:
+    fn = _torch_keywords(fn)
     for flag, table in ((function, EXPOSED), (method, METHODS)):
         if not flag:
+            continue
+        if table is EXPOSED:
+            fn_out = _with_out(fn)
+            names = (name,) if flag is True else ((flag,) if isinstance(flag, str) else flag)
+            for n in names:
+                table[n] = fn_out
             continue
         names = (name,) if flag is True else ((flag,) if isinstance(flag, str) else flag)
         for n in names:
@@ -203,9 +274,9 @@ def _on_arrays(fn):
         with no_grad_scope():
             out = fn(*args, **kwargs)
         if isinstance(out, Tensor):
-            return out.data
+            return out.array
         if isinstance(out, tuple):
-            return tuple(o.data if isinstance(o, Tensor) else o for o in out)
+            return tuple(o.array if isinstance(o, Tensor) else o for o in out)
         return out
 
     on_arrays.__name__ = getattr(fn, "__name__", "op")
@@ -230,14 +301,14 @@ def unary(name: str, forward, vjp, *, float_only: bool = True, reads=("inputs",)
         def public(x) -> Tensor:
             if not isinstance(x, Tensor):
                 x = as_tensor(x)
-            if x.data.dtype.kind not in "fc":
-                x = as_tensor(x.data.astype(get_default_dtype()))
-            return record(forward(x.data), op, (x,))
+            if x.array.dtype.kind not in "fc":
+                x = as_tensor(x.array.astype(get_default_dtype()))
+            return record(forward(x.array), op, (x,))
     else:
         def public(x) -> Tensor:
             if not isinstance(x, Tensor):
                 x = as_tensor(x)
-            return record(forward(x.data), op, (x,))
+            return record(forward(x.array), op, (x,))
 
     public.__name__ = public.__qualname__ = name
     return op.define(public)
@@ -251,7 +322,9 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
     NumPy's scalar fast path, where the equivalent ufunc call costs twice as much.
     """
     from ..tensor import Tensor, record
-    from .primitives import _broadcast_error, _pair
+    from .primitives import _broadcast_error, _pair, _promote
+
+    is_div = name == "div"  # int / int is a float division
 
     op = Op(name, vjp, reads=reads, method=method, function=function,
             array=fields.pop("array", forward), **fields)
@@ -262,8 +335,10 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
     def public(a, b) -> Tensor:
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             a, b = _pair(a, b)
+        if a.array.dtype is not b.array.dtype or (is_div and a.array.dtype.kind in "biu"):
+            a, b = _promote(a, b, name)
         try:
-            data = forward(a.data, b.data)
+            data = forward(a.array, b.array)
         except ValueError:
             raise _broadcast_error(name, a, b) from None
         return record(data, op, (a, b))

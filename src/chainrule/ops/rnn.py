@@ -64,7 +64,7 @@ LSTM_CELL = Op("lstm_cell", _lstm_cell_vjp, reads=("inputs",),
 def lstm_cell(gates: Tensor, c: Tensor) -> Tensor:
     """[h' | c'] (N, 2H) from the pre-activation gates (N, 4H, order i, f, g, o) and the
     cell state c (N, H)."""
-    z, cd = gates.data, c.data
+    z, cd = gates.array, c.array
     size = cd.shape[-1]
     xp = backend.namespace(z)
     sig = _sigmoid(z)

@@ -71,7 +71,7 @@ class LBFGS(Optimizer):
     # -- the flat vector view of the parameters -----------------------------------------
     def _gather_flat_grad(self) -> np.ndarray:
         """Every gradient, flattened and concatenated (zeros for a missing one)."""
-        return np.concatenate([np.zeros(p.data.size, p.data.dtype) if p.grad is None
+        return np.concatenate([np.zeros(p.array.size, p.array.dtype) if p.grad is None
                                else np.ravel(self._grad_array(p, i))
                                for i, p in enumerate(self._params)])
 
@@ -111,10 +111,13 @@ class LBFGS(Optimizer):
             raise RuntimeError("LBFGS.step: a closure is required (a function that clears "
                                "the gradients, computes the loss, calls backward() and "
                                "returns the loss)")
-        with no_grad():
-            return self._step(closure)
+        return self._run_step(closure, self._step)
 
     def _step(self, closure):
+        with no_grad():
+            return self._iterate(closure)
+
+    def _iterate(self, closure):
         group = self.param_groups[0]
         lr = group["lr"]
         max_iter = group["max_iter"]

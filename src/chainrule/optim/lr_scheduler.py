@@ -859,9 +859,10 @@ class ReduceLROnPlateau(LRScheduler):
         return a > (best * (1 + self.threshold) if self.threshold_mode == "rel"
                     else best + self.threshold)
 
-    def step(self, metrics: float) -> None:
+    def step(self, metrics: float, epoch: int | None = None) -> None:
+        """Record this epoch's metric (``epoch``, deprecated in PyTorch, sets the count)."""
         current = float(metrics)
-        self.last_epoch += 1
+        self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
         if self._is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0

@@ -14,7 +14,7 @@ class owns everything else:
 * ``state_dict()`` / ``load_state_dict()`` in PyTorch's layout (see
   :meth:`Optimizer.state_dict`).
 
-Updates happen in place on ``p.data`` (the array the model and any later forward
+Updates happen in place on ``p.array`` (the array the model and any later forward
 pass share), under no grad, bumping ``p._version`` once per step so that a graph
 recorded before the step and backpropagated after it is reported as stale. They
 use ``out=`` ufuncs on preallocated state buffers and on a few scratch arrays
@@ -87,7 +87,7 @@ class ParamState(MutableMapping):
 
 def _as_array(value):
     """A NumPy (or CuPy) array from a Tensor, an array or a number."""
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 class Optimizer:
@@ -135,6 +135,8 @@ class Optimizer:
             )
         self.defaults = dict(defaults)
         self.state = ParamState()
+        self._step_pre_hooks: dict = {}
+        self._step_post_hooks: dict = {}
         self.param_groups: list[dict[str, Any]] = []
         # Scratch arrays for intermediate results, one flat buffer per (slot, dtype,
         # array type), sized for the largest parameter and sliced per parameter.
@@ -183,7 +185,7 @@ class Optimizer:
                     f"{type(self).__name__}: {where}, parameter {i} (shape {p.shape}) is not "
                     f"a leaf (it was computed by '{p._op}'); optimize the leaf it comes from"
                 )
-            if p.data.dtype.kind not in "fc":
+            if p.array.dtype.kind not in "fc":
                 raise TypeError(
                     f"{type(self).__name__}: {where}, parameter {i} has dtype {p.dtype}; only "
                     "floating-point tensors can be optimized"
@@ -230,7 +232,45 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = _wrap(backend.namespace(p.data).zeros_like(p.data))
+                    p.grad = _wrap(backend.namespace(p.array).zeros_like(p.array))
+
+    def register_step_pre_hook(self, hook: Callable):
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step``; it may return new
+        ``(args, kwargs)``. Returns a handle with ``remove()``."""
+        return self._add_step_hook("_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook: Callable):
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step``. Returns a handle
+        with ``remove()``."""
+        return self._add_step_hook("_step_post_hooks", hook)
+
+    def _add_step_hook(self, registry: str, hook: Callable):
+        from ..nn.module import RemovableHandle
+
+        hooks = self.__dict__.setdefault(registry, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _run_step(self, closure, body: Callable):
+        """``body(closure)`` between the step hooks (PyTorch's pre- and post-step hooks)."""
+        pre = self.__dict__.get("_step_pre_hooks")
+        post = self.__dict__.get("_step_post_hooks")
+        if not pre and not post:
+            return body(closure)
+        # as PyTorch, the hooks see step's arguments with the optimizer first
+        args, kwargs = ((self,) if closure is None else (self, closure)), {}
+        for hook in tuple((pre or {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{type(self).__name__}: a step pre-hook must return "
+                                       f"None or (args, kwargs), got {result!r}")
+                args, kwargs = result
+        out = body(*args[1:], **kwargs)
+        for hook in tuple((post or {}).values()):
+            hook(self, args, kwargs)
+        return out
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; returns ``closure()``'s value.
@@ -238,6 +278,9 @@ class Optimizer:
         ``closure`` (optional) re-evaluates the model and returns the loss; it runs
         with gradients enabled before the update.
         """
+        return self._run_step(closure, self._step)
+
+    def _step(self, closure: Callable[[], Any] | None = None):
         loss = None
         if closure is not None:
             previous = _set_grad_enabled(True)
@@ -280,8 +323,8 @@ class Optimizer:
             biggest = n
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.data.dtype == like.dtype and p.data.size > biggest:
-                        biggest = p.data.size
+                    if p.array.dtype == like.dtype and p.array.size > biggest:
+                        biggest = p.array.size
             buf = backend.namespace(like).empty(biggest, like.dtype)
             self._scratch[key] = buf
         if like.ndim > 1 and not like.flags.c_contiguous and like.flags.f_contiguous:
@@ -292,12 +335,12 @@ class Optimizer:
 
     @staticmethod
     def _param_array(p: Tensor):
-        """``p.data`` as a writeable array (a 0-d value is an immutable NumPy scalar)."""
+        """``p.array`` as a writeable array (a 0-d value is an immutable NumPy scalar)."""
         return p._buffer()
 
     def _grad_array(self, p: Tensor, index: int):
-        g = p.grad.data
-        if g.shape != p.data.shape:
+        g = p.grad.array
+        if g.shape != p.array.shape:
             raise RuntimeError(
                 f"{type(self).__name__}.step: parameter {index} has shape {p.shape} but its "
                 f"gradient has shape {g.shape}"

@@ -69,7 +69,7 @@ class SGD(Optimizer):
                 grad = p.grad
                 if grad is None:
                     continue
-                if not axpy(-lr, grad.data, p.data):  # not a plain contiguous array pair
+                if not axpy(-lr, grad.array, p.array):  # not a plain contiguous array pair
                     self._ufunc_step(self._param_array(p), self._grad_array(p, i), lr)
             return
         for i, p in enumerate(group["params"]):

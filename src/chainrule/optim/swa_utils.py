@@ -86,7 +86,7 @@ def _lerp_into(target: Tensor, end: Tensor, weight: float) -> None:
     """target += weight (end − target), in place, in the two forms torch's lerp uses
     (the second is exact at weight 1)."""
     a = target._buffer()
-    b = end.data
+    b = end.array
     if a.dtype.kind not in "fc":  # integer buffers: the rounded mean, as PyTorch
         a[...] = a * (1 - weight) + b * weight
     elif weight < 0.5:

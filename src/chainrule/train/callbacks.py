@@ -161,7 +161,7 @@ class EarlyStopping(Callback):
 def _copy_state(state: dict) -> dict:
     from ..tensor import Tensor
 
-    return {k: np.array(v.data if isinstance(v, Tensor) else v, copy=True)
+    return {k: np.array(v.array if isinstance(v, Tensor) else v, copy=True)
             for k, v in state.items()}
 
 

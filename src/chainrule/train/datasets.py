@@ -154,8 +154,14 @@ def _load_csv(config: TrainConfig, classes=None) -> Data:
             (x, y), (xt, yt) = train_val_split(train.x, train.y,
                                                val_fraction=config.test_fraction, seed=0,
                                                stratify=stratify)
-        except DataError:
-            x = xt = train.x[:0]
+        except DataError as e:
+            n = len(train.x)
+            held = sum(round(int(c) * config.test_fraction) for c in np.unique(
+                train.y, return_counts=True)[1]) if stratify else round(n * config.test_fraction)
+            raise DataProblem(f"{path}: --test-fraction {config.test_fraction:g} of its {n} "
+                              f"data rows leaves {n - held} for training and {held} for "
+                              f"testing ({e}); give more rows (or a folder with train.csv "
+                              "and test.csv)") from None
         if len(xt) == 0 or len(x) == 0:
             held = round(len(train.x) * config.test_fraction)
             raise DataProblem(f"{path}: --test-fraction {config.test_fraction:g} of its "

@@ -69,7 +69,7 @@ class World:
         when given, else K × the per-process ``batch_size``."""
         if global_batch is not None:
             if global_batch < self.size:
-                from .run import RunError
+                from .errors import RunError
 
                 raise RunError(f"--global-batch {global_batch} is smaller than the "
                                f"{self.size} processes: each needs at least one sample")
@@ -138,7 +138,7 @@ class _Shard:
 
 
 def _array(t) -> np.ndarray:
-    return np.asarray(t.data if isinstance(t, Tensor) else t)
+    return np.asarray(t.array if isinstance(t, Tensor) else t)
 
 
 class DistributedTrainer(Trainer):
@@ -183,7 +183,7 @@ class DistributedTrainer(Trainer):
 
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         self.optimizer.step()
-        return value, outputs.data
+        return value, outputs.array
 
     def _run_epoch(self, loader, epoch: int, epochs: int) -> dict:
         from .. import distributed as dist

@@ -205,7 +205,7 @@ class Trainer:
     def _metrics_for(self, targets: Tensor) -> dict[str, Callable]:
         if self._auto_metrics:
             self._auto_metrics = False
-            if np.asarray(targets.data).dtype.kind in "iub":
+            if np.asarray(targets.array).dtype.kind in "iub":
                 self.metrics = {"accuracy": accuracy}
         return self.metrics
 
@@ -224,7 +224,7 @@ class Trainer:
 
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         self.optimizer.step()
-        return value, outputs.data
+        return value, outputs.array
 
     def _run_epoch(self, loader, epoch: int, epochs: int) -> dict:
         self.model.train()
@@ -242,7 +242,7 @@ class Trainer:
                 loss_sum += loss_value * n
                 logs = {"loss": loss_value, "batch_size": n}
                 for name, fn in metrics.items():
-                    logs[name] = fn(outputs, y.data)
+                    logs[name] = fn(outputs, y.array)
                     sums[name] = sums.get(name, 0.0) + logs[name] * n
                 self._call("on_batch_end", b, logs)
                 if bar is not None:
@@ -279,7 +279,7 @@ class Trainer:
                     total += n
                     loss_sum += float(self.loss_fn(outputs, y).item()) * n
                     for name, fn in metrics.items():
-                        sums[name] = sums.get(name, 0.0) + fn(outputs.data, y.data) * n
+                        sums[name] = sums.get(name, 0.0) + fn(outputs.array, y.array) * n
         finally:
             self.model.train(was_training)
         if total == 0:
@@ -336,7 +336,7 @@ class Trainer:
             "kind": CHECKPOINT_KIND,
             "epoch": self.epoch,
             "stop_training": bool(self.stop_training),
-            "model": {k: np.asarray(v.data if isinstance(v, Tensor) else v)
+            "model": {k: np.asarray(v.array if isinstance(v, Tensor) else v)
                       for k, v in self.model.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
             "history": self.history.state_dict(),
@@ -431,14 +431,14 @@ def predict(model, x, batch_size: int = 1024) -> np.ndarray:
     try:
         with no_grad():
             if isinstance(x, (np.ndarray, Tensor)):
-                arr = np.asarray(x.data if isinstance(x, Tensor) else x)
+                arr = np.asarray(x.array if isinstance(x, Tensor) else x)
                 for start in range(0, len(arr), batch_size):
-                    outs.append(np.asarray(model(_wrap(arr[start:start + batch_size])).data))
+                    outs.append(np.asarray(model(_wrap(arr[start:start + batch_size])).array))
             else:
                 for batch in x:
                     xb = batch[0] if isinstance(batch, (tuple, list)) else batch
                     xb = xb if isinstance(xb, Tensor) else _wrap(np.asarray(xb))
-                    outs.append(np.asarray(model(xb).data))
+                    outs.append(np.asarray(model(xb).array))
     finally:
         model.train(was_training)
     return np.concatenate(outs) if outs else np.zeros((0,))

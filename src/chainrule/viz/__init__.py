@@ -11,8 +11,9 @@
 - :func:`html` writes a self-contained page that steps through both passes.
 """
 
-from .explain import Explanation, explain, rule_text
+from .explain import Explanation, explain
 from .graph import Graph, build, fmt, local_derivative, summarize
+from .notation import rule_text
 
 __all__ = [
     "Explanation",

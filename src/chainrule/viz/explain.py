@@ -27,7 +27,7 @@ from ..tensor import Tensor
 from .graph import Edge, Graph, Node, fmt, shape_text
 from .notation import local_symbol, num, op_text, rule_text, tensor_rule
 
-__all__ = ["Explanation", "explain", "rule_text"]
+__all__ = ["Explanation", "explain"]
 
 
 _ARG = "₁₂₃₄₅₆₇₈₉"

@@ -9,7 +9,7 @@ chainrule ops: it is never compiled or evaluated as Python. Anything else is an 
 message points at the offending token.
 
 >>> f, leaves = build("(x+y)*z", {"x": -2, "y": 5, "z": -4})
->>> float(f.data), sorted(leaves)
+>>> float(f.array), sorted(leaves)
 (-12.0, ['x', 'y', 'z'])
 >>> build("x.__class__", {"x": 1})
 Traceback (most recent call last):
@@ -280,7 +280,7 @@ def build(text: str, values: dict, dtype="float64"):
         leaves = {name: cr.tensor(float(v), dtype=dt, requires_grad=True, name=name)
                   for name, v in values.items() if any(n.id == name for n in used)}
     for name, t in leaves.items():
-        if math.isfinite(values[name]) and not np.isfinite(t.data).all():
+        if math.isfinite(values[name]) and not np.isfinite(t.array).all():
             raise ExprError(f"the value of {name} overflows to inf in {dt.name}: "
                             f"{values[name]!r}")
 
@@ -300,7 +300,7 @@ def build(text: str, values: dict, dtype="float64"):
             op = type(node.op)
             if op is ast.Pow and not b.requires_grad:
                 # a constant exponent records the cheaper rule (c·x^(c-1), no log x)
-                c = float(b.data)
+                c = float(b.array)
                 out = a ** (int(c) if c.is_integer() else c)
             else:
                 out = {ast.Add: cr.add, ast.Sub: cr.sub, ast.Mult: cr.mul, ast.Div: cr.div,

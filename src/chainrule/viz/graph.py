@@ -49,7 +49,7 @@ def fmt(v, digits: int = 6) -> str:
     if v is None:
         return "–"
     if isinstance(v, Tensor):
-        v = v.data
+        v = v.array
     if isinstance(v, np.ndarray) and v.size != 1:
         return summarize(v, digits)
     if isinstance(v, np.ndarray):
@@ -132,7 +132,7 @@ class Node:
 
     @property
     def value(self):
-        return self.tensor.data
+        return self.tensor.array
 
     @property
     def shape(self) -> tuple:
@@ -140,7 +140,7 @@ class Node:
 
     @property
     def is_scalar(self) -> bool:
-        return self.tensor.data.size == 1
+        return self.tensor.array.size == 1
 
     @property
     def requires_grad(self) -> bool:
@@ -235,9 +235,9 @@ class Graph:
         self._label()
         self.seed = None
         if root.requires_grad:
-            self.seed = np.ones_like(np.asarray(root.data)) if seed is None else \
-                np.asarray(seed.data if isinstance(seed, Tensor) else seed,
-                           dtype=np.asarray(root.data).dtype)
+            self.seed = np.ones_like(np.asarray(root.array)) if seed is None else \
+                np.asarray(seed.array if isinstance(seed, Tensor) else seed,
+                           dtype=np.asarray(root.array).dtype)
             self._adjoints()
         self._leaf_grads()
 
@@ -381,7 +381,7 @@ class Graph:
             n.adjoint = None
             g = n.tensor.grad
             if g is not None:
-                n.adjoint = np.asarray(g.data)
+                n.adjoint = np.asarray(g.array)
                 n.grad_source = "leaf .grad"
 
     # -- queries ---------------------------------------------------------------
@@ -515,15 +515,15 @@ def _distinct(name: str, k: int, total: int, taken: set) -> str:
 def _vjp(t: Tensor, g) -> list:
     """Apply ``t``'s rule to the adjoint ``g``: one adjoint per input, summed to shape."""
     parents = t._parents
-    grads = t._vjp(ARRAYS, g, t.data, t._ctx, *[p.data for p in parents])
+    grads = t._vjp(ARRAYS, g, t.array, t._ctx, *[p.array for p in parents])
     out = []
     for p, pg in zip(parents, grads):
         if pg is None:
             out.append(None)
             continue
         pg = np.asarray(pg)
-        if pg.shape != np.shape(p.data):
-            pg = sum_to(pg, np.shape(p.data))
+        if pg.shape != np.shape(p.array):
+            pg = sum_to(pg, np.shape(p.array))
         out.append(pg)
     return out
 
@@ -544,7 +544,7 @@ def local_derivative(child: Tensor, parent_index: int = 0):
     if child._vjp is _released_vjp:
         raise RuntimeError("local_derivative: the rule was released by backward(); call "
                            "backward(retain_graph=True) to keep it")
-    return _vjp(child, np.ones_like(np.asarray(child.data)))[parent_index]
+    return _vjp(child, np.ones_like(np.asarray(child.array)))[parent_index]
 
 
 def check_size(boxes: int, max_nodes: int, who: str) -> None:

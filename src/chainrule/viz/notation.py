@@ -31,9 +31,6 @@ from .graph import Edge, Node, fmt, shape_text
 __all__ = ["filled", "forward_text", "local_symbol", "num", "op_text", "rule_text",
            "tensor_rule", "wrap"]
 
-_SYMBOL = {"add": "+", "sub": "−", "mul": "·", "div": "/"}
-
-
 def _is_number(s: str) -> bool:
     try:
         float(s)
@@ -86,8 +83,8 @@ def forward_text(n: Node) -> str:
         return f"{n.label} = {v} ({n.role})"
     vals = [fmt(p.value) for p in ps]
     neg = [f"({s})" if s.startswith("-") else s for s in vals]
-    if n.op in _SYMBOL and len(ps) == 2:
-        sym = _SYMBOL[n.op]
+    sym = getattr(n.tensor._op, "symbol", None)  # the op's registry entry: + − · /
+    if sym and len(ps) == 2:
         return f"{n.label} = {ps[0].label} {sym} {ps[1].label} = {neg[0]} {sym} {neg[1]} = {v}"
     e = _exponent(n)
     if e is not None:

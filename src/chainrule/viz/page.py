@@ -13,8 +13,8 @@ nothing needs a mouse hover.
 Layout is done here, not by Graphviz: columns by depth (inputs on the left, the
 output on the right, as in the notes' circuits), rows ordered by the barycenter of
 the neighbours so edges cross little. Boxes are as wide as their text; each edge's
-numbers sit in the gap after its source's column, in a lane of their own, so they
-never overlap a box or each other.
+numbers sit in the gap before its destination's column, in a lane of their own, so
+they never overlap a box or each other.
 
 Stable hooks for tests and for styling: ``#chainrule-graph``, ``g.node`` with
 ``id="node-N"``, ``data-label``, ``data-kind`` (param / const / op / group),
@@ -447,9 +447,10 @@ def _label_size(e: dict) -> tuple[float, float]:
 def _layout(boxes: list, edges: list) -> tuple[int, int]:
     """Place boxes (x, y) and edge labels (lx, ly); returns the picture's size.
 
-    Each edge's label goes in the gap right after its source's column, which is made
-    wide enough for the widest label in it; within a gap the labels are stacked where
-    their curves pass, pushed apart so that none overlaps another.
+    Each edge's label goes in the gap just before its destination's column (a value
+    used by many later nodes spreads its labels over their gaps), which is made wide
+    enough for the widest label in it; within a gap the labels are stacked where their
+    curves pass, pushed apart so that none overlaps another.
     """
     cols = _columns(boxes, edges)
     by_id = {b["id"]: b for b in boxes}
@@ -457,7 +458,7 @@ def _layout(boxes: list, edges: list) -> tuple[int, int]:
     col_w = [max((by_id[i]["w"] for i in col), default=MIN_BOX_W) for col in cols]
     lanes: list[list] = [[] for _ in range(ncols)]
     for e in edges:
-        lanes[by_id[e["src"]]["col"]].append(e)
+        lanes[by_id[e["dst"]]["col"] - 1].append(e)
     gap = [max([MIN_GAP] + [_label_size(e)[0] + 2 * LANE_PAD for e in lanes[c]])
            for c in range(ncols)]
     heights = [sum(by_id[i]["h"] for i in col) + ROW_GAP * (len(col) - 1) for col in cols]

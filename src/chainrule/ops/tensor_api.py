@@ -1,0 +1,1025 @@
+"""The rest of PyTorch's tensor surface: indexing ops (gather, scatter, index_select, ...),
+shape ops (flip, roll, repeat, tril, ...), products (mm, bmm, einsum, addmm), scans
+(cumsum, cumprod, prod), sorting ((values, indices) results), norms and the
+non-differentiable helpers (nonzero, unique, bincount, multinomial, ...).
+
+Each differentiable building block is one registry entry with gradient-check ``cases``
+(tests/test_registry.py checks first and second order); the others are composites of
+registered ops (``expose``) or return plain, unrecorded tensors.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from ..tensor import Tensor, _wrap, as_dtype, as_tensor, record
+from . import composite as C
+from . import primitives as P
+from .registry import EXPOSED, Op, binary, case, expose
+
+_MISSING = object()
+
+
+def _dim(dim, ndim: int, op: str) -> int:
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not -builtins.max(ndim, 1) <= dim < builtins.max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims")
+    return int(dim) % builtins.max(ndim, 1)
+
+
+def _index_array(index, op: str) -> np.ndarray:
+    arr = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer tensor, got dtype {arr.dtype}")
+    return np.asarray(arr)
+
+
+def _plain(op: str, array) -> Tensor:
+    """A result that is not on the graph (indices, masks, counts)."""
+    return record(array, Op(op, register=False), ())
+
+
+# ---------------------------------------------------------------------------
+# clone
+# ---------------------------------------------------------------------------
+CLONE = Op("clone", lambda F, g, ans, ctx, x: (g,), reads=(), formula="1", method=True,
+           function=True, cases=[case((3, 2)), case(())])
+
+
+@CLONE.define
+def clone(x, memory_format=None) -> Tensor:
+    x = as_tensor(x)
+    return record(np.array(x.array, copy=True)[()] if x.ndim == 0 else x.array.copy(), CLONE,
+                  (x,))
+
+
+# ---------------------------------------------------------------------------
+# gather / scatter_add / scatter / index_select / index_add / masked_fill
+# ---------------------------------------------------------------------------
+def _along(index: np.ndarray, dim: int):
+    """The fancy index that picks ``a[..., index[...], ...]`` along ``dim`` with the other
+    coordinates those of ``index``'s own positions (PyTorch's gather/scatter rule)."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _index_case(shape, dim, n_index, high):
+    def make(rng):
+        idx_shape = list(shape)
+        idx_shape[dim] = n_index
+        return ((rng.uniform(-1, 1, shape),),
+                {"dim": dim, "index": rng.integers(0, high, idx_shape)})
+    return make
+
+
+def _gather_vjp(F, g, ans, ctx, x):
+    dim, index = ctx
+    return (F.scatter_add_along(x * 0, dim, index, g),)
+
+
+GATHER = Op("gather", _gather_vjp, reads=(), formula="1 at the index", method=True,
+            function=True, cases=[_index_case((3, 4), 1, 2, 4), _index_case((3, 4), 0, 5, 3)])
+
+
+@GATHER.define
+def gather(x, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "gather")
+    idx = _index_array(index, "gather")
+    if idx.ndim != x.ndim:
+        raise ValueError(f"gather: index has {idx.ndim} dims but the input has {x.ndim} "
+                         f"(shape {x.shape}); they must match")
+    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+        raise IndexError(f"gather: index out of range for dim {d} of size {x.shape[d]} "
+                         f"(values {idx.min()}..{idx.max()})")
+    return record(x.array[_along(idx, d)], GATHER, (x,), (d, idx))
+
+
+def _scatter_add_along_vjp(F, g, ans, ctx, x, src):
+    dim, index = ctx
+    return g, F.gather(g, dim, index)
+
+
+def _scatter_case(shape, dim, n_index):
+    def make(rng):
+        idx_shape = list(shape)
+        idx_shape[dim] = n_index
+        return ((rng.uniform(-1, 1, shape), dim, rng.integers(0, shape[dim], idx_shape),
+                 rng.uniform(-1, 1, idx_shape)), {})
+    return make
+
+
+SCATTER_ADD_ALONG = Op(
+    "scatter_add_along", _scatter_add_along_vjp, reads=(), formula=("1", "1 at the index"),
+    method="scatter_add", function="scatter_add", cases=[_scatter_case((3, 4), 1, 3)],
+    doc="PyTorch's ``scatter_add(input, dim, index, src)``: input with src added at index.")
+
+
+@SCATTER_ADD_ALONG.define
+def scatter_add_along(x, dim: int, index, src) -> Tensor:
+    x = as_tensor(x)
+    src = as_tensor(src, x)
+    d = _dim(dim, x.ndim, "scatter_add")
+    idx = _index_array(index, "scatter_add")
+    if idx.ndim != x.ndim or src.ndim != x.ndim:
+        raise ValueError(f"scatter_add: input {x.shape}, index {idx.shape} and src "
+                         f"{src.shape} must have the same number of dims")
+    out = np.array(x.array, copy=True)
+    np.add.at(out, _along(idx, d), src.array[tuple(slice(0, n) for n in idx.shape)])
+    return record(out, SCATTER_ADD_ALONG, (x, src), (d, idx))
+
+
+def _scatter_vjp(F, g, ans, ctx, x, src):
+    dim, index = ctx
+    keep = F.scatter_fill(g, dim, index, 0.0)  # overwritten positions get no gradient
+    return keep, (F.gather(g, dim, index) if src is not None else None)
+
+
+SCATTER = Op("scatter", _scatter_vjp, reads=(), formula=("1 where kept", "1 at the index"),
+             method=True, function=True, cases=[_scatter_case((3, 4), 1, 1)])
+
+
+@SCATTER.define
+def scatter(x, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
+    """``x`` with ``src`` (a tensor, or the number ``value``) written at ``index`` along
+    ``dim``. Where an index repeats, the value written last wins (as PyTorch on the CPU)."""
+    if reduce is not None:
+        raise NotImplementedError("scatter: reduce= is not supported in chainrule; use "
+                                  "scatter_add (reduce='add') or index_add")
+    if src is None and value is None:
+        raise TypeError("scatter: give src (a tensor) or value (a number)")
+    if src is not None and not isinstance(src, Tensor):
+        return scatter_fill(x, dim, index, src)
+    if src is None:
+        return scatter_fill(x, dim, index, value)
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "scatter")
+    idx = _index_array(index, "scatter")
+    out = np.array(x.array, copy=True)
+    out[_along(idx, d)] = src.array[tuple(slice(0, n) for n in idx.shape)]
+    return record(out, SCATTER, (x, src), (d, idx))
+
+
+SCATTER_FILL = Op("scatter_fill", lambda F, g, ans, ctx, x: (F.scatter_fill(g, ctx[0], ctx[1],
+                                                                            0.0),),
+                  reads=(), formula="1 where kept", method=False, function=False,
+                  cases=[lambda rng: ((rng.uniform(-1, 1, (3, 4)),),
+                                      {"dim": 1, "index": rng.integers(0, 4, (3, 2)),
+                                       "value": 2.0})])
+
+
+@SCATTER_FILL.define
+def scatter_fill(x, dim: int, index, value) -> Tensor:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "scatter")
+    idx = _index_array(index, "scatter")
+    out = np.array(x.array, copy=True)
+    out[_along(idx, d)] = value
+    return record(out, SCATTER_FILL, (x,), (d, idx))
+
+
+def _index_select_vjp(F, g, ans, ctx, x):
+    dim, index = ctx
+    return (F.index_add(x * 0, dim, index, g),)
+
+
+INDEX_SELECT = Op("index_select", _index_select_vjp, reads=(), formula="1 at the index",
+                  method=True, function=True,
+                  cases=[lambda rng: ((rng.uniform(-1, 1, (4, 3)),),
+                                      {"dim": 0, "index": np.array([3, 0, 3])}),
+                         lambda rng: ((rng.uniform(-1, 1, (2, 5)),),
+                                      {"dim": 1, "index": np.array([1, 4])})])
+
+
+@INDEX_SELECT.define
+def index_select(x, dim: int, index) -> Tensor:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "index_select")
+    idx = _index_array(index, "index_select").reshape(-1)
+    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+        raise IndexError(f"index_select: index out of range for dim {d} of size {x.shape[d]}")
+    return record(np.take(x.array, idx, axis=d), INDEX_SELECT, (x,), (d, idx))
+
+
+def _index_add_vjp(F, g, ans, ctx, x, src):
+    dim, index, alpha = ctx
+    return g, F.index_select(g, dim, index) * alpha
+
+
+INDEX_ADD = Op("index_add", _index_add_vjp, reads=(), formula=("1", "α at the index"),
+               method=True, function=True,
+               cases=[lambda rng: ((rng.uniform(-1, 1, (4, 3)), 0, np.array([3, 0, 3]),
+                                    rng.uniform(-1, 1, (3, 3))), {})])
+
+
+@INDEX_ADD.define
+def index_add(x, dim: int, index, source, *, alpha=1) -> Tensor:
+    x = as_tensor(x)
+    source = as_tensor(source, x)
+    d = _dim(dim, x.ndim, "index_add")
+    idx = _index_array(index, "index_add").reshape(-1)
+    out = np.array(x.array, copy=True)
+    moved = np.moveaxis(out, d, 0)
+    np.add.at(moved, idx, np.moveaxis(source.array, d, 0) * alpha)
+    return record(out, INDEX_ADD, (x, source), (d, idx, alpha))
+
+
+@expose
+def masked_fill(x, mask, value) -> Tensor:
+    """``x`` with ``value`` where ``mask`` is true (mask broadcasts against x)."""
+    x = as_tensor(x)
+    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_fill: expected a bool mask, got dtype {m.dtype}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise ValueError("masked_fill: value must be a number or a 0-d tensor")
+    return P.where(_wrap(np.broadcast_to(m, np.broadcast_shapes(m.shape, x.shape))),
+                   as_tensor(value, x), x)
+
+
+@expose
+def masked_select(x, mask) -> Tensor:
+    x = as_tensor(x)
+    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    shape = np.broadcast_shapes(m.shape, x.shape)
+    if shape != x.shape:
+        x = P.broadcast_to(x, shape)
+    return P.getitem(x, _wrap(np.broadcast_to(m, shape)))
+
+
+# ---------------------------------------------------------------------------
+# shape ops
+# ---------------------------------------------------------------------------
+def _flip_vjp(F, g, ans, dims, x):
+    return (F.flip(g, dims),)
+
+
+FLIP = Op("flip", _flip_vjp, reads=(), formula="1", method=True, function=True,
+          cases=[case((3, 4), dims=(1,)), case((2, 3, 2), dims=(0, 2))])
+
+
+@FLIP.define
+def flip(x, dims) -> Tensor:
+    x = as_tensor(x)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    axes = tuple(_dim(d, x.ndim, "flip") for d in dims)
+    return record(np.flip(x.array, axes).copy(), FLIP, (x,), axes)
+
+
+def _roll_vjp(F, g, ans, ctx, x):
+    shifts, dims = ctx
+    return (F.roll(g, tuple(-s for s in shifts), dims),)
+
+
+ROLL = Op("roll", _roll_vjp, reads=(), formula="1", method=True, function=True,
+          cases=[case((3, 4), shifts=1, dims=1), case((5,), shifts=-2, dims=0),
+                 case((2, 3), shifts=(1, 2), dims=(0, 1))])
+
+
+@ROLL.define
+def roll(x, shifts, dims=None) -> Tensor:
+    x = as_tensor(x)
+    if dims is None:  # PyTorch: roll the flattened tensor, then restore the shape
+        flat = P.reshape(x, (-1,))
+        return P.reshape(roll(flat, shifts, 0), x.shape)
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+    axes = tuple(_dim(d, x.ndim, "roll") for d in dims)
+    return record(np.roll(x.array, shifts, axes), ROLL, (x,), (shifts, axes))
+
+
+def _triangle(name: str, np_fn):
+    def vjp(F, g, ans, diagonal, x):
+        return (getattr(F, name)(g, diagonal),)
+
+    op = Op(name, vjp, reads=(), formula="1 inside the triangle", method=True, function=True,
+            cases=[case((4, 3)), case((3, 4), diagonal=1), case((2, 3, 3), diagonal=-1)])
+
+    def fn(x, diagonal: int = 0) -> Tensor:
+        x = as_tensor(x)
+        if x.ndim < 2:
+            raise ValueError(f"{name}: expected a tensor with at least 2 dims, got shape "
+                             f"{x.shape}")
+        return record(np_fn(x.array, diagonal), op, (x,), diagonal)
+
+    fn.__name__ = fn.__qualname__ = name
+    return op.define(fn)
+
+
+tril = _triangle("tril", np.tril)
+triu = _triangle("triu", np.triu)
+
+
+def _cum_vjp(F, g, ans, dim, x):
+    # d cumsum: the reversed cumulative sum of the adjoint
+    return (F.flip(F.cumsum(F.flip(g, (dim,)), dim), (dim,)),)
+
+
+CUMSUM = Op("cumsum", _cum_vjp, reads=(), formula="1 for every later position", method=True,
+            function=True, cases=[case((5,), dim=0), case((3, 4), dim=1), case((3, 4), dim=-2)])
+
+
+@CUMSUM.define
+def cumsum(x, dim: int, *, dtype=None) -> Tensor:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "cumsum")
+    data = x.array if x.ndim else np.reshape(x.array, (1,))
+    out = np.cumsum(data, axis=d, dtype=None if dtype is None else as_dtype(dtype))
+    if x.array.dtype.kind in "biu" and dtype is None:
+        out = out.astype(np.int64)
+    return record(out.reshape(x.shape), CUMSUM, (x,), d)
+
+
+@expose
+def cumprod(x, dim: int, *, dtype=None) -> Tensor:
+    """Cumulative product; differentiable as a chain of products (exact at zeros)."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "cumprod")
+    if x.array.dtype.kind not in "fc" or not x.requires_grad:
+        out = np.cumprod(x.array if x.ndim else np.reshape(x.array, (1,)), axis=d)
+        if x.array.dtype.kind in "biu":
+            out = out.astype(np.int64)
+        return _plain("cumprod", out.reshape(x.shape))
+    if x.ndim == 0:
+        return x
+    running, outs = None, []
+    for piece in unbind(x, d):
+        running = piece if running is None else P.mul(running, piece)
+        outs.append(running)
+    return C.stack(outs, d)
+
+
+@expose
+def prod(x, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product of the elements (over ``dim``); differentiable, exact with zeros."""
+    x = as_tensor(x)
+    if x.array.dtype.kind not in "fc" or not x.requires_grad:
+        out = np.prod(x.array, axis=dim, keepdims=keepdim)
+        if x.array.dtype.kind in "biu":
+            out = np.asarray(out, dtype=np.int64)
+        return _plain("prod", out)
+    if dim is None:
+        flat = P.reshape(x, (-1,))
+        out = cumprod(flat, 0)[-1] if flat.shape[0] else as_tensor(1.0, x)
+        return P.reshape(out, (1,) * x.ndim) if keepdim else out
+    d = _dim(dim, x.ndim, "prod")
+    last = P.getitem(cumprod(x, d), (slice(None),) * d + (-1,))
+    return C.unsqueeze(last, d) if keepdim else last
+
+
+# ---------------------------------------------------------------------------
+# composites on the registered shape ops
+# ---------------------------------------------------------------------------
+@expose
+def t(x) -> Tensor:
+    x = as_tensor(x)
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {x.shape}; use "
+                         "transpose(dim0, dim1) or .mT")
+    return P.transpose(x) if x.ndim == 2 else x
+
+
+@expose
+def contiguous(x, memory_format=None) -> Tensor:
+    return as_tensor(x)
+
+
+@expose(function=False)
+def is_contiguous(x, memory_format=None) -> bool:
+    arr = x.array
+    return bool(getattr(getattr(arr, "flags", None), "c_contiguous", True))
+
+
+@expose(function=False)
+def view_as(x, other) -> Tensor:
+    return P.reshape(x, tuple(other.shape))
+
+
+@expose(function=False)
+def expand_as(x, other) -> Tensor:
+    return C.expand(x, tuple(other.shape))
+
+
+@expose(function=False)
+def reshape_as(x, other) -> Tensor:
+    return P.reshape(x, tuple(other.shape))
+
+
+@expose
+def repeat(x, *sizes) -> Tensor:
+    """Tile ``x`` (PyTorch's ``repeat``: ``x.repeat(2, 1)``)."""
+    x = as_tensor(x)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: {len(sizes)} repeat counts for a tensor with {x.ndim} dims "
+                         "(give at least one per dim)")
+    lead = len(sizes) - x.ndim
+    x = P.reshape(x, (1,) * lead + tuple(x.shape))
+    # broadcast each dim into a new axis in front of it, then merge: differentiable
+    inter, final = [], []
+    for n, r in zip(x.shape, sizes):
+        inter += [r, n]
+        final.append(r * n)
+    expanded = P.broadcast_to(P.reshape(x, tuple(v for n in x.shape for v in (1, n))),
+                              tuple(inter))
+    return P.reshape(expanded, tuple(final))
+
+
+@expose
+def repeat_interleave(x, repeats, dim=None, *, output_size=None) -> Tensor:
+    x = as_tensor(x)
+    if dim is None:
+        x, dim = P.reshape(x, (-1,)), 0
+    d = _dim(dim, x.ndim, "repeat_interleave")
+    reps = repeats.array if isinstance(repeats, Tensor) else repeats
+    index = np.repeat(np.arange(x.shape[d]), reps)
+    return index_select(x, d, index)
+
+
+@expose
+def unflatten(x, dim: int, sizes) -> Tensor:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "unflatten")
+    sizes = tuple(sizes)
+    shape = tuple(x.shape[:d]) + sizes + tuple(x.shape[d + 1:])
+    return P.reshape(x, shape)
+
+
+@expose
+def unbind(x, dim: int = 0) -> tuple:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "unbind")
+    lead = (slice(None),) * d
+    return tuple(P.getitem(x, lead + (i,)) for i in range(x.shape[d]))
+
+
+@expose
+def narrow(x, dim: int, start: int, length: int) -> Tensor:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "narrow")
+    start = int(start)
+    if start < 0:
+        start += x.shape[d]
+    if not 0 <= start <= start + length <= x.shape[d]:
+        raise IndexError(f"narrow: start {start} + length {length} exceeds dim {d} of size "
+                         f"{x.shape[d]}")
+    return P.getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+@expose(method=False)
+def hstack(tensors) -> Tensor:
+    tensors = [as_tensor(t) for t in tensors]
+    axis = 0 if builtins.all(t.ndim == 1 for t in tensors) else 1
+    return P.concatenate([C.unsqueeze(t, 0) if t.ndim == 0 else t for t in tensors], axis)
+
+
+@expose(method=False)
+def vstack(tensors) -> Tensor:
+    tensors = [as_tensor(t) for t in tensors]
+    return P.concatenate([P.reshape(t, (1, -1)) if t.ndim < 2 else t for t in tensors], 0)
+
+
+@expose
+def mm(a, b) -> Tensor:
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
+    return P.matmul(a, b)
+
+
+@expose
+def bmm(a, b) -> Tensor:
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
+                         f"{a.shape} and {b.shape}")
+    return P.matmul(a, b)
+
+
+@expose
+def mv(a, v) -> Tensor:
+    return P.matmul(as_tensor(a), as_tensor(v))
+
+
+@expose
+def addmm(x, a, b, *, beta=1, alpha=1) -> Tensor:
+    prod = P.matmul(a, b)
+    return P.add(x if beta == 1 else P.mul(x, beta), prod if alpha == 1 else P.mul(prod, alpha))
+
+
+@expose
+def baddbmm(x, a, b, *, beta=1, alpha=1) -> Tensor:
+    return addmm(x, a, b, beta=beta, alpha=alpha)
+
+
+@expose(method=False)
+def einsum(equation: str, *operands) -> Tensor:
+    """``einsum`` as products and sums of registered ops: each operand's letters are moved
+    to one shared order, broadcast-multiplied, and the letters not in the output summed."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise NotImplementedError("einsum: '...' is not supported in chainrule; write the "
+                                  "batch letters out")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum: {len(terms)} terms in {equation!r} but {len(operands)} "
+                         "operands")
+    if not arrow:
+        counts = {}
+        for ch in "".join(terms):
+            counts[ch] = counts.get(ch, 0) + 1
+        rhs = "".join(sorted(ch for ch, n in counts.items() if n == 1))
+    letters = []
+    for ch in "".join(terms) + rhs:
+        if ch not in letters:
+            letters.append(ch)
+    sizes: dict = {}
+    product = None
+    for term, x in zip(terms, operands):
+        x = as_tensor(x)
+        if len(term) != x.ndim:
+            raise ValueError(f"einsum: term {term!r} has {len(term)} letters but its operand "
+                             f"has shape {x.shape}")
+        if len(set(term)) != len(term):  # a repeated letter: take the diagonal first
+            raise NotImplementedError(f"einsum: repeated letter in {term!r} (a diagonal) is "
+                                      "not supported; use diagonal()")
+        for ch, n in zip(term, x.shape):
+            if sizes.setdefault(ch, n) != n and n != 1 and sizes[ch] != 1:
+                raise ValueError(f"einsum: letter {ch!r} is {sizes[ch]} in one operand and "
+                                 f"{n} in another")
+            sizes[ch] = builtins.max(sizes[ch], n)
+        order = [term.index(ch) for ch in letters if ch in term]
+        moved = P.transpose(x, *order) if order != list(range(x.ndim)) else x
+        shape = tuple(x.shape[term.index(ch)] if ch in term else 1 for ch in letters)
+        moved = P.reshape(moved, shape)
+        product = moved if product is None else P.mul(product, moved)
+    summed = tuple(i for i, ch in enumerate(letters) if ch not in rhs)
+    out = P.sum(product, axis=summed) if summed else product
+    kept = [ch for ch in letters if ch in rhs]
+    order = [kept.index(ch) for ch in rhs]
+    return P.transpose(out, *order) if order != list(range(len(order))) else out
+
+
+@expose
+def lerp(start, end, weight) -> Tensor:
+    start = as_tensor(start)
+    return P.add(start, P.mul(weight, P.sub(end, start)))
+
+
+@expose
+def clamp_min(x, min) -> Tensor:
+    return P.clip(x, min, None)
+
+
+@expose
+def clamp_max(x, max) -> Tensor:
+    return P.clip(x, None, max)
+
+
+@expose
+def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Vector p-norm over ``dim`` (all elements by default); 'fro' = 2, inf = max |x|."""
+    x = as_tensor(x)
+    if p in ("fro", 2, 2.0):
+        return P.sqrt(P.sum(P.mul(x, x), axis=dim, keepdims=keepdim))
+    if p in (math.inf, "inf"):
+        return P.amax(P.abs(x), axis=dim, keepdims=keepdim)
+    if p in (-math.inf, "-inf"):
+        return P.amin(P.abs(x), axis=dim, keepdims=keepdim)
+    if p == 1:
+        return P.sum(P.abs(x), axis=dim, keepdims=keepdim)
+    if isinstance(p, str):
+        raise TypeError(f"norm: unknown p={p!r} (expected a number, 'fro' or inf; "
+                         "for 'nuc' use linalg.matrix_norm, which chainrule lacks)")
+    return P.pow(P.sum(P.pow(P.abs(x), p), axis=dim, keepdims=keepdim), 1.0 / p)
+
+
+@expose
+def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+        axis=None, keepdims=None) -> Tensor:
+    """Variance, as torch.var: Bessel's correction unless ``unbiased=False`` or
+    ``correction=0``."""
+    return C.var(x, dim if axis is None else axis,
+                 keepdim if keepdims is None else keepdims, _correction(unbiased, correction))
+
+
+@expose
+def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+        axis=None, keepdims=None) -> Tensor:
+    return C.std(x, dim if axis is None else axis,
+                 keepdim if keepdims is None else keepdims, _correction(unbiased, correction))
+
+
+def _correction(unbiased, correction) -> int:
+    if isinstance(unbiased, (int, np.integer)) and not isinstance(unbiased, bool) \
+            and correction is None:
+        raise TypeError("var/std: the third positional argument is unbiased (a bool), as in "
+                        "PyTorch; pass keepdim= by name")
+    if correction is not None:
+        return correction
+    return 0 if unbiased is False else 1
+
+
+@expose
+def nan_to_num(x, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    x = as_tensor(x)
+    arr = x.array
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return x
+    fill = np.nan_to_num(arr, nan=nan, posinf=posinf, neginf=neginf)
+    return P.where(_wrap(bad), as_tensor(fill, x), x)
+
+
+# ---------------------------------------------------------------------------
+# sorting and order statistics: (values, indices) as PyTorch
+# ---------------------------------------------------------------------------
+ValuesIndices = C.ValuesIndices
+
+
+def _take(x, dim: int, order: np.ndarray) -> Tensor:
+    return gather(x, dim, order) if x.requires_grad else _wrap(
+        np.take_along_axis(x.array, order, axis=dim))
+
+
+@expose
+def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return ValuesIndices(x, _wrap(np.int64(0)))
+    d = _dim(dim, x.ndim, "sort")
+    arr = x.array
+    order = np.argsort(-arr if descending and arr.dtype.kind != "b" else arr, axis=d,
+                       kind="stable")
+    if descending and arr.dtype.kind == "b":
+        order = np.flip(order, d)
+    return ValuesIndices(_take(x, d, order), _plain("sort_indices", order.astype(np.int64)))
+
+
+@expose
+def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    return sort(x, dim, descending, stable).indices
+
+
+@expose
+def msort(x) -> Tensor:
+    return sort(x, 0).values
+
+
+@expose
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "topk")
+    if not 0 <= k <= x.shape[d]:
+        raise ValueError(f"topk: k={k} is out of range for dim {d} of size {x.shape[d]}")
+    order = np.argsort(-x.array if largest else x.array, axis=d, kind="stable")
+    order = np.take(order, np.arange(k), axis=d)
+    return ValuesIndices(_take(x, d, order), _plain("topk_indices", order.astype(np.int64)))
+
+
+@expose
+def kthvalue(x, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "kthvalue")
+    if not 1 <= k <= x.shape[d]:
+        raise ValueError(f"kthvalue: k={k} is out of range for dim {d} of size {x.shape[d]}")
+    order = np.take(np.argsort(x.array, axis=d, kind="stable"), [k - 1], axis=d)
+    values, idx = _take(x, d, order), order.astype(np.int64)
+    if not keepdim:
+        values, idx = C.squeeze(values, d), np.squeeze(idx, d)
+    return ValuesIndices(values, _plain("kthvalue_indices", idx))
+
+
+@expose
+def median(x, dim=None, keepdim: bool = False):
+    """The lower median (as PyTorch: no averaging of the two middle values); with ``dim``
+    a (values, indices) pair."""
+    x = as_tensor(x)
+    if dim is None:
+        flat = P.reshape(x, (-1,))
+        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
+    d = _dim(dim, x.ndim, "median")
+    return kthvalue(x, (x.shape[d] + 1) // 2, d, keepdim)
+
+
+@expose
+def mode(x, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+    """The most frequent value along ``dim`` (the smallest among ties) and the index of
+    its last occurrence, as PyTorch on the CPU."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "mode")
+    arr = np.moveaxis(np.asarray(x.array), d, -1)
+    flat = arr.reshape(-1, arr.shape[-1]) if arr.ndim else arr.reshape(1, 1)
+    values = np.empty(flat.shape[0], dtype=arr.dtype)
+    indices = np.empty(flat.shape[0], dtype=np.int64)
+    for r, row in enumerate(flat):
+        uniq, counts = np.unique(row, return_counts=True)
+        v = uniq[np.argmax(counts)]
+        values[r] = v
+        indices[r] = np.flatnonzero(row == v)[-1]
+    shape = arr.shape[:-1]
+    values, indices = values.reshape(shape), indices.reshape(shape)
+    if keepdim:
+        values, indices = np.expand_dims(values, d), np.expand_dims(indices, d)
+    return ValuesIndices(_plain("mode", values), _plain("mode_indices", indices))
+
+
+# ---------------------------------------------------------------------------
+# not differentiable: indices, masks, counts, sampling
+# ---------------------------------------------------------------------------
+@expose
+def nonzero(x, *, as_tuple: bool = False):
+    arr = as_tensor(x).array
+    if as_tuple:
+        return tuple(_plain("nonzero", i.astype(np.int64)) for i in np.nonzero(arr))
+    return _plain("nonzero", np.argwhere(arr).astype(np.int64))
+
+
+@expose
+def argwhere(x) -> Tensor:
+    return _plain("argwhere", np.argwhere(as_tensor(x).array).astype(np.int64))
+
+
+@expose
+def count_nonzero(x, dim=None) -> Tensor:
+    return _plain("count_nonzero", np.asarray(np.count_nonzero(as_tensor(x).array, axis=dim),
+                                              dtype=np.int64))
+
+
+@expose
+def unique(x, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim=None):
+    arr = as_tensor(x).array
+    out = np.unique(arr, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not (return_inverse or return_counts):
+        return _plain("unique", out)
+    parts = [_plain("unique", out[0])]
+    if return_inverse:
+        parts.append(_plain("unique_inverse", out[1].reshape(arr.shape).astype(np.int64)))
+    if return_counts:
+        parts.append(_plain("unique_counts", out[-1].astype(np.int64)))
+    return tuple(parts)
+
+
+@expose
+def bincount(x, weights=None, minlength: int = 0) -> Tensor:
+    arr = as_tensor(x).array
+    if arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
+        raise ValueError("bincount: expected a 1-D tensor of non-negative integers")
+    w = None if weights is None else as_tensor(weights).array
+    out = np.bincount(arr, w, minlength)
+    return _plain("bincount", out if w is not None else out.astype(np.int64))
+
+
+@expose
+def isclose(a, b, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    a, b = P._pair(a, b)
+    return _plain("isclose", np.isclose(a.array, b.array, rtol, atol, equal_nan))
+
+
+@expose
+def equal(a, b) -> bool:
+    a, b = as_tensor(a), as_tensor(b)
+    return a.shape == b.shape and bool(np.array_equal(a.array, b.array))
+
+
+@expose
+def isinf(x) -> Tensor:
+    return _plain("isinf", np.isinf(as_tensor(x).array))
+
+
+@expose(method=False)
+def where(condition, input=_MISSING, other=_MISSING) -> Tensor:
+    """``where(cond, a, b)``: a where cond else b (differentiable); ``where(cond)``: the
+    indices of the true elements, one tensor per dim (as ``nonzero(as_tuple=True)``)."""
+    if input is _MISSING and other is _MISSING:
+        return nonzero(condition, as_tuple=True)
+    if input is _MISSING or other is _MISSING:
+        raise TypeError("where: give a condition alone, or a condition and two values")
+    return P.where(condition, input, other)
+
+
+@expose(function=False, name="where")
+def _where_method(x, condition, other) -> Tensor:
+    return P.where(condition, x, other)
+
+
+@expose
+def multinomial(probs, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Draw indices from the rows of ``probs`` (non-negative weights, not necessarily
+    normalized). The stream is chainrule's own: the same seed gives other samples than
+    PyTorch's."""
+    from ..random import _rng
+
+    p = np.asarray(as_tensor(probs).array, dtype=np.float64)
+    rows = p.reshape(-1, p.shape[-1]) if p.ndim else None
+    if rows is None or p.ndim > 2:
+        raise ValueError(f"multinomial: expected a 1-D or 2-D tensor, got shape {p.shape}")
+    if (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
+        raise ValueError("multinomial: probabilities must be finite, non-negative and not all "
+                         "zero in a row")
+    if not replacement and num_samples > rows.shape[1]:
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement "
+                         f"from {rows.shape[1]} categories")
+    rng = _rng(generator)
+    out = np.stack([rng.choice(rows.shape[1], num_samples, replace=replacement,
+                               p=row / row.sum()) for row in rows]).astype(np.int64)
+    return _plain("multinomial", out.reshape(p.shape[:-1] + (num_samples,)))
+
+
+@expose
+def bernoulli(x, p=None, *, generator=None) -> Tensor:
+    from ..random import _rng
+
+    x = as_tensor(x)
+    probs = x.array if p is None else np.full(x.shape, p)
+    draws = _rng(generator).random(np.shape(probs)) < probs
+    return _plain("bernoulli", draws.astype(x.dtype))
+
+
+@expose(method=False)
+def normal(mean, std=1.0, size=None, *, generator=None) -> Tensor:
+    from ..random import _rng
+
+    m = mean.array if isinstance(mean, Tensor) else mean
+    s = std.array if isinstance(std, Tensor) else std
+    shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    dt = mean.dtype if isinstance(mean, Tensor) else (
+        std.dtype if isinstance(std, Tensor) else np.float32)
+    return _wrap(np.asarray(_rng(generator).normal(m, s, shape), dtype=dt))
+
+
+# ---------------------------------------------------------------------------
+# new_* constructors (methods only)
+# ---------------------------------------------------------------------------
+def _new_kwargs(x, dtype):
+    return as_dtype(dtype) if dtype is not None else x.dtype
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+@expose(function=False)
+def new_zeros(x, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_size(size), _new_kwargs(x, dtype)), requires_grad=requires_grad)
+
+
+@expose(function=False)
+def new_ones(x, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_size(size), _new_kwargs(x, dtype)), requires_grad=requires_grad)
+
+
+@expose(function=False)
+def new_empty(x, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_size(size), _new_kwargs(x, dtype)), requires_grad=requires_grad)
+
+
+@expose(function=False)
+def new_full(x, size, fill_value, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    return Tensor(np.full(tuple(size), fill_value, _new_kwargs(x, dtype)),
+                  requires_grad=requires_grad)
+
+
+@expose(function=False)
+def new_tensor(x, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A copy of ``data`` with ``x``'s dtype (unless ``dtype`` is given), as PyTorch."""
+    arr = np.array(data.array if isinstance(data, Tensor) else data)
+    return Tensor(arr.astype(as_dtype(dtype) if dtype is not None else x.dtype),
+                  requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------
+# % and // and the bitwise operators (on integer and bool tensors)
+# ---------------------------------------------------------------------------
+def _remainder_vjp(F, g, ans, ctx, a, b):
+    return g, -g * F.floor(a / b)
+
+
+remainder = binary("remainder", np.remainder, _remainder_vjp, formula=("1", "-⌊{a}/{b}⌋"),
+                   domain=[(0.1, 0.9), (1.1, 2.0)],
+                   hint="a division by zero (x % 0 is nan)")
+
+
+def _fmod_vjp(F, g, ans, ctx, a, b):
+    return g, -g * F.trunc(a / b)
+
+
+fmod = binary("fmod", np.fmod, _fmod_vjp, formula=("1", "-trunc({a}/{b})"),
+              domain=[(0.1, 0.9), (1.1, 2.0)], hint="a division by zero (fmod(x, 0) is nan)")
+
+
+@expose
+def floor_divide(a, b) -> Tensor:
+    """``a // b`` (rounded down, as Python and PyTorch); no gradient, as PyTorch's."""
+    a, b = P._pair(a, b)
+    if a.array.dtype != b.array.dtype:
+        a, b = P._promote(a, b, "floor_divide")
+    return _plain("floor_divide", np.floor_divide(a.array, b.array))
+
+
+def _bitwise(name: str, logical, bitwise):
+    def op(a, b) -> Tensor:
+        a, b = P._pair(a, b)
+        if a.array.dtype.kind == "f" or b.array.dtype.kind == "f":
+            raise TypeError(f"{name}: bitwise operators need integer or bool tensors, got "
+                            f"{a.dtype} and {b.dtype} (compare first, e.g. (x > 0) & (y > 0))")
+        if a.array.dtype != b.array.dtype:
+            a, b = P._promote(a, b, name)
+        fn = logical if a.array.dtype.kind == "b" else bitwise
+        try:
+            return _plain(name, fn(a.array, b.array))
+        except ValueError:
+            raise P._broadcast_error(name, a, b) from None
+
+    op.__name__ = op.__qualname__ = name
+    return expose(op)
+
+
+bitwise_and = _bitwise("bitwise_and", np.logical_and, np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.logical_or, np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.logical_xor, np.bitwise_xor)
+bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift, np.left_shift)
+bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift, np.right_shift)
+
+
+@expose
+def bitwise_not(x) -> Tensor:
+    x = as_tensor(x)
+    if x.array.dtype.kind == "f":
+        raise TypeError(f"bitwise_not (~): needs an integer or bool tensor, got {x.dtype}")
+    return _plain("bitwise_not", np.invert(x.array))
+
+
+# ---------------------------------------------------------------------------
+# x[index] = value on the graph (what __setitem__ records on a tensor that requires grad)
+# ---------------------------------------------------------------------------
+def _index_put_vjp(F, g, ans, index, x, value):
+    return F.index_put(g, index, F.getitem(g, index) * 0), F.getitem(g, index)
+
+
+INDEX_PUT = Op("index_put", _index_put_vjp, reads=(), method=False, function=False,
+               formula=("1 outside the index", "1 at the index"),
+               cases=[lambda rng: ((rng.uniform(-1, 1, (4, 3)), (1, slice(None)),
+                                    rng.uniform(-1, 1, (3,))), {}),
+                      lambda rng: ((rng.uniform(-1, 1, (3, 4)), (slice(None), [0, 2]),
+                                    rng.uniform(-1, 1, (3, 2))), {})])
+
+
+@INDEX_PUT.define
+def index_put(x, index, value) -> Tensor:
+    """``x`` with ``x[index] = value`` (a new tensor; value broadcasts to the slot)."""
+    from ..tensor import _unwrap_index
+
+    x = as_tensor(x)
+    value = as_tensor(value, x)
+    idx = _unwrap_index(index)
+    out = np.array(x.array, copy=True)
+    out[idx] = value.array
+    slot = np.shape(out[idx])
+    if value.shape != slot:  # the adjoint of value is taken at the slot's shape
+        value = P.broadcast_to(value, slot)
+    return record(out, INDEX_PUT, (x, value), idx)
+
+
+# ---------------------------------------------------------------------------
+# in-place methods: x.relu_(), x.sigmoid_(), ... (recorded on the graph where needed)
+# ---------------------------------------------------------------------------
+def _make_inplace(method: str, function: str):
+    def inplace(self, *args, **kwargs):
+        return self._inplace(method, function, *args, **kwargs)
+
+    inplace.__name__ = inplace.__qualname__ = method
+    inplace.__doc__ = f"In place: ``x.{method}(...)`` is ``x = {function}(x, ...)`` on x itself."
+    return inplace
+
+
+for _fn in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "neg", "abs", "sin", "cos",
+            "floor", "ceil", "round", "trunc", "square", "reciprocal", "rsqrt", "sign",
+            "log1p", "expm1", "pow", "remainder", "fmod", "lerp", "clamp_min", "clamp_max",
+            "masked_fill", "index_add", "scatter", "scatter_add", "index_fill", "where",
+            "floor_divide", "tril", "triu", "exp2", "log2", "log10", "frac", "nan_to_num",
+            "atan", "erf", "silu", "leaky_relu", "elu", "hardtanh", "logical_not",
+            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"):
+    if _fn in EXPOSED or _fn in ("where",):
+        setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
+Tensor.negative_ = Tensor.neg_
+Tensor.true_divide_ = Tensor.div_
+Tensor.subtract_ = Tensor.sub_
+Tensor.multiply_ = Tensor.mul_
+Tensor.divide_ = Tensor.div_
+Tensor.clip_ = Tensor.clamp_
