@@ -402,19 +402,6 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    def __getattr__(self, name: str):
-        # only called on a miss: a PyTorch method chainrule lacks gets a message naming it
-        if name.startswith("_"):
-            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
-        import difflib
-
-        close = difflib.get_close_matches(name, [n for n in dir(Tensor) if not
-                                                 n.startswith("_")], n=2)
-        hint = f"; the nearest: {', '.join('.' + c for c in close)}" if close else ""
-        raise AttributeError(f"'Tensor' object has no attribute {name!r}: PyTorch's "
-                             f"Tensor.{name} is not part of chainrule{hint} "
-                             "(see docs/pytorch.md)")
-
     def __iter__(self):
         if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
