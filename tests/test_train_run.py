@@ -116,7 +116,7 @@ def test_kill_between_an_epochs_writes_then_resume_is_byte_identical(
 
 def test_kill_after_training_before_the_report_then_resume_is_byte_identical(
         table, tmp_path, uninterrupted, monkeypatch):
-    import chainrule.train.report as report
+    from chainrule.train import report
 
     expected, _ = uninterrupted
 
