@@ -390,6 +390,13 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
 def _check_version(node: Tensor, parents: tuple) -> None:
     """Raise if an input or the output of ``node`` was changed in place after recording."""
     recorded = node._saved_version
+    for p in parents:
+        if getattr(p, "_rebased", 0) > recorded:
+            raise RuntimeError(
+                f"backward: an input of '{node._op}' (output shape {node.shape}) was modified "
+                f"by an in-place operation recorded after it was used (shape {p.shape}, now "
+                f"'{p._op}'); its gradient would be wrong. Use the out-of-place op, or do the "
+                "in-place change before using the tensor.")
     reads = getattr(node._op, "reads", ("inputs", "output"))  # what the rule will read
     saved = (parents if "inputs" in reads else ()) + ((node,) if "output" in reads else ())
     changed = [t for t in saved if t.changed_since(recorded)]

@@ -18,7 +18,7 @@ import numpy as np
 from ..tensor import Tensor, _wrap, as_dtype, as_tensor, record
 from . import composite as C
 from . import primitives as P
-from .registry import Op, case, expose
+from .registry import EXPOSED, Op, binary, case, expose
 
 _MISSING = object()
 
@@ -897,10 +897,129 @@ def new_full(x, size, fill_value, *, dtype=None, device=None,
 
 @expose(function=False)
 def new_tensor(x, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """As PyTorch: Python floats take ``x``'s dtype; integers stay integers."""
+    """A copy of ``data`` with ``x``'s dtype (unless ``dtype`` is given), as PyTorch."""
     arr = np.array(data.array if isinstance(data, Tensor) else data)
-    if dtype is not None:
-        arr = arr.astype(as_dtype(dtype))
-    elif arr.dtype.kind == "f":
-        arr = arr.astype(x.dtype if x.dtype.kind == "f" else np.float32)
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor(arr.astype(as_dtype(dtype) if dtype is not None else x.dtype),
+                  requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------
+# % and // and the bitwise operators (on integer and bool tensors)
+# ---------------------------------------------------------------------------
+def _remainder_vjp(F, g, ans, ctx, a, b):
+    return g, -g * F.floor(a / b)
+
+
+remainder = binary("remainder", np.remainder, _remainder_vjp, formula=("1", "-⌊{a}/{b}⌋"),
+                   domain=[(0.1, 0.9), (1.1, 2.0)],
+                   hint="a division by zero (x % 0 is nan)")
+
+
+def _fmod_vjp(F, g, ans, ctx, a, b):
+    return g, -g * F.trunc(a / b)
+
+
+fmod = binary("fmod", np.fmod, _fmod_vjp, formula=("1", "-trunc({a}/{b})"),
+              domain=[(0.1, 0.9), (1.1, 2.0)], hint="a division by zero (fmod(x, 0) is nan)")
+
+
+@expose
+def floor_divide(a, b) -> Tensor:
+    """``a // b`` (rounded down, as Python and PyTorch); no gradient, as PyTorch's."""
+    a, b = P._pair(a, b)
+    if a.array.dtype != b.array.dtype:
+        a, b = P._promote(a, b, "floor_divide")
+    return _plain("floor_divide", np.floor_divide(a.array, b.array))
+
+
+def _bitwise(name: str, logical, bitwise):
+    def op(a, b) -> Tensor:
+        a, b = P._pair(a, b)
+        if a.array.dtype.kind == "f" or b.array.dtype.kind == "f":
+            raise TypeError(f"{name}: bitwise operators need integer or bool tensors, got "
+                            f"{a.dtype} and {b.dtype} (compare first, e.g. (x > 0) & (y > 0))")
+        if a.array.dtype != b.array.dtype:
+            a, b = P._promote(a, b, name)
+        fn = logical if a.array.dtype.kind == "b" else bitwise
+        try:
+            return _plain(name, fn(a.array, b.array))
+        except ValueError:
+            raise P._broadcast_error(name, a, b) from None
+
+    op.__name__ = op.__qualname__ = name
+    return expose(op)
+
+
+bitwise_and = _bitwise("bitwise_and", np.logical_and, np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.logical_or, np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.logical_xor, np.bitwise_xor)
+bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift, np.left_shift)
+bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift, np.right_shift)
+
+
+@expose
+def bitwise_not(x) -> Tensor:
+    x = as_tensor(x)
+    if x.array.dtype.kind == "f":
+        raise TypeError(f"bitwise_not (~): needs an integer or bool tensor, got {x.dtype}")
+    return _plain("bitwise_not", np.invert(x.array))
+
+
+# ---------------------------------------------------------------------------
+# x[index] = value on the graph (what __setitem__ records on a tensor that requires grad)
+# ---------------------------------------------------------------------------
+def _index_put_vjp(F, g, ans, index, x, value):
+    return F.index_put(g, index, F.getitem(g, index) * 0), F.getitem(g, index)
+
+
+INDEX_PUT = Op("index_put", _index_put_vjp, reads=(), method=False, function=False,
+               formula=("1 outside the index", "1 at the index"),
+               cases=[lambda rng: ((rng.uniform(-1, 1, (4, 3)), (1, slice(None)),
+                                    rng.uniform(-1, 1, (3,))), {}),
+                      lambda rng: ((rng.uniform(-1, 1, (3, 4)), (slice(None), [0, 2]),
+                                    rng.uniform(-1, 1, (3, 2))), {})])
+
+
+@INDEX_PUT.define
+def index_put(x, index, value) -> Tensor:
+    """``x`` with ``x[index] = value`` (a new tensor; value broadcasts to the slot)."""
+    from ..tensor import _unwrap_index
+
+    x = as_tensor(x)
+    value = as_tensor(value, x)
+    idx = _unwrap_index(index)
+    out = np.array(x.array, copy=True)
+    out[idx] = value.array
+    slot = np.shape(out[idx])
+    if value.shape != slot:  # the adjoint of value is taken at the slot's shape
+        value = P.broadcast_to(value, slot)
+    return record(out, INDEX_PUT, (x, value), idx)
+
+
+# ---------------------------------------------------------------------------
+# in-place methods: x.relu_(), x.sigmoid_(), ... (recorded on the graph where needed)
+# ---------------------------------------------------------------------------
+def _make_inplace(method: str, function: str):
+    def inplace(self, *args, **kwargs):
+        return self._inplace(method, function, *args, **kwargs)
+
+    inplace.__name__ = inplace.__qualname__ = method
+    inplace.__doc__ = f"In place: ``x.{method}(...)`` is ``x = {function}(x, ...)`` on x itself."
+    return inplace
+
+
+for _fn in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "neg", "abs", "sin", "cos",
+            "floor", "ceil", "round", "trunc", "square", "reciprocal", "rsqrt", "sign",
+            "log1p", "expm1", "pow", "remainder", "fmod", "lerp", "clamp_min", "clamp_max",
+            "masked_fill", "index_add", "scatter", "scatter_add", "index_fill", "where",
+            "floor_divide", "tril", "triu", "exp2", "log2", "log10", "frac", "nan_to_num",
+            "atan", "erf", "silu", "leaky_relu", "elu", "hardtanh", "logical_not",
+            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"):
+    if _fn in EXPOSED or _fn in ("where",):
+        setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
+Tensor.negative_ = Tensor.neg_
+Tensor.true_divide_ = Tensor.div_
+Tensor.subtract_ = Tensor.sub_
+Tensor.multiply_ = Tensor.mul_
+Tensor.divide_ = Tensor.div_
+Tensor.clip_ = Tensor.clamp_
