@@ -823,10 +823,17 @@ _NODE_SLOTS = ("array", "grad", "requires_grad", "name", "_op", "_parents", "_vj
 builtins_any = any
 
 
-def _P():
-    from .ops import primitives
+_primitives = None
 
-    return primitives
+
+def _P():
+    """chainrule.ops.primitives (imported on first use: ops imports this module)."""
+    global _primitives
+    if _primitives is None:
+        from .ops import primitives
+
+        _primitives = primitives
+    return _primitives
 
 
 def _init_leaf(t: Tensor, data) -> None:
