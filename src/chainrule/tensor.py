@@ -279,6 +279,13 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
+        if isinstance(dtype, numbers.Integral) and not isinstance(dtype, bool) \
+                and isinstance(data, numbers.Integral):
+            # PyTorch's legacy Tensor(2, 3[, 4[, 5]]): a zero-filled float tensor of that shape
+            dims = [data, dtype] + [v for v in (requires_grad, name) if isinstance(
+                v, numbers.Integral) and not isinstance(v, bool)]
+            _init_leaf(self, np.zeros(tuple(int(d) for d in dims), _default_dtype))
+            return
         _init_leaf(self, _to_array(data, dtype))
         self.name = name
         if requires_grad:
@@ -820,10 +827,17 @@ _NODE_SLOTS = ("array", "grad", "requires_grad", "name", "_op", "_parents", "_vj
 builtins_any = any
 
 
-def _P():
-    from .ops import primitives
+_primitives = None
 
-    return primitives
+
+def _P():
+    """chainrule.ops.primitives (imported on first use: ops imports this module)."""
+    global _primitives
+    if _primitives is None:
+        from .ops import primitives
+
+        _primitives = primitives
+    return _primitives
 
 
 def _init_leaf(t: Tensor, data) -> None:
