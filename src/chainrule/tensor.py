@@ -134,11 +134,15 @@ def _root_buffer(array):
 def _stamp_buffer(array, stamp: int) -> None:
     root = _root_buffer(array)
     key = id(root)
+    entry = _buffer_stamps.get(key)
+    if entry is not None and entry[1]() is root:  # known buffer (an optimizer's parameter)
+        entry[0] = stamp
+        return
     try:
         ref = weakref.ref(root, lambda _r, key=key: _buffer_stamps.pop(key, None))
     except TypeError:  # a NumPy scalar: no other tensor can look at its memory
         return
-    _buffer_stamps[key] = (stamp, ref)
+    _buffer_stamps[key] = [stamp, ref]
 
 
 def _buffer_stamp(array) -> int:
@@ -275,6 +279,13 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
+        if isinstance(dtype, numbers.Integral) and not isinstance(dtype, bool) \
+                and isinstance(data, numbers.Integral):
+            # PyTorch's legacy Tensor(2, 3[, 4[, 5]]): a zero-filled float tensor of that shape
+            dims = [data, dtype] + [v for v in (requires_grad, name) if isinstance(
+                v, numbers.Integral) and not isinstance(v, bool)]
+            _init_leaf(self, np.zeros(tuple(int(d) for d in dims), _default_dtype))
+            return
         _init_leaf(self, _to_array(data, dtype))
         self.name = name
         if requires_grad:
@@ -401,19 +412,6 @@ class Tensor:
         return bool(self.array)
 
     __hash__ = object.__hash__
-
-    def __getattr__(self, name: str):
-        # only called on a miss: a PyTorch method chainrule lacks gets a message naming it
-        if name.startswith("_"):
-            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
-        import difflib
-
-        close = difflib.get_close_matches(name, [n for n in dir(Tensor) if not
-                                                 n.startswith("_")], n=2)
-        hint = f"; the nearest: {', '.join('.' + c for c in close)}" if close else ""
-        raise AttributeError(f"'Tensor' object has no attribute {name!r}: PyTorch's "
-                             f"Tensor.{name} is not part of chainrule{hint} "
-                             "(see docs/pytorch.md)")
 
     def __iter__(self):
         if self.array.ndim == 0:
@@ -829,10 +827,17 @@ _NODE_SLOTS = ("array", "grad", "requires_grad", "name", "_op", "_parents", "_vj
 builtins_any = any
 
 
-def _P():
-    from .ops import primitives
+_primitives = None
 
-    return primitives
+
+def _P():
+    """chainrule.ops.primitives (imported on first use: ops imports this module)."""
+    global _primitives
+    if _primitives is None:
+        from .ops import primitives
+
+        _primitives = primitives
+    return _primitives
 
 
 def _init_leaf(t: Tensor, data) -> None:

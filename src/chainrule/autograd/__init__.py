@@ -245,15 +245,29 @@ def _seed(root: Tensor, grad, create_graph: bool):
     return g
 
 
-def backward(root: Tensor, grad=None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs=None) -> None:
+def backward(root, grad=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None, *, grad_tensors=None) -> None:
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-    ``retain_graph`` (default: ``create_graph``) keeps the rules usable for another
-    backward; ``create_graph`` records the backward pass itself, for higher
-    derivatives; ``inputs`` limits accumulation to the given tensors.
+    ``root`` may be a sequence of tensors (PyTorch's ``torch.autograd.backward(tensors,
+    grad_tensors)``): one pass from all of them. ``retain_graph`` (default:
+    ``create_graph``) keeps the rules usable for another backward; ``create_graph`` records
+    the backward pass itself, for higher derivatives; ``inputs`` limits accumulation to the
+    given tensors.
     """
-    _run([root], [grad], retain_graph, create_graph, inputs, capture=False)
+    if grad_tensors is not None:
+        grad = grad_tensors
+    if isinstance(root, Tensor):
+        _run([root], [grad], retain_graph, create_graph, inputs, capture=False)
+        return
+    roots = list(root)
+    grads = [None] * len(roots) if grad is None else (
+        [grad] if isinstance(grad, Tensor) else list(grad))
+    if len(grads) != len(roots):
+        raise ValueError(f"backward: {len(grads)} grad_tensors for {len(roots)} tensors")
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    _run(roots, grads, retain_graph, create_graph, inputs, capture=False)
 
 
 def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):

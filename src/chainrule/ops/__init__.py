@@ -69,6 +69,7 @@ def _attach() -> None:
     # methods named as PyTorch's, generated from the registry
     for name, fn in METHODS.items():
         setattr(T, name, fn)
+    tensor_api.attach_aliases()
     T.T = property(lambda self: P.transpose(self))
     T.mT = property(lambda self: P.transpose(self, -2, -1))
 

@@ -1023,3 +1023,73 @@ Tensor.subtract_ = Tensor.sub_
 Tensor.multiply_ = Tensor.mul_
 Tensor.divide_ = Tensor.div_
 Tensor.clip_ = Tensor.clamp_
+
+
+# ---------------------------------------------------------------------------
+# PyTorch methods chainrule lacks: an error naming the piece and the nearest thing here.
+# (Explicit entries, not Tensor.__getattr__: a __getattr__ hook slows every attribute
+# read on every tensor, and the per-op cost is what bench/bench_ops.py guards.)
+# ---------------------------------------------------------------------------
+_MISSING_METHODS = {
+    "masked_scatter": "where(mask, values, x)", "masked_scatter_": "where(mask, values, x)",
+    "cummax": "a loop over unbind() with maximum", "cummin": "a loop with minimum",
+    "logcumsumexp": "log(cumsum(exp(x - max)))", "diag": "x * eye(n) or x[range, range]",
+    "diagonal": "x[range(n), range(n)]", "trace": "x[range(n), range(n)].sum()",
+    "cross": "explicit products of the components", "matrix_power": "repeated @",
+    "inverse": "no matrix inverse in chainrule", "det": "no determinant in chainrule",
+    "logdet": "no determinant in chainrule", "svd": "numpy.linalg.svd on x.numpy()",
+    "qr": "numpy.linalg.qr on x.numpy()", "cholesky": "numpy.linalg.cholesky on x.numpy()",
+    "pinverse": "numpy.linalg.pinv on x.numpy()", "kron": "outer products and reshape",
+    "unfold": "cr.nn.functional.unfold for images, or slicing", "as_strided": "slicing",
+    "stride": "x.array.strides (bytes, NumPy's)", "data_ptr": "x.array.ctypes.data",
+    "storage": "x.array (the NumPy array)", "untyped_storage": "x.array",
+    "share_memory_": "nothing: tensors are NumPy arrays", "pin_memory": "nothing needed",
+    "to_sparse": "dense tensors", "to_dense": "dense tensors already", "take": "x.flatten()[index]",
+    "take_along_dim": "gather", "index_copy": "index_put via x[index] = values",
+    "index_copy_": "x[index] = values", "index_fill": "x[index] = value",
+    "index_fill_": "x[index] = value", "put_": "x.view(-1)[index] = values",
+    "histc": "numpy.histogram on x.numpy()", "renorm": "x / x.norm(dim=..., keepdim=True)",
+    "addcmul": "x + value * a * b", "addcdiv": "x + value * a / b", "addr": "x + outer(a, b)",
+    "addmv": "x + a @ v", "tensordot": "einsum", "cumulative_trapezoid": "cumsum",
+    "logit": "log(x / (1 - x))", "xlogy": "x * log(y) with where(x == 0, 0, ...)",
+    "sinc": "sin(pi x) / (pi x)", "hypot": "sqrt(a ** 2 + b ** 2)",
+    "atan2": "no atan2 in chainrule", "digamma": "no special functions beyond erf",
+    "lgamma": "no special functions beyond erf", "erfinv": "no erfinv in chainrule",
+    "i0": "no Bessel functions", "polygamma": "no special functions beyond erf",
+    "sparse_mask": "dense tensors", "coalesce": "dense tensors", "record_stream": "nothing",
+    "register_post_accumulate_grad_hook_": "register_post_accumulate_grad_hook",
+    "resize_": "reshape (a new shape of the same size) or a new tensor",
+    "set_": "x.data = other", "storage_offset": "x.array (NumPy views)",
+    "is_pinned": "nothing: always False", "is_shared": "nothing: always False",
+    "map_": "x.copy_(cr.tensor(numpy.vectorize(fn)(x.numpy())))",
+    "apply_": "x.copy_(cr.tensor(numpy.vectorize(fn)(x.numpy())))",
+}
+
+
+def _missing_method(name: str, nearest: str):
+    def missing(self, *args, **kwargs):
+        raise NotImplementedError(f"Tensor.{name}: PyTorch's Tensor.{name} is not part of "
+                                  f"chainrule; the nearest: {nearest} (see docs/pytorch.md)")
+
+    missing.__name__ = missing.__qualname__ = name
+    missing.__doc__ = f"Not in chainrule (PyTorch's Tensor.{name}); nearest: {nearest}."
+    return missing
+
+
+for _name, _nearest in _MISSING_METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _missing_method(_name, _nearest))
+Tensor.is_cuda = property(lambda self: self.device.type == "cuda")
+
+
+def attach_aliases() -> None:
+    """PyTorch's alternative names of methods (called once the methods are attached)."""
+    T = Tensor
+    T.ndimension = T.dim
+    T.get_device = lambda self: -1 if self.device.type == "cpu" else 0
+    for alias, name in (("absolute", "abs"), ("multiply", "mul"), ("subtract", "sub"),
+                        ("divide", "div"), ("true_divide", "div"), ("greater", "gt"),
+                        ("less", "lt"), ("greater_equal", "ge"), ("less_equal", "le"),
+                        ("not_equal", "ne"), ("negative", "neg"), ("concat", "cat")):
+        if hasattr(T, name) and not hasattr(T, alias):
+            setattr(T, alias, getattr(T, name))
