@@ -134,11 +134,15 @@ def _root_buffer(array):
 def _stamp_buffer(array, stamp: int) -> None:
     root = _root_buffer(array)
     key = id(root)
+    entry = _buffer_stamps.get(key)
+    if entry is not None and entry[1]() is root:  # known buffer (an optimizer's parameter)
+        entry[0] = stamp
+        return
     try:
         ref = weakref.ref(root, lambda _r, key=key: _buffer_stamps.pop(key, None))
     except TypeError:  # a NumPy scalar: no other tensor can look at its memory
         return
-    _buffer_stamps[key] = (stamp, ref)
+    _buffer_stamps[key] = [stamp, ref]
 
 
 def _buffer_stamp(array) -> int:
