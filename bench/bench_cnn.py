@@ -159,16 +159,20 @@ def build_numpy(lr: float):
         n, c, h, wd = x_shape
         o = w.shape[0]
         g2 = g.transpose(0, 2, 3, 1).reshape(-1, o)
-        dw = (g2.T @ cols).reshape(w.shape)
+        # colsᵀ g rather than gᵀ cols: the same product, a faster OpenBLAS kernel here
+        dw = (cols.T @ g2).T.reshape(w.shape)
         db = g2.sum(axis=0)
         dx = None
         if need_dx:
-            dcols = (g2 @ w.reshape(o, c * 9)).reshape(n, h, wd, c, 3, 3)
-            dxp = np.zeros((n, c, h + 2, wd + 2), dtype=g.dtype)
+            # dcols with the channel last, so that each tap's slice-add reads contiguous
+            # runs; accumulate in NHWC and hand back the NCHW view
+            w_taps = w.transpose(0, 2, 3, 1).reshape(o, 9 * c)
+            dcols = (g2 @ w_taps).reshape(n, h, wd, 3, 3, c)
+            dxp = np.zeros((n, h + 2, wd + 2, c), dtype=g.dtype)
             for i in range(3):
                 for j in range(3):
-                    dxp[:, :, i:i + h, j:j + wd] += dcols[..., i, j].transpose(0, 3, 1, 2)
-            dx = dxp[:, :, 1:-1, 1:-1]
+                    dxp[:, i:i + h, j:j + wd, :] += dcols[:, :, :, i, j, :]
+            dx = dxp[:, 1:-1, 1:-1, :].transpose(0, 3, 1, 2)
         return dx, dw, db
 
     def pool_forward(x):

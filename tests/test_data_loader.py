@@ -431,3 +431,22 @@ def test_abandoning_a_slow_loader_does_not_wait_for_its_prefetched_batches():
     assert first.tolist() == [0.0, 1.0]
     # 8 batches were queued (0.1 s each, 2 workers): only the running ones may finish
     assert time.perf_counter() - start < 0.35
+
+
+def test_a_slow_batch_bounds_the_batches_loaded_ahead():
+    loaded = []
+
+    class FirstIsSlow(Dataset):
+        def __len__(self):
+            return 40
+
+        def __getitem__(self, i):
+            if i == 0:
+                time.sleep(0.3)
+            loaded.append(i)
+            return np.float32(i)
+
+    it = iter(DataLoader(FirstIsSlow(), batch_size=1, num_workers=2, prefetch_factor=2))
+    assert next(it).tolist() == [0.0]
+    assert len(loaded) <= 2 * 2 + 1  # not all 40 while batch 0 was loading
+    assert [b.item() for b in it] == list(range(1, 40))

@@ -45,6 +45,9 @@ CONFIGS = [
     ("SGD", {"lr": 0.1, "foreach": False}, {}),
     ("Rprop", {"lr": 0.05}, {"etas": (0.3, 1.5)}),
     ("Rprop", {"lr": 0.05, "step_sizes": (0.01, 0.2), "maximize": True}, {"lr": 0.1}),
+    ("Adafactor", {"lr": 0.05}, {"beta2_decay": -0.5}),
+    ("Adafactor", {"lr": 0.05, "weight_decay": 0.1, "eps": (1e-4, 1e-2), "d": 1.5,
+                   "maximize": True}, {"lr": 0.01}),
     ("ASGD", {"lr": 0.05}, {"lambd": 0.1}),
     ("ASGD", {"lr": 0.05, "t0": 3, "weight_decay": 0.1, "alpha": 0.5}, {"maximize": True}),
 ]

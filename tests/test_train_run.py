@@ -114,6 +114,24 @@ def test_kill_between_an_epochs_writes_then_resume_is_byte_identical(
     assert outcome(tmp_path, lines) == expected
 
 
+def test_kill_after_training_before_the_report_then_resume_is_byte_identical(
+        table, tmp_path, uninterrupted, monkeypatch):
+    from chainrule.train import report
+
+    expected, _ = uninterrupted
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(report, "plot_history", killed)
+    with pytest.raises(Killed):
+        quiet_run(tiny(table), tmp_path)
+    assert not (tmp_path / "summary.json").exists()
+    monkeypatch.undo()
+    _, lines = quiet_run(TrainConfig(epochs=EPOCHS), tmp_path, resume=True)
+    assert outcome(tmp_path, lines) == expected
+
+
 def test_the_checkpoint_holds_the_best_value_of_its_own_epoch(table, tmp_path):
     quiet_run(tiny(table, epochs=3, patience=0), tmp_path)
     state = cr.load(tmp_path / "checkpoint.safetensors")

@@ -134,11 +134,15 @@ def _root_buffer(array):
 def _stamp_buffer(array, stamp: int) -> None:
     root = _root_buffer(array)
     key = id(root)
+    entry = _buffer_stamps.get(key)
+    if entry is not None and entry[1]() is root:  # known buffer (an optimizer's parameter)
+        entry[0] = stamp
+        return
     try:
         ref = weakref.ref(root, lambda _r, key=key: _buffer_stamps.pop(key, None))
     except TypeError:  # a NumPy scalar: no other tensor can look at its memory
         return
-    _buffer_stamps[key] = (stamp, ref)
+    _buffer_stamps[key] = [stamp, ref]
 
 
 def _buffer_stamp(array) -> int:
@@ -262,6 +266,7 @@ class Tensor:
         "_saved_version",  # the global mutation stamp when this node was recorded
         "_adj",  # adjoint under construction during a backward pass
         "_retain",  # keep .grad on this non-leaf after backward
+        "_rebased",  # (optional) version stamp of the last in-place change recorded on the graph
         # Set only by the code that needs them, never on the hot path; read them with
         # getattr(t, "_module", None):
         "_module",  # path of the nn.Module whose forward() returned this tensor
@@ -274,6 +279,13 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
+        if isinstance(dtype, numbers.Integral) and not isinstance(dtype, bool) \
+                and isinstance(data, numbers.Integral):
+            # PyTorch's legacy Tensor(2, 3[, 4[, 5]]): a zero-filled float tensor of that shape
+            dims = [data, dtype] + [v for v in (requires_grad, name) if isinstance(
+                v, numbers.Integral) and not isinstance(v, bool)]
+            _init_leaf(self, np.zeros(tuple(int(d) for d in dims), _default_dtype))
+            return
         _init_leaf(self, _to_array(data, dtype))
         self.name = name
         if requires_grad:
@@ -401,19 +413,6 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    def __getattr__(self, name: str):
-        # only called on a miss: a PyTorch method chainrule lacks gets a message naming it
-        if name.startswith("_"):
-            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
-        import difflib
-
-        close = difflib.get_close_matches(name, [n for n in dir(Tensor) if not
-                                                 n.startswith("_")], n=2)
-        hint = f"; the nearest: {', '.join('.' + c for c in close)}" if close else ""
-        raise AttributeError(f"'Tensor' object has no attribute {name!r}: PyTorch's "
-                             f"Tensor.{name} is not part of chainrule{hint} "
-                             "(see docs/pytorch.md)")
-
     def __iter__(self):
         if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
@@ -497,13 +496,48 @@ class Tensor:
 
     # -- in-place changes (bump the version counter) -------------------------
     def _check_inplace(self, opname: str) -> None:
-        if self.requires_grad and _mode.grad:
-            kind = "a leaf tensor" if self._vjp is None else "a tensor on the graph"
+        if self.requires_grad and _mode.grad and self._vjp is None:
             raise RuntimeError(
-                f"{opname}: in-place change to {kind} that requires grad; wrap it in "
-                "`with cr.no_grad():` (as an optimizer step does) or use the "
-                "out-of-place op"
+                f"{opname}: a leaf tensor that requires grad cannot be changed in place "
+                "(its .grad would not match its value); wrap it in `with cr.no_grad():` "
+                "(as an optimizer step does) or use the out-of-place op"
             )
+
+    def _on_graph(self, other=None) -> bool:
+        """Must this in-place change be recorded (PyTorch: on a tensor that requires grad,
+        or with an operand that does)?"""
+        return _mode.grad and (self.requires_grad or (
+            isinstance(other, Tensor) and other.requires_grad))
+
+    def _rebase(self, opname: str, out_of_place, *args) -> Tensor:
+        """``self <- out_of_place(self, *args)`` recorded on the graph, as PyTorch records
+        an in-place op on a non-leaf: this object becomes the new node; its former self
+        lives on as that node's input. Ops recorded earlier that used this tensor are
+        refused at backward (the version counter), never given a wrong gradient."""
+        self._check_inplace(opname)
+        buffer = self._buffer() if not backend.is_device_array(self.array) else self.array
+        old = _new(Tensor)
+        for slot in _NODE_SLOTS:
+            setattr(old, slot, getattr(self, slot))
+        old.array = buffer.copy()  # the value before the change, for the rules that read it
+        old.grad, old._adj, old._retain = None, None, False
+        self._version += 1  # stamps the buffer: ops that saved it (or a view of it) will see
+        new = out_of_place(old, *args)
+        if new.array.shape != self.array.shape:
+            raise RuntimeError(f"{opname}: the result has shape {new.shape} but the tensor "
+                               f"changed in place has shape {self.shape} (an in-place op "
+                               "cannot change the shape)")
+        if new.array.dtype != buffer.dtype and new.array.dtype.kind == "f" \
+                and buffer.dtype.kind in "biu":
+            raise RuntimeError(f"{opname}: result type {new.dtype} can't be cast to the "
+                               f"desired output type {old.dtype}")
+        buffer[...] = new.array  # views of this tensor see the new value, as in PyTorch
+        self.requires_grad = new.requires_grad
+        self._op, self._parents, self._vjp, self._ctx = new._op, new._parents, new._vjp, \
+            new._ctx
+        self._saved_version = new._saved_version
+        self._rebased = self._ver
+        return self
 
     def _buffer(self):
         """``self.array`` as a writeable array: a 0-d value is an immutable NumPy scalar and
@@ -515,6 +549,10 @@ class Tensor:
 
     def _assign(self, opname: str, value) -> Tensor:
         """Write `value` into this tensor's array in place and bump the version."""
+        if self._on_graph(value):
+            from .ops import primitives as P
+
+            return self._rebase(opname, lambda old: P.add(P.mul(old, 0), value))
         self._check_inplace(opname)
         self._buffer()[...] = value.array if isinstance(value, Tensor) else value
         self._version += 1
@@ -526,19 +564,24 @@ class Tensor:
     def fill_(self, value) -> Tensor:
         return self._assign("fill_", value)
 
-    def copy_(self, src) -> Tensor:
-        src = src.array if isinstance(src, Tensor) else src
-        if np.shape(src) != self.shape:
+    def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        shape = src.shape if isinstance(src, Tensor) else np.shape(src)
+        if tuple(shape) != self.shape:
             try:
-                fits = np.broadcast_shapes(np.shape(src), self.shape) == self.shape
+                fits = np.broadcast_shapes(tuple(shape), self.shape) == self.shape
             except ValueError:
                 fits = False
             if not fits:
-                raise ValueError(f"copy_: cannot copy shape {np.shape(src)} into {self.shape}")
+                raise ValueError(f"copy_: cannot copy shape {tuple(shape)} into {self.shape}")
+        if isinstance(src, Tensor) and not self._on_graph(src):
+            src = src.array
         return self._assign("copy_", src)
 
-    def _update(self, opname: str, ufunc, other) -> Tensor:
-        """``self <- ufunc(self, other)`` in the same buffer (no allocation), version bumped."""
+    def _update(self, opname: str, ufunc, other, out_of_place=None) -> Tensor:
+        """``self <- ufunc(self, other)`` in the same buffer (no allocation), version bumped;
+        recorded on the graph instead where PyTorch would record it."""
+        if out_of_place is not None and self._on_graph(other):
+            return self._rebase(opname, out_of_place, other)
         self._check_inplace(opname)
         other = other.array if isinstance(other, Tensor) else other
         buffer = self._buffer()
@@ -551,39 +594,114 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1.0) -> Tensor:
-        return self._update("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
+        return self._update("add_", np.add, other if alpha == 1 else _scaled(other, alpha),
+                            _P().add)
 
     def sub_(self, other, alpha=1.0) -> Tensor:
-        return self._update("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha))
+        return self._update("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha),
+                            _P().sub)
 
     def mul_(self, other) -> Tensor:
-        return self._update("mul_", np.multiply, other)
+        return self._update("mul_", np.multiply, other, _P().mul)
 
     def div_(self, other) -> Tensor:
-        return self._update("div_", np.true_divide, other)
+        return self._update("div_", np.true_divide, other, _P().div)
 
-    # ``w -= lr * w.grad`` under no_grad updates w itself, as in PyTorch. On a tensor
-    # computed on the graph, ``h += b`` records a new node instead (the name h moves
-    # to it), so the values saved for backward stay intact.
-    def _augmented(self, symbol: str, ufunc, out_of_place, other):
-        if self.requires_grad and _mode.grad and self._vjp is not None:
-            return out_of_place(self, other)
-        return self._update(symbol, ufunc, other)
-
+    # ``w -= lr * w.grad`` under no_grad updates w itself; on a tensor on the graph,
+    # ``out += residual`` is recorded in place as PyTorch does (see _rebase).
     def __iadd__(self, other):
-        return self._augmented("+=", np.add, Tensor.__add__, other)
+        return self._update("+=", np.add, other, _P().add)
 
     def __isub__(self, other):
-        return self._augmented("-=", np.subtract, Tensor.__sub__, other)
+        return self._update("-=", np.subtract, other, _P().sub)
 
     def __imul__(self, other):
-        return self._augmented("*=", np.multiply, Tensor.__mul__, other)
+        return self._update("*=", np.multiply, other, _P().mul)
 
     def __itruediv__(self, other):
-        return self._augmented("/=", np.true_divide, Tensor.__truediv__, other)
+        return self._update("/=", np.true_divide, other, _P().div)
+
+    def __ipow__(self, other):
+        return self._inplace("**=", "pow", other)
+
+    def __imod__(self, other):
+        return self._inplace("%=", "remainder", other)
+
+    def __ifloordiv__(self, other):
+        return self._inplace("//=", "floor_divide", other)
+
+    def __iand__(self, other):
+        return self._inplace("&=", "bitwise_and", other)
+
+    def __ior__(self, other):
+        return self._inplace("|=", "bitwise_or", other)
+
+    def __ixor__(self, other):
+        return self._inplace("^=", "bitwise_xor", other)
+
+    def __ilshift__(self, other):
+        return self._inplace("<<=", "bitwise_left_shift", other)
+
+    def __irshift__(self, other):
+        return self._inplace(">>=", "bitwise_right_shift", other)
+
+    def __imatmul__(self, other):
+        return self._inplace("@=", "matmul", other)
+
+    def _inplace(self, opname: str, function: str, *args, **kwargs) -> Tensor:
+        """``self <- cr.<function>(self, *args)`` in place: recorded on the graph when
+        PyTorch would record it, else written into this tensor's buffer."""
+        from .ops.registry import EXPOSED
+
+        fn = function if callable(function) else EXPOSED[function]
+        if self._on_graph(args[0] if args else None) or builtins_any(
+                isinstance(a, Tensor) and a.requires_grad and _mode.grad for a in args):
+            return self._rebase(opname, lambda old: fn(old, *args, **kwargs))
+        self._check_inplace(opname)
+        with no_grad_scope():
+            out = fn(self, *args, **kwargs)
+        if out.shape != self.shape:
+            raise RuntimeError(f"{opname}: the result has shape {out.shape} but the tensor "
+                               f"changed in place has shape {self.shape}")
+        if out.dtype != self.dtype and out.dtype.kind == "f" and self.dtype.kind in "biu":
+            raise RuntimeError(f"{opname}: result type {out.dtype} can't be cast to the "
+                               f"desired output type {self.dtype}")
+        self._buffer()[...] = out.array
+        self._version += 1
+        return self
 
     def clamp_(self, min=None, max=None) -> Tensor:
-        return self._assign("clamp_", np.clip(self.array, min, max))
+        return self._inplace("clamp_", "clip", min, max)
+
+    clip_ = clamp_
+
+    def exponential_(self, lambd=1.0, generator=None) -> Tensor:
+        from .random import _rng
+
+        return self._assign("exponential_", _rng(generator).exponential(1.0 / lambd,
+                                                                        self.shape))
+
+    def log_normal_(self, mean=1.0, std=2.0, generator=None) -> Tensor:
+        from .random import _rng
+
+        return self._assign("log_normal_", _rng(generator).lognormal(mean, std, self.shape))
+
+    def random_(self, low=0, high=None, generator=None) -> Tensor:
+        """Integers drawn uniformly from [low, high) (``random_(high)`` = [0, high))."""
+        from .random import _rng
+
+        if high is None:
+            if low == 0:
+                raise ValueError("random_: give an upper bound, random_(high) or "
+                                 "random_(low, high)")
+            low, high = 0, low
+        return self._assign("random_", _rng(generator).integers(low, high, self.shape))
+
+    def bernoulli_(self, p=0.5, generator=None) -> Tensor:
+        from .random import _rng
+
+        probs = p.array if isinstance(p, Tensor) else p
+        return self._assign("bernoulli_", _rng(generator).random(self.shape) < probs)
 
     def uniform_(self, low=0.0, high=1.0, generator=None) -> Tensor:
         from .random import _rng
@@ -598,6 +716,11 @@ class Tensor:
         return self._assign("normal_", rng.normal(mean, std, self.shape))
 
     def __setitem__(self, index, value) -> None:
+        if self._on_graph(value):
+            from .ops.tensor_api import index_put
+
+            self._rebase("__setitem__", index_put, index, value)
+            return
         self._check_inplace("__setitem__")
         index = _unwrap_index(index)
         self._buffer()[index] = value.array if isinstance(value, Tensor) else value
@@ -641,6 +764,7 @@ class Tensor:
         """``t.type()`` names the type (``'torch.FloatTensor'``); ``t.type(dtype)`` converts."""
         if dtype is None:
             return _TYPE_NAMES.get(self.dtype, f"torch.{self.dtype}Tensor")
+        dtype = getattr(dtype, "dtype", dtype)  # cr.FloatTensor & co carry their dtype
         if isinstance(dtype, str) and dtype in _TYPE_NAMES_INVERSE:
             dtype = _TYPE_NAMES_INVERSE[dtype]
         return self.to(dtype)
@@ -695,9 +819,12 @@ class Tensor:
 
     # -- display ----------------------------------------------------------------
     def __repr__(self) -> str:
+        opts = _print_options
         body = np.array2string(
-            backend.to_numpy(self.array), separator=", ", precision=4, threshold=20,
-            edgeitems=3, prefix="tensor(",
+            backend.to_numpy(self.array), separator=", ", precision=opts["precision"],
+            threshold=opts["threshold"], edgeitems=opts["edgeitems"],
+            max_line_width=opts["linewidth"], prefix="tensor(",
+            suppress_small=opts["sci_mode"] is False,
         )
         extras = []
         if self.array.dtype != _default_dtype:
@@ -725,6 +852,49 @@ class Tensor:
 # Recording a node: the one function every building block calls
 # ---------------------------------------------------------------------------
 _new = Tensor.__new__
+
+
+_print_options = {"precision": 4, "threshold": 20, "edgeitems": 3, "linewidth": 80,
+                  "sci_mode": None}
+
+
+def set_printoptions(precision: int | None = None, threshold: int | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as torch.set_printoptions (``profile``: 'default', 'short',
+    'full')."""
+    if profile is not None:
+        presets = {"default": (4, 20, 3, 80), "short": (2, 1000, 2, 80),
+                   "full": (4, 2 ** 31 - 1, 3, 80)}
+        if profile not in presets:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r} (expected "
+                             "'default', 'short' or 'full')")
+        p = presets[profile]
+        _print_options.update(precision=p[0], threshold=p[1], edgeitems=p[2], linewidth=p[3])
+    for key, value in (("precision", precision), ("threshold", threshold),
+                       ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            _print_options[key] = int(value)
+    if sci_mode is not None:
+        _print_options["sci_mode"] = bool(sci_mode)
+
+
+_NODE_SLOTS = ("array", "grad", "requires_grad", "name", "_op", "_parents", "_vjp", "_ctx",
+               "_ver", "_saved_version", "_adj", "_retain")
+builtins_any = any
+
+
+_primitives = None
+
+
+def _P():
+    """chainrule.ops.primitives (imported on first use: ops imports this module)."""
+    global _primitives
+    if _primitives is None:
+        from .ops import primitives
+
+        _primitives = primitives
+    return _primitives
 
 
 def _init_leaf(t: Tensor, data) -> None:
@@ -828,7 +998,8 @@ def _to_array(data, dtype=None):
     return arr[()] if arr.ndim == 0 else arr
 
 
-def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None, *,
+           device=None, pin_memory: bool = False) -> Tensor:
     """Create a leaf tensor from numbers, nested lists or NumPy arrays (the data is copied).
 
     Python floats become the default dtype (float32); NumPy float64 arrays stay float64.
@@ -837,7 +1008,12 @@ def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = Non
     >>> cr.tensor([[1, 2], [3, 4.5]]).dtype
     dtype('float32')
     """
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
+    t = Tensor(data, dtype=dtype, name=name)
+    if device is not None and str(device).split(":")[0] != "cpu":
+        t.array = backend.to_device(t.array, str(device))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
@@ -870,7 +1046,9 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 
 
 def _scaled(other, alpha):
-    return (other.array if isinstance(other, Tensor) else other) * alpha
+    if isinstance(other, Tensor):
+        return other * alpha if other.requires_grad and _mode.grad else other.array * alpha
+    return other * alpha
 
 
 def _unwrap_index(index):

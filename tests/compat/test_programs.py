@@ -45,7 +45,9 @@ def as_arrays(value):
         return [as_arrays(v) for v in value]
     if hasattr(value, "detach"):
         value = value.detach().numpy()
-    if isinstance(value, (bool, str)) or value is None:
+    if isinstance(value, str):  # dtypes print as NumPy's: 'float32', not 'torch.float32'
+        return value.replace("torch.", "")
+    if isinstance(value, bool) or value is None:
         return value
     return np.asarray(value)
 

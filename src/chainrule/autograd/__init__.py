@@ -245,15 +245,29 @@ def _seed(root: Tensor, grad, create_graph: bool):
     return g
 
 
-def backward(root: Tensor, grad=None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs=None) -> None:
+def backward(root, grad=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None, *, grad_tensors=None) -> None:
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-    ``retain_graph`` (default: ``create_graph``) keeps the rules usable for another
-    backward; ``create_graph`` records the backward pass itself, for higher
-    derivatives; ``inputs`` limits accumulation to the given tensors.
+    ``root`` may be a sequence of tensors (PyTorch's ``torch.autograd.backward(tensors,
+    grad_tensors)``): one pass from all of them. ``retain_graph`` (default:
+    ``create_graph``) keeps the rules usable for another backward; ``create_graph`` records
+    the backward pass itself, for higher derivatives; ``inputs`` limits accumulation to the
+    given tensors.
     """
-    _run([root], [grad], retain_graph, create_graph, inputs, capture=False)
+    if grad_tensors is not None:
+        grad = grad_tensors
+    if isinstance(root, Tensor):
+        _run([root], [grad], retain_graph, create_graph, inputs, capture=False)
+        return
+    roots = list(root)
+    grads = [None] * len(roots) if grad is None else (
+        [grad] if isinstance(grad, Tensor) else list(grad))
+    if len(grads) != len(roots):
+        raise ValueError(f"backward: {len(grads)} grad_tensors for {len(roots)} tensors")
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    _run(roots, grads, retain_graph, create_graph, inputs, capture=False)
 
 
 def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
@@ -390,6 +404,13 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
 def _check_version(node: Tensor, parents: tuple) -> None:
     """Raise if an input or the output of ``node`` was changed in place after recording."""
     recorded = node._saved_version
+    for p in parents:
+        if getattr(p, "_rebased", 0) > recorded:
+            raise RuntimeError(
+                f"backward: an input of '{node._op}' (output shape {node.shape}) was modified "
+                f"by an in-place operation recorded after it was used (shape {p.shape}, now "
+                f"'{p._op}'); its gradient would be wrong. Use the out-of-place op, or do the "
+                "in-place change before using the tensor.")
     reads = getattr(node._op, "reads", ("inputs", "output"))  # what the rule will read
     saved = (parents if "inputs" in reads else ()) + ((node,) if "output" in reads else ())
     changed = [t for t in saved if t.changed_since(recorded)]

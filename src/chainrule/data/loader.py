@@ -451,7 +451,9 @@ class DataLoader:
         rr = itertools.cycle(range(workers.n))
         try:
             while True:
-                while not exhausted and sent - received < ahead:
+                # at most `ahead` batches sent but not yet yielded (loading or waiting in
+                # `pending` behind a slower one), so memory stays bounded
+                while not exhausted and sent - next_out < ahead:
                     if tasks is None:  # a stream: ask the next active worker
                         if not active:
                             exhausted = True

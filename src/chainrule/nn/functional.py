@@ -208,9 +208,18 @@ def _dtype_mismatch(where: str, got, want) -> str:
             f"(model.to({np.dtype(got).name!r}))")
 
 
-def relu(x) -> Tensor:
-    """max(0, x)."""
+def relu(x, inplace: bool = False) -> Tensor:
+    """max(0, x); ``inplace=True`` changes x itself (recorded on the graph, as PyTorch)."""
+    if inplace and isinstance(x, Tensor):
+        return x.relu_()
     return nn_ops.relu(x if isinstance(x, Tensor) else as_tensor(x))
+
+
+def _in_place(x, inplace: bool, name: str, fn) -> Tensor:
+    """``fn(x)``, written into x itself when ``inplace`` (as PyTorch's inplace=True)."""
+    if inplace and isinstance(x, Tensor):
+        return x._inplace(name + "_", fn)
+    return fn(x)
 
 
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
@@ -1183,17 +1192,17 @@ def gelu(input, approximate: str = "none") -> Tensor:
 
 def silu(input, inplace: bool = False) -> Tensor:
     """x·σ(x) (swish)."""
-    return P.silu(_act(input))
+    return _in_place(input, inplace, "silu", lambda t: P.silu(_act(t)))
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, α(eˣ - 1) otherwise."""
-    return P.elu(_act(input), alpha)
+    return _in_place(input, inplace, "elu", lambda t: P.elu(_act(t), alpha))
 
 
 def selu(input, inplace: bool = False) -> Tensor:
     """scale·elu(x, α) with the self-normalizing constants."""
-    return P.selu(_act(input))
+    return _in_place(input, inplace, "selu", lambda t: P.selu(_act(t)))
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -1203,7 +1212,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 def mish(input, inplace: bool = False) -> Tensor:
     """x·tanh(softplus(x))."""
-    return P.mish(_act(input))
+    return _in_place(input, inplace, "mish", lambda t: P.mish(_act(t)))
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
@@ -1211,12 +1220,13 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     """x clipped to [min_val, max_val]."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return P.hardtanh(_act(input), min_val, max_val)
+    return _in_place(input, inplace, "hardtanh",
+                     lambda t: P.hardtanh(_act(t), min_val, max_val))
 
 
 def relu6(input, inplace: bool = False) -> Tensor:
     """min(max(0, x), 6)."""
-    return P.relu6(_act(input))
+    return _in_place(input, inplace, "relu6", lambda t: P.relu6(_act(t)))
 
 
 def logsigmoid(input) -> Tensor:

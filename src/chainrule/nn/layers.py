@@ -132,13 +132,16 @@ class Linear(Module):
 # activations
 # ---------------------------------------------------------------------------
 class ReLU(Module):
-    """max(0, x). (``inplace`` is accepted for PyTorch compatibility and ignored.)"""
+    """max(0, x); with ``inplace=True`` the input itself is changed (recorded on the graph,
+    as PyTorch)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x):
+        if self.inplace and isinstance(x, Tensor):
+            return x.relu_()
         return nn_ops.relu(x if isinstance(x, Tensor) else as_tensor(x))
 
     def extra_repr(self) -> str:

@@ -44,7 +44,7 @@ import numpy as np
 from ..backend import to_numpy
 from ..files import atomic_write
 from ..tensor import is_grad_enabled
-from . import layers as _layers
+from .module import Module
 
 __all__ = ["GradientMonitor", "GradientWarning"]
 
@@ -55,16 +55,26 @@ _CLAMPING_ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "RReLU", "PReLU")
 
 
 def relu_family() -> tuple[type, ...]:
-    """The ``chainrule.nn`` activation classes whose units can die (subclasses count)."""
-    from chainrule import nn  # the package this module is part of, complete by now
+    """The activation classes of ``chainrule.nn`` whose units can die (the monitor also
+    watches their subclasses, yours included): found among the defined ``Module``
+    classes, so a name that nn does not define is never listed."""
+    found, todo = [], list(Module.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__name__ in _CLAMPING_ACTIVATIONS and cls.__module__.startswith("chainrule.nn"):
+            found.append(cls)
+    found.sort(key=lambda cls: _CLAMPING_ACTIVATIONS.index(cls.__name__))
+    return tuple(found)
 
-    return tuple(cls for name in _CLAMPING_ACTIVATIONS
-                 if isinstance(cls := getattr(nn, name, None), type))
 
+def __getattr__(name: str):
+    # RELU_FAMILY: the names of relu_family(), read when asked (nn defines its activations
+    # in several files, some imported after this one)
+    if name == "RELU_FAMILY":
+        return tuple(cls.__name__ for cls in relu_family())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-#: names of :func:`relu_family`'s classes that nn defines when this module is imported
-RELU_FAMILY = tuple(name for name in _CLAMPING_ACTIVATIONS
-                    if isinstance(getattr(_layers, name, None), type))
 
 KINDS = ("vanishing", "exploding", "dead", "large-step")
 

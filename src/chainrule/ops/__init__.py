@@ -58,11 +58,18 @@ def _attach() -> None:
     T.__eq__, T.__ne__ = C.eq, C.ne
     T.__lt__, T.__le__, T.__gt__, T.__ge__ = C.lt, C.le, C.gt, C.ge
     T.__hash__ = object.__hash__
-    T.__and__, T.__or__, T.__xor__ = C.logical_and, C.logical_or, C.logical_xor
-    T.__invert__ = C.logical_not
+    A = tensor_api
+    T.__and__, T.__or__, T.__xor__ = A.bitwise_and, A.bitwise_or, A.bitwise_xor
+    T.__rand__, T.__ror__, T.__rxor__ = (_reflected(A.bitwise_and), _reflected(A.bitwise_or),
+                                         _reflected(A.bitwise_xor))
+    T.__lshift__, T.__rshift__ = A.bitwise_left_shift, A.bitwise_right_shift
+    T.__invert__ = A.bitwise_not
+    T.__mod__, T.__rmod__ = A.remainder, _reflected(A.remainder)
+    T.__floordiv__, T.__rfloordiv__ = A.floor_divide, _reflected(A.floor_divide)
     # methods named as PyTorch's, generated from the registry
     for name, fn in METHODS.items():
         setattr(T, name, fn)
+    tensor_api.attach_aliases()
     T.T = property(lambda self: P.transpose(self))
     T.mT = property(lambda self: P.transpose(self, -2, -1))
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..tensor import Tensor, is_grad_enabled, record
 from . import primitives as P
 from .primitives import relu  # the one relu (nn's ReLU records this op)
-from .registry import Op, case
+from .registry import ARRAYS, Op, case
 
 # PyTorch clamps the log of a probability at -100 in binary cross-entropy, and divides
 # by max(x (1 - x), 1e-12) in its gradient: the same constants give the same numbers.
@@ -218,7 +218,7 @@ def _cross_entropy_vjp(F, g, ans, ctx, x):
     # d loss_i / d x_i = a_i (p_i - onehot_i) + b_i (W p_i - w),  W = Σ_k w_k
     #                  = (a_i + b_i W) p_i - (a_i onehot_i + b_i w)
     # With no weights, smoothing or ignored targets (a = 1, b = 0): (p - onehot) g / N.
-    flat, nll_coef, smooth_coef, class_w, reduction, denom = ctx
+    flat, nll_coef, smooth_coef, class_w, reduction, denom, saved_probs = ctx
     n, k = x.shape
     if reduction == "none":
         scale = g.reshape(n, 1)
@@ -226,7 +226,8 @@ def _cross_entropy_vjp(F, g, ans, ctx, x):
         scale = g / denom
     else:
         scale = g
-    probs = F.softmax(x, axis=1)
+    # the forward's softmax on arrays; recomputed as a recorded op for higher derivatives
+    probs = saved_probs if F is ARRAYS and saved_probs is not None else F.softmax(x, axis=1)
     onehot = np.zeros((n, k), dtype=x.dtype)
     if nll_coef is None and smooth_coef is None:
         onehot.ravel()[flat] = 1
@@ -295,8 +296,12 @@ def cross_entropy(logits: Tensor, target: np.ndarray, weight: np.ndarray | None 
                 smooth = log_sums * weight.sum() - shifted @ weight
             loss = loss + smooth_coef * smooth
     out = reduce_weighted(loss, reduction, denom)
+    probs = None
+    if is_grad_enabled() and logits.requires_grad:
+        e /= sums[:, None]  # the softmax, in place: the rule reuses it
+        probs = e
     return record(out, CROSS_ENTROPY, (logits,),
-                  (flat, nll_coef, smooth_coef, weight, reduction, denom))
+                  (flat, nll_coef, smooth_coef, weight, reduction, denom, probs))
 
 
 # ===========================================================================

@@ -38,6 +38,35 @@ def _pair(a, b):
     return a, b
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _promote(a: Tensor, b: Tensor, op: str):
+    """PyTorch's type promotion where NumPy's differs: the higher category (bool < int <
+    float) decides, so float32 stays float32 with int tensors and int64 scalars; within a
+    category a 0-d operand does not widen a dimensioned one (float32 with a float64 0-d
+    value stays float32); int / int is the default float dtype."""
+    from ..tensor import get_default_dtype
+
+    da, db = a.array.dtype, b.array.dtype
+    ka, kb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)
+    if op == "div" and ka < 2 and kb < 2:
+        target = get_default_dtype()
+        return cast(a, target), cast(b, target)
+    if da == db:
+        return a, b
+    if ka != kb:
+        hi, lo = (a, b) if ka > kb else (b, a)
+        target = hi.array.dtype
+        if hi.ndim == 0 and lo.ndim > 0 and target.kind == "f":
+            target = get_default_dtype()  # a float 0-d value meeting an int tensor
+    elif (a.ndim == 0) != (b.ndim == 0):
+        target = db if a.ndim == 0 else da  # the dimensioned operand's dtype
+    else:
+        return a, b  # same category, both dimensioned: NumPy's widening is PyTorch's too
+    return (a if da == target else cast(a, target)), (b if db == target else cast(b, target))
+
+
 def _broadcast_error(op: str, a: Tensor, b: Tensor) -> ValueError:
     return ValueError(
         f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
@@ -152,6 +181,8 @@ def pow(x, exponent) -> Tensor:
             return record(data, POW, (x,), c)
         exponent = as_tensor(exponent, x)
     x, y = _pair(x, exponent)
+    if x.array.dtype != y.array.dtype:
+        x, y = _promote(x, y, "pow")
     try:
         data = x.array ** y.array
     except ValueError:
@@ -857,8 +888,8 @@ def cast(x, dtype) -> Tensor:
     if x.array.dtype == dt:
         return x
     if x.requires_grad and dt.kind not in "fc":
-        raise TypeError(f"astype: casting a tensor that requires grad to {dt} would cut the "
-                        "graph; call .detach() first")
+        # as PyTorch: an integer or bool result carries no gradient (it is not on the graph)
+        return record(x.array.astype(dt), CAST, ())
     return record(x.array.astype(dt), CAST, (x,), x.array.dtype)
 
 

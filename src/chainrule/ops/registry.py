@@ -205,10 +205,49 @@ def _torch_keywords(fn):
     return torch_keywords
 
 
+def _with_out(fn):
+    """``cr.NAME(..., out=t)`` as PyTorch: the result is written into ``t`` (resized if its
+    shape differs) and ``t`` returned; refused where gradients are recorded, as PyTorch."""
+    try:
+        if "out" in inspect.signature(fn).parameters:
+            return fn
+    except (TypeError, ValueError):
+        return fn
+
+    @functools.wraps(fn)
+    def with_out(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        from ..tensor import Tensor, is_grad_enabled
+
+        if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+            raise TypeError(f"{fn.__name__}: out= must be a Tensor (and the result one)")
+        if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+            raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't "
+                               "support automatic differentiation; call it without out= or "
+                               "under no_grad()")
+        if out.shape == result.shape and isinstance(out.array, np.ndarray) \
+                and out.array.flags.writeable:
+            out.array[...] = result.array
+        else:
+            out.array = np.array(result.array, dtype=out.dtype)
+        out._version += 1
+        return out
+
+    return with_out
+
+
 def _expose(fn, name: str, method, function) -> None:
     fn = _torch_keywords(fn)
     for flag, table in ((function, EXPOSED), (method, METHODS)):
         if not flag:
+            continue
+        if table is EXPOSED:
+            fn_out = _with_out(fn)
+            names = (name,) if flag is True else ((flag,) if isinstance(flag, str) else flag)
+            for n in names:
+                table[n] = fn_out
             continue
         names = (name,) if flag is True else ((flag,) if isinstance(flag, str) else flag)
         for n in names:
@@ -283,7 +322,9 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
     NumPy's scalar fast path, where the equivalent ufunc call costs twice as much.
     """
     from ..tensor import Tensor, record
-    from .primitives import _broadcast_error, _pair
+    from .primitives import _broadcast_error, _pair, _promote
+
+    is_div = name == "div"  # int / int is a float division
 
     op = Op(name, vjp, reads=reads, method=method, function=function,
             array=fields.pop("array", forward), **fields)
@@ -294,6 +335,8 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
     def public(a, b) -> Tensor:
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             a, b = _pair(a, b)
+        if a.array.dtype is not b.array.dtype or (is_div and a.array.dtype.kind in "biu"):
+            a, b = _promote(a, b, name)
         try:
             data = forward(a.array, b.array)
         except ValueError:

@@ -18,7 +18,7 @@ import numpy as np
 from ..tensor import Tensor, _wrap, as_dtype, as_tensor, record
 from . import composite as C
 from . import primitives as P
-from .registry import Op, case, expose
+from .registry import EXPOSED, Op, binary, case, expose, unary
 
 _MISSING = object()
 
@@ -897,10 +897,295 @@ def new_full(x, size, fill_value, *, dtype=None, device=None,
 
 @expose(function=False)
 def new_tensor(x, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """As PyTorch: Python floats take ``x``'s dtype; integers stay integers."""
+    """A copy of ``data`` with ``x``'s dtype (unless ``dtype`` is given), as PyTorch."""
     arr = np.array(data.array if isinstance(data, Tensor) else data)
-    if dtype is not None:
-        arr = arr.astype(as_dtype(dtype))
-    elif arr.dtype.kind == "f":
-        arr = arr.astype(x.dtype if x.dtype.kind == "f" else np.float32)
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor(arr.astype(as_dtype(dtype) if dtype is not None else x.dtype),
+                  requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------
+# % and // and the bitwise operators (on integer and bool tensors)
+# ---------------------------------------------------------------------------
+def _remainder_vjp(F, g, ans, ctx, a, b):
+    return g, -g * F.floor(a / b)
+
+
+remainder = binary("remainder", np.remainder, _remainder_vjp, formula=("1", "-⌊{a}/{b}⌋"),
+                   domain=[(0.1, 0.9), (1.1, 2.0)],
+                   hint="a division by zero (x % 0 is nan)")
+
+
+def _fmod_vjp(F, g, ans, ctx, a, b):
+    return g, -g * F.trunc(a / b)
+
+
+fmod = binary("fmod", np.fmod, _fmod_vjp, formula=("1", "-trunc({a}/{b})"),
+              domain=[(0.1, 0.9), (1.1, 2.0)], hint="a division by zero (fmod(x, 0) is nan)")
+
+
+@expose
+def floor_divide(a, b) -> Tensor:
+    """``a // b`` (rounded down, as Python and PyTorch); no gradient, as PyTorch's."""
+    a, b = P._pair(a, b)
+    if a.array.dtype != b.array.dtype:
+        a, b = P._promote(a, b, "floor_divide")
+    return _plain("floor_divide", np.floor_divide(a.array, b.array))
+
+
+def _bitwise(name: str, logical, bitwise):
+    def op(a, b) -> Tensor:
+        a, b = P._pair(a, b)
+        if a.array.dtype.kind == "f" or b.array.dtype.kind == "f":
+            raise TypeError(f"{name}: bitwise operators need integer or bool tensors, got "
+                            f"{a.dtype} and {b.dtype} (compare first, e.g. (x > 0) & (y > 0))")
+        if a.array.dtype != b.array.dtype:
+            a, b = P._promote(a, b, name)
+        fn = logical if a.array.dtype.kind == "b" else bitwise
+        try:
+            return _plain(name, fn(a.array, b.array))
+        except ValueError:
+            raise P._broadcast_error(name, a, b) from None
+
+    op.__name__ = op.__qualname__ = name
+    return expose(op)
+
+
+bitwise_and = _bitwise("bitwise_and", np.logical_and, np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.logical_or, np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.logical_xor, np.bitwise_xor)
+bitwise_left_shift = _bitwise("bitwise_left_shift", np.left_shift, np.left_shift)
+bitwise_right_shift = _bitwise("bitwise_right_shift", np.right_shift, np.right_shift)
+
+
+@expose
+def bitwise_not(x) -> Tensor:
+    x = as_tensor(x)
+    if x.array.dtype.kind == "f":
+        raise TypeError(f"bitwise_not (~): needs an integer or bool tensor, got {x.dtype}")
+    return _plain("bitwise_not", np.invert(x.array))
+
+
+# ---------------------------------------------------------------------------
+# x[index] = value on the graph (what __setitem__ records on a tensor that requires grad)
+# ---------------------------------------------------------------------------
+def _index_put_vjp(F, g, ans, index, x, value):
+    return F.index_put(g, index, F.getitem(g, index) * 0), F.getitem(g, index)
+
+
+INDEX_PUT = Op("index_put", _index_put_vjp, reads=(), method=False, function=False,
+               formula=("1 outside the index", "1 at the index"),
+               cases=[lambda rng: ((rng.uniform(-1, 1, (4, 3)), (1, slice(None)),
+                                    rng.uniform(-1, 1, (3,))), {}),
+                      lambda rng: ((rng.uniform(-1, 1, (3, 4)), (slice(None), [0, 2]),
+                                    rng.uniform(-1, 1, (3, 2))), {})])
+
+
+@INDEX_PUT.define
+def index_put(x, index, value) -> Tensor:
+    """``x`` with ``x[index] = value`` (a new tensor; value broadcasts to the slot)."""
+    from ..tensor import _unwrap_index
+
+    x = as_tensor(x)
+    value = as_tensor(value, x)
+    idx = _unwrap_index(index)
+    out = np.array(x.array, copy=True)
+    out[idx] = value.array
+    slot = np.shape(out[idx])
+    if value.shape != slot:  # the adjoint of value is taken at the slot's shape
+        value = P.broadcast_to(value, slot)
+    return record(out, INDEX_PUT, (x, value), idx)
+
+
+# ---------------------------------------------------------------------------
+# in-place methods: x.relu_(), x.sigmoid_(), ... (recorded on the graph where needed)
+# ---------------------------------------------------------------------------
+def _make_inplace(method: str, function: str):
+    def inplace(self, *args, **kwargs):
+        return self._inplace(method, function, *args, **kwargs)
+
+    inplace.__name__ = inplace.__qualname__ = method
+    inplace.__doc__ = f"In place: ``x.{method}(...)`` is ``x = {function}(x, ...)`` on x itself."
+    return inplace
+
+
+for _fn in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "neg", "abs", "sin", "cos",
+            "floor", "ceil", "round", "trunc", "square", "reciprocal", "rsqrt", "sign",
+            "log1p", "expm1", "pow", "remainder", "fmod", "lerp", "clamp_min", "clamp_max",
+            "masked_fill", "index_add", "scatter", "scatter_add", "index_fill", "where",
+            "floor_divide", "tril", "triu", "exp2", "log2", "log10", "frac", "nan_to_num",
+            "atan", "erf", "silu", "leaky_relu", "elu", "hardtanh", "logical_not",
+            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"):
+    if _fn in EXPOSED or _fn in ("where",):
+        setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
+Tensor.negative_ = Tensor.neg_
+Tensor.true_divide_ = Tensor.div_
+Tensor.subtract_ = Tensor.sub_
+Tensor.multiply_ = Tensor.mul_
+Tensor.divide_ = Tensor.div_
+Tensor.clip_ = Tensor.clamp_
+
+
+# ---------------------------------------------------------------------------
+# PyTorch methods chainrule lacks: an error naming the piece and the nearest thing here.
+# (Explicit entries, not Tensor.__getattr__: a __getattr__ hook slows every attribute
+# read on every tensor, and the per-op cost is what bench/bench_ops.py guards.)
+# ---------------------------------------------------------------------------
+_MISSING_METHODS = {
+    "masked_scatter": "where(mask, values, x)", "masked_scatter_": "where(mask, values, x)",
+    "cummax": "a loop over unbind() with maximum", "cummin": "a loop with minimum",
+    "logcumsumexp": "log(cumsum(exp(x - max)))", "diag": "x * eye(n) or x[range, range]",
+    "diagonal": "x[range(n), range(n)]", "trace": "x[range(n), range(n)].sum()",
+    "cross": "explicit products of the components", "matrix_power": "repeated @",
+    "inverse": "no matrix inverse in chainrule", "det": "no determinant in chainrule",
+    "logdet": "no determinant in chainrule", "svd": "numpy.linalg.svd on x.numpy()",
+    "qr": "numpy.linalg.qr on x.numpy()", "cholesky": "numpy.linalg.cholesky on x.numpy()",
+    "pinverse": "numpy.linalg.pinv on x.numpy()", "kron": "outer products and reshape",
+    "unfold": "cr.nn.functional.unfold for images, or slicing", "as_strided": "slicing",
+    "stride": "x.array.strides (bytes, NumPy's)", "data_ptr": "x.array.ctypes.data",
+    "storage": "x.array (the NumPy array)", "untyped_storage": "x.array",
+    "share_memory_": "nothing: tensors are NumPy arrays", "pin_memory": "nothing needed",
+    "to_sparse": "dense tensors", "to_dense": "dense tensors already", "take": "x.flatten()[index]",
+    "take_along_dim": "gather", "index_copy": "index_put via x[index] = values",
+    "index_copy_": "x[index] = values", "index_fill": "x[index] = value",
+    "index_fill_": "x[index] = value", "put_": "x.view(-1)[index] = values",
+    "histc": "numpy.histogram on x.numpy()", "renorm": "x / x.norm(dim=..., keepdim=True)",
+    "addcmul": "x + value * a * b", "addcdiv": "x + value * a / b", "addr": "x + outer(a, b)",
+    "addmv": "x + a @ v", "tensordot": "einsum", "cumulative_trapezoid": "cumsum",
+    "logit": "log(x / (1 - x))", "xlogy": "x * log(y) with where(x == 0, 0, ...)",
+    "sinc": "sin(pi x) / (pi x)", "hypot": "sqrt(a ** 2 + b ** 2)",
+    "atan2": "no atan2 in chainrule", "digamma": "no special functions beyond erf",
+    "lgamma": "no special functions beyond erf", "erfinv": "no erfinv in chainrule",
+    "i0": "no Bessel functions", "polygamma": "no special functions beyond erf",
+    "sparse_mask": "dense tensors", "coalesce": "dense tensors", "record_stream": "nothing",
+    "register_post_accumulate_grad_hook_": "register_post_accumulate_grad_hook",
+    "resize_": "reshape (a new shape of the same size) or a new tensor",
+    "set_": "x.data = other", "storage_offset": "x.array (NumPy views)",
+    "is_pinned": "nothing: always False", "is_shared": "nothing: always False",
+    "map_": "x.copy_(cr.tensor(numpy.vectorize(fn)(x.numpy())))",
+    "apply_": "x.copy_(cr.tensor(numpy.vectorize(fn)(x.numpy())))",
+}
+
+
+def _missing_method(name: str, nearest: str):
+    def missing(self, *args, **kwargs):
+        raise NotImplementedError(f"Tensor.{name}: PyTorch's Tensor.{name} is not part of "
+                                  f"chainrule; the nearest: {nearest} (see docs/pytorch.md)")
+
+    missing.__name__ = missing.__qualname__ = name
+    missing.__doc__ = f"Not in chainrule (PyTorch's Tensor.{name}); nearest: {nearest}."
+    return missing
+
+
+for _name, _nearest in _MISSING_METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _missing_method(_name, _nearest))
+Tensor.is_cuda = property(lambda self: self.device.type == "cuda")
+
+
+def attach_aliases() -> None:
+    """PyTorch's alternative names of methods (called once the methods are attached)."""
+    T = Tensor
+    T.ndimension = T.dim
+    T.get_device = lambda self: -1 if self.device.type == "cpu" else 0
+    for alias, name in (("absolute", "abs"), ("multiply", "mul"), ("subtract", "sub"),
+                        ("divide", "div"), ("true_divide", "div"), ("greater", "gt"),
+                        ("less", "lt"), ("greater_equal", "ge"), ("less_equal", "le"),
+                        ("not_equal", "ne"), ("negative", "neg"), ("concat", "cat")):
+        if hasattr(T, name) and not hasattr(T, alias):
+            setattr(T, alias, getattr(T, name))
+
+
+# ---------------------------------------------------------------------------
+# more of torch's namespace: inverse trigonometric and hyperbolic functions, add/sub with
+# alpha, std_mean/var_mean, diff, cdist, meshgrid, broadcast_tensors
+# ---------------------------------------------------------------------------
+atan = unary("atan", np.arctan, lambda F, g, ans, c, x: (g / (1 + x * x),),
+             formula="1/(1 + {x}²)")
+asin = unary("asin", np.arcsin, lambda F, g, ans, c, x: (g / F.sqrt(1 - x * x),),
+             formula="1/√(1 - {x}²)", domain="unit", hint="an input outside [-1, 1] (nan)")
+acos = unary("acos", np.arccos, lambda F, g, ans, c, x: (-g / F.sqrt(1 - x * x),),
+             formula="-1/√(1 - {x}²)", domain="unit", hint="an input outside [-1, 1] (nan)")
+sinh = unary("sinh", np.sinh, lambda F, g, ans, c, x: (g * F.cosh(x),), formula="cosh({x})",
+             hint="an overflow (|x| > 89 in float32)")
+cosh = unary("cosh", np.cosh, lambda F, g, ans, c, x: (g * F.sinh(x),), formula="sinh({x})",
+             hint="an overflow (|x| > 89 in float32)")
+asinh = unary("asinh", np.arcsinh, lambda F, g, ans, c, x: (g / F.sqrt(x * x + 1),),
+              formula="1/√({x}² + 1)")
+atanh = unary("atanh", np.arctanh, lambda F, g, ans, c, x: (g / (1 - x * x),),
+              formula="1/(1 - {x}²)", domain="unit", hint="an input at ±1 (inf) or beyond (nan)")
+for _alias, _fn in (("arctan", atan), ("arcsin", asin), ("arccos", acos), ("arcsinh", asinh),
+                    ("arctanh", atanh)):
+    expose(_fn, name=_alias)
+
+
+@expose
+def add(a, b, *, alpha=1) -> Tensor:
+    """``a + alpha * b``."""
+    return P.add(a, b if alpha == 1 else P.mul(b, alpha))
+
+
+@expose
+def sub(a, b, *, alpha=1) -> Tensor:
+    """``a - alpha * b``."""
+    return P.sub(a, b if alpha == 1 else P.mul(b, alpha))
+
+
+@expose(method=False)
+def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> tuple:
+    return std(x, dim, unbiased, keepdim, correction=correction), P.mean(x, dim, keepdim)
+
+
+@expose(method=False)
+def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> tuple:
+    return var(x, dim, unbiased, keepdim, correction=correction), P.mean(x, dim, keepdim)
+
+
+@expose
+def diff(x, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    x = as_tensor(x)
+    if prepend is not None or append is not None:
+        parts = [p for p in (prepend, x, append) if p is not None]
+        x = P.concatenate([as_tensor(p, x) for p in parts], dim)
+    d = _dim(dim, x.ndim, "diff")
+    lead = (slice(None),) * d
+    for _ in range(n):
+        x = P.sub(P.getitem(x, lead + (slice(1, None),)), P.getitem(x, lead + (slice(None, -1),)))
+    return x
+
+
+@expose(method=False)
+def cdist(a, b, p: float = 2.0, **_ignored) -> Tensor:
+    """Pairwise p-norm distances between the rows of ``a`` (…, n, d) and ``b`` (…, m, d);
+    the gradient at a zero distance is 0, as PyTorch's."""
+    a, b = as_tensor(a), as_tensor(b)
+    diffs = P.sub(C.unsqueeze(a, -2), C.unsqueeze(b, -3))
+    if p == 2:
+        sq = P.sum(P.mul(diffs, diffs), axis=-1)
+        pos = _wrap(sq.array > 0)
+        return P.where(pos, P.sqrt(P.where(pos, sq, as_tensor(1.0, sq))), as_tensor(0.0, sq))
+    return norm(diffs, p, -1)
+
+
+@expose(method=False)
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [as_tensor(t) for t in tensors]
+    shape = tuple(t.shape[0] if t.ndim else 1 for t in ts)
+    out = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        out.append(P.broadcast_to(P.reshape(t, tuple(view)), shape))
+    if indexing == "xy" and len(out) >= 2:  # the first two axes swapped ('ij' transposed)
+        out = [P.transpose(o, 1, 0, *range(2, len(shape))) for o in out]
+    return tuple(out)
+
+
+@expose(method=False)
+def broadcast_tensors(*tensors) -> tuple:
+    ts = [as_tensor(t) for t in tensors]
+    shape = np.broadcast_shapes(*[t.shape for t in ts])
+    return tuple(t if t.shape == shape else P.broadcast_to(t, shape) for t in ts)

@@ -12,6 +12,7 @@
 
 from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
@@ -24,14 +25,13 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
-           "Optimizer", "ParamState", "RAdam", "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]
+__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW",
+           "Adamax", "NAdam", "Optimizer", "ParamState", "RAdam", "RMSprop", "Rprop", "lr_scheduler", "swa_utils"]
 
 
 # what torch.optim has and chainrule does not: a clear error naming the nearest equivalent
 _MISSING = {
     "SparseAdam": "sparse gradients are not supported; use Adam",
-    "Adafactor": "use AdamW (Adafactor's factored second moments are not implemented)",
     "Muon": "use AdamW or SGD(momentum=..., nesterov=True)",
 }
 

@@ -30,13 +30,14 @@ from .callbacks import (
     NonFiniteLossError,
     TerminateOnNaN,
 )
-from .config import ConfigError, TrainConfig
+from .config import TrainConfig
 from .datasets import DATASETS, Data, DatasetSpec
+from .errors import ConfigError, RunError, TrainingStopped
 from .history import History
 from .models import LOSSES, MODELS, LossSpec, ModelSpec
 from .optimizers import OPTIMIZERS, OptimizerSpec
 from .registry import Registry
-from .run import RunError, RunResult, TrainedModel, TrainingStopped, load_trained, run
+from .run import RunResult, TrainedModel, load_trained, run
 from .trainer import Trainer, accuracy, fit, predict
 
 __all__ = [

@@ -11,7 +11,7 @@ that ``--resume``, ``evaluate`` and ``predict`` rebuild the same model.
 >>> TrainConfig(lr=float("nan")).validate()
 Traceback (most recent call last):
 ...
-chainrule.train.config.ConfigError: --lr must be a finite number > 0, got nan
+chainrule.train.errors.ConfigError: --lr must be a finite number > 0, got nan
 """
 
 from __future__ import annotations
@@ -22,17 +22,16 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import CLIError
+from .datasets import DATASETS
+from .errors import ConfigError
+from .models import ACTIVATIONS, LOSSES, MODELS
+from .optimizers import OPTIMIZERS
 
 __all__ = ["BEST_METRICS", "SCHEDULES", "ConfigError", "TrainConfig"]
 
 SCHEDULES = ("constant", "cosine")
 BEST_METRICS = ("val_loss", "val_accuracy")
 MAX_SEED = 2 ** 63 - 1
-
-
-class ConfigError(CLIError, ValueError):
-    """A setting of a training run is out of range (the message names its flag)."""
 
 
 @dataclass
@@ -87,10 +86,6 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         """Raise :class:`ConfigError` (naming the flag) for a setting out of range;
         returns the config itself."""
-        from .datasets import DATASETS
-        from .models import ACTIVATIONS, LOSSES, MODELS
-        from .optimizers import OPTIMIZERS
-
         for name, registry in (("dataset", DATASETS), ("model", MODELS), ("loss", LOSSES),
                                ("optimizer", OPTIMIZERS)):
             value = getattr(self, name)
@@ -118,8 +113,6 @@ class TrainConfig:
         """A validated copy with the defaults that depend on other settings filled in
         (``lr`` from the optimizer) and ``data_dir`` made absolute."""
         from pathlib import Path
-
-        from .optimizers import OPTIMIZERS
 
         self.validate()
         changes: dict[str, Any] = {"hidden": [int(h) for h in self.hidden]}

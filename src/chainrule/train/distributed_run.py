@@ -69,7 +69,7 @@ class World:
         when given, else K × the per-process ``batch_size``."""
         if global_batch is not None:
             if global_batch < self.size:
-                from .run import RunError
+                from .errors import RunError
 
                 raise RunError(f"--global-batch {global_batch} is smaller than the "
                                f"{self.size} processes: each needs at least one sample")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import ConfigError
 from .registry import Registry
 
 if TYPE_CHECKING:
@@ -88,8 +89,6 @@ _CNN_DROPOUT = 0.25
 
 
 def _cnn_shape(config: TrainConfig, input_shape) -> tuple[int, int, int]:
-    from .config import ConfigError
-
     if len(input_shape) != 3 or min(input_shape) < 1:
         raise ConfigError(f"--model cnn needs image inputs (channels, height, width); the "
                           f"{config.dataset} data set gives samples of shape "

@@ -40,10 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CLIError
 from ..files import atomic_write, remove_stale_temp_files
-from .config import ConfigError, TrainConfig
+from .config import TrainConfig
 from .datasets import DATASETS, Data, DataProblem, check_data
+from .errors import ConfigError, RunError, TrainingStopped
 from .models import LOSSES, MODELS
 from .optimizers import OPTIMIZERS
 from .report import print_report, test_report
@@ -57,18 +57,6 @@ BEST = "best.safetensors"
 RUN_FILES = (CHECKPOINT, BEST, "metrics.csv", "loss.png", "accuracy.png", "summary.json",
              "grad_norms.png")
 MONITOR_PLOT = "grad_norms.png"
-
-
-class RunError(CLIError):
-    """A run cannot start or go on because of what it was given: the settings, the data,
-    a checkpoint or the output folder (the message names which)."""
-
-
-class TrainingStopped(RunError):
-    """Training stopped on a numerical failure (a non-finite loss, or an anomaly under
-    ``detect_anomaly``); the last finished epoch's checkpoint is kept. Exit status 1."""
-
-    exit_status = 1
 
 
 @dataclass

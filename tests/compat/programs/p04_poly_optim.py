@@ -1,5 +1,5 @@
 # ruff: noqa - written as PyTorch tutorials write it
-# The cubic fit with an optimizer (RMSprop) and a custom nn.Module.
+# The cubic fit with an optimizer (SGD with momentum) and a custom nn.Module.
 import math
 
 import numpy as np
@@ -25,12 +25,12 @@ x = torch.linspace(-math.pi, math.pi, 200)
 y = torch.sin(x)
 model = Polynomial3()
 criterion = torch.nn.MSELoss(reduction="sum")
-optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3)
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9)
 losses = []
-for t in range(300):
+for t in range(150):
     y_pred = model(x)
     loss = criterion(y_pred, y)
-    if t % 60 == 59:
+    if t % 30 == 29:
         losses.append(loss.item())
     optimizer.zero_grad()
     loss.backward()

@@ -34,4 +34,5 @@ for step in range(15):
 
 vec = torch.nn.utils.parameters_to_vector(model.parameters())
 RESULT = {"norms": norms, "lrs": lrs, "plateau": plateau_lrs, "losses": losses,
-          "vector": vec, "state": sorted(optimizer.state_dict()["param_groups"][0].keys())}
+          "vector": vec, "group": {k: optimizer.state_dict()["param_groups"][0][k]
+                                   for k in ("lr", "momentum", "nesterov", "initial_lr")}}

@@ -44,14 +44,25 @@ except RuntimeError:
     refused = True
 
 a = torch.ones(3, requires_grad=True)
-b = a.exp()
-c = b * 2
-b.add_(1)  # exp saved its output: changing it must be caught at backward
+b = a * 1
+c = b * b  # mul saves b
+b.relu_()  # ... which then changes: backward through c must refuse
 try:
-    b.sum().backward()  # fine: nothing saved b ... but exp's output was changed
+    c.sum().backward()
     caught = False
 except RuntimeError:
     caught = True
 
+# x[index] = value on a tensor on the graph, and accumulating into a buffer
+w = torch.ones(2, 3, requires_grad=True)
+v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+h = w * 2
+h[0] = v * 3
+h[:, 1] = 0
+acc = torch.zeros(3)
+acc += (h * torch.arange(6.0).view(2, 3)).sum(0)
+acc.sum().backward()
+
 RESULT = {"y": y, "grad": x.grad, "fc1_grad": block.fc1.weight.grad, "refused": refused,
-          "caught": caught, "version_grew": b._version > 0}
+          "caught": caught, "version_grew": b._version > 0, "w_grad": w.grad, "v_grad": v.grad,
+          "h": h.detach(), "acc_requires_grad": acc.requires_grad}

@@ -1,0 +1,296 @@
+"""PyTorch's tensor surface against torch itself: values and gradients of the functions and
+methods in ops/tensor_api.py (and dim=/keepdim= forms of the older ones), the (values,
+indices) results, promotion, operators and in-place ops on the graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+torch = pytest.importorskip("torch")
+
+IDX = np.array([[0, 2], [1, 3], [3, 0]])
+
+# name -> f(lib, x): the same text for both libraries
+CASES = {
+    "sum_dim_keepdim": lambda L, x: x.sum(dim=1, keepdim=True),
+    "mean_dims": lambda L, x: x.mean(dim=(0, 1)),
+    "amax_dim": lambda L, x: x.amax(dim=0),
+    "std_unbiased": lambda L, x: x.std(dim=1, unbiased=False),
+    "var_correction": lambda L, x: L.var(x, dim=0, correction=0, keepdim=True),
+    "logsumexp_dim": lambda L, x: x.logsumexp(dim=1),
+    "softmax_dim": lambda L, x: L.softmax(x, dim=0),
+    "log_softmax_dim": lambda L, x: x.log_softmax(dim=-1),
+    "max_values": lambda L, x: L.max(x, dim=1).values,
+    "min_keepdim": lambda L, x: x.min(1, keepdim=True)[0],
+    "median_dim": lambda L, x: x.median(dim=1).values,
+    "sort_desc": lambda L, x: x.sort(dim=1, descending=True).values,
+    "topk": lambda L, x: L.topk(x, 2, dim=1).values,
+    "kthvalue": lambda L, x: x.kthvalue(2, dim=0).values,
+    "gather": lambda L, x: x.gather(1, L.tensor(IDX)),
+    "scatter": lambda L, x: x.scatter(1, L.tensor(IDX[:, :1]), x[:, 1:2] * 2),
+    "scatter_add": lambda L, x: x.scatter_add(1, L.tensor(IDX), x[:, :2]),
+    "index_select": lambda L, x: x.index_select(1, L.tensor([3, 0, 3])),
+    "index_add": lambda L, x: x.index_add(0, L.tensor([2, 0]), x[:2] * 3),
+    "masked_fill": lambda L, x: x.masked_fill(x > 0.2, -1.0),
+    "masked_select": lambda L, x: x.masked_select(x > 0),
+    "where3": lambda L, x: L.where(x > 0, x, x * x),
+    "flip": lambda L, x: x.flip(1),
+    "roll_dims": lambda L, x: x.roll((1, -1), dims=(0, 1)),
+    "roll_flat": lambda L, x: x.roll(2),
+    "tril": lambda L, x: x.tril(-1),
+    "triu": lambda L, x: L.triu(x, 1),
+    "repeat": lambda L, x: x.repeat(2, 1, 2),
+    "repeat_interleave": lambda L, x: x.repeat_interleave(2, dim=1),
+    "unflatten": lambda L, x: x.unflatten(1, (2, 2)),
+    "unbind": lambda L, x: x.unbind(1)[2],
+    "narrow": lambda L, x: x.narrow(1, 1, 2),
+    "hstack": lambda L, x: L.hstack([x, x[:, :1]]),
+    "vstack": lambda L, x: L.vstack([x, x[0]]),
+    "cat_dim": lambda L, x: L.cat([x, x], dim=1),
+    "stack_dim": lambda L, x: L.stack([x, x], dim=2),
+    "split_dim": lambda L, x: L.split(x, 1, dim=1)[3],
+    "chunk_dim": lambda L, x: x.chunk(2, dim=1)[1],
+    "einsum": lambda L, x: L.einsum("ij,kj->ik", x, x),
+    "einsum_implicit": lambda L, x: L.einsum("ij,jk", x, x.t()),
+    "mm": lambda L, x: L.mm(x, x.t()),
+    "bmm": lambda L, x: L.bmm(x.unsqueeze(0), x.t().unsqueeze(0)),
+    "addmm": lambda L, x: L.addmm(x[:, :3], x, x.t(), beta=0.5, alpha=2.0),
+    "outer": lambda L, x: L.outer(x[0], x[1]),
+    "cumsum": lambda L, x: x.cumsum(dim=1),
+    "cumprod": lambda L, x: x.cumprod(1),
+    "prod_dim": lambda L, x: x.prod(dim=0),
+    "prod_all": lambda L, x: x.prod(),
+    "norm": lambda L, x: x.norm(),
+    "norm_dim": lambda L, x: x.norm(dim=1, keepdim=True),
+    "norm_p1": lambda L, x: x.norm(p=1, dim=0),
+    "linalg_norm": lambda L, x: L.linalg.norm(x, dim=1),
+    "lerp": lambda L, x: L.lerp(x, x * x, 0.3),
+    "clamp_min": lambda L, x: x.clamp_min(0.1),
+    "clamp_max": lambda L, x: x.clamp_max(0.1),
+    "remainder": lambda L, x: (x + 2) % 0.7,
+    "fmod": lambda L, x: L.fmod(x + 2, 0.7),
+    "expand_as": lambda L, x: x[0].expand_as(x) * x,
+    "view_as": lambda L, x: x.view_as(L.zeros(4, 3)),
+    "clone": lambda L, x: x.clone() * 2,
+    "atan_asinh": lambda L, x: L.atan(x) + x.asinh() + L.sinh(x) * L.cosh(x),
+    "asin_acos_atanh": lambda L, x: L.asin(x * 0.9) + (x * 0.5).acos() + L.atanh(x * 0.8),
+    "add_alpha": lambda L, x: L.add(x, x * x, alpha=2.5) - x.sub(x, alpha=0.5),
+    "std_mean": lambda L, x: L.std_mean(x, dim=1)[0] + L.var_mean(x, 0)[1].sum(),
+    "diff": lambda L, x: L.diff(x, n=2, dim=1),
+    "cdist": lambda L, x: L.cdist(x, x[:2] * 2),
+    "cdist_zero": lambda L, x: L.cdist(x, x),
+    "meshgrid": lambda L, x: L.meshgrid(x[0], x[1, :3], indexing="ij")[0] * x[:, :3].sum(),
+    "meshgrid_xy": lambda L, x: L.meshgrid(x[0], x[1, :3], indexing="xy")[1],
+    "broadcast_tensors": lambda L, x: L.broadcast_tensors(x, x[0])[1],
+    "setitem_graph": lambda L, x: _setitem(x),
+    "relu_inplace": lambda L, x: ((x * 2).relu_() * 3).add_(1).sigmoid_(),
+    "iadd_graph": lambda L, x: _iadd(x),
+}
+
+
+def _setitem(x):
+    h = x * 1
+    h[1] = x[0] * 3
+    h[:, 2] = 0
+    return h
+
+
+def _iadd(x):
+    h = x * 2
+    h += x * x
+    h -= 1
+    return h
+
+
+def _run(lib, fn, x0, w_seed):
+    x = lib.tensor(x0, requires_grad=True)
+    out = fn(lib, x)
+    w = np.random.default_rng(w_seed).standard_normal(tuple(out.shape))
+    (out * lib.tensor(w.astype(np.float64))).sum().backward()
+    return out.detach().numpy(), x.grad.numpy()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_and_gradients_match_torch(name):
+    x0 = np.random.default_rng(3).uniform(-1, 1, (3, 4))
+    ours, our_grad = _run(cr, CASES[name], x0, 5)
+    theirs, their_grad = _run(torch, CASES[name], x0, 5)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+INDEX_RESULTS = {
+    "max": lambda L, x: L.max(x, 1).indices,
+    "min_dim": lambda L, x: x.min(dim=0)[1],
+    "sort": lambda L, x: x.sort(1).indices,
+    "argsort_desc": lambda L, x: x.argsort(dim=0, descending=True),
+    "topk_smallest": lambda L, x: x.topk(2, dim=1, largest=False).indices,
+    "kthvalue": lambda L, x: x.kthvalue(3, dim=1, keepdim=True).indices,
+    "median": lambda L, x: x.median(dim=1).indices,
+    "argmax_keepdim": lambda L, x: x.argmax(dim=1, keepdim=True),
+    "nonzero": lambda L, x: (x > 0).nonzero(),
+    "argwhere": lambda L, x: L.argwhere(x > 0.3),
+    "where1": lambda L, x: L.where(x > 0)[1],
+    "count_nonzero": lambda L, x: L.count_nonzero(x > 0, dim=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEX_RESULTS))
+def test_index_results_match_torch(name):
+    x0 = np.random.default_rng(4).uniform(-1, 1, (4, 5))
+    ours = INDEX_RESULTS[name](cr, cr.tensor(x0)).numpy()
+    theirs = INDEX_RESULTS[name](torch, torch.tensor(x0)).numpy()
+    np.testing.assert_array_equal(ours, theirs, err_msg=name)
+
+
+def test_integer_functions_match_torch():
+    data = [1, 3, 3, 0, 1, 3, 7]
+    for fn in (lambda L, t: L.unique(t), lambda L, t: L.bincount(t),
+               lambda L, t: L.bincount(t, minlength=10), lambda L, t: L.mode(t).values,
+               lambda L, t: t % 3, lambda L, t: t // 2, lambda L, t: t << 2, lambda L, t: t >> 1,
+               lambda L, t: t & 6, lambda L, t: t | 8, lambda L, t: t ^ 5, lambda L, t: ~t,
+               lambda L, t: t.cumsum(0), lambda L, t: t.prod(), lambda L, t: t.repeat(2)):
+        ours = fn(cr, cr.tensor(data)).numpy()
+        theirs = fn(torch, torch.tensor(data)).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours.dtype == theirs.dtype
+
+
+@pytest.mark.parametrize("expr", [
+    "f + i", "i * 2.5", "i / 2", "i // 2", "f * np.int64(3)", "f + d", "i + b", "f * 2",
+    "i + 1", "f ** i", "f * L.tensor(2.0, dtype=L.float64)", "i * L.tensor(1.5)",
+    "u + 1", "(i > 1) & (i < 3)", "f.half() + f", "L.ones(2, dtype=L.int32) * 3",
+    "L.arange(5)", "L.arange(0, 1, 0.25)", "L.full((2,), 7)", "L.full((2,), 1.5)",
+])
+def test_type_promotion_matches_torch(expr):
+    def run(L):
+        f = L.tensor([1.5, 2.5])
+        i = L.tensor([1, 2])
+        d = L.tensor([1.0, 2.0], dtype=L.float64)
+        b = L.tensor([True, False])
+        u = L.tensor([1, 2], dtype=L.uint8)
+        return eval(expr, {"np": np, "L": L, "f": f, "i": i, "d": d, "b": b, "u": u})
+
+    ours, theirs = run(cr), run(torch)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), expr
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), err_msg=expr)
+
+
+def test_size_numel_and_dtype_methods():
+    x = cr.zeros(2, 3)
+    assert x.size() == (2, 3) and x.size(-1) == 3 and isinstance(x.size(), cr.Size)
+    assert x.size().numel() == 6 and x.nelement() == 6 and x.element_size() == 4
+    with pytest.raises(TypeError, match="numel"):
+        if x.size:  # NumPy's habit
+            pass
+    with pytest.raises(IndexError, match="out of range"):
+        x.size(2)
+    assert x.long().dtype == cr.int64 and x.int().dtype == cr.int32
+    assert x.to(cr.float64).dtype == cr.double and x.to(dtype=cr.half).dtype == cr.float16
+    assert x.to("cpu", cr.int64).dtype == cr.long and x.to(cr.ones(1).long()).dtype == cr.long
+    assert x.type() == "torch.FloatTensor" and x.type(cr.long).dtype == cr.long
+    assert x.device == "cpu" and x.device.type == "cpu" and x.to(cr.device("cpu")) is x
+    with pytest.raises(RuntimeError, match="not available"):
+        x.to("mps")
+
+
+def test_data_is_a_detached_tensor_sharing_storage():
+    p = cr.nn.Parameter(cr.ones(3))
+    p.grad = cr.full((3,), 0.5)
+    p.data -= 0.1 * p.grad
+    np.testing.assert_allclose(p.numpy(), 0.95)
+    p.data.zero_()
+    assert float(p.sum()) == 0.0 and p.requires_grad and not p.data.requires_grad
+    p.data = cr.tensor([1.0, 2.0])
+    assert p.shape == (2,)
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        p.data = np.ones(2)
+    s = cr.tensor(2.0, requires_grad=True)  # a 0-d value: .data must still share it
+    with cr.no_grad():
+        s.data.fill_(5.0)
+    assert s.item() == 5.0
+
+
+def test_zero_d_tensors_are_not_iterable():
+    with pytest.raises(TypeError, match="0-d"):
+        iter(cr.tensor(1.0))
+    with pytest.raises(TypeError, match="0-d"):
+        len(cr.tensor(1.0))
+    assert [t.item() for t in cr.tensor([1.0, 2.0])] == [1.0, 2.0]
+
+
+def test_in_place_on_a_leaf_that_requires_grad_is_refused():
+    w = cr.ones(3, requires_grad=True)
+    for change in (lambda: w.add_(1), lambda: w.relu_(), lambda: w.__setitem__(0, 2.0)):
+        with pytest.raises(RuntimeError, match="leaf"):
+            change()
+
+
+def test_a_change_after_use_is_refused_at_backward_never_a_wrong_gradient():
+    a = cr.ones(3, requires_grad=True)
+    c = a * 1
+    d = c + 1  # add reads no value, but its input is no longer the value it used
+    c.relu_()
+    with pytest.raises(RuntimeError, match="in-place"):
+        d.sum().backward()
+
+
+def test_register_hook_replaces_the_gradient():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    handle = h.register_hook(lambda g: g * 10)
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [30.0, 30.0])
+    handle.remove()
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_out_argument_and_its_refusal_under_grad():
+    a, b = cr.ones(2, 2), cr.full((2, 2), 2.0)
+    out = cr.zeros(2, 2)
+    assert cr.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out.numpy(), 4.0)
+    with pytest.raises(RuntimeError, match="out="):
+        cr.mul(cr.ones(2, requires_grad=True), 2.0, out=cr.zeros(2))
+    with pytest.raises(TypeError, match="out="):
+        cr.zeros(2, out=out)
+
+
+def test_missing_pieces_are_named():
+    with pytest.raises(AttributeError, match="torch.jit is not part of chainrule"):
+        _ = cr.jit
+    with pytest.raises(NotImplementedError, match="Tensor.masked_scatter_ is not part"):
+        cr.ones(2).masked_scatter_(cr.ones(2) > 0, cr.ones(2))
+    with pytest.raises(AttributeError, match="torch.utils.tensorboard"):
+        _ = cr.utils.tensorboard
+    with pytest.raises(NotImplementedError, match=r"'\.\.\.'"):
+        cr.einsum("...ij->...ji", cr.ones(2, 2))
+
+
+def test_module_paths():
+    import chainrule.utils.data as tud
+    from chainrule.autograd.functional import hessian, jacobian
+
+    assert tud.DataLoader is cr.data.DataLoader and tud.random_split is cr.data.random_split
+    assert cr.cuda.is_available() in (True, False) and not cr.backends.mps.is_available()
+    assert cr.accelerator.is_available() == cr.cuda.is_available()
+    x = cr.tensor([1.0, 2.0], dtype=cr.float64)
+    np.testing.assert_allclose(jacobian(lambda v: v ** 2, x).numpy(), np.diag([2.0, 4.0]))
+    np.testing.assert_allclose(hessian(lambda v: (v ** 3).sum(), x).numpy(),
+                               np.diag([6.0, 12.0]))
+    y = cr.tensor([0.5, 1.5], dtype=cr.float64, requires_grad=True)
+    assert cr.autograd.gradcheck(lambda t: (t.sin() * t).sum(), (y,))
+    assert cr.autograd.gradgradcheck(lambda t: t.tanh() * t, (y,))
+    with cr.inference_mode():
+        assert not (y * 2).requires_grad
+    cr.set_grad_enabled(False)
+    try:
+        assert not (y * 2).requires_grad
+    finally:
+        cr.set_grad_enabled(True)
+    assert (y * 2).requires_grad
