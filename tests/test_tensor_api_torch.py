@@ -75,6 +75,16 @@ CASES = {
     "expand_as": lambda L, x: x[0].expand_as(x) * x,
     "view_as": lambda L, x: x.view_as(L.zeros(4, 3)),
     "clone": lambda L, x: x.clone() * 2,
+    "atan_asinh": lambda L, x: L.atan(x) + x.asinh() + L.sinh(x) * L.cosh(x),
+    "asin_acos_atanh": lambda L, x: L.asin(x * 0.9) + (x * 0.5).acos() + L.atanh(x * 0.8),
+    "add_alpha": lambda L, x: L.add(x, x * x, alpha=2.5) - x.sub(x, alpha=0.5),
+    "std_mean": lambda L, x: L.std_mean(x, dim=1)[0] + L.var_mean(x, 0)[1].sum(),
+    "diff": lambda L, x: L.diff(x, n=2, dim=1),
+    "cdist": lambda L, x: L.cdist(x, x[:2] * 2),
+    "cdist_zero": lambda L, x: L.cdist(x, x),
+    "meshgrid": lambda L, x: L.meshgrid(x[0], x[1, :3], indexing="ij")[0] * x[:, :3].sum(),
+    "meshgrid_xy": lambda L, x: L.meshgrid(x[0], x[1, :3], indexing="xy")[1],
+    "broadcast_tensors": lambda L, x: L.broadcast_tensors(x, x[0])[1],
     "setitem_graph": lambda L, x: _setitem(x),
     "relu_inplace": lambda L, x: ((x * 2).relu_() * 3).add_(1).sigmoid_(),
     "iadd_graph": lambda L, x: _iadd(x),
@@ -284,3 +294,13 @@ def test_module_paths():
     finally:
         cr.set_grad_enabled(True)
     assert (y * 2).requires_grad
+
+
+def test_numpy_ufuncs_on_tensors_run_the_chainrule_op():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = np.exp(x) + np.float64(2) * x - np.maximum(x, 1.5)
+    assert isinstance(y, cr.Tensor) and y.dtype == np.float32
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) + 2 - [0.0, 1.0], rtol=1e-6)
+    with pytest.raises(TypeError, match="x.numpy"):
+        np.add.reduce(x)

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from .creation import from_numpy, zeros
-from .tensor import Tensor, tensor
+from .tensor import Tensor, set_printoptions, tensor
 
 dtype = np.dtype
 float32 = np.dtype(np.float32)
@@ -71,6 +71,7 @@ def _typed(name: str, dt):
         return out if device is None else out.to(device)
 
     make.__name__ = make.__qualname__ = name
+    make.dtype = dt
     make.__doc__ = f"PyTorch's legacy ``{name}(data)`` / ``{name}(*shape)`` (zero-filled)."
     return make
 
@@ -84,7 +85,27 @@ BoolTensor = _typed("BoolTensor", bool)
 ByteTensor = _typed("ByteTensor", np.dtype(np.uint8))
 
 __all__ = [
-    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
-    "LongTensor", "as_tensor", "bfloat16", "bool", "cfloat", "complex64", "double", "dtype",
-    "float", "half", "int", "is_floating_point", "is_tensor", "long", "numel", "short",
+    "BoolTensor",
+    "ByteTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "as_tensor",
+    "bfloat16",
+    "bool",
+    "cfloat",
+    "complex64",
+    "double",
+    "dtype",
+    "float",
+    "half",
+    "int",
+    "is_floating_point",
+    "is_tensor",
+    "long",
+    "numel",
+    "set_printoptions",
+    "short",
 ]

@@ -274,9 +274,21 @@ class Tensor:
         "__weakref__",
     )
 
-    # NumPy must hand mixed expressions (np.float64(2) * t, array + t) to us.
-    __array_ufunc__ = None
+    # NumPy hands mixed expressions (np.float64(2) * t, array + t, np.exp(t)) to us: a
+    # ufunc with a Tensor operand runs as the chainrule op of that name (on the graph).
     __array_priority__ = 1000
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .ops.registry import EXPOSED
+
+        name = _UFUNC_OPS.get(ufunc.__name__, ufunc.__name__)
+        fn = EXPOSED.get(name)
+        if method != "__call__" or kwargs or fn is None:
+            raise TypeError(
+                f"NumPy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} on a "
+                f"chainrule Tensor{' with ' + ', '.join(kwargs) if kwargs else ''}: use "
+                f"cr.{name}(x) where chainrule has it, or x.numpy() for a plain array")
+        return fn(*inputs)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         if isinstance(dtype, numbers.Integral) and not isinstance(dtype, bool) \
@@ -675,6 +687,34 @@ class Tensor:
 
     clip_ = clamp_
 
+    def exponential_(self, lambd=1.0, generator=None) -> Tensor:
+        from .random import _rng
+
+        return self._assign("exponential_", _rng(generator).exponential(1.0 / lambd,
+                                                                        self.shape))
+
+    def log_normal_(self, mean=1.0, std=2.0, generator=None) -> Tensor:
+        from .random import _rng
+
+        return self._assign("log_normal_", _rng(generator).lognormal(mean, std, self.shape))
+
+    def random_(self, low=0, high=None, generator=None) -> Tensor:
+        """Integers drawn uniformly from [low, high) (``random_(high)`` = [0, high))."""
+        from .random import _rng
+
+        if high is None:
+            if low == 0:
+                raise ValueError("random_: give an upper bound, random_(high) or "
+                                 "random_(low, high)")
+            low, high = 0, low
+        return self._assign("random_", _rng(generator).integers(low, high, self.shape))
+
+    def bernoulli_(self, p=0.5, generator=None) -> Tensor:
+        from .random import _rng
+
+        probs = p.array if isinstance(p, Tensor) else p
+        return self._assign("bernoulli_", _rng(generator).random(self.shape) < probs)
+
     def uniform_(self, low=0.0, high=1.0, generator=None) -> Tensor:
         from .random import _rng
 
@@ -736,6 +776,7 @@ class Tensor:
         """``t.type()`` names the type (``'torch.FloatTensor'``); ``t.type(dtype)`` converts."""
         if dtype is None:
             return _TYPE_NAMES.get(self.dtype, f"torch.{self.dtype}Tensor")
+        dtype = getattr(dtype, "dtype", dtype)  # cr.FloatTensor & co carry their dtype
         if isinstance(dtype, str) and dtype in _TYPE_NAMES_INVERSE:
             dtype = _TYPE_NAMES_INVERSE[dtype]
         return self.to(dtype)
@@ -790,9 +831,12 @@ class Tensor:
 
     # -- display ----------------------------------------------------------------
     def __repr__(self) -> str:
+        opts = _print_options
         body = np.array2string(
-            backend.to_numpy(self.array), separator=", ", precision=4, threshold=20,
-            edgeitems=3, prefix="tensor(",
+            backend.to_numpy(self.array), separator=", ", precision=opts["precision"],
+            threshold=opts["threshold"], edgeitems=opts["edgeitems"],
+            max_line_width=opts["linewidth"], prefix="tensor(",
+            suppress_small=opts["sci_mode"] is False,
         )
         extras = []
         if self.array.dtype != _default_dtype:
@@ -820,6 +864,41 @@ class Tensor:
 # Recording a node: the one function every building block calls
 # ---------------------------------------------------------------------------
 _new = Tensor.__new__
+
+
+# NumPy ufunc names whose chainrule op has another name
+_UFUNC_OPS = {"subtract": "sub", "multiply": "mul", "true_divide": "div", "divide": "div",
+              "power": "pow", "negative": "neg", "absolute": "abs", "arctan": "atan",
+              "arcsin": "asin", "arccos": "acos", "arcsinh": "asinh", "arctanh": "atanh",
+              "equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le",
+              "greater": "gt", "greater_equal": "ge", "invert": "bitwise_not",
+              "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
+              "floor_divide": "floor_divide", "remainder": "remainder", "mod": "remainder",
+              "rint": "round"}
+
+_print_options = {"precision": 4, "threshold": 20, "edgeitems": 3, "linewidth": 80,
+                  "sci_mode": None}
+
+
+def set_printoptions(precision: int | None = None, threshold: int | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as torch.set_printoptions (``profile``: 'default', 'short',
+    'full')."""
+    if profile is not None:
+        presets = {"default": (4, 20, 3, 80), "short": (2, 1000, 2, 80),
+                   "full": (4, 2 ** 31 - 1, 3, 80)}
+        if profile not in presets:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r} (expected "
+                             "'default', 'short' or 'full')")
+        p = presets[profile]
+        _print_options.update(precision=p[0], threshold=p[1], edgeitems=p[2], linewidth=p[3])
+    for key, value in (("precision", precision), ("threshold", threshold),
+                       ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            _print_options[key] = int(value)
+    if sci_mode is not None:
+        _print_options["sci_mode"] = bool(sci_mode)
 
 
 _NODE_SLOTS = ("array", "grad", "requires_grad", "name", "_op", "_parents", "_vjp", "_ctx",

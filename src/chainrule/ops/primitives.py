@@ -888,8 +888,8 @@ def cast(x, dtype) -> Tensor:
     if x.array.dtype == dt:
         return x
     if x.requires_grad and dt.kind not in "fc":
-        raise TypeError(f"astype: casting a tensor that requires grad to {dt} would cut the "
-                        "graph; call .detach() first")
+        # as PyTorch: an integer or bool result carries no gradient (it is not on the graph)
+        return record(x.array.astype(dt), CAST, ())
     return record(x.array.astype(dt), CAST, (x,), x.array.dtype)
 
 

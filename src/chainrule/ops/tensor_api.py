@@ -18,7 +18,7 @@ import numpy as np
 from ..tensor import Tensor, _wrap, as_dtype, as_tensor, record
 from . import composite as C
 from . import primitives as P
-from .registry import EXPOSED, Op, binary, case, expose
+from .registry import EXPOSED, Op, binary, case, expose, unary
 
 _MISSING = object()
 
@@ -1093,3 +1093,99 @@ def attach_aliases() -> None:
                         ("not_equal", "ne"), ("negative", "neg"), ("concat", "cat")):
         if hasattr(T, name) and not hasattr(T, alias):
             setattr(T, alias, getattr(T, name))
+
+
+# ---------------------------------------------------------------------------
+# more of torch's namespace: inverse trigonometric and hyperbolic functions, add/sub with
+# alpha, std_mean/var_mean, diff, cdist, meshgrid, broadcast_tensors
+# ---------------------------------------------------------------------------
+atan = unary("atan", np.arctan, lambda F, g, ans, c, x: (g / (1 + x * x),),
+             formula="1/(1 + {x}²)")
+asin = unary("asin", np.arcsin, lambda F, g, ans, c, x: (g / F.sqrt(1 - x * x),),
+             formula="1/√(1 - {x}²)", domain="unit", hint="an input outside [-1, 1] (nan)")
+acos = unary("acos", np.arccos, lambda F, g, ans, c, x: (-g / F.sqrt(1 - x * x),),
+             formula="-1/√(1 - {x}²)", domain="unit", hint="an input outside [-1, 1] (nan)")
+sinh = unary("sinh", np.sinh, lambda F, g, ans, c, x: (g * F.cosh(x),), formula="cosh({x})",
+             hint="an overflow (|x| > 89 in float32)")
+cosh = unary("cosh", np.cosh, lambda F, g, ans, c, x: (g * F.sinh(x),), formula="sinh({x})",
+             hint="an overflow (|x| > 89 in float32)")
+asinh = unary("asinh", np.arcsinh, lambda F, g, ans, c, x: (g / F.sqrt(x * x + 1),),
+              formula="1/√({x}² + 1)")
+atanh = unary("atanh", np.arctanh, lambda F, g, ans, c, x: (g / (1 - x * x),),
+              formula="1/(1 - {x}²)", domain="unit", hint="an input at ±1 (inf) or beyond (nan)")
+for _alias, _fn in (("arctan", atan), ("arcsin", asin), ("arccos", acos), ("arcsinh", asinh),
+                    ("arctanh", atanh)):
+    expose(_fn, name=_alias)
+
+
+@expose
+def add(a, b, *, alpha=1) -> Tensor:
+    """``a + alpha * b``."""
+    return P.add(a, b if alpha == 1 else P.mul(b, alpha))
+
+
+@expose
+def sub(a, b, *, alpha=1) -> Tensor:
+    """``a - alpha * b``."""
+    return P.sub(a, b if alpha == 1 else P.mul(b, alpha))
+
+
+@expose(method=False)
+def std_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> tuple:
+    return std(x, dim, unbiased, keepdim, correction=correction), P.mean(x, dim, keepdim)
+
+
+@expose(method=False)
+def var_mean(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> tuple:
+    return var(x, dim, unbiased, keepdim, correction=correction), P.mean(x, dim, keepdim)
+
+
+@expose
+def diff(x, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    x = as_tensor(x)
+    if prepend is not None or append is not None:
+        parts = [p for p in (prepend, x, append) if p is not None]
+        x = P.concatenate([as_tensor(p, x) for p in parts], dim)
+    d = _dim(dim, x.ndim, "diff")
+    lead = (slice(None),) * d
+    for _ in range(n):
+        x = P.sub(P.getitem(x, lead + (slice(1, None),)), P.getitem(x, lead + (slice(None, -1),)))
+    return x
+
+
+@expose(method=False)
+def cdist(a, b, p: float = 2.0, **_ignored) -> Tensor:
+    """Pairwise p-norm distances between the rows of ``a`` (…, n, d) and ``b`` (…, m, d);
+    the gradient at a zero distance is 0, as PyTorch's."""
+    a, b = as_tensor(a), as_tensor(b)
+    diffs = P.sub(C.unsqueeze(a, -2), C.unsqueeze(b, -3))
+    if p == 2:
+        sq = P.sum(P.mul(diffs, diffs), axis=-1)
+        pos = _wrap(sq.array > 0)
+        return P.where(pos, P.sqrt(P.where(pos, sq, as_tensor(1.0, sq))), as_tensor(0.0, sq))
+    return norm(diffs, p, -1)
+
+
+@expose(method=False)
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [as_tensor(t) for t in tensors]
+    shape = tuple(t.shape[0] if t.ndim else 1 for t in ts)
+    out = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        out.append(P.broadcast_to(P.reshape(t, tuple(view)), shape))
+    if indexing == "xy" and len(out) >= 2:  # the first two axes swapped ('ij' transposed)
+        out = [P.transpose(o, 1, 0, *range(2, len(shape))) for o in out]
+    return tuple(out)
+
+
+@expose(method=False)
+def broadcast_tensors(*tensors) -> tuple:
+    ts = [as_tensor(t) for t in tensors]
+    shape = np.broadcast_shapes(*[t.shape for t in ts])
+    return tuple(t if t.shape == shape else P.broadcast_to(t, shape) for t in ts)

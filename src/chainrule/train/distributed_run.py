@@ -162,7 +162,9 @@ class DistributedTrainer(Trainer):
         if self.rank != 0:
             self.callbacks = [cb for cb in self.callbacks if not isinstance(cb, self._WRITERS)]
             self.verbose = False
-        self.ddp = DistributedDataParallel(model)
+        # the trainer sets every .grad afresh each step and keeps none across steps, so
+        # the averages can stay in the bucket (no copy back into .grad)
+        self.ddp = DistributedDataParallel(model, gradient_as_bucket_view=True)
         self._shard: _Shard | None = None
 
     def train_step(self, x: Tensor, y: Tensor, batch: int = 0) -> tuple[float, np.ndarray]:

@@ -40,7 +40,7 @@ with torch.inference_mode():
 torch.set_grad_enabled(False)
 frozen = net(X).requires_grad
 torch.set_grad_enabled(True)
-blank = torch.Tensor(2, 3)
+blank = torch.Tensor(2, 3).zero_()  # uninitialized in PyTorch until filled
 z = X[:4].unsqueeze(1).unsqueeze(-1)
 RESULT = {"history": history, "tracked": [inference_tracked, frozen, validate(net)[1]],
           "blank": blank, "shapes": [list(z.shape), list(z.squeeze(1).shape),
