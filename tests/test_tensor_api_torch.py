@@ -294,3 +294,13 @@ def test_module_paths():
     finally:
         cr.set_grad_enabled(True)
     assert (y * 2).requires_grad
+
+
+def test_numpy_ufuncs_on_tensors_run_the_chainrule_op():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = np.exp(x) + np.float64(2) * x - np.maximum(x, 1.5)
+    assert isinstance(y, cr.Tensor) and y.dtype == np.float32
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) + 2 - [0.0, 1.0], rtol=1e-6)
+    with pytest.raises(TypeError, match="x.numpy"):
+        np.add.reduce(x)

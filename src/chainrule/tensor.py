@@ -274,9 +274,21 @@ class Tensor:
         "__weakref__",
     )
 
-    # NumPy must hand mixed expressions (np.float64(2) * t, array + t) to us.
-    __array_ufunc__ = None
+    # NumPy hands mixed expressions (np.float64(2) * t, array + t, np.exp(t)) to us: a
+    # ufunc with a Tensor operand runs as the chainrule op of that name (on the graph).
     __array_priority__ = 1000
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .ops.registry import EXPOSED
+
+        name = _UFUNC_OPS.get(ufunc.__name__, ufunc.__name__)
+        fn = EXPOSED.get(name)
+        if method != "__call__" or kwargs or fn is None:
+            raise TypeError(
+                f"NumPy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} on a "
+                f"chainrule Tensor{' with ' + ', '.join(kwargs) if kwargs else ''}: use "
+                f"cr.{name}(x) where chainrule has it, or x.numpy() for a plain array")
+        return fn(*inputs)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         if isinstance(dtype, numbers.Integral) and not isinstance(dtype, bool) \
@@ -853,6 +865,16 @@ class Tensor:
 # ---------------------------------------------------------------------------
 _new = Tensor.__new__
 
+
+# NumPy ufunc names whose chainrule op has another name
+_UFUNC_OPS = {"subtract": "sub", "multiply": "mul", "true_divide": "div", "divide": "div",
+              "power": "pow", "negative": "neg", "absolute": "abs", "arctan": "atan",
+              "arcsin": "asin", "arccos": "acos", "arcsinh": "asinh", "arctanh": "atanh",
+              "equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le",
+              "greater": "gt", "greater_equal": "ge", "invert": "bitwise_not",
+              "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
+              "floor_divide": "floor_divide", "remainder": "remainder", "mod": "remainder",
+              "rint": "round"}
 
 _print_options = {"precision": 4, "threshold": 20, "edgeitems": 3, "linewidth": 80,
                   "sci_mode": None}

@@ -684,11 +684,9 @@ def set_detect_anomaly(mode: bool = True, check_nan: bool = True):
 
 class _AnomalySwitch:
     def __init__(self, detect_anomaly, mode: bool) -> None:
-        self._cm = detect_anomaly() if mode else None
-        self._entered = False
-        if self._cm is not None:
-            self._cm.__enter__()  # effective at once, as PyTorch's call form
-            self._entered = True
+        self._cm = detect_anomaly(bool(mode))
+        self._cm.__enter__()  # effective at once, as PyTorch's call form
+        self._entered = True
 
     def __enter__(self):
         return self
@@ -700,6 +698,7 @@ class _AnomalySwitch:
 
 
 def detect_anomaly(check_nan: bool = True):
+    """PyTorch's ``torch.autograd.detect_anomaly()``: chainrule's ``cr.detect_anomaly``."""
     from ..anomaly import detect_anomaly as detect
 
     return detect()
