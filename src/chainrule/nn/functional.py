@@ -528,6 +528,14 @@ def _spatial_input(input, ndim: int, weight: Tensor | None, op: str, layout: str
     return x, False
 
 
+def _constant_like(arr: np.ndarray, x: Tensor) -> Tensor:
+    """A constant NumPy array as a Tensor on ``x``'s device (CuPy when x is on the GPU)."""
+    from .. import backend
+
+    device = str(x.device)
+    return as_tensor(arr if device == "cpu" else backend.to_device(arr, device))
+
+
 def _conv_geometry(op: str, in_hw: tuple, kernel: tuple, stride, padding, dilation,
                    groups: int):
     from ..ops.conv import Geometry
@@ -792,8 +800,8 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     if (ho, wo) == (1, 1):
         y = P.mean(x, axis=(2, 3), keepdims=True)
     else:
-        ah = as_tensor(_adaptive_matrix(h, ho, dt))
-        awt = as_tensor(np.ascontiguousarray(_adaptive_matrix(w, wo, dt).T))
+        ah = _constant_like(_adaptive_matrix(h, ho, dt), x)
+        awt = _constant_like(np.ascontiguousarray(_adaptive_matrix(w, wo, dt).T), x)
         y = P.matmul(P.matmul(ah, x), awt)
     return P.reshape(y, y.shape[1:]) if unbatched else y
 
@@ -960,7 +968,7 @@ def _channel_dropout(x, p: float, training: bool, spatial: int, op: str) -> Tens
     keep = _rng().random(lead, dtype=np.float32) >= np.float32(p)
     scale = np.zeros((), dt) if p >= 1.0 else dt.type(1.0 / (1.0 - p))
     mask = (keep * scale).astype(dt).reshape(lead + (1,) * spatial)
-    return P.mul(x, as_tensor(mask))
+    return P.mul(x, _constant_like(mask, x))
 
 
 def dropout1d(input, p: float = 0.5, training: bool = True) -> Tensor:
@@ -1169,9 +1177,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
     dt = x.array.dtype
     mats = [_interp_matrix(n_in, n_out, mode, align_corners, sc, dt)
             for n_in, n_out, sc in zip(in_sizes, out_sizes, scales)]
-    y = P.matmul(x, as_tensor(np.ascontiguousarray(mats[-1].T)))  # last axis: x Aᵀ
+    y = P.matmul(x, _constant_like(np.ascontiguousarray(mats[-1].T), x))  # last axis: x Aᵀ
     if spatial == 2:
-        y = P.matmul(as_tensor(mats[0]), y)  # rows: A y
+        y = P.matmul(_constant_like(mats[0], x), y)  # rows: A y
     return y
 
 

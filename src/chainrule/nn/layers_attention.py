@@ -69,7 +69,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: np.ndarray | None, dropout_p:
     """softmax(q kᵀ · scale + mask) v on (..., L, E) tensors; returns (output, weights)."""
     scores = P.matmul(P.mul(q, scale), P.transpose(k, -2, -1))
     if mask is not None:
-        scores = P.add(scores, as_tensor(mask))
+        scores = P.add(scores, F._constant_like(mask, scores))
     weights = P.softmax(scores, axis=-1)
     if dropout_p > 0.0 and training:
         weights = nn_ops.dropout(weights, float(dropout_p), _rng())

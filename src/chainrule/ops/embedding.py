@@ -46,10 +46,10 @@ def embedding(index: np.ndarray, weight: Tensor, padding_idx: int | None,
               scale_grad_by_freq: bool = False) -> Tensor:
     """weight[index] (shape index.shape + (dim,)); the row ``padding_idx`` gets no
     gradient."""
-    flat = index.reshape(-1)
+    xp = backend.namespace(weight.array)
+    flat = xp.asarray(index.reshape(-1))  # on the weight's device
     counts = None
     if scale_grad_by_freq:
-        xp = backend.namespace(flat)
         counts = xp.bincount(flat, minlength=weight.shape[0])[flat].astype(weight.array.dtype)
     out = weight.array[flat].reshape(index.shape + (weight.shape[1],))
     return record(out, EMBEDDING, (weight,), (flat, padding_idx, counts))
