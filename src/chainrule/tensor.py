@@ -756,6 +756,12 @@ class Tensor:
                 device = a
             elif a is not None:
                 dtype = a
+        if dtype is not None:
+            try:
+                as_dtype(dtype)
+            except TypeError:
+                raise TypeError(f"to: {dtype!r} is neither a dtype (cr.float32, cr.int64, ...) "
+                                "nor a device chainrule has ('cpu', 'cuda')") from None
         out = self
         if device is not None:
             kind = str(device).split(":")[0]
