@@ -527,19 +527,26 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("einsum: '...' is not supported in chainrule; write the "
-                                  "batch letters out")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
         raise ValueError(f"einsum: {len(terms)} terms in {equation!r} but {len(operands)} "
                          "operands")
+    ellipsis = ""
+    if "..." in eq:  # '...' stands for the leading (broadcast) dims: give them letters
+        spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+        counts = [builtins.max(as_tensor(x).ndim - (len(t) - 3), 0) if "..." in t else 0
+                  for t, x in zip(terms, operands)]
+        ellipsis = "".join(spare[:builtins.max(counts, default=0)])
+        terms = [t.replace("...", ellipsis[len(ellipsis) - n:] if n else "")
+                 for t, n in zip(terms, counts)]
+        rhs = rhs.replace("...", ellipsis)
     if not arrow:
         counts = {}
         for ch in "".join(terms):
             counts[ch] = counts.get(ch, 0) + 1
-        rhs = "".join(sorted(ch for ch, n in counts.items() if n == 1))
+        rhs = ellipsis + "".join(sorted(ch for ch, n in counts.items()
+                                        if n == 1 and ch not in ellipsis))
     letters = []
     for ch in "".join(terms) + rhs:
         if ch not in letters:
