@@ -1196,3 +1196,55 @@ def broadcast_tensors(*tensors) -> tuple:
     ts = [as_tensor(t) for t in tensors]
     shape = np.broadcast_shapes(*[t.shape for t in ts])
     return tuple(t if t.shape == shape else P.broadcast_to(t, shape) for t in ts)
+
+
+# ---------------------------------------------------------------------------
+# diagonals (composites of getitem and index_put: differentiable)
+# ---------------------------------------------------------------------------
+@expose
+def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal over ``dim1`` and ``dim2`` (moved to the last axis, as PyTorch)."""
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"diagonal: expected a tensor with at least 2 dims, got {x.shape}")
+    d1, d2 = _dim(dim1, x.ndim, "diagonal"), _dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise ValueError("diagonal: dim1 and dim2 must differ")
+    rest = [i for i in range(x.ndim) if i not in (d1, d2)]
+    moved = P.transpose(x, *rest, d1, d2) if rest + [d1, d2] != list(range(x.ndim)) else x
+    n1, n2 = moved.shape[-2], moved.shape[-1]
+    rows = np.arange(builtins.max(0, -offset), n1)
+    cols = rows + offset
+    keep = (cols >= 0) & (cols < n2)
+    rows, cols = rows[keep], cols[keep]
+    return P.getitem(moved, (Ellipsis, rows, cols))
+
+
+@expose
+def diag(x, diagonal: int = 0) -> Tensor:
+    """1-D input: a matrix with it on the ``diagonal``-th diagonal; 2-D: that diagonal."""
+    x = as_tensor(x)
+    if x.ndim == 2:
+        return globals()["diagonal"](x, diagonal)
+    if x.ndim != 1:
+        raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x.shape}")
+    n = x.shape[0] + abs(diagonal)
+    rows = np.arange(x.shape[0]) + builtins.max(0, -diagonal)
+    cols = rows + diagonal
+    zero = _wrap(np.zeros((n, n), x.array.dtype))
+    return index_put(zero, (rows, cols), x)
+
+
+@expose
+def trace(x) -> Tensor:
+    x = as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"trace: expected a 2-D tensor, got shape {x.shape}")
+    return P.sum(globals()["diagonal"](x))
+
+
+for _name in ("diag", "diagonal", "trace"):
+    _MISSING_METHODS.pop(_name, None)
+    if getattr(getattr(Tensor, _name, None), "__name__", "") == _name and \
+            "Not in chainrule" in (getattr(Tensor, _name).__doc__ or ""):
+        delattr(Tensor, _name)
