@@ -313,3 +313,13 @@ def test_numpy_ufuncs_on_tensors_run_the_chainrule_op():
     np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) + 2 - [0.0, 1.0], rtol=1e-6)
     with pytest.raises(TypeError, match="x.numpy"):
         np.add.reduce(x)
+
+
+def test_backward_takes_pytorchs_gradient_keyword_and_several_roots():
+    for lib in (cr, torch):
+        x = lib.ones(3, requires_grad=True)
+        (x * 2).backward(gradient=lib.tensor([1.0, 2.0, 3.0]))
+        np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+        a = lib.ones(2, requires_grad=True)
+        lib.autograd.backward([(a * 3).sum(), a * a], [None, lib.ones(2)])
+        np.testing.assert_allclose(a.grad.numpy(), [5.0, 5.0])

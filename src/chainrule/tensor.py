@@ -483,10 +483,15 @@ class Tensor:
         self._retain = True
 
     def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False,
-                 inputs=None) -> None:
-        """Backpropagate from this tensor: see ``chainrule.autograd.backward``."""
+                 inputs=None, *, gradient=None) -> None:
+        """Backpropagate from this tensor: see ``chainrule.autograd.backward``
+        (``gradient=`` is PyTorch's name for ``grad``)."""
         from .autograd import backward
 
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: give grad or gradient (the same thing), not both")
+            grad = gradient
         backward(self, grad, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def zero_grad_(self) -> None:
