@@ -94,6 +94,8 @@ CASES = {
     "diag_matrix": lambda L, x: L.diag(x[0], 1) + L.diag(x[1, :4].exp(), -1) * 0.5,
     "diag_of_2d": lambda L, x: x.diag(-1),
     "trace": lambda L, x: L.trace(x[:, :3] @ x[:, :3].t()),
+    "index_fill": lambda L, x: x.index_fill(1, L.tensor([0, 2]), -1.0) * x,
+    "round_decimals": lambda L, x: L.round(x, decimals=1) + x,
     "setitem_graph": lambda L, x: _setitem(x),
     "relu_inplace": lambda L, x: ((x * 2).relu_() * 3).add_(1).sigmoid_(),
     "iadd_graph": lambda L, x: _iadd(x),
@@ -323,3 +325,8 @@ def test_backward_takes_pytorchs_gradient_keyword_and_several_roots():
         a = lib.ones(2, requires_grad=True)
         lib.autograd.backward([(a * 3).sum(), a * a], [None, lib.ones(2)])
         np.testing.assert_allclose(a.grad.numpy(), [5.0, 5.0])
+
+
+def test_constants():
+    for name in ("inf", "nan", "pi", "e"):
+        np.testing.assert_equal(getattr(cr, name), getattr(torch, name))

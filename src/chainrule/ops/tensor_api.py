@@ -1248,3 +1248,28 @@ for _name in ("diag", "diagonal", "trace"):
     if getattr(getattr(Tensor, _name, None), "__name__", "") == _name and \
             "Not in chainrule" in (getattr(Tensor, _name).__doc__ or ""):
         delattr(Tensor, _name)
+
+
+@expose
+def index_fill(x, dim: int, index, value) -> Tensor:
+    """``x`` with ``value`` at positions ``index`` along ``dim`` (differentiable in x and in a
+    0-d tensor value)."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "index_fill")
+    idx = _index_array(index, "index_fill").reshape(-1)
+    return index_put(x, (slice(None),) * d + (idx,), value)
+
+
+@expose
+def round(x, *, decimals: int = 0) -> Tensor:
+    """Round half to even (as PyTorch); ``decimals`` digits after the point."""
+    if decimals == 0:
+        return P.round(x)
+    scale = 10.0 ** decimals
+    return P.div(P.round(P.mul(x, scale)), scale)
+
+
+for _name in ("index_fill", "index_fill_"):
+    _MISSING_METHODS.pop(_name, None)
+Tensor.index_fill_ = _make_inplace("index_fill_", "index_fill")
+Tensor.round_ = _make_inplace("round_", "round")
