@@ -181,6 +181,7 @@ def _order_leaves_late(roots) -> list:
     works on the first layers. Used only while such hooks exist (its ordering costs
     ~50% more per node than the plain search)."""
     order = []
+    last_rebase = _t._last_rebase
     stack = [roots] if isinstance(roots, Tensor) else list(roots)[::-1]
     while stack:
         node = stack.pop()
@@ -192,7 +193,8 @@ def _order_leaves_late(roots) -> list:
             node._adj = _SEEN
             stack.append(node)
             below = len(stack)
-            for p in resolved_parents(node):
+            for p in (node._parents if node._saved_version >= last_rebase
+                      else resolved_parents(node)):
                 if p.requires_grad and p._adj is None:
                     if p._vjp is None:  # below the other inputs: closed last, just before node
                         stack.insert(below, p)
