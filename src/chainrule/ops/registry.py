@@ -332,13 +332,20 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
         op.cases = [case((), ()), case((3, 4), (3, 4)), case((3, 1), (1, 4)),
                     case((2, 3), (3,)), case((1,), ())]
 
+    ndarray = np.ndarray
+
     def public(a, b) -> Tensor:
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             a, b = _pair(a, b)
-        if a.array.dtype is not b.array.dtype or (is_div and a.array.dtype.kind in "biu"):
+        x, y = a.array, b.array
+        kind = type(x)
+        # two NumPy scalars of one type have one dtype: the 0-d fast path skips .dtype
+        if kind is not type(y) or (kind is ndarray and x.dtype is not y.dtype) or \
+                (is_div and x.dtype.kind in "biu"):
             a, b = _promote(a, b, name)
+            x, y = a.array, b.array
         try:
-            data = forward(a.array, b.array)
+            data = forward(x, y)
         except ValueError:
             raise _broadcast_error(name, a, b) from None
         return record(data, op, (a, b))
