@@ -431,7 +431,14 @@ def _check_version(node: Tensor, parents: tuple) -> None:
     """Raise if an input or the output of ``node`` was changed in place after recording."""
     recorded = node._saved_version
     reads = getattr(node._op, "reads", ("inputs", "output"))  # what the rule will read
-    saved = (parents if "inputs" in reads else ()) + ((node,) if "output" in reads else ())
+    if "inputs" in reads:
+        saved = parents
+    elif "others" in reads:  # a product: input i is read only for the others' gradients
+        saved = tuple(p for i, p in enumerate(parents)
+                      if any(q.requires_grad for j, q in enumerate(parents) if j != i))
+    else:
+        saved = ()
+    saved += (node,) if "output" in reads else ()
     changed = [t for t in saved if t.changed_since(recorded)]
     if changed:
         desc = ", ".join(

@@ -109,7 +109,8 @@ sub = binary("sub", operator.sub, lambda F, g, ans, ctx, a, b: (g, -g),
              reads=(), formula=("1", "-1"), symbol="−", hint="inf - inf")
 # the multiply gate switches its inputs
 mul = binary("mul", operator.mul, lambda F, g, ans, ctx, a, b: (g * b, g * a),
-             formula=("{b}", "{a}"), symbol="·", hint="an overflow (values too large) or 0 * inf")
+             reads=("others",), formula=("{b}", "{a}"), symbol="·",
+             hint="an overflow (values too large) or 0 * inf")
 
 
 def _div_vjp(F, g, ans, ctx, a, b):
@@ -696,7 +697,7 @@ def _matmul_vjp(F, g, ans, needs, a, b):
     return ga, gb
 
 
-MATMUL = Op("matmul", _matmul_vjp, reads=("inputs",), method=True, function=True,
+MATMUL = Op("matmul", _matmul_vjp, reads=("others",), method=True, function=True,
             # as the notes write it: ∂L/∂A = ∂L/∂Y · Bᵀ and ∂L/∂B = Aᵀ · ∂L/∂Y
             formula=("(·) · {b}ᵀ", "{a}ᵀ · (·)"),
             hint="an overflow: the values grew too large (exploding activations or weights)",

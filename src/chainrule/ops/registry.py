@@ -67,8 +67,9 @@ class Op(str):
     ----------
     name: the op's name, as nodes, explain and errors show it.
     vjp: the rule ``vjp(F, g, ans, ctx, *inputs) -> tuple`` of input adjoints.
-    reads: the saved values the rule reads, of ``"inputs"`` and ``"output"``: the in-place
-        check at backward looks only at those.
+    reads: the saved values the rule reads, of ``"inputs"``, ``"others"`` (a product:
+        each input is read only for the other inputs' gradients) and ``"output"``: the
+        in-place check at backward looks only at those.
     formula: the local derivative ∂out/∂input for a drawing: a string with ``{x}``/``{a}``
         (first input), ``{y}``/``{b}`` (second) and ``{out}`` (the output) standing for the
         nodes' labels; a tuple, one per input; or a callable ``(index, labels, ctx)``.
