@@ -113,7 +113,7 @@ def micrograd_value(v, requires_grad=True):
 
 def _micrograd_tanh(self):
     """tanh in micrograd's own style (the PyPI release has relu but no tanh)."""
-    t = math.tanh(self.array)
+    t = math.tanh(self.data)  # micrograd's Value keeps its number in .data
     out = MicrogradValue(t, (self,), "tanh")
 
     def _backward():

@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     cr.manual_seed(args.seed)
     cr.backend.set_num_threads(args.threads)
 
-    directory = args.array or DATA / args.dataset
+    directory = args.data or DATA / args.dataset
     (x, y), (xt, yt) = load_mnist(directory, flatten=False)
     x, xt = x[:, None], xt[:, None]  # (N, 1, 28, 28)
     if not args.full:

@@ -6,6 +6,10 @@ import pytest
 import chainrule as cr
 from chainrule.tensor import _set_grad_enabled
 
+# tests/compat/programs/*.py are run by tests/compat/test_programs.py (with torch and with
+# chainrule), never imported by pytest itself (`make test` collects with --doctest-modules)
+collect_ignore_glob = ["compat/programs/*"]
+
 
 @pytest.fixture(autouse=True)
 def _restore_global_state():

@@ -615,3 +615,20 @@ def test_no_grad_and_enable_grad_as_bare_decorators():
     assert not off(x).requires_grad
     with cr.no_grad():
         assert on(x).requires_grad
+
+
+def test_a_product_reads_an_input_only_for_the_other_inputs_gradient():
+    """As PyTorch: y = x * 2 saves only the 2, so changing x afterwards is harmless;
+    y = x * w with w requiring grad saves x, and changing x is caught."""
+    x = cr.tensor([1.0, -2.0], requires_grad=True)
+    h = x * 1
+    y = h * 2
+    h.detach().abs_()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+    w = cr.tensor([3.0, 4.0], requires_grad=True)
+    h = x * 1
+    y = h * w
+    h.detach().abs_()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.sum().backward()

@@ -259,3 +259,25 @@ def test_custom_vjp_as_jax():
     f.defvjp(lambda x: (cr.sin(x), cr.cos(x)), lambda cos_x, g: (g * cos_x,))
     assert float(cr.grad(f)(0.3)) == pytest.approx(np.cos(0.3))
     assert float(cr.grad(cr.grad(f))(0.3)) == pytest.approx(-np.sin(0.3))
+
+
+def test_custom_vjp_fwd_may_call_the_function_itself_as_in_jax():
+    @cr.custom_vjp
+    def f(x):
+        return cr.sin(x)
+
+    def f_fwd(x):
+        return f(x), (cr.cos(x),)       # JAX's documented pattern: fwd calls f
+
+    def f_bwd(res, g):
+        (cos_x,) = res
+        return (cos_x * g,)
+
+    f.defvjp(f_fwd, f_bwd)
+    assert float(f(cr.tensor(0.5))) == pytest.approx(np.sin(0.5))   # not differentiating
+    assert float(cr.grad(f)(cr.tensor(0.5))) == pytest.approx(np.cos(0.5))
+
+
+def test_gradcheck_takes_pytorchs_tuple_of_inputs():
+    x = cr.tensor([0.3, 0.7], dtype="float64", requires_grad=True)
+    assert cr.gradcheck(lambda x: (x * x).sum(), (x,))

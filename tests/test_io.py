@@ -477,3 +477,9 @@ def test_gpu_tensors_and_arrays_save_from_host_and_map_back(tmp_path):
     back = cr.load(tmp_path / "g.pt")
     assert back["w"].device == "cpu" and back["raw"].tolist() == [0, 1]
     assert cr.load(tmp_path / "g.pt", map_location="cuda")["w"].device == "cuda"
+
+
+def test_save_refuses_the_reserved_metadata_key(tmp_path):
+    with pytest.raises(ValueError, match="'__metadata__' is reserved"):
+        cr.save({"__metadata__": cr.ones(2), "w": cr.zeros(3)}, tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()

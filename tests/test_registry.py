@@ -187,3 +187,28 @@ def test_new_ops_against_torch():
     cr.gelu(a, approximate="tanh").sum().backward()
     torch.nn.functional.gelu(t, approximate="tanh").sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_pow_gradient_for_the_exponent_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for base, exp in [(-1.0, 3.0), (0.0, 2.0), (2.0, 0.5), (0.0, -1.0)]:
+        x = cr.tensor(base, dtype="float64", requires_grad=True)
+        y = cr.tensor(exp, dtype="float64", requires_grad=True)
+        (x ** y).backward()
+        tx = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+        ty = torch.tensor(exp, dtype=torch.float64, requires_grad=True)
+        (tx ** ty).backward()
+        tg = ty.grad.item()
+        if np.isfinite(tg):
+            assert y.grad.item() == pytest.approx(tg), (base, exp)
+        else:  # undefined there: never a silent finite number
+            assert not np.isfinite(y.grad.item()), (base, exp)
+
+
+def test_formulas_of_ops_with_parameters_say_what_was_computed():
+    x = cr.tensor(0.5, requires_grad=True, name="x")
+    assert cr.softplus(x, beta=2.0).op.local_text(0, ["x"], (2.0, 20.0)) == "σ(2·x)"
+    y = cr.selu(x)
+    assert y.op.local_text(0, ["x"], y._ctx).startswith("1.0507")
+    z = cr.gelu(x, approximate="tanh")
+    assert "tanh" in z.op.local_text(0, ["x"], z._ctx)

@@ -320,3 +320,14 @@ def test_cli_graph_over_the_limit_is_one_line(tmp_path, capsys, suffix):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "more than max_nodes=300" in err
     assert not out.exists()
+
+
+def test_page_of_a_fractional_power_of_a_negative_number_is_written(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "neg.html"
+    r = subprocess.run([sys.executable, "-m", "chainrule", "graph", "x**0.5", "x=-0.7",
+                        "--out", str(out)], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    assert out.exists()

@@ -29,6 +29,11 @@ short = np.dtype(np.int16)
 bool = np.dtype(np.bool_)
 complex64 = cfloat = np.dtype(np.complex64)
 
+inf = builtins.float("inf")
+nan = builtins.float("nan")
+pi = np.pi
+e = np.e
+
 
 def is_tensor(obj) -> builtins.bool:
     return isinstance(obj, Tensor)
@@ -99,13 +104,17 @@ __all__ = [
     "complex64",
     "double",
     "dtype",
+    "e",
     "float",
     "half",
+    "inf",
     "int",
     "is_floating_point",
     "is_tensor",
     "long",
+    "nan",
     "numel",
+    "pi",
     "set_printoptions",
     "short",
 ]

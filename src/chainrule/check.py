@@ -56,6 +56,8 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     >>> cr.gradcheck(lambda x: (x.tanh() * x).sum(), x)
     True
     """
+    if len(inputs) == 1 and isinstance(inputs[0], tuple):
+        inputs = inputs[0]  # PyTorch's form: gradcheck(f, (x, y))
     leaves = _float64_leaves(inputs)
     rng = np.random.default_rng(seed)
     out = f(*leaves)

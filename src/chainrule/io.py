@@ -63,6 +63,9 @@ def _where(path: tuple) -> str:
 def _store(arrays: dict, origins: dict, path: tuple, array: np.ndarray) -> str:
     """File key of the array at ``path``; two paths that would share one key are refused."""
     key = _where(path)
+    if key == "__metadata__":  # the one name the safetensors header reserves for itself
+        raise ValueError("save: the key '__metadata__' is reserved by the safetensors format "
+                         "(it holds the file's metadata); rename that entry")
     if key in arrays:
         first, second = ("state" + "".join(f"[{k!r}]" for k in p) for p in (origins[key], path))
         raise ValueError(f"save: {first} and {second} would both be stored as the tensor "

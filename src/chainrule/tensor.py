@@ -119,6 +119,7 @@ _mode = _Mode()
 # entry lives exactly as long as its buffer (a weak reference removes it), so the check
 # never forgets a change and the table never outgrows the live arrays.
 _mutation_stamp = 0
+_last_rebase = 0  # stamp of the last in-place op recorded on the graph (Tensor._rebase)
 _buffer_stamps: dict[int, tuple] = {}
 _stamp_lock = threading.Lock()
 
@@ -266,7 +267,7 @@ class Tensor:
         "_saved_version",  # the global mutation stamp when this node was recorded
         "_adj",  # adjoint under construction during a backward pass
         "_retain",  # keep .grad on this non-leaf after backward
-        "_rebased",  # (optional) version stamp of the last in-place change recorded on the graph
+        "_rebased",  # (optional) ((stamp, former self), ...) of in-place ops recorded on the graph
         # Set only by the code that needs them, never on the hot path; read them with
         # getattr(t, "_module", None):
         "_module",  # path of the nn.Module whose forward() returned this tensor
@@ -437,8 +438,9 @@ class Tensor:
     # per node on the common path, and no work at all in the forward pass.
     @property
     def _version(self) -> int:
-        """Increases with every in-place change (as PyTorch's ``_version``)."""
-        return self._ver
+        """Increases with every in-place change (as PyTorch's ``_version``), also one made
+        through another tensor sharing the memory (a view, ``detach()``, ``.data``)."""
+        return builtins_max(self._ver, _buffer_stamp(self.array))
 
     @_version.setter
     def _version(self, _value) -> None:
@@ -483,10 +485,15 @@ class Tensor:
         self._retain = True
 
     def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False,
-                 inputs=None) -> None:
-        """Backpropagate from this tensor: see ``chainrule.autograd.backward``."""
+                 inputs=None, *, gradient=None) -> None:
+        """Backpropagate from this tensor: see ``chainrule.autograd.backward``
+        (``gradient=`` is PyTorch's name for ``grad``)."""
         from .autograd import backward
 
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: give grad or gradient (the same thing), not both")
+            grad = gradient
         backward(self, grad, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def zero_grad_(self) -> None:
@@ -528,6 +535,14 @@ class Tensor:
         refused at backward (the version counter), never given a wrong gradient."""
         self._check_inplace(opname)
         buffer = self._buffer() if not backend.is_device_array(self.array) else self.array
+        if getattr(buffer, "base", None) is not None:
+            # a view (x[0], x.view(...), x.t()) shares its memory with another tensor whose
+            # node would not know of the change: its gradient would silently be wrong
+            raise RuntimeError(
+                f"{opname}: in-place change, recorded for autograd, of a tensor that is a view "
+                f"of another tensor's memory (shape {self.shape}); chainrule cannot rewrite the "
+                "other tensor's graph. Use the out-of-place op (y = y.relu()), or assign into "
+                "the base tensor (h[0] = h[0].relu())")
         old = _new(Tensor)
         for slot in _NODE_SLOTS:
             setattr(old, slot, getattr(self, slot))
@@ -548,7 +563,10 @@ class Tensor:
         self._op, self._parents, self._vjp, self._ctx = new._op, new._parents, new._vjp, \
             new._ctx
         self._saved_version = new._saved_version
-        self._rebased = self._ver
+        # ops recorded earlier keep using the former self (the engine resolves them to it)
+        global _last_rebase
+        self._rebased = getattr(self, "_rebased", ()) + ((self._ver, old),)
+        _last_rebase = self._ver
         return self
 
     def _buffer(self):
@@ -756,6 +774,12 @@ class Tensor:
                 device = a
             elif a is not None:
                 dtype = a
+        if dtype is not None:
+            try:
+                as_dtype(dtype)
+            except TypeError:
+                raise TypeError(f"to: {dtype!r} is neither a dtype (cr.float32, cr.int64, ...) "
+                                "nor a device chainrule has ('cpu', 'cuda')") from None
         out = self
         if device is not None:
             kind = str(device).split(":")[0]
@@ -904,6 +928,7 @@ def set_printoptions(precision: int | None = None, threshold: int | None = None,
 _NODE_SLOTS = ("array", "grad", "requires_grad", "name", "_op", "_parents", "_vjp", "_ctx",
                "_ver", "_saved_version", "_adj", "_retain")
 builtins_any = any
+builtins_max = max
 
 
 _primitives = None

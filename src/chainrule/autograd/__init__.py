@@ -153,6 +153,7 @@ def topological_order(roots) -> list:
     if _post_accumulate_hooks:
         return _order_leaves_late(roots)
     order = []
+    last_rebase = _t._last_rebase
     stack = [roots] if isinstance(roots, Tensor) else list(roots)[::-1]
     while stack:
         node = stack.pop()
@@ -163,7 +164,8 @@ def topological_order(roots) -> list:
         elif mark is None:
             node._adj = _SEEN
             stack.append(node)
-            for p in node._parents:
+            for p in (node._parents if node._saved_version >= last_rebase
+                      else resolved_parents(node)):
                 if p.requires_grad and p._adj is None:
                     stack.append(p)
     for node in order:
@@ -179,6 +181,7 @@ def _order_leaves_late(roots) -> list:
     works on the first layers. Used only while such hooks exist (its ordering costs
     ~50% more per node than the plain search)."""
     order = []
+    last_rebase = _t._last_rebase
     stack = [roots] if isinstance(roots, Tensor) else list(roots)[::-1]
     while stack:
         node = stack.pop()
@@ -190,7 +193,8 @@ def _order_leaves_late(roots) -> list:
             node._adj = _SEEN
             stack.append(node)
             below = len(stack)
-            for p in node._parents:
+            for p in (node._parents if node._saved_version >= last_rebase
+                      else resolved_parents(node)):
                 if p.requires_grad and p._adj is None:
                     if p._vjp is None:  # below the other inputs: closed last, just before node
                         stack.insert(below, p)
@@ -305,6 +309,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
 
     watch_inner = capture or only is not None  # must non-leaf adjoints be looked at?
     stamp = _t._mutation_stamp
+    last_rebase = _t._last_rebase
     released = _t._released_vjp
     watchers = _watchers.fns
     outer_callbacks, _watchers.end_of_backward = _watchers.end_of_backward, []
@@ -329,6 +334,8 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
                 finish(node, g)
             parents = node._parents
             if node._saved_version != stamp:  # something changed in place since recording
+                if node._saved_version < last_rebase:
+                    parents = resolved_parents(node)
                 _check_version(node, parents)
             # adjoint x local derivative, for every input
             n = len(parents)
@@ -401,18 +408,37 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
         node.grad = node.grad + g if create_graph else _t._wrap(node.grad.array + g.array)
 
 
+def resolved_parents(node: Tensor) -> tuple:
+    """``node``'s inputs as they were when it was recorded: an input changed since by an
+    in-place op recorded on the graph (``x.relu_()``, ``h[0] = v``) is that tensor's former
+    self, which holds the value the node saw and the graph that produced it (PyTorch's
+    children keep pointing at the old grad_fn in the same way)."""
+    recorded = node._saved_version
+    out = None
+    for i, p in enumerate(node._parents):
+        log = getattr(p, "_rebased", None)
+        if log and log[-1][0] > recorded:
+            for stamp, former in log:
+                if stamp > recorded:
+                    if out is None:
+                        out = list(node._parents)
+                    out[i] = former
+                    break
+    return node._parents if out is None else tuple(out)
+
+
 def _check_version(node: Tensor, parents: tuple) -> None:
     """Raise if an input or the output of ``node`` was changed in place after recording."""
     recorded = node._saved_version
-    for p in parents:
-        if getattr(p, "_rebased", 0) > recorded:
-            raise RuntimeError(
-                f"backward: an input of '{node._op}' (output shape {node.shape}) was modified "
-                f"by an in-place operation recorded after it was used (shape {p.shape}, now "
-                f"'{p._op}'); its gradient would be wrong. Use the out-of-place op, or do the "
-                "in-place change before using the tensor.")
     reads = getattr(node._op, "reads", ("inputs", "output"))  # what the rule will read
-    saved = (parents if "inputs" in reads else ()) + ((node,) if "output" in reads else ())
+    if "inputs" in reads:
+        saved = parents
+    elif "others" in reads:  # a product: input i is read only for the others' gradients
+        saved = tuple(p for i, p in enumerate(parents)
+                      if any(q.requires_grad for j, q in enumerate(parents) if j != i))
+    else:
+        saved = ()
+    saved += (node,) if "output" in reads else ()
     changed = [t for t in saved if t.changed_since(recorded)]
     if changed:
         desc = ", ".join(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import threading
 
 import numpy as np
 
@@ -289,13 +290,18 @@ class custom_vjp:
         self.fun = fun
         self.fwd = self.bwd = None
         self._function = None
+        self._inside_fwd = threading.local()  # fwd may call f itself (JAX's own examples do)
 
     def defvjp(self, fwd, bwd) -> None:
         owner = self
         name = getattr(self.fun, "__name__", "custom_vjp")
 
         def forward(ctx, *args):
-            out, ctx.residuals = fwd(*args)
+            owner._inside_fwd.active = True
+            try:
+                out, ctx.residuals = fwd(*args)
+            finally:
+                owner._inside_fwd.active = False
             ctx.single = not isinstance(out, (tuple, list))
             return out
 
@@ -312,8 +318,12 @@ class custom_vjp:
             "_record_forward": True, "formula": getattr(owner.fun, "formula", None)})
 
     def __call__(self, *args):
-        if self._function is None:
-            return self.fun(*args)  # no rule given: differentiate through fun itself
+        differentiating = _t.is_grad_enabled() and any(
+            isinstance(a, Tensor) and a.requires_grad for a in args)
+        if self._function is None or not differentiating or \
+                getattr(self._inside_fwd, "active", False):
+            # no rule given, nothing to differentiate, or fwd calling f: f's own body (JAX)
+            return self.fun(*args)
         args = tuple(as_tensor(a) if isinstance(a, (float, int, np.ndarray)) else a
                      for a in args)
         return self._function.apply(*args)

@@ -16,7 +16,7 @@ from ..random import _rng
 from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import init
 from . import module as _module_mod
-from .functional import _dtype_mismatch
+from .arguments import _dtype_mismatch
 from .layers_conv import Conv2d, MaxPool2d
 from .module import Module, Parameter, _assign_paths, _join
 

@@ -21,7 +21,7 @@ import warnings
 
 from ..ops import primitives as P
 from ..tensor import Tensor
-from .functional import _check_reduction, _constant, _input, _like, _reduce, _same_shape_target
+from .arguments import _check_reduction, _constant, _input, _like, _reduce, _same_shape_target
 from .tensor_functions import _value_clamped_below, pairwise_distance
 
 __all__ = [

@@ -42,7 +42,7 @@ class _Bucket:
     every rank keeps ``grad = None``, as in a single process.
     """
 
-    __slots__ = ("counts", "flat", "launched", "offsets", "params", "ready", "request")
+    __slots__ = ("counts", "flat", "offsets", "params", "ready", "request")
 
     def __init__(self, params: list, dtype: np.dtype) -> None:
         self.params = params
@@ -54,7 +54,6 @@ class _Bucket:
         self.flat = np.zeros(total + len(params), dtype=dtype)
         self.counts = self.flat[total:]
         self.ready = 0
-        self.launched = False
         self.request = None
 
     def view(self, i: int) -> np.ndarray:
@@ -199,7 +198,6 @@ class DistributedDataParallel(Module):
             return
         for bucket in self._buckets:
             bucket.ready = 0
-            bucket.launched = False
             bucket.request = None
             bucket.counts[...] = 0
         d = self.__dict__
@@ -273,12 +271,13 @@ class DistributedDataParallel(Module):
         """Start the reductions of complete buckets, strictly in bucket order: every rank
         must issue its collectives in the same order."""
         buckets = self._buckets
-        while self._next_launch < len(buckets):
+        # the last bucket completes when backward ends: the end-of-backward callback
+        # reduces it with a blocking Allreduce, MPICH's faster call for it
+        while self._next_launch < len(buckets) - 1:
             bucket = buckets[self._next_launch]
             if bucket.ready < len(bucket.params):
                 break
             bucket.request = self._world.iallreduce(bucket.flat, "sum")
-            bucket.launched = True
             self.__dict__["_next_launch"] += 1
 
     def _finish_reduction(self) -> None:

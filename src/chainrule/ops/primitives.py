@@ -109,7 +109,8 @@ sub = binary("sub", operator.sub, lambda F, g, ans, ctx, a, b: (g, -g),
              reads=(), formula=("1", "-1"), symbol="−", hint="inf - inf")
 # the multiply gate switches its inputs
 mul = binary("mul", operator.mul, lambda F, g, ans, ctx, a, b: (g * b, g * a),
-             formula=("{b}", "{a}"), symbol="·", hint="an overflow (values too large) or 0 * inf")
+             reads=("others",), formula=("{b}", "{a}"), symbol="·",
+             hint="an overflow (values too large) or 0 * inf")
 
 
 def _div_vjp(F, g, ans, ctx, a, b):
@@ -135,8 +136,13 @@ def _pow_vjp(F, g, ans, ctx, x, y=None):
     needs = ctx
     # y * x ** (y - 1) with the exponent 1 where y == 0: 0, not 0 * inf, at x = 0 (as PyTorch)
     gx = g * (y * x ** F.where(y == 0, 1, y - 1)) if needs[0] else None
-    # d(x^y)/dy = x^y log x, defined for x > 0; taken as 0 where x <= 0 (as PyTorch for x == 0)
-    gy = g * F.where(x > 0, ans * F.log(F.where(x > 0, x, 1)), 0) if needs[1] else None
+    # d(x^y)/dy = x^y log x for x > 0; at x == 0 it is 0 for y >= 0 (as PyTorch) and
+    # undefined (nan) for a negative base, as PyTorch's log(x) gives
+    if needs[1]:
+        gy = g * F.where(x > 0, ans * F.log(F.where(x > 0, x, 1)),
+                         F.where((x == 0) & (y >= 0), 0, math.nan))
+    else:
+        gy = None
     return gx, gy
 
 
@@ -248,7 +254,7 @@ sin = unary("sin", np.sin, lambda F, g, ans, c, x: (g * F.cos(x),), formula="cos
 cos = unary("cos", np.cos, lambda F, g, ans, c, x: (-g * F.sin(x),), formula="-sin({x})",
             expr=1)
 tan = unary("tan", np.tan, lambda F, g, ans, c, x: (g * (1 + ans * ans),), reads=("output",),
-            formula="1 + tan({x})²", domain="unit")
+            formula="1 + tan({x})²", domain="unit", expr=1)
 # |x|: derivative sign(x), 0 at the kink (as PyTorch)
 abs = unary("abs", np.abs, lambda F, g, ans, c, x: (g * F.sign(x),), float_only=False,
             formula="sign({x})", expr=1, domain="offkink")
@@ -257,53 +263,53 @@ relu = unary("relu", lambda x: np.maximum(x, 0), lambda F, g, ans, c, x: (g * (a
              float_only=False, reads=("output",), formula="[{x} > 0]", expr=1,
              domain="offkink")
 sign = unary("sign", np.sign, lambda F, g, ans, c, x: (g * 0,), float_only=False, reads=(),
-             formula="0", domain="offkink")
+             formula="0", domain="offkink", expr=1)
 log1p = unary("log1p", np.log1p, lambda F, g, ans, c, x: (g / (1 + x),),
               formula="1/(1 + {x})", expr=1, domain="positive",
               hint="log1p(x <= -1) is -inf or nan; keep the input above -1")
 expm1 = unary("expm1", np.expm1, lambda F, g, ans, c, x: (g * (ans + 1),), reads=("output",),
-              formula="exp({x})", hint="expm1 overflows to inf above ~88 (float32)")
+              formula="exp({x})", hint="expm1 overflows to inf above ~88 (float32)", expr=1)
 log2 = unary("log2", np.log2, lambda F, g, ans, c, x: (g / (x * math.log(2)),),
              formula="1/({x}·ln 2)", domain="positive",
-             hint="log2(0) = -inf and log2(x < 0) = nan; clamp the input")
+             hint="log2(0) = -inf and log2(x < 0) = nan; clamp the input", expr=1)
 log10 = unary("log10", np.log10, lambda F, g, ans, c, x: (g / (x * math.log(10)),),
               formula="1/({x}·ln 10)", domain="positive",
-              hint="log10(0) = -inf and log10(x < 0) = nan; clamp the input")
+              hint="log10(0) = -inf and log10(x < 0) = nan; clamp the input", expr=1)
 exp2 = unary("exp2", np.exp2, lambda F, g, ans, c, x: (g * (ans * math.log(2)),),
-             reads=("output",), formula="2^{x}·ln 2", hint="exp2 overflows above ~128 (float32)")
+             reads=("output",), formula="2^{x}·ln 2", hint="exp2 overflows above ~128 (float32)", expr=1)
 reciprocal = unary("reciprocal", np.reciprocal, lambda F, g, ans, c, x: (-g * (ans * ans),),
                    reads=("output",), formula="-1/{x}²", domain="nonzero",
-                   hint="1/0 = inf; add an epsilon")
+                   hint="1/0 = inf; add an epsilon", expr=1)
 rsqrt = unary("rsqrt", lambda x: np.reciprocal(np.sqrt(x)),
               lambda F, g, ans, c, x: (g * (-0.5 * ans * ans * ans),), reads=("output",),
               formula="-1/(2·{x}^1.5)", domain="positive",
-              hint="rsqrt(0) = inf and rsqrt(x < 0) = nan; add an epsilon")
+              hint="rsqrt(0) = inf and rsqrt(x < 0) = nan; add an epsilon", expr=1)
 square = unary("square", np.square, lambda F, g, ans, c, x: (g * (2 * x),),
-               formula="2·{x}", float_only=False)
+               formula="2·{x}", float_only=False, expr=1)
 erf = unary("erf", _erf_forward,
             lambda F, g, ans, c, x: (g * (_TWO_OVER_SQRT_PI * F.exp(-x * x)),),
-            formula="2/√π·exp(-{x}²)")
+            formula="2/√π·exp(-{x}²)", expr=1)
 silu = unary("silu", lambda x: x * _sigmoid_forward(x),
              lambda F, g, ans, c, x: (g * (F.sigmoid(x) * (1 + x * (1 - F.sigmoid(x)))),),
-             formula="σ({x})·(1 + {x}·(1 - σ({x})))")
+             formula="σ({x})·(1 + {x}·(1 - σ({x})))", expr=1)
 mish = unary("mish", lambda x: x * np.tanh(_softplus_forward(x)),
              lambda F, g, ans, c, x: (g * (F.tanh(F.softplus(x)) + x * F.sigmoid(x)
                                           * (1 - F.tanh(F.softplus(x)) ** 2)),),
-             formula="tanh(sp) + {x}·σ({x})·(1 - tanh(sp)²), sp = softplus({x})")
+             formula="tanh(sp) + {x}·σ({x})·(1 - tanh(sp)²), sp = softplus({x})", expr=1)
 softsign = unary("softsign", lambda x: x / (1 + np.abs(x)),
                  lambda F, g, ans, c, x: (g / ((1 + F.abs(x)) ** 2),),
-                 formula="1/(1 + |{x}|)²", domain="offkink")
+                 formula="1/(1 + |{x}|)²", domain="offkink", expr=1)
 logsigmoid = unary("logsigmoid", lambda x: -_softplus_forward(-x),
-                   lambda F, g, ans, c, x: (g * F.sigmoid(-x),), formula="σ(-{x})")
+                   lambda F, g, ans, c, x: (g * F.sigmoid(-x),), formula="σ(-{x})", expr=1)
 # rounding: piecewise constant, so the local derivative is 0 (as PyTorch)
 _ZERO = {"float_only": False, "reads": (), "formula": "0", "domain": "offkink",
-         "second_order": False}
+         "second_order": False, "expr": 1}
 floor = unary("floor", np.floor, lambda F, g, ans, c, x: (g * 0,), **_ZERO)
 ceil = unary("ceil", np.ceil, lambda F, g, ans, c, x: (g * 0,), **_ZERO)
 round = unary("round", np.round, lambda F, g, ans, c, x: (g * 0,), **_ZERO)
 trunc = unary("trunc", np.trunc, lambda F, g, ans, c, x: (g * 0,), **_ZERO)
 frac = unary("frac", lambda x: x - np.trunc(x), lambda F, g, ans, c, x: (g,), reads=(),
-             formula="1")
+             formula="1", expr=1)
 
 
 def _softplus_vjp(F, g, ans, ctx, x):
@@ -311,7 +317,13 @@ def _softplus_vjp(F, g, ans, ctx, x):
     return (F.where(x * beta > threshold, g, g * F.sigmoid(x * beta)),)
 
 
-SOFTPLUS = Op("softplus", _softplus_vjp, reads=("inputs",), formula="σ({x})", method=True,
+def _softplus_formula(i, labels, ctx):
+    beta = 1.0 if ctx is None else ctx[0]
+    return f"σ({labels[0]})" if beta == 1 else f"σ({beta:g}·{labels[0]})"
+
+
+SOFTPLUS = Op("softplus", _softplus_vjp, reads=("inputs",), formula=_softplus_formula,
+              method=True,
               function=True, expr=1, cases=[case((3, 4)), case(()),
                                             case((5,), beta=2.0, threshold=1.0)])
 
@@ -340,7 +352,14 @@ def _gelu_vjp(F, g, ans, approximate, x):
     return (g * (cdf + x * pdf),)
 
 
-GELU = Op("gelu", _gelu_vjp, reads=("inputs",), formula="Φ({x}) + {x}·φ({x})", method=True,
+def _gelu_formula(i, labels, approximate):
+    if approximate == "tanh":
+        return (f"½(1 + t) + ½·{labels[0]}·(1 - t²)·k·(1 + 0.134145·{labels[0]}²), "
+                f"t = tanh(k·({labels[0]} + 0.044715·{labels[0]}³)), k = √(2/π)")
+    return f"Φ({labels[0]}) + {labels[0]}·φ({labels[0]})"
+
+
+GELU = Op("gelu", _gelu_vjp, reads=("inputs",), formula=_gelu_formula, expr=1, method=True,
           function=True, cases=[case((3, 4)), case(()), case((5,), approximate="tanh")])
 
 
@@ -364,8 +383,15 @@ def _elu_vjp(F, g, ans, ctx, x):
     return (F.where(x > 0, g * scale, g * (scale * alpha) * F.exp(x)),)
 
 
-ELU = Op("elu", _elu_vjp, reads=("inputs",), formula="[{x} > 0] + α·exp({x})·[{x} ≤ 0]",
-         method=True, function=True, domain="offkink",
+def _elu_formula(i, labels, ctx):
+    alpha, scale = (1.0, 1.0) if ctx is None else ctx
+    x = labels[0]
+    core = f"[{x} > 0] + {alpha:g}·exp({x})·[{x} ≤ 0]"
+    return core if scale == 1 else f"{scale:.6g}·([{x} > 0] + {alpha:.6g}·exp({x})·[{x} ≤ 0])"
+
+
+ELU = Op("elu", _elu_vjp, reads=("inputs",), formula=_elu_formula,
+         expr=1, method=True, function=True, domain="offkink",
          cases=[case((3, 4)), case(()), case((5,), alpha=0.5)])
 
 
@@ -395,7 +421,7 @@ def selu(x) -> Tensor:
 
 
 HARDTANH = Op("hardtanh", lambda F, g, ans, b, x: (F.where((x > b[0]) & (x < b[1]), g, 0),),
-              reads=("inputs",), formula="[min < {x} < max]", method=True, function=True,
+              reads=("inputs",), formula="[min < {x} < max]", expr=1, method=True, function=True,
               domain=(-3.0, 3.0), second_order=False,
               cases=[case((3, 4)), case((6,), min_val=-0.5, max_val=2.0)])
 
@@ -421,7 +447,7 @@ def _leaky_relu_vjp(F, g, ans, slope, x):
 
 
 LEAKY_RELU = Op("leaky_relu", _leaky_relu_vjp, reads=("inputs",),
-                formula="[{x} > 0] + slope·[{x} ≤ 0]", method=True, function=True,
+                formula="[{x} > 0] + slope·[{x} ≤ 0]", expr=1, method=True, function=True,
                 domain="offkink", cases=[case((3, 4)), case((5,), negative_slope=0.2)])
 
 
@@ -671,7 +697,7 @@ def _matmul_vjp(F, g, ans, needs, a, b):
     return ga, gb
 
 
-MATMUL = Op("matmul", _matmul_vjp, reads=("inputs",), method=True, function=True,
+MATMUL = Op("matmul", _matmul_vjp, reads=("others",), method=True, function=True,
             # as the notes write it: ∂L/∂A = ∂L/∂Y · Bᵀ and ∂L/∂B = Aᵀ · ∂L/∂Y
             formula=("(·) · {b}ᵀ", "{a}ᵀ · (·)"),
             hint="an overflow: the values grew too large (exploding activations or weights)",

@@ -67,8 +67,9 @@ class Op(str):
     ----------
     name: the op's name, as nodes, explain and errors show it.
     vjp: the rule ``vjp(F, g, ans, ctx, *inputs) -> tuple`` of input adjoints.
-    reads: the saved values the rule reads, of ``"inputs"`` and ``"output"``: the in-place
-        check at backward looks only at those.
+    reads: the saved values the rule reads, of ``"inputs"``, ``"others"`` (a product:
+        each input is read only for the other inputs' gradients) and ``"output"``: the
+        in-place check at backward looks only at those.
     formula: the local derivative ∂out/∂input for a drawing: a string with ``{x}``/``{a}``
         (first input), ``{y}``/``{b}`` (second) and ``{out}`` (the output) standing for the
         nodes' labels; a tuple, one per input; or a callable ``(index, labels, ctx)``.
@@ -332,13 +333,20 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
         op.cases = [case((), ()), case((3, 4), (3, 4)), case((3, 1), (1, 4)),
                     case((2, 3), (3,)), case((1,), ())]
 
+    ndarray = np.ndarray
+
     def public(a, b) -> Tensor:
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             a, b = _pair(a, b)
-        if a.array.dtype is not b.array.dtype or (is_div and a.array.dtype.kind in "biu"):
+        x, y = a.array, b.array
+        kind = type(x)
+        # two NumPy scalars of one type have one dtype: the 0-d fast path skips .dtype
+        if kind is not type(y) or (kind is ndarray and x.dtype is not y.dtype) or \
+                (is_div and x.dtype.kind in "biu"):
             a, b = _promote(a, b, name)
+            x, y = a.array, b.array
         try:
-            data = forward(a.array, b.array)
+            data = forward(x, y)
         except ValueError:
             raise _broadcast_error(name, a, b) from None
         return record(data, op, (a, b))

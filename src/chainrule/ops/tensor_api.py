@@ -527,19 +527,26 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("einsum: '...' is not supported in chainrule; write the "
-                                  "batch letters out")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
         raise ValueError(f"einsum: {len(terms)} terms in {equation!r} but {len(operands)} "
                          "operands")
+    ellipsis = ""
+    if "..." in eq:  # '...' stands for the leading (broadcast) dims: give them letters
+        spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+        counts = [builtins.max(as_tensor(x).ndim - (len(t) - 3), 0) if "..." in t else 0
+                  for t, x in zip(terms, operands)]
+        ellipsis = "".join(spare[:builtins.max(counts, default=0)])
+        terms = [t.replace("...", ellipsis[len(ellipsis) - n:] if n else "")
+                 for t, n in zip(terms, counts)]
+        rhs = rhs.replace("...", ellipsis)
     if not arrow:
         counts = {}
         for ch in "".join(terms):
             counts[ch] = counts.get(ch, 0) + 1
-        rhs = "".join(sorted(ch for ch, n in counts.items() if n == 1))
+        rhs = ellipsis + "".join(sorted(ch for ch, n in counts.items()
+                                        if n == 1 and ch not in ellipsis))
     letters = []
     for ch in "".join(terms) + rhs:
         if ch not in letters:
@@ -1189,3 +1196,80 @@ def broadcast_tensors(*tensors) -> tuple:
     ts = [as_tensor(t) for t in tensors]
     shape = np.broadcast_shapes(*[t.shape for t in ts])
     return tuple(t if t.shape == shape else P.broadcast_to(t, shape) for t in ts)
+
+
+# ---------------------------------------------------------------------------
+# diagonals (composites of getitem and index_put: differentiable)
+# ---------------------------------------------------------------------------
+@expose
+def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal over ``dim1`` and ``dim2`` (moved to the last axis, as PyTorch)."""
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"diagonal: expected a tensor with at least 2 dims, got {x.shape}")
+    d1, d2 = _dim(dim1, x.ndim, "diagonal"), _dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise ValueError("diagonal: dim1 and dim2 must differ")
+    rest = [i for i in range(x.ndim) if i not in (d1, d2)]
+    moved = P.transpose(x, *rest, d1, d2) if rest + [d1, d2] != list(range(x.ndim)) else x
+    n1, n2 = moved.shape[-2], moved.shape[-1]
+    rows = np.arange(builtins.max(0, -offset), n1)
+    cols = rows + offset
+    keep = (cols >= 0) & (cols < n2)
+    rows, cols = rows[keep], cols[keep]
+    return P.getitem(moved, (Ellipsis, rows, cols))
+
+
+@expose
+def diag(x, diagonal: int = 0) -> Tensor:
+    """1-D input: a matrix with it on the ``diagonal``-th diagonal; 2-D: that diagonal."""
+    x = as_tensor(x)
+    if x.ndim == 2:
+        return globals()["diagonal"](x, diagonal)
+    if x.ndim != 1:
+        raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x.shape}")
+    n = x.shape[0] + abs(diagonal)
+    rows = np.arange(x.shape[0]) + builtins.max(0, -diagonal)
+    cols = rows + diagonal
+    zero = _wrap(np.zeros((n, n), x.array.dtype))
+    return index_put(zero, (rows, cols), x)
+
+
+@expose
+def trace(x) -> Tensor:
+    x = as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"trace: expected a 2-D tensor, got shape {x.shape}")
+    return P.sum(globals()["diagonal"](x))
+
+
+for _name in ("diag", "diagonal", "trace"):
+    _MISSING_METHODS.pop(_name, None)
+    if getattr(getattr(Tensor, _name, None), "__name__", "") == _name and \
+            "Not in chainrule" in (getattr(Tensor, _name).__doc__ or ""):
+        delattr(Tensor, _name)
+
+
+@expose
+def index_fill(x, dim: int, index, value) -> Tensor:
+    """``x`` with ``value`` at positions ``index`` along ``dim`` (differentiable in x and in a
+    0-d tensor value)."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "index_fill")
+    idx = _index_array(index, "index_fill").reshape(-1)
+    return index_put(x, (slice(None),) * d + (idx,), value)
+
+
+@expose
+def round(x, *, decimals: int = 0) -> Tensor:
+    """Round half to even (as PyTorch); ``decimals`` digits after the point."""
+    if decimals == 0:
+        return P.round(x)
+    scale = 10.0 ** decimals
+    return P.div(P.round(P.mul(x, scale)), scale)
+
+
+for _name in ("index_fill", "index_fill_"):
+    _MISSING_METHODS.pop(_name, None)
+Tensor.index_fill_ = _make_inplace("index_fill_", "index_fill")
+Tensor.round_ = _make_inplace("round_", "round")

@@ -189,7 +189,10 @@ def _evaluate(text: str) -> float | None:
             v = ev(tree.body)
     except (ValueError, ArithmeticError, TypeError, AttributeError):
         return None
-    return v if math.isfinite(v) else None
+    # (-0.7) ** 0.5 is complex in Python: not a value a learner's formula can show
+    if isinstance(v, complex) or not math.isfinite(v):
+        return None
+    return v
 
 
 def _top_factors(text: str) -> list:

@@ -45,13 +45,20 @@ except RuntimeError:
 
 a = torch.ones(3, requires_grad=True)
 b = a * 1
-c = b * b  # mul saves b
-b.relu_()  # ... which then changes: backward through c must refuse
+c = b.sin()  # sin saves b
+b.detach().mul_(2)  # ... which then changes behind autograd's back: backward must refuse
 try:
     c.sum().backward()
     caught = False
 except RuntimeError:
     caught = True
+
+# an in-place op after another op used the tensor: the earlier op keeps the old value
+p_ = torch.ones(3, requires_grad=True)
+q = p_ * 1
+r = q + 1
+q.relu_()
+(r.sum() + q.sum()).backward()
 
 # x[index] = value on a tensor on the graph, and accumulating into a buffer
 w = torch.ones(2, 3, requires_grad=True)
@@ -65,4 +72,4 @@ acc.sum().backward()
 
 RESULT = {"y": y, "grad": x.grad, "fc1_grad": block.fc1.weight.grad, "refused": refused,
           "caught": caught, "version_grew": b._version > 0, "w_grad": w.grad, "v_grad": v.grad,
-          "h": h.detach(), "acc_requires_grad": acc.requires_grad}
+          "h": h.detach(), "acc_requires_grad": acc.requires_grad, "p_grad": p_.grad}
