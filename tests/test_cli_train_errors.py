@@ -238,8 +238,8 @@ def test_graph_over_the_drawing_limit(capsys, tmp_path, suffix):
 
 def test_evaluate_refuses_a_checkpoint_with_non_finite_weights(tmp_path):
     from chainrule.train import TrainConfig, run
-    from chainrule.train.run import load_trained
     from chainrule.train.errors import RunError
+    from chainrule.train.run import load_trained
 
     out = tmp_path / "run"
     run(TrainConfig(hidden=[8], epochs=1), out, progress=False, monitor=False)
