@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.tensor import _set_grad_enabled
+from chainrule.tensor import set_grad_mode
 
 # tests/compat/programs/*.py are run by tests/compat/test_programs.py (with torch and with
 # chainrule), never imported by pytest itself (`make test` collects with --doctest-modules)
@@ -17,7 +17,7 @@ def _restore_global_state():
     dtype, grad_mode = cr.get_default_dtype(), cr.is_grad_enabled()
     yield
     cr.set_default_dtype(dtype)
-    _set_grad_enabled(grad_mode)
+    set_grad_mode(grad_mode)
 
 
 @pytest.fixture

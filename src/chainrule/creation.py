@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .random import _rng
-from .tensor import Tensor, _wrap, as_dtype, get_default_dtype
+from .random import numpy_generator
+from .tensor import Tensor, as_dtype, get_default_dtype, wrap
 
 
 def _shape(size) -> tuple:
@@ -21,7 +21,7 @@ def _shape(size) -> tuple:
 def _leaf(data, requires_grad=False, name=None, device=None) -> Tensor:
     if device is not None:
         data = backend.to_device(data, device)
-    t = _wrap(data)
+    t = wrap(data)
     t.name = name
     if requires_grad:
         t.requires_grad_(True)
@@ -178,7 +178,7 @@ def rand(*size, dtype=None, requires_grad=False, generator=None, device=None,
     """Uniform on [0, 1), from the generator seeded by ``cr.manual_seed`` (chainrule's
     own stream: the same seed gives other numbers than PyTorch's)."""
     _torch_only("rand", _torch)
-    rng = _rng(generator)
+    rng = numpy_generator(generator)
     return _leaf(rng.random(_shape(size)).astype(_dt(dtype)), requires_grad,
                  device=_device(device))
 
@@ -187,7 +187,7 @@ def randn(*size, dtype=None, requires_grad=False, generator=None, device=None,
           **_torch) -> Tensor:
     """Standard normal, from the generator seeded by ``cr.manual_seed``."""
     _torch_only("randn", _torch)
-    rng = _rng(generator)
+    rng = numpy_generator(generator)
     return _leaf(rng.standard_normal(_shape(size)).astype(_dt(dtype)), requires_grad,
                  device=_device(device))
 
@@ -205,7 +205,7 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None,
                         "randint(low, high, size))")
     if not low < high:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    rng = _rng(generator)
+    rng = numpy_generator(generator)
     out = rng.integers(low, high, size=_shape(tuple(size) if not isinstance(size, int)
                                               else (size,)))
     return _leaf(out.astype(np.int64 if dtype is None else as_dtype(dtype)),
@@ -214,7 +214,7 @@ def randint(low, high=None, size=None, dtype=None, generator=None, device=None,
 
 def randperm(n, generator=None, dtype=None, device=None, **_torch) -> Tensor:
     _torch_only("randperm", _torch)
-    rng = _rng(generator)
+    rng = numpy_generator(generator)
     return _leaf(rng.permutation(n).astype(np.int64 if dtype is None else as_dtype(dtype)),
                  device=_device(device))
 

@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from . import autograd
-from .tensor import Tensor, _set_grad_enabled, tensor
+from .tensor import Tensor, set_grad_mode, tensor
 
 
 def _as_input(value) -> Tensor:
@@ -52,7 +52,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
         inputs = [args[n] for n in nums]
         _depth += 1
         # as torch.func.grad: an outer no_grad() must not turn the gradient into zeros
-        previous = _set_grad_enabled(True)
+        previous = set_grad_mode(True)
         try:
             out = f(*args, **kwargs)
             value, aux = out if has_aux else (out, None)
@@ -67,7 +67,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
             else:  # f does not depend on its inputs
                 grads = (None,) * len(inputs)
         finally:
-            _set_grad_enabled(previous)
+            set_grad_mode(previous)
             _depth -= 1
         if _depth == 0:  # the outermost transformation: hand out a plain value, as JAX
             value = value.detach()

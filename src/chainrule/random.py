@@ -157,10 +157,6 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def _rng(generator: Any = None) -> np.random.Generator:
-    return numpy_generator(generator)
-
-
 def get_rng_state() -> dict:
     return default_generator._numpy.bit_generator.state
 

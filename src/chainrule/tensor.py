@@ -109,7 +109,7 @@ class _Mode(threading.local):
     grad = True             # are ops recorded?
     forward_check = None    # set by detect_anomaly: called with each freshly recorded Tensor
     plain = True            # grad and no forward_check: record()'s fast path (kept in step
-                            # by _set_grad_enabled and _set_forward_check)
+                            # by set_grad_mode and _set_forward_check)
 
 
 _mode = _Mode()
@@ -155,8 +155,9 @@ def is_grad_enabled() -> bool:
     return _mode.grad
 
 
-def _set_grad_enabled(mode: bool) -> bool:
-    """Set this thread's grad mode; returns the previous one."""
+def set_grad_mode(mode: bool) -> bool:
+    """Set this thread's grad mode; returns the previous one. The package's plain-function
+    form of ``cr.set_grad_enabled`` (which is a context manager), for try/finally blocks."""
     previous = _mode.grad
     _mode.grad = bool(mode)
     _mode.plain = _mode.grad and _mode.forward_check is None
@@ -173,11 +174,11 @@ def _set_forward_check(fn):
 @contextlib.contextmanager
 def no_grad_scope():
     """Ops inside are not recorded (this thread only); the internal form of cr.no_grad."""
-    previous = _set_grad_enabled(False)
+    previous = set_grad_mode(False)
     try:
         yield
     finally:
-        _set_grad_enabled(previous)
+        set_grad_mode(previous)
 
 
 class Size(tuple):
@@ -317,7 +318,7 @@ class Tensor:
         if isinstance(array, np.generic) or (
                 isinstance(array, np.ndarray) and not array.flags.writeable):
             array = self._buffer()  # a writeable buffer both tensors share from now on
-        return _wrap(array)
+        return wrap(array)
 
     @data.setter
     def data(self, value) -> None:
@@ -474,7 +475,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this value, cut off from the graph."""
-        t = _wrap(self.array)
+        t = wrap(self.array)
         t.name = self.name
         return t
 
@@ -706,43 +707,43 @@ class Tensor:
     clip_ = clamp_
 
     def exponential_(self, lambd=1.0, generator=None) -> Tensor:
-        from .random import _rng
+        from .random import numpy_generator
 
-        return self._assign("exponential_", _rng(generator).exponential(1.0 / lambd,
+        return self._assign("exponential_", numpy_generator(generator).exponential(1.0 / lambd,
                                                                         self.shape))
 
     def log_normal_(self, mean=1.0, std=2.0, generator=None) -> Tensor:
-        from .random import _rng
+        from .random import numpy_generator
 
-        return self._assign("log_normal_", _rng(generator).lognormal(mean, std, self.shape))
+        return self._assign("log_normal_", numpy_generator(generator).lognormal(mean, std, self.shape))
 
     def random_(self, low=0, high=None, generator=None) -> Tensor:
         """Integers drawn uniformly from [low, high) (``random_(high)`` = [0, high))."""
-        from .random import _rng
+        from .random import numpy_generator
 
         if high is None:
             if low == 0:
                 raise ValueError("random_: give an upper bound, random_(high) or "
                                  "random_(low, high)")
             low, high = 0, low
-        return self._assign("random_", _rng(generator).integers(low, high, self.shape))
+        return self._assign("random_", numpy_generator(generator).integers(low, high, self.shape))
 
     def bernoulli_(self, p=0.5, generator=None) -> Tensor:
-        from .random import _rng
+        from .random import numpy_generator
 
         probs = p.array if isinstance(p, Tensor) else p
-        return self._assign("bernoulli_", _rng(generator).random(self.shape) < probs)
+        return self._assign("bernoulli_", numpy_generator(generator).random(self.shape) < probs)
 
     def uniform_(self, low=0.0, high=1.0, generator=None) -> Tensor:
-        from .random import _rng
+        from .random import numpy_generator
 
-        rng = _rng(generator)
+        rng = numpy_generator(generator)
         return self._assign("uniform_", rng.uniform(low, high, self.shape))
 
     def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
-        from .random import _rng
+        from .random import numpy_generator
 
-        rng = _rng(generator)
+        rng = numpy_generator(generator)
         return self._assign("normal_", rng.normal(mean, std, self.shape))
 
     def __setitem__(self, index, value) -> None:
@@ -959,8 +960,9 @@ def _init_leaf(t: Tensor, data) -> None:
     t._retain = False
 
 
-def _wrap(data) -> Tensor:
-    """A leaf Tensor around ``data`` as it is (no copy, no conversion)."""
+def wrap(data) -> Tensor:
+    """A leaf Tensor around ``data`` as it is (no copy, no conversion): the package's way
+    to hand out an array it made (``cr.tensor`` copies and converts user data)."""
     t = _new(Tensor)
     _init_leaf(t, data)
     return t
@@ -1089,7 +1091,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
                 data = data.astype(ldt)
     else:
         data = _to_array(value)
-    return _wrap(data)
+    return wrap(data)
 
 
 def _scaled(other, alpha):

@@ -100,10 +100,10 @@ def register_hook(tensor: Tensor, hook) -> _HookHandle:
 
 def _run_tensor_hooks(node: Tensor, g, create_graph: bool):
     """The gradient of ``node`` after its hooks (each may replace it)."""
-    from ..tensor import _wrap
+    from ..tensor import wrap
 
     for hook in tuple(_tensor_hooks[id(node)].values()):
-        wrapped = g if create_graph else _wrap(g)
+        wrapped = g if create_graph else wrap(g)
         out = hook(wrapped)
         if out is not None:
             if not isinstance(out, Tensor):
@@ -313,7 +313,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
     released = _t._released_vjp
     watchers = _watchers.fns
     outer_callbacks, _watchers.end_of_backward = _watchers.end_of_backward, []
-    previous = _t._set_grad_enabled(create_graph)
+    previous = _t.set_grad_mode(create_graph)
     try:
         for node in reversed(order):
             g = node._adj
@@ -384,7 +384,7 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
         raise
     finally:
         _watchers.end_of_backward = outer_callbacks
-        _t._set_grad_enabled(previous)
+        _t.set_grad_mode(previous)
     return captured
 
 
@@ -395,8 +395,8 @@ def _owned(g, create_graph: bool, shared: bool, node: Tensor) -> Tensor:
     if isinstance(g, Tensor):
         return g if g.array.dtype == dtype else g.astype(dtype)
     if g.dtype != dtype:
-        return _t._wrap(g.astype(dtype))  # a new array: aliases nothing
-    return _t._wrap(g.copy() if shared else g)
+        return _t.wrap(g.astype(dtype))  # a new array: aliases nothing
+    return _t.wrap(g.copy() if shared else g)
 
 
 def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
@@ -405,7 +405,7 @@ def _accumulate(node: Tensor, g, create_graph: bool, shared: bool) -> None:
     if node.grad is None:
         node.grad = g
     else:
-        node.grad = node.grad + g if create_graph else _t._wrap(node.grad.array + g.array)
+        node.grad = node.grad + g if create_graph else _t.wrap(node.grad.array + g.array)
 
 
 def resolved_parents(node: Tensor) -> tuple:
@@ -464,11 +464,11 @@ class _GradMode:
         return self(fn) if callable(fn) else self  # bare decorator: @cr.no_grad
 
     def __enter__(self):
-        self._previous = _t._set_grad_enabled(self._mode)
+        self._previous = _t.set_grad_mode(self._mode)
         return self
 
     def __exit__(self, *exc):
-        _t._set_grad_enabled(self._previous)
+        _t.set_grad_mode(self._previous)
         return False
 
     def __call__(self, fn):
@@ -476,11 +476,11 @@ class _GradMode:
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            previous = _t._set_grad_enabled(mode)
+            previous = _t.set_grad_mode(mode)
             try:
                 return fn(*args, **kwargs)
             finally:
-                _t._set_grad_enabled(previous)
+                _t.set_grad_mode(previous)
 
         return wrapper
 
@@ -504,7 +504,7 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode: bool):
         self._mode = bool(mode)
-        self._previous = _t._set_grad_enabled(self._mode)
+        self._previous = _t.set_grad_mode(self._mode)
 
     def __enter__(self):
         return self

@@ -32,7 +32,7 @@ import threading
 import numpy as np
 
 from ..ops.registry import GRAPH, Op
-from ..tensor import Tensor, _wrap, as_tensor, no_grad_scope, record
+from ..tensor import Tensor, as_tensor, no_grad_scope, record, wrap
 
 _t = importlib.import_module("chainrule.tensor")
 
@@ -163,7 +163,7 @@ class Function(metaclass=_FunctionMeta):
         for i in differentiable:  # a returned input, or a value still on a graph: a new node
             out = outputs[i]
             if out._vjp is not None or out.requires_grad or any(out is a for a in parents):
-                outputs[i] = _wrap(out.array)
+                outputs[i] = wrap(out.array)
         specs = tuple((outputs[i].shape, outputs[i].dtype) for i in range(len(outputs)))
         fixed = (ctx, cls, positions, len(args), specs, tuple(differentiable))
         if len(differentiable) == 1 and len(outputs) == 1:
@@ -219,7 +219,7 @@ def _function_vjp(F, g, ans, ctx, *inputs):
         if grads_out[i] is None and fctx.materialize_grads:
             grads_out[i] = np.zeros(shape, dtype=dtype)
     if not graph:
-        grads_out = [None if x is None else _wrap(x) for x in grads_out]
+        grads_out = [None if x is None else wrap(x) for x in grads_out]
     else:
         grads_out = [None if x is None else as_tensor(x) for x in grads_out]
     once = getattr(cls.backward, "once_differentiable", False)

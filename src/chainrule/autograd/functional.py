@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, _wrap, as_tensor, no_grad_scope
+from ..tensor import Tensor, as_tensor, no_grad_scope, wrap
 
 
 def _as_tuple(x, what: str) -> tuple[tuple, bool]:
@@ -24,7 +24,7 @@ def _leaves(inputs: tuple, create_graph: bool) -> tuple:
     for t in inputs:
         if t.array.dtype.kind != "f":
             raise TypeError(f"autograd.functional: inputs must be floating point, got {t.dtype}")
-        leaf = t if (create_graph and t.requires_grad) else _wrap(t.array)
+        leaf = t if (create_graph and t.requires_grad) else wrap(t.array)
         if leaf is not t:
             leaf.requires_grad = True
         out.append(leaf)
@@ -42,7 +42,7 @@ def _grads(output: Tensor, inputs: tuple, grad_output, create_graph: bool) -> tu
 
 def _zeros_if_none(g, like: Tensor, create_graph: bool) -> Tensor:
     if g is None:
-        return _wrap(np.zeros(like.shape, like.array.dtype))
+        return wrap(np.zeros(like.shape, like.array.dtype))
     return g if create_graph else g.detach()
 
 
@@ -61,7 +61,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
         for k in range(flat_n):
             seed = np.zeros(out.shape, out.array.dtype)
             seed.reshape(-1)[k] = 1
-            gs = _grads(out, leaves, _wrap(seed), create_graph)
+            gs = _grads(out, leaves, wrap(seed), create_graph)
             for i, (g, leaf) in enumerate(zip(gs, leaves)):
                 pieces[i].append(_zeros_if_none(g, leaf, create_graph))
         from ..ops import composite as C
@@ -72,7 +72,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
                 stacked = C.stack(pieces[i], 0)
                 per_input.append(P.reshape(stacked, tuple(out.shape) + tuple(leaf.shape)))
             else:
-                per_input.append(_wrap(np.zeros(tuple(out.shape) + tuple(leaf.shape),
+                per_input.append(wrap(np.zeros(tuple(out.shape) + tuple(leaf.shape),
                                                 leaf.array.dtype)))
         rows.append(tuple(per_input) if ins_tuple else per_input[0])
     return tuple(rows) if outs_tuple else rows[0]
@@ -119,14 +119,14 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     out = func(*leaves)
     if not isinstance(out, Tensor):
         raise TypeError("jvp: functions returning several outputs are not supported")
-    u = _wrap(np.zeros(out.shape, out.array.dtype))
+    u = wrap(np.zeros(out.shape, out.array.dtype))
     u.requires_grad = True
     from . import grad
 
     gs = _grads(out, leaves, u, True)
     pairs = [(g, vi) for g, vi in zip(gs, vs) if g is not None and g.requires_grad]
     if not pairs:
-        result = _wrap(np.zeros(out.shape, out.array.dtype))
+        result = wrap(np.zeros(out.shape, out.array.dtype))
     else:
         (result,) = grad([g for g, _ in pairs], (u,), [vi for _, vi in pairs],
                          create_graph=create_graph, allow_unused=True)

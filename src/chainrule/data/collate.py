@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, wrap
 
 __all__ = ["default_collate", "default_convert"]
 
@@ -42,7 +42,7 @@ def default_collate(batch: Sequence):
         if len(shapes) > 1:
             raise RuntimeError(f"default_collate: stacking Tensors of different shapes "
                                f"{sorted(shapes)}; pad them, or pass a collate_fn")
-        return _wrap(np.stack([t.array for t in batch]))
+        return wrap(np.stack([t.array for t in batch]))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in _NOT_NUMBERS:
             raise _unsupported(f"an array of dtype {elem.dtype}")
@@ -50,17 +50,17 @@ def default_collate(batch: Sequence):
         if len(shapes) > 1:
             raise RuntimeError(f"default_collate: stacking arrays of different shapes "
                                f"{sorted(shapes)}; pad them, or pass a collate_fn")
-        return _wrap(np.stack(batch))
+        return wrap(np.stack(batch))
     if isinstance(elem, np.generic):
         if elem.dtype.kind in _NOT_NUMBERS:
             raise _unsupported(f"a NumPy scalar of dtype {elem.dtype}")
-        return _wrap(np.array(batch))
+        return wrap(np.array(batch))
     if isinstance(elem, bool):
-        return _wrap(np.array(batch, dtype=np.bool_))
+        return wrap(np.array(batch, dtype=np.bool_))
     if isinstance(elem, int):
-        return _wrap(np.array(batch, dtype=np.int64))
+        return wrap(np.array(batch, dtype=np.int64))
     if isinstance(elem, float):
-        return _wrap(np.array(batch, dtype=np.float64))
+        return wrap(np.array(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, Mapping):
@@ -92,9 +92,9 @@ def default_convert(data):
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray):
-        return data if data.dtype.kind in _NOT_NUMBERS else _wrap(data)
+        return data if data.dtype.kind in _NOT_NUMBERS else wrap(data)
     if isinstance(data, np.generic):
-        return data if data.dtype.kind in _NOT_NUMBERS else _wrap(np.asarray(data))
+        return data if data.dtype.kind in _NOT_NUMBERS else wrap(np.asarray(data))
     if isinstance(data, Mapping):
         converted = {k: default_convert(v) for k, v in data.items()}
         try:

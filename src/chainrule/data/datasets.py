@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..random import numpy_generator
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, wrap
 
 __all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset",
            "Subset", "TensorDataset", "random_split"]
@@ -111,13 +111,13 @@ class TensorDataset(Dataset):
     @property
     def tensors(self) -> tuple:
         """The stored data as Tensors (sharing memory with the arrays)."""
-        return tuple(_wrap(a) for a in self.arrays)
+        return tuple(wrap(a) for a in self.arrays)
 
     def __len__(self) -> int:
         return self._n
 
     def __getitem__(self, index):
-        return tuple(_wrap(a[index]) for a in self.arrays)
+        return tuple(wrap(a[index]) for a in self.arrays)
 
     def get_batch(self, indices) -> tuple:
         """One batch: each array indexed once by ``indices`` (a slice or an index array)."""

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..random import numpy_generator
-from ..tensor import _wrap
+from ..tensor import wrap
 from .collate import default_collate, default_convert
 from .datasets import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .samplers import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -106,7 +106,7 @@ class _Fetcher:
         if not self.auto_collation:
             return self.collate_fn(self.dataset[indices])
         if self.fast:  # one fancy-index per array
-            return [_wrap(np.asarray(f)) for f in self.dataset.get_batch(np.asarray(indices))]
+            return [wrap(np.asarray(f)) for f in self.dataset.get_batch(np.asarray(indices))]
         many = getattr(self.dataset, "__getitems__", None)
         samples = many(indices) if many is not None else [self.dataset[i] for i in indices]
         return self.collate_fn(samples)
@@ -349,9 +349,7 @@ class DataLoader:
             if shuffle:
                 if generator is None:
                     if seed is None:  # drawn once, so the orders do not depend on workers
-                        from ..random import _rng
-
-                        seed = int(_rng().integers(0, 2**63 - 1))
+                        seed = int(numpy_generator().integers(0, 2**63 - 1))
                     self.seed = int(seed)
                     sampler = RandomSampler(dataset, seed=self.seed)
                 else:
@@ -422,7 +420,7 @@ class DataLoader:
             n, size = len(self.dataset), self.batch_size
             stop = (n // size) * size if self.drop_last else n
             for start in range(0, stop, size):
-                yield [_wrap(np.asarray(f)) for f in
+                yield [wrap(np.asarray(f)) for f in
                        self.dataset.get_batch(slice(start, min(start + size, n)))]
             return
         for indices in self._tasks():

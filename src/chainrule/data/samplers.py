@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 
 import numpy as np
 
-from ..random import _rng, numpy_generator
+from ..random import numpy_generator
 from ..tensor import Tensor
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
@@ -99,7 +99,7 @@ class RandomSampler(Sampler):
         if self.generator is not None:
             return numpy_generator(self.generator)
         # as PyTorch: a fresh stream per epoch, seeded from the global generator
-        return np.random.default_rng(int(_rng().integers(0, 2**63 - 1)))
+        return np.random.default_rng(int(numpy_generator().integers(0, 2**63 - 1)))
 
     def indices(self) -> np.ndarray:
         """This epoch's indices as one array (what ``__iter__`` yields)."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..ops import nn_ops
 from ..ops import primitives as P
-from ..random import _rng
+from ..random import numpy_generator
 from ..tensor import Tensor
 from .arguments import _constant_like, _input
 
@@ -49,7 +49,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, mask: np.ndarray | None, dropout_p:
         scores = P.add(scores, _constant_like(mask, scores))
     weights = P.softmax(scores, axis=-1)
     if dropout_p > 0.0 and training:
-        weights = nn_ops.dropout(weights, float(dropout_p), _rng())
+        weights = nn_ops.dropout(weights, float(dropout_p), numpy_generator())
     return P.matmul(weights, v), weights
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..ops import nn_ops
 from ..ops import primitives as P
-from ..random import _rng
+from ..random import numpy_generator
 from ..tensor import Tensor, as_tensor
 
 __all__ = [
@@ -191,7 +191,7 @@ def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     x = x if isinstance(x, Tensor) else as_tensor(x)
     if not training or p == 0.0:
         return x
-    return nn_ops.dropout(x, float(p), _rng(generator))
+    return nn_ops.dropout(x, float(p), numpy_generator(generator))
 
 
 # ---------------------------------------------------------------------------
@@ -893,7 +893,7 @@ def _channel_dropout(x, p: float, training: bool, spatial: int, op: str) -> Tens
         return x
     lead = x.shape[: x.ndim - spatial]  # (N, C) or (C,)
     dt = x.array.dtype
-    keep = _rng().random(lead, dtype=np.float32) >= np.float32(p)
+    keep = numpy_generator().random(lead, dtype=np.float32) >= np.float32(p)
     scale = np.zeros((), dt) if p >= 1.0 else dt.type(1.0 / (1.0 - p))
     mask = (keep * scale).astype(dt).reshape(lead + (1,) * spatial)
     return P.mul(x, _constant_like(mask, x))

@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from ..autograd import no_grad
-from ..random import _rng
+from ..random import numpy_generator
 from ..tensor import Tensor
 
 __all__ = [
@@ -106,7 +106,7 @@ def _write(tensor: Tensor, values) -> Tensor:
 
 
 def _gen(generator):
-    return _rng(generator)
+    return numpy_generator(generator)
 
 
 def zeros_(tensor: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ import numpy as np
 from ..ops import composite as C
 from ..ops import nn_ops
 from ..ops import primitives as P
-from ..random import _rng
+from ..random import numpy_generator
 from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import init
 from . import module as _module_mod
@@ -269,7 +269,7 @@ class Dropout(Module):
     def forward(self, x):
         if not self.training or self.p == 0.0:
             return x
-        return nn_ops.dropout(x if isinstance(x, Tensor) else as_tensor(x), self.p, _rng())
+        return nn_ops.dropout(x if isinstance(x, Tensor) else as_tensor(x), self.p, numpy_generator())
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -24,7 +24,7 @@ from ..ops import composite as C
 from ..ops import nn_ops
 from ..ops import primitives as P
 from ..ops.rnn import lstm_cell
-from ..random import _rng
+from ..random import numpy_generator
 from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import functional as F
 from . import init
@@ -190,7 +190,7 @@ class _RNNBase(Module):
             seq = outs[0] if directions == 1 else \
                 [P.concatenate([f, b], axis=1) for f, b in zip(*outs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                seq = [nn_ops.dropout(h, self.dropout, _rng()) for h in seq]
+                seq = [nn_ops.dropout(h, self.dropout, numpy_generator()) for h in seq]
         x = C.stack(seq, 0)
         out = x
         if not batched:

@@ -27,13 +27,13 @@ from .. import backend
 from ..tensor import (
     Tensor,
     _init_leaf,
-    _wrap,
     as_dtype,
     float32,
     float64,
     get_default_dtype,
     is_grad_enabled,
     record,
+    wrap,
 )
 
 
@@ -198,7 +198,7 @@ class StateDictError(RuntimeError):
 # ---------------------------------------------------------------------------
 def _grad_for_hook(g):
     """An adjoint as hooks see it: a Tensor (arrays are wrapped without a copy)."""
-    return g if isinstance(g, Tensor) else _wrap(g)
+    return g if isinstance(g, Tensor) else wrap(g)
 
 
 def _grad_from_hook(value, like):

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import queue_callback
-from ..tensor import _wrap, is_grad_enabled
+from ..tensor import is_grad_enabled, wrap
 from .module import Module, Parameter, StateDictError
 
 __all__ = ["DistributedDataParallel", "consume_prefix_in_state_dict_if_present"]
@@ -317,13 +317,13 @@ class DistributedDataParallel(Module):
             averaged = bucket.view(i)
             grad = p.grad
             if self.gradient_as_bucket_view or grad is None:
-                p.grad = _wrap(averaged)
+                p.grad = wrap(averaged)
             elif isinstance(grad.array, np.ndarray) and grad.array.flags.writeable \
                     and grad.array.shape == averaged.shape:
                 grad.array[...] = averaged
                 grad._version += 1
             else:
-                p.grad = _wrap(averaged.astype(p.array.dtype, copy=True))
+                p.grad = wrap(averaged.astype(p.array.dtype, copy=True))
 
     # -- state ----------------------------------------------------------------------
     def load_state_dict(self, state_dict, strict: bool = True):

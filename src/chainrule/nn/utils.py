@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
            "parameters_to_vector", "vector_to_parameters"]
@@ -35,7 +35,7 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
               if t is not None]
     norm_type = float(norm_type)
     if not arrays:
-        return _wrap(np.float32(0.0))
+        return wrap(np.float32(0.0))
     dtype = np.result_type(*arrays)
     if norm_type == math.inf:
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in arrays)
@@ -46,7 +46,7 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0,
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"the total norm of order {norm_type} of the gradients is {total}; "
                            "set error_if_nonfinite=False to clip anyway")
-    return _wrap(dtype.type(total))
+    return wrap(dtype.type(total))
 
 
 def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
@@ -59,7 +59,7 @@ def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float
             for p in _params(parameters):
                 if p.grad is not None:
                     g = p.grad.array
-                    p.grad = _wrap(g * g.dtype.type(coef))  # a new array: never scale in place
+                    p.grad = wrap(g * g.dtype.type(coef))  # a new array: never scale in place
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
@@ -98,7 +98,7 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float,
     for p in _params(parameters):
         if p.grad is not None:
             g = p.grad.array
-            p.grad = _wrap(np.clip(g, -c, c).astype(g.dtype, copy=False))
+            p.grad = wrap(np.clip(g, -c, c).astype(g.dtype, copy=False))
 
 
 def parameters_to_vector(parameters) -> Tensor:

@@ -268,10 +268,10 @@ def expose(fn=None, *, method=True, function=True, name: str | None = None):
 def _on_arrays(fn):
     """``fn`` (which takes and returns Tensors) on plain arrays, unrecorded: the default
     ``ARRAYS.NAME`` of an op that gives no array form of its own."""
-    from ..tensor import Tensor, _wrap, no_grad_scope
+    from ..tensor import Tensor, no_grad_scope, wrap
 
     def on_arrays(*args, **kwargs):
-        args = [_wrap(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
+        args = [wrap(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
         with no_grad_scope():
             out = fn(*args, **kwargs)
         if isinstance(out, Tensor):

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _wrap, as_dtype, as_tensor, record
+from ..tensor import Tensor, as_dtype, as_tensor, record, wrap
 from . import composite as C
 from . import primitives as P
 from .registry import EXPOSED, Op, binary, case, expose, unary
@@ -238,7 +238,7 @@ def masked_fill(x, mask, value) -> Tensor:
         raise TypeError(f"masked_fill: expected a bool mask, got dtype {m.dtype}")
     if isinstance(value, Tensor) and value.ndim != 0:
         raise ValueError("masked_fill: value must be a number or a 0-d tensor")
-    return P.where(_wrap(np.broadcast_to(m, np.broadcast_shapes(m.shape, x.shape))),
+    return P.where(wrap(np.broadcast_to(m, np.broadcast_shapes(m.shape, x.shape))),
                    as_tensor(value, x), x)
 
 
@@ -249,7 +249,7 @@ def masked_select(x, mask) -> Tensor:
     shape = np.broadcast_shapes(m.shape, x.shape)
     if shape != x.shape:
         x = P.broadcast_to(x, shape)
-    return P.getitem(x, _wrap(np.broadcast_to(m, shape)))
+    return P.getitem(x, wrap(np.broadcast_to(m, shape)))
 
 
 # ---------------------------------------------------------------------------
@@ -646,7 +646,7 @@ def nan_to_num(x, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     if not bad.any():
         return x
     fill = np.nan_to_num(arr, nan=nan, posinf=posinf, neginf=neginf)
-    return P.where(_wrap(bad), as_tensor(fill, x), x)
+    return P.where(wrap(bad), as_tensor(fill, x), x)
 
 
 # ---------------------------------------------------------------------------
@@ -656,7 +656,7 @@ ValuesIndices = C.ValuesIndices
 
 
 def _take(x, dim: int, order: np.ndarray) -> Tensor:
-    return gather(x, dim, order) if x.requires_grad else _wrap(
+    return gather(x, dim, order) if x.requires_grad else wrap(
         np.take_along_axis(x.array, order, axis=dim))
 
 
@@ -664,7 +664,7 @@ def _take(x, dim: int, order: np.ndarray) -> Tensor:
 def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
     x = as_tensor(x)
     if x.ndim == 0:
-        return ValuesIndices(x, _wrap(np.int64(0)))
+        return ValuesIndices(x, wrap(np.int64(0)))
     d = _dim(dim, x.ndim, "sort")
     arr = x.array
     order = np.argsort(-arr if descending and arr.dtype.kind != "b" else arr, axis=d,
@@ -827,7 +827,7 @@ def multinomial(probs, num_samples: int, replacement: bool = False, *, generator
     """Draw indices from the rows of ``probs`` (non-negative weights, not necessarily
     normalized). The stream is chainrule's own: the same seed gives other samples than
     PyTorch's."""
-    from ..random import _rng
+    from ..random import numpy_generator
 
     p = np.asarray(as_tensor(probs).array, dtype=np.float64)
     rows = p.reshape(-1, p.shape[-1]) if p.ndim else None
@@ -839,7 +839,7 @@ def multinomial(probs, num_samples: int, replacement: bool = False, *, generator
     if not replacement and num_samples > rows.shape[1]:
         raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement "
                          f"from {rows.shape[1]} categories")
-    rng = _rng(generator)
+    rng = numpy_generator(generator)
     out = np.stack([rng.choice(rows.shape[1], num_samples, replace=replacement,
                                p=row / row.sum()) for row in rows]).astype(np.int64)
     return _plain("multinomial", out.reshape(p.shape[:-1] + (num_samples,)))
@@ -847,24 +847,24 @@ def multinomial(probs, num_samples: int, replacement: bool = False, *, generator
 
 @expose
 def bernoulli(x, p=None, *, generator=None) -> Tensor:
-    from ..random import _rng
+    from ..random import numpy_generator
 
     x = as_tensor(x)
     probs = x.array if p is None else np.full(x.shape, p)
-    draws = _rng(generator).random(np.shape(probs)) < probs
+    draws = numpy_generator(generator).random(np.shape(probs)) < probs
     return _plain("bernoulli", draws.astype(x.dtype))
 
 
 @expose(method=False)
 def normal(mean, std=1.0, size=None, *, generator=None) -> Tensor:
-    from ..random import _rng
+    from ..random import numpy_generator
 
     m = mean.array if isinstance(mean, Tensor) else mean
     s = std.array if isinstance(std, Tensor) else std
     shape = size if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     dt = mean.dtype if isinstance(mean, Tensor) else (
         std.dtype if isinstance(std, Tensor) else np.float32)
-    return _wrap(np.asarray(_rng(generator).normal(m, s, shape), dtype=dt))
+    return wrap(np.asarray(numpy_generator(generator).normal(m, s, shape), dtype=dt))
 
 
 # ---------------------------------------------------------------------------
@@ -1168,7 +1168,7 @@ def cdist(a, b, p: float = 2.0, **_ignored) -> Tensor:
     diffs = P.sub(C.unsqueeze(a, -2), C.unsqueeze(b, -3))
     if p == 2:
         sq = P.sum(P.mul(diffs, diffs), axis=-1)
-        pos = _wrap(sq.array > 0)
+        pos = wrap(sq.array > 0)
         return P.where(pos, P.sqrt(P.where(pos, sq, as_tensor(1.0, sq))), as_tensor(0.0, sq))
     return norm(diffs, p, -1)
 
@@ -1231,7 +1231,7 @@ def diag(x, diagonal: int = 0) -> Tensor:
     n = x.shape[0] + abs(diagonal)
     rows = np.arange(x.shape[0]) + builtins.max(0, -diagonal)
     cols = rows + diagonal
-    zero = _wrap(np.zeros((n, n), x.array.dtype))
+    zero = wrap(np.zeros((n, n), x.array.dtype))
     return index_put(zero, (rows, cols), x)
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, _set_grad_enabled, _wrap
+from ..tensor import Tensor, set_grad_mode, wrap
 
 __all__ = ["Optimizer", "ParamState"]
 
@@ -232,7 +232,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = _wrap(backend.namespace(p.array).zeros_like(p.array))
+                    p.grad = wrap(backend.namespace(p.array).zeros_like(p.array))
 
     def register_step_pre_hook(self, hook: Callable):
         """Call ``hook(optimizer, args, kwargs)`` before every ``step``; it may return new
@@ -283,12 +283,12 @@ class Optimizer:
     def _step(self, closure: Callable[[], Any] | None = None):
         loss = None
         if closure is not None:
-            previous = _set_grad_enabled(True)
+            previous = set_grad_mode(True)
             try:
                 loss = closure()
             finally:
-                _set_grad_enabled(previous)
-        previous = _set_grad_enabled(False)
+                set_grad_mode(previous)
+        previous = set_grad_mode(False)
         try:
             for group in self.param_groups:
                 self._update(group)
@@ -298,7 +298,7 @@ class Optimizer:
                     if p.grad is not None:
                         p._version += 1
         finally:
-            _set_grad_enabled(previous)
+            set_grad_mode(previous)
         return loss
 
     def _update(self, group: dict[str, Any]) -> None:  # pragma: no cover - abstract

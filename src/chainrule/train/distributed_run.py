@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, wrap
 from .callbacks import MetricsLogger, ModelCheckpoint, MonitorCallback, NonFiniteLossError
 from .trainer import Trainer
 
@@ -134,7 +134,7 @@ class _Shard:
             start, stop = n * self.rank // self.size, n * (self.rank + 1) // self.size
             self.weight = self.size * (stop - start) / n
             self.rows += stop - start
-            yield tuple(_wrap(_array(t)[start:stop]) for t in batch)
+            yield tuple(wrap(_array(t)[start:stop]) for t in batch)
 
 
 def _array(t) -> np.ndarray:

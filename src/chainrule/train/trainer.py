@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd import no_grad
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, wrap
 from .callbacks import ModelCheckpoint, NonFiniteLossError
 from .history import History
 
@@ -76,8 +76,8 @@ def _split_batch(batch) -> tuple[Tensor, Tensor]:
         raise ValueError("Trainer: each batch must be (inputs, targets), e.g. from "
                          "DataLoader(TensorDataset(x, y))")
     x, y = batch[0], batch[1]
-    return (x if isinstance(x, Tensor) else _wrap(np.asarray(x)),
-            y if isinstance(y, Tensor) else _wrap(np.asarray(y)))
+    return (x if isinstance(x, Tensor) else wrap(np.asarray(x)),
+            y if isinstance(y, Tensor) else wrap(np.asarray(y)))
 
 
 def _stderr_is_tty() -> bool:
@@ -433,11 +433,11 @@ def predict(model, x, batch_size: int = 1024) -> np.ndarray:
             if isinstance(x, (np.ndarray, Tensor)):
                 arr = np.asarray(x.array if isinstance(x, Tensor) else x)
                 for start in range(0, len(arr), batch_size):
-                    outs.append(np.asarray(model(_wrap(arr[start:start + batch_size])).array))
+                    outs.append(np.asarray(model(wrap(arr[start:start + batch_size])).array))
             else:
                 for batch in x:
                     xb = batch[0] if isinstance(batch, (tuple, list)) else batch
-                    xb = xb if isinstance(xb, Tensor) else _wrap(np.asarray(xb))
+                    xb = xb if isinstance(xb, Tensor) else wrap(np.asarray(xb))
                     outs.append(np.asarray(model(xb).array))
     finally:
         model.train(was_training)
