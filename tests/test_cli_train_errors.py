@@ -234,3 +234,18 @@ def test_graph_over_the_drawing_limit(capsys, tmp_path, suffix):
     expr = balanced([f"x*{i}" for i in range(1, 200)])
     line = one_line_error(capsys, "graph", expr, "x=1", "--out", tmp_path / f"g{suffix}")
     assert "boxes (more than max_nodes=300)" in line
+
+
+def test_evaluate_refuses_a_checkpoint_with_non_finite_weights(tmp_path):
+    from chainrule.train import TrainConfig, run
+    from chainrule.train.errors import RunError
+    from chainrule.train.run import load_trained
+
+    out = tmp_path / "run"
+    run(TrainConfig(hidden=[8], epochs=1), out, progress=False, monitor=False)
+    state = cr.load(out / "checkpoint.safetensors")
+    weight = next(k for k in state["model"] if k.endswith("weight"))
+    state["model"][weight] = state["model"][weight] * float("nan")
+    cr.save(state, out / "checkpoint.safetensors")
+    with pytest.raises(RunError, match="holds non-finite values"):
+        load_trained(out / "checkpoint.safetensors")

@@ -535,5 +535,9 @@ def load_trained(path: str | os.PathLike) -> TrainedModel:
     except (KeyError, ValueError, RuntimeError, TypeError) as e:
         raise RunError(f"{path}: the weights do not fit the saved architecture: "
                        f"{_one_line(e)}") from None
+    for name, value in model.state_dict().items():  # a model that can only answer nan
+        if value.array.dtype.kind == "f" and not np.all(np.isfinite(value.array)):
+            raise RunError(f"{path}: weight {name!r} holds non-finite values (nan or inf); "
+                           "the checkpoint cannot give meaningful predictions")
     return TrainedModel(model, config, input_shape, classes, scaler, input_scale,
                         feature_names, LOSSES[config.loss].build(len(classes)))
