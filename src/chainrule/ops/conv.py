@@ -372,11 +372,13 @@ def _conv2d_vjp(F, g, ans, ctx, x, w, b=None):
 
 
 CONV2D = Op("conv2d", _conv2d_vjp, reads=("inputs",),
-            formula="the kernel as a matrix acting on each window (im2col(x) Wᵀ)",
+            formula=("the kernel acting on each window: Wᵀ spread back (col2im)",
+                     "the windows of {x} (im2col({x}))", "1 per output position"),
             cases=[_geom_case((2, 3, 5, 4), (4, 3, 3, 3), _G1),
                    _geom_case((2, 4, 6, 5), (4, 2, 3, 2), _G2, bias=False)])
 CONV2D_RELU = Op("conv2d_relu", _conv2d_vjp, reads=("inputs",), fuses="conv2d + relu",
-                 formula="[out > 0] · the kernel acting on each window",
+                 formula=("[out > 0] · the kernel acting on each window (col2im)",
+                          "[out > 0] · the windows of {x} (im2col({x}))", "[out > 0]"),
                  cases=[_geom_case((2, 3, 5, 4), (4, 3, 3, 3), _G1)])
 
 
@@ -434,7 +436,8 @@ def _weight_case(shape, w_shape, geom: Geometry):
 
 
 CONV2D_WEIGHT = Op("conv2d_weight", _conv2d_weight_vjp, reads=("inputs",),
-                   formula="∂W of a convolution: Σ over windows of grad ⊗ window",
+                   formula=("{y} spread back through the kernel (col2im)",
+                            "the windows of {x} (im2col({x}))"),
                    cases=[_weight_case((2, 3, 5, 4), (4, 3, 3, 3), _G1),
                           _weight_case((2, 4, 6, 5), (4, 2, 3, 2), _G2)])
 
@@ -483,7 +486,9 @@ def _transpose_case(shape, w_shape, geom: Geometry, out_hw: tuple):
 
 
 CONV_TRANSPOSE2D = Op("conv_transpose2d", _conv_transpose2d_vjp, reads=("inputs",),
-                      formula="the transposed kernel spreading each pixel over a window",
+                      formula=("the kernel read back over each window (a convolution)",
+                               "the windows of the output gradient times {x}",
+                               "1 per output position"),
                       cases=[_transpose_case((2, 4, 5, 4), (4, 3, 3, 3), _G1, (5, 4)),
                              _transpose_case((2, 4, 3, 3), (4, 2, 3, 2), _G2, (6, 5))])
 

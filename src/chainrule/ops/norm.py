@@ -185,11 +185,12 @@ def _case(shape, axes, param_shape, bshape, affine=True):
     return make
 
 
-BATCH_NORM = Op("batch_norm", _normalize_vjp, formula="(1/σ)(I - 1/n - x̂ x̂ᵀ/n) · w",
+_NORM_FORMULA = ("(1/σ)(I - 1/n - x̂ x̂ᵀ/n) · w", "x̂", "1")
+BATCH_NORM = Op("batch_norm", _normalize_vjp, formula=_NORM_FORMULA,
                 hint="a channel with zero variance and eps = 0, or an overflow",
                 cases=[_case((4, 3, 2), (0, 2), (3,), (1, 3, 1)),
                        _case((5, 2), (0,), (2,), (1, 2))])
-LAYER_NORM = Op("layer_norm", _normalize_vjp, formula="(1/σ)(I - 1/n - x̂ x̂ᵀ/n) · w",
+LAYER_NORM = Op("layer_norm", _normalize_vjp, formula=_NORM_FORMULA,
                 hint="constant features with eps = 0, or an overflow",
                 cases=[_case((3, 4), (1,), (4,), (1, 4)),
                        _case((2, 3, 4), (1, 2), (3, 4), (1, 3, 4))])
@@ -219,5 +220,6 @@ def _eval_case(rng):
 
 
 BATCH_NORM_EVAL = Op("batch_norm_eval", _affine_vjp, reads=("inputs",),
-                     formula="w / √(running_var + eps)", cases=[_eval_case])
+                     formula=("w / √(running_var + eps)", "x̂ (running statistics)", "1"),
+                     cases=[_eval_case])
 BATCH_NORM_EVAL.define(normalize_with)
