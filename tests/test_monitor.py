@@ -486,3 +486,21 @@ def test_relu_family_names_only_classes_that_exist():
 
     monitor = GradientMonitor(nn.Sequential(nn.Linear(3, 3), Clamped(), nn.Linear(3, 1)))
     assert [a.type for a in monitor.activations] == ["Clamped"]
+
+
+def test_dead_fraction_of_a_convolution_counts_channels():
+    """After Conv2d + ReLU a unit is a channel (one kernel): 2 of 4 kernels that can only
+    give negative outputs are 50% dead, whatever the spatial positions do."""
+    conv = cr.nn.Conv2d(1, 4, 3, padding=1)
+    with cr.no_grad():
+        conv.weight.array[...] = np.abs(conv.weight.array)
+        conv.weight.array[:2] *= -1
+        conv.bias.array[...] = [-0.1, -0.1, 0.1, 0.1]
+    model = cr.nn.Sequential(conv, cr.nn.ReLU(), cr.nn.Flatten(), cr.nn.Linear(4 * 25, 2))
+    monitor = cr.nn.GradientMonitor(model)
+    x = cr.tensor(np.random.default_rng(0).random((8, 1, 5, 5)))
+    loss = model(x).sum()
+    loss.backward()
+    monitor.step()
+    dead = [r["dead_fraction"] for r in monitor.history if r["dead_fraction"] is not None]
+    assert dead == [0.5]

@@ -181,7 +181,10 @@ class GradientMonitor:
     healthy value; far above it training is unstable, far below it the layer barely
     learns.) For ReLU-family activation modules a forward hook keeps the last
     training batch's output and records the fraction of dead units: units whose
-    output is <= 0 for every example in the batch.
+    output is <= 0 for every example in the batch (after a convolution a unit is a
+    channel, dead when <= 0 at every position of every example). Norm layers,
+    embeddings and recurrent layers (an LSTM's gradient norm) are watched as any layer
+    with parameters.
 
     Findings (:meth:`warnings`):
 
@@ -326,10 +329,16 @@ class GradientMonitor:
             dead = None
             if out is not None and getattr(out, "size", 0):
                 out = np.asarray(to_numpy(out))
-                batch = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(1, -1)
+                if out.ndim >= 3:
+                    # (N, C, H, W) or (N, C, L) after a convolution: a unit is a channel
+                    # (one kernel), dead when it is <= 0 for every example and position
+                    units = np.moveaxis(out, 1, 0).reshape(out.shape[1], -1).T
+                else:
+                    units = out.reshape(out.shape[0], -1) if out.ndim > 1 else \
+                        out.reshape(1, -1)
                 # a NaN or Inf output says nothing about dead units: unknown, not 0%
-                dead = float(np.mean(np.all(batch <= 0, axis=0))) \
-                    if np.all(np.isfinite(batch)) else math.nan
+                dead = float(np.mean(np.all(units <= 0, axis=0))) \
+                    if np.all(np.isfinite(units)) else math.nan
             act.last_output = None
             rows.append({"step": step, "layer": act.path, "type": act.type, "grad_norm": None,
                          "weight_norm": None, "update_ratio": None, "dead_fraction": dead})
