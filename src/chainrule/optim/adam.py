@@ -10,7 +10,18 @@ import numpy as np
 from .optimizer import Optimizer, _add_ratio, _decay_square, _lerp
 
 
-class Adam(Optimizer):
+class AdamFamily(Optimizer):
+    """Adam and its relatives (RAdam, NAdam, Adamax): each group holds ``betas``, two
+    numbers in [0, 1), beside non-negative ``lr``, ``eps`` and ``weight_decay``."""
+
+    _nonnegative = ("lr", "eps", "weight_decay")
+
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
+        super()._check_group(group, where)
+        _check_betas(self, group, where)
+
+
+class Adam(AdamFamily):
     r"""Adam (Kingma & Ba, 2015), exactly PyTorch's ``torch.optim.Adam``.
 
     .. code-block:: text
@@ -42,12 +53,6 @@ class Adam(Optimizer):
                                   "maximize": maximize,
                                   "decoupled_weight_decay": decoupled_weight_decay})
 
-    _nonnegative = ("lr", "eps", "weight_decay")
-
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        super()._check_group(group, where)
-        _check_betas(self, group, where)
-
     def _update(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])
         beta1, beta2 = (float(b) for b in group["betas"])
@@ -66,12 +71,7 @@ class Adam(Optimizer):
             state["step"] += 1
             step = state["step"]
             grad = self._grad_array(p, i)
-            if decoupled:  # θ ← θ (1 − ηλ), before and apart from the gradient
-                if weight_decay != 0:
-                    np.multiply(param, 1 - lr * weight_decay, out=param)
-                g = self._effective_grad(param, grad, 0.0, maximize)
-            else:  # g ← g + λθ
-                g = self._effective_grad(param, grad, weight_decay, maximize)
+            g = self._decayed_grad(param, grad, lr, weight_decay, decoupled, maximize)
             m, v = state["exp_avg"], state["exp_avg_sq"]
             tmp = self._tmp(1, param)
             _lerp(m, g, 1 - beta1, tmp)  # m_t = m + (1 − β₁)(g − m)

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from .adam import _check_betas
-from .optimizer import Optimizer, _add_ratio, _lerp
+from .adam import AdamFamily
+from .optimizer import _add_ratio, _lerp
 
 
-class Adamax(Optimizer):
+class Adamax(AdamFamily):
     r"""Adamax (Kingma & Ba, 2015, §7.1), exactly PyTorch's ``torch.optim.Adamax``.
 
     .. code-block:: text
@@ -38,12 +38,6 @@ class Adamax(Optimizer):
         self._kernel_options(kernel_options)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay, "maximize": maximize})
-
-    _nonnegative = ("lr", "eps", "weight_decay")
-
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        super()._check_group(group, where)
-        _check_betas(self, group, where)
 
     def _update(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 
 from ..tensor import get_default_dtype
-from .adam import _check_betas
-from .optimizer import Optimizer, _add_ratio, _decay_square, _lerp
+from .adam import AdamFamily
+from .optimizer import _add_ratio, _decay_square, _lerp
 
 
-class NAdam(Optimizer):
+class NAdam(AdamFamily):
     r"""NAdam, exactly PyTorch's ``torch.optim.NAdam``.
 
     The momentum coefficient warms up as μ_t = β₁ (1 − ½ · 0.96^{t ψ}) (ψ =
@@ -54,10 +54,6 @@ class NAdam(Optimizer):
 
     _nonnegative = ("lr", "eps", "weight_decay", "momentum_decay")
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        super()._check_group(group, where)
-        _check_betas(self, group, where)
-
     def _update(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])
         beta1, beta2 = (float(b) for b in group["betas"])
@@ -78,12 +74,7 @@ class NAdam(Optimizer):
             state["step"] += 1
             step = state["step"]
             grad = self._grad_array(p, i)
-            if decoupled:
-                if weight_decay != 0:
-                    np.multiply(param, 1 - lr * weight_decay, out=param)
-                g = self._effective_grad(param, grad, 0.0, maximize)
-            else:
-                g = self._effective_grad(param, grad, weight_decay, maximize)
+            g = self._decayed_grad(param, grad, lr, weight_decay, decoupled, maximize)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
             mu_product = scalar(state["mu_product"]) * scalar(mu)

@@ -347,6 +347,17 @@ class Optimizer:
             )
         return g
 
+    def _decayed_grad(self, param, grad, lr: float, weight_decay: float, decoupled: bool,
+                      maximize: bool):
+        """The gradient an update uses, weight decay applied one way or the other: decoupled
+        (AdamW's θ ← θ (1 − ηλ), before and apart from the gradient) or coupled
+        (g ← g + λθ, folded into the gradient)."""
+        if decoupled:
+            if weight_decay != 0:
+                np.multiply(param, 1 - lr * weight_decay, out=param)
+            return self._effective_grad(param, grad, 0.0, maximize)
+        return self._effective_grad(param, grad, weight_decay, maximize)
+
     def _effective_grad(self, param, grad, weight_decay: float, maximize: bool, slot: int = 0):
         """``±grad + weight_decay * param`` (L2 regularization folded into the gradient,
         as PyTorch's coupled weight decay). Returns ``grad`` itself, unchanged, when there is

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from .adam import _check_betas
-from .optimizer import Optimizer, _decay_square, _lerp
+from .adam import AdamFamily
+from .optimizer import _decay_square, _lerp
 
 
-class RAdam(Optimizer):
+class RAdam(AdamFamily):
     r"""Rectified Adam (Liu et al., 2020), exactly PyTorch's ``torch.optim.RAdam``.
 
     In the first steps the running variance v_t rests on few gradients, so Adam's
@@ -49,12 +49,6 @@ class RAdam(Optimizer):
                                   "decoupled_weight_decay": decoupled_weight_decay,
                                   "maximize": maximize})
 
-    _nonnegative = ("lr", "eps", "weight_decay")
-
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        super()._check_group(group, where)
-        _check_betas(self, group, where)
-
     def _update(self, group: dict[str, Any]) -> None:
         lr = float(group["lr"])
         beta1, beta2 = (float(b) for b in group["betas"])
@@ -71,12 +65,7 @@ class RAdam(Optimizer):
             state["step"] += 1
             step = state["step"]
             grad = self._grad_array(p, i)
-            if decoupled:
-                if weight_decay != 0:
-                    np.multiply(param, 1 - lr * weight_decay, out=param)
-                g = self._effective_grad(param, grad, 0.0, maximize)
-            else:
-                g = self._effective_grad(param, grad, weight_decay, maximize)
+            g = self._decayed_grad(param, grad, lr, weight_decay, decoupled, maximize)
             m, v = state["exp_avg"], state["exp_avg_sq"]
             tmp = self._tmp(1, param)
             _lerp(m, g, 1 - beta1, tmp)
