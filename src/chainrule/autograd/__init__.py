@@ -88,12 +88,18 @@ def register_hook(tensor: Tensor, hook) -> _HookHandle:
     if not tensor.requires_grad:
         raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
                            "require gradient")
+    return _add_hook(_tensor_hooks, tensor, hook)
+
+
+def _add_hook(table: dict, tensor: Tensor, hook) -> _HookHandle:
+    """Add ``hook`` to ``tensor``'s entry of ``table`` (keyed by id: the entry goes with the
+    tensor, so a new tensor that reuses the id starts with none); returns its handle."""
     key = id(tensor)
-    hooks = _tensor_hooks.get(key)
+    hooks = table.get(key)
     if hooks is None:
-        hooks = _tensor_hooks[key] = {}
-        weakref.finalize(tensor, _tensor_hooks.pop, key, None)
-    handle = _HookHandle(hooks, key, _tensor_hooks)
+        hooks = table[key] = {}
+        weakref.finalize(tensor, table.pop, key, None)
+    handle = _HookHandle(hooks, key, table)
     hooks[handle.id] = hook
     return handle
 
@@ -122,15 +128,7 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> _HookHandle:
     if not tensor.requires_grad or tensor._vjp is not None:
         raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors that "
                            "require grad accumulate gradients")
-    key = id(tensor)
-    hooks = _post_accumulate_hooks.get(key)
-    if hooks is None:
-        hooks = _post_accumulate_hooks[key] = {}
-        # the id may be reused by a new tensor once this one is gone
-        weakref.finalize(tensor, _post_accumulate_hooks.pop, key, None)
-    handle = _HookHandle(hooks, key)
-    hooks[handle.id] = hook
-    return handle
+    return _add_hook(_post_accumulate_hooks, tensor, hook)
 
 
 def queue_callback(fn) -> None:
