@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,7 +44,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mlp import _sender, current_rss_mb, peak_rss_mb, set_threads
+from bench_mlp import Worker, _sender, current_rss_mb, peak_rss_mb, set_threads
 
 FRAMEWORKS = ("chainrule", "torch", "numpy")
 SHAPES = {  # parameter name -> shape, PyTorch's layout and Sequential indices
@@ -387,45 +386,6 @@ def worker(framework: str, model: str, lr: float, seed: int, n_batches: int) -> 
             return
 
 
-class Worker:
-    def __init__(self, framework: str, model: str, args) -> None:
-        self.framework = framework
-        self.error: str | None = None
-        cmd = [sys.executable, __file__, "--worker", framework, "--models", model,
-               "--lr", str(args.lr),
-               "--seed", str(args.seed), "--n-batches", str(args.n_batches)]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, bufsize=1)
-        hello = self._read()
-        if "error" in hello:
-            self.error = hello["error"]
-            self.proc.wait()
-
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait()
-            return {"error": f"worker exited with code {self.proc.returncode}"}
-        return json.loads(line)
-
-    def ask(self, **cmd) -> dict:
-        if self.error:
-            return {"error": self.error}
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-        reply = self._read()
-        if "error" in reply:
-            self.error = reply["error"]
-        return reply
-
-    def close(self) -> float:
-        if self.error:
-            return float("nan")
-        reply = self.ask(cmd="exit")
-        self.proc.wait()
-        return reply.get("peak_rss_mb", float("nan"))
-
-
 TITLES = {
     "cnn": "CNN conv32-pool-conv64-pool-fc128-fc10 on 1×28×28",
     "lstm": "LSTM 32→128 over 50 steps + Linear 128→10",
@@ -439,7 +399,10 @@ def bench_model(model: str, batch: int, threads: list, frameworks: list, args) -
     print(f"\n== {TITLES[model]}, batch {batch}, SGD lr={args.lr}, float32; "
           f"{args.repeats} rounds × {args.seconds}s; {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} at start")
-    workers = {f: Worker(f, model, args) for f in frameworks}
+    workers = {f: Worker(f, [sys.executable, __file__, "--worker", f, "--models", model,
+                             "--lr", str(args.lr), "--seed", str(args.seed),
+                             "--n-batches", str(args.n_batches)])
+               for f in frameworks}
     for f, w in workers.items():
         if w.error:
             print(f"  {f}: not measured ({w.error})")

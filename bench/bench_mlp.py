@@ -332,14 +332,12 @@ def _sender():
 
 
 class Worker:
-    """The parent's handle on one worker process."""
+    """The parent's handle on one worker process (started with ``cmd``), which answers one
+    JSON line per JSON command; bench_cnn.py drives its workers with it too."""
 
-    def __init__(self, framework: str, args) -> None:
+    def __init__(self, framework: str, cmd: list[str]) -> None:
         self.framework = framework
         self.error: str | None = None
-        cmd = [sys.executable, __file__, "--worker", framework, "--sizes", args.sizes,
-               "--lr", str(args.lr), "--seed", str(args.seed),
-               "--n-batches", str(args.n_batches)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1)
         hello = self._read()
@@ -410,7 +408,10 @@ def main(argv=None) -> int:
     print(f"MLP {'-'.join(map(str, sizes))}, ReLU, softmax cross-entropy, SGD lr={args.lr}, "
           f"float32; {args.repeats} rounds x {args.seconds}s per configuration; "
           f"{os.cpu_count()} CPUs")
-    workers = {f: Worker(f, args) for f in frameworks}
+    workers = {f: Worker(f, [sys.executable, __file__, "--worker", f, "--sizes", args.sizes,
+                             "--lr", str(args.lr), "--seed", str(args.seed),
+                             "--n-batches", str(args.n_batches)])
+               for f in frameworks}
     for f, w in workers.items():
         if w.error:
             print(f"  {f}: not measured ({w.error})")
