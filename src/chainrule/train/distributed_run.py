@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, wrap
-from .callbacks import MetricsLogger, ModelCheckpoint, MonitorCallback, NonFiniteLossError
+from .callbacks import MetricsLogger, ModelCheckpoint, MonitorCallback
 from .trainer import Trainer
 
 __all__ = ["DistributedTrainer", "World", "join_world"]
@@ -172,20 +172,7 @@ class DistributedTrainer(Trainer):
         loss and the outputs. The loss is weighted by K·n_r/n before backward, so the
         averaged gradient is that of the global batch's mean loss."""
         weight = self._shard.weight if self._shard is not None else 1.0
-        outputs = self.ddp(x)
-        loss = self.loss_fn(outputs, y)
-        value = float(loss.item())
-        if self.terminate_on_nan and not math.isfinite(value):
-            raise NonFiniteLossError(self.epoch + 1, batch + 1, value)
-        self.optimizer.zero_grad()
-        (loss * weight if weight != 1.0 else loss).backward()
-        self._call("on_backward_end", batch)
-        if self.clip_grad_norm is not None:
-            from ..nn.utils import clip_grad_norm_
-
-            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
-        self.optimizer.step()
-        return value, outputs.array
+        return self._gradient_step(self.ddp, x, y, batch, weight)
 
     def _run_epoch(self, loader, epoch: int, epochs: int) -> dict:
         from .. import distributed as dist

@@ -211,13 +211,20 @@ class Trainer:
 
     def train_step(self, x: Tensor, y: Tensor, batch: int = 0) -> tuple[float, np.ndarray]:
         """One gradient step on a batch; returns (loss value, outputs array)."""
-        outputs = self.model(x)
+        return self._gradient_step(self.model, x, y, batch, 1.0)
+
+    def _gradient_step(self, forward, x: Tensor, y: Tensor, batch: int,
+                       loss_weight: float) -> tuple[float, np.ndarray]:
+        """forward, loss, backward of ``loss_weight`` × loss, clipping and the optimizer's
+        step; the single-process and the data-parallel steps differ only in ``forward``
+        and the weight."""
+        outputs = forward(x)
         loss = self.loss_fn(outputs, y)
         value = float(loss.item())
         if self.terminate_on_nan and not math.isfinite(value):
             raise NonFiniteLossError(self.epoch + 1, batch + 1, value)
         self.optimizer.zero_grad()
-        loss.backward()
+        (loss * loss_weight if loss_weight != 1.0 else loss).backward()
         self._call("on_backward_end", batch)
         if self.clip_grad_norm is not None:
             from ..nn.utils import clip_grad_norm_
