@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.tensor import set_grad_mode
+from chainrule._tensor import set_grad_mode
 
 # tests/compat/programs/*.py are run by tests/compat/test_programs.py (with torch and with
 # chainrule), never imported by pytest itself (`make test` collects with --doctest-modules)

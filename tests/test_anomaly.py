@@ -12,7 +12,7 @@ import pytest
 import chainrule as cr
 from chainrule.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 
-_tensor_mod = importlib.import_module("chainrule.tensor")
+_tensor_mod = importlib.import_module("chainrule._tensor")
 _autograd_mod = importlib.import_module("chainrule.autograd")
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule._tensor import record
 from chainrule.ops.registry import Op
-from chainrule.tensor import record
 
 
 def leaf(*shape):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule._tensor import record
 from chainrule.ops.registry import Op
-from chainrule.tensor import record
 
 
 def _scaled_square(scale):

@@ -13,7 +13,7 @@ import chainrule as cr
 from chainrule import tensor as _t_function  # noqa: F401  (cr.tensor is the function)
 from chainrule.autograd import observe
 
-_t = __import__("chainrule.tensor", fromlist=["_buffer_stamps"])
+_t = __import__("chainrule._tensor", fromlist=["_buffer_stamps"])
 
 
 def _train(seed: int, steps: int, barrier: threading.Barrier | None = None) -> np.ndarray:

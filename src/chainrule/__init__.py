@@ -39,16 +39,7 @@ from .ops import *
 from .ops.registry import EXPOSED as _EXPOSED
 
 norm = _EXPOSED["norm"]  # the function (ops.norm is the normalization-layer module)
-from .random import (
-    Generator,
-    default_generator,
-    get_rng_state,
-    initial_seed,
-    manual_seed,
-    seed,
-    set_rng_state,
-)
-from .tensor import (
+from ._tensor import (
     Size,
     Tensor,
     as_dtype,
@@ -66,6 +57,15 @@ from .tensor import (
     set_default_dtype,
     tensor,
     uint8,
+)
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
 )
 
 __version__ = "0.1.0"

@@ -10,8 +10,8 @@ import numbers
 
 import numpy as np
 
+from ._tensor import Tensor, set_printoptions, tensor
 from .creation import from_numpy, zeros
-from .tensor import Tensor, set_printoptions, tensor
 
 dtype = np.dtype
 float32 = np.dtype(np.float32)

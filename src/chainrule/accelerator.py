@@ -11,7 +11,7 @@ def is_available() -> bool:
 
 def current_accelerator(check_available: bool = False):
     """``device('cuda')`` with a working GPU backend, else None (as PyTorch without one)."""
-    from .tensor import device
+    from ._tensor import device
 
     return device("cuda") if is_available() else None
 

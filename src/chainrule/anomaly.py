@@ -48,11 +48,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from . import _tensor
 from . import autograd as _autograd
-from .tensor import Tensor
-
-# The module itself (``chainrule.tensor`` the attribute is the ``cr.tensor`` function).
-_tensor = importlib.import_module(".tensor", __package__)
+from ._tensor import Tensor
 
 __all__ = ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from ._tensor import Tensor, as_dtype, get_default_dtype, wrap
 from .random import numpy_generator
-from .tensor import Tensor, as_dtype, get_default_dtype, wrap
 
 
 def _shape(size) -> tuple:

@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from . import autograd
-from .tensor import Tensor, set_grad_mode, tensor
+from ._tensor import Tensor, set_grad_mode, tensor
 
 
 def _as_input(value) -> Tensor:

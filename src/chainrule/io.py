@@ -77,7 +77,7 @@ def _store(arrays: dict, origins: dict, path: tuple, array: np.ndarray) -> str:
 
 
 def _flatten(obj: Any, path: tuple, arrays: dict, origins: dict) -> Any:
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
     if len(path) > MAX_DEPTH:
         raise ValueError(f"save: the state is nested more than {MAX_DEPTH} levels deep at "
@@ -136,7 +136,7 @@ def _contiguous(a: np.ndarray, key: str) -> np.ndarray:
 
 def _unflatten(node: Any, arrays: dict, where: str, depth: int = 0) -> Any:
     """Rebuild the state from its JSON skeleton; anything malformed is a CheckpointError."""
-    from .tensor import tensor
+    from ._tensor import tensor
 
     if depth > MAX_DEPTH:
         raise CheckpointError(f"{where}: the metadata is nested more than {MAX_DEPTH} levels deep")
@@ -511,7 +511,7 @@ def _map_arrays(arrays: dict, map_location: Any) -> dict:
 def _to_device(state: Any, map_location: Any) -> Any:
     if _device_name(map_location) != "cuda":
         return state
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
     def move(node):
         if isinstance(node, Tensor):

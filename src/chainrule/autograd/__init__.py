@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import threading
 import weakref
 
 import numpy as np
 
-from ..tensor import Tensor
-
-_t = importlib.import_module("chainrule.tensor")  # the module (cr.tensor is the function)
+from .. import _tensor as _t
+from .._tensor import Tensor
 
 
 class _Watchers(threading.local):
@@ -106,7 +104,7 @@ def _add_hook(table: dict, tensor: Tensor, hook) -> _HookHandle:
 
 def _run_tensor_hooks(node: Tensor, g, create_graph: bool):
     """The gradient of ``node`` after its hooks (each may replace it)."""
-    from ..tensor import wrap
+    from .._tensor import wrap
 
     for hook in tuple(_tensor_hooks[id(node)].values()):
         wrapped = g if create_graph else wrap(g)

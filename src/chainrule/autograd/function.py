@@ -26,15 +26,13 @@ in-place check treat it as any other node.
 from __future__ import annotations
 
 import functools
-import importlib
 import threading
 
 import numpy as np
 
+from .. import _tensor as _t
+from .._tensor import Tensor, as_tensor, no_grad_scope, record, wrap
 from ..ops.registry import GRAPH, Op
-from ..tensor import Tensor, as_tensor, no_grad_scope, record, wrap
-
-_t = importlib.import_module("chainrule.tensor")
 
 __all__ = ["Function", "FunctionCtx", "custom_vjp", "once_differentiable"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, no_grad_scope, wrap
+from .._tensor import Tensor, as_tensor, no_grad_scope, wrap
 
 
 def _as_tuple(x, what: str) -> tuple[tuple, bool]:

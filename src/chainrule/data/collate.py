@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor, wrap
+from .._tensor import Tensor, wrap
 
 __all__ = ["default_collate", "default_convert"]
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, wrap
 from ..random import numpy_generator
-from ..tensor import Tensor, wrap
 
 __all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset",
            "Subset", "TensorDataset", "random_split"]

@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._tensor import wrap
 from ..random import numpy_generator
-from ..tensor import wrap
 from .collate import default_collate, default_convert
 from .datasets import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .samplers import BatchSampler, RandomSampler, Sampler, SequentialSampler

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..random import numpy_generator
-from ..tensor import Tensor
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
            "SubsetRandomSampler", "WeightedRandomSampler"]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor, get_default_dtype
 from ..ops import nn_ops
 from ..ops import primitives as P
-from ..tensor import Tensor, as_tensor, get_default_dtype
 
 _REDUCTIONS = ("mean", "sum", "none")
 

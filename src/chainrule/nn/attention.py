@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..ops import nn_ops
 from ..ops import primitives as P
 from ..random import numpy_generator
-from ..tensor import Tensor
 from .arguments import _constant_like, _input
 
 __all__ = ["scaled_dot_product_attention"]

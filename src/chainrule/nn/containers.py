@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .module import Module, Parameter
 
 __all__ = ["ModuleDict", "ParameterDict", "ParameterList"]

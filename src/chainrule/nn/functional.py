@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor
 from ..ops import nn_ops
 from ..ops import primitives as P
 from ..random import numpy_generator
-from ..tensor import Tensor, as_tensor
 
 __all__ = [
     "binary_cross_entropy",

@@ -23,9 +23,9 @@ import math
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..autograd import no_grad
 from ..random import numpy_generator
-from ..tensor import Tensor
 
 __all__ = [
     "calculate_gain",

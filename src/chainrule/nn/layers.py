@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from .._tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from ..ops import composite as C
 from ..ops import nn_ops
 from ..ops import primitives as P
 from ..random import numpy_generator
-from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import init
 from . import module as _module_mod
 from .arguments import _dtype_mismatch

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import as_dtype, get_default_dtype
+from .._tensor import as_dtype, get_default_dtype
 from . import functional as F
 from .module import Module, Parameter
 

@@ -24,8 +24,8 @@ import math
 
 import numpy as np
 
+from .._tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from ..ops import primitives as P
-from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import functional as F
 from . import init
 from .attention import _attend, _causal, _float_mask, scaled_dot_product_attention

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
+from .._tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import functional as F
 from . import init
 from .module import Module, Parameter

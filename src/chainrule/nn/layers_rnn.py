@@ -20,12 +20,12 @@ import math
 
 import numpy as np
 
+from .._tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from ..ops import composite as C
 from ..ops import nn_ops
 from ..ops import primitives as P
 from ..ops.rnn import lstm_cell
 from ..random import numpy_generator
-from ..tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from . import functional as F
 from . import init
 from .module import Module, Parameter

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 import warnings
 
+from .._tensor import Tensor
 from ..ops import primitives as P
-from ..tensor import Tensor
 from .arguments import _check_reduction, _constant, _input, _like, _reduce, _same_shape_target
 from .tensor_functions import _value_clamped_below, pairwise_distance
 

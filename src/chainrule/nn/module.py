@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import backend
-from ..tensor import (
+from .._tensor import (
     Tensor,
     _init_leaf,
     as_dtype,

@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import is_grad_enabled
 from ..backend import to_numpy
 from ..files import atomic_write
-from ..tensor import is_grad_enabled
 from .module import Module
 
 __all__ = ["GradientMonitor", "GradientWarning"]

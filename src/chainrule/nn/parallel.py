@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import is_grad_enabled, wrap
 from ..autograd import queue_callback
-from ..tensor import is_grad_enabled, wrap
 from .module import Module, Parameter, StateDictError
 
 __all__ = ["DistributedDataParallel", "consume_prefix_in_state_dict_if_present"]

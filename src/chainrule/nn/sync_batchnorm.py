@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor, is_grad_enabled, record
 from ..ops.norm import _normalize_vjp, _reduce_to
 from ..ops.primitives import ARRAYS
 from ..ops.registry import Op
-from ..tensor import Tensor, as_tensor, is_grad_enabled, record
 from .layers_norm import _BatchNorm
 from .module import Module
 

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._tensor import Tensor, as_tensor, get_default_dtype
 from ..ops import primitives as P
-from ..tensor import Tensor, as_tensor, get_default_dtype
 
 __all__ = ["cosine_similarity", "normalize", "one_hot", "pad", "pairwise_distance",
            "vector_norm"]

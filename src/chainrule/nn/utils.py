@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._tensor import Tensor, wrap
 from ..autograd import no_grad
-from ..tensor import Tensor, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
            "parameters_to_vector", "vector_to_parameters"]

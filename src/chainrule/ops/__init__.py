@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import (
     composite,
     conv,

@@ -7,7 +7,7 @@ import collections
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, record
+from .._tensor import Tensor, as_tensor, record
 from . import primitives as P
 from .registry import Op, expose
 

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, is_grad_enabled, record
+from .._tensor import Tensor, is_grad_enabled, record
 from . import primitives as P
 from .primitives import ARRAYS
 from .registry import Op

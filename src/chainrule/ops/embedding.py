@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, record
+from .._tensor import Tensor, record
 from .primitives import ARRAYS
 from .registry import Op
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, is_grad_enabled, record
+from .._tensor import Tensor, is_grad_enabled, record
 from . import primitives as P
 from .primitives import relu  # the one relu (nn's ReLU records this op)
 from .registry import ARRAYS, Op, case

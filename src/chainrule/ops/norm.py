@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, is_grad_enabled, record
+from .._tensor import Tensor, is_grad_enabled, record
 from .primitives import ARRAYS
 from .registry import Op
 

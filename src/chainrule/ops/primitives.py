@@ -19,8 +19,8 @@ import operator
 
 import numpy as np
 
+from .._tensor import Tensor, _unwrap_index, as_dtype, as_tensor, record
 from ..autograd import sum_to
-from ..tensor import Tensor, _unwrap_index, as_dtype, as_tensor, record
 from .registry import ARRAYS, GRAPH, Op, binary, case, expose, unary
 
 builtin_max = builtins.max
@@ -46,7 +46,7 @@ def _promote(a: Tensor, b: Tensor, op: str):
     float) decides, so float32 stays float32 with int tensors and int64 scalars; within a
     category a 0-d operand does not widen a dimensioned one (float32 with a float64 0-d
     value stays float32); int / int is the default float dtype."""
-    from ..tensor import get_default_dtype
+    from .._tensor import get_default_dtype
 
     da, db = a.array.dtype, b.array.dtype
     ka, kb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)

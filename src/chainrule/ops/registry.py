@@ -220,7 +220,7 @@ def _with_out(fn):
         result = fn(*args, **kwargs)
         if out is None:
             return result
-        from ..tensor import Tensor, is_grad_enabled
+        from .._tensor import Tensor, is_grad_enabled
 
         if not isinstance(out, Tensor) or not isinstance(result, Tensor):
             raise TypeError(f"{fn.__name__}: out= must be a Tensor (and the result one)")
@@ -268,7 +268,7 @@ def expose(fn=None, *, method=True, function=True, name: str | None = None):
 def _on_arrays(fn):
     """``fn`` (which takes and returns Tensors) on plain arrays, unrecorded: the default
     ``ARRAYS.NAME`` of an op that gives no array form of its own."""
-    from ..tensor import Tensor, no_grad_scope, wrap
+    from .._tensor import Tensor, no_grad_scope, wrap
 
     def on_arrays(*args, **kwargs):
         args = [wrap(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
@@ -291,7 +291,7 @@ def unary(name: str, forward, vjp, *, float_only: bool = True, reads=("inputs",)
           method=True, function=True, **fields):
     """An elementwise op of one input from its array ``forward`` and its VJP rule; the
     public function ``op(x)`` is generated. Returns that function (``fn.op`` is the Op)."""
-    from ..tensor import Tensor, as_tensor, get_default_dtype, record
+    from .._tensor import Tensor, as_tensor, get_default_dtype, record
 
     op = Op(name, vjp, reads=reads, method=method, function=function,
             array=fields.pop("array", forward), **fields)
@@ -322,7 +322,7 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
     ``forward`` is an ``operator`` function where one exists: on 0-d values it takes
     NumPy's scalar fast path, where the equivalent ufunc call costs twice as much.
     """
-    from ..tensor import Tensor, record
+    from .._tensor import Tensor, record
     from .primitives import _broadcast_error, _pair, _promote
 
     is_div = name == "div"  # int / int is a float division

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, as_dtype, as_tensor, record, wrap
+from .._tensor import Tensor, as_dtype, as_tensor, record, wrap
 from . import composite as C
 from . import primitives as P
 from .registry import EXPOSED, Op, binary, case, expose, unary
@@ -990,7 +990,7 @@ INDEX_PUT = Op("index_put", _index_put_vjp, reads=(), method=False, function=Fal
 @INDEX_PUT.define
 def index_put(x, index, value) -> Tensor:
     """``x`` with ``x[index] = value`` (a new tensor; value broadcasts to the slot)."""
-    from ..tensor import _unwrap_index
+    from .._tensor import _unwrap_index
 
     x = as_tensor(x)
     value = as_tensor(value, x)

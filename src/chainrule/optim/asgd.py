@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import get_default_dtype
+from .._tensor import get_default_dtype
 from .optimizer import Optimizer
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import get_default_dtype
+from .._tensor import get_default_dtype
 from .adam import AdamFamily
 from .optimizer import _add_ratio, _decay_square, _lerp
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, set_grad_mode, wrap
+from .._tensor import Tensor, set_grad_mode, wrap
 
 __all__ = ["Optimizer", "ParamState"]
 

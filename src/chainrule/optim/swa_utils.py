@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..autograd import no_grad
 from ..nn.module import Module
-from ..tensor import Tensor
 from .lr_scheduler import LRScheduler, _per_group
 from .optimizer import Optimizer
 

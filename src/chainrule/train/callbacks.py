@@ -159,7 +159,7 @@ class EarlyStopping(Callback):
 
 
 def _copy_state(state: dict) -> dict:
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     return {k: np.array(v.array if isinstance(v, Tensor) else v, copy=True)
             for k, v in state.items()}

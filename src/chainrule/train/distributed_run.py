@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, wrap
+from .._tensor import Tensor, wrap
 from .callbacks import MetricsLogger, ModelCheckpoint, MonitorCallback
 from .trainer import Trainer
 

@@ -159,8 +159,8 @@ def _svm(num_classes: int):
 
 
 def _mse_one_hot(num_classes: int):
+    from .._tensor import tensor
     from ..nn import functional as F
-    from ..tensor import tensor
 
     eye = np.eye(num_classes, dtype=np.float32)
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
+from .._tensor import Tensor, wrap
 from ..autograd import no_grad
-from ..tensor import Tensor, wrap
 from .callbacks import ModelCheckpoint, NonFiniteLossError
 from .history import History
 

@@ -19,8 +19,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .._tensor import Tensor
 from ..files import atomic_write
-from ..tensor import Tensor
 from .graph import Graph, Node, check_size, count, shape_text, summarize
 from .notation import local_symbol, op_text, rule_text, tensor_rule
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .graph import Edge, Graph, Node, fmt, shape_text
 from .notation import local_symbol, num, op_text, rule_text, tensor_rule
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import autograd
+from .._tensor import Tensor, _released_vjp, no_grad_scope
 from ..autograd import sum_to
 from ..nn.module import parameter_path
 from ..ops import ARRAYS
-from ..tensor import Tensor, _released_vjp, no_grad_scope
 
 __all__ = ["Edge", "Graph", "Group", "Node", "build", "check_size", "fmt", "local_derivative",
            "summarize"]

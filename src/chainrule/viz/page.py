@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..files import atomic_write
-from ..tensor import Tensor
 from ._template import TEMPLATE
 from .explain import Explanation
 from .graph import Edge, Node, check_size, count, fmt, shape_text, summarize
