@@ -121,3 +121,81 @@ def test_no_import_cycle_through_training_cli_or_monitor():
         back = [t for t in graph[module] if t != module and not t.startswith(module + ".")
                 and not module.startswith(t + ".") and reaches(t, module)]
         assert back == [], f"{module} is in an import cycle through {back}"
+
+
+# The one group of modules allowed to import each other: the node, the engine and the ops
+# (ops record nodes and undo broadcasting with the engine's sum_to; the engine computes
+# with the ops' namespaces), with gradcheck and anomaly reached from autograd's
+# PyTorch-form wrappers.
+_CORE = ("chainrule._tensor", "chainrule.ops", "chainrule.autograd", "chainrule.check",
+         "chainrule.anomaly")
+
+
+def _module_edges() -> dict[str, set[str]]:
+    """Module -> modules it imports (anywhere in the file, not under TYPE_CHECKING); a
+    ``from package import name`` counts as importing the submodule when ``name`` is one,
+    else the package."""
+    import ast
+    from pathlib import Path
+
+    import chainrule
+
+    root = Path(chainrule.__file__).parent
+    files = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        files[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    edges: dict[str, set[str]] = {}
+    for name, (path, is_package) in files.items():
+        here = name.split(".") if is_package else name.split(".")[:-1]
+        tree = ast.parse(path.read_text(), str(path))
+        skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+        targets = set()
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            if isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = here[:len(here) - node.level + 1]
+                    base = ".".join(anchor + ([base] if base else []))
+                for a in node.names:
+                    targets.add(f"{base}.{a.name}" if f"{base}.{a.name}" in files else base)
+        edges[name] = {t for t in targets if t in files and t != name}
+    return edges
+
+
+def test_no_import_cycle_outside_the_core():
+    edges = _module_edges()
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(v):  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for v in edges:
+        if v not in index:
+            visit(v)
+    outside = [g for g in groups if _under(set(g), *_CORE) != sorted(g)]
+    assert outside == [], f"import cycles outside the core: {outside}"
