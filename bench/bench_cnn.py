@@ -44,7 +44,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mlp import Worker, _sender, current_rss_mb, peak_rss_mb, set_threads
+from bench_mlp import Worker, _sender, current_rss_mb, peak_rss_mb, set_threads, training_closures
 
 FRAMEWORKS = ("chainrule", "torch", "numpy")
 SHAPES = {  # parameter name -> shape, PyTorch's layout and Sequential indices
@@ -93,18 +93,7 @@ def build_chainrule(lr: float):
     def set_weights(weights):
         model.load_state_dict(weights)
 
-    def wrap(batch):
-        return cr.tensor(batch[0]), cr.tensor(batch[1])
-
-    def step(batch):
-        x, y = batch
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return set_weights, wrap, step, lambda loss: float(loss.item())
+    return (set_weights, *training_closures(model, opt, F.cross_entropy, cr.tensor))
 
 
 def build_torch(lr: float):
@@ -120,18 +109,8 @@ def build_torch(lr: float):
     def set_weights(weights):
         model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
 
-    def wrap(batch):
-        return torch.from_numpy(batch[0]), torch.from_numpy(batch[1])
-
-    def step(batch):
-        x, y = batch
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return set_weights, wrap, step, lambda loss: float(loss.item())
+    return (set_weights,
+            *training_closures(model, opt, torch.nn.functional.cross_entropy, torch.from_numpy))
 
 
 def build_numpy(lr: float):

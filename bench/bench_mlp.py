@@ -109,6 +109,25 @@ def current_rss_mb() -> float:
 # ---------------------------------------------------------------------------
 # the three implementations: each returns (set_weights, step) closures
 # ---------------------------------------------------------------------------
+def training_closures(model, opt, loss_fn, to_tensor):
+    """``wrap`` (a batch's arrays as the framework's tensors, done once outside the timed
+    loop), ``step`` (one optimizer step, returning the loss) and ``to_float``, for a
+    framework with PyTorch's API: chainrule and torch share them, here and in bench_cnn."""
+
+    def wrap(batch):
+        return to_tensor(batch[0]), to_tensor(batch[1])
+
+    def step(batch):
+        x, y = batch
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return wrap, step, lambda loss: float(loss.item())
+
+
 def build_chainrule(sizes, lr: float):
     sys.path.insert(0, str(ROOT / "src"))
     import chainrule as cr
@@ -130,18 +149,7 @@ def build_chainrule(sizes, lr: float):
                 layer.weight.copy_(w)
                 layer.bias.copy_(b)
 
-    def wrap(batch):  # done once, outside the timed loop, as for the other frameworks
-        return cr.tensor(batch[0]), cr.tensor(batch[1])
-
-    def step(batch):
-        x, y = batch
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return set_weights, wrap, step, lambda loss: float(loss.item())
+    return (set_weights, *training_closures(model, opt, F.cross_entropy, cr.tensor))
 
 
 def build_torch(sizes, lr: float):
@@ -163,18 +171,7 @@ def build_torch(sizes, lr: float):
                 layer.weight.copy_(torch.from_numpy(w))
                 layer.bias.copy_(torch.from_numpy(b))
 
-    def wrap(batch):
-        return torch.from_numpy(batch[0]), torch.from_numpy(batch[1])
-
-    def step(batch):
-        x, y = batch
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return set_weights, wrap, step, lambda loss: float(loss.item())
+    return (set_weights, *training_closures(model, opt, loss_fn, torch.from_numpy))
 
 
 def build_numpy(sizes, lr: float):
