@@ -206,9 +206,29 @@ def _torch_keywords(fn):
     return torch_keywords
 
 
+def write_out(result, out, name: str):
+    """PyTorch's ``out=t``: write ``result`` into ``t`` (resized if its shape differs) and
+    return ``t``; refused where gradients are recorded, as PyTorch."""
+    from .._tensor import Tensor, is_grad_enabled
+
+    if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+        raise TypeError(f"{name}: out= must be a Tensor (and the result one)")
+    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't "
+                           "support automatic differentiation; call it without out= or "
+                           "under no_grad()")
+    if out.shape == result.shape and isinstance(out.array, np.ndarray) \
+            and out.array.flags.writeable:
+        out.array[...] = result.array
+    else:
+        out.array = np.array(result.array, dtype=out.dtype)
+    out._version += 1
+    return out
+
+
 def _with_out(fn):
-    """``cr.NAME(..., out=t)`` as PyTorch: the result is written into ``t`` (resized if its
-    shape differs) and ``t`` returned; refused where gradients are recorded, as PyTorch."""
+    """``cr.NAME(..., out=t)`` for a function without an ``out`` parameter of its own (the
+    generated elementwise ops take it directly, sparing their callers this wrapper)."""
     try:
         if "out" in inspect.signature(fn).parameters:
             return fn
@@ -218,23 +238,7 @@ def _with_out(fn):
     @functools.wraps(fn)
     def with_out(*args, out=None, **kwargs):
         result = fn(*args, **kwargs)
-        if out is None:
-            return result
-        from .._tensor import Tensor, is_grad_enabled
-
-        if not isinstance(out, Tensor) or not isinstance(result, Tensor):
-            raise TypeError(f"{fn.__name__}: out= must be a Tensor (and the result one)")
-        if is_grad_enabled() and (result.requires_grad or out.requires_grad):
-            raise RuntimeError(f"{fn.__name__}(): functions with out=... arguments don't "
-                               "support automatic differentiation; call it without out= or "
-                               "under no_grad()")
-        if out.shape == result.shape and isinstance(out.array, np.ndarray) \
-                and out.array.flags.writeable:
-            out.array[...] = result.array
-        else:
-            out.array = np.array(result.array, dtype=out.dtype)
-        out._version += 1
-        return out
+        return result if out is None else write_out(result, out, fn.__name__)
 
     return with_out
 
@@ -299,17 +303,19 @@ def unary(name: str, forward, vjp, *, float_only: bool = True, reads=("inputs",)
         op.cases = [case(()), case((1,)), case((3, 4))]
 
     if float_only:
-        def public(x) -> Tensor:
+        def public(x, out=None) -> Tensor:
             if not isinstance(x, Tensor):
                 x = as_tensor(x)
             if x.array.dtype.kind not in "fc":
                 x = as_tensor(x.array.astype(get_default_dtype()))
-            return record(forward(x.array), op, (x,))
+            result = record(forward(x.array), op, (x,))
+            return result if out is None else write_out(result, out, name)
     else:
-        def public(x) -> Tensor:
+        def public(x, out=None) -> Tensor:
             if not isinstance(x, Tensor):
                 x = as_tensor(x)
-            return record(forward(x.array), op, (x,))
+            result = record(forward(x.array), op, (x,))
+            return result if out is None else write_out(result, out, name)
 
     public.__name__ = public.__qualname__ = name
     return op.define(public)
@@ -335,7 +341,7 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
 
     ndarray = np.ndarray
 
-    def public(a, b) -> Tensor:
+    def public(a, b, out=None) -> Tensor:
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             a, b = _pair(a, b)
         x, y = a.array, b.array
@@ -349,7 +355,8 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
             data = forward(x, y)
         except ValueError:
             raise _broadcast_error(name, a, b) from None
-        return record(data, op, (a, b))
+        result = record(data, op, (a, b))
+        return result if out is None else write_out(result, out, name)
 
     public.__name__ = public.__qualname__ = name
     return op.define(public)
