@@ -147,13 +147,16 @@ def _optimizer(name: str, params):
 
 
 @scenario
-def equivalence(optimizer: str = "sgd", bucket_cap_mb: str = "25") -> None:
-    """K ranks × batch B with DDP = one process with batch K·B on the union."""
+def equivalence(optimizer: str = "sgd", bucket_cap_mb: str = "25", view: str = "0") -> None:
+    """K ranks × batch B with DDP = one process with batch K·B on the union; each .grad
+    is a view of a bucket, and (without gradient_as_bucket_view) a .grad kept from the
+    first step keeps its values through the later ones."""
     rank, size = dist.get_rank(), dist.get_world_size()
     per_rank, steps = 5, 6
     xs, ys = _batches(7, steps, size, per_rank)
     model = _model(seed=1000 + rank)  # different starting weights on every rank
-    ddp = DistributedDataParallel(model, bucket_cap_mb=float(bucket_cap_mb))
+    ddp = DistributedDataParallel(model, bucket_cap_mb=float(bucket_cap_mb),
+                                  gradient_as_bucket_view=view == "1")
     if float(bucket_cap_mb) < 0.001:
         assert len(ddp._buckets) > 2, len(ddp._buckets)
     reference = _model(seed=1000)  # rank 0's starting weights
@@ -166,6 +169,9 @@ def equivalence(optimizer: str = "sgd", bucket_cap_mb: str = "25") -> None:
         mine = slice(rank * per_rank, (rank + 1) * per_rank)
         opt.zero_grad()
         loss_fn(ddp(cr.tensor(xs[s, mine])), cr.tensor(ys[s, mine])).backward()
+        if s == 0:
+            kept = [p.grad for p in model.parameters()]
+            kept_values = [g.numpy().copy() for g in kept]
         opt.step()
         ref_opt.zero_grad()
         loss_fn(reference(cr.tensor(xs[s])), cr.tensor(ys[s])).backward()
@@ -173,6 +179,9 @@ def equivalence(optimizer: str = "sgd", bucket_cap_mb: str = "25") -> None:
     for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
         np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-10, atol=1e-12,
                                    err_msg=f"{optimizer} {name}")
+        assert any(np.shares_memory(p.grad.array, b.flat) for b in ddp._buckets), name
+    changed = [not np.array_equal(g.numpy(), v) for g, v in zip(kept, kept_values)]
+    assert any(changed) if view == "1" else not any(changed), changed
     assert ddp.synchronized_steps == steps
 
 

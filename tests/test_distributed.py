@@ -82,10 +82,11 @@ def test_collectives_match_numpy(mpi):
     assert_ok(run_mpi([SCENARIOS, "collectives"]), "collectives")
 
 
-@pytest.mark.parametrize("optimizer, bucket_mb", [("sgd", "25"), ("adam", "25"),
-                                                  ("sgd", "0.0005")])
-def test_ddp_equals_one_process_on_the_union(mpi, optimizer, bucket_mb):
-    assert_ok(run_mpi([SCENARIOS, "equivalence", optimizer, bucket_mb]), "equivalence")
+@pytest.mark.parametrize("optimizer, bucket_mb, view", [
+    ("sgd", "25", "0"), ("adam", "25", "0"), ("sgd", "0.0005", "0"), ("adam", "25", "1")])
+def test_ddp_equals_one_process_on_the_union(mpi, optimizer, bucket_mb, view):
+    assert_ok(run_mpi([SCENARIOS, "equivalence", optimizer, bucket_mb, view]),
+              "equivalence")
 
 
 def test_no_sync_accumulation_and_unused_parameters(mpi):

@@ -39,26 +39,35 @@ class _Bucket:
 
     ``flat`` holds each parameter's gradient at its offset, followed by one slot per
     parameter that counts the ranks that had a gradient for it, so a parameter unused on
-    every rank keeps ``grad = None``, as in a single process.
+    every rank keeps ``grad = None``, as in a single process. After the reduction each
+    ``.grad`` becomes a view of its stretch of ``flat``: the averages are never copied.
     """
 
-    __slots__ = ("counts", "flat", "offsets", "params", "ready", "request")
+    __slots__ = ("counts", "flat", "params", "ready", "request", "shapes", "spans",
+                 "total", "dtype", "views")
 
     def __init__(self, params: list, dtype: np.dtype) -> None:
         self.params = params
-        self.offsets = []
+        self.dtype = dtype
+        self.shapes = [p.array.shape for p in params]
+        self.spans = []
         total = 0
         for p in params:
-            self.offsets.append(total)
+            self.spans.append((total, total + p.array.size))
             total += p.array.size
-        self.flat = np.zeros(total + len(params), dtype=dtype)
-        self.counts = self.flat[total:]
+        self.total = total
+        self.flat = self.counts = self.request = None
+        self.views = []
         self.ready = 0
-        self.request = None
 
-    def view(self, i: int) -> np.ndarray:
-        p, start = self.params[i], self.offsets[i]
-        return self.flat[start:start + p.array.size].reshape(p.array.shape)
+    def allocate(self) -> None:
+        """A new ``flat`` for this step's gradients (the ``.grad`` views of earlier steps
+        keep their values), with its counts at zero."""
+        flat = np.empty(self.total + len(self.params), dtype=self.dtype)
+        self.flat = flat
+        self.counts = flat[self.total:]
+        self.counts[...] = 0
+        self.views = [flat[a:b].reshape(shape) for (a, b), shape in zip(self.spans, self.shapes)]
 
 
 class DistributedDataParallel(Module):
@@ -76,9 +85,12 @@ class DistributedDataParallel(Module):
             the start of each forward, as PyTorch.
         bucket_cap_mb: size of a gradient bucket in MB (25, PyTorch's default). Smaller
             buckets start their reduction earlier in backward.
-        gradient_as_bucket_view: leave each ``.grad`` as a view into its bucket instead
-            of copying the averaged values back into it (saves one copy per step; the
-            next synchronized backward overwrites the values of the old views).
+        gradient_as_bucket_view: keep one bucket per group of parameters for the whole
+            run (PyTorch's memory saving). Each ``.grad`` is a view of its averaged
+            stretch of a bucket either way (no copy back); by default every synchronized
+            backward packs into a new bucket, so a ``.grad`` kept from an earlier step
+            keeps its values, while with ``True`` the next synchronized backward
+            overwrites them.
         find_unused_parameters: accepted for PyTorch code; parameters that get no
             gradient on some ranks are always handled (they count as zeros there, and a
             parameter no rank used keeps ``grad = None``).
@@ -142,6 +154,9 @@ class DistributedDataParallel(Module):
         d["communication_seconds"] = 0.0  # time spent waiting for reductions, in total
         d["synchronized_steps"] = 0
         _verify_same_model(module, world)
+        # buffers are broadcast before every forward; a model that has none when wrapped
+        # skips the walk over its modules (as PyTorch, which lists them once, here)
+        d["_has_buffers"] = next(iter(module.buffers()), None) is not None
         self._broadcast_state()
         params = [p for p in module.parameters() if p.requires_grad]
         d["_buckets"] = _make_buckets(params, self.bucket_cap_mb * _MB)
@@ -150,6 +165,7 @@ class DistributedDataParallel(Module):
             for i, p in enumerate(bucket.params):
                 self._slot[id(p)] = (b, i)
         d["_next_launch"] = 0
+        d["_scale"] = 1.0 / world.size
         # in a world of one every gradient already is the average: no hooks, no copies.
         # The hooks hold the wrapper weakly and go away with it, so a model wrapped anew
         # (or unwrapped) does not keep reducing for a wrapper nobody uses.
@@ -178,8 +194,8 @@ class DistributedDataParallel(Module):
     # -- forward ----------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
         world = self._world
-        if world.size > 1 and self.broadcast_buffers and self.require_forward_param_sync \
-                and self.module.training:
+        if world.size > 1 and self._has_buffers and self.broadcast_buffers \
+                and self.require_forward_param_sync and self.module.training:
             self._sync_buffers()
         if world.size > 1 and is_grad_enabled():
             if self.require_backward_grad_sync:
@@ -196,10 +212,14 @@ class DistributedDataParallel(Module):
                     "gradients were averaged (an exception during backward?); the ranks are "
                     "out of step: restart the job")
             return
+        fresh = not self.gradient_as_bucket_view
         for bucket in self._buckets:
+            if fresh or bucket.flat is None:
+                bucket.allocate()
+            else:
+                bucket.counts[...] = 0
             bucket.ready = 0
             bucket.request = None
-            bucket.counts[...] = 0
         d = self.__dict__
         d["_armed"] = True
         d["_finalize_queued"] = False
@@ -258,13 +278,14 @@ class DistributedDataParallel(Module):
                     started.request.Test()
 
     def _pack(self, bucket: _Bucket, i: int) -> None:
-        """Copy one gradient into the bucket, already divided by the world size."""
+        """Copy one gradient into the bucket, already divided by the world size (the one
+        pass over the gradients' memory that the wrapper adds)."""
         grad = bucket.params[i].grad
-        out = bucket.view(i)
+        out = bucket.views[i]
         if grad is None:
             out[...] = 0
             return
-        np.multiply(grad.array, 1.0 / self._world.size, out=out, casting="unsafe")
+        np.multiply(grad.array, self._scale, out=out, casting="unsafe")
         bucket.counts[i] = 1
 
     def _launch_ready(self) -> None:
@@ -310,20 +331,15 @@ class DistributedDataParallel(Module):
         d["communication_seconds"] += time.perf_counter() - started
         d["synchronized_steps"] += 1
 
-    def _unpack(self, bucket: _Bucket) -> None:
-        for i, p in enumerate(bucket.params):
-            if bucket.counts[i] == 0:
-                continue  # no rank had a gradient: leave grad as it is (None)
-            averaged = bucket.view(i)
-            grad = p.grad
-            if self.gradient_as_bucket_view or grad is None:
+    @staticmethod
+    def _unpack(bucket: _Bucket) -> None:
+        """Each ``.grad`` becomes the view of its averaged stretch of the bucket. The
+        engine made every ``.grad`` a new Tensor during this backward, so nobody holds
+        the one replaced; without ``gradient_as_bucket_view`` each step's bucket is new,
+        so a ``.grad`` kept from an earlier step keeps its values."""
+        for p, averaged, count in zip(bucket.params, bucket.views, bucket.counts.tolist()):
+            if count:  # no rank had a gradient: leave grad as it is (None)
                 p.grad = wrap(averaged)
-            elif isinstance(grad.array, np.ndarray) and grad.array.flags.writeable \
-                    and grad.array.shape == averaged.shape:
-                grad.array[...] = averaged
-                grad._version += 1
-            else:
-                p.grad = wrap(averaged.astype(p.array.dtype, copy=True))
 
     # -- state ----------------------------------------------------------------------
     def load_state_dict(self, state_dict, strict: bool = True):
