@@ -109,6 +109,7 @@ def test_ddp_three_ranks(mpi):
     ("raise", "rank 1 of 2 (pid"),
     ("kill", "BAD TERMINATION"),
     ("exit", "rank 1 of 2"),
+    ("stuck", "rank 0 of 2"),
 ])
 def test_a_failing_rank_ends_the_job(mpi, how, expected):
     start = time.monotonic()
@@ -121,6 +122,9 @@ def test_a_failing_rank_ends_the_job(mpi, how, expected):
     if how == "raise":
         assert "ValueError: a bug on this rank" in result.stderr, output
         assert "stopping all 2 ranks" in result.stderr, output
+    if how == "stuck":  # rank 0 waits in the gradients' all-reduce; its watchdog ends it
+        assert "gave up: all_reduce waited more than 3 s for the other ranks" in \
+            result.stderr, output
 
 
 # -- in one process ------------------------------------------------------------------------
