@@ -318,7 +318,7 @@ def test_batch_size_and_global_batch_must_agree(table, tmp_path):
                                        "disagrees with --global-batch 20"):
         quiet_run(tiny(table), tmp_path, global_batch=20)
     assert not (tmp_path / "metrics.csv").exists()
-    result, lines = quiet_run(tiny(table, epochs=1), tmp_path, global_batch=16)
+    result, _ = quiet_run(tiny(table, epochs=1), tmp_path, global_batch=16)
     assert result.config.batch_size == 16
     with pytest.raises(RunError, match="--global-batch 24 differs from the batch of 16"):
         quiet_run(TrainConfig(epochs=2), tmp_path, resume=True, global_batch=24)
