@@ -214,8 +214,8 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None,
     dissimilarity) between a pair that is similar (1) or not (−1).
 
     >>> import chainrule as cr
-    >>> hinge_embedding_loss(cr.tensor([0.3, 0.4]), cr.tensor([1, -1]), reduction="sum").item()
-    0.9
+    >>> hinge_embedding_loss(cr.tensor([0.25, 0.5]), cr.tensor([1, -1]), reduction="sum").item()
+    0.75
     """
     op = "hinge_embedding_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, op)
