@@ -18,10 +18,16 @@ Rows:
 * ``chainrule``: ``nn.parallel.DistributedDataParallel`` with 25 MB buckets (one bucket
   for the MLP, reduced when backward ends); for the MLP also with small buckets (0.25 MB:
   the first ones reduced with ``Iallreduce`` while backward goes on: the overlap) and
-  with ``gradient_as_bucket_view=True`` (no copy of the averages back into ``.grad``);
+  with ``gradient_as_bucket_view=True`` (one bucket for the whole run instead of a new
+  one per step; either way each ``.grad`` becomes a view of the averages, no copy back);
 * ``torch``: ``torch.nn.parallel.DistributedDataParallel``, gloo backend;
 * ``numpy``: the MLP by hand, its gradients written into one flat array, one
-  ``MPI.Allreduce`` per step: what data parallelism over MPI costs at the least.
+  ``MPI.Allreduce`` per step: what data parallelism over MPI costs at the least;
+* ``... no communication``: K processes that each train their own plain model and never
+  communicate (barriers between timed blocks only). Their efficiency is what the machine
+  itself allows K processes at that moment (shared caches and memory, a virtual
+  machine's cores that its host may place on one physical core): the ceiling of every
+  other row at K.
 
 At K = 1 each framework runs its plain model (no wrapper): that is the baseline of the
 efficiency. ``comm ms`` is the time per step the step spends in the gradient reduction
@@ -89,7 +95,8 @@ def launcher_rank_size() -> tuple[int, int]:
     return int(os.environ.get("PMI_RANK", "0")), int(os.environ.get("PMI_SIZE", "1"))
 
 
-def build_chainrule(model_name: str, lr: float, bucket_mb: float, bucket_view: bool = False):
+def build_chainrule(model_name: str, lr: float, bucket_mb: float, bucket_view: bool = False,
+                    independent: bool = False):
     sys.path.insert(0, str(ROOT / "src"))
     import chainrule as cr
     import chainrule.distributed as dist
@@ -103,7 +110,7 @@ def build_chainrule(model_name: str, lr: float, bucket_mb: float, bucket_view: b
     world = dist.get_world_size()
     net = nn.parallel.DistributedDataParallel(model, bucket_cap_mb=bucket_mb,
                                               gradient_as_bucket_view=bucket_view) \
-        if world > 1 else model
+        if world > 1 and not independent else model
     opt = cr.optim.SGD(net.parameters(), lr=lr)
     batches = [(cr.tensor(x), cr.tensor(y)) for x, y in make_batches(dist.get_rank(),
                                                                       model_name)]
@@ -117,7 +124,8 @@ def build_chainrule(model_name: str, lr: float, bucket_mb: float, bucket_view: b
     def comm_seconds() -> float:
         return getattr(net, "communication_seconds", 0.0)
 
-    return step, dist.barrier, comm_seconds, dist.get_rank(), world
+    return step, dist.barrier, comm_seconds if net is not model else None, dist.get_rank(), \
+        world
 
 
 def build_torch(model_name: str, lr: float, bucket_mb: float, rendezvous: str):
@@ -145,7 +153,7 @@ def build_torch(model_name: str, lr: float, bucket_mb: float, rendezvous: str):
     return step, tdist.barrier, None, rank, size
 
 
-def build_numpy(model_name: str, lr: float, bucket_mb: float):
+def build_numpy(model_name: str, lr: float, bucket_mb: float, independent: bool = False):
     """The MLP by hand; its gradients land in views of one flat array, which one
     ``Allreduce`` averages across the ranks before the SGD update."""
     from mpi4py import MPI
@@ -192,7 +200,7 @@ def build_numpy(model_name: str, lr: float, bucket_mb: float):
             if i > 0:
                 g = g @ params[i][0].T
                 g *= acts[i] > 0
-        if size > 1:
+        if size > 1 and not independent:
             t = time.perf_counter()
             comm.Allreduce(MPI.IN_PLACE, flat)
             spent[0] += time.perf_counter() - t
@@ -200,18 +208,19 @@ def build_numpy(model_name: str, lr: float, bucket_mb: float):
             w -= lr * gw
             b -= lr * gb
 
-    return step, comm.Barrier, lambda: spent[0], rank, size
+    return step, comm.Barrier, None if independent else (lambda: spent[0]), rank, size
 
 
 def worker(args) -> None:
     if args.worker == "chainrule":
         step, barrier, comm, rank, size = build_chainrule(args.model, args.lr, args.bucket_mb,
-                                                          args.bucket_view)
+                                                          args.bucket_view, args.independent)
     elif args.worker == "torch":
         step, barrier, comm, rank, size = build_torch(args.model, args.lr, args.bucket_mb,
                                                       args.rendezvous)
     else:
-        step, barrier, comm, rank, size = build_numpy(args.model, args.lr, args.bucket_mb)
+        step, barrier, comm, rank, size = build_numpy(args.model, args.lr, args.bucket_mb,
+                                                      args.independent)
     batch = MODELS[args.model][0]
     for k in range(args.warmup):
         step(k)
@@ -332,6 +341,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="mlp", choices=tuple(MODELS), help=argparse.SUPPRESS)
     ap.add_argument("--bucket-mb", type=float, default=25.0, help=argparse.SUPPRESS)
     ap.add_argument("--bucket-view", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--independent", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--rendezvous", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -354,6 +364,8 @@ def main(argv=None) -> int:
                 configs.append((model, "chainrule 0.25 MB buckets", fw, 2,
                                 ("--bucket-mb", "0.25")))
                 configs.append((model, "chainrule bucket views", fw, 2, ("--bucket-view",)))
+            if fw in ("chainrule", "numpy"):
+                configs.append((model, f"{fw} no communication", fw, 2, ("--independent",)))
     results: dict = {c: [] for c in configs}
     load_before = os.getloadavg()[0]
     for _ in range(args.rounds):
@@ -408,6 +420,11 @@ def main(argv=None) -> int:
             target = " (target 0.85)" if model == "mlp" else ""
             print(f"chainrule DDP scaling efficiency at K = 2: {two['eff']:.2f}{target}; "
                   f"communication {two['comm']:.2f} ms of a {two['step']:.2f} ms step")
+            ceiling = summary.get((model, "chainrule no communication", 2))
+            if ceiling and ceiling["eff"]:
+                print(f"two chainrule processes that never communicate: {ceiling['eff']:.2f} "
+                      "(what the machine allows now); DDP keeps "
+                      f"{two['eff'] / ceiling['eff']:.2f} of it")
     for model in args.models.split(","):
         one = summary.get((model, "chainrule", 1))
         if one:

@@ -319,6 +319,8 @@ def fail(how: str = "raise", rank_to_fail: str = "1") -> None:
                 os.kill(os.getpid(), 9)
             if how == "exit":
                 sys.exit(3)
+            if how == "stuck":  # busy in its own work, never reaching the next collective
+                time.sleep(600)
         opt.zero_grad()
         cr.nn.functional.cross_entropy(model(x), y).backward()
         opt.step()

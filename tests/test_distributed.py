@@ -109,6 +109,7 @@ def test_ddp_three_ranks(mpi):
     ("raise", "rank 1 of 2 (pid"),
     ("kill", "BAD TERMINATION"),
     ("exit", "rank 1 of 2"),
+    ("stuck", "rank 0 of 2"),
 ])
 def test_a_failing_rank_ends_the_job(mpi, how, expected):
     start = time.monotonic()
@@ -121,6 +122,9 @@ def test_a_failing_rank_ends_the_job(mpi, how, expected):
     if how == "raise":
         assert "ValueError: a bug on this rank" in result.stderr, output
         assert "stopping all 2 ranks" in result.stderr, output
+    if how == "stuck":  # rank 0 waits in the gradients' all-reduce; its watchdog ends it
+        assert "gave up: all_reduce waited more than 3 s for the other ranks" in \
+            result.stderr, output
 
 
 # -- in one process ------------------------------------------------------------------------
@@ -371,6 +375,15 @@ def test_train_global_batch_and_errors_under_mpiexec(mpi, tmp_path):
                              tmp_path)
     assert result.returncode == 0, result.stderr
     assert "global batch 49 = 2 × 24–25 per process" in result.stdout, result.stdout
+    result = chainrule_train(["--epochs", "1", "--batch-size", "16", "--global-batch", "49",
+                              "--out", "both"], 2, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "--batch-size 16 per process × 2 processes = 32 disagrees with --global-batch " \
+           "49" in result.stderr, result.stderr
+    result = chainrule_train(["--resume", "--epochs", "2", "--batch-size", "16", "--out", "g"],
+                             2, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "--batch-size 16 × 2 processes = 32 differs from the batch of 49" in result.stderr
     start = time.monotonic()
     result = chainrule_train(["--resume", "--out", "missing"], 2, tmp_path)
     output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"

@@ -267,6 +267,26 @@ def test_in_place_on_a_view_is_refused_never_a_silent_wrong_gradient():
         c.sum().backward()
 
 
+@pytest.mark.parametrize("lib", [cr, torch], ids=["chainrule", "torch"])
+def test_one_element_is_a_view_as_in_pytorch(lib):
+    """x[0] is a 0-d view (NumPy would hand out a copy): changing it in place changes x."""
+    x = lib.tensor([1.0, 2.0, 3.0])
+    x[0].add_(10)
+    m = lib.zeros(2, 3)
+    m[1, 2].fill_(7)
+    m[1][0].fill_(5)
+    m[..., 0, 1].add_(2)
+    e = x[2]
+    x.mul_(2)  # and the other way round: the element sees its base change
+    np.testing.assert_array_equal(x.numpy(), [22.0, 4.0, 6.0])
+    np.testing.assert_array_equal(m.numpy(), [[0, 2, 0], [5, 0, 7]])
+    assert e.shape == () and float(e) == 6.0
+    if lib is cr:  # in place on a view of a recorded tensor: refused, never ignored
+        h = lib.ones(3, requires_grad=True) * 2
+        with pytest.raises(RuntimeError, match="view"):
+            h[1].mul_(3)
+
+
 def test_register_hook_replaces_the_gradient():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     h = x * 3

@@ -309,3 +309,21 @@ def test_resume_refuses_changed_settings_and_foreign_weights(table, tmp_path):
     cr.save(state, tmp_path / "checkpoint.safetensors")
     with pytest.raises(RunError, match="cannot resume from it"):
         quiet_run(TrainConfig(epochs=2), tmp_path, resume=True)
+
+
+def test_batch_size_and_global_batch_must_agree(table, tmp_path):
+    """One process: --global-batch is the batch; a --batch-size beside it must be the
+    same number, and a resumed run keeps its batch whichever flag asks to change it."""
+    with pytest.raises(RunError, match="--batch-size 16 per process × 1 processes = 16 "
+                                       "disagrees with --global-batch 20"):
+        quiet_run(tiny(table), tmp_path, global_batch=20)
+    assert not (tmp_path / "metrics.csv").exists()
+    result, _ = quiet_run(tiny(table, epochs=1), tmp_path, global_batch=16)
+    assert result.config.batch_size == 16
+    with pytest.raises(RunError, match="--global-batch 24 differs from the batch of 16"):
+        quiet_run(TrainConfig(epochs=2), tmp_path, resume=True, global_batch=24)
+    with pytest.raises(RunError, match="--batch-size 8 differs from the batch of 16"):
+        quiet_run(TrainConfig(epochs=2, batch_size=8), tmp_path, resume=True)
+    result, _ = quiet_run(TrainConfig(epochs=2, batch_size=16), tmp_path, resume=True,
+                          global_batch=16)
+    assert result.config.batch_size == 16

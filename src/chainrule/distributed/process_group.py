@@ -13,7 +13,10 @@ Failure policy (an MPI job whose rank dies must not hang its peers in a collecti
   (``chainrule train`` prints that table when it starts);
 - a rank that leaves normally waits for the others at exit without burning a core, and
   aborts the job when they have not all arrived after ``timeout`` (a peer that called
-  ``sys.exit`` early would otherwise leave the rest blocked forever).
+  ``sys.exit`` early would otherwise leave the rest blocked forever);
+- a rank that has waited longer than ``timeout`` in one collective (a peer stuck in its
+  own computation, or ranks that called collectives in different orders) aborts the
+  job: MPI has no timeout of its own, so a watchdog thread keeps the time.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import datetime
 import os
 import socket
 import sys
+import threading
 import time
 from typing import Any
 
@@ -140,36 +144,50 @@ class _MPIWorld:
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
         self.ops = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}
+        self.watchdog = _Watchdog.start()
+
+    def _blocking(self, what: str, call, *args, **kwargs):
+        """Run the blocking MPI ``call`` under the watchdog's eye (mpi4py releases the GIL
+        inside MPI, so the watchdog thread runs while this one waits)."""
+        watchdog = self.watchdog
+        watchdog.what = what
+        watchdog.since = time.monotonic()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            watchdog.since = None
 
     def allreduce(self, buf, op: str) -> None:
-        self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.ops[op])
+        self._blocking("all_reduce", self.comm.Allreduce, self.MPI.IN_PLACE, buf,
+                       op=self.ops[op])
 
     def iallreduce(self, buf, op: str):
         return self.comm.Iallreduce(self.MPI.IN_PLACE, buf, op=self.ops[op])
 
     def bcast(self, buf, src: int) -> None:
-        self.comm.Bcast(buf, root=src)
+        self._blocking("broadcast", self.comm.Bcast, buf, root=src)
 
     def allgather(self, sendbuf, recvbuf) -> None:
-        self.comm.Allgather(sendbuf, recvbuf)
+        self._blocking("all_gather", self.comm.Allgather, sendbuf, recvbuf)
 
     def reduce(self, buf, op: str, dst: int) -> None:
         if self.rank == dst:
-            self.comm.Reduce(self.MPI.IN_PLACE, buf, op=self.ops[op], root=dst)
+            self._blocking("reduce", self.comm.Reduce, self.MPI.IN_PLACE, buf,
+                           op=self.ops[op], root=dst)
         else:
-            self.comm.Reduce(buf, None, op=self.ops[op], root=dst)
+            self._blocking("reduce", self.comm.Reduce, buf, None, op=self.ops[op], root=dst)
 
     def barrier(self) -> None:
-        self.comm.Barrier()
+        self._blocking("barrier", self.comm.Barrier)
 
     def allgather_object(self, obj) -> list:
-        return self.comm.allgather(obj)
+        return self._blocking("all_gather_object", self.comm.allgather, obj)
 
     def bcast_object(self, obj, src: int):
-        return self.comm.bcast(obj, root=src)
+        return self._blocking("broadcast_object", self.comm.bcast, obj, root=src)
 
     def waitall(self, requests) -> None:
-        self.MPI.Request.Waitall(requests)
+        self._blocking("waiting for all_reduce", self.MPI.Request.Waitall, requests)
 
     def abort(self, code: int) -> None:
         sys.stdout.flush()
@@ -191,6 +209,40 @@ class _MPIWorld:
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
         return True
+
+
+class _Watchdog:
+    """Ends the job when this rank has waited in one blocking collective for longer than
+    init_process_group's ``timeout``. The rank in the collective stamps ``since`` on the
+    way in and clears it on the way out (two attribute writes per collective); a daemon
+    thread looks at the stamp a few times per timeout. One per process."""
+
+    _instance = None
+
+    def __init__(self) -> None:
+        self.since: float | None = None  # when this rank entered the collective
+        self.what = ""
+
+    @classmethod
+    def start(cls) -> _Watchdog:
+        if cls._instance is None:
+            cls._instance = cls()
+            threading.Thread(target=cls._instance._watch, daemon=True,
+                             name="chainrule.distributed watchdog").start()
+        return cls._instance
+
+    def _watch(self) -> None:
+        while True:
+            timeout = _state.timeout_s
+            time.sleep(min(max(timeout / 8, 0.05), 10.0))
+            since = self.since
+            # a quarter of slack: when a peer has left the program early, its own wait
+            # at exit (same timeout) speaks first, and it can say that it left
+            if since is not None and time.monotonic() - since > timeout * 1.25:
+                abort(f"{self.what} waited more than {timeout:g} s for the other ranks "
+                      "(init_process_group's timeout): a rank is stuck in its own "
+                      "computation, or the ranks called collectives in different orders",
+                      1, verb="gave up")
 
 
 class _State:
@@ -224,8 +276,9 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
     a program started without one is a world of one process and needs no MPI. The
     ``backend`` is ``"mpi"``; ``"gloo"`` (what CPU PyTorch programs pass) is accepted and
     also runs on MPI. ``world_size``/``rank``, when given, must agree with the
-    launcher's. ``timeout`` (default 30 minutes, as PyTorch) bounds how long a rank that
-    has finished waits at exit for the others before it aborts the job.
+    launcher's. ``timeout`` (default 30 minutes, as PyTorch) bounds how long a rank waits
+    in one collective, and at exit for the others, before it aborts the whole job with
+    a line naming itself and the collective.
 
     >>> import chainrule.distributed as dist
     >>> dist.init_process_group(backend="mpi")        # no launcher: a world of one
@@ -295,7 +348,7 @@ def _abort_on_uncaught_exception(exc_type, exc, tb) -> None:
     abort(f"{summary}", 1)
 
 
-def abort(reason: str, code: int = 1) -> None:
+def abort(reason: str, code: int = 1, verb: str = "failed") -> None:
     """Stop the whole job now: print one line naming this rank and ``reason`` on stderr,
     then ``MPI_Abort`` (the launcher ends every rank). In a world of one, exit."""
     world = _state.mpi
@@ -303,7 +356,7 @@ def abort(reason: str, code: int = 1) -> None:
         sys.stderr.write(f"chainrule.distributed: {reason}\n")
         sys.stderr.flush()
         os._exit(code)
-    sys.stderr.write(f"chainrule.distributed: {_rank_label()} failed: {reason}; "
+    sys.stderr.write(f"chainrule.distributed: {_rank_label()} {verb}: {reason}; "
                      f"stopping all {world.size} ranks\n")
     world.abort(code)
 

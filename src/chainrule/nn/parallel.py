@@ -43,8 +43,8 @@ class _Bucket:
     ``.grad`` becomes a view of its stretch of ``flat``: the averages are never copied.
     """
 
-    __slots__ = ("counts", "flat", "params", "ready", "request", "shapes", "spans",
-                 "total", "dtype", "views")
+    __slots__ = ("counts", "dtype", "flat", "params", "ready", "request", "shapes", "spans",
+                 "total", "views")
 
     def __init__(self, params: list, dtype: np.dtype) -> None:
         self.params = params

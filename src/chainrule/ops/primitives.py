@@ -829,7 +829,17 @@ def getitem(x, index) -> Tensor:
     except IndexError as e:
         raise IndexError(f"getitem: index {index!r} is invalid for shape {x.shape}: {e}") \
             from None
+    if not isinstance(data, np.ndarray) and isinstance(x.array, np.ndarray):
+        # one element: NumPy hands out a copy, PyTorch a 0-d view (x[0].add_(1) changes x)
+        data = x.array[_element_view_index(index)]
     return record(data, GETITEM, (x,), (x.shape, index))
+
+
+def _element_view_index(index) -> tuple:
+    """An index that picks the same single element as ``index`` but makes NumPy return a
+    0-d view: the integers followed by an Ellipsis (which then stands for no axis)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return tuple(i for i in items if i is not Ellipsis) + (Ellipsis,)
 
 
 def _is_advanced(index) -> bool:

@@ -172,7 +172,8 @@ def add_subcommands(subparsers) -> None:
                         "many)")
     p.add_argument("--global-batch", type=positive(int), default=None, metavar="N",
                    help="under mpiexec -n K: samples per gradient step over all processes "
-                        "(default K × --batch-size)")
+                        "(default K × --batch-size; given with --batch-size, the two must "
+                        "agree)")
     p.add_argument("--weight-decay", type=nonnegative(float), default=d.weight_decay,
                    help="L2 regularization strength (decoupled for adamw)")
     p.add_argument("--clip-grad", type=positive(float), default=None, metavar="MAX_NORM",

@@ -64,17 +64,32 @@ class World:
     def progress(self, progress: bool | None) -> bool | None:
         return progress if self.is_main else False
 
-    def batch_config(self, config, global_batch: int | None, log: Callable[[str], None]):
-        """A fresh run's config with ``batch_size`` the global batch: ``global_batch``
-        when given, else K × the per-process ``batch_size``."""
+    def asked_batch(self, per_process: int | None, global_batch: int | None) -> int | None:
+        """The global batch the flags ask for: ``global_batch``, or K × the per-process
+        ``per_process`` (``None`` where it was left at its default), or ``None`` when
+        neither was given. Both given must agree."""
+        from .errors import RunError
+
         if global_batch is not None:
             if global_batch < self.size:
-                from .errors import RunError
-
                 raise RunError(f"--global-batch {global_batch} is smaller than the "
                                f"{self.size} processes: each needs at least one sample")
-            total = int(global_batch)
-        else:
+            if per_process is not None and per_process * self.size != global_batch:
+                raise RunError(
+                    f"--batch-size {per_process} per process × {self.size} processes = "
+                    f"{per_process * self.size} disagrees with --global-batch "
+                    f"{global_batch}: give one of them")
+            return int(global_batch)
+        return None if per_process is None else self.size * per_process
+
+    def batch_config(self, config, global_batch: int | None, log: Callable[[str], None],
+                     per_process: int | None = None):
+        """A fresh run's config with ``batch_size`` the global batch: ``global_batch``
+        when given, else K × the per-process ``batch_size``; ``per_process`` is that
+        batch when the user gave it (so that it can be checked against
+        ``global_batch``)."""
+        total = self.asked_batch(per_process, global_batch)
+        if total is None:
             total = self.size * config.batch_size
         if self.distributed:
             log(self.describe_batch(total))

@@ -127,19 +127,35 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     world = join_world(log)  # a world of one unless launched by mpiexec -n K
     log, progress = world.log(log), world.progress(progress)
     given = config if config is not None else TrainConfig()
+    # the per-process batch the user asked for (a batch left at its default is not asked
+    # for, as with every setting); the world turns it into the global batch
+    asked_per_process = None if given.batch_size == TrainConfig.batch_size \
+        else given.batch_size
     out = Path(out) if out is not None else Path("runs") / given.dataset
     resume_state = None
     if resume:
         resume_state = _read_checkpoint(out / CHECKPOINT, need_trainer=True)
         config = _saved_config(resume_state, out / CHECKPOINT)
         _refuse_changed_settings(given, config, out / CHECKPOINT)
+        asked = world.asked_batch(asked_per_process, global_batch)
+        if asked is not None and asked != config.batch_size:
+            if global_batch is not None:
+                flags = f"--global-batch {global_batch}"
+            elif world.distributed:
+                flags = f"--batch-size {given.batch_size} × {world.size} processes = {asked}"
+            else:
+                flags = f"--batch-size {asked}"
+            raise RunError(f"{flags} differs from the batch of {config.batch_size} that "
+                           f"{out / CHECKPOINT} was trained with; --resume continues with "
+                           "the saved settings (only --epochs may change): drop the flag, "
+                           "or start a new run in another --out")
         config = dataclasses.replace(config, epochs=given.epochs).validate()
         log(f"resuming {out / CHECKPOINT} after epoch {resume_state['epoch']} "
             f"(its saved settings; training to epoch {config.epochs})")
         if world.distributed:
             log(world.describe_batch(config.batch_size))
     else:
-        config = world.batch_config(given.resolved(), global_batch, log)
+        config = world.batch_config(given.resolved(), global_batch, log, asked_per_process)
         _refuse_previous_run(out, overwrite)
 
     data = load_data(config)
@@ -271,8 +287,9 @@ def _refuse_changed_settings(given: TrainConfig, saved: TrainConfig, path: Path)
     default = TrainConfig()
     resolved = given.resolved()
     for f in dataclasses.fields(TrainConfig):
-        if f.name == "epochs" or getattr(given, f.name) == getattr(default, f.name):
-            continue
+        if f.name in ("epochs", "batch_size") or \
+                getattr(given, f.name) == getattr(default, f.name):
+            continue  # (the batch is checked by the world: per process or global)
         mine, theirs = getattr(resolved, f.name), getattr(saved, f.name)
         if mine != theirs:
             flag = "--" + f.name.replace("_", "-")
