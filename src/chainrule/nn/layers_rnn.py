@@ -16,6 +16,7 @@ gates, as differentiable ops, so the layers differentiate to any order.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -197,7 +198,7 @@ class _RNNBase(Module):
         order = None if packed.sorted_indices is None else packed.sorted_indices.array
         starts = self._initial(hx, sizes[0], True, data.array.dtype, order)
         offsets = np.concatenate([[0], np.cumsum(sizes)])
-        seq = [P.getitem(data, slice(int(a), int(b))) for a, b in zip(offsets, offsets[1:])]
+        seq = [P.getitem(data, slice(int(a), int(b))) for a, b in itertools.pairwise(offsets)]
         seq, finals = self._layers(seq, starts, sizes)
         back = None if packed.unsorted_indices is None else packed.unsorted_indices.array
         out = PackedSequence(P.concatenate(seq, axis=0), packed.batch_sizes,
