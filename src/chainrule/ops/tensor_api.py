@@ -598,6 +598,12 @@ def clamp_max(x, max) -> Tensor:
 def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default); 'fro' = 2, inf = max |x|."""
     x = as_tensor(x)
+    if p == "nuc" or (p == "fro" and isinstance(dim, (tuple, list)) and len(dim) == 2):
+        from .linalg_ops import matrix_norm
+
+        return matrix_norm(x, p, (-2, -1) if dim is None else tuple(dim), keepdim)
+    if p == 0:
+        return P.sum(P.cast(C.ne(x, 0), x.dtype), axis=dim, keepdims=keepdim)
     if p in ("fro", 2, 2.0):
         return P.sqrt(P.sum(P.mul(x, x), axis=dim, keepdims=keepdim))
     if p in (math.inf, "inf"):
@@ -608,7 +614,7 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
         return P.sum(P.abs(x), axis=dim, keepdims=keepdim)
     if isinstance(p, str):
         raise TypeError(f"norm: unknown p={p!r} (expected a number, 'fro' or inf; "
-                         "for 'nuc' use linalg.matrix_norm, which chainrule lacks)")
+                         "or 'nuc')")
     return P.pow(P.sum(P.pow(P.abs(x), p), axis=dim, keepdims=keepdim), 1.0 / p)
 
 
