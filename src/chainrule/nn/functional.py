@@ -914,6 +914,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True) -> Tensor:
 from .loss_functions import (
     cosine_embedding_loss,
     gaussian_nll_loss,
+    hinge_embedding_loss,
     kl_div,
     margin_ranking_loss,
     multilabel_soft_margin_loss,
@@ -930,7 +931,8 @@ from .tensor_functions import (
 )
 
 __all__ += [
-    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "kl_div",
+    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss",
+    "hinge_embedding_loss", "kl_div",
     "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize", "one_hot", "pad",
     "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
 ]

@@ -38,6 +38,9 @@ def _tuple(value, n: int) -> tuple:
     return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(value)
 
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 def _kernel_text(kernel: tuple) -> str:
     return f"k{kernel[0]}" if len(set(kernel)) == 1 else "k" + "×".join(map(str, kernel))
 
@@ -60,9 +63,12 @@ class _ConvNd(Module):
         if int(groups) <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: groups={groups} must divide in_channels "
                              f"({in_channels}) and out_channels ({out_channels})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got "
-                                      f"{padding_mode!r}")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of "
+                             f"{', '.join(map(repr, _PADDING_MODES))}, got {padding_mode!r}")
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported for transposed "
+                             f"convolutions, got {padding_mode!r}")
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', "
                              f"got {padding!r}")
@@ -114,6 +120,28 @@ class _ConvNd(Module):
             x = F._like(x, self.weight)
         return x
 
+    def _padded(self, x: Tensor) -> tuple:
+        """(input, padding for the convolution): with padding_mode 'zeros' the
+        convolution pads; otherwise the input is padded here (F.pad with that mode, the
+        odd extra of 'same' on the far side as PyTorch) and the convolution pads nothing."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        if self.padding == "valid":
+            return x, self.padding
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            amounts = [(t // 2, t - t // 2) for t in totals]
+        else:
+            amounts = [(p, p) for p in self.padding]
+        flat = [a for pair in reversed(amounts) for a in pair]  # F.pad: last dim first
+        if any(flat):
+            try:
+                x = F.pad(x, flat, mode=self.padding_mode)
+            except ValueError as e:
+                raise ValueError(f"{self._describe()}: padding_mode={self.padding_mode!r}: "
+                                 f"{e}") from None
+        return x, (0,) * self._dims
+
     def _short_name(self) -> str:
         return (f"{type(self).__name__} {self.in_channels}→{self.out_channels}, "
                 f"{_kernel_text(self.kernel_size)}")
@@ -132,6 +160,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -149,13 +179,15 @@ class Conv2d(_ConvNd):
     """
 
     def forward(self, x):
-        return F._conv2d(self._check_input(x), self.weight, self.bias, self.stride,
-                         self.padding, self.dilation, self.groups, "conv2d")
+        x, padding = self._padded(self._check_input(x))
+        return F._conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups, "conv2d")
 
     def _forward_relu(self, x):
         """relu(conv(x)) as one node (Sequential's fusion of Conv2d + ReLU)."""
-        return F._conv2d(self._check_input(x), self.weight, self.bias, self.stride,
-                         self.padding, self.dilation, self.groups, "conv2d", relu=True)
+        x, padding = self._padded(self._check_input(x))
+        return F._conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups, "conv2d", relu=True)
 
 
 class Conv1d(_ConvNd):
@@ -164,8 +196,9 @@ class Conv1d(_ConvNd):
     _dims = 1
 
     def forward(self, x):
-        return F.conv1d(self._check_input(x), self.weight, self.bias, self.stride,
-                        self.padding if isinstance(self.padding, str) else self.padding[0],
+        x, padding = self._padded(self._check_input(x))
+        return F.conv1d(x, self.weight, self.bias, self.stride,
+                        padding if isinstance(padding, str) else padding[0],
                         self.dilation, self.groups)
 
 
