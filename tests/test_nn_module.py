@@ -69,11 +69,16 @@ def test_modules_children_named_modules():
         net.get_submodule("body.x")
 
 
-def test_shared_parameter_listed_once():
+def test_shared_parameter_listed_once_but_saved_under_each_path():
     a = nn.Linear(3, 3)
     seq = nn.Sequential(a, nn.ReLU(), a)
     assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias"]
-    assert list(seq.state_dict()) == ["0.weight", "0.bias"]
+    # PyTorch's state_dict keys: every path, so a checkpoint loads into either layout
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    other = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3))
+    other.load_state_dict(seq.state_dict())
+    assert np.array_equal(other[2].weight.array, a.weight.array)
+    seq.load_state_dict(other.state_dict())  # the shared array written once per path
 
 
 def test_reassigning_and_deleting_attributes():

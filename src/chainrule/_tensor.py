@@ -479,6 +479,13 @@ class Tensor:
         t.name = self.name
         return t
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor off the graph in place: it becomes a leaf that does not require
+        grad (as PyTorch's ``detach_``)."""
+        self._op, self._parents, self._vjp, self._ctx = "", (), None, None
+        self.requires_grad = False
+        return self
+
     def retain_grad(self) -> None:
         """Keep this non-leaf's adjoint in ``.grad`` after backward (as PyTorch)."""
         if not self.requires_grad:

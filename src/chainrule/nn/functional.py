@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, as_tensor
+from ..ops import composite as C
 from ..ops import nn_ops
 from ..ops import primitives as P
 from ..random import numpy_generator
@@ -914,6 +915,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True) -> Tensor:
 from .loss_functions import (
     cosine_embedding_loss,
     gaussian_nll_loss,
+    hinge_embedding_loss,
     kl_div,
     margin_ranking_loss,
     multilabel_soft_margin_loss,
@@ -930,7 +932,8 @@ from .tensor_functions import (
 )
 
 __all__ += [
-    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "kl_div",
+    "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss",
+    "hinge_embedding_loss", "kl_div",
     "margin_ranking_loss", "multilabel_soft_margin_loss", "normalize", "one_hot", "pad",
     "pairwise_distance", "poisson_nll_loss", "soft_margin_loss", "triplet_margin_loss",
 ]
@@ -1204,3 +1207,333 @@ __all__ += ["elu", "gelu", "glu", "hardtanh", "logsigmoid", "mish", "prelu", "re
             "silu", "softplus", "softsign"]
 
 from .attention import scaled_dot_product_attention
+
+
+# ---------------------------------------------------------------------------
+# more of PyTorch's functional surface, composed of the functions above
+# ---------------------------------------------------------------------------
+def hardsigmoid(input, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below −3, 1 above 3, linear between."""
+    return _in_place(input, inplace, "hardsigmoid",
+                     lambda t: P.add(P.mul(P.hardtanh(_act(t), -3.0, 3.0), 1.0 / 6.0), 0.5))
+
+
+def hardswish(input, inplace: bool = False) -> Tensor:
+    """x · hardsigmoid(x)."""
+    return _in_place(input, inplace, "hardswish",
+                     lambda t: P.mul(_act(t), hardsigmoid(t)))
+
+
+def softmin(input, dim: int | None = None, dtype=None) -> Tensor:
+    """softmax(−x) along ``dim``."""
+    x = _act(input) if dtype is None else _act(input).to(dtype)
+    if dim is None:
+        raise TypeError("softmin: pass dim= (the dimension to normalize over)")
+    return P.softmax(P.neg(x), dim)
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, α(e^(x/α) − 1)) = α·elu(x/α)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return _in_place(input, inplace, "celu",
+                     lambda t: P.mul(P.elu(P.mul(_act(t), 1.0 / alpha), 1.0), float(alpha)))
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value``."""
+    def fn(t):
+        x = _act(t)
+        return P.where(x.array > threshold, x, float(value))
+
+    return _in_place(input, inplace, "threshold", fn)
+
+
+def tanhshrink(input) -> Tensor:
+    """x − tanh(x)."""
+    x = _act(input)
+    return P.sub(x, P.tanh(x))
+
+
+def softshrink(input, lambd: float = 0.5) -> Tensor:
+    """x − λ above λ, x + λ below −λ, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be ≥ 0, got {lambd}")
+    x = _act(input)
+    return P.where(x.array > lambd, P.sub(x, float(lambd)),
+                   P.where(x.array < -lambd, P.add(x, float(lambd)), 0.0))
+
+
+def hardshrink(input, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, else 0."""
+    x = _act(input)
+    return P.where(np.abs(x.array) > lambd, x, 0.0)
+
+
+def _as_1d(x: Tensor) -> Tensor:
+    """(N, C, L) as (N, C, 1, L)."""
+    return P.reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2]))
+
+
+def _from_1d(y: Tensor, unbatched: bool) -> Tensor:
+    y = P.reshape(y, (y.shape[0], y.shape[1], y.shape[3]))
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """The mean of each window of input (N, C, L): avg_pool2d on a height-1 image."""
+    op = "avg_pool1d"
+    x, unbatched = _spatial_input(input, 1, None, op, "(N, C, L)")
+    k = _ints(kernel_size, 1, "kernel_size", op)[0]
+    s = k if stride is None else _ints(stride, 1, "stride", op)[0]
+    p = _ints(padding, 1, "padding", op, 0)[0]
+    return _from_1d(avg_pool2d(_as_1d(x), (1, k), (1, s), (0, p), ceil_mode,
+                               count_include_pad), unbatched)
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """Average over PyTorch's adaptive bins of (N, C, L) input to ``output_size`` steps."""
+    op = "adaptive_avg_pool1d"
+    x, unbatched = _spatial_input(input, 1, None, op, "(N, C, L)")
+    size = _ints(output_size, 1, "output_size", op)[0]
+    return _from_1d(adaptive_avg_pool2d(_as_1d(x), (1, size)), unbatched)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
+    """Max over PyTorch's adaptive bins of (N, C, L) input to ``output_size`` steps."""
+    op = "adaptive_max_pool1d"
+    x, unbatched = _spatial_input(input, 1, None, op, "(N, C, L)")
+    size = _ints(output_size, 1, "output_size", op)[0]
+    result = adaptive_max_pool2d(_as_1d(x), (1, size), return_indices)
+    if return_indices:
+        return _from_1d(result[0], unbatched), _from_1d(result[1], unbatched)
+    return _from_1d(result, unbatched)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """Transposed convolution of input (N, C_in, L) with weight (C_in, C_out/groups, k):
+    conv_transpose2d on a height-1 image."""
+    op = "conv_transpose1d"
+    weight = weight if isinstance(weight, Tensor) else _input(weight)
+    if weight.ndim != 3:
+        raise ValueError(f"{op}: weight must be 3-D (in_channels, out_channels/groups, k), "
+                         f"got shape {weight.shape}")
+    x, unbatched = _spatial_input(input, 1, weight, op, "(N, C, L)")
+    stride = (1, _ints(stride, 1, "stride", op)[0])
+    dilation = (1, _ints(dilation, 1, "dilation", op)[0])
+    padding = (0, _ints(padding, 1, "padding", op, 0)[0])
+    extra = (0, _ints(output_padding, 1, "output_padding", op, 0)[0])
+    y = conv_transpose2d(_as_1d(x), P.reshape(weight, weight.shape[:2] + (1, weight.shape[2])),
+                         bias, stride, padding, extra, groups, dilation)
+    return _from_1d(y, unbatched)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of each sample of (N, C, ...) input over its own spatial
+    positions (``use_input_stats``; the running statistics, when given, move toward the
+    mean over the batch of those statistics, the variance unbiased, as PyTorch), or by
+    the running statistics; then scale and shift per channel."""
+    op = "instance_norm"
+    x = _input(input)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected input of shape (N, C, L) or (N, C, H, W), got "
+                         f"{x.shape}")
+    c = x.shape[1]
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: use_input_stats=False needs running_mean and "
+                             "running_var")
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = tuple(range(2, x.ndim))
+    count = int(np.prod(x.shape[2:]))
+    if count <= 1:
+        raise ValueError(f"{op}: expected more than 1 spatial element per channel, got "
+                         f"input of shape {x.shape}")
+    if running_mean is not None and running_var is not None:
+        with_stats = x.array.astype(np.float64)
+        mean = with_stats.mean(axis=spatial)
+        var = with_stats.var(axis=spatial, ddof=1)
+        for buf, value in ((running_mean, mean.mean(0)), (running_var, var.mean(0))):
+            if buf.shape != (c,):
+                raise ValueError(f"{op}: running statistics must have shape ({c},), got "
+                                 f"{buf.shape}")
+            buf.array[...] = (1 - momentum) * buf.array + momentum * value
+            buf._version += 1
+    return group_norm(x, c, weight, bias, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps: float | None = None) -> Tensor:
+    """x / √(mean(x²) + eps) over the trailing ``normalized_shape`` dimensions, times
+    ``weight``; ``eps`` None means the dtype's machine epsilon (as PyTorch)."""
+    op = "rms_norm"
+    x = _input(input)
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(int(s) for s in normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
+        raise ValueError(f"{op}: expected input with trailing dimensions {shape}, got "
+                         f"shape {x.shape}")
+    eps = float(np.finfo(x.array.dtype).eps) if eps is None else float(eps)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    y = P.mul(x, P.pow(P.add(P.mean(P.mul(x, x), axes, keepdims=True), eps), -0.5))
+    if weight is not None:
+        y = P.mul(y, _param_like(weight, x, shape, "weight", op))
+    return y
+
+
+def embedding_bag(input, weight, offsets=None, max_norm: float | None = None,
+                  norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                  mode: str = "mean", sparse: bool = False, per_sample_weights=None,
+                  include_last_offset: bool = False, padding_idx: int | None = None
+                  ) -> Tensor:
+    """Sum, mean or max of the embedding rows of each bag: bags are the rows of a 2-D
+    ``input`` (B, n), or the stretches of a 1-D ``input`` that start at ``offsets``. An
+    empty bag gives zeros; entries equal to ``padding_idx`` are left out (and not
+    counted by the mean); ``per_sample_weights`` (mode 'sum' only) scale each row."""
+    op = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{op}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    weight = weight if isinstance(weight, Tensor) else _input(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {weight.shape}")
+    idx = _indices(input, op, weight.shape[0])
+    psw = per_sample_weights
+    if psw is not None:
+        if mode != "sum":
+            raise ValueError(f"{op}: per_sample_weights is only supported with mode='sum', "
+                             f"got mode={mode!r}")
+        psw = psw if isinstance(psw, Tensor) else _like(psw, weight)
+        if psw.shape != idx.shape:
+            raise ValueError(f"{op}: per_sample_weights must have the input's shape "
+                             f"{idx.shape}, got {psw.shape}")
+        psw = P.reshape(psw, (-1,))
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: offsets must be None for a 2-D input (each row is a "
+                             "bag)")
+        starts = np.arange(0, idx.size, idx.shape[1]) if idx.shape[1] else \
+            np.zeros(idx.shape[0], dtype=np.int64)
+        ends = starts + idx.shape[1]
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{op}: a 1-D input needs offsets (where each bag starts)")
+        off = offsets.array if isinstance(offsets, Tensor) else np.asarray(offsets)
+        if off.ndim != 1 or off.dtype.kind not in "iu":
+            raise ValueError(f"{op}: offsets must be a 1-D sequence of ints, got {off.dtype} "
+                             f"of shape {off.shape}")
+        off = off.astype(np.int64)
+        if off.size and (off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] > idx.size):
+            raise ValueError(f"{op}: offsets must start at 0, not decrease and stay within "
+                             f"the {idx.size} indices, got {off.tolist()}")
+        if include_last_offset:
+            starts, ends = off[:-1], off[1:]
+        else:
+            starts, ends = off, np.append(off[1:], idx.size)
+    else:
+        raise ValueError(f"{op}: expected a 1-D (with offsets) or 2-D input, got shape "
+                         f"{idx.shape}")
+    flat = idx.reshape(-1)
+    n_rows = weight.shape[0]
+    if padding_idx is not None:
+        padding_idx = int(padding_idx) % n_rows if -n_rows <= padding_idx < n_rows \
+            else _bad_padding(padding_idx, n_rows, op)
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(flat), float(max_norm), float(norm_type))
+    keep = np.ones(flat.shape, dtype=bool) if padding_idx is None else flat != padding_idx
+    rows = embedding(flat, weight)  # (n, D)
+    if psw is not None:
+        rows = P.mul(rows, P.reshape(psw, (-1, 1)))
+    dt = weight.array.dtype
+    if mode == "max":
+        bags = []
+        zeros = as_tensor(np.zeros(weight.shape[1], dtype=dt))
+        for a, b in zip(starts, ends):
+            members = np.flatnonzero(keep[a:b]) + a
+            bags.append(P.amax(P.getitem(rows, members), axis=0) if members.size else zeros)
+        return C.stack(bags, 0) if bags else as_tensor(np.zeros((0, weight.shape[1]), dt))
+    member = np.zeros((len(starts), flat.size), dtype=dt)  # bag × index, 1 where it belongs
+    for i, (a, b) in enumerate(zip(starts, ends)):
+        member[i, a:b] = keep[a:b]
+    if mode == "mean":
+        counts = member.sum(axis=1, keepdims=True)
+        member = member / np.maximum(counts, 1)
+    return P.matmul(_constant_like(member.astype(dt), rows), rows)
+
+
+def pixel_shuffle(input, upscale_factor: int) -> Tensor:
+    """(*, C·r², H, W) -> (*, C, H·r, W·r): channels rearranged into space."""
+    x = _act(input) if not isinstance(input, Tensor) else input
+    r = int(upscale_factor)
+    if x.ndim < 3 or r < 1 or x.shape[-3] % (r * r):
+        raise ValueError(f"pixel_shuffle: expected input (*, C·r², H, W) with r = "
+                         f"{upscale_factor}, got shape {x.shape}")
+    *lead, c, h, w = x.shape
+    lead = tuple(lead)
+    k = len(lead)
+    y = P.reshape(x, lead + (c // (r * r), r, r, h, w))
+    y = P.permute(y, *range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return P.reshape(y, lead + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
+    """(*, C, H·r, W·r) -> (*, C·r², H, W): the inverse of ``pixel_shuffle``."""
+    x = _act(input) if not isinstance(input, Tensor) else input
+    r = int(downscale_factor)
+    if x.ndim < 3 or r < 1 or x.shape[-1] % r or x.shape[-2] % r:
+        raise ValueError(f"pixel_unshuffle: expected input (*, C, H·r, W·r) with r = "
+                         f"{downscale_factor}, got shape {x.shape}")
+    *lead, c, h, w = x.shape
+    lead = tuple(lead)
+    k = len(lead)
+    y = P.reshape(x, lead + (c, h // r, r, w // r, r))
+    y = P.permute(y, *range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return P.reshape(y, lead + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups: int) -> Tensor:
+    """(N, g·k, ...) -> channels regrouped as (k, g): the ShuffleNet permutation."""
+    x = input if isinstance(input, Tensor) else _act(input)
+    g = int(groups)
+    if x.ndim < 3 or g < 1 or x.shape[1] % g:
+        raise ValueError(f"channel_shuffle: expected input (N, C, ...) with C divisible by "
+                         f"groups={groups}, got shape {x.shape}")
+    n, c = x.shape[:2]
+    rest = x.shape[2:]
+    y = P.reshape(x, (n, g, c // g) + rest)
+    return P.reshape(P.transpose(y, 1, 2), x.shape)
+
+
+def bilinear(input1, input2, weight, bias=None) -> Tensor:
+    """y_o = x1ᵀ W_o x2 + b_o for inputs (*, in1) and (*, in2), weight (out, in1, in2)."""
+    op = "bilinear"
+    x1, x2 = _input(input1), _input(input2)
+    weight = weight if isinstance(weight, Tensor) else _like(weight, x1)
+    if weight.ndim != 3:
+        raise ValueError(f"{op}: weight must be 3-D (out, in1, in2), got shape "
+                         f"{weight.shape}")
+    _, in1, in2 = weight.shape
+    if x1.ndim == 0 or x2.ndim == 0 or x1.shape[-1] != in1 or x2.shape[-1] != in2 or \
+            x1.shape[:-1] != x2.shape[:-1]:
+        raise ValueError(f"{op}: expected inputs (*, {in1}) and (*, {in2}) with the same "
+                         f"leading shape (weight {weight.shape}), got {x1.shape} and "
+                         f"{x2.shape}")
+    lead = x1.shape[:-1]
+    a = P.reshape(x1, (-1, x1.shape[-1]))
+    b = P.reshape(x2, (-1, x2.shape[-1]))
+    # (out, B, in2) = x1 (B, in1) @ W (out, in1, in2); then · x2 summed over in2
+    t = P.matmul(a, weight)
+    y = P.transpose(P.sum(P.mul(t, b), axis=2), 0, 1)
+    if bias is not None:
+        y = P.add(y, _param_like(bias, x1, (weight.shape[0],), "bias", op))
+    return P.reshape(y, lead + (weight.shape[0],))
+
+
+__all__ += ["adaptive_avg_pool1d", "adaptive_max_pool1d", "avg_pool1d", "bilinear", "celu",
+            "channel_shuffle", "conv_transpose1d", "embedding_bag", "hardshrink",
+            "hardsigmoid", "hardswish", "instance_norm", "pixel_shuffle", "pixel_unshuffle",
+            "rms_norm", "softmin", "softshrink", "tanhshrink", "threshold"]

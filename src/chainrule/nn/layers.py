@@ -14,6 +14,7 @@ from ..ops import composite as C
 from ..ops import nn_ops
 from ..ops import primitives as P
 from ..random import numpy_generator
+from . import functional as F
 from . import init
 from . import module as _module_mod
 from .arguments import _dtype_mismatch
@@ -33,6 +34,7 @@ def set_fusion(enabled: bool) -> bool:
 
 __all__ = [
     "MLP",
+    "Bilinear",
     "Dropout",
     "Flatten",
     "Identity",
@@ -524,3 +526,43 @@ class MLP(Module):
 
     def extra_repr(self) -> str:
         return f"sizes={self.sizes}, activation={self.activation!r}"
+
+
+class Bilinear(Module):
+    """y = x1ᵀ W x2 + b per output feature: ``Bilinear(in1, in2, out)`` with weight
+    (out, in1, in2) and bias (out,), both ~ U(±1/√in1) as PyTorch.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Bilinear(3, 4, 2)(cr.ones(5, 3), cr.ones(5, 4)).shape
+    (5, 2)
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        if min(int(in1_features), int(in2_features), int(out_features)) <= 0:
+            raise ValueError(f"Bilinear: feature sizes must be positive, got {in1_features}, "
+                             f"{in2_features}, {out_features}")
+        self.in1_features, self.in2_features = int(in1_features), int(in2_features)
+        self.out_features = int(out_features)
+        dt = get_default_dtype() if dtype is None else as_dtype(dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in1_features,
+                                          self.in2_features), dtype=dt))
+        self.bias = Parameter(np.empty(self.out_features, dtype=dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        try:
+            return F.bilinear(input1, input2, self.weight, self.bias)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -20,22 +20,44 @@ from . import init
 from .module import Module, Parameter
 
 __all__ = [
+    "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AvgPool1d",
     "AvgPool2d",
+    "ChannelShuffle",
+    "CircularPad1d",
+    "CircularPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
     "ConvTranspose2d",
     "Fold",
     "MaxPool1d",
     "MaxPool2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
     "Unfold",
     "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
 ]
 
 
 def _tuple(value, n: int) -> tuple:
     return (int(value),) * n if isinstance(value, (int, np.integer)) else tuple(value)
+
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _kernel_text(kernel: tuple) -> str:
@@ -60,9 +82,12 @@ class _ConvNd(Module):
         if int(groups) <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: groups={groups} must divide in_channels "
                              f"({in_channels}) and out_channels ({out_channels})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got "
-                                      f"{padding_mode!r}")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of "
+                             f"{', '.join(map(repr, _PADDING_MODES))}, got {padding_mode!r}")
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported for transposed "
+                             f"convolutions, got {padding_mode!r}")
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', "
                              f"got {padding!r}")
@@ -114,6 +139,28 @@ class _ConvNd(Module):
             x = F._like(x, self.weight)
         return x
 
+    def _padded(self, x: Tensor) -> tuple:
+        """(input, padding for the convolution): with padding_mode 'zeros' the
+        convolution pads; otherwise the input is padded here (F.pad with that mode, the
+        odd extra of 'same' on the far side as PyTorch) and the convolution pads nothing."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        if self.padding == "valid":
+            return x, self.padding
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            amounts = [(t // 2, t - t // 2) for t in totals]
+        else:
+            amounts = [(p, p) for p in self.padding]
+        flat = [a for pair in reversed(amounts) for a in pair]  # F.pad: last dim first
+        if any(flat):
+            try:
+                x = F.pad(x, flat, mode=self.padding_mode)
+            except ValueError as e:
+                raise ValueError(f"{self._describe()}: padding_mode={self.padding_mode!r}: "
+                                 f"{e}") from None
+        return x, (0,) * self._dims
+
     def _short_name(self) -> str:
         return (f"{type(self).__name__} {self.in_channels}→{self.out_channels}, "
                 f"{_kernel_text(self.kernel_size)}")
@@ -132,6 +179,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -149,13 +198,15 @@ class Conv2d(_ConvNd):
     """
 
     def forward(self, x):
-        return F._conv2d(self._check_input(x), self.weight, self.bias, self.stride,
-                         self.padding, self.dilation, self.groups, "conv2d")
+        x, padding = self._padded(self._check_input(x))
+        return F._conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups, "conv2d")
 
     def _forward_relu(self, x):
         """relu(conv(x)) as one node (Sequential's fusion of Conv2d + ReLU)."""
-        return F._conv2d(self._check_input(x), self.weight, self.bias, self.stride,
-                         self.padding, self.dilation, self.groups, "conv2d", relu=True)
+        x, padding = self._padded(self._check_input(x))
+        return F._conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups, "conv2d", relu=True)
 
 
 class Conv1d(_ConvNd):
@@ -164,8 +215,9 @@ class Conv1d(_ConvNd):
     _dims = 1
 
     def forward(self, x):
-        return F.conv1d(self._check_input(x), self.weight, self.bias, self.stride,
-                        self.padding if isinstance(self.padding, str) else self.padding[0],
+        x, padding = self._padded(self._check_input(x))
+        return F.conv1d(x, self.weight, self.bias, self.stride,
+                        padding if isinstance(padding, str) else padding[0],
                         self.dilation, self.groups)
 
 
@@ -205,6 +257,37 @@ class ConvTranspose2d(_ConvNd):
                 raise ValueError(f"{self._describe()}: requested output size {want} is not "
                                  f"reachable from input {h}×{w} (smallest {base})")
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, extra,
+                                  self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvNd):
+    """Transposed 1-D convolution of (N, C_in, L) input: weight (C_in, C_out/groups, k);
+    L_out = (L - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1."""
+
+    _dims = 1
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, output_padding=0, groups: int = 1, bias: bool = True,
+                 dilation=1, padding_mode: str = "zeros", device=None, dtype=None):
+        if isinstance(padding, str):
+            raise TypeError("ConvTranspose1d: padding must be an int")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, output_padding)
+
+    def forward(self, x, output_size=None):
+        x = self._check_input(x)
+        extra = self.output_padding[0]
+        if output_size is not None:
+            want = int(tuple(output_size)[-1])
+            base = (x.shape[-1] - 1) * self.stride[0] - 2 * self.padding[0] + \
+                self.dilation[0] * (self.kernel_size[0] - 1) + 1
+            extra = want - base
+            if extra < 0 or extra >= max(self.stride[0], self.dilation[0]):
+                raise ValueError(f"{self._describe()}: requested output size {want} is not "
+                                 f"reachable from input length {x.shape[-1]} (smallest "
+                                 f"{base})")
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, extra,
                                   self.groups, self.dilation)
 
 
@@ -290,6 +373,55 @@ class AvgPool2d(_Pool2d):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(AvgPool2d):
+    """The mean over windows of (N, C, L) input."""
+
+    _dims = 1
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, x):
+        return self._call(F.avg_pool1d, x, self.kernel_size, self.stride, self.padding,
+                          self.ceil_mode, self.count_include_pad)
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling of (N, C, L) input to ``output_size`` steps (PyTorch's bins)."""
+
+    def __init__(self, output_size: int):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        try:
+            return F.adaptive_avg_pool1d(x, self.output_size)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(Module):
+    """Max pooling of (N, C, L) input to ``output_size`` steps (PyTorch's bins)."""
+
+    def __init__(self, output_size: int, return_indices: bool = False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = bool(return_indices)
+
+    def forward(self, x):
+        try:
+            return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class AdaptiveAvgPool2d(Module):
@@ -380,3 +512,156 @@ class Fold(Module):
     def forward(self, x):
         return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding,
                       self.stride)
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(mode='nearest')`` under its older name."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(mode='bilinear', align_corners=True)`` under its older name."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class _PadNd(Module):
+    """Padding of the last ``_dims`` dimensions: an int (every side) or a tuple in F.pad's
+    order (left, right[, top, bottom])."""
+
+    _dims = 1
+    _mode = "constant"
+
+    def __init__(self, padding, value: float = 0.0):
+        super().__init__()
+        n = 2 * self._dims
+        if isinstance(padding, (int, np.integer)):
+            padding = (int(padding),) * n
+        padding = tuple(int(p) for p in padding)
+        if len(padding) != n:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of "
+                             f"{n} ints, got {padding}")
+        self.padding = padding
+        self.value = float(value)
+
+    def forward(self, x):
+        if x.ndim not in (self._dims + 1, self._dims + 2):
+            raise ValueError(f"{self._describe()}: expected a {self._dims + 1}-D or "
+                             f"{self._dims + 2}-D input, got shape {x.shape}")
+        try:
+            if self._mode == "constant":
+                return F.pad(x, self.padding, mode="constant", value=self.value)
+            return F.pad(x, self.padding, mode=self._mode)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}" + (f", value={self.value}" if self._mode == "constant" and
+                                     type(self).__name__.startswith("Constant") else "")
+
+
+class ConstantPad1d(_PadNd):
+    """Pad the last dimension with ``value``: ``ConstantPad1d((1, 2), 0.5)``."""
+
+    def __init__(self, padding, value: float):
+        super().__init__(padding, value)
+
+
+class ConstantPad2d(ConstantPad1d):
+    """Pad the last two dimensions with ``value``: (left, right, top, bottom)."""
+
+    _dims = 2
+
+
+class ZeroPad1d(_PadNd):
+    """Pad the last dimension with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad2d(ZeroPad1d):
+    """Pad the last two dimensions with zeros: (left, right, top, bottom)."""
+
+    _dims = 2
+
+
+class ReflectionPad1d(ZeroPad1d):
+    """Pad the last dimension with its mirror image (the edge not repeated)."""
+
+    _mode = "reflect"
+
+
+class ReflectionPad2d(ReflectionPad1d):
+    """Pad the last two dimensions with their mirror images."""
+
+    _dims = 2
+
+
+class ReplicationPad1d(ZeroPad1d):
+    """Pad the last dimension by repeating its edge values."""
+
+    _mode = "replicate"
+
+
+class ReplicationPad2d(ReplicationPad1d):
+    """Pad the last two dimensions by repeating their edges."""
+
+    _dims = 2
+
+
+class CircularPad1d(ZeroPad1d):
+    """Pad the last dimension by wrapping around."""
+
+    _mode = "circular"
+
+
+class CircularPad2d(CircularPad1d):
+    """Pad the last two dimensions by wrapping around."""
+
+    _dims = 2
+
+
+class PixelShuffle(Module):
+    """(N, C·r², H, W) -> (N, C, H·r, W·r) (sub-pixel upsampling)."""
+
+    def __init__(self, upscale_factor: int):
+        super().__init__()
+        self.upscale_factor = int(upscale_factor)
+
+    def forward(self, x):
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(N, C, H·r, W·r) -> (N, C·r², H, W)."""
+
+    def __init__(self, downscale_factor: int):
+        super().__init__()
+        self.downscale_factor = int(downscale_factor)
+
+    def forward(self, x):
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Regroup the channels of (N, g·k, ...) input as (k, g)."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = int(groups)
+
+    def forward(self, x):
+        return F.channel_shuffle(x, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

@@ -12,6 +12,8 @@ parameter and buffer names (``weight``, ``bias``, ``running_mean``, ``running_va
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._tensor import Tensor, as_dtype, as_tensor, get_default_dtype
@@ -25,8 +27,12 @@ __all__ = [
     "Dropout1d",
     "Dropout2d",
     "Embedding",
+    "EmbeddingBag",
     "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
     "LayerNorm",
+    "RMSNorm",
 ]
 
 
@@ -122,6 +128,81 @@ class BatchNorm2d(_BatchNorm):
 
     _ndims = (4,)
     _layout = "(N, C, H, W)"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Per-sample, per-channel normalization over the spatial positions; PyTorch's
+    defaults: no affine parameters, no running statistics."""
+
+    _spatial = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype)
+
+    def forward(self, x):
+        x = x if isinstance(x, Tensor) else as_tensor(x)
+        n = self._spatial
+        if x.ndim not in (n + 1, n + 2):
+            raise ValueError(f"{self._describe()}: expected a {n + 2}-D (N, C, ...) or "
+                             f"{n + 1}-D (C, ...) input, got shape {x.shape}")
+        unbatched = x.ndim == n + 1
+        if unbatched:
+            x = x.unsqueeze(0)
+        if x.shape[1] != self.num_features:
+            message = (f"{self._describe()}: expected {self.num_features} channels, got "
+                       f"input of shape {x.shape}")
+            if self.affine:
+                raise ValueError(message)
+            warnings.warn(message, stacklevel=2)
+        use_input_stats = self.training or not self.track_running_stats
+        try:
+            y = F.instance_norm(x, self.running_mean, self.running_var, self.weight,
+                                self.bias, use_input_stats,
+                                0.0 if self.momentum is None else self.momentum, self.eps)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalize each channel of each (C, L) sample over its length."""
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalize each channel of each (C, H, W) sample over its positions."""
+
+    _spatial = 2
+
+
+class RMSNorm(Module):
+    """x / √(mean(x²) + eps) over the trailing ``normalized_shape`` dimensions, times a
+    learned ``weight`` (ones); ``eps`` None means the dtype's machine epsilon."""
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, device=None, dtype=None):
+        super().__init__()
+        shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
+            else tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = shape
+        self.eps = eps
+        self.elementwise_affine = bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(shape, dtype=_dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, x):
+        try:
+            return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
 
 
 class LayerNorm(Module):
@@ -262,6 +343,87 @@ class Embedding(Module):
             s += f", padding_idx={self.padding_idx}"
         if self.max_norm is not None:
             s += f", max_norm={self.max_norm}"
+        return s
+
+
+class EmbeddingBag(Module):
+    """Sum, mean or max of the embeddings of each bag of indices: ``bag(input)`` with
+    a 2-D input (one bag per row) or ``bag(input, offsets)`` with a 1-D input (bags
+    start at the offsets). ``weight`` ~ N(0, 1) as PyTorch.
+
+    >>> import chainrule as cr
+    >>> bag = cr.nn.EmbeddingBag(10, 3, mode="sum")
+    >>> bag(cr.tensor([1, 2, 4, 5, 4]), cr.tensor([0, 2])).shape
+    (2, 3)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight=None, include_last_offset: bool = False,
+                 padding_idx: int | None = None, device=None, dtype=None):
+        super().__init__()
+        n, d = int(num_embeddings), int(embedding_dim)
+        if n <= 0 or d <= 0:
+            raise ValueError(f"EmbeddingBag: num_embeddings and embedding_dim must be "
+                             f"positive, got {num_embeddings} and {embedding_dim}")
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got "
+                             f"{mode!r}")
+        if padding_idx is not None:
+            if not -n <= padding_idx < n:
+                raise ValueError(f"EmbeddingBag: padding_idx must be within num_embeddings "
+                                 f"[-{n}, {n}), got {padding_idx}")
+            padding_idx = int(padding_idx) % n
+        self.num_embeddings, self.embedding_dim = n, d
+        self.max_norm, self.norm_type = max_norm, float(norm_type)
+        self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)
+        self.mode, self.include_last_offset = mode, bool(include_last_offset)
+        self.padding_idx = padding_idx
+        if _weight is None:
+            self.weight = Parameter(np.empty((n, d), dtype=_dtype(dtype)))
+            self.reset_parameters()
+        else:
+            w = _weight.array if isinstance(_weight, Tensor) else np.asarray(_weight)
+            if w.shape != (n, d):
+                raise ValueError(f"EmbeddingBag: _weight must have shape {(n, d)}, got "
+                                 f"{w.shape}")
+            self.weight = Parameter(np.array(w, dtype=_dtype(dtype) if dtype else None))
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        mode: str = "mean", sparse: bool = False,
+                        include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> EmbeddingBag:
+        """An EmbeddingBag holding ``embeddings`` (2-D); ``freeze`` keeps them fixed."""
+        w = embeddings.array if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        if w.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: expected a 2-D array, got "
+                             f"shape {w.shape}")
+        bag = cls(w.shape[0], w.shape[1], max_norm, norm_type, scale_grad_by_freq, mode,
+                  sparse, w, include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.array[self.padding_idx] = 0
+            self.weight._version += 1
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        try:
+            return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                                   self.scale_grad_by_freq, self.mode, self.sparse,
+                                   per_sample_weights, self.include_last_offset,
+                                   self.padding_idx)
+        except (ValueError, IndexError, TypeError) as e:
+            raise type(e)(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
         return s
 
 

@@ -16,6 +16,7 @@ gates, as differentiable ops, so the layers differentiate to any order.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -29,6 +30,7 @@ from ..random import numpy_generator
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from .rnn_utils import PackedSequence, pad_sequence
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "pad_sequence"]
 
@@ -135,8 +137,9 @@ class _RNNBase(Module):
             x = F._like(x, self.weight_ih_l0)
         return x, batched
 
-    def _initial(self, hx, n: int, batched: bool, dt):
-        """Per (layer, direction) initial states from hx (or zeros)."""
+    def _initial(self, hx, n: int, batched: bool, dt, order=None):
+        """Per (layer, direction) initial states from hx (or zeros); ``order`` puts the
+        batch rows in a packed batch's sorted order."""
         count = self.num_layers * (2 if self.bidirectional else 1)
         want = (count, n, self.hidden_size) if batched else (count, self.hidden_size)
         parts = hx if isinstance(hx, tuple) else (hx,)
@@ -154,17 +157,18 @@ class _RNNBase(Module):
                                  f"{want}, got {p.shape}")
             if not batched:
                 p = P.reshape(p, (count, 1, self.hidden_size))
+            if order is not None:
+                p = P.getitem(p, (slice(None), order))
             states.append([P.getitem(p, k) for k in range(count)])
         return [tuple(s[k] for s in states) for k in range(count)]
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         x = input if isinstance(input, Tensor) else as_tensor(input)
         x, batched = self._check(x, hx)
         length, n = x.shape[0], x.shape[1]
-        dt = x.array.dtype
-        starts = self._initial(hx, n, batched, dt)
-        directions = 2 if self.bidirectional else 1
-        finals = []
+        starts = self._initial(hx, n, batched, x.array.dtype)
         # one (N, features) tensor per time step. Slicing a big tensor that requires grad
         # costs a full-size adjoint per slice in backward, so layers pass lists of steps
         # and only the input (when it needs a gradient) and the final output are sliced
@@ -173,6 +177,40 @@ class _RNNBase(Module):
             seq = [P.getitem(x, t) for t in range(length)]
         else:
             seq = [as_tensor(x.array[t]) for t in range(length)]
+        seq, finals = self._layers(seq, starts, None)
+        out = C.stack(seq, 0)
+        if not batched:
+            out = P.reshape(out, (length, out.shape[2]))
+        elif self.batch_first:
+            out = P.transpose(out, 0, 1)
+        return out, self._final_states(finals, batched, None)
+
+    def _forward_packed(self, packed: PackedSequence, hx):
+        """A packed batch: sequence b runs for its own length (the rows still running at
+        step t are the first batch_sizes[t], longest first), so its final state is the
+        state after its last step, and the output is packed the same way."""
+        data, sizes = packed.data, [int(b) for b in packed.batch_sizes.array]
+        if data.ndim != 2 or data.shape[1] != self.input_size:
+            raise ValueError(f"{self._describe()}: expected packed data of shape (steps, "
+                             f"{self.input_size}), got {data.shape}")
+        if data.array.dtype != self.weight_ih_l0.array.dtype:
+            data = F._like(data, self.weight_ih_l0)
+        order = None if packed.sorted_indices is None else packed.sorted_indices.array
+        starts = self._initial(hx, sizes[0], True, data.array.dtype, order)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        seq = [P.getitem(data, slice(int(a), int(b))) for a, b in itertools.pairwise(offsets)]
+        seq, finals = self._layers(seq, starts, sizes)
+        back = None if packed.unsorted_indices is None else packed.unsorted_indices.array
+        out = PackedSequence(P.concatenate(seq, axis=0), packed.batch_sizes,
+                             packed.sorted_indices, packed.unsorted_indices)
+        return out, self._final_states(finals, True, back)
+
+    def _layers(self, seq: list, starts: list, sizes: list | None):
+        """Run every layer and direction over the steps ``seq``; with ``sizes`` (a packed
+        batch) step t updates only the first sizes[t] rows of the state."""
+        directions = 2 if self.bidirectional else 1
+        length = len(seq)
+        finals = []
         for layer in range(self.num_layers):
             outs = []
             for d in range(directions):
@@ -183,25 +221,44 @@ class _RNNBase(Module):
                 hs = [None] * length
                 for t in steps:
                     xw = F.linear(seq[t], w_ih, b_ih)
-                    state = _rnn_step(self.mode, xw, state, w_hh, b_hh)
-                    hs[t] = state[0] if self.mode == "LSTM" else state
+                    if sizes is None or sizes[t] == sizes[0]:
+                        state = _rnn_step(self.mode, xw, state, w_hh, b_hh)
+                    else:
+                        state = self._partial_step(xw, state, w_hh, b_hh, sizes[t])
+                    h = state[0] if self.mode == "LSTM" else state
+                    hs[t] = h if sizes is None or sizes[t] == sizes[0] else \
+                        P.getitem(h, slice(0, sizes[t]))
                 outs.append(hs)
                 finals.append(state if self.mode == "LSTM" else (state,))
             seq = outs[0] if directions == 1 else \
                 [P.concatenate([f, b], axis=1) for f, b in zip(*outs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 seq = [nn_ops.dropout(h, self.dropout, numpy_generator()) for h in seq]
-        x = C.stack(seq, 0)
-        out = x
-        if not batched:
-            out = P.reshape(out, (length, out.shape[2]))
-        elif self.batch_first:
-            out = P.transpose(out, 0, 1)
+        return seq, finals
+
+    def _partial_step(self, xw: Tensor, state, w_hh: Tensor, b_hh, active: int):
+        """One step for the first ``active`` rows; the others keep their state."""
+        def head(s):
+            return P.getitem(s, slice(0, active))
+
+        def tail(s):
+            return P.getitem(s, slice(active, None))
+
+        if self.mode == "LSTM":
+            new = _rnn_step(self.mode, xw, tuple(head(s) for s in state), w_hh, b_hh)
+            return tuple(P.concatenate([a, tail(s)], axis=0) for a, s in zip(new, state))
+        new = _rnn_step(self.mode, xw, head(state), w_hh, b_hh)
+        return P.concatenate([new, tail(state)], axis=0)
+
+    def _final_states(self, finals: list, batched: bool, back):
+        """h_n (and c_n) stacked over layers and directions, rows in the batch's order."""
         stacked = []
         for k in range(2 if self.mode == "LSTM" else 1):
             s = C.stack([f[k] for f in finals], 0)
+            if back is not None:
+                s = P.getitem(s, (slice(None), back))
             stacked.append(s if batched else P.reshape(s, (s.shape[0], s.shape[2])))
-        return out, (tuple(stacked) if self.mode == "LSTM" else stacked[0])
+        return tuple(stacked) if self.mode == "LSTM" else stacked[0]
 
     def _short_name(self) -> str:
         return f"{type(self).__name__} {self.input_size}→{self.hidden_size}"
@@ -328,36 +385,3 @@ class GRUCell(_CellBase):
     """One GRU step: returns h'."""
 
     mode = "GRU"
-
-
-def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
-                 padding_side: str = "right") -> Tensor:
-    """Stack sequences of different lengths (L_i, *) into (L_max, B, *) (or (B, L_max, *)
-    with ``batch_first``), filling with ``padding_value``; differentiable.
-
-    >>> import chainrule as cr
-    >>> pad_sequence([cr.ones(3), cr.ones(1)], batch_first=True).tolist()
-    [[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]
-    """
-    seqs = [s if isinstance(s, Tensor) else as_tensor(s) for s in sequences]
-    if not seqs:
-        raise ValueError("pad_sequence: expected at least one sequence")
-    if padding_side not in ("right", "left"):
-        raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got "
-                         f"{padding_side!r}")
-    rest = seqs[0].shape[1:]
-    for i, s in enumerate(seqs):
-        if s.ndim == 0 or s.shape[1:] != rest:
-            raise ValueError(f"pad_sequence: sequence {i} has shape {s.shape}; all must be "
-                             f"(L_i, {', '.join(map(str, rest))})" if rest else
-                             f"pad_sequence: sequence {i} has shape {s.shape}; expected (L_i,)")
-    longest = max(s.shape[0] for s in seqs)
-    padded = []
-    for s in seqs:
-        missing = longest - s.shape[0]
-        if missing:
-            fill = as_tensor(np.full((missing,) + rest, padding_value, dtype=s.array.dtype))
-            parts = [s, fill] if padding_side == "right" else [fill, s]
-            s = P.concatenate(parts, axis=0)
-        padded.append(s)
-    return C.stack(padded, 0 if batch_first else 1)

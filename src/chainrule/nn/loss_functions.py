@@ -27,6 +27,7 @@ from .tensor_functions import _value_clamped_below, pairwise_distance
 __all__ = [
     "cosine_embedding_loss",
     "gaussian_nll_loss",
+    "hinge_embedding_loss",
     "kl_div",
     "margin_ranking_loss",
     "multilabel_soft_margin_loss",
@@ -205,6 +206,24 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,
     x, _ = _same_shape_target(input, target, op)
     y = _labels(target, x, op)
     return _reduce(_softplus(P.neg(P.mul(y, x))), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """x where y = 1, max(0, margin − x) where y = −1: for x a distance (or
+    dissimilarity) between a pair that is similar (1) or not (−1).
+
+    >>> import chainrule as cr
+    >>> hinge_embedding_loss(cr.tensor([0.25, 0.5]), cr.tensor([1, -1]), reduction="sum").item()
+    0.75
+    """
+    op = "hinge_embedding_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction, op)
+    x, _ = _same_shape_target(input, target, op)
+    y = _labels(target, x, op)
+    similar = y.array == 1
+    loss = P.where(similar, x, _clamp_min0(P.sub(float(margin), x)))
+    return _reduce(loss, reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,

@@ -16,6 +16,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
     "HingeLoss",
     "HuberLoss",
     "KLDivLoss",
@@ -221,6 +222,21 @@ class SoftMarginLoss(_Loss):
 
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x for similar pairs (y = 1), max(0, margin − x) for dissimilar ones (y = −1); see
+    ``F.hinge_embedding_loss``."""
+
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(_legacy_reduction(size_average, reduce, reduction,
+                                           "HingeEmbeddingLoss"))
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin,
+                                      reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):

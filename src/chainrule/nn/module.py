@@ -799,15 +799,14 @@ class Module:
             values[:len(args)] = args
             destination, prefix, keep_vars = values
         out = OrderedDict() if destination is None else destination
-        seen = set()
-        for mod_name, module in self.named_modules():  # keys: prefix + path, as PyTorch
+        # every path, as PyTorch: a tied weight or a shared module is listed under each of
+        # its names (loading such a checkpoint writes the shared array once per name)
+        for mod_name, module in self.named_modules(remove_duplicate=False):
             for name, p in module._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
+                if p is not None:
                     out[prefix + _join(mod_name, name)] = p if keep_vars else p.detach()
             for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent and id(b) not in seen:
-                    seen.add(id(b))
+                if b is not None and name not in module._non_persistent:
                     out[prefix + _join(mod_name, name)] = b if keep_vars else b.detach()
         return out
 

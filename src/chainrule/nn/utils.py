@@ -164,7 +164,6 @@ _MISSING = {
     "parametrize": "parametrizations are not implemented; compute the weight in forward()",
     "parametrizations": "parametrizations are not implemented; compute the weight in "
                         "forward()",
-    "rnn": "packed sequences are not implemented; pad the batch and mask",
     "fuse_conv_bn_eval": "layer fusion for inference is not implemented",
     "fuse_linear_bn_eval": "layer fusion for inference is not implemented",
     "skip_init": "build the module, then overwrite its parameters",

@@ -14,6 +14,7 @@ from . import (
     composite,
     conv,
     embedding,
+    linalg_ops,
     nn_ops,
     norm,
     primitives,

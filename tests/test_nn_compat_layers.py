@@ -1,0 +1,183 @@
+"""The layers and functions added for PyTorch programs (padding modes, packed sequences,
+instance/RMS norm, EmbeddingBag, padding and shuffle layers, the extra activations,
+Bilinear, 1-D pooling, HingeEmbeddingLoss): finite-difference gradients in float64,
+PyTorch's values where it is installed, and clear errors for bad input.
+(tests/compat/programs/p26-p35 run them inside whole programs.)"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from chainrule.nn.utils.rnn import (
+    PackedSequence,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    unpack_sequence,
+)
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule import nn
+
+rng = np.random.default_rng(11)
+
+
+def _x(*shape):
+    return cr.tensor(rng.standard_normal(shape), dtype=cr.float64, requires_grad=True)
+
+
+GRADCHECKS = {
+    "hardswish": lambda x: F.hardswish(x * 2.5),
+    "hardsigmoid": lambda x: F.hardsigmoid(x * 2.5),
+    "celu": lambda x: F.celu(x, 0.7),
+    "softmin": lambda x: F.softmin(x, dim=1),
+    "softshrink": lambda x: F.softshrink(x, 0.3),
+    "hardshrink": lambda x: F.hardshrink(x, 0.3),
+    "tanhshrink": F.tanhshrink,
+    "threshold": lambda x: F.threshold(x, 0.1, -2.0),
+    "rms_norm": lambda x: F.rms_norm(x, (5,), eps=1e-3),
+    "instance_norm": lambda x: F.instance_norm(x.reshape(1, 3, 5)),
+    "pixel_shuffle": lambda x: F.pixel_unshuffle(
+        F.pixel_shuffle(x.reshape(1, 4, 3, 5), 2) ** 2, 2),
+    "channel_shuffle": lambda x: F.channel_shuffle(x[0].reshape(1, 4, 3), 2) *
+    x[1].reshape(1, 4, 3),
+    "bilinear": lambda x: F.bilinear(x[:, :2], x[:, 2:5], x[:4, 5:].reshape(2, 2, 3),
+                                     x[0, :2]),
+    "embedding_bag_sum": lambda x: F.embedding_bag(cr.tensor([0, 2, 1, 1]), x,
+                                                   cr.tensor([0, 1]), mode="sum",
+                                                   per_sample_weights=x[:, 0].repeat(2)[:4]),
+    "embedding_bag_mean": lambda x: F.embedding_bag(cr.tensor([[0, 2], [1, 0]]), x,
+                                                    mode="mean", padding_idx=0),
+    "avg_pool1d": lambda x: F.avg_pool1d(x.reshape(1, 3, 5), 3, 2, 1,
+                                         count_include_pad=False),
+    "adaptive_avg_pool1d": lambda x: F.adaptive_avg_pool1d(x.reshape(1, 3, 5), 3),
+    "conv_transpose1d": lambda x: F.conv_transpose1d(x[:, :15].reshape(1, 3, 5),
+                                                     x[:, 15:].reshape(3, 2, 2), stride=2),
+    "hinge_embedding": lambda x: F.hinge_embedding_loss(x, cr.tensor(
+        np.where(np.arange(15).reshape(3, 5) % 2, 1.0, -1.0)), margin=0.4, reduction="sum"),
+}
+
+
+SHAPES = {"pixel_shuffle": (4, 15), "channel_shuffle": (2, 12), "bilinear": (4, 8),
+          "conv_transpose1d": (1, 27)}
+
+
+@pytest.mark.parametrize("name", sorted(GRADCHECKS))
+def test_gradients_match_finite_differences(name):
+    assert cr.gradcheck(GRADCHECKS[name], _x(*SHAPES.get(name, (3, 5))))
+
+
+def test_packed_lstm_gradients_match_finite_differences():
+    lstm = nn.LSTM(2, 3, bidirectional=True).double()
+    x = _x(4, 3, 2)
+
+    def f(inp):
+        packed = pack_padded_sequence(inp, cr.tensor([2, 4, 3]), enforce_sorted=False)
+        out, (h, c) = lstm(packed)
+        padded, _ = pad_packed_sequence(out)
+        return padded.sum() + (h * c).sum()
+
+    assert cr.gradcheck(f, x)
+
+
+def test_packed_sequences_round_trip_in_the_original_order():
+    seqs = [cr.tensor([[1.0], [2.0]]), cr.tensor([[3.0], [4.0], [5.0]]), cr.tensor([[6.0]])]
+    packed = pack_sequence(seqs, enforce_sorted=False)
+    assert isinstance(packed, PackedSequence)
+    assert packed.batch_sizes.tolist() == [3, 2, 1]
+    assert packed.sorted_indices.tolist() == [1, 0, 2]
+    assert packed.data.reshape(-1).tolist() == [3.0, 1.0, 6.0, 4.0, 2.0, 5.0]
+    padded, lengths = pad_packed_sequence(packed, batch_first=True, padding_value=-1.0,
+                                          total_length=4)
+    assert lengths.tolist() == [2, 3, 1]
+    assert padded[:, :, 0].tolist() == [[1, 2, -1, -1], [3, 4, 5, -1], [6, -1, -1, -1]]
+    assert [s.reshape(-1).tolist() for s in unpack_sequence(packed)] == \
+        [[1.0, 2.0], [3.0, 4.0, 5.0], [6.0]]
+
+
+def test_a_packed_gru_ends_each_sequence_at_its_own_length():
+    gru = nn.GRU(2, 3, batch_first=True)
+    x = cr.randn(2, 4, 2)
+    packed = pack_padded_sequence(x, [4, 2], batch_first=True)
+    _, h = gru(packed)
+    _, h_short = gru(x[1:, :2])  # the second sequence alone, cut to its length
+    np.testing.assert_allclose(h[0, 1].numpy(), h_short[0, 0].numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: pack_padded_sequence(cr.zeros(3, 2), [2, 3]), ValueError,
+     "not in decreasing order.*enforce_sorted=False"),
+    (lambda: pack_padded_sequence(cr.zeros(3, 2), [4, 1]), ValueError,
+     "a length 4 exceeds the 3 padded steps"),
+    (lambda: pack_padded_sequence(cr.zeros(3, 2), [2, 0]), ValueError,
+     "every length must be positive"),
+    (lambda: pack_padded_sequence(cr.zeros(3, 2), [2, 1, 1]), ValueError,
+     "3 lengths for a batch of 2"),
+    (lambda: pad_packed_sequence(cr.zeros(3)), TypeError, "expected a PackedSequence"),
+    (lambda: pad_packed_sequence(pack_sequence([cr.zeros(3)]), total_length=2), ValueError,
+     "total_length=2 is shorter"),
+    (lambda: nn.LSTM(3, 2)(pack_sequence([cr.zeros(2, 4)])), ValueError,
+     r"expected packed data of shape \(steps, 3\)"),
+    (lambda: nn.Conv2d(1, 1, 3, padding_mode="mirror"), ValueError,
+     "padding_mode must be one of 'zeros', 'reflect'"),
+    (lambda: nn.ConvTranspose2d(1, 1, 3, padding_mode="reflect"), ValueError,
+     "only padding_mode='zeros' is supported for transposed"),
+    (lambda: nn.Conv1d(1, 1, 5, padding=4, padding_mode="reflect")(cr.zeros(1, 1, 3)),
+     ValueError, r"Conv1d.*padding_mode='reflect'"),
+    (lambda: F.embedding_bag(cr.tensor([0, 1]), cr.zeros(3, 2), cr.tensor([0]), mode="mean",
+                             per_sample_weights=cr.ones(2)), ValueError,
+     "per_sample_weights is only supported with mode='sum'"),
+    (lambda: F.embedding_bag(cr.tensor([0, 1]), cr.zeros(3, 2)), ValueError,
+     "a 1-D input needs offsets"),
+    (lambda: F.embedding_bag(cr.tensor([0, 1]), cr.zeros(3, 2), cr.tensor([1])), ValueError,
+     "offsets must start at 0"),
+    (lambda: nn.EmbeddingBag(3, 2)(cr.tensor([[0, 5]])), IndexError,
+     "index 5 is out of range"),
+    (lambda: nn.EmbeddingBag(3, 2, mode="median"), ValueError, "mode must be 'sum'"),
+    (lambda: nn.ZeroPad2d((1, 2, 3)), ValueError, "a tuple of 4 ints"),
+    (lambda: nn.ReflectionPad1d(3)(cr.zeros(1, 2, 3)), ValueError, "ReflectionPad1d"),
+    (lambda: nn.InstanceNorm1d(3, affine=True)(cr.zeros(2, 4, 5)), ValueError,
+     "expected 3 channels"),
+    (lambda: nn.InstanceNorm2d(3)(cr.zeros(3, 5)), ValueError, "4-D"),
+    (lambda: F.instance_norm(cr.zeros(2, 3, 1)), ValueError, "more than 1 spatial element"),
+    (lambda: nn.RMSNorm(4)(cr.zeros(2, 3)), ValueError, r"trailing dimensions \(4,\)"),
+    (lambda: F.pixel_shuffle(cr.zeros(1, 3, 2, 2), 2), ValueError, "C·r²"),
+    (lambda: nn.ChannelShuffle(2)(cr.zeros(1, 3, 2)), ValueError, "divisible by groups=2"),
+    (lambda: nn.Bilinear(2, 3, 4)(cr.zeros(5, 2), cr.zeros(5, 2)), ValueError, "Bilinear"),
+    (lambda: F.hinge_embedding_loss(cr.zeros(2), cr.tensor([1.0, 0.0])), ValueError,
+     "must hold 1 or -1"),
+    (lambda: F.softmin(cr.zeros(2)), TypeError, "pass dim="),
+])
+def test_bad_input_is_refused_with_a_clear_error(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("build", [
+    lambda nn: nn.InstanceNorm1d(3, track_running_stats=True, momentum=0.3, affine=True),
+    lambda nn: nn.InstanceNorm2d(3),
+])
+def test_instance_norm_train_and_eval_match_torch(build):
+    x = rng.standard_normal((4, 3, 6) if build(cr.nn).__class__.__name__.endswith("1d")
+                            else (4, 3, 5, 6)).astype(np.float32)
+    ours, theirs = build(cr.nn), build(torch.nn)
+    for _ in range(2):
+        np.testing.assert_allclose(ours(cr.tensor(x)).numpy(),
+                                   theirs(torch.tensor(x)).detach().numpy(), atol=1e-5)
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(cr.tensor(x)).numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), atol=1e-5)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_state_dict_keys_of_the_new_layers_match_torch():
+    for name, args in [("EmbeddingBag", (5, 3)), ("Bilinear", (2, 3, 4)), ("RMSNorm", (4,)),
+                       ("ConvTranspose1d", (2, 3, 3)), ("InstanceNorm1d", (3,))]:
+        ours, theirs = getattr(cr.nn, name)(*args), getattr(torch.nn, name)(*args)
+        assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
+            [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()], name
