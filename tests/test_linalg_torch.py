@@ -36,7 +36,8 @@ SPD = _h @ _h.T + np.eye(4)
 
 
 @pytest.mark.parametrize("name", ["inv", "det", "logdet", "solve", "cholesky", "eigh_sym",
-                                  "qr", "svdvals_tall", "svd_wide", "pinv", "nuc", "spectral",
+                                  "qr", "qr_wide", "svd_full", "svd_full_wide",
+                                  "svdvals_tall", "svd_wide", "pinv", "nuc", "spectral",
                                   "cond", "matrix_power_neg", "solve_triangular", "slogdet"])
 def test_against_torch(name):
     cases = {
@@ -48,6 +49,11 @@ def test_against_torch(name):
         "eigh_sym": (lambda L, x: (L.linalg.eigh(x).eigenvectors ** 2) * 3
                      + L.linalg.eigvalsh(x), SPD),
         "qr": (lambda L, x: L.linalg.qr(x).R.abs() + L.linalg.qr(x).Q.abs().sum(), TALL),
+        "qr_wide": (lambda L, x: L.linalg.qr(x).R.abs() + L.linalg.qr(x).Q.abs().sum(), WIDE),
+        "svd_full": (lambda L, x: (L.linalg.svd(x).U[:, :3] * L.linalg.svd(x).S).abs()
+                     + L.linalg.svd(x).Vh.abs().sum(), TALL),
+        "svd_full_wide": (lambda L, x: L.linalg.svd(x).Vh[:2].abs()
+                          + L.linalg.svd(x).U.abs().sum(), WIDE),
         "svdvals_tall": (lambda L, x: L.linalg.svdvals(x), TALL),
         "svd_wide": (lambda L, x: L.linalg.svd(x, full_matrices=False).U.abs(), WIDE),
         "pinv": (lambda L, x: L.linalg.pinv(x), TALL),
@@ -85,9 +91,8 @@ def test_bad_input_is_refused_with_the_reason():
         cr.linalg.det(cr.eye(2, dtype=cr.int64))
     with pytest.raises(ValueError, match="B's rows"):
         cr.linalg.solve(cr.eye(3), cr.ones(2, 1))
-    with pytest.raises(NotImplementedError, match="full_matrices=False"):
-        cr.linalg.svd(cr.ones(3, 2, requires_grad=True))
-    with pytest.raises(NotImplementedError, match="mode='reduced'"):
+    with pytest.raises(RuntimeError, match="mode='complete' with more rows .* not "
+                                           "differentiable"):
         cr.linalg.qr(cr.ones(3, 2, requires_grad=True), mode="complete")
     with pytest.raises(ValueError, match="ord must be"):
         cr.linalg.matrix_norm(cr.ones(2, 2), ord=3)
@@ -105,5 +110,10 @@ def test_full_matrices_without_gradient_and_old_forms():
     np.testing.assert_allclose(((u2 * s2) @ v2.T).numpy(), x, atol=1e-12)
     q, r = cr.qr(cr.tensor(x))
     np.testing.assert_allclose((q @ r).numpy(), x, atol=1e-12)
+    # mode='r' gives R on the graph (PyTorch refuses its gradient; here it is R's own)
+    a = cr.tensor(x, requires_grad=True)
+    q_empty, r_only = cr.linalg.qr(a, mode="r")
+    assert q_empty.numel() == 0 and r_only.requires_grad
+    np.testing.assert_allclose(r_only.detach().numpy(), cr.linalg.qr(a).R.detach().numpy())
     rank = cr.linalg.matrix_rank(cr.tensor(np.outer([1.0, 2, 3], [1.0, 1])))
     assert rank.item() == 1 and rank.dtype == cr.int64

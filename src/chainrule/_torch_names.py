@@ -26,6 +26,9 @@ int32 = int
 long = np.dtype(np.int64)
 int64 = long
 short = np.dtype(np.int16)
+int16 = short
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
 bool = np.dtype(np.bool_)
 complex64 = cfloat = np.dtype(np.complex64)
 
@@ -81,6 +84,79 @@ def _typed(name: str, dt):
     return make
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _category(dt) -> builtins.int:
+    return _CATEGORY[np.dtype(dt).kind]
+
+
+def promote_types(type1, type2) -> np.dtype:
+    """PyTorch's promotion of two dtypes: the higher category (bool < integer < float <
+    complex) decides, so int32 with float16 is float16; within a category the wider."""
+    a, b = np.dtype(type1), np.dtype(type2)
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def can_cast(from_, to) -> builtins.bool:
+    """Whether PyTorch casts ``from_`` to ``to`` implicitly: never to a lower category
+    (float to int, int to bool); any width within one."""
+    return _category(from_) <= _category(to)
+
+
+class finfo:
+    """Machine limits of a float dtype as Python floats, as ``torch.finfo``: ``bits``,
+    ``eps``, ``max``, ``min``, ``tiny`` (= ``smallest_normal``), ``resolution``; the default
+    dtype if none is given."""
+
+    def __init__(self, type=None):
+        from ._tensor import get_default_dtype
+
+        dt = np.dtype(get_default_dtype() if type is None else type)
+        if dt.kind not in "fc":
+            raise TypeError(f"finfo: {dt} is not a floating-point dtype (use iinfo)")
+        info = np.finfo(dt)
+        self.dtype = str(np.dtype(info.dtype))
+        self.bits = builtins.int(info.bits)
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = builtins.float(info.resolution)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.tiny}, bits={self.bits}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits of an integer dtype as Python ints (``bits``, ``max``, ``min``)."""
+
+    def __init__(self, type):
+        dt = np.dtype(type)
+        if dt.kind not in "iub":
+            raise TypeError(f"iinfo: {dt} is not an integer dtype (use finfo)")
+        info = np.iinfo(np.uint8 if dt.kind == "b" else dt)
+        self.dtype = str(dt)
+        self.bits = builtins.int(info.bits)
+        self.max = builtins.int(info.max)
+        self.min = builtins.int(info.min)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, bits={self.bits}, dtype={self.dtype})"
+
+
+def scalar_tensor(s, dtype=None, device=None, requires_grad: builtins.bool = False) -> Tensor:
+    """A 0-d tensor of the default float dtype (PyTorch's scalar_tensor)."""
+    from ._tensor import get_default_dtype
+
+    return tensor(s, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
+
+
 FloatTensor = _typed("FloatTensor", float32)
 DoubleTensor = _typed("DoubleTensor", float64)
 HalfTensor = _typed("HalfTensor", float16)
@@ -100,21 +176,29 @@ __all__ = [
     "as_tensor",
     "bfloat16",
     "bool",
+    "can_cast",
     "cfloat",
     "complex64",
     "double",
     "dtype",
     "e",
+    "finfo",
     "float",
     "half",
+    "iinfo",
     "inf",
     "int",
+    "int8",
+    "int16",
     "is_floating_point",
     "is_tensor",
     "long",
     "nan",
     "numel",
     "pi",
+    "promote_types",
+    "scalar_tensor",
     "set_printoptions",
     "short",
+    "uint8",
 ]

@@ -510,12 +510,22 @@ class set_grad_enabled(_GradMode):
 # PyTorch-style functional gradient
 # ---------------------------------------------------------------------------
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool = False) -> tuple:
+         allow_unused=None, *, is_grads_batched: bool = False,
+         materialize_grads: bool = False, only_inputs: bool = True) -> tuple:
     """d(outputs)/d(inputs) as a tuple, touching no ``.grad`` (as torch.autograd.grad).
 
     Several outputs are differentiated in one pass: the result is the gradient of
-    sum_k <grad_outputs[k], outputs[k]>.
+    sum_k <grad_outputs[k], outputs[k]>. An input the outputs do not depend on is an
+    error, or None with ``allow_unused=True``, or zeros with ``materialize_grads=True``.
     """
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad: is_grads_batched=True (vmap over "
+                                  "grad_outputs) is not in chainrule; loop over the rows")
+    if materialize_grads:
+        if allow_unused is False:
+            raise ValueError("autograd.grad: materialize_grads=True needs allow_unused True "
+                             "or not given (as PyTorch)")
+        allow_unused = True
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if grad_outputs is None:
@@ -530,6 +540,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise RuntimeError(f"autograd.grad: input {i} does not require grad")
     captured = _run(outputs, grad_outputs, retain_graph, create_graph, inputs, capture=True)
     results = tuple(captured.get(id(t)) for t in inputs)
+    if materialize_grads:
+        results = tuple(_t.wrap(np.zeros_like(t.array)) if r is None else r
+                        for t, r in zip(inputs, results))
     for i, r in enumerate(results):
         if r is None and not allow_unused:
             raise RuntimeError(

@@ -352,39 +352,48 @@ def eigh_pair(x, UPLO: str = "L") -> Eigh:
 
 
 def qr_pair(x, mode: str = "reduced") -> QRResult:
-    """(Q, R); mode 'reduced' (default), 'complete' or 'r' (R only, Q empty), as PyTorch."""
+    """(Q, R); mode 'reduced' (default), 'complete' or 'r' (R only, Q empty), as PyTorch.
+    A wide matrix [X | Y] is X = QU on its square part, then R = [U | QᵀY], so the
+    gradient flows through both (as PyTorch's)."""
     x = _matrix(x, "linalg.qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     m, n = x.shape[-2], x.shape[-1]
-    if m >= n and (mode == "reduced" or m == n):
+    if mode == "complete" and m > n:
+        if recording(x):
+            raise RuntimeError(
+                f"linalg.qr: mode='complete' with more rows than columns (shape {x.shape}) is "
+                "not differentiable (as in PyTorch); use mode='reduced' or no_grad()")
+        q, r = np.linalg.qr(x.array, mode="complete")
+        return QRResult(_plain(q), _plain(r))
+    if m >= n:
         packed = qr(x)
-        return QRResult(packed[..., :m, :], _mT(packed[..., m:, :]))
-    if recording(x):
-        raise NotImplementedError(
-            f"linalg.qr: the gradient of mode={mode!r} for shape {x.shape} is not in chainrule "
-            "(it is for mode='reduced' with rows ≥ columns); compute it under no_grad()")
-    q, r = np.linalg.qr(x.array, mode="complete" if mode == "complete" else "reduced")
+        q, r = packed[..., :m, :], _mT(packed[..., m:, :])
+    else:
+        packed = qr(x[..., :m])
+        q, u = packed[..., :m, :], _mT(packed[..., m:, :])
+        r = P.concatenate([u, P.matmul(_mT(q), x[..., m:])], axis=-1)
     if mode == "r":
-        return QRResult(_plain(np.zeros((0,), x.array.dtype)), _plain(r))
-    return QRResult(_plain(q), _plain(r))
+        return QRResult(_plain(np.zeros((0,), x.array.dtype)), r)
+    return QRResult(q, r)
 
 
 def svd_triple(x, full_matrices: bool = True) -> SVDResult:
-    """(U, S, Vh) with A = U diag(S) Vh; ``full_matrices=True`` (PyTorch's default) gives
-    square U and Vh, the same as the reduced form for a square matrix."""
+    """(U, S, Vh) with A = U diag(S) Vh; ``full_matrices=True`` (PyTorch's default) adds the
+    orthonormal complement to U or Vh of a non-square matrix. As PyTorch, the gradient
+    flows through the first min(m, n) columns; the complement's is ignored."""
     x = _matrix(x, "linalg.svd", square=False)
     m, n = x.shape[-2], x.shape[-1]
-    if full_matrices and m != n:
-        if recording(x):
-            raise NotImplementedError(
-                f"linalg.svd: the gradient with full_matrices=True for a non-square input "
-                f"(shape {x.shape}) is not in chainrule (PyTorch does not define it either); "
-                "pass full_matrices=False")
-        u, s, vh = np.linalg.svd(x.array, full_matrices=True)
-        return SVDResult(_plain(u), _plain(s), _plain(vh))
     packed = svd(x)
-    return SVDResult(packed[..., :m, :], packed[..., m, :], _mT(packed[..., m + 1:, :]))
+    u, s, vh = packed[..., :m, :], packed[..., m, :], _mT(packed[..., m + 1:, :])
+    if full_matrices and m != n:
+        k = builtins.min(m, n)
+        full_u, _, full_vh = np.linalg.svd(x.array, full_matrices=True)
+        if m > n:
+            u = P.concatenate([u, _plain(full_u[..., :, k:])], axis=-1)
+        else:
+            vh = P.concatenate([vh, _plain(full_vh[..., k:, :])], axis=-2)
+    return SVDResult(u, s, vh)
 
 
 def svdvals(x) -> Tensor:

@@ -184,6 +184,10 @@ def pow(x, exponent) -> Tensor:
             data = x.array * x.array if c == 2 else x.array ** c
             if data.dtype != x.array.dtype and x.array.dtype.kind == "f":
                 data = data.astype(x.array.dtype)
+            elif x.array.dtype.kind in "biu" and isinstance(c, float):
+                from .._tensor import get_default_dtype
+
+                data = data.astype(get_default_dtype())  # int ** 0.5: float32, as PyTorch
             return record(data, POW, (x,), c)
         exponent = as_tensor(exponent, x)
     x, y = _pair(x, exponent)
@@ -482,6 +486,19 @@ minimum = binary("minimum", np.minimum, _minimum_vjp, expr=2,
                      "on ties.")
 
 
+def _clip_by_tensors(x, low, high) -> Tensor:
+    """Clamp with tensor bounds (broadcast): the gradient goes to x where low ≤ x ≤ high,
+    else to the bound that was taken (PyTorch's rule; high wins where low > high)."""
+    out = x
+    if low is not None:
+        low = as_tensor(low, x)
+        out = where(out < low, low, out)
+    if high is not None:
+        high = as_tensor(high, x)
+        out = where(out > high, high, out)
+    return out
+
+
 def _clip_vjp(F, g, ans, bounds, x):
     low, high = bounds
     inside = True
@@ -503,6 +520,9 @@ def clip(x, min=None, max=None) -> Tensor:
     x = as_tensor(x)
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
+    if (isinstance(min, Tensor) and (min.ndim or min.requires_grad)) or (
+            isinstance(max, Tensor) and (max.ndim or max.requires_grad)):
+        return _clip_by_tensors(x, min, max)
     low = min.item() if isinstance(min, Tensor) else min
     high = max.item() if isinstance(max, Tensor) else max
     return record(np.clip(x.array, low, high), CLIP, (x,), (low, high))
@@ -529,6 +549,8 @@ def where(cond, a, b) -> Tensor:
         cond_arr = cond_arr.astype(bool)
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
         a, b = _pair(a, b)
+    if a.array.dtype != b.array.dtype:  # PyTorch's promotion, not NumPy's (int32 + 2.5)
+        a, b = _promote(a, b, "where")
     try:
         data = np.where(cond_arr, a.array, b.array)
     except ValueError:

@@ -11,6 +11,7 @@ registered ops (``expose``) or return plain, unrecorded tensors.
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 
 import numpy as np
@@ -264,9 +265,11 @@ FLIP = Op("flip", _flip_vjp, reads=(), formula="1", method=True, function=True,
 
 
 @FLIP.define
-def flip(x, dims) -> Tensor:
+def flip(x, dims, *more_dims) -> Tensor:
+    """``x`` reversed along ``dims`` (a dim, a sequence, or several: ``x.flip(0, 2)``)."""
     x = as_tensor(x)
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    dims += tuple(more_dims)
     axes = tuple(_dim(d, x.ndim, "flip") for d in dims)
     return record(np.flip(x.array, axes).copy(), FLIP, (x,), axes)
 
@@ -388,7 +391,12 @@ def t(x) -> Tensor:
 
 @expose
 def contiguous(x, memory_format=None) -> Tensor:
-    return as_tensor(x)
+    """``x`` itself if its memory is in row-major order, else a row-major copy (on the
+    graph, as clone)."""
+    x = as_tensor(x)
+    if getattr(getattr(x.array, "flags", None), "c_contiguous", True):
+        return x
+    return clone(x)
 
 
 @expose(function=False)
@@ -511,13 +519,160 @@ def mv(a, v) -> Tensor:
 
 @expose
 def addmm(x, a, b, *, beta=1, alpha=1) -> Tensor:
-    prod = P.matmul(a, b)
-    return P.add(x if beta == 1 else P.mul(x, beta), prod if alpha == 1 else P.mul(prod, alpha))
+    return _scaled_sum(x, P.matmul(a, b), beta, alpha)
 
 
 @expose
 def baddbmm(x, a, b, *, beta=1, alpha=1) -> Tensor:
     return addmm(x, a, b, beta=beta, alpha=alpha)
+
+
+def _scaled_sum(x, prod, beta, alpha) -> Tensor:
+    """``beta * x + alpha * prod`` (PyTorch's add-products: beta = 0 ignores x's values)."""
+    scaled = prod if alpha == 1 else P.mul(prod, alpha)
+    if beta == 0:  # x's values (nan and inf too) are not read, only its shape
+        shape = np.broadcast_shapes(as_tensor(x, prod).shape, prod.shape)
+        return scaled if shape == scaled.shape else P.broadcast_to(scaled, shape)
+    return P.add(x if beta == 1 else P.mul(x, beta), scaled)
+
+
+@expose
+def addmv(x, mat, vec, *, beta=1, alpha=1) -> Tensor:
+    """``beta * x + alpha * (mat @ vec)``."""
+    mat, vec = as_tensor(mat), as_tensor(vec)
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise ValueError(f"addmv: expected a matrix and a vector, got shapes {mat.shape} and "
+                         f"{vec.shape}")
+    return _scaled_sum(x, P.matmul(mat, vec), beta, alpha)
+
+
+@expose
+def addr(x, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * x + alpha * outer(vec1, vec2)``."""
+    return _scaled_sum(x, C.outer(vec1, vec2), beta, alpha)
+
+
+@expose
+def addbmm(x, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * x + alpha * Σ_b batch1[b] @ batch2[b]``."""
+    batch1, batch2 = as_tensor(batch1), as_tensor(batch2)
+    if batch1.ndim != 3 or batch2.ndim != 3:
+        raise ValueError(f"addbmm: expected two 3-D tensors, got shapes {batch1.shape} and "
+                         f"{batch2.shape}")
+    return _scaled_sum(x, P.sum(bmm(batch1, batch2), axis=0), beta, alpha)
+
+
+@expose
+def kron(a, b) -> Tensor:
+    """The Kronecker product: every element of ``a`` times the whole of ``b``."""
+    a, b = as_tensor(a), as_tensor(b)
+    n = builtins.max(a.ndim, b.ndim)
+    a = P.reshape(a, (1,) * (n - a.ndim) + a.shape)
+    b = P.reshape(b, (1,) * (n - b.ndim) + b.shape)
+    # interleave: a's dims as (a0, 1, a1, 1, ...), b's as (1, b0, 1, b1, ...)
+    pa = P.reshape(a, tuple(d for size in a.shape for d in (size, 1)))
+    pb = P.reshape(b, tuple(d for size in b.shape for d in (1, size)))
+    return P.reshape(P.mul(pa, pb), tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+@expose
+def tensordot(a, b, dims=2) -> Tensor:
+    """Sum of products over ``dims``: an int (a's last dims with b's first) or two lists of
+    dims, as a matrix product of the reshaped operands."""
+    a, b = as_tensor(a), as_tensor(b)
+    if isinstance(dims, (int, np.integer)):
+        if not 0 <= dims <= builtins.min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: dims={dims} is out of range for shapes {a.shape} "
+                             f"and {b.shape}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, (int, np.integer)) else list(da)
+        db = [db] if isinstance(db, (int, np.integer)) else list(db)
+        da = [_dim(d, a.ndim, "tensordot") for d in da]
+        db = [_dim(d, b.ndim, "tensordot") for d in db]
+    if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
+        raise ValueError(f"tensordot: contracted dims {da} of {a.shape} and {db} of {b.shape} "
+                         "must pair up with equal sizes")
+    free_a = [i for i in range(a.ndim) if i not in da]
+    free_b = [j for j in range(b.ndim) if j not in db]
+    k = int(np.prod([a.shape[i] for i in da]))
+    am = P.reshape(P.transpose(a, tuple(free_a + da)), (-1, k))
+    bm = P.reshape(P.transpose(b, tuple(db + free_b)), (k, -1))
+    return P.reshape(P.matmul(am, bm), tuple(a.shape[i] for i in free_a)
+                     + tuple(b.shape[j] for j in free_b))
+
+
+@expose
+def inner(a, b) -> Tensor:
+    """Sum of products over the last dim of both (a scalar times a tensor for 0-d)."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return P.mul(a, b)
+    return tensordot(a, b, ([-1], [-1]))
+
+
+@expose
+def cross(a, b, dim=None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (the first dim of size 3 if None, as
+    torch.cross; torch.linalg.cross uses the last)."""
+    a, b = as_tensor(a), as_tensor(b)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    if dim is None:
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise ValueError(f"cross: no dim of size 3 in shape {shape}")
+    d = _dim(dim, len(shape), "cross")
+    if shape[d] != 3:
+        raise ValueError(f"cross: dim {d} has size {shape[d]}; the cross product needs 3")
+    a, b = P.broadcast_to(a, shape), P.broadcast_to(b, shape)
+    # (a × b)_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1}
+    return P.sub(P.mul(roll(a, -1, d), roll(b, -2, d)), P.mul(roll(a, -2, d), roll(b, -1, d)))
+
+
+@expose
+def diag_embed(x, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Each last-dim vector of ``x`` on the diagonal of a matrix (the last two dims)."""
+    x = as_tensor(x)
+    if (dim1, dim2) not in ((-2, -1), (x.ndim - 1, x.ndim)):
+        raise NotImplementedError("diag_embed: only dim1=-2, dim2=-1 (the default) is in "
+                                  "chainrule; move the dims with movedim afterwards")
+    n = x.shape[-1] + abs(offset)
+    rows = np.arange(x.shape[-1]) + builtins.max(0, -offset)
+    zero = wrap(np.zeros(x.shape[:-1] + (n, n), x.array.dtype))
+    return index_put(zero, (Ellipsis, rows, rows + offset), x)
+
+
+@expose(method=False)
+def block_diag(*tensors) -> Tensor:
+    """The tensors (0-, 1- or 2-D) as blocks on a diagonal, zeros elsewhere."""
+    mats = []
+    for t in tensors:
+        t = as_tensor(t)
+        if t.ndim > 2:
+            raise ValueError(f"block_diag: expected tensors of at most 2 dims, got {t.shape}")
+        mats.append(P.reshape(t, (1,) * (2 - t.ndim) + t.shape) if t.ndim < 2 else t)
+    rows = builtins.sum(m.shape[0] for m in mats)
+    cols = builtins.sum(m.shape[1] for m in mats)
+    dtype = np.result_type(*[m.array.dtype for m in mats]) if mats else np.float32
+    out = wrap(np.zeros((rows, cols), dtype))
+    r = c = 0
+    for m in mats:
+        out = index_put(out, (slice(r, r + m.shape[0]), slice(c, c + m.shape[1])), m)
+        r, c = r + m.shape[0], c + m.shape[1]
+    return out
+
+
+@expose(method=False)
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    r, c = np.tril_indices(row, offset, col)
+    return _plain("tril_indices", np.stack([r, c]).astype(as_dtype(dtype or "int64")))
+
+
+@expose(method=False)
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    r, c = np.triu_indices(row, offset, col)
+    return _plain("triu_indices", np.stack([r, c]).astype(as_dtype(dtype or "int64")))
 
 
 @expose(method=False)
@@ -558,9 +713,15 @@ def einsum(equation: str, *operands) -> Tensor:
         if len(term) != x.ndim:
             raise ValueError(f"einsum: term {term!r} has {len(term)} letters but its operand "
                              f"has shape {x.shape}")
-        if len(set(term)) != len(term):  # a repeated letter: take the diagonal first
-            raise NotImplementedError(f"einsum: repeated letter in {term!r} (a diagonal) is "
-                                      "not supported; use diagonal()")
+        while len(set(term)) != len(term):  # a repeated letter: take that diagonal first
+            ch = next(c for c in term if term.count(c) > 1)
+            p1 = term.index(ch)
+            p2 = term.index(ch, p1 + 1)
+            if x.shape[p1] != x.shape[p2]:
+                raise ValueError(f"einsum: letter {ch!r} repeats in {term!r} over dims of "
+                                 f"sizes {x.shape[p1]} and {x.shape[p2]}; they must match")
+            x = diagonal(x, 0, p1, p2)
+            term = term[:p1] + term[p1 + 1:p2] + term[p2 + 1:] + ch
         for ch, n in zip(term, x.shape):
             if sizes.setdefault(ch, n) != n and n != 1 and sizes[ch] != 1:
                 raise ValueError(f"einsum: letter {ch!r} is {sizes[ch]} in one operand and "
@@ -1009,6 +1170,131 @@ def index_put(x, index, value) -> Tensor:
     return record(out, INDEX_PUT, (x, value), idx)
 
 
+def _index_put_add_vjp(F, g, ans, index, x, value):
+    return g, F.getitem(g, index)
+
+
+INDEX_PUT_ADD = Op("index_put_add", _index_put_add_vjp, reads=(), method=False, function=False,
+                   formula=("1", "1 at the index (repeats add)"),
+                   cases=[lambda rng: ((rng.uniform(-1, 1, (4, 3)), (np.array([0, 2, 0]),),
+                                        rng.uniform(-1, 1, (3, 3))), {}),
+                          lambda rng: ((rng.uniform(-1, 1, (3, 4)),
+                                        (np.array([1, 1]), np.array([2, 2])),
+                                        rng.uniform(-1, 1, (2,))), {})])
+
+
+@INDEX_PUT_ADD.define
+def index_put_add(x, index, value) -> Tensor:
+    """``x`` with ``value`` added at ``index``, repeated positions adding up (PyTorch's
+    ``index_put(..., accumulate=True)``)."""
+    from .._tensor import _unwrap_index
+
+    x = as_tensor(x)
+    value = as_tensor(value, x)
+    idx = _unwrap_index(index)
+    slot = np.shape(x.array[idx])
+    if value.shape != slot:
+        try:
+            value = P.broadcast_to(value, slot)
+        except ValueError:
+            raise ValueError(f"index_put: values of shape {value.shape} do not fit the "
+                             f"{slot} positions the indices pick") from None
+    out = np.array(x.array, copy=True)
+    np.add.at(out, idx, value.array)
+    return record(out, INDEX_PUT_ADD, (x, value), idx)
+
+
+def _index_tuple(indices, op: str) -> tuple:
+    if isinstance(indices, Tensor) or not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{op}: indices must be a tuple of tensors (one per leading dim), "
+                        f"got {type(indices).__name__}")
+    out = []
+    for i in indices:
+        arr = i.array if isinstance(i, Tensor) else np.asarray(i)
+        if arr.dtype.kind not in "iub":
+            raise TypeError(f"{op}: each index must be an integer or bool tensor, got dtype "
+                            f"{arr.dtype}")
+        out.append(arr)
+    return tuple(out)
+
+
+@expose(name="index_put")
+def index_put_torch(x, indices, values, accumulate: bool = False) -> Tensor:
+    """PyTorch's ``index_put(x, indices, values, accumulate)``: ``x[indices] = values``
+    (or ``+=`` with repeats adding up when ``accumulate``), as a new tensor."""
+    idx = _index_tuple(indices, "index_put")
+    return (index_put_add if accumulate else index_put)(x, idx, values)
+
+
+@expose
+def index_copy(x, dim: int, index, source) -> Tensor:
+    """``x`` with the slices ``index`` along ``dim`` replaced by ``source``'s."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "index_copy")
+    idx = _index_array(index, "index_copy").reshape(-1)
+    source = as_tensor(source, x)
+    expected = x.shape[:d] + (len(idx),) + x.shape[d + 1:]
+    if source.shape != expected:
+        raise ValueError(f"index_copy: source has shape {source.shape}, expected {expected} "
+                         f"(x {x.shape} with {len(idx)} slices along dim {d})")
+    return index_put(x, (slice(None),) * d + (idx,), source)
+
+
+@expose
+def masked_scatter(x, mask, source) -> Tensor:
+    """``x`` with the positions where ``mask`` holds filled, in order, by the first
+    elements of ``source``."""
+    x = as_tensor(x)
+    m = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_scatter: expected a bool mask, got dtype {m.dtype}")
+    try:
+        m = np.broadcast_to(m, x.shape)
+    except ValueError:
+        raise ValueError(f"masked_scatter: mask of shape {m.shape} does not broadcast to the "
+                         f"input's {x.shape}") from None
+    source = as_tensor(source, x)
+    count = int(m.sum())
+    if source.numel() < count:
+        raise ValueError(f"masked_scatter: the mask selects {count} positions but source has "
+                         f"only {source.numel()} elements")
+    return index_put(x, m, P.reshape(source, (-1,))[:count])
+
+
+@expose
+def take(x, index) -> Tensor:
+    """The elements of ``x`` (read as 1-D) at ``index``; the result has index's shape."""
+    x = as_tensor(x)
+    idx = _index_array(index, "take")
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"take: index out of range for {n} elements (values "
+                         f"{idx.min()}..{idx.max()})")
+    return P.getitem(P.reshape(x, (-1,)), idx)
+
+
+@expose
+def take_along_dim(x, indices, dim=None) -> Tensor:
+    """``gather`` with the indices broadcast against ``x`` off ``dim``; ``dim=None``
+    reads ``x`` as 1-D."""
+    x = as_tensor(x)
+    idx = _index_array(indices, "take_along_dim")
+    if dim is None:
+        return take(x, idx.reshape(-1))
+    d = _dim(dim, x.ndim, "take_along_dim")
+    if idx.ndim != x.ndim:
+        raise ValueError(f"take_along_dim: indices have {idx.ndim} dims but the input has "
+                         f"{x.ndim}")
+    x_shape, i_shape = list(x.shape), list(idx.shape)
+    x_shape[d] = i_shape[d] = 1
+    common = list(np.broadcast_shapes(tuple(x_shape), tuple(i_shape)))
+    xs, is_ = list(common), list(common)
+    xs[d], is_[d] = x.shape[d], idx.shape[d]
+    if tuple(xs) != x.shape:
+        x = P.broadcast_to(x, tuple(xs))
+    return gather(x, d, np.broadcast_to(idx, tuple(is_)))
+
+
 # ---------------------------------------------------------------------------
 # in-place methods: x.relu_(), x.sigmoid_(), ... (recorded on the graph where needed)
 # ---------------------------------------------------------------------------
@@ -1025,6 +1311,7 @@ for _fn in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "neg", "abs", "sin"
             "floor", "ceil", "round", "trunc", "square", "reciprocal", "rsqrt", "sign",
             "log1p", "expm1", "pow", "remainder", "fmod", "lerp", "clamp_min", "clamp_max",
             "masked_fill", "index_add", "scatter", "scatter_add", "index_fill", "where",
+            "index_put", "index_copy", "masked_scatter",
             "floor_divide", "tril", "triu", "exp2", "log2", "log10", "frac", "nan_to_num",
             "atan", "erf", "silu", "leaky_relu", "elu", "hardtanh", "logical_not",
             "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"):
@@ -1044,22 +1331,20 @@ Tensor.clip_ = Tensor.clamp_
 # read on every tensor, and the per-op cost is what bench/bench_ops.py guards.)
 # ---------------------------------------------------------------------------
 _MISSING_METHODS = {
-    "masked_scatter": "where(mask, values, x)", "masked_scatter_": "where(mask, values, x)",
     "cummax": "a loop over unbind() with maximum", "cummin": "a loop with minimum",
     "logcumsumexp": "log(cumsum(exp(x - max)))", "diag": "x * eye(n) or x[range, range]",
     "diagonal": "x[range(n), range(n)]", "trace": "x[range(n), range(n)].sum()",
     "cross": "explicit products of the components", "matrix_power": "repeated @",
     "inverse": "no matrix inverse in chainrule", "det": "no determinant in chainrule",
     "logdet": "no determinant in chainrule", "svd": "numpy.linalg.svd on x.numpy()",
-    "qr": "numpy.linalg.qr on x.numpy()", "cholesky": "numpy.linalg.cholesky on x.numpy()",
+    "qr": "numpy.linalg.qr on x.numpy()", "cholesky": "cr.linalg.cholesky(x)",
     "pinverse": "numpy.linalg.pinv on x.numpy()", "kron": "outer products and reshape",
     "unfold": "cr.nn.functional.unfold for images, or slicing", "as_strided": "slicing",
     "stride": "x.array.strides (bytes, NumPy's)", "data_ptr": "x.array.ctypes.data",
     "storage": "x.array (the NumPy array)", "untyped_storage": "x.array",
     "share_memory_": "nothing: tensors are NumPy arrays", "pin_memory": "nothing needed",
-    "to_sparse": "dense tensors", "to_dense": "dense tensors already", "take": "x.flatten()[index]",
-    "take_along_dim": "gather", "index_copy": "index_put via x[index] = values",
-    "index_copy_": "x[index] = values", "index_fill": "x[index] = value",
+    "to_sparse": "dense tensors", "to_dense": "dense tensors already",
+    "index_fill": "x[index] = value",
     "index_fill_": "x[index] = value", "put_": "x.view(-1)[index] = values",
     "histc": "numpy.histogram on x.numpy()", "renorm": "x / x.norm(dim=..., keepdim=True)",
     "addcmul": "x + value * a * b", "addcdiv": "x + value * a / b", "addr": "x + outer(a, b)",
@@ -1279,3 +1564,522 @@ for _name in ("index_fill", "index_fill_"):
     _MISSING_METHODS.pop(_name, None)
 Tensor.index_fill_ = _make_inplace("index_fill_", "index_fill")
 Tensor.round_ = _make_inplace("round_", "round")
+
+
+# ---------------------------------------------------------------------------
+# scans with a rule of their own: logcumsumexp; cummax/cummin (values through gather)
+# ---------------------------------------------------------------------------
+def _logcumsumexp_vjp(F, g, ans, dim, x):
+    # ∂L/∂x_j = Σ_{k≥j} g_k e^{x_j - out_k} = e^{x_j - out_j} S_j with the backward scan
+    # S_j = g_j + e^{out_j - out_{j+1}} S_{j+1}: every factor is ≤ 1 (out never decreases)
+    n = x.shape[dim]
+    lead = (slice(None),) * dim
+
+    def at(t, k):
+        return t[lead + (slice(k, k + 1),)]
+
+    running = at(g, n - 1)
+    parts = [running]
+    for k in range(n - 2, -1, -1):
+        running = at(g, k) + F.exp(at(ans, k) - at(ans, k + 1)) * running
+        parts.append(running)
+    scan = F.concatenate(parts[::-1], axis=dim) if n > 1 else running
+    return (F.exp(x - ans) * scan,)
+
+
+LOGCUMSUMEXP = Op("logcumsumexp", _logcumsumexp_vjp, reads=("inputs", "output"),
+                  formula="e^({x}_j - out_k), k ≥ j", method=True, function=True,
+                  cases=[case((5,), dim=0), case((3, 4), dim=1), case((3, 4), dim=0)])
+
+
+@LOGCUMSUMEXP.define
+def logcumsumexp(x, dim: int) -> Tensor:
+    """log Σ_{j ≤ k} e^{x_j} along ``dim``, without overflow (a running logaddexp)."""
+    x = as_tensor(x)
+    if x.array.dtype.kind not in "fc":
+        raise TypeError(f"logcumsumexp: expected a floating-point tensor, got {x.dtype}")
+    if x.ndim == 0:
+        return P.add(x, 0.0)  # one element: itself
+    d = _dim(dim, x.ndim, "logcumsumexp")
+    return record(np.logaddexp.accumulate(x.array, axis=d), LOGCUMSUMEXP, (x,), d)
+
+
+def _cumulative_extreme(name: str, accumulate):
+    def fn(x, dim: int) -> ValuesIndices:
+        x = as_tensor(x)
+        if x.ndim == 0:
+            return ValuesIndices(P.add(x, 0), _plain(name, np.array(0)))
+        d = _dim(dim, x.ndim, name)
+        arr = x.array
+        running = accumulate(arr, axis=d)
+        positions = np.arange(arr.shape[d]).reshape((-1,) + (1,) * (arr.ndim - d - 1))
+        # a new extreme (or a tie with it) starts at j; PyTorch's index is the latest such j
+        marks = np.where(arr == running, positions, 0)
+        nan = np.isnan(arr) if arr.dtype.kind == "f" else None
+        if nan is not None and nan.any():  # a nan propagates, and its index with it
+            marks = np.where(nan, positions, marks)
+        index = np.maximum.accumulate(marks, axis=d).astype(np.int64)
+        return ValuesIndices(gather(x, d, index) if x.requires_grad else wrap(running),
+                             _plain(name, index))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Running {name[3:]} along ``dim``: (values, indices), as PyTorch."
+    return expose(fn)
+
+
+cummax = _cumulative_extreme("cummax", np.maximum.accumulate)
+cummin = _cumulative_extreme("cummin", np.minimum.accumulate)
+
+
+# ---------------------------------------------------------------------------
+# blended arithmetic and special cases (composites of registered ops)
+# ---------------------------------------------------------------------------
+@expose
+def addcmul(x, tensor1, tensor2, *, value=1) -> Tensor:
+    """``x + value * tensor1 * tensor2``."""
+    prod = P.mul(tensor1, tensor2)
+    return P.add(x, prod if value == 1 else P.mul(prod, value))
+
+
+@expose
+def addcdiv(x, tensor1, tensor2, *, value=1) -> Tensor:
+    """``x + value * tensor1 / tensor2``."""
+    t1 = as_tensor(tensor1)
+    if t1.array.dtype.kind in "biu" and as_tensor(tensor2).array.dtype.kind in "biu":
+        raise TypeError("addcdiv: integer division is not supported (as PyTorch); use "
+                        "floating-point tensors")
+    quot = P.div(t1, tensor2)
+    return P.add(x, quot if value == 1 else P.mul(quot, value))
+
+
+def _atan2_vjp(F, g, ans, ctx, y, x):
+    r2 = x * x + y * y
+    return g * x / r2, -g * y / r2
+
+
+atan2 = binary("atan2", np.arctan2, _atan2_vjp, formula=("{b}/({a}² + {b}²)",
+                                                          "-{a}/({a}² + {b}²)"),
+               domain="nonzero", hint="both inputs 0 (the gradient divides by a² + b²)")
+expose(atan2, name="arctan2")
+
+
+def _nan_ignoring_extreme_vjp(F, g, ans, ctx, a, b):
+    # the input the result came from gets the gradient (a nan input loses to a number);
+    # on a tie each gets half, as maximum
+    tie = a == b
+    half = g * 0.5
+    return (F.where(tie, half, F.where(ans == a, g, 0)),
+            F.where(tie, half, F.where(ans == b, g, 0)))
+
+
+fmax = binary("fmax", np.fmax, _nan_ignoring_extreme_vjp, reads=("inputs", "output"),
+              formula=("[{a} > {b}]", "[{b} > {a}]"),
+              doc="Elementwise max that ignores nan (nan only where both are nan).")
+fmin = binary("fmin", np.fmin, _nan_ignoring_extreme_vjp, reads=("inputs", "output"),
+              formula=("[{a} < {b}]", "[{b} < {a}]"),
+              doc="Elementwise min that ignores nan (nan only where both are nan).")
+
+
+@expose
+def hypot(a, b) -> Tensor:
+    """√(a² + b²)."""
+    return P.sqrt(P.add(P.mul(a, a), P.mul(b, b)))
+
+
+@expose
+def xlogy(x, y) -> Tensor:
+    """``x * log(y)``, 0 where x is 0 (even for y = 0), nan where y is nan."""
+    x, y = P._pair(x, y)
+    zero = np.asarray((x.array == 0) & ~np.isnan(y.array))
+    safe_y = P.where(zero, 1.0, y)
+    return P.where(zero, 0.0, P.mul(x, P.log(safe_y)))
+
+
+@expose
+def logit(x, eps=None) -> Tensor:
+    """log(x / (1 - x)); with ``eps``, x is first clamped into [eps, 1 - eps]."""
+    x = as_tensor(x)
+    if eps is not None:
+        x = P.clip(x, eps, 1 - eps)
+    return P.sub(P.log(x), P.log1p(P.neg(x)))
+
+
+@expose
+def sinc(x) -> Tensor:
+    """sin(πx) / (πx), 1 at 0."""
+    x = as_tensor(x)
+    at_zero = np.asarray(x.array == 0)
+    scaled = P.mul(P.where(at_zero, 1.0, x), math.pi)
+    return P.where(at_zero, 1.0, P.div(P.sin(scaled), scaled))
+
+
+@expose
+def copysign(a, b) -> Tensor:
+    """|a| with the sign of b (its sign bit: -0.0 counts as negative)."""
+    a = as_tensor(a)
+    negative = np.signbit(b.array if isinstance(b, Tensor) else np.asarray(b))
+    mag = P.abs(a) if a.array.dtype.kind == "f" else P.abs(P.cast(a, np.float32))
+    return P.where(negative, P.neg(mag), mag)
+
+
+@expose
+def signbit(x) -> Tensor:
+    return _plain("signbit", np.signbit(as_tensor(x).array))
+
+
+@expose
+def nanmean(x, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The mean of the values that are not nan."""
+    x = as_tensor(x)
+    keep = np.asarray(~np.isnan(x.array))
+    total = P.sum(P.where(keep, x, 0.0), axis=dim, keepdims=keepdim)
+    count = np.sum(keep, axis=dim, keepdims=keepdim).astype(x.array.dtype)
+    return P.div(total, wrap(count))
+
+
+@expose
+def nansum(x, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    x = as_tensor(x)
+    return P.sum(P.where(np.asarray(np.isnan(x.array)), 0.0, x), axis=dim, keepdims=keepdim)
+
+
+@expose
+def quantile(x, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles along ``dim`` (all elements if None), interpolated between the
+    sorted values as PyTorch; q a number or a 1-D tensor (its dim comes first)."""
+    x = as_tensor(x)
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"quantile: unknown interpolation {interpolation!r}")
+    qa = np.asarray(q.array if isinstance(q, Tensor) else q, dtype=np.float64)
+    if qa.ndim > 1 or np.any((qa < 0) | (qa > 1)):
+        raise ValueError(f"quantile: q must be a number or a 1-D tensor in [0, 1], got {q!r}")
+    if dim is None:
+        x, d = P.reshape(x, (-1,)), 0
+    else:
+        d = _dim(dim, x.ndim, "quantile")
+    n = x.shape[d]
+    ordered = sort(x, d).values
+    pos = qa.reshape(-1) * (n - 1)
+    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+    frac = pos - lo
+    if interpolation == "lower":
+        hi, frac = lo, frac * 0
+    elif interpolation == "higher":
+        lo, frac = hi, frac * 0
+    elif interpolation == "nearest":
+        lo = hi = np.round(pos).astype(np.int64)  # half to even, as PyTorch
+        frac = frac * 0
+    elif interpolation == "midpoint":
+        frac = np.where(hi > lo, 0.5, 0.0)
+    low_v, high_v = index_select(ordered, d, lo), index_select(ordered, d, hi)
+    shape = [1] * x.ndim
+    shape[d] = -1
+    weight = wrap(frac.astype(x.array.dtype).reshape(shape))
+    out = P.add(low_v, P.mul(P.sub(high_v, low_v), weight))  # (..., len(q), ...) along d
+    out = P.transpose(out, (d,) + tuple(i for i in range(x.ndim) if i != d))
+    if keepdim and dim is not None:
+        out = P.reshape(out, (out.shape[0],) + tuple(1 if i == d else x.shape[i]
+                                                     for i in range(x.ndim)))
+    return out[0] if qa.ndim == 0 else out
+
+
+@expose
+def unique_consecutive(x, return_inverse: bool = False, return_counts: bool = False,
+                       dim=None):
+    """The values with runs of equal neighbours collapsed (all elements read as 1-D)."""
+    if dim is not None:
+        raise NotImplementedError("unique_consecutive: dim= is not in chainrule; flatten "
+                                  "first or use unique(dim=...)")
+    arr = as_tensor(x).array.reshape(-1)
+    starts = np.concatenate([[True], arr[1:] != arr[:-1]]) if arr.size else np.zeros(0, bool)
+    values = arr[starts]
+    parts = [_plain("unique_consecutive", values)]
+    if return_inverse:
+        parts.append(_plain("unique_inverse", (np.cumsum(starts) - 1).reshape(
+            as_tensor(x).shape).astype(np.int64)))
+    if return_counts:
+        edges = np.flatnonzero(np.concatenate([starts, [True]]))
+        parts.append(_plain("unique_counts", np.diff(edges).astype(np.int64)))
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+@expose
+def histc(x, bins: int = 100, min=0, max=0) -> Tensor:
+    """Counts in ``bins`` equal bins over [min, max] (the data's range if both are 0);
+    values outside are not counted; the result has x's (float) dtype."""
+    arr = as_tensor(x).array
+    if arr.dtype.kind not in "fc":
+        raise TypeError(f"histc: expected a floating-point tensor, got {arr.dtype}")
+    lo, hi = float(min), float(max)
+    if lo == hi and arr.size:
+        lo, hi = float(arr.min()), float(arr.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1  # PyTorch widens an empty range by one on each side
+    if lo > hi:
+        raise ValueError(f"histc: max ({hi}) must not be below min ({lo})")
+    counts, _ = np.histogram(arr, bins=int(bins), range=(lo, hi))
+    return _plain("histc", counts.astype(arr.dtype))
+
+
+@expose(method=False)
+def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: bool = False,
+                 side=None, sorter=None) -> Tensor:
+    """Where each value would be inserted to keep ``sorted_sequence`` sorted (per row for
+    an N-D sequence); ``right=True`` (side='right') after equal values."""
+    seq = as_tensor(sorted_sequence).array
+    vals = values.array if isinstance(values, Tensor) else np.asarray(values)
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise ValueError("searchsorted: right=True and side='left' contradict each other")
+        right = side == "right"
+    if sorter is not None:
+        seq = np.take_along_axis(seq, as_tensor(sorter).array, axis=-1)
+    how = "right" if right else "left"
+    if seq.ndim <= 1:
+        out = np.searchsorted(seq, vals, side=how)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise ValueError(f"searchsorted: the leading dims of the sequence {seq.shape} and "
+                             f"the values {vals.shape} must match")
+        flat_seq = seq.reshape(-1, seq.shape[-1])
+        flat_vals = vals.reshape(-1, vals.shape[-1])
+        out = np.stack([np.searchsorted(s, v, side=how) for s, v in
+                        zip(flat_seq, flat_vals)]).reshape(vals.shape)
+    return _plain("searchsorted", np.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+@expose
+def bucketize(x, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value: i with boundaries[i-1] < x ≤ boundaries[i]
+    (``right=True``: boundaries[i-1] ≤ x < boundaries[i])."""
+    b = as_tensor(boundaries).array
+    if b.ndim != 1:
+        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
+    return searchsorted(b, x, out_int32=out_int32, right=right)
+
+
+for _name in ("logcumsumexp", "cummax", "cummin", "addcmul", "addcdiv", "atan2", "hypot",
+              "xlogy", "logit", "sinc", "histc", "cross", "kron", "addr", "addmv",
+              "tensordot", "matrix_power", "inverse", "det", "logdet", "svd", "qr",
+              "pinverse"):
+    _MISSING_METHODS.pop(_name, None)
+    fn = getattr(Tensor, _name, None)
+    if fn is not None and "Not in chainrule" in (fn.__doc__ or ""):
+        delattr(Tensor, _name)
+for _fn in ("addcmul", "addcdiv", "atan2", "hypot", "xlogy", "logit", "copysign", "fmax",
+            "fmin", "logcumsumexp", "cross"):
+    setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
+
+
+# ---------------------------------------------------------------------------
+# more shape plumbing (composites of getitem, transpose, reshape, concatenate)
+# ---------------------------------------------------------------------------
+@expose
+def tile(x, dims) -> Tensor:
+    """``x`` repeated ``dims`` times along each dim (dims padded with 1s in front, as
+    PyTorch; x gets leading dims of size 1 when dims is longer)."""
+    x = as_tensor(x)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(dims) < x.ndim:
+        dims = (1,) * (x.ndim - len(dims)) + dims
+    return repeat(x, *dims)
+
+
+@expose(function=False)
+def unfold(x, dimension: int, size: int, step: int) -> Tensor:
+    """The windows of ``size`` elements, ``step`` apart, along ``dimension``: that dim
+    becomes the window count and a last dim of ``size`` is added (PyTorch's Tensor.unfold)."""
+    x = as_tensor(x)
+    d = _dim(dimension, x.ndim, "unfold")
+    n = x.shape[d] if x.ndim else 1
+    if size < 0 or size > n or step <= 0:
+        raise ValueError(f"unfold: size {size} and step {step} do not fit dim {d} of size {n} "
+                         "(need 0 ≤ size ≤ the dim's size and step > 0)")
+    starts = np.arange(0, n - size + 1, step)
+    index = starts[:, None] + np.arange(size)[None, :]
+    picked = P.getitem(x, (slice(None),) * d + (index,))  # (..., windows, size, ...)
+    order = tuple(i for i in range(picked.ndim) if i != d + 1) + (d + 1,)
+    return P.transpose(picked, order)
+
+
+@expose
+def fliplr(x) -> Tensor:
+    if as_tensor(x).ndim < 2:
+        raise ValueError("fliplr: expected at least 2 dims")
+    return flip(x, (1,))
+
+
+@expose
+def flipud(x) -> Tensor:
+    if as_tensor(x).ndim < 1:
+        raise ValueError("flipud: expected at least 1 dim")
+    return flip(x, (0,))
+
+
+@expose
+def movedim(x, source, destination) -> Tensor:
+    """``x`` with the dims ``source`` moved to positions ``destination`` (the others keep
+    their order)."""
+    x = as_tensor(x)
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: {len(src)} source dims but {len(dst)} destinations")
+    src = [_dim(s, x.ndim, "movedim") for s in src]
+    dst = [_dim(d, x.ndim, "movedim") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"movedim: repeated dims in source {src} or destination {dst}")
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return P.transpose(x, tuple(order))
+
+
+expose(movedim, name="moveaxis")
+
+
+@expose
+def select(x, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim`` (that dim removed)."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "select")
+    if not -x.shape[d] <= index < x.shape[d]:
+        raise IndexError(f"select: index {index} is out of range for dim {d} of size "
+                         f"{x.shape[d]}")
+    return P.getitem(x, (slice(None),) * d + (int(index),))
+
+
+@expose
+def rot90(x, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotated by 90° ``k`` times in the plane of ``dims`` (from the first toward the second)."""
+    x = as_tensor(x)
+    d0, d1 = (_dim(d, x.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise ValueError("rot90: the two dims must differ")
+    k %= 4
+    if k == 0:
+        return P.add(x, 0) if x.requires_grad else x
+    if k == 2:
+        return flip(x, (d0, d1))
+    axes = list(range(x.ndim))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    if k == 1:
+        return P.transpose(flip(x, (d1,)), tuple(axes))
+    return flip(P.transpose(x, tuple(axes)), (d1,))
+
+
+@expose
+def tensor_split(x, indices_or_sections, dim: int = 0) -> tuple:
+    """Split into n nearly equal parts (the first ones one longer) or at the given
+    indices, as NumPy's array_split."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "tensor_split")
+    n = x.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise ValueError(f"tensor_split: the number of sections must be positive, got {k}")
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+    else:
+        cuts = [builtins.min(builtins.max(int(i) if i >= 0 else int(i) + n, 0), n)
+                for i in indices_or_sections]
+        bounds = [0] + cuts + [n]
+    lead = (slice(None),) * d
+    return tuple(P.getitem(x, lead + (slice(int(lo), builtins.max(int(lo), int(hi))),))
+                 for lo, hi in itertools.pairwise(bounds))
+
+
+def _at_least(n: int):
+    def shape_of(shape: tuple) -> tuple:
+        if len(shape) >= n:
+            return shape
+        if n == 3 and len(shape) == 2:
+            return shape + (1,)
+        if n == 3 and len(shape) == 1:
+            return (1,) + shape + (1,)
+        return (1,) * (n - len(shape)) + shape
+
+    def fn(*tensors):
+        ts = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) \
+            else tensors
+        out = [as_tensor(t) for t in ts]
+        out = [t if t.ndim >= n else P.reshape(t, shape_of(t.shape)) for t in out]
+        return out[0] if len(out) == 1 else tuple(out)
+
+    fn.__name__ = fn.__qualname__ = f"atleast_{n}d"
+    fn.__doc__ = f"The tensors with at least {n} dims (NumPy's placement of the new ones)."
+    return expose(fn, method=False)
+
+
+atleast_1d, atleast_2d, atleast_3d = _at_least(1), _at_least(2), _at_least(3)
+
+
+@expose(method=False)
+def dstack(tensors) -> Tensor:
+    return P.concatenate([atleast_3d(t) for t in tensors], axis=2)
+
+
+@expose(method=False)
+def column_stack(tensors) -> Tensor:
+    cols = [P.reshape(t, (-1, 1)) if as_tensor(t).ndim <= 1 else as_tensor(t) for t in tensors]
+    return P.concatenate(cols, axis=1)
+
+
+@expose(method=False)
+def result_type(tensor1, tensor2):
+    """The dtype PyTorch's promotion gives an op on these two (tensors or numbers)."""
+    a, b = P._pair(tensor1, tensor2)
+    a, b = P._promote(a, b, "add")
+    return a.array.dtype
+
+
+@expose
+def heaviside(x, values) -> Tensor:
+    """0 where x < 0, 1 where x > 0, ``values`` where x == 0 (no gradient, as PyTorch)."""
+    x = as_tensor(x)
+    v = values.array if isinstance(values, Tensor) else np.asarray(values)
+    return _plain("heaviside", np.heaviside(x.array, v).astype(
+        np.result_type(x.array.dtype, v.dtype)))
+
+
+@expose
+def isposinf(x) -> Tensor:
+    return _plain("isposinf", np.isposinf(as_tensor(x).array))
+
+
+@expose
+def isneginf(x) -> Tensor:
+    return _plain("isneginf", np.isneginf(as_tensor(x).array))
+
+
+# ---------------------------------------------------------------------------
+# memory layout, as PyTorch reports it (in elements, from NumPy's strides in bytes)
+# ---------------------------------------------------------------------------
+def _stride(x, dim=None):
+    arr = np.asarray(x.array)
+    strides = tuple(s // arr.itemsize for s in arr.strides)
+    if dim is None:
+        return strides
+    return strides[_dim(dim, arr.ndim, "stride")] if arr.ndim else 1
+
+
+def _storage_offset(x) -> int:
+    arr = x.array
+    if not isinstance(arr, np.ndarray):
+        return 0
+    base = arr
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    start = arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return int(start // arr.itemsize)
+
+
+Tensor.stride = _stride
+Tensor.storage_offset = _storage_offset
+for _name in ("stride", "storage_offset", "unfold"):
+    _MISSING_METHODS.pop(_name, None)

@@ -1,0 +1,159 @@
+"""Edge cases of the tensor surface the compat programs p26-p31 brought in, against
+PyTorch, and the errors for bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+torch = pytest.importorskip("torch")
+
+
+def _both(array, dtype=np.float64):
+    array = np.asarray(array, dtype=dtype)
+    return cr.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+
+
+def _same(ours, theirs, **tol):
+    np.testing.assert_allclose(np.asarray(ours.detach().numpy()),
+                               theirs.detach().numpy(), **(tol or {"rtol": 1e-12}))
+
+
+def test_logcumsumexp_is_stable_for_far_apart_values():
+    values = [[-1000.0, 0.0, 5.0, -3.0], [800.0, 799.0, -5.0, 801.0]]
+    a, t = _both(values)
+    out, tout = cr.logcumsumexp(a, 1), torch.logcumsumexp(t, 1)
+    _same(out, tout)
+    w = np.arange(8.0).reshape(2, 4) - 3
+    (out * cr.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    _same(a.grad, t.grad)
+    assert np.isfinite(a.grad.numpy()).all()
+
+
+def test_cummax_cummin_ties_and_nan_as_torch():
+    values = [1.0, 3.0, 3.0, 2.0, float("nan"), 5.0, 0.0]
+    for name in ("cummax", "cummin"):
+        ours = getattr(cr, name)(cr.tensor(values), 0)
+        theirs = getattr(torch, name)(torch.tensor(values), 0)
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy(), err_msg=name)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy(), err_msg=name)
+
+
+def test_clamp_with_tensor_bounds_sends_gradients_where_pytorch_does():
+    x, tx = _both([-2.0, -0.5, 0.0, 0.5, 2.0, 1.0])
+    lo, tlo = _both([-1.0, -1.0, 0.0, 0.0, 0.0, 2.0])   # lo > hi in the last position
+    hi, thi = _both([1.0, 1.0, 1.0, 0.2, 1.0, 0.5])
+    out, tout = cr.clamp(x, lo, hi), torch.clamp(tx, tlo, thi)
+    _same(out, tout)
+    w = np.arange(1.0, 7.0)
+    (out * cr.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    for ours, theirs in ((x, tx), (lo, tlo), (hi, thi)):
+        _same(ours.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_quantile_forms(interpolation):
+    data = np.random.default_rng(1).standard_normal((3, 5))
+    a, t = _both(data)
+    q = [0.1, 0.5, 0.9]
+    out = cr.quantile(a, cr.tensor(q, dtype=cr.float64), dim=1, keepdim=True, interpolation=interpolation)
+    tout = torch.quantile(t, torch.tensor(q, dtype=torch.float64), dim=1, keepdim=True,
+                          interpolation=interpolation)
+    assert out.shape == tuple(tout.shape)
+    _same(out, tout)
+    out.sum().backward()
+    tout.sum().backward()
+    _same(a.grad, t.grad)
+    _same(cr.quantile(a, 0.25), torch.quantile(t, 0.25))
+
+
+def test_searchsorted_per_row_and_sides():
+    seq = [[1.0, 3.0, 5.0, 7.0], [2.0, 4.0, 6.0, 8.0]]
+    vals = [[3.0, 6.0], [2.0, 9.0]]
+    for right in (False, True):
+        ours = cr.searchsorted(cr.tensor(seq), cr.tensor(vals), right=right)
+        theirs = torch.searchsorted(torch.tensor(seq), torch.tensor(vals), right=right)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert cr.searchsorted(cr.tensor([1.0, 2.0]), cr.tensor([2.0]), side="right").item() == 2
+    with pytest.raises(ValueError, match="contradict"):
+        cr.searchsorted(cr.tensor([1.0]), cr.tensor([1.0]), right=True, side="left")
+
+
+def test_strides_and_offsets_in_elements_as_pytorch():
+    base = np.arange(24.0).reshape(2, 3, 4)
+    x, t = cr.tensor(base), torch.tensor(base)
+    for f in (lambda v: v, lambda v: v.transpose(1, 2), lambda v: v[:, 1],
+              lambda v: v.expand(3, 2, 3, 4), lambda v: v.transpose(0, 2).contiguous(),
+              lambda v: v[1, :, 2:]):
+        assert f(x).stride() == f(t).stride()
+        assert f(x).storage_offset() == f(t).storage_offset()
+        assert f(x).is_contiguous() == f(t).is_contiguous()
+
+
+def test_index_put_accumulates_and_masked_scatter_fills_in_order():
+    x, t = _both(np.zeros((3, 2)))
+    v, tv = _both([1.0, 2.0, 3.0])
+    idx = (np.array([0, 0, 2]), np.array([1, 1, 0]))
+    out = x.index_put((cr.tensor(idx[0]), cr.tensor(idx[1])), v, accumulate=True)
+    tout = tx = t.index_put((torch.tensor(idx[0]), torch.tensor(idx[1])), tv, accumulate=True)
+    _same(out, tout)
+    (out * out).sum().backward()
+    (tx * tx).sum().backward()
+    _same(v.grad, tv.grad)
+    mask = np.array([[True, False], [False, True], [True, True]])
+    src = np.arange(1.0, 7.0)
+    _same(cr.zeros(3, 2).masked_scatter(cr.tensor(mask), cr.tensor(src)),
+          torch.zeros(3, 2, dtype=torch.float64).masked_scatter(torch.tensor(mask),
+                                                                 torch.tensor(src)))
+
+
+def test_detach_in_place_and_materialized_grads():
+    w = cr.ones(2, requires_grad=True)
+    h = w * 2
+    h.detach_()
+    assert not h.requires_grad and h.is_leaf and h.grad_fn is None
+    unused = cr.ones(1, requires_grad=True)
+    g = cr.autograd.grad((w * 3).sum(), [w, unused], materialize_grads=True)
+    assert g[1].shape == (1,) and g[1].item() == 0.0
+    with pytest.raises(ValueError, match="materialize_grads"):
+        cr.autograd.grad((w * 3).sum(), [w], allow_unused=False, materialize_grads=True)
+
+
+def test_dtype_helpers_as_pytorch():
+    assert cr.finfo(cr.float32).eps == torch.finfo(torch.float32).eps
+    assert cr.finfo().tiny == torch.finfo().tiny
+    assert cr.iinfo(cr.int16).max == torch.iinfo(torch.int16).max
+    assert str(cr.promote_types(cr.int32, cr.float16)) == "float16"
+    assert str(cr.result_type(cr.tensor([1, 2]), 2.5)) == "float32"
+    assert cr.can_cast(cr.float64, cr.int32) is False and cr.can_cast(cr.int64, cr.int8)
+    assert (cr.tensor([4, 9], dtype=cr.int32) ** 0.5).dtype == cr.float32
+    with pytest.raises(TypeError, match="not a floating-point dtype"):
+        cr.finfo(cr.int32)
+
+
+def test_bad_input_names_the_op_and_the_shapes():
+    x = cr.ones(3, 4)
+    with pytest.raises(TypeError, match="index_put: indices must be a tuple"):
+        x.index_put(cr.tensor([0]), cr.ones(4))
+    with pytest.raises(ValueError, match="selects 12 positions but source has only 2"):
+        x.masked_scatter(x > 0, cr.ones(2))
+    with pytest.raises(IndexError, match="take: index out of range for 12"):
+        cr.take(x, cr.tensor([12]))
+    with pytest.raises(ValueError, match="unfold: size 5 and step 1 do not fit dim 1"):
+        x.unfold(1, 5, 1)
+    with pytest.raises(ValueError, match="tensordot: contracted dims"):
+        cr.tensordot(x, x, dims=([1], [1, 0]))
+    with pytest.raises(ValueError, match="cross: no dim of size 3"):
+        cr.cross(cr.ones(2, 4), cr.ones(2, 4))
+    with pytest.raises(ValueError, match="quantile: q must be"):
+        cr.quantile(x, 1.5)
+    with pytest.raises(TypeError, match="histc: expected a floating-point tensor"):
+        cr.histc(cr.tensor([1, 2]))
+    with pytest.raises(ValueError, match="index_copy: source has shape"):
+        x.index_copy(0, cr.tensor([0, 1]), cr.ones(3, 4))
+    with pytest.raises(ValueError, match="einsum: letter 'i' repeats"):
+        cr.einsum("ii", x)
