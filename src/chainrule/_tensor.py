@@ -543,14 +543,23 @@ class Tensor:
         refused at backward (the version counter), never given a wrong gradient."""
         self._check_inplace(opname)
         buffer = self._buffer() if not backend.is_device_array(self.array) else self.array
+        base = None
         if getattr(buffer, "base", None) is not None:
-            # a view (x[0], x.view(...), x.t()) shares its memory with another tensor whose
-            # node would not know of the change: its gradient would silently be wrong
-            raise RuntimeError(
-                f"{opname}: in-place change, recorded for autograd, of a tensor that is a view "
-                f"of another tensor's memory (shape {self.shape}); chainrule cannot rewrite the "
-                "other tensor's graph. Use the out-of-place op (y = y.relu()), or assign into "
-                "the base tensor (h[0] = h[0].relu())")
+            base = self._indexed_base(buffer)
+            if base is None:
+                # a view (x.view(...), x.t()) shares its memory with another tensor whose
+                # node would not know of the change: its gradient would silently be wrong
+                raise RuntimeError(
+                    f"{opname}: in-place change, recorded for autograd, of a tensor that is "
+                    f"a view of another tensor's memory (shape {self.shape}); chainrule "
+                    "rewrites the base's graph for views made by indexing (h[0].relu_()), "
+                    "not for this one. Use the out-of-place op (y = y.relu()), or assign "
+                    "into the base tensor (h[0] = h[0].relu())")
+            if base._vjp is None and base.requires_grad:
+                raise RuntimeError(
+                    f"{opname}: in-place change of a view of a leaf tensor that requires "
+                    f"grad (shape {base.shape}); change the leaf under `with cr.no_grad():` "
+                    "or use the out-of-place op")
         old = _new(Tensor)
         for slot in _NODE_SLOTS:
             setattr(old, slot, getattr(self, slot))
@@ -566,7 +575,15 @@ class Tensor:
                 and buffer.dtype.kind in "biu":
             raise RuntimeError(f"{opname}: result type {new.dtype} can't be cast to the "
                                f"desired output type {old.dtype}")
-        buffer[...] = new.array  # views of this tensor see the new value, as in PyTorch
+        if base is None:
+            buffer[...] = new.array  # views of this tensor see the new value, as in PyTorch
+        else:
+            # a view by indexing: write through the base, recorded there (base[i] = new),
+            # and become base[i] again, read from the base's new node (PyTorch's
+            # CopySlices); the memory is shared, so this tensor sees the new value
+            index = self._ctx[1]
+            base[index] = new
+            new = base[index]
         self.requires_grad = new.requires_grad
         self._op, self._parents, self._vjp, self._ctx = new._op, new._parents, new._vjp, \
             new._ctx
@@ -574,8 +591,18 @@ class Tensor:
         # ops recorded earlier keep using the former self (the engine resolves them to it)
         global _last_rebase
         self._rebased = getattr(self, "_rebased", ()) + ((self._ver, old),)
-        _last_rebase = self._ver
+        _last_rebase = builtins_max(_last_rebase, self._ver)
         return self
+
+    def _indexed_base(self, buffer) -> Tensor | None:
+        """The tensor this one was indexed from (``self = base[i]``, a view into base's
+        memory), or None when ``self`` is another kind of view."""
+        if self._op != "getitem" or len(self._parents) != 1:
+            return None
+        base = self._parents[0]
+        if isinstance(base.array, np.ndarray) and np.may_share_memory(buffer, base.array):
+            return base
+        return None
 
     def _buffer(self):
         """``self.array`` as a writeable array: a 0-d value is an immutable NumPy scalar and
