@@ -364,12 +364,14 @@ class _IndexedContainer(Module):
             self.append(m)
         return self
 
-    def insert(self, index: int, module: Module) -> None:
+    def insert(self, index: int, module: Module):
+        """Put ``module`` before position ``index``; returns the container (as PyTorch)."""
         if not isinstance(module, Module):
             raise TypeError(f"insert: expected a Module, got {type(module).__name__}")
         items = self._items()
         items.insert(index, module)
         self._renumber(items)
+        return self
 
     def _slice(self, idx: slice):
         """A container of the same kind holding the selected children (paths unchanged)."""
