@@ -482,6 +482,25 @@ class ModuleList(_IndexedContainer):
         raise NotImplementedError("ModuleList has no forward(): iterate over it in your "
                                   "module's forward")
 
+    def _tree(self, counts: bool) -> str:
+        """PyTorch's text: a run of children that print alike is one line,
+        ``(0-5): 6 x Block(...)``."""
+        if counts or not self._modules:
+            return super()._tree(counts)
+        runs = []  # [first index, last index, text]
+        for i, child in enumerate(self._modules.values()):
+            text = "None" if child is None else child._tree(False)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = []
+        for first, last, text in runs:
+            label = f"({first}): " if first == last else \
+                f"({first}-{last}): {last - first + 1} x "
+            lines.append((label + text).replace("\n", "\n  "))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class MLP(Module):
     """A multilayer perceptron: Linear layers of the given ``sizes`` with ``activation``
