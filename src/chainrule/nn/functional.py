@@ -173,18 +173,17 @@ def tanh(x) -> Tensor:
     return P.tanh(x)
 
 
-def softmax(x, dim: int = -1, axis: int | None = None, dtype=None) -> Tensor:
+def softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
+            axis: int | None = None) -> Tensor:
     """exp(x) / Σ exp(x) along ``dim`` (``axis`` is accepted as NumPy's name); ``dtype``
-    casts the input first (as PyTorch)."""
-    x = x if dtype is None else P.cast(x, dtype)
-    return P.softmax(x, axis=dim if axis is None else axis)
+    casts the input first, as PyTorch."""
+    return P.softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
-def log_softmax(x, dim: int = -1, axis: int | None = None, dtype=None) -> Tensor:
-    """x - logsumexp(x) along ``dim``, stable for large logits; ``dtype`` casts the
-    input first."""
-    x = x if dtype is None else P.cast(x, dtype)
-    return P.log_softmax(x, axis=dim if axis is None else axis)
+def log_softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
+                axis: int | None = None) -> Tensor:
+    """x - logsumexp(x) along ``dim``, stable for large logits."""
+    return P.log_softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
 def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
