@@ -79,7 +79,7 @@ def _lazy(name):
 
 
 _SUBMODULES = ("nn", "optim", "data", "train", "viz", "io", "distributed", "utils", "cuda",
-               "backends", "accelerator", "linalg", "special")
+               "backends", "accelerator", "linalg", "special", "func")
 
 # What PyTorch has and chainrule does not, with the nearest thing chainrule has.
 _NEAREST = {
@@ -122,6 +122,8 @@ def __getattr__(name):
         return module
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)
+    if name == "vmap":
+        return _lazy("func").vmap
     if name == "explain":
         return _lazy("viz").explain
     if name in ("detect_anomaly", "AnomalyError"):
