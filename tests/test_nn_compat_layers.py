@@ -181,3 +181,47 @@ def test_state_dict_keys_of_the_new_layers_match_torch():
         ours, theirs = getattr(cr.nn, name)(*args), getattr(torch.nn, name)(*args)
         assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
             [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()], name
+
+
+# modules as print(model) shows them: the same text as PyTorch's
+REPR_LINES = [
+    "Linear(3, 4)|Linear(3, 4, bias=False)|Conv1d(2, 3, 3, stride=2, padding=1, dilation=2, groups=1, bias=False)|Conv2d(2, 4, 3, padding='same', padding_mode='reflect')|Conv2d(2, 4, (3, 5), stride=(2, 1), groups=2)|ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)|ConvTranspose1d(4, 2, 3, stride=2)",
+    "MaxPool2d(2)|MaxPool2d(3, stride=2, padding=1, ceil_mode=True)|MaxPool1d(2)|AvgPool2d(2)|AvgPool2d(3, 2, 1, count_include_pad=False)|AvgPool1d(3)|AdaptiveAvgPool2d((1, 1))|AdaptiveAvgPool2d(3)|AdaptiveMaxPool2d(2)|AdaptiveAvgPool1d(4)|AdaptiveMaxPool1d(2)",
+    "BatchNorm1d(4)|BatchNorm2d(4, momentum=None, affine=False)|LayerNorm(5)|LayerNorm([2, 3], elementwise_affine=False)|GroupNorm(2, 4)|InstanceNorm1d(3)|InstanceNorm2d(3, affine=True)|RMSNorm(4)",
+    "Embedding(10, 3)|Embedding(10, 3, padding_idx=0, max_norm=1.0)|EmbeddingBag(10, 3)|Dropout()|Dropout(0.2)|Dropout2d(0.1)|Dropout1d()|Identity()|Flatten()|Flatten(0, 2)|Unflatten(1, (2, 3))",
+    "ReLU()|ReLU(inplace=True)|LeakyReLU(0.2)|Sigmoid()|Tanh()|GELU()|GELU(approximate='tanh')|SiLU()|ELU()|SELU()|Softplus()|Mish()|Hardtanh()|ReLU6()|PReLU()|LogSigmoid()|Softsign()|GLU()|Softmax(dim=1)|LogSoftmax(dim=-1)|Softmin(dim=1)|Hardswish()|Hardsigmoid()|CELU()|Threshold(0.1, 2.0)|Tanhshrink()|Softshrink()|Hardshrink()|Softmax2d()",
+    "LSTM(3, 4)|LSTM(3, 4, num_layers=2, batch_first=True, bidirectional=True, dropout=0.1)|GRU(3, 4)|RNN(3, 4, nonlinearity='relu')|LSTMCell(3, 4)|GRUCell(3, 4)|RNNCell(3, 4)",
+    "MultiheadAttention(8, 2)|MultiheadAttention(8, 2, batch_first=True, kdim=4, vdim=4)|Upsample(scale_factor=2)|Upsample(size=(4, 4), mode='bilinear', align_corners=False)|ZeroPad2d(1)|ConstantPad1d((1, 2), 0.5)|ReflectionPad2d(2)|ReplicationPad1d((1, 0))|PixelShuffle(2)|PixelUnshuffle(2)|ChannelShuffle(2)|Bilinear(2, 3, 4)|CosineSimilarity()|PairwiseDistance()|Unfold(3)|Fold((4, 4), 2)",
+    "MSELoss()|MSELoss(reduction='sum')|CrossEntropyLoss()|CrossEntropyLoss(label_smoothing=0.1)|NLLLoss()|BCELoss()|BCEWithLogitsLoss()|L1Loss()|SmoothL1Loss()|HuberLoss()|KLDivLoss()|TripletMarginLoss()|CosineEmbeddingLoss()|MarginRankingLoss()",
+    "Sequential(Linear(2, 3), ReLU())|ModuleList([Linear(2, 3), Tanh()])|ModuleDict({'a': Linear(2, 2)})|TransformerEncoderLayer(8, 2, 16)",
+    "BatchNorm1d(3, bias=False)|GroupNorm(1, 3, affine=False)|LayerNorm(3, bias=False)",
+    "ConstantPad2d(1, 0.0)|ZeroPad1d(2)|CircularPad2d(1)|Upsample(scale_factor=(2, 3))",
+]
+REPR_CASES = [case for line in REPR_LINES for case in line.split("|")]
+
+
+@pytest.mark.parametrize("case", REPR_CASES)
+def test_repr_is_pytorchs(case):
+    def build(lib):
+        return eval(case, {k: getattr(lib.nn, k) for k in dir(lib.nn) if k[0].isupper()})
+
+    assert repr(build(cr)) == repr(build(torch))
+
+
+@pytest.mark.parametrize("name, args", [("BatchNorm1d", (3,)), ("GroupNorm", (1, 3)),
+                                        ("InstanceNorm1d", (3,)), ("LayerNorm", (4,))])
+def test_norm_layers_with_a_weight_and_no_bias_match_torch(name, args):
+    kw = {"affine": True} if name == "InstanceNorm1d" else {}
+    ours, theirs = getattr(cr.nn, name)(*args, bias=False, **kw), \
+        getattr(torch.nn, name)(*args, bias=False, **kw)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    if name == "LayerNorm":
+        x = x.reshape(3, 2, 4)
+    ours.weight.array[...] = theirs.weight.detach().numpy()[...] = 1.5
+    y = ours(cr.tensor(x, requires_grad=True))
+    ty = theirs(torch.tensor(x, requires_grad=True))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), atol=1e-5)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4)

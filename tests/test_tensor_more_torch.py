@@ -157,3 +157,48 @@ def test_bad_input_names_the_op_and_the_shapes():
         x.index_copy(0, cr.tensor([0, 1]), cr.ones(3, 4))
     with pytest.raises(ValueError, match="einsum: letter 'i' repeats"):
         cr.einsum("ii", x)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_with_ties_and_untouched_rows(reduce, include_self):
+    # ties among src, and with base where base takes part (include_self); PyTorch also
+    # counts a tie with an excluded base value, losing part of the gradient (docs/pytorch.md)
+    base = [[1.0, 2.0], [0.5, 0.5], [3.0, -1.0]] if include_self else \
+        [[7.0, -7.0], [0.5, 0.5], [3.0, -1.0]]
+    src = [[1.0, 2.0], [1.0, 0.0], [2.0, 2.0]]
+    index = [[0, 0], [0, 1], [0, 0]]            # row 2 is never reached
+    x, tx = _both(base)
+    s, ts = _both(src)
+    out = x.scatter_reduce(0, cr.tensor(index), s, reduce, include_self=include_self)
+    tout = tx.scatter_reduce(0, torch.tensor(index), ts, reduce, include_self=include_self)
+    _same(out, tout)
+    w = np.arange(6.0).reshape(3, 2) + 1
+    (out * cr.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    _same(x.grad, tx.grad)
+    _same(s.grad, ts.grad)
+
+
+def test_scatter_reduce_refusals_and_special_names():
+    x = cr.zeros(2, 2)
+    with pytest.raises(ValueError, match="reduce must be one of"):
+        x.scatter_reduce(0, cr.tensor([[0, 1]]), cr.ones(1, 2), "max")
+    with pytest.raises(NotImplementedError, match="reduce='prod'"):
+        x.scatter_reduce(0, cr.tensor([[0, 1]]), cr.ones(1, 2), "prod")
+    with pytest.raises(IndexError, match="scatter_reduce: index out of range"):
+        x.scatter_reduce(0, cr.tensor([[0, 2]]), cr.ones(1, 2), "sum")
+    with pytest.raises(AttributeError, match="chainrule.special has no 'digamma'"):
+        _ = cr.special.digamma
+    p = cr.tensor([0.0, 0.25, 1.0], dtype=cr.float64)
+    np.testing.assert_allclose(cr.special.entr(p).numpy(),
+                               torch.special.entr(torch.tensor(p.numpy())).numpy())
+
+
+def test_scatter_reduce_ties_share_the_whole_gradient():
+    x = cr.tensor([[2.0, 0.0]], requires_grad=True)
+    src = cr.tensor([[2.0, 5.0], [2.0, 5.0]], requires_grad=True)
+    out = x.scatter_reduce(0, cr.tensor([[0, 0], [0, 0]]), src, "amax", include_self=False)
+    out.sum().backward()
+    np.testing.assert_allclose(src.grad.numpy(), [[0.5, 0.5], [0.5, 0.5]])
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.0]])

@@ -79,7 +79,7 @@ def _lazy(name):
 
 
 _SUBMODULES = ("nn", "optim", "data", "train", "viz", "io", "distributed", "utils", "cuda",
-               "backends", "accelerator", "linalg")
+               "backends", "accelerator", "linalg", "special", "func")
 
 # What PyTorch has and chainrule does not, with the nearest thing chainrule has.
 _NEAREST = {
@@ -93,7 +93,6 @@ _NEAREST = {
     "quantization": "nothing",
     "onnx": "cr.save (safetensors) for the weights",
     "hub": "cr.load of a saved state_dict",
-    "special": "cr.erf, cr.logsumexp, cr.sigmoid",
     "masked_scatter": "cr.where(mask, values, x)",
     "cdist": "cr.nn.functional.pairwise_distance or ((a[:, None] - b[None]) ** 2).sum(-1).sqrt()",
     "set_printoptions": "numpy.set_printoptions (tensors print through NumPy)",
@@ -123,6 +122,8 @@ def __getattr__(name):
         return module
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)
+    if name == "vmap":
+        return _lazy("func").vmap
     if name == "explain":
         return _lazy("viz").explain
     if name in ("detect_anomaly", "AnomalyError"):

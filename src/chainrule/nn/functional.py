@@ -173,14 +173,17 @@ def tanh(x) -> Tensor:
     return P.tanh(x)
 
 
-def softmax(x, dim: int = -1, axis: int | None = None) -> Tensor:
-    """exp(x) / Σ exp(x) along ``dim`` (``axis`` is accepted as NumPy's name)."""
-    return P.softmax(x, axis=dim if axis is None else axis)
+def softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
+            axis: int | None = None) -> Tensor:
+    """exp(x) / Σ exp(x) along ``dim`` (``axis`` is accepted as NumPy's name); ``dtype``
+    casts the input first, as PyTorch."""
+    return P.softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
-def log_softmax(x, dim: int = -1, axis: int | None = None) -> Tensor:
+def log_softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
+                axis: int | None = None) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable for large logits."""
-    return P.log_softmax(x, axis=dim if axis is None else axis)
+    return P.log_softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
 def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:

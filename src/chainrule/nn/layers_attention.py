@@ -43,6 +43,11 @@ __all__ = [
 ]
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under the name PyTorch gives MultiheadAttention's output projection (so
+    ``print(model)`` reads the same); nothing else differs."""
+
+
 class MultiheadAttention(Module):
     """Attention with ``num_heads`` heads of ``embed_dim // num_heads`` features each, as
     ``torch.nn.MultiheadAttention``: parameters ``in_proj_weight`` (3E, E) and
@@ -85,7 +90,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(np.zeros(3 * e, dtype=dt))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(e, e, bias=bias, dtype=dt)
+        self.out_proj = NonDynamicallyQuantizableLinear(e, e, bias=bias, dtype=dt)
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
@@ -199,8 +204,6 @@ class MultiheadAttention(Module):
     def _short_name(self) -> str:
         return f"MultiheadAttention {self.embed_dim}, {self.num_heads} heads"
 
-    def extra_repr(self) -> str:
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"
 
 
 def _activation_fn(activation):

@@ -169,8 +169,7 @@ class _ConvNd(Module):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
             f"stride={self.stride}"
         if self.padding not in (0, (0,) * self._dims):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) \
-                else f", padding={self.padding}"
+            s += f", padding={self.padding}"
         if self.dilation != (1,) * self._dims:
             s += f", dilation={self.dilation}"
         if self._transposed and self.output_padding != (0,) * self._dims:
@@ -388,6 +387,10 @@ class AvgPool1d(AvgPool2d):
         return self._call(F.avg_pool1d, x, self.kernel_size, self.stride, self.padding,
                           self.ceil_mode, self.count_include_pad)
 
+    def extra_repr(self) -> str:  # PyTorch shows AvgPool1d's arguments as 1-tuples
+        return (f"kernel_size={_tuple(self.kernel_size, 1)}, stride={_tuple(self.stride, 1)}"
+                f", padding={_tuple(self.padding, 1)}")
+
 
 class AdaptiveAvgPool1d(Module):
     """Average pooling of (N, C, L) input to ``output_size`` steps (PyTorch's bins)."""
@@ -484,8 +487,12 @@ class Upsample(Module):
             raise ValueError(f"{self._describe()}: {e}") from None
 
     def extra_repr(self) -> str:
-        what = f"size={self.size}" if self.size is not None else \
-            f"scale_factor={self.scale_factor}"
+        if self.size is not None:
+            what = f"size={self.size}"
+        elif isinstance(self.scale_factor, (tuple, list)):
+            what = f"scale_factor={tuple(float(f) for f in self.scale_factor)}"
+        else:
+            what = f"scale_factor={float(self.scale_factor)}"
         return f"{what}, mode={self.mode!r}"
 
 
@@ -500,6 +507,10 @@ class Unfold(Module):
     def forward(self, x):
         return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
 
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
 
 class Fold(Module):
     """Columns summed back into images (col2im): (N, C·kh·kw, L) -> (N, C, H, W)."""
@@ -512,6 +523,10 @@ class Fold(Module):
     def forward(self, x):
         return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding,
                       self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+                f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
 
 
 class UpsamplingNearest2d(Upsample):
@@ -559,8 +574,9 @@ class _PadNd(Module):
             raise ValueError(f"{self._describe()}: {e}") from None
 
     def extra_repr(self) -> str:
-        return f"{self.padding}" + (f", value={self.value}" if self._mode == "constant" and
-                                     type(self).__name__.startswith("Constant") else "")
+        if type(self).__name__.startswith("Constant"):
+            return f"padding={self.padding}, value={self.value}"
+        return f"{self.padding}"
 
 
 class ConstantPad1d(_PadNd):

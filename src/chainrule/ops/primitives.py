@@ -578,8 +578,10 @@ SUM = Op("sum", _sum_vjp, reads=(), formula="1", method=True, function=True,
 
 
 @SUM.define
-def sum(x, axis=None, keepdims: bool = False) -> Tensor:
+def sum(x, axis=None, keepdims: bool = False, *, dtype=None) -> Tensor:
     x = as_tensor(x)
+    if dtype is not None:  # PyTorch casts the input first
+        x = cast(x, dtype)
     axes = _axes(axis, x.ndim, "sum")
     return record(np.sum(x.array, axis=axes, keepdims=keepdims), SUM, (x,),
                   (x.shape, _keep_shape(x.shape, axes)))
@@ -595,8 +597,10 @@ MEAN = Op("mean", _mean_vjp, reads=(), method=True, function=True, cases=_reduct
 
 
 @MEAN.define
-def mean(x, axis=None, keepdims: bool = False) -> Tensor:
+def mean(x, axis=None, keepdims: bool = False, *, dtype=None) -> Tensor:
     x = as_tensor(x)
+    if dtype is not None:
+        x = cast(x, dtype)
     _float_only("mean", x)
     axes = _axes(axis, x.ndim, "mean")
     n = 1
@@ -671,9 +675,12 @@ SOFTMAX = Op("softmax", _softmax_vjp, reads=("output",), formula="s·(δ - sᵀ)
 
 
 @SOFTMAX.define
-def softmax(x, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows."""
+def softmax(x, axis: int = -1, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows;
+    ``dtype`` casts the input first (as PyTorch)."""
     x = as_tensor(x)
+    if dtype is not None:
+        x = cast(x, dtype)
     _float_only("softmax", x)
     (axis,) = _axes(axis, x.ndim, "softmax") or (0,)
     e = np.exp(x.array - np.max(x.array, axis=axis, keepdims=True))
@@ -690,9 +697,11 @@ LOG_SOFTMAX = Op("log_softmax", _log_softmax_vjp, reads=("output",),
 
 
 @LOG_SOFTMAX.define
-def log_softmax(x, axis: int = -1) -> Tensor:
+def log_softmax(x, axis: int = -1, dtype=None) -> Tensor:
     """x - logsumexp(x) along ``axis``, stable for logits in the thousands."""
     x = as_tensor(x)
+    if dtype is not None:
+        x = cast(x, dtype)
     _float_only("log_softmax", x)
     (axis,) = _axes(axis, x.ndim, "log_softmax") or (0,)
     shifted = x.array - np.max(x.array, axis=axis, keepdims=True)

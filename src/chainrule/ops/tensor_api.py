@@ -2083,3 +2083,354 @@ Tensor.stride = _stride
 Tensor.storage_offset = _storage_offset
 for _name in ("stride", "storage_offset", "unfold"):
     _MISSING_METHODS.pop(_name, None)
+
+
+# ---------------------------------------------------------------------------
+# scatter_reduce / index_reduce (graph-network aggregation): sum, mean, amax, amin
+# ---------------------------------------------------------------------------
+def _scatter_extreme_vjp(F, g, ans, ctx, x, src):
+    dim, index, self_weight, src_weight = ctx
+    return g * self_weight, F.gather(g, dim, index) * src_weight
+
+
+SCATTER_EXTREME = Op(
+    "scatter_extreme", _scatter_extreme_vjp, reads=(), method=False, function=False,
+    formula=("1/ties where the input is the extreme", "1/ties at the index where src is"),
+    second_order=False,
+    cases=[lambda rng: ((rng.uniform(-1, 1, (3, 4)), 0, rng.integers(0, 3, (5, 4)),
+                         rng.uniform(-1, 1, (5, 4))), {"reduce": "amax"}),
+           lambda rng: ((rng.uniform(-1, 1, (3, 4)), 1, rng.integers(0, 4, (3, 2)),
+                         rng.uniform(-1, 1, (3, 2))), {"reduce": "amin", "include_self": False})])
+
+
+@SCATTER_EXTREME.define
+def scatter_extreme(x, dim: int, index, src, *, reduce: str, include_self: bool = True) -> Tensor:
+    """The running max (``reduce='amax'``) or min of ``x`` and the ``src`` values scattered
+    to ``index`` along ``dim``; the gradient is shared evenly by the values that equal the
+    result (as PyTorch). Positions no index reaches keep x's value."""
+    x = as_tensor(x)
+    src = as_tensor(src, x)
+    d = _dim(dim, x.ndim, "scatter_reduce")
+    idx = _index_array(index, "scatter_reduce")
+    at = _along(idx, d)
+    src_used = src.array[tuple(slice(0, n) for n in idx.shape)]
+    hit = np.zeros(x.shape, bool)
+    hit[at] = True
+    out = np.array(x.array, copy=True)
+    if not include_self:
+        out[hit] = -np.inf if reduce == "amax" else np.inf
+    (np.maximum if reduce == "amax" else np.minimum).at(out, at, src_used)
+    self_ties = x.array == out
+    if not include_self:  # x's value competes only where no index reaches
+        self_ties = self_ties & ~hit
+    src_ties = src_used == out[at]
+    count = self_ties.astype(x.array.dtype)
+    np.add.at(count, at, src_ties.astype(x.array.dtype))
+    self_weight = np.where(self_ties, 1 / np.maximum(count, 1), 0).astype(x.array.dtype)
+    src_weight = np.zeros(src.shape, x.array.dtype)
+    src_weight[tuple(slice(0, n) for n in idx.shape)] = np.where(
+        src_ties, 1 / np.maximum(count[at], 1), 0)
+    return record(out, SCATTER_EXTREME, (x, src), (d, idx, self_weight, src_weight))
+
+
+_REDUCTIONS = ("sum", "mean", "amax", "amin", "prod")
+
+
+@expose
+def scatter_reduce(x, dim: int, index, src, reduce: str, *, include_self: bool = True) -> Tensor:
+    """``x`` with the ``src`` values at ``index`` along ``dim`` reduced into it: 'sum',
+    'mean', 'amax' or 'amin' (with x's own value unless ``include_self=False``)."""
+    if reduce not in _REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce must be one of {_REDUCTIONS}, got {reduce!r}")
+    if reduce == "prod":
+        raise NotImplementedError("scatter_reduce: reduce='prod' is not in chainrule; use "
+                                  "exp(scatter_reduce(log |x|, ..., 'sum')) with the signs")
+    x = as_tensor(x)
+    src = as_tensor(src, x)
+    d = _dim(dim, x.ndim, "scatter_reduce")
+    idx = _index_array(index, "scatter_reduce")
+    if idx.ndim != x.ndim or src.ndim != x.ndim:
+        raise ValueError(f"scatter_reduce: input {x.shape}, index {idx.shape} and src "
+                         f"{src.shape} must have the same number of dims")
+    if any(i > s for i, s in zip(idx.shape, src.shape)):
+        raise ValueError(f"scatter_reduce: index {idx.shape} is larger than src {src.shape}")
+    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+        raise IndexError(f"scatter_reduce: index out of range for dim {d} of size "
+                         f"{x.shape[d]} (values {idx.min()}..{idx.max()})")
+    if reduce in ("amax", "amin"):
+        return scatter_extreme(x, d, idx, src, reduce=reduce, include_self=include_self)
+    hit = np.zeros(x.shape, bool)
+    hit[_along(idx, d)] = True
+    base = x if include_self else P.where(hit, 0.0, x)
+    total = scatter_add_along(base, d, idx, src)
+    if reduce == "sum":
+        return total
+    count = np.zeros(x.shape, x.array.dtype if x.array.dtype.kind == "f" else np.float64)
+    np.add.at(count, _along(idx, d), 1)
+    if include_self:
+        count += 1
+    out = P.div(total, wrap(np.maximum(count, 1).astype(count.dtype)))
+    if x.array.dtype.kind in "biu":  # PyTorch floors an integer mean
+        out = P.cast(P.floor(out), x.array.dtype)
+    return out if include_self else P.where(hit, out, x)
+
+
+@expose
+def index_reduce(x, dim: int, index, source, reduce: str, *, include_self: bool = True) -> Tensor:
+    """``x`` with the slices of ``source`` reduced into the slices ``index`` along ``dim``
+    ('mean', 'amax', 'amin'; 'prod' is not in chainrule)."""
+    x = as_tensor(x)
+    source = as_tensor(source, x)
+    d = _dim(dim, x.ndim, "index_reduce")
+    idx = _index_array(index, "index_reduce").reshape(-1)
+    if source.ndim != x.ndim or source.shape[d] != len(idx):
+        raise ValueError(f"index_reduce: source {source.shape} must have x's dims "
+                         f"({x.shape}) with {len(idx)} slices along dim {d}")
+    shape = [1] * x.ndim
+    shape[d] = -1
+    full = np.broadcast_to(idx.reshape(shape), source.shape)
+    return scatter_reduce(x, d, full, source, reduce, include_self=include_self)
+
+
+for _fn in ("scatter_reduce", "index_reduce"):
+    setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
+
+
+# logaddexp in base e and 2: registry entries (their rules are softmax weights)
+logaddexp = binary("logaddexp", np.logaddexp,
+                   lambda F, g, ans, ctx, a, b: (g * F.exp(a - ans), g * F.exp(b - ans)),
+                   reads=("inputs", "output"),
+                   formula=("e^({a} - out)", "e^({b} - out)"))
+logaddexp2 = binary("logaddexp2", np.logaddexp2,
+                    lambda F, g, ans, ctx, a, b: (g * F.exp2(a - ans), g * F.exp2(b - ans)),
+                    reads=("inputs", "output"),
+                    formula=("2^({a} - out)", "2^({b} - out)"))
+
+
+# ---------------------------------------------------------------------------
+# PyTorch's other names and small composites
+# ---------------------------------------------------------------------------
+@expose
+def true_divide(a, b) -> Tensor:
+    return P.div(a, b)
+
+
+@expose
+def rsub(a, b, *, alpha=1) -> Tensor:
+    """``b - alpha * a`` (PyTorch's reversed subtraction)."""
+    return P.sub(b, a if alpha == 1 else P.mul(a, alpha))
+
+
+@expose
+def sgn(x) -> Tensor:
+    return P.sign(x)
+
+
+@expose
+def absolute(x) -> Tensor:
+    return P.abs(x)
+
+
+@expose
+def positive(x) -> Tensor:
+    x = as_tensor(x)
+    if x.array.dtype == np.bool_:
+        raise TypeError("positive: not defined for bool tensors (as PyTorch)")
+    return x
+
+
+@expose
+def fix(x) -> Tensor:
+    return P.trunc(x)
+
+
+@expose
+def deg2rad(x) -> Tensor:
+    return P.mul(x, math.pi / 180)
+
+
+@expose
+def rad2deg(x) -> Tensor:
+    return P.mul(x, 180 / math.pi)
+
+
+@expose
+def float_power(x, exponent) -> Tensor:
+    """``x ** exponent`` in float64 (as PyTorch)."""
+    x = as_tensor(x)
+    exponent = P.cast(exponent, np.float64) if isinstance(exponent, Tensor) else exponent
+    return P.pow(P.cast(x, np.float64), exponent)
+
+
+@expose
+def aminmax(x, *, dim=None, keepdim: bool = False):
+    """(min, max) over ``dim`` (all elements if None), as a named pair."""
+    import collections
+
+    pair = collections.namedtuple("aminmax", ["min", "max"])
+    return pair(P.amin(x, axis=dim, keepdims=keepdim), P.amax(x, axis=dim, keepdims=keepdim))
+
+
+@expose
+def nanmedian(x, dim=None, keepdim: bool = False):
+    """The lower median of the values that are not nan (all nan: nan)."""
+    x = as_tensor(x)
+    if dim is None:
+        flat = P.reshape(x, (-1,))
+        keep = np.flatnonzero(~np.isnan(flat.array))
+        if keep.size == 0:
+            return _plain("nanmedian", np.asarray(np.nan, x.array.dtype))
+        vals = P.getitem(flat, keep)
+        order = np.argsort(vals.array, kind="stable")
+        return P.getitem(vals, int(order[(keep.size - 1) // 2]))
+    d = _dim(dim, x.ndim, "nanmedian")
+    arr = x.array
+    counts = np.sum(~np.isnan(arr), axis=d, keepdims=True)
+    order = np.argsort(np.where(np.isnan(arr), np.inf, arr), axis=d, kind="stable")
+    pick = np.maximum((counts - 1) // 2, 0)
+    index = np.take_along_axis(order, pick, axis=d)
+    values = gather(x, d, index) if x.requires_grad else wrap(np.take_along_axis(arr, index, d))
+    values = P.where(counts == 0, float("nan"), values)
+    if not keepdim:
+        values = P.reshape(values, values.shape[:d] + values.shape[d + 1:])
+        index = index.reshape(index.shape[:d] + index.shape[d + 1:])
+    return ValuesIndices(values, _plain("nanmedian", index.astype(np.int64)))
+
+
+@expose
+def nanquantile(x, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """quantile over the values that are not nan (one dim, or all elements)."""
+    x = as_tensor(x)
+    if dim is None:
+        flat = P.reshape(x, (-1,))
+        return quantile(P.getitem(flat, np.flatnonzero(~np.isnan(flat.array))), q,
+                        interpolation=interpolation)
+    d = _dim(dim, x.ndim, "nanquantile")
+    rows = unbind(movedim(x, d, -1).reshape(-1, x.shape[d]) if x.ndim > 1 else
+                  P.reshape(x, (1, -1)), 0)
+    outs = [nanquantile(r, q, interpolation=interpolation) for r in rows]
+    out = C.stack(outs, -1)  # (q..., rows)
+    rest = tuple(n for i, n in enumerate(x.shape) if i != d)
+    out = P.reshape(out, out.shape[:-1] + rest)
+    if keepdim:
+        out = P.reshape(out, out.shape[:out.ndim - len(rest)] + tuple(
+            1 if i == d else n for i, n in enumerate(x.shape)))
+    return out
+
+
+@expose
+def trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """The trapezoid rule along ``dim``: spacing ``dx`` (1 by default) or sample points x."""
+    y = as_tensor(y)
+    d = _dim(dim, y.ndim, "trapezoid")
+    n = y.shape[d]
+    lead = (slice(None),) * d
+    left, right = y[lead + (slice(0, n - 1),)], y[lead + (slice(1, n),)]
+    pair = P.add(left, right)
+    if x is not None:
+        x = as_tensor(x, y)
+        steps = diff(x, dim=-1 if x.ndim == 1 else d)
+        if x.ndim == 1:
+            shape = [1] * y.ndim
+            shape[d] = -1
+            steps = P.reshape(steps, tuple(shape))
+        return P.mul(P.sum(P.mul(pair, steps), axis=d), 0.5)
+    return P.mul(P.sum(pair, axis=d), 0.5 * (1.0 if dx is None else dx))
+
+
+@expose
+def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    y = as_tensor(y)
+    d = _dim(dim, y.ndim, "cumulative_trapezoid")
+    n = y.shape[d]
+    lead = (slice(None),) * d
+    pair = P.add(y[lead + (slice(0, n - 1),)], y[lead + (slice(1, n),)])
+    if x is not None:
+        x = as_tensor(x, y)
+        steps = diff(x, dim=-1 if x.ndim == 1 else d)
+        if x.ndim == 1:
+            shape = [1] * y.ndim
+            shape[d] = -1
+            steps = P.reshape(steps, tuple(shape))
+        return cumsum(P.mul(P.mul(pair, steps), 0.5), d)
+    return cumsum(P.mul(pair, 0.5 * (1.0 if dx is None else dx)), d)
+
+
+@expose(method=False)
+def cartesian_prod(*tensors) -> Tensor:
+    if len(tensors) == 1:
+        return as_tensor(tensors[0])
+    grids = meshgrid(*tensors, indexing="ij")
+    return C.stack([P.reshape(g, (-1,)) for g in grids], 1)
+
+
+@expose(method=False)
+def combinations(x, r: int = 2, with_replacement: bool = False) -> Tensor:
+    import itertools as it
+
+    x = as_tensor(x)
+    if x.ndim != 1:
+        raise ValueError(f"combinations: expected a 1-D tensor, got shape {x.shape}")
+    pick = (it.combinations_with_replacement if with_replacement else it.combinations)(
+        range(x.shape[0]), r)
+    index = np.array(list(pick), dtype=np.int64).reshape(-1, r)
+    return P.getitem(x, index)
+
+
+@expose(method=False)
+def vander(x, N=None, increasing: bool = False) -> Tensor:
+    x = as_tensor(x)
+    n = x.shape[0] if N is None else N
+    powers = np.arange(n) if increasing else np.arange(n)[::-1]
+    return P.pow(P.reshape(x, (-1, 1)), wrap(powers.copy().astype(
+        x.array.dtype if x.array.dtype.kind == "f" else np.int64)))
+
+
+@expose
+def hsplit(x, sections) -> tuple:
+    x = as_tensor(x)
+    return tensor_split(x, sections, dim=1 if x.ndim > 1 else 0)
+
+
+@expose
+def vsplit(x, sections) -> tuple:
+    return tensor_split(x, sections, dim=0)
+
+
+@expose
+def ravel(x) -> Tensor:
+    return P.reshape(x, (-1,))
+
+
+@expose
+def narrow_copy(x, dim: int, start: int, length: int) -> Tensor:
+    return clone(narrow(x, dim, start, length))
+
+
+@expose
+def renorm(x, p, dim: int, maxnorm) -> Tensor:
+    """Each slice along ``dim`` scaled down to p-norm ``maxnorm`` where it is larger."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "renorm")
+    others = tuple(i for i in range(x.ndim) if i != d)
+    norms = norm(x, p, others, True)
+    scale = P.where(norms > maxnorm, P.div(maxnorm, P.add(norms, 1e-7)), 1.0)
+    return P.mul(x, scale)
+
+
+expose(C.swapaxes, name="swapdims")
+
+
+def _is_nonzero(self) -> bool:
+    if self.numel() != 1:
+        raise RuntimeError(f"is_nonzero: a tensor of {self.numel()} values is ambiguous; "
+                           "it needs exactly one")
+    return builtins.bool(self.item())
+
+
+Tensor.is_nonzero = _is_nonzero
+Tensor.is_same_size = lambda self, other: self.shape == other.shape
+for _fn in ("addmm", "addmv", "addr", "baddbmm", "addbmm", "true_divide", "logaddexp",
+            "renorm", "float_power", "fix", "deg2rad", "rad2deg", "sgn", "absolute"):
+    setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
+_MISSING_METHODS.pop("renorm", None)
