@@ -54,6 +54,12 @@ GRADCHECKS = {
     "adaptive_avg_pool1d": lambda x: F.adaptive_avg_pool1d(x.reshape(1, 3, 5), 3),
     "conv_transpose1d": lambda x: F.conv_transpose1d(x[:, :15].reshape(1, 3, 5),
                                                      x[:, 15:].reshape(3, 2, 2), stride=2),
+    "local_response_norm": lambda x: F.local_response_norm(x.reshape(1, 3, 5), 2, alpha=0.5,
+                                                           k=1.5),
+    "multilabel_margin": lambda x: F.multilabel_margin_loss(
+        x, cr.tensor([[3, 0, -1, 1, 1], [4, -1, 0, 0, 0], [0, 1, 2, 3, 4]])),
+    "rrelu_eval": lambda x: F.rrelu(x, 0.1, 0.3),
+    "log_softmax_dtype": lambda x: F.log_softmax(x, dim=1, dtype=cr.float64),
     "hinge_embedding": lambda x: F.hinge_embedding_loss(x, cr.tensor(
         np.where(np.arange(15).reshape(3, 5) % 2, 1.0, -1.0)), margin=0.4, reduction="sum"),
 }
@@ -196,6 +202,8 @@ REPR_LINES = [
     "Sequential(Linear(2, 3), ReLU())|ModuleList([Linear(2, 3), Tanh()])|ModuleDict({'a': Linear(2, 2)})|TransformerEncoderLayer(8, 2, 16)",
     "BatchNorm1d(3, bias=False)|GroupNorm(1, 3, affine=False)|LayerNorm(3, bias=False)",
     "ConstantPad2d(1, 0.0)|ZeroPad1d(2)|CircularPad2d(1)|Upsample(scale_factor=(2, 3))",
+    "BatchNorm3d(3)|Dropout3d(0.2)|AlphaDropout(0.1)|FeatureAlphaDropout()|RReLU()",
+    "LocalResponseNorm(3, alpha=0.001)|MultiLabelMarginLoss()",
 ]
 REPR_CASES = [case for line in REPR_LINES for case in line.split("|")]
 
@@ -225,3 +233,61 @@ def test_norm_layers_with_a_weight_and_no_bias_match_torch(name, args):
     (y * y).sum().backward()
     (ty * ty).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4)
+
+
+def test_local_response_norm_and_multilabel_margin_match_torch():
+    x = rng.standard_normal((2, 5, 3, 4)).astype(np.float32)
+    for size in (1, 2, 3, 6):
+        np.testing.assert_allclose(
+            F.local_response_norm(cr.tensor(x), size, 0.3, 0.6, 2.0).numpy(),
+            torch.nn.functional.local_response_norm(torch.tensor(x), size, 0.3, 0.6, 2.0)
+            .numpy(), rtol=1e-5)
+    scores = rng.standard_normal((3, 4)).astype(np.float32)
+    target = np.array([[3, 0, -1, 1], [1, 1, 2, -1], [-1, 0, 0, 0]])
+    for reduction in ("none", "sum", "mean"):
+        np.testing.assert_allclose(
+            F.multilabel_margin_loss(cr.tensor(scores), cr.tensor(target),
+                                     reduction=reduction).numpy(),
+            torch.nn.functional.multilabel_margin_loss(torch.tensor(scores),
+                                                       torch.tensor(target),
+                                                       reduction=reduction).numpy(),
+            rtol=1e-5)
+
+
+def test_batchnorm3d_matches_torch_in_train_and_eval():
+    x = rng.standard_normal((2, 3, 2, 4, 3)).astype(np.float32)
+    ours, theirs = cr.nn.BatchNorm3d(3), torch.nn.BatchNorm3d(3)
+    np.testing.assert_allclose(ours(cr.tensor(x)).numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), atol=1e-5)
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(cr.tensor(x)).numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match=r"BatchNorm3d.*\(N, 3, D, H, W\)"):
+        ours(cr.zeros(2, 3, 4, 4))
+
+
+def test_random_layers_keep_their_statistics_and_are_the_identity_in_eval():
+    cr.manual_seed(0)
+    x = cr.randn(200, 500)
+    y = F.alpha_dropout(x, 0.3, training=True)
+    assert abs(y.mean().item()) < 0.02 and abs(y.std().item() - 1) < 0.02
+    assert F.alpha_dropout(x, 0.3, training=False) is x
+    z = F.feature_alpha_dropout(x.reshape(200, 50, 10), 0.5, training=True)
+    assert all(len(set(np.round(row, 5))) in (1, 10) for row in
+               (z.numpy() - x.reshape(200, 50, 10).numpy() * 0).reshape(-1, 10)[:5])
+    r = F.rrelu(x, 0.1, 0.3, training=True).numpy()
+    negative = x.numpy() < 0
+    slopes = r[negative] / x.numpy()[negative]
+    assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6
+    g = F.gumbel_softmax(cr.zeros(4, 3, requires_grad=True), tau=0.5, hard=True)
+    assert g.sum(dim=1).tolist() == [1.0] * 4 and set(g.numpy().ravel()) <= {0.0, 1.0}
+    assert cr.nn.Dropout3d(0.5).eval()(x.reshape(2, 100, 5, 10, 10)) is not None
+
+
+def test_softmax_dtype_casts_the_input_first():
+    x = cr.tensor([[1.0, 2.0, 3.0]])
+    assert F.log_softmax(x, dim=1, dtype=cr.float64).dtype == cr.float64
+    assert F.softmax(x, dim=1, dtype=cr.float64).dtype == cr.float64
+    assert len(cr.nn.Sequential(cr.nn.ReLU()).insert(0, cr.nn.Tanh())) == 2
+    assert cr.nn.utils.skip_init(cr.nn.Linear, 2, 3).weight.shape == (3, 2)

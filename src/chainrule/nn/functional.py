@@ -914,8 +914,15 @@ def dropout2d(input, p: float = 0.5, training: bool = True) -> Tensor:
     scale the rest by 1/(1-p)."""
     return _channel_dropout(input, p, training, 2, "dropout2d")
 
+
+def dropout3d(input, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) input with probability p, scale the rest
+    by 1/(1-p)."""
+    return _channel_dropout(input, p, training, 3, "dropout3d")
+
 # losses and tensor functions that live in their own files, part of this namespace
 from .loss_functions import (
+    _legacy_reduction,
     cosine_embedding_loss,
     gaussian_nll_loss,
     hinge_embedding_loss,
@@ -1540,3 +1547,131 @@ __all__ += ["adaptive_avg_pool1d", "adaptive_max_pool1d", "avg_pool1d", "bilinea
             "channel_shuffle", "conv_transpose1d", "embedding_bag", "hardshrink",
             "hardsigmoid", "hardswish", "instance_norm", "pixel_shuffle", "pixel_unshuffle",
             "rms_norm", "softmin", "softshrink", "tanhshrink", "threshold"]
+
+
+# SELU's fixed point: dropped units are set to −λα, and an affine map a·x + b keeps the
+# mean and variance (PyTorch's constant and formula)
+_ALPHA_PRIME = 1.7580993408473766
+
+
+def _alpha_dropout(x, p: float, training: bool, feature: bool, op: str) -> Tensor:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: probability p must be in [0, 1], got {p}")
+    x = x if isinstance(x, Tensor) else as_tensor(x)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return P.mul(x, 0.0)
+    if feature and x.ndim < 2:
+        raise ValueError(f"{op}: expected an input of at least 2 dimensions (N, C, ...), "
+                         f"got shape {x.shape}")
+    dt = x.array.dtype
+    shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
+    keep = (numpy_generator().random(shape) >= p).astype(dt)
+    a = 1.0 / np.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
+    scale = (keep * a).astype(dt)
+    shift = ((keep - 1) * _ALPHA_PRIME * a + _ALPHA_PRIME * a * p).astype(dt)
+    return P.add(P.mul(x, _constant_like(scale, x)), _constant_like(shift, x))
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's negative saturation and the
+    result is rescaled so that mean and variance are kept; the identity unless
+    ``training``."""
+    return _alpha_dropout(input, p, training, False, "alpha_dropout")
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """``alpha_dropout`` of whole channels."""
+    return _alpha_dropout(input, p, training, True, "feature_alpha_dropout")
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU with a random slope ~ U(lower, upper) per element while ``training``,
+    the mean slope (lower + upper) / 2 otherwise."""
+    if not 0 <= lower <= upper:
+        raise ValueError(f"rrelu: expected 0 ≤ lower ≤ upper, got lower={lower}, "
+                         f"upper={upper}")
+    x = _act(input)
+    if not training:
+        return P.leaky_relu(x, (lower + upper) / 2)
+    slopes = numpy_generator().uniform(lower, upper, x.shape).astype(x.array.dtype)
+    return P.where(x.array >= 0, x, P.mul(x, _constant_like(slopes, x)))
+
+
+def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with Gumbel noise g; with ``hard`` the one-hot of its
+    arg-max in the forward pass and the soft sample's gradient (straight-through)."""
+    x = _act(logits)
+    gumbels = -np.log(numpy_generator().exponential(size=x.shape)).astype(x.array.dtype)
+    y = P.softmax(P.div(P.add(x, _constant_like(gumbels, x)), float(tau)), dim)
+    if not hard:
+        return y
+    axis = dim % x.ndim
+    one_hot = np.zeros(x.shape, dtype=x.array.dtype)
+    np.put_along_axis(one_hot, np.expand_dims(np.argmax(y.array, axis=axis), axis), 1.0,
+                      axis=axis)
+    return P.add(P.sub(_constant_like(one_hot, x), y.detach()), y)
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """x / (k + α·mean of x² over ``size`` neighbouring channels)^β (AlexNet's
+    normalization across channels; the window is centred, zero-padded, divided by
+    ``size`` as PyTorch)."""
+    op = "local_response_norm"
+    x = _input(input)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected an input of 3 or more dimensions (N, C, ...), got "
+                         f"shape {x.shape}")
+    if int(size) < 1:
+        raise ValueError(f"{op}: size must be positive, got {size}")
+    n, c = x.shape[:2]
+    offsets = np.arange(c)[None, :] - np.arange(c)[:, None]  # column − row
+    band = ((offsets >= -(size // 2)) & (offsets <= (size - 1) // 2)).astype(x.array.dtype)
+    sq = P.reshape(P.mul(x, x), (n, c, -1))
+    window = P.reshape(P.matmul(_constant_like(band / size, x), sq), x.shape)
+    return P.div(x, P.pow(P.add(P.mul(window, float(alpha)), float(k)), float(beta)))
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """Multi-label hinge loss: ``target`` (N, C) lists each sample's classes, ended by
+    −1; loss = Σ_{j listed} Σ_{i not listed} max(0, 1 − (x[j] − x[i])) / C."""
+    op = "multilabel_margin_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction, op)
+    x = _input(input)
+    y = target.array if isinstance(target, Tensor) else np.asarray(target)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold class indices (ints), got dtype {y.dtype}")
+    if x.ndim not in (1, 2) or y.shape != x.shape:
+        raise ValueError(f"{op}: expected input (N, C) or (C,) and a target of the same "
+                         f"shape, got {x.shape} and {y.shape}")
+    unbatched = x.ndim == 1
+    if unbatched:
+        x, y = P.reshape(x, (1, -1)), y.reshape(1, -1)
+    n, c = x.shape
+    if y.size and (y.min() < -1 or y.max() >= c):
+        raise ValueError(f"{op}: target entries must be class indices in [0, {c}) or -1 "
+                         f"(the end of a sample's list), got {y.min()}..{y.max()}")
+    listed = np.zeros((n, c), dtype=x.array.dtype)  # how often each class is listed
+    for row in range(n):
+        ends = np.flatnonzero(y[row] < 0)
+        for j in y[row, : ends[0] if ends.size else c]:
+            listed[row, j] += 1
+    others = (listed == 0).astype(x.array.dtype)
+    # pairs (j listed, i not): margins[n, j, i] = max(0, 1 − x[j] + x[i])
+    margins = nn_ops.relu(P.add(P.sub(P.reshape(x, (n, 1, c)), P.reshape(x, (n, c, 1))), 1.0))
+    pairs = _constant_like(listed[:, :, None] * others[:, None, :], x)
+    loss = P.div(P.sum(P.mul(margins, pairs), axis=(1, 2)), float(c))
+    if unbatched:
+        loss = P.reshape(loss, ())
+    return _reduce(loss, reduction)
+
+
+__all__ += ["alpha_dropout", "dropout3d", "feature_alpha_dropout", "gumbel_softmax",
+            "local_response_norm", "multilabel_margin_loss", "rrelu"]

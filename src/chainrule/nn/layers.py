@@ -364,12 +364,14 @@ class _IndexedContainer(Module):
             self.append(m)
         return self
 
-    def insert(self, index: int, module: Module) -> None:
+    def insert(self, index: int, module: Module):
+        """Put ``module`` before position ``index``; returns the container (as PyTorch)."""
         if not isinstance(module, Module):
             raise TypeError(f"insert: expected a Module, got {type(module).__name__}")
         items = self._items()
         items.insert(index, module)
         self._renumber(items)
+        return self
 
     def _slice(self, idx: slice):
         """A container of the same kind holding the selected children (paths unchanged)."""
@@ -479,6 +481,25 @@ class ModuleList(_IndexedContainer):
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(): iterate over it in your "
                                   "module's forward")
+
+    def _tree(self, counts: bool) -> str:
+        """PyTorch's text: a run of children that print alike is one line,
+        ``(0-5): 6 x Block(...)``."""
+        if counts or not self._modules:
+            return super()._tree(counts)
+        runs = []  # [first index, last index, text]
+        for i, child in enumerate(self._modules.values()):
+            text = "None" if child is None else child._tree(False)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = []
+        for first, last, text in runs:
+            label = f"({first}): " if first == last else \
+                f"({first}-{last}): {last - first + 1} x "
+            lines.append((label + text).replace("\n", "\n  "))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class MLP(Module):

@@ -28,6 +28,7 @@ __all__ = [
     "LogSigmoid",
     "Mish",
     "PReLU",
+    "RReLU",
     "ReLU6",
     "SiLU",
     "Softmax2d",
@@ -297,3 +298,21 @@ class Softmax2d(Module):
             raise ValueError(f"{self._describe()}: expected a 3-D or 4-D input, got shape "
                              f"{x.shape}")
         return F.softmax(x, dim=-3)
+
+
+class RReLU(Module):
+    """Leaky ReLU with a random slope ~ U(lower, upper) per element while training, the
+    mean slope in eval mode."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
+        super().__init__()
+        if not 0 <= lower <= upper:
+            raise ValueError(f"RReLU: expected 0 ≤ lower ≤ upper, got lower={lower}, "
+                             f"upper={upper}")
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, x):
+        return F.rrelu(x, self.lower, self.upper, self.training)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}"

@@ -35,6 +35,7 @@ from .module import Module, Parameter
 
 __all__ = [
     "MultiheadAttention",
+    "Transformer",
     "TransformerDecoder",
     "TransformerDecoderLayer",
     "TransformerEncoder",
@@ -356,3 +357,83 @@ class TransformerDecoder(_Stack):
             x = layer(x, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
                       memory_key_padding_mask, bool(tgt_is_causal), memory_is_causal)
         return x if self.norm is None else self.norm(x)
+
+
+class Transformer(Module):
+    """The encoder-decoder model of "Attention is all you need", as
+    ``torch.nn.Transformer``: ``num_encoder_layers`` encoder layers and
+    ``num_decoder_layers`` decoder layers, each stack ending in a LayerNorm; every
+    weight matrix starts Xavier-uniform. ``model(src, tgt, tgt_mask=...)`` returns the
+    decoder's output ((T, N, E), or (N, T, E) with ``batch_first``).
+
+    >>> import chainrule as cr
+    >>> model = cr.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1,
+    ...                           num_decoder_layers=1, dim_feedforward=16, dropout=0.0)
+    >>> mask = model.generate_square_subsequent_mask(4)
+    >>> model(cr.randn(5, 2, 8), cr.randn(4, 2, 8), tgt_mask=mask).shape
+    (4, 2, 8)
+    """
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", custom_encoder=None,
+                 custom_decoder=None, layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
+                                            activation, layer_norm_eps, batch_first,
+                                            norm_first, bias, dtype=dtype)
+            self.encoder = TransformerEncoder(
+                layer, num_encoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout,
+                                            activation, layer_norm_eps, batch_first,
+                                            norm_first, bias, dtype=dtype)
+            self.decoder = TransformerDecoder(
+                layer, num_decoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        self.d_model, self.nhead, self.batch_first = int(d_model), int(nhead), batch_first
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, src_is_causal: bool | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False):
+        src = src if isinstance(src, Tensor) else as_tensor(src)
+        tgt = tgt if isinstance(tgt, Tensor) else as_tensor(tgt)
+        batch_axis = 0 if self.batch_first else 1
+        if src.ndim == 3 and tgt.ndim == 3 and src.shape[batch_axis] != tgt.shape[batch_axis]:
+            raise ValueError(f"{self._describe()}: src and tgt must have the same batch size "
+                             f"(axis {batch_axis}, batch_first={self.batch_first}), got "
+                             f"{src.shape} and {tgt.shape}")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise ValueError(f"{self._describe()}: the feature size of src and tgt must be "
+                             f"d_model={self.d_model}, got {src.shape} and {tgt.shape}")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+        """(sz, sz) float mask: 0 on and below the diagonal, −inf above (a position may
+        attend to itself and the ones before it)."""
+        dt = get_default_dtype() if dtype is None else as_dtype(dtype)
+        mask = np.triu(np.full((int(sz), int(sz)), -np.inf, dtype=dt), k=1)
+        return as_tensor(mask)
+
+    def _short_name(self) -> str:
+        return f"Transformer d_model={self.d_model}, {self.nhead} heads"

@@ -22,16 +22,21 @@ from . import init
 from .module import Module, Parameter
 
 __all__ = [
+    "AlphaDropout",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
     "Embedding",
     "EmbeddingBag",
+    "FeatureAlphaDropout",
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
     "LayerNorm",
+    "LocalResponseNorm",
     "RMSNorm",
 ]
 
@@ -130,6 +135,31 @@ class BatchNorm2d(_BatchNorm):
 
     _ndims = (4,)
     _layout = "(N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) volumes, per channel."""
+
+    _ndims = (5,)
+    _layout = "(N, C, D, H, W)"
+
+
+class LocalResponseNorm(Module):
+    """x / (k + α·mean of x² over ``size`` neighbouring channels)^β (AlexNet)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = int(size), float(alpha), float(beta), \
+            float(k)
+
+    def forward(self, x):
+        try:
+            return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class _InstanceNorm(_BatchNorm):
@@ -459,3 +489,23 @@ class Dropout1d(_ChannelDropout):
 class Dropout2d(_ChannelDropout):
     """While training, zero whole feature maps of (N, C, H, W) input with probability p
     (and scale the rest by 1/(1-p)); the identity in eval mode."""
+
+
+class Dropout3d(_ChannelDropout):
+    """While training, zero whole channels of (N, C, D, H, W) input with probability p
+    (and scale the rest by 1/(1-p)); the identity in eval mode."""
+
+    _fn = staticmethod(F.dropout3d)
+
+
+class AlphaDropout(_ChannelDropout):
+    """Dropout that keeps SELU's mean and variance (see ``F.alpha_dropout``); the
+    identity in eval mode."""
+
+    _fn = staticmethod(F.alpha_dropout)
+
+
+class FeatureAlphaDropout(_ChannelDropout):
+    """``AlphaDropout`` of whole channels."""
+
+    _fn = staticmethod(F.feature_alpha_dropout)

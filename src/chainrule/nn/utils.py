@@ -11,7 +11,7 @@ from .._tensor import Tensor, wrap
 from ..autograd import no_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
-           "parameters_to_vector", "vector_to_parameters"]
+           "parameters_to_vector", "skip_init", "vector_to_parameters"]
 
 
 def _params(parameters) -> list:
@@ -147,6 +147,15 @@ def _attach_rnn() -> None:
     globals()["rnn"] = rnn_utils
 
 
+def skip_init(module_cls, *args, **kwargs):
+    """``module_cls(*args, **kwargs)``: PyTorch leaves the parameters uninitialized, for the
+    caller to overwrite; here they get the module's usual initialization (NumPy has no
+    meta device), which the caller overwrites just the same."""
+    if not isinstance(module_cls, type):
+        raise TypeError(f"skip_init: expected a Module class, got {module_cls!r}")
+    return module_cls(*args, **kwargs)
+
+
 def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """PyTorch's deprecated name of :func:`clip_grad_norm_` (it warns, as PyTorch does)."""
@@ -166,7 +175,6 @@ _MISSING = {
                         "forward()",
     "fuse_conv_bn_eval": "layer fusion for inference is not implemented",
     "fuse_linear_bn_eval": "layer fusion for inference is not implemented",
-    "skip_init": "build the module, then overwrite its parameters",
     "stateless": "functional calls are not implemented; load_state_dict a copy instead",
 }
 
