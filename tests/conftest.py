@@ -6,9 +6,10 @@ import pytest
 import chainrule as cr
 from chainrule._tensor import set_grad_mode
 
-# tests/compat/programs/*.py are run by tests/compat/test_programs.py (with torch and with
-# chainrule), never imported by pytest itself (`make test` collects with --doctest-modules)
-collect_ignore_glob = ["compat/programs/*"]
+# tests/compat/programs/*.py and compat/distributed/*.py are run by their tests (with torch
+# and with chainrule), never imported by pytest itself (`make test` collects with
+# --doctest-modules)
+collect_ignore_glob = ["compat/programs/*", "compat/distributed/*"]
 
 
 @pytest.fixture(autouse=True)

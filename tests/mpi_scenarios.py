@@ -126,6 +126,117 @@ def collectives() -> None:
     assert all(len(s) == len(sampler) for s in shards)
 
 
+@scenario
+def more_collectives() -> None:
+    """The rest of torch.distributed's collectives and point-to-point messages, against
+    NumPy; the launcher's rank in torchrun's variables; groups and backends."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    assert os.environ["RANK"] == str(rank) and os.environ["WORLD_SIZE"] == str(size)
+    assert int(os.environ["LOCAL_RANK"]) == rank  # one machine
+    everyone = lambda shape, dtype: np.stack(
+        [rank_data(r, shape, dtype) for r in range(size)])
+    # gather to the last rank; scatter from it
+    for dtype in (np.float32, np.int64, np.bool_):
+        mine = cr.tensor(rank_data(rank, (2, 3), np.float64).astype(dtype))
+        outs = [cr.zeros(2, 3, dtype=mine.dtype) for _ in range(size)] \
+            if rank == size - 1 else None
+        dist.gather(mine, outs, dst=size - 1)
+        if outs is not None:
+            for r, out in enumerate(outs):
+                np.testing.assert_array_equal(
+                    out.numpy(), rank_data(r, (2, 3), np.float64).astype(dtype))
+        parts = [cr.tensor(rank_data(10 + r, (4,), np.float64).astype(dtype))
+                 for r in range(size)] if rank == size - 1 else None
+        got = cr.zeros(4, dtype=mine.dtype)
+        dist.scatter(got, parts, src=size - 1)
+        np.testing.assert_array_equal(got.numpy(),
+                                      rank_data(10 + rank, (4,), np.float64).astype(dtype))
+    # reduce_scatter: rank r gets part r combined over the ranks
+    contributions = np.stack([rank_data(r, (size, 3), np.float64) for r in range(size)])
+    for name, fn in {"SUM": lambda a: a.sum(0), "MAX": lambda a: a.max(0),
+                     "AVG": lambda a: a.mean(0)}.items():
+        out = cr.zeros(3, dtype=cr.float64)
+        mine = rank_data(rank, (size, 3), np.float64)
+        dist.reduce_scatter(out, [cr.tensor(row) for row in mine],
+                            op=getattr(dist.ReduceOp, name))
+        np.testing.assert_allclose(out.numpy(), fn(contributions)[rank], err_msg=name)
+        out = cr.zeros(3, dtype=cr.float64)
+        dist.reduce_scatter_tensor(out, cr.tensor(mine.reshape(-1)),
+                                   op=getattr(dist.ReduceOp, name))
+        np.testing.assert_allclose(out.numpy(), fn(contributions)[rank], err_msg=name)
+    # all_gather into one tensor, concatenated and stacked
+    cat = cr.zeros(2 * size, 3, dtype=cr.float32)
+    dist.all_gather_into_tensor(cat, cr.tensor(rank_data(rank, (2, 3), np.float32)))
+    np.testing.assert_array_equal(cat.numpy(),
+                                  everyone((2, 3), np.float32).reshape(2 * size, 3))
+    stacked = cr.zeros(size, 2, 3, dtype=cr.float32)
+    dist.all_gather_into_tensor(stacked, cr.tensor(rank_data(rank, (2, 3), np.float32)))
+    np.testing.assert_array_equal(stacked.numpy(), everyone((2, 3), np.float32))
+    # all_to_all: rank r's part s lands in rank s's slot r
+    sent = rank_data(rank, (size, 2), np.float64)
+    outs = [cr.zeros(2, dtype=cr.float64) for _ in range(size)]
+    dist.all_to_all(outs, [cr.tensor(row) for row in sent])
+    for r, out in enumerate(outs):
+        np.testing.assert_array_equal(out.numpy(), rank_data(r, (size, 2), np.float64)[rank])
+    single = cr.zeros(size, 2, dtype=cr.float64)
+    dist.all_to_all_single(single, cr.tensor(sent))
+    np.testing.assert_array_equal(single.numpy(), np.stack(
+        [rank_data(r, (size, 2), np.float64)[rank] for r in range(size)]))
+    # objects
+    gathered = [None] * size if rank == 0 else None
+    dist.gather_object({"rank": rank}, gathered, dst=0)
+    if rank == 0:
+        assert gathered == [{"rank": r} for r in range(size)]
+    box = [None]
+    dist.scatter_object_list(box, [f"to {r}" for r in range(size)] if rank == 0 else None,
+                             src=0)
+    assert box == [f"to {rank}"]
+    # point to point around the ring, blocking and not
+    right, left = (rank + 1) % size, (rank - 1) % size
+    incoming = cr.zeros(3, dtype=cr.float64)
+    work = dist.irecv(incoming, src=left, tag=7)
+    dist.isend(cr.tensor(rank_data(rank, (3,), np.float64)), dst=right, tag=7).wait()
+    work.wait()
+    np.testing.assert_array_equal(incoming.numpy(), rank_data(left, (3,), np.float64))
+    if rank == 0:
+        dist.send(cr.tensor([1.5, 2.5]), dst=1)
+    elif rank == 1:
+        got = cr.zeros(2)
+        assert dist.recv(got) == 0
+        np.testing.assert_array_equal(got.numpy(), [1.5, 2.5])
+    try:
+        dist.send(cr.zeros(1), dst=rank)
+    except ValueError as e:
+        assert "own rank" in str(e)
+    else:
+        raise AssertionError("sending to oneself must raise")
+    # groups and names
+    assert dist.new_group() == dist.group.WORLD == dist.new_group(list(range(size)))
+    try:
+        dist.new_group([0])
+    except dist.DistributedError as e:
+        assert "not supported" in str(e)
+    else:
+        raise AssertionError("a group of some of the ranks must raise")
+    assert dist.get_process_group_ranks(dist.group.WORLD) == list(range(size))
+    assert dist.get_global_rank(None, size - 1) == size - 1
+    assert dist.Backend("GLOO") == dist.Backend.GLOO == "gloo"
+    assert dist.is_gloo_available() and not dist.is_nccl_available()
+    import datetime
+
+    dist.monitored_barrier(timeout=datetime.timedelta(seconds=30), wait_all_ranks=True)
+
+
+@scenario
+def missing_at_barrier() -> None:
+    """Rank 1 never reaches the monitored barrier: rank 0 names it."""
+    import datetime
+
+    if dist.get_rank() == 1:
+        time.sleep(600)
+    dist.monitored_barrier(timeout=datetime.timedelta(seconds=2))
+
+
 def _batches(seed: int, n_steps: int, size: int, per_rank: int):
     """The same global batches on every rank: step s, rank r gets rows r·B … (r+1)·B."""
     g = np.random.default_rng(seed)

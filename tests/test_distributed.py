@@ -36,7 +36,8 @@ def mpi_env(**extra: str) -> dict:
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
-    for var in ("PMI_SIZE", "PMI_RANK", "PMI_FD", "OMPI_COMM_WORLD_SIZE"):
+    for var in ("PMI_SIZE", "PMI_RANK", "PMI_FD", "OMPI_COMM_WORLD_SIZE", "RANK",
+                "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"):
         env.pop(var, None)  # never inherit a surrounding job's identity
     env.update(extra)
     return env
@@ -82,6 +83,21 @@ def test_collectives_match_numpy(mpi):
     assert_ok(run_mpi([SCENARIOS, "collectives"]), "collectives")
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_more_collectives_and_point_to_point_match_numpy(mpi, n):
+    assert_ok(run_mpi([SCENARIOS, "more_collectives"], n=n), "more_collectives")
+
+
+def test_monitored_barrier_names_the_missing_rank(mpi):
+    start = time.monotonic()
+    result = run_mpi([SCENARIOS, "missing_at_barrier"], timeout=90)
+    output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode != 0, output
+    assert "monitored_barrier: rank(s) [1] did not reach the barrier within 2 s" in \
+        result.stderr, output
+    assert time.monotonic() - start < 60
+
+
 @pytest.mark.parametrize("optimizer, bucket_mb, view", [
     ("sgd", "25", "0"), ("adam", "25", "0"), ("sgd", "0.0005", "0"), ("adam", "25", "1")])
 def test_ddp_equals_one_process_on_the_union(mpi, optimizer, bucket_mb, view):
@@ -125,6 +141,39 @@ def test_a_failing_rank_ends_the_job(mpi, how, expected):
     if how == "stuck":  # rank 0 waits in the gradients' all-reduce; its watchdog ends it
         assert "gave up: all_reduce waited more than 3 s for the other ranks" in \
             result.stderr, output
+
+
+@pytest.mark.slow
+def test_a_pytorch_ddp_script_gives_torchruns_numbers_under_mpiexec(mpi, tmp_path):
+    """tests/compat/distributed/ddp_classifier.py as written, under torchrun with real
+    torch, and with only its imports pointed at chainrule under mpiexec -n 2 (RANK,
+    LOCAL_RANK from the launcher, init_process_group("gloo"), DDP, DistributedSampler,
+    all_reduce and all_gather of metrics): the same weights, losses and counts."""
+    pytest.importorskip("torch")
+    sys.path.insert(0, str(ROOT / "tests" / "compat"))
+    try:
+        from test_programs import to_chainrule
+    finally:
+        sys.path.pop(0)
+    program = ROOT / "tests" / "compat" / "distributed" / "ddp_classifier.py"
+    ported = tmp_path / "ddp_classifier_chainrule.py"
+    ported.write_text(to_chainrule(program.read_text()))
+    theirs_file, ours_file = tmp_path / "torch.json", tmp_path / "chainrule.json"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                "--nproc_per_node", "2", str(program)]
+    result = subprocess.run(torchrun, check=False, capture_output=True, text=True,
+                            timeout=180, env=mpi_env(RESULT_FILE=str(theirs_file)))
+    if result.returncode != 0 or not theirs_file.exists():
+        pytest.skip(f"torchrun cannot run here: {result.stderr.strip()[-300:]}")
+    ours = run_mpi([ported], timeout=180, RESULT_FILE=str(ours_file))
+    assert ours.returncode == 0, ours.stderr
+    import json
+
+    a, b = json.loads(ours_file.read_text()), json.loads(theirs_file.read_text())
+    np.testing.assert_allclose(a["losses"], b["losses"], rtol=1e-5)
+    assert a["correct"] == b["correct"]
+    for key, value in b["state"].items():
+        np.testing.assert_allclose(a["state"][key], value, rtol=1e-5, atol=1e-6, err_msg=key)
 
 
 # -- in one process ------------------------------------------------------------------------

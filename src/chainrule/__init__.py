@@ -135,5 +135,16 @@ def __getattr__(name):
 
 # PyTorch's names (torch.float, torch.long, torch.is_tensor, torch.FloatTensor, ...): defined
 # in _torch_names, where the builtins they shadow (float, int, bool) are not needed.
+import os as _os
+
 from ._torch_names import *
 from ._torch_names import __all__ as _torch_all
+
+# Under an MPI launcher (mpiexec -n K python train.py), give PyTorch programs the
+# variables torchrun would have set (RANK, WORLD_SIZE, LOCAL_RANK): they read them early.
+# (Plain tests here: the builtins any/all are shadowed by PyTorch's names.)
+if "PMI_RANK" in _os.environ or "OMPI_COMM_WORLD_RANK" in _os.environ \
+        or "MV2_COMM_WORLD_RANK" in _os.environ:
+    from .distributed.process_group import export_launcher_environment as _export
+
+    _export()

@@ -255,3 +255,256 @@ def _check_rank(rank: Any, size: int, caller: str, what: str) -> None:
     if not isinstance(rank, (int, np.integer)) or not 0 <= rank < size:
         raise ValueError(f"{caller}: {what}={rank!r} is not a rank of this world "
                          f"(0 … {size - 1})")
+
+
+def _same_tensors(tensors: Any, count: int, like: np.ndarray, caller: str, what: str
+                  ) -> list[np.ndarray]:
+    """The arrays of ``tensors``, a list of ``count`` tensors of ``like``'s shape and
+    dtype (what a rank sends to or receives from each rank)."""
+    if not isinstance(tensors, (list, tuple)) or len(tensors) != count:
+        got = len(tensors) if isinstance(tensors, (list, tuple)) else type(tensors).__name__
+        raise ValueError(f"{caller}: {what} must be a list of {count} tensors (one per rank), "
+                         f"got {got}")
+    arrays = [_array_of(t, caller) for t in tensors]
+    for r, a in enumerate(arrays):
+        if a.shape != like.shape or a.dtype != like.dtype:
+            raise ValueError(f"{caller}: {what}[{r}] has shape {a.shape} and dtype {a.dtype}; "
+                             f"expected {like.shape} {like.dtype} (every rank's part alike)")
+    return arrays
+
+
+def _as_bytes(data: np.ndarray) -> np.ndarray:
+    """A contiguous byte view (a copy where needed) of ``data`` for a message that moves
+    values without combining them, whatever their dtype."""
+    return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+
+
+def gather(tensor: Any, gather_list: list | None = None, dst: int = 0, group: Any = None,
+           async_op: bool = False) -> Work | None:
+    """Every rank's ``tensor`` into ``gather_list[r]`` on rank ``dst`` (a list of
+    world-size tensors of ``tensor``'s shape and dtype there; ``None`` elsewhere)."""
+    caller = "gather"
+    _check_group(group, caller)
+    world = _world(caller)
+    _check_rank(dst, world.size, caller, "dst")
+    data = _array_of(tensor, caller)
+    outs = _same_tensors(gather_list, world.size, data, caller, "gather_list") \
+        if world.rank == dst else None
+    send = _as_bytes(data)
+    recv = np.empty((world.size, send.size), dtype=np.uint8) if world.rank == dst else None
+    world.gather(send, recv, dst)
+    if outs is not None:
+        for r, out in enumerate(gather_list):
+            _store(out, recv[r].view(data.dtype).reshape(data.shape))
+    return Work(_Finished()) if async_op else None
+
+
+def scatter(tensor: Any, scatter_list: list | None = None, src: int = 0, group: Any = None,
+            async_op: bool = False) -> Work | None:
+    """Rank ``src``'s ``scatter_list[r]`` into rank r's ``tensor``, in place (the list
+    holds world-size tensors of ``tensor``'s shape and dtype on ``src``)."""
+    caller = "scatter"
+    _check_group(group, caller)
+    world = _world(caller)
+    _check_rank(src, world.size, caller, "src")
+    data = _array_of(tensor, caller)
+    send = None
+    if world.rank == src:
+        parts = _same_tensors(scatter_list, world.size, data, caller, "scatter_list")
+        send = np.stack([_as_bytes(a) for a in parts])
+    recv = np.empty(data.size * data.dtype.itemsize, dtype=np.uint8)
+    world.scatter(send, recv, src)
+    _store(tensor, recv.view(data.dtype).reshape(data.shape))
+    return Work(_Finished()) if async_op else None
+
+
+def _reduce_scatter_into(output: Any, parts: np.ndarray, op: Any, caller: str) -> None:
+    """``output`` on rank r <- the ranks' ``parts[r]`` combined with ``op``."""
+    world = _world(caller)
+    name = _op_name(op, caller)
+    out = _array_of(output, caller)
+    if name == "avg" and out.dtype.kind not in "fc":
+        raise TypeError(f"{caller}: ReduceOp.AVG needs a floating tensor, got dtype {out.dtype}")
+    try:
+        send = _working_buffer(np.ascontiguousarray(parts), reducing=True)
+    except TypeError as e:
+        raise TypeError(f"{caller}: {e} (shape {parts.shape})") from None
+    recv = np.empty(send.shape[1:], dtype=send.dtype)
+    world.reduce_scatter(send, recv, "sum" if name == "avg" else name)
+    if name == "avg":
+        np.divide(recv, world.size, out=recv)
+    _store(output, recv.astype(out.dtype, copy=False).reshape(out.shape))
+
+
+def reduce_scatter(output: Any, input_list: list, op: ReduceOp = ReduceOp.SUM,
+                   group: Any = None, async_op: bool = False) -> Work | None:
+    """Rank r's ``output`` <- every rank's ``input_list[r]`` combined with ``op`` (the
+    list holds world-size tensors of ``output``'s shape and dtype)."""
+    caller = "reduce_scatter"
+    _check_group(group, caller)
+    world = _world(caller)
+    like = _array_of(output, caller)
+    parts = _same_tensors(input_list, world.size, like, caller, "input_list")
+    _reduce_scatter_into(output, np.stack(parts), op, caller)
+    return Work(_Finished()) if async_op else None
+
+
+def reduce_scatter_tensor(output: Any, input: Any, op: ReduceOp = ReduceOp.SUM,
+                          group: Any = None, async_op: bool = False) -> Work | None:
+    """``reduce_scatter`` with the parts concatenated along dimension 0 of ``input``
+    (world size × ``output``'s length), or stacked (shape (world size, *output.shape))."""
+    caller = "reduce_scatter_tensor"
+    _check_group(group, caller)
+    world = _world(caller)
+    out, data = _array_of(output, caller), _array_of(input, caller)
+    if data.dtype != out.dtype or data.size != world.size * out.size:
+        raise ValueError(f"{caller}: input has shape {data.shape} and dtype {data.dtype}; "
+                         f"expected {world.size} × output's {out.shape} {out.dtype}")
+    _reduce_scatter_into(output, data.reshape(world.size, *out.shape), op, caller)
+    return Work(_Finished()) if async_op else None
+
+
+def all_gather_into_tensor(output_tensor: Any, input_tensor: Any, group: Any = None,
+                           async_op: bool = False) -> Work | None:
+    """Every rank's ``input_tensor`` into one ``output_tensor``: concatenated along
+    dimension 0 (world size × its length) or stacked (shape (world size, *shape))."""
+    caller = "all_gather_into_tensor"
+    _check_group(group, caller)
+    world = _world(caller)
+    out, data = _array_of(output_tensor, caller), _array_of(input_tensor, caller)
+    if out.dtype != data.dtype or out.size != world.size * data.size:
+        raise ValueError(f"{caller}: output has shape {out.shape} and dtype {out.dtype}; "
+                         f"expected {world.size} × the input's {data.shape} {data.dtype}")
+    send = _as_bytes(data)
+    recv = np.empty((world.size, send.size), dtype=np.uint8)
+    world.allgather(send, recv)
+    _store(output_tensor, recv.view(data.dtype).reshape(out.shape))
+    return Work(_Finished()) if async_op else None
+
+
+def all_to_all(output_tensor_list: list, input_tensor_list: list, group: Any = None,
+               async_op: bool = False) -> Work | None:
+    """Rank r's ``input_tensor_list[s]`` into rank s's ``output_tensor_list[r]``, for
+    every pair (tensors of one shape and dtype)."""
+    caller = "all_to_all"
+    _check_group(group, caller)
+    world = _world(caller)
+    if not input_tensor_list:
+        raise ValueError(f"{caller}: input_tensor_list is empty")
+    like = _array_of(input_tensor_list[0], caller)
+    parts = _same_tensors(input_tensor_list, world.size, like, caller, "input_tensor_list")
+    _same_tensors(output_tensor_list, world.size, like, caller, "output_tensor_list")
+    send = np.stack([_as_bytes(a) for a in parts])
+    recv = np.empty_like(send)
+    world.alltoall(send, recv)
+    for r, out in enumerate(output_tensor_list):
+        _store(out, recv[r].view(like.dtype).reshape(like.shape))
+    return Work(_Finished()) if async_op else None
+
+
+def all_to_all_single(output: Any, input: Any, output_split_sizes: Any = None,
+                      input_split_sizes: Any = None, group: Any = None,
+                      async_op: bool = False) -> Work | None:
+    """``all_to_all`` on one tensor split into world-size equal parts along dimension
+    0 (uneven split sizes are not supported)."""
+    caller = "all_to_all_single"
+    _check_group(group, caller)
+    world = _world(caller)
+    if output_split_sizes is not None or input_split_sizes is not None:
+        raise ValueError(f"{caller}: uneven split sizes are not supported; give tensors whose "
+                         f"dimension 0 divides into {world.size} equal parts")
+    out, data = _array_of(output, caller), _array_of(input, caller)
+    if out.shape != data.shape or out.dtype != data.dtype or \
+            (data.ndim and data.shape[0] % world.size):
+        raise ValueError(f"{caller}: input {data.shape} {data.dtype} and output {out.shape} "
+                         f"{out.dtype} must match, dimension 0 divisible by {world.size}")
+    send = _as_bytes(data).reshape(world.size, -1)
+    recv = np.empty_like(send)
+    world.alltoall(send, recv)
+    _store(output, recv.view(data.dtype).reshape(data.shape))
+    return Work(_Finished()) if async_op else None
+
+
+def gather_object(obj: Any, object_gather_list: list | None = None, dst: int = 0,
+                  group: Any = None) -> None:
+    """Every rank's picklable ``obj`` into ``object_gather_list`` on rank ``dst`` (a list
+    of world-size entries there; ``None`` elsewhere)."""
+    caller = "gather_object"
+    _check_group(group, caller)
+    world = _world(caller)
+    _check_rank(dst, world.size, caller, "dst")
+    if world.rank == dst and (not isinstance(object_gather_list, list)
+                              or len(object_gather_list) != world.size):
+        raise ValueError(f"{caller}: object_gather_list must be a list of {world.size} "
+                         "entries on the destination rank")
+    gathered = world.gather_object(obj, dst)
+    if world.rank == dst:
+        object_gather_list[:] = gathered
+
+
+def scatter_object_list(scatter_object_output_list: list,
+                        scatter_object_input_list: list | None = None, src: int = 0,
+                        group: Any = None) -> None:
+    """Rank ``src``'s ``scatter_object_input_list[r]`` into rank r's
+    ``scatter_object_output_list[0]``."""
+    caller = "scatter_object_list"
+    _check_group(group, caller)
+    world = _world(caller)
+    _check_rank(src, world.size, caller, "src")
+    if not isinstance(scatter_object_output_list, list) or not scatter_object_output_list:
+        raise ValueError(f"{caller}: scatter_object_output_list must be a list of at least "
+                         "one entry (it receives this rank's object)")
+    if world.rank == src and (not isinstance(scatter_object_input_list, (list, tuple))
+                              or len(scatter_object_input_list) != world.size):
+        raise ValueError(f"{caller}: scatter_object_input_list must hold {world.size} "
+                         "objects on the source rank")
+    objs = list(scatter_object_input_list) if world.rank == src else None
+    scatter_object_output_list[0] = world.scatter_object(objs, src)
+
+
+def _peer(rank: Any, caller: str, what: str) -> int:
+    world = _world(caller)
+    _check_rank(rank, world.size, caller, what)
+    if rank == world.rank:
+        raise ValueError(f"{caller}: {what}={rank} is this process's own rank; point-to-point "
+                         "messages go to another rank")
+    return int(rank)
+
+
+def send(tensor: Any, dst: int, group: Any = None, tag: int = 0) -> None:
+    """Send ``tensor`` to rank ``dst`` (which calls ``recv`` with a tensor of the same
+    shape and dtype)."""
+    _check_group(group, "send")
+    world = _world("send")
+    world.send(_as_bytes(_array_of(tensor, "send")), _peer(dst, "send", "dst"), int(tag))
+
+
+def recv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -> int:
+    """Receive into ``tensor`` from rank ``src`` (any rank when ``None``); returns the
+    sender's rank."""
+    _check_group(group, "recv")
+    world = _world("recv")
+    data = _array_of(tensor, "recv")
+    buf = np.empty(data.size * data.dtype.itemsize, dtype=np.uint8)
+    source = world.recv(buf, None if src is None else _peer(src, "recv", "src"), int(tag))
+    _store(tensor, buf.view(data.dtype).reshape(data.shape))
+    return source
+
+
+def isend(tensor: Any, dst: int, group: Any = None, tag: int = 0) -> Work:
+    """``send`` started in the background; ``wait()`` on the returned Work."""
+    _check_group(group, "isend")
+    world = _world("isend")
+    buf = _as_bytes(_array_of(tensor, "isend"))
+    return Work(world.isend(buf, _peer(dst, "isend", "dst"), int(tag)))
+
+
+def irecv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -> Work:
+    """``recv`` started in the background; ``tensor`` holds the message after
+    ``wait()``."""
+    _check_group(group, "irecv")
+    world = _world("irecv")
+    data = _array_of(tensor, "irecv")
+    buf = np.empty(data.size * data.dtype.itemsize, dtype=np.uint8)
+    request = world.irecv(buf, None if src is None else _peer(src, "irecv", "src"), int(tag))
+    return Work(request, lambda: _store(tensor, buf.view(data.dtype).reshape(data.shape)))

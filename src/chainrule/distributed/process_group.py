@@ -28,7 +28,9 @@ import socket
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, Self
+
+import numpy as np
 
 # Environment variables by which MPI launchers announce the world size of the job:
 # MPICH/Intel MPI (Hydra), Open MPI, MVAPICH.
@@ -93,6 +95,24 @@ class _SingleProcess:
     def allgather(self, sendbuf, recvbuf) -> None:
         recvbuf[0] = sendbuf
 
+    def gather(self, sendbuf, recvbuf, dst: int) -> None:
+        recvbuf[0] = sendbuf
+
+    def scatter(self, sendbuf, recvbuf, src: int) -> None:
+        recvbuf[...] = sendbuf[0]
+
+    def reduce_scatter(self, sendbuf, recvbuf, op: str) -> None:
+        recvbuf[...] = sendbuf[0]
+
+    def alltoall(self, sendbuf, recvbuf) -> None:
+        recvbuf[...] = sendbuf
+
+    def gather_object(self, obj, dst: int) -> list:
+        return [obj]
+
+    def scatter_object(self, objs, src: int):
+        return objs[0]
+
     def reduce(self, buf, op: str, dst: int) -> None:
         pass
 
@@ -112,6 +132,18 @@ class _SingleProcess:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _poll(request, deadline: float) -> bool:
+    """Wait for ``request`` until ``deadline`` (monotonic), sleeping between tests;
+    True when it completed."""
+    pause = 1e-4
+    while not request.Test():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+    return True
 
 
 class _Completed:
@@ -141,6 +173,7 @@ class _MPIWorld:
         # the exit barrier gets a communicator of its own: on ``comm`` it could match a
         # collective that a peer has started there and complete without that peer
         self.exit_comm = MPI.COMM_WORLD.Dup()
+        self.monitor_comm = MPI.COMM_WORLD.Dup()  # monitored_barrier's messages
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
         self.ops = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}
@@ -169,6 +202,66 @@ class _MPIWorld:
 
     def allgather(self, sendbuf, recvbuf) -> None:
         self._blocking("all_gather", self.comm.Allgather, sendbuf, recvbuf)
+
+    def gather(self, sendbuf, recvbuf, dst: int) -> None:
+        self._blocking("gather", self.comm.Gather, sendbuf,
+                       recvbuf if self.rank == dst else None, root=dst)
+
+    def scatter(self, sendbuf, recvbuf, src: int) -> None:
+        self._blocking("scatter", self.comm.Scatter, sendbuf if self.rank == src else None,
+                       recvbuf, root=src)
+
+    def reduce_scatter(self, sendbuf, recvbuf, op: str) -> None:
+        self._blocking("reduce_scatter", self.comm.Reduce_scatter_block, sendbuf, recvbuf,
+                       op=self.ops[op])
+
+    def alltoall(self, sendbuf, recvbuf) -> None:
+        self._blocking("all_to_all", self.comm.Alltoall, sendbuf, recvbuf)
+
+    def gather_object(self, obj, dst: int) -> list | None:
+        return self._blocking("gather_object", self.comm.gather, obj, root=dst)
+
+    def scatter_object(self, objs, src: int):
+        return self._blocking("scatter_object_list", self.comm.scatter, objs, root=src)
+
+    def send(self, buf, dst: int, tag: int) -> None:
+        self._blocking("send", self.comm.Send, buf, dest=dst, tag=tag)
+
+    def recv(self, buf, src: int | None, tag: int) -> int:
+        status = self.MPI.Status()
+        self._blocking("recv", self.comm.Recv, buf,
+                       source=self.MPI.ANY_SOURCE if src is None else src, tag=tag,
+                       status=status)
+        return status.Get_source()
+
+    def isend(self, buf, dst: int, tag: int):
+        return self.comm.Isend(buf, dest=dst, tag=tag)
+
+    def irecv(self, buf, src: int | None, tag: int):
+        return self.comm.Irecv(buf, source=self.MPI.ANY_SOURCE if src is None else src,
+                               tag=tag)
+
+    def monitored_barrier(self, timeout_s: float, wait_all_ranks: bool) -> None:
+        """Rank 0 hears from every other rank, then answers each; a rank that is not
+        heard from within ``timeout_s`` is named (PyTorch's monitored_barrier)."""
+        comm, token = self.monitor_comm, np.zeros(1, dtype=np.uint8)
+        deadline = time.monotonic() + timeout_s
+        if self.rank != 0:
+            comm.Send(token, dest=0, tag=1)
+            if not _poll(comm.Irecv(token, source=0, tag=2), deadline):
+                raise RuntimeError(f"monitored_barrier: rank {self.rank} waited {timeout_s:g} s "
+                                   "for rank 0's answer, which did not come (rank 0 may "
+                                   "have timed out on another rank)")
+            return
+        pending = {r: comm.Irecv(np.zeros(1, dtype=np.uint8), source=r, tag=1)
+                   for r in range(1, self.size)}
+        missing = [r for r, request in pending.items() if not _poll(request, deadline)]
+        if missing:
+            shown = missing if wait_all_ranks else missing[:1]
+            raise RuntimeError(f"monitored_barrier: rank(s) {shown} did not reach the "
+                               f"barrier within {timeout_s:g} s")
+        for r in range(1, self.size):
+            comm.Send(token, dest=r, tag=2)
 
     def reduce(self, buf, op: str, dst: int) -> None:
         if self.rank == dst:
@@ -200,15 +293,7 @@ class _MPIWorld:
     def polite_barrier(self, timeout_s: float) -> bool:
         """A barrier that sleeps between polls (a waiting rank leaves its core to the
         ranks still working) and gives up after ``timeout_s``; True when all arrived."""
-        request = self.exit_comm.Ibarrier()
-        deadline = time.monotonic() + timeout_s
-        pause = 1e-4
-        while not request.Test():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
-        return True
+        return _poll(self.exit_comm.Ibarrier(), time.monotonic() + timeout_s)
 
 
 class _Watchdog:
@@ -420,6 +505,118 @@ def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -
     """Wait until every rank has reached this call."""
     _check_group(group, "barrier")
     _world("barrier").barrier()
+
+
+def monitored_barrier(group: Any = None, timeout: datetime.timedelta | None = None,
+                      wait_all_ranks: bool = False) -> None:
+    """A barrier that names the ranks that do not arrive: rank 0 waits up to ``timeout``
+    (default init_process_group's) for each other rank and raises a RuntimeError naming
+    the first one missing (all of them with ``wait_all_ranks=True``); the other ranks
+    raise when rank 0's answer does not come. As PyTorch's, for finding a stuck rank."""
+    _check_group(group, "monitored_barrier")
+    world = _world("monitored_barrier")
+    seconds = _state.timeout_s if timeout is None else (
+        timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else float(timeout))
+    if not seconds > 0:
+        raise ValueError(f"monitored_barrier: timeout must be positive, got {timeout!r}")
+    if world.size > 1:
+        world.monitored_barrier(seconds, bool(wait_all_ranks))
+
+
+def new_group(ranks: Any = None, timeout: Any = None, backend: Any = None,
+              pg_options: Any = None, **kwargs: Any):
+    """PyTorch's ``new_group``: the group of all ranks (``ranks=None`` or every rank) is
+    the default group, returned as ``group.WORLD``. Groups of some of the ranks are not
+    supported (every collective runs over all ranks): asking for one is an error."""
+    world = _world("new_group")
+    if ranks is None or sorted(int(r) for r in ranks) == list(range(world.size)):
+        return group.WORLD
+    raise DistributedError(
+        f"new_group: a group of ranks {sorted(ranks)} out of {world.size} is not supported; "
+        "chainrule's collectives run over all ranks (the default group)")
+
+
+def get_process_group_ranks(group_arg: Any = None) -> list[int]:
+    """The global ranks in ``group_arg`` (the default group: all of them)."""
+    _check_group(group_arg, "get_process_group_ranks")
+    return list(range(_world("get_process_group_ranks").size))
+
+
+def get_global_rank(group_arg: Any, group_rank: int) -> int:
+    """The global rank of ``group_rank`` in ``group_arg``: the same in the default group."""
+    _check_group(group_arg, "get_global_rank")
+    return _group_rank_check(group_rank, "get_global_rank")
+
+
+def get_group_rank(group_arg: Any, global_rank: int) -> int:
+    """The rank of ``global_rank`` within ``group_arg``: the same in the default group."""
+    _check_group(group_arg, "get_group_rank")
+    return _group_rank_check(global_rank, "get_group_rank")
+
+
+def _group_rank_check(rank: Any, caller: str) -> int:
+    size = _world(caller).size
+    if not isinstance(rank, (int, np.integer)) or not 0 <= rank < size:
+        raise ValueError(f"{caller}: {rank!r} is not a rank of this world (0 … {size - 1})")
+    return int(rank)
+
+
+class Backend(str):
+    """Backend names, as ``torch.distributed.Backend``: ``Backend("gloo")`` is
+    ``"gloo"``. Each of them runs on MPI here."""
+
+    UNDEFINED = "undefined"
+    GLOO = "gloo"
+    NCCL = "nccl"
+    MPI = "mpi"
+
+    def __new__(cls, name: str) -> Self:
+        value = str(name).lower()
+        if value not in ("gloo", "nccl", "mpi", "undefined"):
+            raise ValueError(f"Backend: unknown backend {name!r} (gloo, nccl, mpi)")
+        return super().__new__(cls, value)
+
+
+def is_gloo_available() -> bool:
+    """True: ``backend="gloo"`` is accepted and runs on MPI (CPU PyTorch programs ask
+    for it)."""
+    return True
+
+
+def is_nccl_available() -> bool:
+    """False: NCCL (NVIDIA GPUs' collectives) is not a backend of chainrule."""
+    return False
+
+
+def is_torchelastic_launched() -> bool:
+    """False: chainrule's jobs are started by an MPI launcher, not torchrun."""
+    return False
+
+
+def export_launcher_environment(environ: Any = None) -> None:
+    """Under an MPI launcher, set the variables torchrun sets (``RANK``, ``WORLD_SIZE``,
+    ``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``) from the launcher's own, where they are not set
+    already: PyTorch programs read them (``int(os.environ["LOCAL_RANK"])``), often before
+    ``init_process_group``. ``import chainrule`` calls this; it starts no MPI."""
+    env = os.environ if environ is None else environ
+    if "RANK" in env:
+        return  # torchrun's, or the user's own: left alone
+    sources = {  # (MPICH/Hydra, Open MPI, MVAPICH)
+        "RANK": ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK"),
+        "WORLD_SIZE": _LAUNCHER_SIZE_VARS,
+        "LOCAL_RANK": ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK",
+                       "MV2_COMM_WORLD_LOCAL_RANK"),
+        "LOCAL_WORLD_SIZE": ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE",
+                             "MV2_COMM_WORLD_LOCAL_SIZE"),
+    }
+    found = {}
+    for name, candidates in sources.items():
+        value = next((env[c] for c in candidates if env.get(c)), None)
+        if value is not None:
+            found[name] = value
+    if "RANK" in found and "WORLD_SIZE" in found:
+        for name, value in found.items():
+            env.setdefault(name, value)
 
 
 def destroy_process_group(group: Any = None) -> None:
