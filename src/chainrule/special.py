@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from .ops import primitives as _P
+from .ops import special_ops as _S
 from .ops import tensor_api as _api
 
 
@@ -22,7 +23,7 @@ def erf(x):
 
 
 def erfc(x):
-    return _P.sub(1.0, _P.erf(x))
+    return _S.erfc(x)
 
 
 def xlogy(x, y):
@@ -48,6 +49,29 @@ def entr(x):
     safe = _P.where(positive, x, 1.0)
     inner = _P.neg(_P.mul(safe, _P.log(safe)))
     return _P.where(positive, inner, _P.where(x.array == 0, 0.0, -math.inf))
+
+
+def gammaln(x):
+    return _S.lgamma(x)
+
+
+def digamma(x):
+    return _S.digamma(x)
+
+
+psi = digamma
+
+
+def polygamma(n: int, x):
+    return _S.polygamma(n, x)
+
+
+def multigammaln(x, p: int):
+    return _S.mvlgamma(x, p)
+
+
+def erfinv(x):
+    return _S.erfinv(x)
 
 
 def sinc(x):
@@ -95,5 +119,5 @@ def __getattr__(name: str):
     raise AttributeError(
         f"chainrule.special has no {name!r}: it has expit, logit, erf, erfc, xlogy, "
         "xlog1py, entr, sinc, log1p, expm1, exp2, round, logsumexp, softmax, log_softmax, "
-        "ndtr, log_ndtr (gamma-family and Bessel functions need SciPy, which the core does "
-        "not depend on)")
+        "ndtr, log_ndtr, gammaln, digamma/psi, polygamma, multigammaln, erfinv (Bessel "
+        "functions, zeta and the incomplete gamma functions are not in chainrule)")

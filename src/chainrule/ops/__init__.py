@@ -19,6 +19,7 @@ from . import (
     norm,
     primitives,
     rnn,
+    special_ops,
     tensor_api,
 )
 from .registry import ARRAYS, EXPOSED, GRAPH, METHODS, REGISTRY, Op, case, expose

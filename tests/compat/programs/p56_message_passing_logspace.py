@@ -68,7 +68,21 @@ special = {
     "nanquantile": torch.nanquantile(torch.where(h > 1, float("nan"), h), 0.25, dim=0),
     "swapdims": h.swapdims(0, 1), "ravel": h.ravel(), "hsplit": torch.hsplit(h, 2)[1],
     "vsplit": torch.vsplit(h, [1, 4])[1], "deg2rad": torch.deg2rad(h), "fix": h.fix(),
+    "lgamma": torch.lgamma(h.abs() + 0.5), "digamma": h.exp().digamma(),
+    "gammaln": torch.special.gammaln(p * 3), "psi": torch.special.psi(p + 1),
+    "polygamma": torch.polygamma(1, h.abs() + 1), "erfinv": torch.erfinv(p - 0.5),
+    "erfc_top": torch.erfc(h), "mvlgamma": torch.mvlgamma(h.abs() + 2, 2),
+    "multigammaln": torch.special.multigammaln(p + 1, 1),
 }
+# a Beta log-density (lgamma) and a Poisson log-likelihood, as distribution code writes them
+a_, b_ = h[:, 0].exp(), h[:, 1].exp()
+u = torch.sigmoid(h[:, 2])
+log_beta = torch.lgamma(a_ + b_) - torch.lgamma(a_) - torch.lgamma(b_) \
+    + (a_ - 1) * torch.log(u) + (b_ - 1) * torch.log1p(-u)
+counts = torch.tensor(rng.integers(0, 5, num_nodes), dtype=torch.float32)
+rate = h[:, 3].exp()
+poisson = counts * rate.log() - rate - torch.lgamma(counts + 1)
+special["log_beta"], special["poisson"] = log_beta, poisson
 out["special"] = special
 out["plain"] = [torch.cartesian_prod(torch.tensor([1, 2]), torch.tensor([3, 4, 5])),
                 torch.combinations(torch.tensor([4, 5, 6, 7]), r=3),
