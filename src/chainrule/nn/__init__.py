@@ -283,4 +283,4 @@ __all__ = [
     "utils",
 ]
 
-utils._attach_rnn()
+utils._attach_submodules()
