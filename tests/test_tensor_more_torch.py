@@ -234,3 +234,29 @@ def test_special_functions_against_torch():
         ours.sum().backward()
         theirs.sum().backward()
         _same(x.grad, t.grad, rtol=1e-8)  # PyTorch's trigamma is good to ~1e-9
+
+
+def test_shape_changes_in_place_keep_earlier_ops_right():
+    w = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    tw = torch.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    results = []
+    for lib, leaf in ((cr, w), (torch, tw)):
+        h = leaf * 2
+        used_before = (h * h).sum()  # saved h with its old shape
+        h.t_()
+        h.unsqueeze_(0)
+        assert tuple(h.shape) == (1, 3, 2)
+        (h.squeeze(0) * lib.arange(6.0, dtype=lib.float64).reshape(3, 2)).sum().backward()
+        results.append(leaf.grad.numpy().copy())
+        del used_before
+    np.testing.assert_allclose(results[0], results[1])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        cr.ones(2, requires_grad=True).unsqueeze_(0)
+
+
+def test_diagonal_is_a_view_that_writes_through():
+    x = cr.zeros(3, 3)
+    x.diagonal().fill_(2.0)
+    x.diagonal(1).add_(1.0)
+    np.testing.assert_allclose(x.numpy(), np.eye(3) * 2 + np.eye(3, k=1))
+    assert x.diagonal().data_ptr() == x.data_ptr()

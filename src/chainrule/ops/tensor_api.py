@@ -1506,7 +1506,16 @@ def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     cols = rows + offset
     keep = (cols >= 0) & (cols < n2)
     rows, cols = rows[keep], cols[keep]
-    return P.getitem(moved, (Ellipsis, rows, cols))
+    out = P.getitem(moved, (Ellipsis, rows, cols))
+    # the same values as a view of x's memory, as PyTorch's diagonal: writing into it
+    # (d.add_(1), d.fill_(0)) writes into x; the node's rule does not read its value
+    view = x.array.diagonal(offset, d1, d2) if isinstance(x.array, np.ndarray) or hasattr(
+        x.array, "diagonal") else None
+    if view is not None and view.shape == out.shape:
+        if isinstance(view, np.ndarray):
+            view.flags.writeable = x.array.flags.writeable
+        out.array = view
+    return out
 
 
 @expose
@@ -2077,9 +2086,22 @@ def _storage_offset(x) -> int:
     return int(start // arr.itemsize)
 
 
+def _data_ptr(x) -> int:
+    """The address of the tensor's first element (views of one buffer differ by their
+    offset, as PyTorch's)."""
+    arr = x.array
+    if isinstance(arr, np.generic):
+        return 0  # a NumPy scalar owns no buffer a view could share
+    data = getattr(arr, "data", None)
+    if hasattr(data, "ptr"):  # CuPy
+        return int(data.ptr)
+    return int(arr.__array_interface__["data"][0])
+
+
 Tensor.stride = _stride
 Tensor.storage_offset = _storage_offset
-for _name in ("stride", "storage_offset", "unfold"):
+Tensor.data_ptr = _data_ptr
+for _name in ("stride", "storage_offset", "unfold", "data_ptr"):
     _MISSING_METHODS.pop(_name, None)
 
 
