@@ -291,3 +291,52 @@ def test_softmax_dtype_casts_the_input_first():
     assert F.softmax(x, dim=1, dtype=cr.float64).dtype == cr.float64
     assert len(cr.nn.Sequential(cr.nn.ReLU()).insert(0, cr.nn.Tanh())) == 2
     assert cr.nn.utils.skip_init(cr.nn.Linear, 2, 3).weight.shape == (3, 2)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_ctc_loss_matches_torch_through_log_softmax(reduction):
+    logits = rng.standard_normal((7, 3, 5))
+    targets, il, tl = np.array([[1, 2, 2, 0], [3, 3, 0, 0], [4, 1, 2, 3]]), [7, 5, 7], [3, 2, 4]
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(logits, requires_grad=True)
+        loss = lib.nn.CTCLoss(reduction=reduction)(x.log_softmax(2), lib.tensor(targets),
+                                                   lib.tensor(il), lib.tensor(tl))
+        (loss.sum() if reduction == "none" else loss).backward()
+        results.append((loss.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
+    np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-12)
+
+
+def test_ctc_loss_concatenated_targets_and_impossible_alignments():
+    x = cr.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+    lp = x.log_softmax(2)
+    flat = F.ctc_loss(lp, cr.tensor([1, 2, 1, 1, 2]), [4, 4], [2, 3], reduction="none")
+    padded = F.ctc_loss(lp, cr.tensor([[1, 2, 0], [1, 1, 2]]), [4, 4], [2, 3],
+                        reduction="none")
+    np.testing.assert_allclose(flat.numpy(), padded.numpy())
+    # "1 1" needs a blank between the repeats: 3 steps, but the input has 2
+    impossible = F.ctc_loss(lp, cr.tensor([[1, 1]]).repeat(2, 1), [2, 2], [2, 2],
+                            reduction="none")
+    assert np.isinf(impossible.numpy()).all()
+    zeroed = F.ctc_loss(lp, cr.tensor([[1, 1]]).repeat(2, 1), [2, 2], [2, 2],
+                        reduction="sum", zero_infinity=True)
+    zeroed.backward()
+    assert zeroed.item() == 0.0 and not x.grad.numpy().any()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"targets": cr.tensor([[0, 1]])}, r"other than the blank 0, got \[0, 1\]"),
+    ({"targets": cr.tensor([[1, 5]])}, r"class indices in \[0, 3\)"),
+    ({"input_lengths": [5]}, r"input_lengths must be in \[1, 4\]"),
+    ({"target_lengths": [3]}, r"target_lengths must be in \[0, 2\]"),
+    ({"input_lengths": [4, 4]}, "input_lengths must hold 1 ints"),
+    ({"blank": 3}, r"blank=3 is not a class index in \[0, 3\)"),
+    ({"targets": cr.tensor([1, 2, 1])}, "3 concatenated targets, but target_lengths sum to 2"),
+])
+def test_ctc_loss_refuses_bad_input(kwargs, match):
+    args = {"log_probs": cr.zeros(4, 1, 3), "targets": cr.tensor([[1, 2]]),
+            "input_lengths": [4], "target_lengths": [2]}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        F.ctc_loss(**args)

@@ -1675,3 +1675,72 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,
 
 __all__ += ["alpha_dropout", "dropout3d", "feature_alpha_dropout", "gumbel_softmax",
             "local_response_norm", "multilabel_margin_loss", "rrelu"]
+
+
+def _lengths_array(values, n: int, name: str, op: str) -> np.ndarray:
+    arr = values.array if isinstance(values, Tensor) else np.asarray(values)
+    arr = arr.reshape(-1) if arr.ndim == 0 else arr
+    if arr.dtype.kind not in "iu" or arr.shape != (n,):
+        raise ValueError(f"{op}: {name} must hold {n} ints (one per sequence), got "
+                         f"{arr.dtype} of shape {arr.shape}")
+    return arr.astype(np.int64)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist temporal classification: −log of the probability of each target
+    sequence summed over all its alignments to the ``log_probs`` (T, N, C) (log_softmax
+    outputs; class ``blank`` separates repeats). ``targets`` are padded (N, S) or
+    concatenated (sum of target_lengths,); 'mean' divides each loss by its target length
+    before averaging (as PyTorch); ``zero_infinity`` turns impossible alignments into 0."""
+    from ..ops.ctc import ctc_loss as kernel
+
+    op = "ctc_loss"
+    _check_reduction(reduction, op)
+    lp = _input(log_probs)
+    unbatched = lp.ndim == 2
+    if unbatched:
+        lp = P.reshape(lp, (lp.shape[0], 1, lp.shape[1]))
+    if lp.ndim != 3:
+        raise ValueError(f"{op}: log_probs must be (T, N, C) or (T, C), got shape {lp.shape}")
+    steps, n, classes = lp.shape
+    if not 0 <= blank < classes:
+        raise ValueError(f"{op}: blank={blank} is not a class index in [0, {classes})")
+    t = targets.array if isinstance(targets, Tensor) else np.asarray(targets)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: targets must hold class indices (ints), got dtype {t.dtype}")
+    in_len = _lengths_array(input_lengths, n, "input_lengths", op)
+    tg_len = _lengths_array(target_lengths, n, "target_lengths", op)
+    if unbatched and t.ndim == 1:
+        t = t.reshape(1, -1)
+    if t.ndim == 1:  # concatenated targets: cut them into rows
+        if t.shape[0] != tg_len.sum():
+            raise ValueError(f"{op}: {t.shape[0]} concatenated targets, but target_lengths "
+                             f"sum to {int(tg_len.sum())}")
+        rows = np.zeros((n, max(int(tg_len.max(initial=0)), 1)), dtype=np.int64)
+        for i, start in enumerate(np.concatenate([[0], np.cumsum(tg_len)[:-1]])):
+            rows[i, :tg_len[i]] = t[start:start + tg_len[i]]
+        t = rows
+    elif t.ndim != 2 or t.shape[0] != n:
+        raise ValueError(f"{op}: targets must be (N, S) with N = {n} or 1-D concatenated, "
+                         f"got shape {t.shape}")
+    if np.any(in_len < 1) or np.any(in_len > steps):
+        raise ValueError(f"{op}: input_lengths must be in [1, {steps}] (T of log_probs), got "
+                         f"{in_len.tolist()}")
+    if np.any(tg_len < 0) or np.any(tg_len > t.shape[1]):
+        raise ValueError(f"{op}: target_lengths must be in [0, {t.shape[1]}] (S of targets), "
+                         f"got {tg_len.tolist()}")
+    used = np.concatenate([t[i, :k] for i, k in enumerate(tg_len)]) if n else t[:0, 0]
+    if used.size and (used.min() < 0 or used.max() >= classes or np.any(used == blank)):
+        raise ValueError(f"{op}: targets must be class indices in [0, {classes}) other than "
+                         f"the blank {blank}, got {sorted(set(used.tolist()))}")
+    nll = kernel(lp, t, in_len, tg_len, int(blank), bool(zero_infinity))
+    if reduction == "mean":
+        divisor = np.maximum(tg_len, 1).astype(nll.array.dtype)
+        return P.mean(P.div(nll, _constant_like(divisor, nll)))
+    if reduction == "sum":
+        return P.sum(nll)
+    return P.reshape(nll, ()) if unbatched else nll
+
+
+__all__ += ["ctc_loss"]
