@@ -260,3 +260,39 @@ def test_diagonal_is_a_view_that_writes_through():
     x.diagonal(1).add_(1.0)
     np.testing.assert_allclose(x.numpy(), np.eye(3) * 2 + np.eye(3, k=1))
     assert x.diagonal().data_ptr() == x.data_ptr()
+
+
+def test_odd_methods_refuse_what_they_cannot_do():
+    w = cr.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view\\(dtype\\).*not differentiable"):
+        (w * 2).view(cr.int32)
+    with pytest.raises(NotImplementedError, match="reduce='multiply'"):
+        cr.zeros(3).scatter(0, cr.tensor([0]), w[:1] * 1, reduce="multiply")
+    with pytest.raises(ValueError, match="put: 2 indices but source has 1"):
+        cr.zeros(3).put(cr.tensor([0, 1]), cr.ones(1))
+    with pytest.raises(ValueError, match="use_reentrant=False"):
+        from chainrule.utils.checkpoint import checkpoint
+
+        checkpoint(lambda a, b=1: a * b, w, use_reentrant=True, b=2)
+    bits = cr.tensor([1.0], dtype=cr.float32).view(cr.int32)
+    assert bits.item() == 1065353216 and bits.dtype == cr.int32
+
+
+def test_split_form_function_gets_its_context_from_setup_context():
+    class Double(cr.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * 2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.mark = ("seen", inputs[0].shape, output.shape)
+
+        @staticmethod
+        def backward(ctx, g):
+            assert ctx.mark == ("seen", (2,), (2,))
+            return g * 2
+
+    x = cr.ones(2, requires_grad=True)
+    Double.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])

@@ -395,7 +395,9 @@ class Tensor:
             )
         return self.array.item()
 
-    def numpy(self) -> np.ndarray:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array (sharing memory on the CPU). PyTorch refuses a tensor
+        that requires grad unless ``force``; chainrule hands out the values either way."""
         # np.asarray: a 0-d op result holds a NumPy scalar; hand out an ndarray (as torch)
         return np.asarray(backend.to_numpy(self.array))
 

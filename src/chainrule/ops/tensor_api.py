@@ -150,8 +150,7 @@ def scatter(x, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
     """``x`` with ``src`` (a tensor, or the number ``value``) written at ``index`` along
     ``dim``. Where an index repeats, the value written last wins (as PyTorch on the CPU)."""
     if reduce is not None:
-        raise NotImplementedError("scatter: reduce= is not supported in chainrule; use "
-                                  "scatter_add (reduce='add') or index_add")
+        return _scatter_with_reduce(x, dim, index, src if src is not None else value, reduce)
     if src is None and value is None:
         raise TypeError("scatter: give src (a tensor) or value (a number)")
     if src is not None and not isinstance(src, Tensor):
@@ -939,8 +938,9 @@ def unique(x, sorted: bool = True, return_inverse: bool = False,
     if not (return_inverse or return_counts):
         return _plain("unique", out)
     parts = [_plain("unique", out[0])]
-    if return_inverse:
-        parts.append(_plain("unique_inverse", out[1].reshape(arr.shape).astype(np.int64)))
+    if return_inverse:  # one index per element, or per slice along dim
+        shape = arr.shape if dim is None else (arr.shape[dim],)
+        parts.append(_plain("unique_inverse", out[1].reshape(shape).astype(np.int64)))
     if return_counts:
         parts.append(_plain("unique_counts", out[-1].astype(np.int64)))
     return tuple(parts)
@@ -2454,3 +2454,114 @@ for _fn in ("addmm", "addmv", "addr", "baddbmm", "addbmm", "true_divide", "logad
             "renorm", "float_power", "fix", "deg2rad", "rad2deg", "sgn", "absolute"):
     setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
 _MISSING_METHODS.pop("renorm", None)
+
+
+
+def _scatter_with_reduce(x, dim, index, src, reduce: str) -> Tensor:
+    """``scatter(..., reduce='add' | 'multiply')``: src (a tensor or a number) added to or
+    multiplied into x at index; 'add' is differentiable (scatter_add), 'multiply' is not."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "scatter")
+    idx = _index_array(index, "scatter")
+    if reduce not in ("add", "multiply"):
+        raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    values = src if isinstance(src, Tensor) else wrap(np.full(idx.shape, src, x.array.dtype))
+    if reduce == "add":
+        return scatter_add_along(x, d, idx, values)
+    if x.requires_grad or values.requires_grad:
+        raise NotImplementedError("scatter: the gradient of reduce='multiply' is not in "
+                                  "chainrule (PyTorch does not define it either); use "
+                                  "scatter_reduce(..., 'prod') under no_grad or a loop")
+    out = np.array(x.array, copy=True)
+    np.multiply.at(out, _along(idx, d), values.array[tuple(slice(0, n) for n in idx.shape)])
+    return _plain("scatter", out)
+
+
+@expose
+def put(x, index, source, accumulate: bool = False) -> Tensor:
+    """``x`` read as 1-D with ``source``'s values written (or added) at ``index``."""
+    x = as_tensor(x)
+    idx = _index_array(index, "put").reshape(-1)
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"put: index out of range for {n} elements")
+    source = P.reshape(as_tensor(source, x), (-1,))
+    if source.shape[0] != idx.size:
+        raise ValueError(f"put: {idx.size} indices but source has {source.shape[0]} elements")
+    flat = P.reshape(x, (-1,))
+    written = (index_put_add if accumulate else index_put)(flat, (idx,), source)
+    return P.reshape(written, x.shape)
+
+
+Tensor.put_ = _make_inplace("put_", "put")
+_MISSING_METHODS.pop("put_", None)
+
+
+def _new(self, *args, **kwargs) -> Tensor:
+    """Legacy ``x.new(*sizes)`` (zeros) or ``x.new(data)``, in x's dtype."""
+    from ..creation import zeros
+
+    if args and all(isinstance(a, (int, np.integer)) for a in args):
+        return zeros(*args, dtype=self.dtype)
+    if len(args) == 1 and isinstance(args[0], (tuple, list)) and args[0] and \
+            all(isinstance(a, (int, np.integer)) for a in args[0]) and kwargs.get("size"):
+        return zeros(*args[0], dtype=self.dtype)
+    if not args:
+        return zeros(0, dtype=self.dtype)
+    return new_tensor(self, args[0])
+
+
+def _apply_(self, fn) -> Tensor:
+    """Python ``fn`` on every element, in place (slow, as PyTorch's; not on the graph)."""
+    self._check_inplace("apply_")
+    flat = self._buffer().reshape(-1)
+    for i, v in enumerate(flat.tolist()):
+        flat[i] = fn(v)
+    self._version += 1
+    return self
+
+
+def _map_(self, other, fn) -> Tensor:
+    """``self[i] = fn(self[i], other[i])`` elementwise (other broadcast), in place."""
+    self._check_inplace("map_")
+    theirs = np.broadcast_to(np.asarray(other.array if isinstance(other, Tensor) else other),
+                             self.shape).reshape(-1).tolist()
+    flat = self._buffer().reshape(-1)
+    for i, (a, b) in enumerate(zip(flat.tolist(), theirs)):
+        flat[i] = fn(a, b)
+    self._version += 1
+    return self
+
+
+Tensor.new = _new
+Tensor.apply_ = _apply_
+Tensor.map_ = _map_
+Tensor.is_complex = lambda self: self.array.dtype.kind == "c"
+Tensor.nbytes = property(lambda self: int(self.array.nbytes))
+Tensor.itemsize = property(lambda self: int(self.array.dtype.itemsize))
+Tensor.mH = property(lambda self: P.transpose(self, -2, -1))  # real tensors: mT
+Tensor.H = property(lambda self: P.transpose(self))
+for _name in ("apply_", "map_"):
+    _MISSING_METHODS.pop(_name, None)
+
+
+@expose(method=False)
+def frexp(x):
+    """(mantissa, exponent) with x = mantissa · 2^exponent, mantissa in [0.5, 1)."""
+    import collections
+
+    arr = as_tensor(x).array
+    if arr.dtype.kind != "f":
+        raise TypeError(f"frexp: expected a floating-point tensor, got {arr.dtype}")
+    mantissa, exponent = np.frexp(arr)
+    pair = collections.namedtuple("frexp", ["mantissa", "exponent"])
+    return pair(_plain("frexp", mantissa.astype(arr.dtype)),
+                _plain("frexp", exponent.astype(np.int32)))
+
+
+@expose
+def ldexp(x, other) -> Tensor:
+    """x · 2^other (differentiable in x)."""
+    return P.mul(x, P.pow(2.0, P.cast(as_tensor(other), as_tensor(x).array.dtype
+                                       if as_tensor(x).array.dtype.kind == "f"
+                                       else np.float32)))
