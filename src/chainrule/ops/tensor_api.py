@@ -2499,15 +2499,8 @@ _MISSING_METHODS.pop("put_", None)
 
 def _new(self, *args, **kwargs) -> Tensor:
     """Legacy ``x.new(*sizes)`` (zeros) or ``x.new(data)``, in x's dtype."""
-    from ..creation import zeros
-
-    if args and all(isinstance(a, (int, np.integer)) for a in args):
-        return zeros(*args, dtype=self.dtype)
-    if len(args) == 1 and isinstance(args[0], (tuple, list)) and args[0] and \
-            all(isinstance(a, (int, np.integer)) for a in args[0]) and kwargs.get("size"):
-        return zeros(*args[0], dtype=self.dtype)
-    if not args:
-        return zeros(0, dtype=self.dtype)
+    if not args or all(isinstance(a, (int, np.integer)) for a in args):
+        return wrap(np.zeros(tuple(int(a) for a in args) if args else (0,), self.array.dtype))
     return new_tensor(self, args[0])
 
 
