@@ -203,7 +203,8 @@ REPR_LINES = [
     "BatchNorm1d(3, bias=False)|GroupNorm(1, 3, affine=False)|LayerNorm(3, bias=False)",
     "ConstantPad2d(1, 0.0)|ZeroPad1d(2)|CircularPad2d(1)|Upsample(scale_factor=(2, 3))",
     "BatchNorm3d(3)|Dropout3d(0.2)|AlphaDropout(0.1)|FeatureAlphaDropout()|RReLU()",
-    "LocalResponseNorm(3, alpha=0.001)|MultiLabelMarginLoss()",
+    "LocalResponseNorm(3, alpha=0.001)|MultiLabelMarginLoss()|CTCLoss()|InstanceNorm3d(2)",
+    "LPPool2d(2, 3)|LPPool1d(1.5, 2, stride=1)|MaxUnpool2d(2)|TripletMarginWithDistanceLoss()",
 ]
 REPR_CASES = [case for line in REPR_LINES for case in line.split("|")]
 
@@ -340,3 +341,49 @@ def test_ctc_loss_refuses_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         F.ctc_loss(**args)
+
+
+def test_more_functions_match_torch():
+    x = rng.standard_normal((2, 3, 6, 4)).astype(np.float32)
+    pairs = [
+        (lambda lib, t: lib.nn.functional.pdist(t[0, 0], p=1.5), True),
+        (lambda lib, t: lib.nn.functional.lp_pool2d(t.abs() + 0.1, 2.0, 2), True),
+        (lambda lib, t: lib.nn.functional.lp_pool1d(t[0].abs() + 0.1, 3.0, 3, stride=2), True),
+        (lambda lib, t: lib.nn.TripletMarginWithDistanceLoss(
+            distance_function=lambda a, b: (a - b).abs().sum(-1), margin=0.5, swap=True)(
+            t[0, 0], t[0, 1], t[1, 0]), True),
+        (lambda lib, t: lib.nn.functional.max_unpool2d(
+            *lib.nn.functional.max_pool2d(t, 2, return_indices=True), 2), True),
+        (lambda lib, t: lib.nn.MaxUnpool2d(2)(
+            *lib.nn.MaxPool2d(2, return_indices=True)(t[:, :, :5, :3]), output_size=(5, 3)),
+         True),
+        (lambda lib, t: lib.nn.functional.leaky_relu_(t.clone(), 0.2), True),
+        (lambda lib, t: lib.nn.functional.relu_(t.clone()) + lib.nn.functional.elu_(t.clone()),
+         True),
+        (lambda lib, t: lib.nn.InstanceNorm3d(2, affine=True)(t.unsqueeze(0)), True),
+    ]
+    for fn, with_grad in pairs:
+        ours_x = cr.tensor(x, requires_grad=with_grad)
+        theirs_x = torch.tensor(x, requires_grad=with_grad)
+        ours, theirs = fn(cr, ours_x), fn(torch, theirs_x)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-4,
+                                   atol=1e-5)
+
+
+def test_containers_add_repeat_pop_and_load_report_as_torch():
+    for lib in (cr, torch):
+        a, b = lib.nn.Linear(2, 2), lib.nn.ReLU()
+        seq = lib.nn.Sequential(a) + lib.nn.Sequential(b)
+        assert [type(m).__name__ for m in seq] == ["Linear", "ReLU"]
+        tripled = lib.nn.Sequential(a) * 3
+        assert len(tripled) == 3 and tripled[2] is a
+        assert seq.pop(0) is a and len(seq) == 1
+        assert len(lib.nn.ModuleList([b]) + lib.nn.ModuleList([a])) == 2
+    assert repr(cr.nn.Linear(2, 2).load_state_dict({}, strict=False)) == \
+        repr(torch.nn.Linear(2, 2).load_state_dict({}, strict=False))
+    full = cr.nn.Linear(2, 2)
+    assert repr(full.load_state_dict(full.state_dict())) == "<All keys matched successfully>"
