@@ -903,6 +903,11 @@ def mode(x, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
         indices[r] = np.flatnonzero(row == v)[-1]
     shape = arr.shape[:-1]
     values, indices = values.reshape(shape), indices.reshape(shape)
+    if x.ndim and x.requires_grad:  # the values are picked elements: gather's gradient
+        picked = gather(x, d, np.expand_dims(indices, d))
+        out = picked if keepdim else P.reshape(picked, shape)
+        return ValuesIndices(out, _plain("mode_indices", np.expand_dims(indices, d)
+                                         if keepdim else indices))
     if keepdim:
         values, indices = np.expand_dims(values, d), np.expand_dims(indices, d)
     return ValuesIndices(_plain("mode", values), _plain("mode_indices", indices))
@@ -953,7 +958,10 @@ def bincount(x, weights=None, minlength: int = 0) -> Tensor:
         raise ValueError("bincount: expected a 1-D tensor of non-negative integers")
     w = None if weights is None else as_tensor(weights).array
     out = np.bincount(arr, w, minlength)
-    return _plain("bincount", out if w is not None else out.astype(np.int64))
+    if w is None:
+        return _plain("bincount", out.astype(np.int64))
+    # PyTorch: float weights keep their dtype; integer weights give float64
+    return _plain("bincount", out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
 
 @expose
@@ -1726,7 +1734,10 @@ def copysign(a, b) -> Tensor:
     a = as_tensor(a)
     negative = np.signbit(b.array if isinstance(b, Tensor) else np.asarray(b))
     mag = P.abs(a) if a.array.dtype.kind == "f" else P.abs(P.cast(a, np.float32))
-    return P.where(negative, P.neg(mag), mag)
+    out = P.where(negative, P.neg(mag), mag)
+    if isinstance(b, Tensor) and b.requires_grad:  # b gets a zero gradient, as in PyTorch
+        out = P.where(np.zeros(out.shape, bool), P.broadcast_to(b, out.shape), out)
+    return out
 
 
 @expose
@@ -2558,3 +2569,21 @@ def ldexp(x, other) -> Tensor:
     return P.mul(x, P.pow(2.0, P.cast(as_tensor(other), as_tensor(x).array.dtype
                                        if as_tensor(x).array.dtype.kind == "f"
                                        else np.float32)))
+
+
+@expose(method=False)
+def dist(a, b, p: float = 2) -> Tensor:
+    """The p-norm of ``a - b`` (all elements)."""
+    return norm(P.sub(a, b), p)
+
+
+@expose
+def vdot(a, b) -> Tensor:
+    """The dot product of two 1-D tensors (real tensors: ``dot``)."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"vdot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return P.sum(P.mul(a, b))
+
+
+expose(C.outer, name="ger")
