@@ -203,7 +203,8 @@ REPR_LINES = [
     "BatchNorm1d(3, bias=False)|GroupNorm(1, 3, affine=False)|LayerNorm(3, bias=False)",
     "ConstantPad2d(1, 0.0)|ZeroPad1d(2)|CircularPad2d(1)|Upsample(scale_factor=(2, 3))",
     "BatchNorm3d(3)|Dropout3d(0.2)|AlphaDropout(0.1)|FeatureAlphaDropout()|RReLU()",
-    "LocalResponseNorm(3, alpha=0.001)|MultiLabelMarginLoss()",
+    "LocalResponseNorm(3, alpha=0.001)|MultiLabelMarginLoss()|CTCLoss()|InstanceNorm3d(2)",
+    "LPPool2d(2, 3)|LPPool1d(1.5, 2, stride=1)|MaxUnpool2d(2)|TripletMarginWithDistanceLoss()",
 ]
 REPR_CASES = [case for line in REPR_LINES for case in line.split("|")]
 
@@ -291,3 +292,98 @@ def test_softmax_dtype_casts_the_input_first():
     assert F.softmax(x, dim=1, dtype=cr.float64).dtype == cr.float64
     assert len(cr.nn.Sequential(cr.nn.ReLU()).insert(0, cr.nn.Tanh())) == 2
     assert cr.nn.utils.skip_init(cr.nn.Linear, 2, 3).weight.shape == (3, 2)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_ctc_loss_matches_torch_through_log_softmax(reduction):
+    logits = rng.standard_normal((7, 3, 5))
+    targets, il, tl = np.array([[1, 2, 2, 0], [3, 3, 0, 0], [4, 1, 2, 3]]), [7, 5, 7], [3, 2, 4]
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(logits, requires_grad=True)
+        loss = lib.nn.CTCLoss(reduction=reduction)(x.log_softmax(2), lib.tensor(targets),
+                                                   lib.tensor(il), lib.tensor(tl))
+        (loss.sum() if reduction == "none" else loss).backward()
+        results.append((loss.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
+    np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-12)
+
+
+def test_ctc_loss_concatenated_targets_and_impossible_alignments():
+    x = cr.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+    lp = x.log_softmax(2)
+    flat = F.ctc_loss(lp, cr.tensor([1, 2, 1, 1, 2]), [4, 4], [2, 3], reduction="none")
+    padded = F.ctc_loss(lp, cr.tensor([[1, 2, 0], [1, 1, 2]]), [4, 4], [2, 3],
+                        reduction="none")
+    np.testing.assert_allclose(flat.numpy(), padded.numpy())
+    # "1 1" needs a blank between the repeats: 3 steps, but the input has 2
+    impossible = F.ctc_loss(lp, cr.tensor([[1, 1]]).repeat(2, 1), [2, 2], [2, 2],
+                            reduction="none")
+    assert np.isinf(impossible.numpy()).all()
+    zeroed = F.ctc_loss(lp, cr.tensor([[1, 1]]).repeat(2, 1), [2, 2], [2, 2],
+                        reduction="sum", zero_infinity=True)
+    zeroed.backward()
+    assert zeroed.item() == 0.0 and not x.grad.numpy().any()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"targets": cr.tensor([[0, 1]])}, r"other than the blank 0, got \[0, 1\]"),
+    ({"targets": cr.tensor([[1, 5]])}, r"class indices in \[0, 3\)"),
+    ({"input_lengths": [5]}, r"input_lengths must be in \[1, 4\]"),
+    ({"target_lengths": [3]}, r"target_lengths must be in \[0, 2\]"),
+    ({"input_lengths": [4, 4]}, "input_lengths must hold 1 ints"),
+    ({"blank": 3}, r"blank=3 is not a class index in \[0, 3\)"),
+    ({"targets": cr.tensor([1, 2, 1])}, "3 concatenated targets, but target_lengths sum to 2"),
+])
+def test_ctc_loss_refuses_bad_input(kwargs, match):
+    args = {"log_probs": cr.zeros(4, 1, 3), "targets": cr.tensor([[1, 2]]),
+            "input_lengths": [4], "target_lengths": [2]}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        F.ctc_loss(**args)
+
+
+def test_more_functions_match_torch():
+    x = rng.standard_normal((2, 3, 6, 4)).astype(np.float32)
+    pairs = [
+        (lambda lib, t: lib.nn.functional.pdist(t[0, 0], p=1.5), True),
+        (lambda lib, t: lib.nn.functional.lp_pool2d(t.abs() + 0.1, 2.0, 2), True),
+        (lambda lib, t: lib.nn.functional.lp_pool1d(t[0].abs() + 0.1, 3.0, 3, stride=2), True),
+        (lambda lib, t: lib.nn.TripletMarginWithDistanceLoss(
+            distance_function=lambda a, b: (a - b).abs().sum(-1), margin=0.5, swap=True)(
+            t[0, 0], t[0, 1], t[1, 0]), True),
+        (lambda lib, t: lib.nn.functional.max_unpool2d(
+            *lib.nn.functional.max_pool2d(t, 2, return_indices=True), 2), True),
+        (lambda lib, t: lib.nn.MaxUnpool2d(2)(
+            *lib.nn.MaxPool2d(2, return_indices=True)(t[:, :, :5, :3]), output_size=(5, 3)),
+         True),
+        (lambda lib, t: lib.nn.functional.leaky_relu_(t.clone(), 0.2), True),
+        (lambda lib, t: lib.nn.functional.relu_(t.clone()) + lib.nn.functional.elu_(t.clone()),
+         True),
+        (lambda lib, t: lib.nn.InstanceNorm3d(2, affine=True)(t.unsqueeze(0)), True),
+    ]
+    for fn, with_grad in pairs:
+        ours_x = cr.tensor(x, requires_grad=with_grad)
+        theirs_x = torch.tensor(x, requires_grad=with_grad)
+        ours, theirs = fn(cr, ours_x), fn(torch, theirs_x)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-4,
+                                   atol=1e-5)
+
+
+def test_containers_add_repeat_pop_and_load_report_as_torch():
+    for lib in (cr, torch):
+        a, b = lib.nn.Linear(2, 2), lib.nn.ReLU()
+        seq = lib.nn.Sequential(a) + lib.nn.Sequential(b)
+        assert [type(m).__name__ for m in seq] == ["Linear", "ReLU"]
+        tripled = lib.nn.Sequential(a) * 3
+        assert len(tripled) == 3 and tripled[2] is a
+        assert seq.pop(0) is a and len(seq) == 1
+        assert len(lib.nn.ModuleList([b]) + lib.nn.ModuleList([a])) == 2
+    assert repr(cr.nn.Linear(2, 2).load_state_dict({}, strict=False)) == \
+        repr(torch.nn.Linear(2, 2).load_state_dict({}, strict=False))
+    full = cr.nn.Linear(2, 2)
+    assert repr(full.load_state_dict(full.state_dict())) == "<All keys matched successfully>"

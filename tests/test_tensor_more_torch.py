@@ -234,3 +234,74 @@ def test_special_functions_against_torch():
         ours.sum().backward()
         theirs.sum().backward()
         _same(x.grad, t.grad, rtol=1e-8)  # PyTorch's trigamma is good to ~1e-9
+
+
+def test_shape_changes_in_place_keep_earlier_ops_right():
+    w = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    tw = torch.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    results = []
+    for lib, leaf in ((cr, w), (torch, tw)):
+        h = leaf * 2
+        used_before = (h * h).sum()  # saved h with its old shape
+        h.t_()
+        h.unsqueeze_(0)
+        assert tuple(h.shape) == (1, 3, 2)
+        (h.squeeze(0) * lib.arange(6.0, dtype=lib.float64).reshape(3, 2)).sum().backward()
+        results.append(leaf.grad.numpy().copy())
+        del used_before
+    np.testing.assert_allclose(results[0], results[1])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        cr.ones(2, requires_grad=True).unsqueeze_(0)
+
+
+def test_diagonal_is_a_view_that_writes_through():
+    x = cr.zeros(3, 3)
+    x.diagonal().fill_(2.0)
+    x.diagonal(1).add_(1.0)
+    np.testing.assert_allclose(x.numpy(), np.eye(3) * 2 + np.eye(3, k=1))
+    assert x.diagonal().data_ptr() == x.data_ptr()
+
+
+def test_odd_methods_refuse_what_they_cannot_do():
+    w = cr.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view\\(dtype\\).*not differentiable"):
+        (w * 2).view(cr.int32)
+    with pytest.raises(NotImplementedError, match="reduce='multiply'"):
+        cr.zeros(3).scatter(0, cr.tensor([0]), w[:1] * 1, reduce="multiply")
+    with pytest.raises(ValueError, match="put: 2 indices but source has 1"):
+        cr.zeros(3).put(cr.tensor([0, 1]), cr.ones(1))
+    with pytest.raises(ValueError, match="use_reentrant=False"):
+        from chainrule.utils.checkpoint import checkpoint
+
+        checkpoint(lambda a, b=1: a * b, w, use_reentrant=True, b=2)
+    bits = cr.tensor([1.0], dtype=cr.float32).view(cr.int32)
+    assert bits.item() == 1065353216 and bits.dtype == cr.int32
+
+
+def test_split_form_function_gets_its_context_from_setup_context():
+    class Double(cr.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * 2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.mark = ("seen", inputs[0].shape, output.shape)
+
+        @staticmethod
+        def backward(ctx, g):
+            assert ctx.mark == ("seen", (2,), (2,))
+            return g * 2
+
+    x = cr.ones(2, requires_grad=True)
+    Double.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_unfold_windows_are_views_of_the_input():
+    x = cr.zeros(2, 6)
+    windows = x.unfold(1, 2, 2)
+    windows[0, 1, 0] = 5.0  # the window starting at column 2
+    assert x[0, 2].item() == 5.0
+    t = torch.arange(12.0).reshape(2, 6)
+    assert x.unfold(1, 3, 1).shape == tuple(t.unfold(1, 3, 1).shape)

@@ -395,7 +395,9 @@ class Tensor:
             )
         return self.array.item()
 
-    def numpy(self) -> np.ndarray:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array (sharing memory on the CPU). PyTorch refuses a tensor
+        that requires grad unless ``force``; chainrule hands out the values either way."""
         # np.asarray: a 0-d op result holds a NumPy scalar; hand out an ndarray (as torch)
         return np.asarray(backend.to_numpy(self.array))
 
@@ -603,6 +605,49 @@ class Tensor:
         if isinstance(base.array, np.ndarray) and np.may_share_memory(buffer, base.array):
             return base
         return None
+
+    def _reshape_inplace(self, opname: str, out_of_place) -> Tensor:
+        """``self <- out_of_place(self)`` for an op that changes only the shape (``t_``,
+        ``unsqueeze_``, ...): this object takes the new shape, a view of the same memory;
+        on the graph it becomes the op's node and ops recorded earlier keep using its
+        former self (as ``_rebase``)."""
+        self._check_inplace(opname)
+        old = _new(Tensor)
+        for slot in _NODE_SLOTS:
+            setattr(old, slot, getattr(self, slot))
+        old.grad, old._adj, old._retain = None, None, False
+        self._version += 1
+        new = out_of_place(old)
+        self.array = new.array
+        if new.requires_grad:
+            self.requires_grad = True
+            self._op, self._parents, self._vjp, self._ctx = new._op, new._parents, new._vjp, \
+                new._ctx
+            self._saved_version = new._saved_version
+        global _last_rebase
+        self._rebased = getattr(self, "_rebased", ()) + ((self._ver, old),)
+        _last_rebase = builtins_max(_last_rebase, self._ver)
+        return self
+
+    def t_(self) -> Tensor:
+        from .ops import tensor_api
+
+        return self._reshape_inplace("t_", tensor_api.t)
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        from .ops import composite
+
+        return self._reshape_inplace("transpose_",
+                                     lambda x: composite.swapaxes(x, dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return self._reshape_inplace("unsqueeze_", lambda x: x.unsqueeze(dim))
+
+    def squeeze_(self, dim=None) -> Tensor:
+        return self._reshape_inplace("squeeze_",
+                                     lambda x: x.squeeze() if dim is None else x.squeeze(dim))
 
     def _buffer(self):
         """``self.array`` as a writeable array: a 0-d value is an immutable NumPy scalar and

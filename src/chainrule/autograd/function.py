@@ -133,16 +133,27 @@ class Function(metaclass=_FunctionMeta):
     def backward(ctx, *grads):
         raise NotImplementedError("Function subclasses must define a static backward(ctx, ...)")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's split form: a subclass that defines it has ``forward(*args)`` without
+        ctx, and fills ctx here from the inputs and the output."""
+        raise NotImplementedError
+
     @classmethod
     def apply(cls, *args, **kwargs):
         block = cls.__name__
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(block, needs)
+        split = cls.setup_context is not Function.setup_context
+        forward = cls.forward if split else functools.partial(cls.forward, ctx)
         if cls._record_forward and any(needs) and _t.is_grad_enabled():
-            result = cls.forward(ctx, *args, **kwargs)
+            result = forward(*args, **kwargs)
         else:
             with no_grad_scope():
-                result = cls.forward(ctx, *args, **kwargs)
+                result = forward(*args, **kwargs)
+        if split:
+            with no_grad_scope():
+                cls.setup_context(ctx, args, result)
         single = not isinstance(result, (tuple, list))
         outputs = (result,) if single else tuple(result)
         for i, out in enumerate(outputs):

@@ -159,9 +159,9 @@ def _in_place(x, inplace: bool, name: str, fn) -> Tensor:
     return fn(x)
 
 
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
-    return P.leaky_relu(x, negative_slope)
+    return _in_place(x, inplace, "leaky_relu", lambda t: P.leaky_relu(t, negative_slope))
 
 
 def sigmoid(x) -> Tensor:
@@ -186,7 +186,8 @@ def log_softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
     return P.log_softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
-def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
+def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator=None) -> Tensor:
     """Zero elements with probability ``p`` and scale the rest by 1/(1-p) while
     ``training``; the identity otherwise. Draws from ``cr.manual_seed``'s generator
     unless a ``generator`` (``cr.Generator`` or NumPy Generator) is given."""
@@ -195,7 +196,8 @@ def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     x = x if isinstance(x, Tensor) else as_tensor(x)
     if not training or p == 0.0:
         return x
-    return nn_ops.dropout(x, float(p), numpy_generator(generator))
+    rng = numpy_generator(generator)
+    return _in_place(x, inplace, "dropout", lambda t: nn_ops.dropout(t, float(p), rng))
 
 
 # ---------------------------------------------------------------------------
@@ -1675,3 +1677,190 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,
 
 __all__ += ["alpha_dropout", "dropout3d", "feature_alpha_dropout", "gumbel_softmax",
             "local_response_norm", "multilabel_margin_loss", "rrelu"]
+
+
+def _lengths_array(values, n: int, name: str, op: str) -> np.ndarray:
+    arr = values.array if isinstance(values, Tensor) else np.asarray(values)
+    arr = arr.reshape(-1) if arr.ndim == 0 else arr
+    if arr.dtype.kind not in "iu" or arr.shape != (n,):
+        raise ValueError(f"{op}: {name} must hold {n} ints (one per sequence), got "
+                         f"{arr.dtype} of shape {arr.shape}")
+    return arr.astype(np.int64)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist temporal classification: −log of the probability of each target
+    sequence summed over all its alignments to the ``log_probs`` (T, N, C) (log_softmax
+    outputs; class ``blank`` separates repeats). ``targets`` are padded (N, S) or
+    concatenated (sum of target_lengths,); 'mean' divides each loss by its target length
+    before averaging (as PyTorch); ``zero_infinity`` turns impossible alignments into 0."""
+    from ..ops.ctc import ctc_loss as kernel
+
+    op = "ctc_loss"
+    _check_reduction(reduction, op)
+    lp = _input(log_probs)
+    unbatched = lp.ndim == 2
+    if unbatched:
+        lp = P.reshape(lp, (lp.shape[0], 1, lp.shape[1]))
+    if lp.ndim != 3:
+        raise ValueError(f"{op}: log_probs must be (T, N, C) or (T, C), got shape {lp.shape}")
+    steps, n, classes = lp.shape
+    if not 0 <= blank < classes:
+        raise ValueError(f"{op}: blank={blank} is not a class index in [0, {classes})")
+    t = targets.array if isinstance(targets, Tensor) else np.asarray(targets)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: targets must hold class indices (ints), got dtype {t.dtype}")
+    in_len = _lengths_array(input_lengths, n, "input_lengths", op)
+    tg_len = _lengths_array(target_lengths, n, "target_lengths", op)
+    if unbatched and t.ndim == 1:
+        t = t.reshape(1, -1)
+    if t.ndim == 1:  # concatenated targets: cut them into rows
+        if t.shape[0] != tg_len.sum():
+            raise ValueError(f"{op}: {t.shape[0]} concatenated targets, but target_lengths "
+                             f"sum to {int(tg_len.sum())}")
+        rows = np.zeros((n, max(int(tg_len.max(initial=0)), 1)), dtype=np.int64)
+        for i, start in enumerate(np.concatenate([[0], np.cumsum(tg_len)[:-1]])):
+            rows[i, :tg_len[i]] = t[start:start + tg_len[i]]
+        t = rows
+    elif t.ndim != 2 or t.shape[0] != n:
+        raise ValueError(f"{op}: targets must be (N, S) with N = {n} or 1-D concatenated, "
+                         f"got shape {t.shape}")
+    if np.any(in_len < 1) or np.any(in_len > steps):
+        raise ValueError(f"{op}: input_lengths must be in [1, {steps}] (T of log_probs), got "
+                         f"{in_len.tolist()}")
+    if np.any(tg_len < 0) or np.any(tg_len > t.shape[1]):
+        raise ValueError(f"{op}: target_lengths must be in [0, {t.shape[1]}] (S of targets), "
+                         f"got {tg_len.tolist()}")
+    used = np.concatenate([t[i, :k] for i, k in enumerate(tg_len)]) if n else t[:0, 0]
+    if used.size and (used.min() < 0 or used.max() >= classes or np.any(used == blank)):
+        raise ValueError(f"{op}: targets must be class indices in [0, {classes}) other than "
+                         f"the blank {blank}, got {sorted(set(used.tolist()))}")
+    nll = kernel(lp, t, in_len, tg_len, int(blank), bool(zero_infinity))
+    if reduction == "mean":
+        divisor = np.maximum(tg_len, 1).astype(nll.array.dtype)
+        return P.mean(P.div(nll, _constant_like(divisor, nll)))
+    if reduction == "sum":
+        return P.sum(nll)
+    return P.reshape(nll, ()) if unbatched else nll
+
+
+__all__ += ["ctc_loss"]
+
+
+# PyTorch's in-place function forms: F.relu_(x) is F.relu(x, inplace=True)
+def relu_(input) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold: float, value: float) -> Tensor:
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def pdist(input, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of (N, M) input, for every pair i < j, in
+    row-major order: N·(N−1)/2 values."""
+    x = _input(input)
+    if x.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {x.shape}")
+    i, j = np.triu_indices(x.shape[0], k=1)
+    from .tensor_functions import vector_norm
+
+    return vector_norm(P.sub(P.getitem(x, i), P.getitem(x, j)), p, dim=1)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean") -> Tensor:
+    """max(d(a, p) − d(a, n) + margin, 0) with any distance ``d`` (pairwise_distance by
+    default); ``swap`` uses min(d(a, n), d(p, n))."""
+    op = "triplet_margin_with_distance_loss"
+    _check_reduction(reduction, op)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = P.minimum(d_neg, dist(positive, negative))
+    return _reduce(P.clip(P.add(P.sub(d_pos, d_neg), float(margin)), 0.0, None), reduction)
+
+
+def lp_pool1d(input, norm_type: float, kernel_size: int, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """(Σ x^p over each window)^(1/p) of (N, C, L) input."""
+    k = _ints(kernel_size, 1, "kernel_size", "lp_pool1d")[0]
+    x = _input(input)
+    pooled = avg_pool1d(P.pow(x, float(norm_type)), k, stride, 0, ceil_mode)
+    return _lp_root(pooled, float(k), float(norm_type))
+
+
+def lp_pool2d(input, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """(Σ x^p over each window)^(1/p) of (N, C, H, W) input (PyTorch's sign(s)·relu(|s|)
+    before the root, so windows of negative sums give 0)."""
+    kh, kw = _ints(kernel_size, 2, "kernel_size", "lp_pool2d")
+    x = _input(input)
+    pooled = avg_pool2d(P.pow(x, float(norm_type)), (kh, kw), stride, 0, ceil_mode)
+    return _lp_root(pooled, float(kh * kw), float(norm_type))
+
+
+def _lp_root(mean: Tensor, count: float, p: float) -> Tensor:
+    total = P.mul(mean, count)
+    positive = P.clip(total, 0.0, None) if total.array.min(initial=0) < 0 else total
+    return P.pow(positive, 1.0 / p)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Put each value of (N, C, H, W) ``input`` back at its position from
+    ``max_pool2d(..., return_indices=True)``'s ``indices``; zeros elsewhere."""
+    op = "max_unpool2d"
+    x = _input(input)
+    kh, kw = _ints(kernel_size, 2, "kernel_size", op)
+    sh, sw = (kh, kw) if stride is None else _ints(stride, 2, "stride", op)
+    ph, pw = _ints(padding, 2, "padding", op, 0)
+    idx = indices.array if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.shape != x.shape or x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected input (N, C, H, W) and indices of the same shape, "
+                         f"got {x.shape} and {idx.shape}")
+    h, w = x.shape[-2:]
+    if output_size is None:
+        out_hw = ((h - 1) * sh - 2 * ph + kh, (w - 1) * sw - 2 * pw + kw)
+    else:
+        out_hw = tuple(int(s) for s in tuple(output_size)[-2:])
+    lead = x.shape[:-2]
+    flat = P.reshape(x, (-1, h * w))
+    rows = np.repeat(np.arange(flat.shape[0]), h * w)
+    where = idx.reshape(-1).astype(np.int64)
+    if where.size and (where.min() < 0 or where.max() >= out_hw[0] * out_hw[1]):
+        raise ValueError(f"{op}: an index {int(where.max())} is outside the output "
+                         f"{out_hw[0]}×{out_hw[1]}")
+    out = P.scatter_add(P.reshape(flat, (-1,)), (flat.shape[0], out_hw[0] * out_hw[1]),
+                        (rows, where))
+    return P.reshape(out, lead + out_hw)
+
+
+__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "lp_pool1d", "lp_pool2d",
+            "max_unpool2d", "pdist", "relu_", "selu_", "threshold_",
+            "triplet_margin_with_distance_loss"]

@@ -364,6 +364,31 @@ class _IndexedContainer(Module):
             self.append(m)
         return self
 
+    def pop(self, index: int = -1) -> Module:
+        """Remove the module at ``index`` (the last by default) and return it."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __add__(self, other):
+        """A new container of this kind holding this one's modules, then ``other``'s."""
+        if not isinstance(other, _IndexedContainer):
+            return NotImplemented
+        return self._with(list(self) + list(other))
+
+    def __mul__(self, times: int):
+        """A new container with the modules repeated ``times`` times (the same objects,
+        so repeats share parameters, as PyTorch)."""
+        if not isinstance(times, (int, np.integer)) or times <= 0:
+            raise ValueError(f"{type(self).__name__}: can only repeat a positive integer "
+                             f"number of times, got {times!r}")
+        return self._with(list(self) * int(times))
+
+    __rmul__ = __mul__
+
+    def _with(self, modules: list):
+        return type(self)(modules)
+
     def insert(self, index: int, module: Module):
         """Put ``module`` before position ``index``; returns the container (as PyTorch)."""
         if not isinstance(module, Module):
@@ -405,6 +430,9 @@ class Sequential(_IndexedContainer):
                     raise TypeError(f"Sequential: argument {i} is {type(m).__name__}, not a "
                                     "Module")
                 self.add_module(str(i), m)
+
+    def _with(self, modules: list):
+        return type(self)(*modules)
 
     def forward(self, x):
         mode = _module_mod._mode

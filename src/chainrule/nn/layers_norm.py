@@ -35,6 +35,7 @@ __all__ = [
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "InstanceNorm3d",
     "LayerNorm",
     "LocalResponseNorm",
     "RMSNorm",
@@ -207,6 +208,12 @@ class InstanceNorm2d(_InstanceNorm):
     """Normalize each channel of each (C, H, W) sample over its positions."""
 
     _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalize each channel of each (C, D, H, W) sample over its positions."""
+
+    _spatial = 3
 
 
 class RMSNorm(Module):

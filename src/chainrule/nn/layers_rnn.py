@@ -260,6 +260,10 @@ class _RNNBase(Module):
             stacked.append(s if batched else P.reshape(s, (s.shape[0], s.shape[2])))
         return tuple(stacked) if self.mode == "LSTM" else stacked[0]
 
+    def flatten_parameters(self) -> None:
+        """PyTorch packs the weights into one cuDNN buffer here; chainrule's layout needs
+        nothing, so this does nothing (programs call it after moving a model)."""
+
     def _short_name(self) -> str:
         return f"{type(self).__name__} {self.input_size}→{self.hidden_size}"
 

@@ -187,6 +187,14 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list
     unexpected_keys: list
 
+    def __repr__(self) -> str:  # PyTorch's text
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+                f"unexpected_keys={self.unexpected_keys!r})")
+
+    __str__ = __repr__
+
 
 class StateDictError(RuntimeError):
     """``load_state_dict`` found missing, unexpected or wrongly shaped entries."""
@@ -729,6 +737,12 @@ class Module:
             child.apply(fn)
         fn(self)
         return self
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """PyTorch moves a module built on the meta device to ``device`` with fresh,
+        uninitialized storage; chainrule has no meta device, so the parameters keep their
+        values and only the move happens (``to(device)``)."""
+        return self if device is None else self.to(device)
 
     def to(self, *args, **kwargs) -> Module:
         """Convert the floating parameters and buffers (and their gradients) in place, as

@@ -136,15 +136,22 @@ def vector_to_parameters(vec, parameters) -> None:
             start += n
 
 
-def _attach_rnn() -> None:
-    """``nn.utils.rnn`` as PyTorch spells it (``from chainrule.nn.utils.rnn import
-    pad_sequence``): the module lives in nn/rnn_utils.py (glue added by the layers work)."""
+def _attach_submodules() -> None:
+    """``nn.utils.rnn``, ``nn.utils.parametrize`` and ``nn.utils.parametrizations`` as
+    PyTorch spells them (``from chainrule.nn.utils.rnn import pad_sequence``), and the
+    older ``weight_norm``/``spectral_norm``: they live in nn/rnn_utils.py,
+    nn/parametrize.py, nn/parametrizations.py and nn/norm_hooks.py, which need the
+    layers, so nn/__init__ attaches them once everything is imported."""
     import sys
 
-    from . import rnn_utils
+    from . import norm_hooks, parametrizations, parametrize, rnn_utils
 
-    sys.modules[__name__ + ".rnn"] = rnn_utils
-    globals()["rnn"] = rnn_utils
+    for name, module in (("rnn", rnn_utils), ("parametrize", parametrize),
+                         ("parametrizations", parametrizations)):
+        sys.modules[f"{__name__}.{name}"] = module
+        globals()[name] = module
+    for name in norm_hooks.__all__:
+        globals()[name] = getattr(norm_hooks, name)
 
 
 def skip_init(module_cls, *args, **kwargs):
@@ -168,11 +175,6 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
 
 # what torch.nn.utils has and chainrule does not: a clear error naming it
 _MISSING = {
-    "weight_norm": "weight normalization is not implemented; normalize in forward() by hand",
-    "spectral_norm": "spectral normalization is not implemented",
-    "parametrize": "parametrizations are not implemented; compute the weight in forward()",
-    "parametrizations": "parametrizations are not implemented; compute the weight in "
-                        "forward()",
     "fuse_conv_bn_eval": "layer fusion for inference is not implemented",
     "fuse_linear_bn_eval": "layer fusion for inference is not implemented",
     "stateless": "functional calls are not implemented; load_state_dict a copy instead",

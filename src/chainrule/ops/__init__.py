@@ -13,6 +13,7 @@ from .._tensor import Tensor
 from . import (
     composite,
     conv,
+    ctc,
     embedding,
     linalg_ops,
     nn_ops,

@@ -209,10 +209,10 @@ all = _not_differentiable("all", np.all)
 
 
 @expose
-def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan: bool = False) -> bool:
     a = a.array if isinstance(a, Tensor) else a
     b = b.array if isinstance(b, Tensor) else b
-    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 # ---------------------------------------------------------------------------

@@ -813,14 +813,37 @@ RESHAPE = Op("reshape", _reshape_vjp, reads=(), formula="1", method=("reshape", 
 @RESHAPE.define
 def reshape(x, *shape) -> Tensor:
     x = as_tensor(x)
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
+    if len(shape) == 1:
+        if isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        elif isinstance(shape[0], (np.dtype, type)):  # view(dtype): the bits reinterpreted
+            return _view_as_dtype(x, shape[0])
     try:
         data = x.array.reshape(shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.array.size} elements) into shape {shape}") from None
     return record(data, RESHAPE, (x,), x.shape)
+
+
+def _view_as_dtype(x: Tensor, dtype) -> Tensor:
+    """``x.view(dtype)``: the same memory read as ``dtype`` (the last dim rescaled when the
+    item sizes differ, as PyTorch); not differentiable."""
+    from .._tensor import is_grad_enabled, wrap
+
+    dt = as_dtype(dtype)
+    if x.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"view(dtype): reinterpreting the bits of a tensor that requires "
+                           f"grad ({x.dtype} as {dt}) is not differentiable; detach() first")
+    arr = np.asarray(x.array)
+    if arr.ndim == 0 and dt.itemsize != arr.dtype.itemsize:
+        raise RuntimeError(f"view(dtype): a 0-d {arr.dtype} tensor cannot be viewed as {dt} "
+                           "(the item sizes differ)")
+    try:
+        return wrap(arr.view(dt))
+    except ValueError as e:
+        raise RuntimeError(f"view(dtype): cannot view shape {x.shape} {arr.dtype} as {dt}: "
+                           f"{e}") from None
 
 
 BROADCAST_TO = Op("broadcast_to", lambda F, g, ans, ctx, x: (g,),  # the engine sums it back

@@ -150,8 +150,7 @@ def scatter(x, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
     """``x`` with ``src`` (a tensor, or the number ``value``) written at ``index`` along
     ``dim``. Where an index repeats, the value written last wins (as PyTorch on the CPU)."""
     if reduce is not None:
-        raise NotImplementedError("scatter: reduce= is not supported in chainrule; use "
-                                  "scatter_add (reduce='add') or index_add")
+        return _scatter_with_reduce(x, dim, index, src if src is not None else value, reduce)
     if src is None and value is None:
         raise TypeError("scatter: give src (a tensor) or value (a number)")
     if src is not None and not isinstance(src, Tensor):
@@ -904,6 +903,11 @@ def mode(x, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
         indices[r] = np.flatnonzero(row == v)[-1]
     shape = arr.shape[:-1]
     values, indices = values.reshape(shape), indices.reshape(shape)
+    if x.ndim and x.requires_grad:  # the values are picked elements: gather's gradient
+        picked = gather(x, d, np.expand_dims(indices, d))
+        out = picked if keepdim else P.reshape(picked, shape)
+        return ValuesIndices(out, _plain("mode_indices", np.expand_dims(indices, d)
+                                         if keepdim else indices))
     if keepdim:
         values, indices = np.expand_dims(values, d), np.expand_dims(indices, d)
     return ValuesIndices(_plain("mode", values), _plain("mode_indices", indices))
@@ -939,8 +943,9 @@ def unique(x, sorted: bool = True, return_inverse: bool = False,
     if not (return_inverse or return_counts):
         return _plain("unique", out)
     parts = [_plain("unique", out[0])]
-    if return_inverse:
-        parts.append(_plain("unique_inverse", out[1].reshape(arr.shape).astype(np.int64)))
+    if return_inverse:  # one index per element, or per slice along dim
+        shape = arr.shape if dim is None else (arr.shape[dim],)
+        parts.append(_plain("unique_inverse", out[1].reshape(shape).astype(np.int64)))
     if return_counts:
         parts.append(_plain("unique_counts", out[-1].astype(np.int64)))
     return tuple(parts)
@@ -953,7 +958,10 @@ def bincount(x, weights=None, minlength: int = 0) -> Tensor:
         raise ValueError("bincount: expected a 1-D tensor of non-negative integers")
     w = None if weights is None else as_tensor(weights).array
     out = np.bincount(arr, w, minlength)
-    return _plain("bincount", out if w is not None else out.astype(np.int64))
+    if w is None:
+        return _plain("bincount", out.astype(np.int64))
+    # PyTorch: float weights keep their dtype; integer weights give float64
+    return _plain("bincount", out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
 
 @expose
@@ -1506,7 +1514,16 @@ def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     cols = rows + offset
     keep = (cols >= 0) & (cols < n2)
     rows, cols = rows[keep], cols[keep]
-    return P.getitem(moved, (Ellipsis, rows, cols))
+    out = P.getitem(moved, (Ellipsis, rows, cols))
+    # the same values as a view of x's memory, as PyTorch's diagonal: writing into it
+    # (d.add_(1), d.fill_(0)) writes into x; the node's rule does not read its value
+    view = x.array.diagonal(offset, d1, d2) if isinstance(x.array, np.ndarray) or hasattr(
+        x.array, "diagonal") else None
+    if view is not None and view.shape == out.shape:
+        if isinstance(view, np.ndarray):
+            view.flags.writeable = x.array.flags.writeable
+        out.array = view
+    return out
 
 
 @expose
@@ -1717,7 +1734,10 @@ def copysign(a, b) -> Tensor:
     a = as_tensor(a)
     negative = np.signbit(b.array if isinstance(b, Tensor) else np.asarray(b))
     mag = P.abs(a) if a.array.dtype.kind == "f" else P.abs(P.cast(a, np.float32))
-    return P.where(negative, P.neg(mag), mag)
+    out = P.where(negative, P.neg(mag), mag)
+    if isinstance(b, Tensor) and b.requires_grad:  # b gets a zero gradient, as in PyTorch
+        out = P.where(np.zeros(out.shape, bool), P.broadcast_to(b, out.shape), out)
+    return out
 
 
 @expose
@@ -1899,7 +1919,15 @@ def unfold(x, dimension: int, size: int, step: int) -> Tensor:
     index = starts[:, None] + np.arange(size)[None, :]
     picked = P.getitem(x, (slice(None),) * d + (index,))  # (..., windows, size, ...)
     order = tuple(i for i in range(picked.ndim) if i != d + 1) + (d + 1,)
-    return P.transpose(picked, order)
+    out = P.transpose(picked, order)
+    if isinstance(x.array, np.ndarray) and x.ndim:
+        # the same values as a view of x's memory, as PyTorch's unfold (writes show in x)
+        windows = np.lib.stride_tricks.sliding_window_view(
+            x.array, size, axis=d, writeable=x.array.flags.writeable)
+        view = windows[(slice(None),) * d + (slice(None, None, step),)]
+        if view.shape == out.shape:
+            out.array = view
+    return out
 
 
 @expose
@@ -2077,9 +2105,22 @@ def _storage_offset(x) -> int:
     return int(start // arr.itemsize)
 
 
+def _data_ptr(x) -> int:
+    """The address of the tensor's first element (views of one buffer differ by their
+    offset, as PyTorch's)."""
+    arr = x.array
+    if isinstance(arr, np.generic):
+        return 0  # a NumPy scalar owns no buffer a view could share
+    data = getattr(arr, "data", None)
+    if hasattr(data, "ptr"):  # CuPy
+        return int(data.ptr)
+    return int(arr.__array_interface__["data"][0])
+
+
 Tensor.stride = _stride
 Tensor.storage_offset = _storage_offset
-for _name in ("stride", "storage_offset", "unfold"):
+Tensor.data_ptr = _data_ptr
+for _name in ("stride", "storage_offset", "unfold", "data_ptr"):
     _MISSING_METHODS.pop(_name, None)
 
 
@@ -2432,3 +2473,125 @@ for _fn in ("addmm", "addmv", "addr", "baddbmm", "addbmm", "true_divide", "logad
             "renorm", "float_power", "fix", "deg2rad", "rad2deg", "sgn", "absolute"):
     setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
 _MISSING_METHODS.pop("renorm", None)
+
+
+
+def _scatter_with_reduce(x, dim, index, src, reduce: str) -> Tensor:
+    """``scatter(..., reduce='add' | 'multiply')``: src (a tensor or a number) added to or
+    multiplied into x at index; 'add' is differentiable (scatter_add), 'multiply' is not."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "scatter")
+    idx = _index_array(index, "scatter")
+    if reduce not in ("add", "multiply"):
+        raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    values = src if isinstance(src, Tensor) else wrap(np.full(idx.shape, src, x.array.dtype))
+    if reduce == "add":
+        return scatter_add_along(x, d, idx, values)
+    if x.requires_grad or values.requires_grad:
+        raise NotImplementedError("scatter: the gradient of reduce='multiply' is not in "
+                                  "chainrule (PyTorch does not define it either); use "
+                                  "scatter_reduce(..., 'prod') under no_grad or a loop")
+    out = np.array(x.array, copy=True)
+    np.multiply.at(out, _along(idx, d), values.array[tuple(slice(0, n) for n in idx.shape)])
+    return _plain("scatter", out)
+
+
+@expose
+def put(x, index, source, accumulate: bool = False) -> Tensor:
+    """``x`` read as 1-D with ``source``'s values written (or added) at ``index``."""
+    x = as_tensor(x)
+    idx = _index_array(index, "put").reshape(-1)
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"put: index out of range for {n} elements")
+    source = P.reshape(as_tensor(source, x), (-1,))
+    if source.shape[0] != idx.size:
+        raise ValueError(f"put: {idx.size} indices but source has {source.shape[0]} elements")
+    flat = P.reshape(x, (-1,))
+    written = (index_put_add if accumulate else index_put)(flat, (idx,), source)
+    return P.reshape(written, x.shape)
+
+
+Tensor.put_ = _make_inplace("put_", "put")
+_MISSING_METHODS.pop("put_", None)
+
+
+def _new(self, *args, **kwargs) -> Tensor:
+    """Legacy ``x.new(*sizes)`` (zeros) or ``x.new(data)``, in x's dtype."""
+    if not args or all(isinstance(a, (int, np.integer)) for a in args):
+        return wrap(np.zeros(tuple(int(a) for a in args) if args else (0,), self.array.dtype))
+    return new_tensor(self, args[0])
+
+
+def _apply_(self, fn) -> Tensor:
+    """Python ``fn`` on every element, in place (slow, as PyTorch's; not on the graph)."""
+    self._check_inplace("apply_")
+    flat = self._buffer().reshape(-1)
+    for i, v in enumerate(flat.tolist()):
+        flat[i] = fn(v)
+    self._version += 1
+    return self
+
+
+def _map_(self, other, fn) -> Tensor:
+    """``self[i] = fn(self[i], other[i])`` elementwise (other broadcast), in place."""
+    self._check_inplace("map_")
+    theirs = np.broadcast_to(np.asarray(other.array if isinstance(other, Tensor) else other),
+                             self.shape).reshape(-1).tolist()
+    flat = self._buffer().reshape(-1)
+    for i, (a, b) in enumerate(zip(flat.tolist(), theirs)):
+        flat[i] = fn(a, b)
+    self._version += 1
+    return self
+
+
+Tensor.new = _new
+Tensor.apply_ = _apply_
+Tensor.map_ = _map_
+Tensor.is_complex = lambda self: self.array.dtype.kind == "c"
+Tensor.nbytes = property(lambda self: int(self.array.nbytes))
+Tensor.itemsize = property(lambda self: int(self.array.dtype.itemsize))
+Tensor.mH = property(lambda self: P.transpose(self, -2, -1))  # real tensors: mT
+Tensor.H = property(lambda self: P.transpose(self))
+for _name in ("apply_", "map_"):
+    _MISSING_METHODS.pop(_name, None)
+
+
+@expose(method=False)
+def frexp(x):
+    """(mantissa, exponent) with x = mantissa · 2^exponent, mantissa in [0.5, 1)."""
+    import collections
+
+    arr = as_tensor(x).array
+    if arr.dtype.kind != "f":
+        raise TypeError(f"frexp: expected a floating-point tensor, got {arr.dtype}")
+    mantissa, exponent = np.frexp(arr)
+    pair = collections.namedtuple("frexp", ["mantissa", "exponent"])
+    return pair(_plain("frexp", mantissa.astype(arr.dtype)),
+                _plain("frexp", exponent.astype(np.int32)))
+
+
+@expose
+def ldexp(x, other) -> Tensor:
+    """x · 2^other (differentiable in x)."""
+    return P.mul(x, P.pow(2.0, P.cast(as_tensor(other), as_tensor(x).array.dtype
+                                       if as_tensor(x).array.dtype.kind == "f"
+                                       else np.float32)))
+
+
+@expose(method=False)
+def dist(a, b, p: float = 2) -> Tensor:
+    """The p-norm of ``a - b`` (all elements)."""
+    return norm(P.sub(a, b), p)
+
+
+@expose
+def vdot(a, b) -> Tensor:
+    """The dot product of two 1-D tensors (real tensors: ``dot``)."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"vdot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return P.sum(P.mul(a, b))
+
+
+expose(C.outer, name="ger")

@@ -1,11 +1,13 @@
-"""``torch.utils`` as chainrule has it: ``chainrule.utils.data`` (the data loading API)."""
+"""``torch.utils`` as chainrule has it: ``chainrule.utils.data`` (the data loading API) and
+``chainrule.utils.checkpoint``."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
 
 
 def __getattr__(name: str):
     raise AttributeError(
         f"chainrule.utils has no {name!r}: PyTorch's torch.utils.{name} is not part of "
-        "chainrule (only torch.utils.data is, as chainrule.utils.data = chainrule.data)")
+        "chainrule (torch.utils.data is, as chainrule.utils.data = chainrule.data, and "
+        "torch.utils.checkpoint)")

@@ -36,7 +36,9 @@ ordered = {
     "topk": tk.values, "topk_small": x.topk(2, largest=False).values,
     "kth": x.kthvalue(2, dim=1).values, "max": x.max(dim=0).values, "amin": x.amin(1),
     "median": x.median(), "quantile": torch.quantile(x, 0.3, dim=1),
-    "nanmean": torch.nanmean(x), "msort": torch.msort(x),
+    "nanmean": torch.nanmean(x), "msort": torch.msort(x), "mode": x.round().mode(1).values,
+    "mode_keep": (x * 2).round().mode(0, keepdim=True).values, "dist": torch.dist(x, lo),
+    "dist1": torch.dist(x, lo, p=1), "copysign_t": torch.copysign(w, x),
 }
 out["indices"] = [s.indices, tk.indices, x.argsort(dim=0, descending=True), x.argmax(1),
                   x.argmin(), torch.sort(torch.tensor([2, 1, 2, 0, 1]), stable=True).indices]
@@ -45,6 +47,7 @@ uq, inv, counts = torch.unique(ints, return_inverse=True, return_counts=True)
 rows = torch.tensor([[1, 2], [1, 2], [0, 3]])
 out["counting"] = [uq, inv, counts, torch.unique(rows, dim=0), torch.unique_consecutive(ints),
                    torch.bincount(ints), torch.bincount(ints, weights=ints.float() / 2, minlength=12),
+                   torch.bincount(ints, weights=ints), torch.vdot(x[0], x[1]), torch.ger(x[0], x[1]),
                    torch.histc(x.detach(), bins=5, min=-2, max=2), torch.histc(ints.float(), bins=4),
                    torch.searchsorted(torch.tensor([0.0, 1.0, 2.5, 4.0]), torch.tensor([[-1.0, 1.0], [3.0, 9.0]])),
                    torch.searchsorted(torch.tensor([0.0, 1.0, 2.5, 4.0]), torch.tensor([1.0, 2.5]), right=True),
