@@ -296,3 +296,12 @@ def test_split_form_function_gets_its_context_from_setup_context():
     x = cr.ones(2, requires_grad=True)
     Double.apply(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_unfold_windows_are_views_of_the_input():
+    x = cr.zeros(2, 6)
+    windows = x.unfold(1, 2, 2)
+    windows[0, 1, 0] = 5.0  # the window starting at column 2
+    assert x[0, 2].item() == 5.0
+    t = torch.arange(12.0).reshape(2, 6)
+    assert x.unfold(1, 3, 1).shape == tuple(t.unfold(1, 3, 1).shape)

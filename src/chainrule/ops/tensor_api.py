@@ -1919,7 +1919,15 @@ def unfold(x, dimension: int, size: int, step: int) -> Tensor:
     index = starts[:, None] + np.arange(size)[None, :]
     picked = P.getitem(x, (slice(None),) * d + (index,))  # (..., windows, size, ...)
     order = tuple(i for i in range(picked.ndim) if i != d + 1) + (d + 1,)
-    return P.transpose(picked, order)
+    out = P.transpose(picked, order)
+    if isinstance(x.array, np.ndarray) and x.ndim:
+        # the same values as a view of x's memory, as PyTorch's unfold (writes show in x)
+        windows = np.lib.stride_tricks.sliding_window_view(
+            x.array, size, axis=d, writeable=x.array.flags.writeable)
+        view = windows[(slice(None),) * d + (slice(None, None, step),)]
+        if view.shape == out.shape:
+            out.array = view
+    return out
 
 
 @expose
