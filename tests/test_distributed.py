@@ -475,3 +475,24 @@ def test_killing_one_process_ends_the_job_and_keeps_the_checkpoint(mpi, tmp_path
     resumed = chainrule_train(["--resume", "--epochs", str(int(state["epoch"]) + 1),
                                "--out", "run"], 1, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
+
+
+def test_launcher_environment_becomes_torchruns_variables():
+    from chainrule.distributed.process_group import export_launcher_environment
+
+    hydra = {"PMI_RANK": "1", "PMI_SIZE": "4", "MPI_LOCALRANKID": "1", "MPI_LOCALNRANKS": "2"}
+    export_launcher_environment(hydra)
+    assert (hydra["RANK"], hydra["WORLD_SIZE"], hydra["LOCAL_RANK"],
+            hydra["LOCAL_WORLD_SIZE"]) == ("1", "4", "1", "2")
+    open_mpi = {"OMPI_COMM_WORLD_RANK": "3", "OMPI_COMM_WORLD_SIZE": "8",
+                "OMPI_COMM_WORLD_LOCAL_RANK": "0"}
+    export_launcher_environment(open_mpi)
+    assert (open_mpi["RANK"], open_mpi["WORLD_SIZE"], open_mpi["LOCAL_RANK"]) == \
+        ("3", "8", "0")
+    assert "LOCAL_WORLD_SIZE" not in open_mpi  # the launcher did not say: not guessed
+    torchrun = {"RANK": "0", "WORLD_SIZE": "2", "PMI_RANK": "5", "PMI_SIZE": "9"}
+    export_launcher_environment(torchrun)  # already set: left alone
+    assert torchrun["RANK"] == "0" and torchrun["WORLD_SIZE"] == "2"
+    alone = {}
+    export_launcher_environment(alone)  # no launcher: nothing set
+    assert alone == {}

@@ -60,12 +60,26 @@ GRADCHECKS = {
         x, cr.tensor([[3, 0, -1, 1, 1], [4, -1, 0, 0, 0], [0, 1, 2, 3, 4]])),
     "rrelu_eval": lambda x: F.rrelu(x, 0.1, 0.3),
     "log_softmax_dtype": lambda x: F.log_softmax(x, dim=1, dtype=cr.float64),
+    "interpolate_bicubic": lambda x: F.interpolate(x.reshape(1, 1, 3, 5), size=(4, 7),
+                                                   mode="bicubic"),
+    "interpolate_area": lambda x: F.interpolate(x.reshape(1, 1, 3, 5), size=(2, 3),
+                                                mode="area"),
+    "interpolate_trilinear": lambda x: F.interpolate(x.reshape(1, 1, 3, 1, 5), size=(2, 2, 4),
+                                                     mode="trilinear"),
+    "affine_grid": lambda x: F.affine_grid(x[:2, :3].reshape(1, 2, 3), [1, 1, 3, 4]),
+    "grid_sample_input": lambda x: F.grid_sample(
+        x.reshape(1, 1, 3, 5), cr.tensor(np.linspace(-1.2, 1.1, 8).reshape(1, 2, 2, 2)),
+        padding_mode="zeros"),
+    "grid_sample_grid": lambda x: F.grid_sample(
+        cr.tensor(np.arange(12.0).reshape(1, 1, 3, 4) ** 1.5), x[:, :4].reshape(1, 3, 2, 2)
+        * 0.9, padding_mode="reflection", align_corners=True),
     "hinge_embedding": lambda x: F.hinge_embedding_loss(x, cr.tensor(
         np.where(np.arange(15).reshape(3, 5) % 2, 1.0, -1.0)), margin=0.4, reduction="sum"),
 }
 
 
 SHAPES = {"pixel_shuffle": (4, 15), "channel_shuffle": (2, 12), "bilinear": (4, 8),
+          "grid_sample_grid": (3, 4),
           "conv_transpose1d": (1, 27)}
 
 
@@ -387,3 +401,25 @@ def test_containers_add_repeat_pop_and_load_report_as_torch():
         repr(torch.nn.Linear(2, 2).load_state_dict({}, strict=False))
     full = cr.nn.Linear(2, 2)
     assert repr(full.load_state_dict(full.state_dict())) == "<All keys matched successfully>"
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: F.interpolate(cr.zeros(1, 1, 4), scale_factor=2, mode="bicubic"), ValueError,
+     "mode 'bicubic' is not supported for a 3-D input"),
+    (lambda: F.interpolate(cr.zeros(1, 1, 4, 4), size=2, mode="area", align_corners=True),
+     ValueError, "align_corners only applies"),
+    (lambda: F.interpolate(cr.zeros(1, 4), size=2), ValueError, "expected a 3-D"),
+    (lambda: F.affine_grid(cr.zeros(1, 2, 3), [1, 1, 2, 2, 2]), ValueError,
+     r"theta \(N, 3, 4\) with size \(N, C, D, H, W\)"),
+    (lambda: F.grid_sample(cr.zeros(1, 1, 3, 3), cr.zeros(1, 2, 2, 3)), ValueError,
+     r"grid \(N, Ho, Wo, 2\)"),
+    (lambda: F.grid_sample(cr.zeros(1, 1, 3, 3), cr.zeros(1, 2, 2, 2), mode="bicubic"),
+     ValueError, "bicubic is not supported"),
+    (lambda: F.grid_sample(cr.zeros(1, 1, 3, 3), cr.zeros(1, 2, 2, 2), padding_mode="wrap"),
+     ValueError, "padding_mode must be"),
+    (lambda: F.grid_sample(cr.zeros(1, 1, 2, 3, 3), cr.zeros(1, 1, 2, 2, 3)),
+     NotImplementedError, "5-D"),
+])
+def test_resampling_refuses_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -349,17 +349,24 @@ def reduce_scatter(output: Any, input_list: list, op: ReduceOp = ReduceOp.SUM,
     return Work(_Finished()) if async_op else None
 
 
+def _one_per_rank(part: Any, whole: Any, caller: str, whole_name: str, part_name: str):
+    """(world, part's array, whole's array) once ``whole`` is checked to hold one
+    ``part`` per rank (concatenated along dimension 0 or stacked), of the same dtype."""
+    world = _world(caller)
+    small, big = _array_of(part, caller), _array_of(whole, caller)
+    if big.dtype != small.dtype or big.size != world.size * small.size:
+        raise ValueError(f"{caller}: {whole_name} has shape {big.shape} and dtype {big.dtype}; "
+                         f"expected {world.size} × the {part_name}'s {small.shape} {small.dtype}")
+    return world, small, big
+
+
 def reduce_scatter_tensor(output: Any, input: Any, op: ReduceOp = ReduceOp.SUM,
                           group: Any = None, async_op: bool = False) -> Work | None:
     """``reduce_scatter`` with the parts concatenated along dimension 0 of ``input``
     (world size × ``output``'s length), or stacked (shape (world size, *output.shape))."""
     caller = "reduce_scatter_tensor"
     _check_group(group, caller)
-    world = _world(caller)
-    out, data = _array_of(output, caller), _array_of(input, caller)
-    if data.dtype != out.dtype or data.size != world.size * out.size:
-        raise ValueError(f"{caller}: input has shape {data.shape} and dtype {data.dtype}; "
-                         f"expected {world.size} × output's {out.shape} {out.dtype}")
+    world, out, data = _one_per_rank(output, input, caller, "input", "output")
     _reduce_scatter_into(output, data.reshape(world.size, *out.shape), op, caller)
     return Work(_Finished()) if async_op else None
 
@@ -370,11 +377,7 @@ def all_gather_into_tensor(output_tensor: Any, input_tensor: Any, group: Any = N
     dimension 0 (world size × its length) or stacked (shape (world size, *shape))."""
     caller = "all_gather_into_tensor"
     _check_group(group, caller)
-    world = _world(caller)
-    out, data = _array_of(output_tensor, caller), _array_of(input_tensor, caller)
-    if out.dtype != data.dtype or out.size != world.size * data.size:
-        raise ValueError(f"{caller}: output has shape {out.shape} and dtype {out.dtype}; "
-                         f"expected {world.size} × the input's {data.shape} {data.dtype}")
+    world, data, out = _one_per_rank(input_tensor, output_tensor, caller, "output", "input")
     send = _as_bytes(data)
     recv = np.empty((world.size, send.size), dtype=np.uint8)
     world.allgather(send, recv)

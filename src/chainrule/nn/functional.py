@@ -1049,6 +1049,22 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     return result
 
 
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution constant
+
+
+def _cubic_weights(t: np.ndarray) -> np.ndarray:
+    """(len(t), 4): the weights of the inputs at offsets −1, 0, 1, 2 from floor(src)."""
+    a = _CUBIC_A
+
+    def near(d):  # |d| ≤ 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1)
+
+
 def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool | None,
                    scale: float | None, dtype) -> np.ndarray:
     """(n_out, n_in): row i holds the weights output position i takes from the inputs,
@@ -1061,10 +1077,20 @@ def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool | None,
         src = np.minimum(np.floor((rows + offset) * step).astype(np.int64), n_in - 1)
         a[rows, src] = 1.0
         return a.astype(dtype)
+    if mode == "area":
+        return _adaptive_matrix(n_in, n_out, dtype)
     if align_corners:
         src = rows * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    elif mode == "bicubic":  # not clamped at 0: the taps are clamped instead
+        src = (rows + 0.5) * step - 0.5
     else:
         src = np.maximum((rows + 0.5) * step - 0.5, 0.0)
+    if mode == "bicubic":
+        i0 = np.floor(src).astype(np.int64)
+        weights = _cubic_weights(src - i0)
+        for k in range(4):  # taps outside the input read its border
+            np.add.at(a, (rows, np.clip(i0 - 1 + k, 0, n_in - 1)), weights[:, k])
+        return a.astype(dtype)
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     lam = src - i0
@@ -1073,27 +1099,34 @@ def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool | None,
     return a.astype(dtype)
 
 
+_LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
+
+
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
-    """Resize (N, C, L) or (N, C, H, W) input to ``size`` or by ``scale_factor`` with
-    ``mode`` 'nearest', 'nearest-exact', 'linear' (3-D) or 'bilinear' (4-D) and PyTorch's
-    index formulas (``align_corners`` both ways). Written as products with constant
-    interpolation matrices, so it differentiates to any order."""
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to ``size`` or by
+    ``scale_factor`` with ``mode`` 'nearest', 'nearest-exact', 'area' (adaptive average
+    pooling), 'linear' / 'bilinear' / 'trilinear' (by dimension) or 'bicubic' (4-D), with
+    PyTorch's index formulas (``align_corners`` both ways). Written as products with
+    constant interpolation matrices, one per axis, so it differentiates to any order."""
     op = "interpolate"
     x = _input(input)
     spatial = x.ndim - 2
-    if spatial not in (1, 2):
-        raise ValueError(f"{op}: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got "
-                         f"shape {x.shape}")
-    linear_mode = {1: "linear", 2: "bilinear"}[spatial]
-    if mode not in ("nearest", "nearest-exact", linear_mode):
+    if spatial not in (1, 2, 3):
+        raise ValueError(f"{op}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, "
+                         f"D, H, W) input, got shape {x.shape}")
+    linear_mode = _LINEAR_MODES[spatial]
+    allowed = ("nearest", "nearest-exact", "area", linear_mode) + \
+        (("bicubic",) if spatial == 2 else ())
+    if mode not in allowed:
         raise ValueError(f"{op}: mode {mode!r} is not supported for a {x.ndim}-D input; "
-                         f"use 'nearest', 'nearest-exact' or {linear_mode!r}")
+                         f"use one of {', '.join(map(repr, allowed))}")
     if antialias:
         raise NotImplementedError(f"{op}: antialias is not supported")
-    if mode.startswith("nearest") and align_corners is not None:
-        raise ValueError(f"{op}: align_corners only applies to {linear_mode!r} mode")
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
+        raise ValueError(f"{op}: align_corners only applies to {linear_mode!r} and "
+                         "'bicubic' modes")
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
     in_sizes = x.shape[2:]
@@ -1114,8 +1147,12 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
     mats = [_interp_matrix(n_in, n_out, mode, align_corners, sc, dt)
             for n_in, n_out, sc in zip(in_sizes, out_sizes, scales)]
     y = P.matmul(x, _constant_like(np.ascontiguousarray(mats[-1].T), x))  # last axis: x Aᵀ
-    if spatial == 2:
-        y = P.matmul(_constant_like(mats[0], x), y)  # rows: A y
+    if spatial >= 2:
+        y = P.matmul(_constant_like(mats[-2], x), y)  # the one before it: A y
+    if spatial == 3:  # depth: (D, H·W) rows
+        n, c, d, h, w = y.shape
+        y = P.matmul(_constant_like(mats[0], x), P.reshape(y, (n, c, d, h * w)))
+        y = P.reshape(y, (n, c, out_sizes[0], h, w))
     return y
 
 
@@ -1864,3 +1901,125 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,
 __all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "lp_pool1d", "lp_pool2d",
             "max_unpool2d", "pdist", "relu_", "selu_", "threshold_",
             "triplet_margin_with_distance_loss"]
+
+
+# ---------------------------------------------------------------------------
+# spatial transformers: sampling grids and sampling
+# ---------------------------------------------------------------------------
+def _grid_axis(n: int, align_corners: bool, dtype) -> np.ndarray:
+    """The normalized coordinates (−1 .. 1) of ``n`` pixel centres (or corners)."""
+    if align_corners:
+        return np.linspace(-1.0, 1.0, n, dtype=np.float64).astype(dtype) if n > 1 \
+            else np.zeros(1, dtype)
+    return ((2 * np.arange(n) + 1) / n - 1).astype(dtype)
+
+
+def affine_grid(theta, size, align_corners: bool | None = None) -> Tensor:
+    """The sampling grid of an affine map: (N, H, W, 2) for ``theta`` (N, 2, 3) and
+    ``size`` (N, C, H, W), (N, D, H, W, 3) for (N, 3, 4) and a 5-D size: each output
+    position's normalized source coordinates (x, y[, z]) = theta · (x, y[, z], 1)."""
+    op = "affine_grid"
+    t = _input(theta)
+    size = tuple(int(s) for s in size)
+    align = bool(align_corners)
+    if len(size) == 4 and t.shape[1:] == (2, 3) and t.shape[0] == size[0]:
+        n, _, h, w = size
+        xs, ys = _grid_axis(w, align, t.array.dtype), _grid_axis(h, align, t.array.dtype)
+        base = np.stack([np.tile(xs, h), np.repeat(ys, w), np.ones(h * w, t.array.dtype)], 1)
+        out_shape = (n, h, w, 2)
+    elif len(size) == 5 and t.shape[1:] == (3, 4) and t.shape[0] == size[0]:
+        n, _, d, h, w = size
+        dt = t.array.dtype
+        zs, ys, xs = np.meshgrid(_grid_axis(d, align, dt), _grid_axis(h, align, dt),
+                                 _grid_axis(w, align, dt), indexing="ij")
+        base = np.stack([xs.ravel(), ys.ravel(), zs.ravel(), np.ones(d * h * w, dt)], 1)
+        out_shape = (n, d, h, w, 3)
+    else:
+        raise ValueError(f"{op}: expected theta (N, 2, 3) with size (N, C, H, W), or theta "
+                         f"(N, 3, 4) with size (N, C, D, H, W); got theta of shape {t.shape} "
+                         f"and size {size}")
+    grid = P.matmul(_constant_like(base, t), P.transpose(t, 1, 2))  # (N, points, 2|3)
+    return P.reshape(grid, out_shape)
+
+
+def _unnormalize(coord: Tensor, n: int, align: bool) -> Tensor:
+    if align:
+        return P.mul(P.add(coord, 1.0), (n - 1) / 2.0)
+    return P.sub(P.mul(P.add(coord, 1.0), n / 2.0), 0.5)
+
+
+def _reflect(coord: Tensor, lo: float, hi: float) -> Tensor:
+    """``coord`` mirrored back into [lo, hi] as often as needed (differentiable)."""
+    span = hi - lo
+    if span <= 0:
+        return P.mul(coord, 0.0)
+    dist = P.abs(P.sub(coord, lo))
+    flips = np.floor(dist.array / span)
+    extra = P.sub(dist, _constant_like(flips * span, dist))
+    even = (flips % 2) == 0
+    return P.where(even, P.add(extra, lo), P.sub(hi, extra))
+
+
+def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:
+    """Sample (N, C, H, W) ``input`` at the normalized positions of ``grid`` (N, Ho, Wo,
+    2) (x then y, −1 .. 1): 'bilinear' or 'nearest'; outside the input 'zeros', the
+    'border' value or the 'reflection'. Differentiable with respect to the input and
+    the grid (the spatial transformer)."""
+    op = "grid_sample"
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"{op}: mode must be 'bilinear' or 'nearest' (bicubic is not "
+                         f"supported), got {mode!r}")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"{op}: padding_mode must be 'zeros', 'border' or 'reflection', "
+                         f"got {padding_mode!r}")
+    x, g = _input(input), _input(grid)
+    if x.ndim == 5:
+        raise NotImplementedError(f"{op}: 5-D (volumetric) input is not supported; sample "
+                                  "each depth slice with a 4-D grid")
+    if x.ndim != 4 or g.ndim != 4 or g.shape[0] != x.shape[0] or g.shape[3] != 2:
+        raise ValueError(f"{op}: expected input (N, C, H, W) and grid (N, Ho, Wo, 2), got "
+                         f"{x.shape} and {g.shape}")
+    if g.array.dtype != x.array.dtype:
+        g = _like(g, x)
+    align = bool(align_corners)
+    n, c, h, w = x.shape
+    _, ho, wo, _ = g.shape
+    ix = _unnormalize(P.getitem(g, (Ellipsis, 0)), w, align)
+    iy = _unnormalize(P.getitem(g, (Ellipsis, 1)), h, align)
+    if padding_mode == "reflection":
+        lo_x, hi_x = (0.0, w - 1.0) if align else (-0.5, w - 0.5)
+        lo_y, hi_y = (0.0, h - 1.0) if align else (-0.5, h - 0.5)
+        ix, iy = _reflect(ix, lo_x, hi_x), _reflect(iy, lo_y, hi_y)
+    if padding_mode in ("border", "reflection"):
+        ix, iy = P.clip(ix, 0.0, w - 1.0), P.clip(iy, 0.0, h - 1.0)
+    pixels = P.reshape(P.transpose(P.reshape(x, (n, c, h * w)), 1, 2), (n * h * w, c))
+    batch = (np.arange(n) * (h * w)).reshape(n, 1, 1)
+
+    def gather(yy: np.ndarray, xx: np.ndarray) -> Tensor:
+        """input values at integer (yy, xx) (N, Ho, Wo) as (N, Ho, Wo, C); 0 outside."""
+        inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+        flat = batch + np.clip(yy, 0, h - 1) * w + np.clip(xx, 0, w - 1)
+        values = P.getitem(pixels, flat.reshape(-1))
+        values = P.reshape(values, (n, ho, wo, c))
+        if inside.all():
+            return values
+        return P.mul(values, _constant_like(inside[..., None].astype(x.array.dtype), x))
+
+    if mode == "nearest":
+        out = gather(np.rint(iy.array).astype(np.int64), np.rint(ix.array).astype(np.int64))
+    else:
+        x0 = np.floor(ix.array).astype(np.int64)
+        y0 = np.floor(iy.array).astype(np.int64)
+        wx1 = P.sub(ix, _constant_like(x0.astype(x.array.dtype), ix))
+        wy1 = P.sub(iy, _constant_like(y0.astype(x.array.dtype), iy))
+        wx0, wy0 = P.sub(1.0, wx1), P.sub(1.0, wy1)
+        out = None
+        for yy, wy in ((y0, wy0), (y0 + 1, wy1)):
+            for xx, wx in ((x0, wx0), (x0 + 1, wx1)):
+                term = P.mul(gather(yy, xx), P.reshape(P.mul(wy, wx), (n, ho, wo, 1)))
+                out = term if out is None else P.add(out, term)
+    return P.permute(out, 0, 3, 1, 2)
+
+
+__all__ += ["affine_grid", "grid_sample"]
