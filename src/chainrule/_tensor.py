@@ -1168,6 +1168,8 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
                 data = backend.to_device(np.asarray(data), like.device)
             if ldt.kind == "f" and data.dtype.kind in "biuf" and data.dtype != ldt:
                 data = data.astype(ldt)
+            elif isinstance(data, np.floating) and ldt.kind in "biu":
+                data = _default_dtype.type(data)  # a NumPy float meets ints as a Python float
     else:
         data = _to_array(value)
     return wrap(data)

@@ -56,10 +56,11 @@ def _promote(a: Tensor, b: Tensor, op: str):
     if da == db:
         return a, b
     if ka != kb:
-        hi, lo = (a, b) if ka > kb else (b, a)
+        # the higher category's dtype: a 0-d tensor's own (float64 0-d with an int tensor
+        # is float64, as PyTorch); Python and NumPy numbers arrive here already converted
+        # to the default dtype by as_tensor
+        hi = a if ka > kb else b
         target = hi.array.dtype
-        if hi.ndim == 0 and lo.ndim > 0 and target.kind == "f":
-            target = get_default_dtype()  # a float 0-d value meeting an int tensor
     elif (a.ndim == 0) != (b.ndim == 0):
         target = db if a.ndim == 0 else da  # the dimensioned operand's dtype
     else:
@@ -525,6 +526,10 @@ def clip(x, min=None, max=None) -> Tensor:
         return _clip_by_tensors(x, min, max)
     low = min.item() if isinstance(min, Tensor) else min
     high = max.item() if isinstance(max, Tensor) else max
+    if x.array.dtype.kind in "biu" and any(isinstance(v, float) for v in (low, high)):
+        from .._tensor import get_default_dtype
+
+        x = cast(x, get_default_dtype())  # an int tensor clamped to 0.5: float32, as PyTorch
     return record(np.clip(x.array, low, high), CLIP, (x,), (low, high))
 
 
@@ -583,8 +588,10 @@ def sum(x, axis=None, keepdims: bool = False, *, dtype=None) -> Tensor:
     if dtype is not None:  # PyTorch casts the input first
         x = cast(x, dtype)
     axes = _axes(axis, x.ndim, "sum")
-    return record(np.sum(x.array, axis=axes, keepdims=keepdims), SUM, (x,),
-                  (x.shape, _keep_shape(x.shape, axes)))
+    data = np.sum(x.array, axis=axes, keepdims=keepdims)
+    if x.array.dtype.kind in "bu" and data.dtype == np.uint64:
+        data = data.astype(np.int64)  # bool and uint8 sums are int64, as PyTorch's
+    return record(data, SUM, (x,), (x.shape, _keep_shape(x.shape, axes)))
 
 
 def _mean_vjp(F, g, ans, ctx, x):

@@ -333,7 +333,10 @@ def cumsum(x, dim: int, *, dtype=None) -> Tensor:
     x = as_tensor(x)
     d = _dim(dim, x.ndim, "cumsum")
     data = x.array if x.ndim else np.reshape(x.array, (1,))
-    out = np.cumsum(data, axis=d, dtype=None if dtype is None else as_dtype(dtype))
+    if dtype is None and data.dtype == np.float16:  # accumulate in float32, as PyTorch
+        out = np.cumsum(data, axis=d, dtype=np.float32).astype(np.float16)
+    else:
+        out = np.cumsum(data, axis=d, dtype=None if dtype is None else as_dtype(dtype))
     if x.array.dtype.kind in "biu" and dtype is None:
         out = out.astype(np.int64)
     return record(out.reshape(x.shape), CUMSUM, (x,), d)
@@ -2595,3 +2598,25 @@ def vdot(a, b) -> Tensor:
 
 
 expose(C.outer, name="ger")
+
+
+@expose
+def div(a, b, *, rounding_mode=None) -> Tensor:
+    """``a / b``; ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient (integers stay
+    integers; the rounded quotient has zero gradient, as PyTorch)."""
+    if rounding_mode is None:
+        return P.div(a, b)
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode != "trunc":
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
+                         f"{rounding_mode!r}")
+    x, y = P._pair(a, b)
+    if x.array.dtype.kind in "biu" and y.array.dtype.kind in "biu":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.trunc(np.true_divide(x.array, y.array))
+        return _plain("div", q.astype(np.result_type(x.array.dtype, y.array.dtype)))
+    return P.trunc(P.div(x, y))
+
+
+expose(div, name="divide")

@@ -68,6 +68,11 @@ promo = {
     "where_dtype": str(torch.where(b, i32, 2.5).dtype), "i32_pow_f": i32 ** 0.5,
     "finfo_eps": torch.finfo(torch.float32).eps, "iinfo_max": torch.iinfo(torch.int16).max,
     "finfo_max16": torch.finfo(torch.float16).max, "is_fp": [f16.is_floating_point(), i8.is_floating_point()],
+    "i32*f64_0d": i32 * torch.tensor(2.5, dtype=torch.float64), "i32*np_f64": i32 * np.float64(2.5),
+    "u8_sum": torch.tensor([200, 100], dtype=torch.uint8).sum(), "b_sum": b.sum(0),
+    "clamp_int_float": i32.clamp(min=4.5), "f16_cumsum": torch.full((600,), 0.1, dtype=torch.float16).cumsum(0),
+    "div_floor": i32.div(4, rounding_mode="floor"), "div_trunc": torch.div(-i32, 4, rounding_mode="trunc"),
+    "divide_trunc_f": torch.divide(f64 * -1.3, 2, rounding_mode="trunc"), "div_plain": i8.div(2),
 }
 out["promo"] = {k: v for k, v in promo.items()}
 out["promo_dtypes"] = {k: str(v.dtype) for k, v in promo.items() if hasattr(v, "dtype")}
