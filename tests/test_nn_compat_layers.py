@@ -441,16 +441,17 @@ def test_resampling_refuses_bad_input(call, error, match):
 
 
 VOLUME_CASES = [
-    ("Conv3d", (4, 6, 3), dict(stride=(2, 1, 2), padding=1)),
-    ("Conv3d", (4, 4, (2, 3, 1)), dict(padding="same", dilation=(2, 1, 1), groups=2)),
-    ("Conv3d", (4, 2, 3), dict(padding=1, padding_mode="reflect", bias=False)),
-    ("ConvTranspose3d", (4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
-    ("ConvTranspose3d", (4, 2, (2, 3, 2)), dict(stride=(1, 2, 2), dilation=(2, 1, 1),
-                                                 groups=2)),
-    ("MaxPool3d", (3,), dict(stride=2, padding=1, ceil_mode=True)),
-    ("MaxPool3d", ((2, 3, 2),), dict(stride=1, dilation=(2, 1, 2))),
-    ("AvgPool3d", (3,), dict(stride=2, padding=1, count_include_pad=False, ceil_mode=True)),
-    ("AvgPool3d", (2,), dict(divisor_override=3)),
+    ("Conv3d", (4, 6, 3), {"stride": (2, 1, 2), "padding": 1}),
+    ("Conv3d", (4, 4, (2, 3, 1)), {"padding": "same", "dilation": (2, 1, 1), "groups": 2}),
+    ("Conv3d", (4, 2, 3), {"padding": 1, "padding_mode": "reflect", "bias": False}),
+    ("ConvTranspose3d", (4, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ("ConvTranspose3d", (4, 2, (2, 3, 2)), {"stride": (1, 2, 2), "dilation": (2, 1, 1),
+                                            "groups": 2}),
+    ("MaxPool3d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}),
+    ("MaxPool3d", ((2, 3, 2),), {"stride": 1, "dilation": (2, 1, 2)}),
+    ("AvgPool3d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False,
+                         "ceil_mode": True}),
+    ("AvgPool3d", (2,), {"divisor_override": 3}),
     ("AdaptiveAvgPool3d", ((2, 3, None),), {}),
     ("AdaptiveMaxPool3d", ((2, 4, 3),), {}),
 ]
