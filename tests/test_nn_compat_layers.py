@@ -73,13 +73,25 @@ GRADCHECKS = {
     "grid_sample_grid": lambda x: F.grid_sample(
         cr.tensor(np.arange(12.0).reshape(1, 1, 3, 4) ** 1.5), x[:, :4].reshape(1, 3, 2, 2)
         * 0.9, padding_mode="reflection", align_corners=True),
+    "conv3d": lambda x: F.conv3d(x[:, :12].reshape(1, 1, 2, 2, 3) * x[:, :12].reshape(
+        1, 1, 2, 2, 3), x[0, 12:].reshape(1, 1, 1, 1, 3), padding=(1, 0, 1), stride=(1, 2, 1)),
+    "conv_transpose3d": lambda x: F.conv_transpose3d(
+        x[:, :4].reshape(1, 1, 3, 2, 2), x[0, 4:].reshape(1, 1, 2, 2, 2), stride=(2, 1, 1),
+        padding=(1, 0, 0), output_padding=(1, 0, 0)),
+    "max_pool3d": lambda x: F.max_pool3d(x[:, :12].reshape(1, 1, 3, 4, 3), 2, stride=1,
+                                         padding=1),
+    "avg_pool3d": lambda x: F.avg_pool3d(x[:, :12].reshape(1, 1, 3, 4, 3), 2, stride=1,
+                                         padding=1, count_include_pad=False),
+    "adaptive_max_pool3d": lambda x: F.adaptive_max_pool3d(x[:, :12].reshape(1, 1, 3, 4, 3),
+                                                           (2, 3, 2)),
     "hinge_embedding": lambda x: F.hinge_embedding_loss(x, cr.tensor(
         np.where(np.arange(15).reshape(3, 5) % 2, 1.0, -1.0)), margin=0.4, reduction="sum"),
 }
 
 
 SHAPES = {"pixel_shuffle": (4, 15), "channel_shuffle": (2, 12), "bilinear": (4, 8),
-          "grid_sample_grid": (3, 4),
+          "grid_sample_grid": (3, 4), "conv3d": (1, 15), "conv_transpose3d": (3, 12),
+          "max_pool3d": (3, 12), "avg_pool3d": (3, 12), "adaptive_max_pool3d": (3, 12),
           "conv_transpose1d": (1, 27)}
 
 
@@ -219,6 +231,9 @@ REPR_LINES = [
     "BatchNorm3d(3)|Dropout3d(0.2)|AlphaDropout(0.1)|FeatureAlphaDropout()|RReLU()",
     "LocalResponseNorm(3, alpha=0.001)|MultiLabelMarginLoss()|CTCLoss()|InstanceNorm3d(2)",
     "LPPool2d(2, 3)|LPPool1d(1.5, 2, stride=1)|MaxUnpool2d(2)|TripletMarginWithDistanceLoss()",
+    "Conv3d(2, 4, 3, stride=2, padding=1)|Conv3d(2, 4, (1, 3, 3), padding='same', bias=False)",
+    "ConvTranspose3d(4, 2, 2, stride=2)|MaxPool3d(2)|MaxPool3d((1, 2, 2), stride=(1, 2, 2))",
+    "AvgPool3d(3, stride=2, padding=1)|AdaptiveAvgPool3d((1, 2, 2))|AdaptiveMaxPool3d(1)",
 ]
 REPR_CASES = [case for line in REPR_LINES for case in line.split("|")]
 
@@ -423,3 +438,40 @@ def test_containers_add_repeat_pop_and_load_report_as_torch():
 def test_resampling_refuses_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+VOLUME_CASES = [
+    ("Conv3d", (4, 6, 3), {"stride": (2, 1, 2), "padding": 1}),
+    ("Conv3d", (4, 4, (2, 3, 1)), {"padding": "same", "dilation": (2, 1, 1), "groups": 2}),
+    ("Conv3d", (4, 2, 3), {"padding": 1, "padding_mode": "reflect", "bias": False}),
+    ("ConvTranspose3d", (4, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ("ConvTranspose3d", (4, 2, (2, 3, 2)), {"stride": (1, 2, 2), "dilation": (2, 1, 1),
+                                            "groups": 2}),
+    ("MaxPool3d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}),
+    ("MaxPool3d", ((2, 3, 2),), {"stride": 1, "dilation": (2, 1, 2)}),
+    ("AvgPool3d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False,
+                         "ceil_mode": True}),
+    ("AvgPool3d", (2,), {"divisor_override": 3}),
+    ("AdaptiveAvgPool3d", ((2, 3, None),), {}),
+    ("AdaptiveMaxPool3d", ((2, 4, 3),), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kw", VOLUME_CASES)
+def test_volume_layers_match_torch(name, args, kw):
+    x = rng.standard_normal((2, 4, 5, 6, 7)).astype(np.float32)
+    outs = []
+    for lib in (cr, torch):
+        m = getattr(lib.nn, name)(*args, **kw)
+        weights = np.random.default_rng(1)
+        with lib.no_grad():
+            for p in m.parameters():
+                p.copy_(lib.tensor(weights.standard_normal(tuple(p.shape)).astype(np.float32)))
+        t = lib.tensor(x, requires_grad=True)
+        y = m(t)
+        g = np.random.default_rng(2).standard_normal(tuple(y.shape)).astype(np.float32)
+        (y * lib.tensor(g)).sum().backward()
+        outs.append([y.detach().numpy(), t.grad.numpy()] +
+                    [p.grad.numpy() for p in m.parameters()])
+    for ours, theirs in zip(*outs):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)

@@ -2023,3 +2023,232 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
 
 
 __all__ += ["affine_grid", "grid_sample"]
+
+
+# ---------------------------------------------------------------------------
+# volumes (N, C, D, H, W): the 2-D kernels applied per depth slice and combined over
+# the kernel's depth, so every gradient comes from the 2-D ops' rules
+# ---------------------------------------------------------------------------
+def _slices_as_batch(x: Tensor, start: int, count: int, step: int) -> Tensor:
+    """Depth slices start, start + step, ... (``count`` of them) of (N, C, D, H, W) as one
+    (N·count, C, H, W) batch."""
+    n, c, _, h, w = x.shape
+    part = P.getitem(x, (slice(None), slice(None), slice(start, start + (count - 1) * step + 1,
+                                                         step)))
+    return P.reshape(P.transpose(part, 1, 2), (n * count, c, h, w))
+
+
+def _batch_as_volume(y: Tensor, n: int, count: int) -> Tensor:
+    """(N·count, C, H, W) back to (N, C, count, H, W)."""
+    return P.transpose(P.reshape(y, (n, count) + y.shape[1:]), 1, 2)
+
+
+def _pad_depth(x: Tensor, before: int, after: int, value: float) -> Tensor:
+    if before == after == 0:
+        return x
+    n, c, _, h, w = x.shape
+    parts = []
+    if before:
+        parts.append(_constant_like(np.full((n, c, before, h, w), value, x.array.dtype), x))
+    parts.append(x)
+    if after:
+        parts.append(_constant_like(np.full((n, c, after, h, w), value, x.array.dtype), x))
+    return P.concatenate(parts, axis=2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """3-D convolution of (N, C, D, H, W) input with weight (O, C/groups, kd, kh, kw):
+    Σ over the kernel's depth of 2-D convolutions of the matching depth slices."""
+    op = "conv3d"
+    weight = weight if isinstance(weight, Tensor) else _input(weight)
+    if weight.ndim != 5:
+        raise ValueError(f"{op}: weight must be 5-D (out_channels, in_channels/groups, kd, "
+                         f"kh, kw), got shape {weight.shape}")
+    x, unbatched = _spatial_input(input, 3, weight, op, "(N, C, D, H, W)")
+    kd, kh, kw = weight.shape[2:]
+    stride = _ints(stride, 3, "stride", op)
+    dilation = _ints(dilation, 3, "dilation", op)
+    pads = _conv_padding(padding, (kd, kh, kw), dilation, stride, op)
+    if x.shape[1] != weight.shape[1] * int(groups):
+        raise ValueError(f"{op}: expected input with {weight.shape[1] * int(groups)} channels "
+                         f"(weight of shape {weight.shape}, groups={groups}), got "
+                         f"{x.shape[1]} (input of shape {x.shape})")
+    x = _pad_depth(x, pads[0][0], pads[0][1], 0.0)
+    n, d = x.shape[0], x.shape[2]
+    out_d = (d - dilation[0] * (kd - 1) - 1) // stride[0] + 1
+    if out_d < 1:
+        raise ValueError(f"{op}: the kernel depth {dilation[0] * (kd - 1) + 1} (with dilation) "
+                         f"is larger than the padded input depth {d}")
+    inner = ((pads[1], pads[2]) if any(p[0] != p[1] for p in pads[1:])
+             else (pads[1][0], pads[2][0]))
+    total = None
+    for k in range(kd):
+        batch = _slices_as_batch(x, k * dilation[0], out_d, stride[0])
+        w2 = P.getitem(weight, (slice(None), slice(None), k))
+        if isinstance(inner[0], tuple):  # 'same' with an odd extra: pad here
+            batch = pad(batch, (inner[1][0], inner[1][1], inner[0][0], inner[0][1]))
+            y = conv2d(batch, w2, None, stride[1:], 0, dilation[1:], groups)
+        else:
+            y = conv2d(batch, w2, None, stride[1:], inner, dilation[1:], groups)
+        total = y if total is None else P.add(total, y)
+    y = _batch_as_volume(total, n, out_d)
+    if bias is not None:
+        b = bias if isinstance(bias, Tensor) else _like(bias, weight)
+        y = P.add(y, P.reshape(b, (1, -1, 1, 1, 1)))
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """Transposed 3-D convolution of (N, C_in, D, H, W) input with weight (C_in,
+    C_out/groups, kd, kh, kw): each kernel depth's 2-D transposed convolution of every
+    depth slice, added at depth d·stride + k·dilation, then cropped by ``padding``."""
+    op = "conv_transpose3d"
+    weight = weight if isinstance(weight, Tensor) else _input(weight)
+    if weight.ndim != 5:
+        raise ValueError(f"{op}: weight must be 5-D (in_channels, out_channels/groups, kd, "
+                         f"kh, kw), got shape {weight.shape}")
+    x, unbatched = _spatial_input(input, 3, weight, op, "(N, C, D, H, W)")
+    if x.shape[1] != weight.shape[0]:
+        raise ValueError(f"{op}: expected input with {weight.shape[0]} channels (weight of "
+                         f"shape {weight.shape}), got {x.shape[1]}")
+    kd = weight.shape[2]
+    stride = _ints(stride, 3, "stride", op)
+    dilation = _ints(dilation, 3, "dilation", op)
+    pad3 = _ints(padding, 3, "padding", op, 0)
+    extra = _ints(output_padding, 3, "output_padding", op, 0)
+    n, _, d = x.shape[:3]
+    full_d = (d - 1) * stride[0] + dilation[0] * (kd - 1) + 1 + extra[0]
+    out_d = full_d - 2 * pad3[0]
+    if out_d < 1:
+        raise ValueError(f"{op}: the output depth {out_d} is not positive")
+    batch = _slices_as_batch(x, 0, d, 1)
+    total = None
+    for k in range(kd):
+        y = conv_transpose2d(batch, P.getitem(weight, (slice(None), slice(None), k)), None,
+                             stride[1:], pad3[1:], extra[1:], groups, dilation[1:])
+        y = _batch_as_volume(y, n, d)  # (N, O, D, Ho, Wo)
+        where = np.arange(d) * stride[0] + k * dilation[0]
+        shape = y.shape[:2] + (full_d,) + y.shape[3:]
+        placed = P.scatter_add(y, shape, (slice(None), slice(None), where))
+        total = placed if total is None else P.add(total, placed)
+    out = P.getitem(total, (slice(None), slice(None), slice(pad3[0], pad3[0] + out_d)))
+    if bias is not None:
+        b = bias if isinstance(bias, Tensor) else _like(bias, weight)
+        out = P.add(out, P.reshape(b, (1, -1, 1, 1, 1)))
+    return P.reshape(out, out.shape[1:]) if unbatched else out
+
+
+def _depth_windows(op: str, d: int, kernel: int, stride: int, padding: int, dilation: int,
+                   ceil_mode: bool) -> tuple:
+    out = _pool_size(d, kernel, stride, padding, dilation, ceil_mode)
+    if out < 1:
+        raise ValueError(f"{op}: the pooling window depth {dilation * (kernel - 1) + 1} is "
+                         f"larger than the padded input depth {d + 2 * padding}")
+    needed = (out - 1) * stride + dilation * (kernel - 1) + 1  # padded depth the windows read
+    return out, max(needed - d - padding, 0)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """The maximum of each window of (N, C, D, H, W) input: 2-D max pooling of the depth
+    slices, then the maximum over the window's depth."""
+    op = "max_pool3d"
+    if return_indices:
+        raise NotImplementedError(f"{op}: return_indices is not supported for volumes")
+    x, unbatched = _spatial_input(input, 3, None, op, "(N, C, D, H, W)")
+    k = _ints(kernel_size, 3, "kernel_size", op)
+    s = k if stride is None else _ints(stride, 3, "stride", op)
+    p = _ints(padding, 3, "padding", op, 0)
+    dl = _ints(dilation, 3, "dilation", op)
+    out_d, after = _depth_windows(op, x.shape[2], k[0], s[0], p[0], dl[0], ceil_mode)
+    x = _pad_depth(x, p[0], after, -np.inf)
+    n = x.shape[0]
+    best = None
+    for j in range(k[0]):
+        y = max_pool2d(_slices_as_batch(x, j * dl[0], out_d, s[0]), k[1:], s[1:], p[1:], dl[1:],
+                       ceil_mode)
+        best = y if best is None else P.maximum(best, y)
+    y = _batch_as_volume(best, n, out_d)
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """The mean of each window of (N, C, D, H, W) input, with PyTorch's divisors (as
+    ``avg_pool2d``)."""
+    op = "avg_pool3d"
+    x, unbatched = _spatial_input(input, 3, None, op, "(N, C, D, H, W)")
+    k = _ints(kernel_size, 3, "kernel_size", op)
+    s = k if stride is None else _ints(stride, 3, "stride", op)
+    p = _ints(padding, 3, "padding", op, 0)
+    d, h, w = x.shape[2:]
+    out_d, after = _depth_windows(op, d, k[0], s[0], p[0], 1, ceil_mode)
+    xp = _pad_depth(x, p[0], after, 0.0)
+    n = x.shape[0]
+    total = None
+    for j in range(k[0]):
+        y = avg_pool2d(_slices_as_batch(xp, j, out_d, s[0]), k[1:], s[1:], p[1:], ceil_mode,
+                       True, 1)  # window sums
+        total = y if total is None else P.add(total, y)
+    total = _batch_as_volume(total, n, out_d)
+    if divisor_override is not None:
+        if int(divisor_override) == 0:
+            raise ValueError(f"{op}: divisor_override must not be 0")
+        y = P.div(total, float(divisor_override))
+    else:
+        counts = []
+        for size, no, kk, ss, pp in zip((d, h, w), total.shape[2:], k, s, p):
+            start = np.arange(no) * ss - pp
+            end = np.minimum(start + kk, size + pp)
+            if not count_include_pad:
+                start, end = np.maximum(start, 0), np.minimum(end, size)
+            counts.append(end - start)
+        divisor = np.einsum("i,j,k->ijk", *counts).astype(x.array.dtype)
+        y = P.div(total, _constant_like(divisor, total))
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def adaptive_avg_pool3d(input, output_size) -> Tensor:
+    """Average over PyTorch's adaptive bins of (N, C, D, H, W) input."""
+    op = "adaptive_avg_pool3d"
+    x, unbatched = _spatial_input(input, 3, None, op, "(N, C, D, H, W)")
+    size = _adaptive_size3(output_size, x, op)
+    y = interpolate(x, size=size, mode="area")
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+def _adaptive_size3(output_size, x: Tensor, op: str) -> tuple:
+    size = (output_size,) * 3 if isinstance(output_size, (int, np.integer)) or \
+        output_size is None else tuple(output_size)
+    if len(size) != 3:
+        raise ValueError(f"{op}: output_size must be an int or a triple, got {output_size!r}")
+    size = tuple(x.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
+    if min(size) < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    return size
+
+
+def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Tensor:
+    """Maximum over PyTorch's adaptive bins of (N, C, D, H, W) input."""
+    op = "adaptive_max_pool3d"
+    if return_indices:
+        raise NotImplementedError(f"{op}: return_indices is not supported for volumes")
+    x, unbatched = _spatial_input(input, 3, None, op, "(N, C, D, H, W)")
+    do, ho, wo = _adaptive_size3(output_size, x, op)
+    d = x.shape[2]
+    planes = []
+    for i in range(do):
+        lo, hi = (i * d) // do, -((-(i + 1) * d) // do)
+        best = None
+        for j in range(lo, hi):
+            y = adaptive_max_pool2d(P.getitem(x, (slice(None), slice(None), j)), (ho, wo))
+            best = y if best is None else P.maximum(best, y)
+        planes.append(best)
+    y = C.stack(planes, 2)
+    return P.reshape(y, y.shape[1:]) if unbatched else y
+
+
+__all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "conv3d",
+            "conv_transpose3d", "max_pool3d"]

@@ -22,10 +22,13 @@ from .module import Module, Parameter
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "ChannelShuffle",
     "CircularPad1d",
     "CircularPad2d",
@@ -33,13 +36,16 @@ __all__ = [
     "ConstantPad2d",
     "Conv1d",
     "Conv2d",
+    "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "ConvTranspose3d",
     "Fold",
     "LPPool1d",
     "LPPool2d",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "MaxUnpool2d",
     "PixelShuffle",
     "PixelUnshuffle",
@@ -132,7 +138,7 @@ class _ConvNd(Module):
         if not isinstance(x, Tensor):
             x = as_tensor(x, self.weight)
         shape = x.shape
-        spatial = ("L",) if self._dims == 1 else ("H", "W")
+        spatial = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[self._dims]
         n_dims = len(spatial) + 2
         if len(shape) not in (n_dims, n_dims - 1) or shape[-len(spatial) - 1] != self.in_channels:
             want = ", ".join(("N", str(self.in_channels)) + spatial)
@@ -309,7 +315,7 @@ class _Pool2d(Module):
         x = x if isinstance(x, Tensor) else as_tensor(x)
         want = self._dims + 2
         if x.ndim not in (want, want - 1):
-            spatial = "L" if self._dims == 1 else "H, W"
+            spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[self._dims]
             raise ValueError(f"{self._describe()}: expected input of shape (N, C, {spatial}) "
                              f"or (C, {spatial}), got {x.shape}")
         return x
@@ -727,3 +733,78 @@ class MaxUnpool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) volumes (video, medical scans); the same
+    arguments as Conv2d."""
+
+    _dims = 3
+
+    def forward(self, x):
+        x, padding = self._padded(self._check_input(x))
+        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                        self.groups)
+
+
+class ConvTranspose3d(_ConvNd):
+    """Transposed 3-D convolution: weight (C_in, C_out/groups, kd, kh, kw)."""
+
+    _dims = 3
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1,
+                 padding=0, output_padding=0, groups: int = 1, bias: bool = True,
+                 dilation=1, padding_mode: str = "zeros", device=None, dtype=None):
+        if isinstance(padding, str):
+            raise TypeError("ConvTranspose3d: padding must be an int or a triple")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, output_padding)
+
+    def forward(self, x, output_size=None):
+        if output_size is not None:
+            raise NotImplementedError(f"{self._describe()}: output_size= is not supported; "
+                                      "pass output_padding to the constructor")
+        return F.conv_transpose3d(self._check_input(x), self.weight, self.bias, self.stride,
+                                  self.padding, self.output_padding, self.groups,
+                                  self.dilation)
+
+
+class MaxPool3d(MaxPool2d):
+    """The maximum over windows of (N, C, D, H, W) input."""
+
+    _dims = 3
+
+    def forward(self, x):
+        return self._call(F.max_pool3d, x, self.kernel_size, self.stride, self.padding,
+                          self.dilation, self.ceil_mode, self.return_indices)
+
+
+class AvgPool3d(AvgPool2d):
+    """The mean over windows of (N, C, D, H, W) input."""
+
+    _dims = 3
+
+    def forward(self, x):
+        return self._call(F.avg_pool3d, x, self.kernel_size, self.stride, self.padding,
+                          self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average pooling of (N, C, D, H, W) input to ``output_size``."""
+
+    def forward(self, x):
+        try:
+            return F.adaptive_avg_pool3d(x, self.output_size)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """Max pooling of (N, C, D, H, W) input to ``output_size``."""
+
+    def forward(self, x):
+        try:
+            return F.adaptive_max_pool3d(x, self.output_size, self.return_indices)
+        except ValueError as e:
+            raise ValueError(f"{self._describe()}: {e}") from None
