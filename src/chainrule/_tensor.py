@@ -1188,5 +1188,12 @@ def _unwrap_index(index):
     if isinstance(index, tuple):
         return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
+        # PyTorch (and NumPy's old rule): a short list holding sequences, tensors, slices,
+        # Ellipsis or None is a tuple of indices: x[[0, 1], [1, 2]] as x[[[0, 1], [1, 2]]]
+        if len(index) < 32 and any(isinstance(i, (list, tuple, Tensor, np.ndarray, slice))
+                                   or i is None or i is Ellipsis for i in index):
+            return _unwrap_index(tuple(index))
+        if not index:
+            return np.zeros(0, dtype=np.int64)
         return np.asarray([i.array if isinstance(i, Tensor) else i for i in index])
     return index

@@ -20,9 +20,12 @@ positives = w[mask]
 neg_rows = w[w.sum(1) < 0]
 ell = w[..., torch.tensor([0, -1])]
 newaxis = w[None, :, 2]
-out["reads"] = [picked, pairs, listed, mixed, positives, neg_rows, ell, newaxis]
+nested = w[[[0, 1], [2, 3]]]          # a list of lists is a tuple of indices, as in PyTorch
+empty = w[[]]
+out["reads"] = [picked, pairs, listed, mixed, positives, neg_rows, ell, newaxis, nested,
+                empty.shape]
 loss = (picked * v).sum() + (pairs ** 2).sum() + listed.sum() + mixed.exp().sum() \
-    + positives.sin().sum() + neg_rows.abs().sum() + (ell * 3).sum() + newaxis.sum()
+    + positives.sin().sum() + neg_rows.abs().sum() + (ell * 3).sum() + newaxis.sum() + nested.exp().sum()
 loss.backward()
 out["w.grad"] = w.grad.clone()
 out["v.grad"] = v.grad.clone()
