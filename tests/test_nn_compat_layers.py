@@ -475,3 +475,31 @@ def test_volume_layers_match_torch(name, args, kw):
                     [p.grad.numpy() for p in m.parameters()])
     for ours, theirs in zip(*outs):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_fusing_batchnorm_into_the_layer_before_matches_torch():
+    x = rng.standard_normal((3, 2, 5, 5)).astype(np.float32)
+    for transpose in (False, True):
+        results = []
+        for lib in (cr, torch):
+            conv = (lib.nn.ConvTranspose2d(2, 4, 3) if transpose else lib.nn.Conv2d(2, 4, 3))
+            bn = lib.nn.BatchNorm2d(4)
+            weights = np.random.default_rng(3)
+            with lib.no_grad():
+                for t in list(conv.parameters()) + list(bn.parameters()) + \
+                        [bn.running_mean, bn.running_var]:
+                    t.copy_(lib.tensor(weights.uniform(0.5, 1.5, tuple(t.shape))
+                                       .astype(np.float32)))
+            conv.eval()
+            bn.eval()
+            fused = lib.nn.utils.fuse_conv_bn_eval(conv, bn, transpose=transpose)
+            results.append((fused(lib.tensor(x)).detach().numpy(),
+                            bn(conv(lib.tensor(x))).detach().numpy()))
+        np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(results[0][0], results[0][1], rtol=1e-5, atol=1e-5)
+    lin, bn1 = cr.nn.Linear(3, 2).eval(), cr.nn.BatchNorm1d(2).eval()
+    z = cr.randn(4, 3)
+    np.testing.assert_allclose(cr.nn.utils.fuse_linear_bn_eval(lin, bn1)(z).detach().numpy(),
+                               bn1(lin(z)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="call .eval"):
+        cr.nn.utils.fuse_linear_bn_eval(cr.nn.Linear(3, 2), bn1)
