@@ -300,9 +300,10 @@ class Tensor:
                 v, numbers.Integral) and not isinstance(v, bool)]
             _init_leaf(self, np.zeros(tuple(int(d) for d in dims), _default_dtype))
             return
-        if dtype is None and isinstance(data, (list, tuple, numbers.Number)) \
-                and not isinstance(data, bool):
+        if dtype is None and (isinstance(data, (list, tuple)) or (
+                isinstance(data, numbers.Number) and not isinstance(data, (bool, np.generic)))):
             dtype = _default_dtype  # PyTorch's legacy Tensor([1, 2]) is a float tensor
+            # (NumPy arrays and scalars keep their dtype: the package builds tensors so)
         _init_leaf(self, _to_array(data, dtype))
         self.name = name
         if requires_grad:
