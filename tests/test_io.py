@@ -483,3 +483,16 @@ def test_save_refuses_the_reserved_metadata_key(tmp_path):
     with pytest.raises(ValueError, match="'__metadata__' is reserved"):
         cr.save({"__metadata__": cr.ones(2), "w": cr.zeros(3)}, tmp_path / "m.safetensors")
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_parameters_and_requires_grad_survive_a_round_trip(tmp_path):
+    path = tmp_path / "state.pt"
+    cr.save({"p": cr.nn.Parameter(cr.ones(2, dtype=cr.float64)),
+             "frozen": cr.nn.Parameter(cr.ones(1), requires_grad=False),
+             "t": cr.ones(2, requires_grad=True) * 2, "plain": cr.ones(1)}, path)
+    state = cr.load(path)
+    assert isinstance(state["p"], cr.nn.Parameter) and state["p"].requires_grad
+    assert state["p"].dtype == cr.float64
+    assert isinstance(state["frozen"], cr.nn.Parameter) and not state["frozen"].requires_grad
+    assert type(state["t"]) is cr.Tensor and state["t"].requires_grad and state["t"].is_leaf
+    assert state["t"].tolist() == [2.0, 2.0] and not state["plain"].requires_grad

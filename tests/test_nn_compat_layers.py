@@ -475,3 +475,100 @@ def test_volume_layers_match_torch(name, args, kw):
                     [p.grad.numpy() for p in m.parameters()])
     for ours, theirs in zip(*outs):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_fusing_batchnorm_into_the_layer_before_matches_torch():
+    x = rng.standard_normal((3, 2, 5, 5)).astype(np.float32)
+    for transpose in (False, True):
+        results = []
+        for lib in (cr, torch):
+            conv = (lib.nn.ConvTranspose2d(2, 4, 3) if transpose else lib.nn.Conv2d(2, 4, 3))
+            bn = lib.nn.BatchNorm2d(4)
+            weights = np.random.default_rng(3)
+            with lib.no_grad():
+                for t in list(conv.parameters()) + list(bn.parameters()) + \
+                        [bn.running_mean, bn.running_var]:
+                    t.copy_(lib.tensor(weights.uniform(0.5, 1.5, tuple(t.shape))
+                                       .astype(np.float32)))
+            conv.eval()
+            bn.eval()
+            fused = lib.nn.utils.fuse_conv_bn_eval(conv, bn, transpose=transpose)
+            results.append((fused(lib.tensor(x)).detach().numpy(),
+                            bn(conv(lib.tensor(x))).detach().numpy()))
+        np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(results[0][0], results[0][1], rtol=1e-5, atol=1e-5)
+    lin, bn1 = cr.nn.Linear(3, 2).eval(), cr.nn.BatchNorm1d(2).eval()
+    z = cr.randn(4, 3)
+    np.testing.assert_allclose(cr.nn.utils.fuse_linear_bn_eval(lin, bn1)(z).detach().numpy(),
+                               bn1(lin(z)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="call .eval"):
+        cr.nn.utils.fuse_linear_bn_eval(cr.nn.Linear(3, 2), bn1)
+
+
+@pytest.mark.parametrize("kw", [{"num_layers": 2, "proj_size": 2},
+                                {"bidirectional": True, "proj_size": 3, "num_layers": 2},
+                                {"proj_size": 1, "batch_first": True}])
+def test_lstm_with_projections_matches_torch(kw):
+    x = rng.standard_normal((5, 3, 4)).astype(np.float32)
+    directions = 2 if kw.get("bidirectional") else 1
+    batch = 5 if kw.get("batch_first") else 3
+    states = np.random.default_rng(4)
+    h0 = states.standard_normal((kw.get("num_layers", 1) * directions, batch,
+                                 kw["proj_size"])).astype(np.float32)
+    c0 = states.standard_normal((kw.get("num_layers", 1) * directions, batch, 5)
+                                ).astype(np.float32)
+    outs = []
+    for lib in (cr, torch):
+        lstm = lib.nn.LSTM(4, 5, **kw)
+        weights = np.random.default_rng(1)
+        with lib.no_grad():
+            for p in lstm.parameters():
+                p.copy_(lib.tensor(weights.standard_normal(tuple(p.shape)).astype(np.float32)))
+        t = lib.tensor(x, requires_grad=True)
+        y, (h, c) = lstm(t, (lib.tensor(h0), lib.tensor(c0)))
+        (y.sum() + (h * h).sum() + c.sum()).backward()
+        outs.append(([n for n, _ in lstm.named_parameters()], repr(lstm),
+                     [y.detach().numpy(), h.detach().numpy(), c.detach().numpy(),
+                      t.grad.numpy()] + [p.grad.numpy() for p in lstm.parameters()]))
+    assert outs[0][:2] == outs[1][:2]
+    for ours, theirs in zip(outs[0][2], outs[1][2]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: cr.nn.GRU(3, 4, proj_size=2), "proj_size is only supported for LSTM"),
+    (lambda: cr.nn.LSTM(3, 4, proj_size=4), r"proj_size \(4\) must be smaller"),
+    (lambda: cr.nn.LSTM(3, 4, proj_size=2)(cr.zeros(2, 1, 3), (cr.zeros(1, 1, 4),
+                                                               cr.zeros(1, 1, 4))),
+     r"expected initial state of shape \(1, 1, 2\)"),
+])
+def test_lstm_projection_errors(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+@pytest.mark.parametrize("kw", [{"add_bias_kv": True}, {"add_zero_attn": True},
+                                {"add_bias_kv": True, "add_zero_attn": True, "bias": False}])
+def test_attention_with_extra_keys_matches_torch(kw):
+    x = rng.standard_normal((3, 2, 8)).astype(np.float32)
+    memory = rng.standard_normal((4, 2, 8)).astype(np.float32)
+    pad = np.array([[False, False, True, False], [False, True, False, False]])
+    causal = np.triu(np.ones((3, 4), bool), 1)
+    outs = []
+    for lib in (cr, torch):
+        mha = lib.nn.MultiheadAttention(8, 2, **kw)
+        weights = np.random.default_rng(1)
+        with lib.no_grad():
+            for p in mha.parameters():
+                p.copy_(lib.tensor(weights.standard_normal(tuple(p.shape)).astype(np.float32)
+                                   * 0.4))
+        t = lib.tensor(x, requires_grad=True)
+        y, w = mha(t, lib.tensor(memory), lib.tensor(memory), key_padding_mask=lib.tensor(pad),
+                   attn_mask=lib.tensor(causal))
+        (y.sum() + w.pow(2).sum()).backward()
+        outs.append(([n for n, _ in mha.named_parameters()],
+                     [y.detach().numpy(), w.detach().numpy(), t.grad.numpy()] +
+                     [p.grad.numpy() for p in mha.parameters()]))
+    assert outs[0][0] == outs[1][0]
+    for ours, theirs in zip(outs[0][1], outs[1][1]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)

@@ -305,3 +305,27 @@ def test_unfold_windows_are_views_of_the_input():
     assert x[0, 2].item() == 5.0
     t = torch.arange(12.0).reshape(2, 6)
     assert x.unfold(1, 3, 1).shape == tuple(t.unfold(1, 3, 1).shape)
+
+
+@pytest.mark.parametrize("code", [
+    "x = L.tensor([0.0, 0.0], requires_grad=True); x.norm().backward()",
+    "x = L.tensor([[0.0, 0.0], [3.0, 4.0]], requires_grad=True); L.linalg.norm(x, dim=1).sum().backward()",
+    "x = L.tensor([1.0, 1.0], requires_grad=True); x.std().backward()",
+    "x = L.tensor([1.0, 1.0, 0.5], requires_grad=True); x.max(0).values.backward()",
+    "x = L.tensor([[1.0, 1.0], [2.0, 0.5]], requires_grad=True); x.min(1).values.sum().backward()",
+    "x = L.tensor([1.0, 1.0, 0.5], requires_grad=True); x.median().backward()",
+    "x = L.tensor([1.0, 2.0], requires_grad=True); L.dist(x, L.tensor([1.0, 2.0])).backward()",
+])
+def test_gradients_at_kinks_and_ties_are_pytorch_s(code):
+    grads = []
+    for lib in (cr, torch):
+        ns = {"L": lib}
+        exec(code, ns)  # noqa: S102 - the cases above
+        grads.append(np.asarray(ns["x"].grad.numpy()))
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_variance_without_degrees_of_freedom_is_nan_with_a_warning():
+    with pytest.warns(RuntimeWarning, match="degrees of freedom"):
+        out = cr.tensor([[1.0, 2.0]]).var(0)
+    assert np.isnan(out.numpy()).all()

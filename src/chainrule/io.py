@@ -83,7 +83,15 @@ def _flatten(obj: Any, path: tuple, arrays: dict, origins: dict) -> Any:
         raise ValueError(f"save: the state is nested more than {MAX_DEPTH} levels deep at "
                          f"{_where(path[:8])!r}/... (a list or dict that contains itself?)")
     if isinstance(obj, Tensor):
-        return {"__tensor__": _store(arrays, origins, path, obj.numpy()), "kind": "Tensor"}
+        from .nn.module import Parameter
+
+        # a Parameter comes back a Parameter, a tensor that required grad still does (as
+        # PyTorch's save keeps both)
+        node = {"__tensor__": _store(arrays, origins, path, obj.detach().numpy()),
+                "kind": "Parameter" if isinstance(obj, Parameter) else "Tensor"}
+        if obj.requires_grad:
+            node["requires_grad"] = True
+        return node
     if isinstance(obj, np.ndarray):
         return {"__tensor__": _store(arrays, origins, path, obj)}
     if backend.is_device_array(obj):  # a CuPy array: stored from host memory
@@ -148,16 +156,22 @@ def _unflatten(node: Any, arrays: dict, where: str, depth: int = 0) -> Any:
         raise CheckpointError(f"{where}: unexpected {type(node).__name__} in the metadata")
     if "__tensor__" in node:
         key, kind = node["__tensor__"], node.get("kind")
-        if not isinstance(key, str) or kind not in (None, "Tensor", "scalar") or \
-                set(node) - {"__tensor__", "kind"}:
+        requires_grad = node.get("requires_grad", False)
+        if not isinstance(key, str) or kind not in (None, "Tensor", "Parameter", "scalar") or \
+                set(node) - {"__tensor__", "kind", "requires_grad"} or \
+                not isinstance(requires_grad, bool):
             raise CheckpointError(f"{where}: malformed tensor reference {_clip(node)} in the "
                                   "metadata")
         if key not in arrays:
             raise CheckpointError(f"{where}: the metadata names tensor {key!r}, which the file "
                                   "does not hold")
         a = arrays[key]
+        if kind == "Parameter":
+            from .nn.module import Parameter
+
+            return Parameter(a, requires_grad=requires_grad)
         if kind == "Tensor":
-            return tensor(a)
+            return tensor(a, requires_grad=requires_grad)
         if kind == "scalar":
             if a.ndim != 0:
                 raise CheckpointError(f"{where}: tensor {key!r} is stored as a scalar but has "

@@ -65,9 +65,6 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive "
                              f"multiple of num_heads ({num_heads})")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are "
-                                      "not supported")
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
         self.head_dim = self.embed_dim // self.num_heads
         self.kdim = embed_dim if kdim is None else int(kdim)
@@ -92,6 +89,12 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(e, e, bias=bias, dtype=dt)
+        if add_bias_kv:  # one learned extra key and value every query can attend to
+            self.bias_k = Parameter(np.empty((1, 1, e), dtype=dt))
+            self.bias_v = Parameter(np.empty((1, 1, e), dtype=dt))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = bool(add_zero_attn)
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
@@ -104,6 +107,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _project(self, query: Tensor, key: Tensor, value: Tensor):
         e = self.embed_dim
@@ -158,9 +164,19 @@ class MultiheadAttention(Module):
         l_k = key.shape[1]
         h, d = self.num_heads, self.head_dim
         q, k, v = self._project(query, key, value)
+        if self.bias_k is not None:  # the extra key/value at the end of the sequence
+            k = P.concatenate([k, P.broadcast_to(self.bias_k, (n, 1, self.embed_dim))], axis=1)
+            v = P.concatenate([v, P.broadcast_to(self.bias_v, (n, 1, self.embed_dim))], axis=1)
         q, k, v = (P.transpose(P.reshape(t, (n, t.shape[1], h, d)), 1, 2) for t in (q, k, v))
+        if self.add_zero_attn:  # and a zero one
+            zeros = as_tensor(np.zeros((n, h, 1, d), dtype=k.array.dtype))
+            k, v = P.concatenate([k, zeros], axis=2), P.concatenate([v, zeros], axis=2)
         mask = self._mask(attn_mask, key_padding_mask, is_causal, n, l_q, l_k,
                           query.array.dtype, batched)
+        extra = k.shape[2] - l_k
+        if mask is not None and extra:  # the added keys are never masked
+            mask = np.concatenate([mask, np.zeros(mask.shape[:-1] + (extra,), mask.dtype)],
+                                  axis=-1)
         out, weights = _attend(q, k, v, mask, self.dropout, 1.0 / math.sqrt(d), self.training)
         out = P.reshape(P.transpose(out, 1, 2), (n, l_q, self.embed_dim))
         out = self.out_proj(out)

@@ -49,13 +49,18 @@ def _cols(t: Tensor, k: int, size: int) -> Tensor:
 # ---------------------------------------------------------------------------
 # one time step of each kind: (x Wᵢₕᵀ + bᵢₕ) for this step, the state, Wₕₕ, bₕₕ
 # ---------------------------------------------------------------------------
-def _rnn_step(mode: str, xw: Tensor, state, w_hh: Tensor, b_hh: Tensor | None):
-    """The next state from ``xw`` = this step's input projection (+ b_ih)."""
+def _rnn_step(mode: str, xw: Tensor, state, w_hh: Tensor, b_hh: Tensor | None,
+              w_hr: Tensor | None = None):
+    """The next state from ``xw`` = this step's input projection (+ b_ih); an LSTM with
+    ``w_hr`` (proj_size) projects h' to h' W_hrᵀ."""
     if mode == "LSTM":
         h, c = state
-        size = h.shape[-1]
+        size = c.shape[-1]
         hc = lstm_cell(P.add(xw, F.linear(h, w_hh, b_hh)), c)  # [h' | c'], one node
-        return _cols(hc, 0, size), _cols(hc, 1, size)
+        h_new = _cols(hc, 0, size)
+        if w_hr is not None:
+            h_new = F.linear(h_new, w_hr)
+        return h_new, _cols(hc, 1, size)
     if mode == "GRU":
         h = state
         size = h.shape[-1]
@@ -83,27 +88,35 @@ class _RNNBase(Module):
                              f"positive, got {input_size}, {hidden_size}, {num_layers}")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size is not supported")
+        if proj_size < 0:
+            raise ValueError(f"{name}: proj_size must be ≥ 0, got {proj_size}")
+        if proj_size and self.mode != "LSTM":
+            raise ValueError(f"{name}: proj_size is only supported for LSTM, not {name}")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size ({proj_size}) must be smaller than "
+                             f"hidden_size ({hidden_size})")
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.num_layers = int(num_layers)
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
-        self.proj_size = 0
+        self.proj_size = int(proj_size)
         dt = _dtype(dtype)
         gates = _GATES[self.mode] * self.hidden_size
         directions = 2 if bidirectional else 1
+        out = self._out_size
         for layer in range(self.num_layers):
-            n_in = self.input_size if layer == 0 else self.hidden_size * directions
+            n_in = self.input_size if layer == 0 else out * directions
             for d in range(directions):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 setattr(self, "weight_ih" + sfx, Parameter(np.empty((gates, n_in), dtype=dt)))
-                setattr(self, "weight_hh" + sfx,
-                        Parameter(np.empty((gates, self.hidden_size), dtype=dt)))
+                setattr(self, "weight_hh" + sfx, Parameter(np.empty((gates, out), dtype=dt)))
                 if self.bias:
                     setattr(self, "bias_ih" + sfx, Parameter(np.empty(gates, dtype=dt)))
                     setattr(self, "bias_hh" + sfx, Parameter(np.empty(gates, dtype=dt)))
+                if self.proj_size:
+                    setattr(self, "weight_hr" + sfx,
+                            Parameter(np.empty((self.proj_size, self.hidden_size), dtype=dt)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -112,14 +125,19 @@ class _RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
+    @property
+    def _out_size(self) -> int:
+        """The size of h: proj_size when the LSTM projects, else hidden_size."""
+        return self.proj_size or self.hidden_size
+
     def _weights(self, layer: int, d: int):
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         get = self._parameters.get
         return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
-                get("bias_hh" + sfx))
+                get("bias_hh" + sfx), get("weight_hr" + sfx))
 
-    def _zeros(self, n: int, dt) -> Tensor:
-        return as_tensor(np.zeros((n, self.hidden_size), dtype=dt))
+    def _zeros(self, n: int, dt, size: int | None = None) -> Tensor:
+        return as_tensor(np.zeros((n, self.hidden_size if size is None else size), dtype=dt))
 
     def _check(self, x: Tensor, hx):
         """(x as (L, N, I), batched?) after checking shapes against the layer."""
@@ -141,22 +159,23 @@ class _RNNBase(Module):
         """Per (layer, direction) initial states from hx (or zeros); ``order`` puts the
         batch rows in a packed batch's sorted order."""
         count = self.num_layers * (2 if self.bidirectional else 1)
-        want = (count, n, self.hidden_size) if batched else (count, self.hidden_size)
         parts = hx if isinstance(hx, tuple) else (hx,)
         n_parts = 2 if self.mode == "LSTM" else 1
+        sizes = (self._out_size, self.hidden_size)[:n_parts]  # h, then c
         if hx is None:
-            return [tuple(self._zeros(n, dt) for _ in range(n_parts)) for _ in range(count)]
+            return [tuple(self._zeros(n, dt, size) for size in sizes) for _ in range(count)]
         if len(parts) != n_parts:
             raise ValueError(f"{self._describe()}: expected the initial state as "
                              f"{'(h_0, c_0)' if n_parts == 2 else 'h_0'}")
         states = []
-        for p in parts:
+        for p, size in zip(parts, sizes):
             p = p if isinstance(p, Tensor) else as_tensor(p)
+            want = (count, n, size) if batched else (count, size)
             if p.shape != want:
                 raise ValueError(f"{self._describe()}: expected initial state of shape "
                                  f"{want}, got {p.shape}")
             if not batched:
-                p = P.reshape(p, (count, 1, self.hidden_size))
+                p = P.reshape(p, (count, 1, size))
             if order is not None:
                 p = P.getitem(p, (slice(None), order))
             states.append([P.getitem(p, k) for k in range(count)])
@@ -214,7 +233,7 @@ class _RNNBase(Module):
         for layer in range(self.num_layers):
             outs = []
             for d in range(directions):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
                 state = starts[layer * directions + d]
                 state = state if self.mode == "LSTM" else state[0]
                 steps = range(length - 1, -1, -1) if d else range(length)
@@ -222,9 +241,9 @@ class _RNNBase(Module):
                 for t in steps:
                     xw = F.linear(seq[t], w_ih, b_ih)
                     if sizes is None or sizes[t] == sizes[0]:
-                        state = _rnn_step(self.mode, xw, state, w_hh, b_hh)
+                        state = _rnn_step(self.mode, xw, state, w_hh, b_hh, w_hr)
                     else:
-                        state = self._partial_step(xw, state, w_hh, b_hh, sizes[t])
+                        state = self._partial_step(xw, state, w_hh, b_hh, sizes[t], w_hr)
                     h = state[0] if self.mode == "LSTM" else state
                     hs[t] = h if sizes is None or sizes[t] == sizes[0] else \
                         P.getitem(h, slice(0, sizes[t]))
@@ -236,7 +255,8 @@ class _RNNBase(Module):
                 seq = [nn_ops.dropout(h, self.dropout, numpy_generator()) for h in seq]
         return seq, finals
 
-    def _partial_step(self, xw: Tensor, state, w_hh: Tensor, b_hh, active: int):
+    def _partial_step(self, xw: Tensor, state, w_hh: Tensor, b_hh, active: int,
+                      w_hr: Tensor | None = None):
         """One step for the first ``active`` rows; the others keep their state."""
         def head(s):
             return P.getitem(s, slice(0, active))
@@ -245,7 +265,7 @@ class _RNNBase(Module):
             return P.getitem(s, slice(active, None))
 
         if self.mode == "LSTM":
-            new = _rnn_step(self.mode, xw, tuple(head(s) for s in state), w_hh, b_hh)
+            new = _rnn_step(self.mode, xw, tuple(head(s) for s in state), w_hh, b_hh, w_hr)
             return tuple(P.concatenate([a, tail(s)], axis=0) for a, s in zip(new, state))
         new = _rnn_step(self.mode, xw, head(state), w_hh, b_hh)
         return P.concatenate([new, tail(state)], axis=0)
@@ -269,6 +289,8 @@ class _RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if not self.bias:

@@ -10,8 +10,19 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from ..autograd import no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
-           "parameters_to_vector", "skip_init", "vector_to_parameters"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
+    "get_total_norm",
+    "parameters_to_vector",
+    "skip_init",
+    "vector_to_parameters",
+]
 
 
 def _params(parameters) -> list:
@@ -163,6 +174,72 @@ def skip_init(module_cls, *args, **kwargs):
     return module_cls(*args, **kwargs)
 
 
+def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps: float, bn_w, bn_b,
+                         transpose: bool = False) -> tuple:
+    """The weight and bias of one convolution equal to conv then BatchNorm in eval mode:
+    w' = w · γ/√(var + eps) (per output channel), b' = (b − mean) · γ/√(var + eps) + β."""
+    from .module import Parameter
+
+    w = _array(conv_w)
+    scale = _bn_scale(bn_rm, bn_rv, bn_eps, bn_w, w.dtype)
+    shape = [1] * w.ndim
+    shape[1 if transpose else 0] = -1
+    b = np.zeros_like(_array(bn_rm), dtype=w.dtype) if conv_b is None else _array(conv_b)
+    shift = _array(bn_b) if bn_b is not None else np.zeros_like(scale)
+    fused_b = (b - _array(bn_rm)) * scale + shift
+    return (Parameter(w * scale.reshape(shape), requires_grad=_requires(conv_w)),
+            Parameter(fused_b.astype(w.dtype), requires_grad=_requires(conv_w)))
+
+
+def fuse_linear_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps: float, bn_w,
+                           bn_b) -> tuple:
+    """The weight and bias of one Linear equal to Linear then BatchNorm1d in eval mode."""
+    return fuse_conv_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b)
+
+
+def fuse_conv_bn_eval(conv, bn, transpose: bool = False):
+    """A copy of ``conv`` (in eval mode) that computes conv followed by ``bn`` in eval
+    mode: the inference-time folding of BatchNorm into the convolution before it."""
+    return _fused(conv, bn, "fuse_conv_bn_eval", transpose)
+
+
+def fuse_linear_bn_eval(linear, bn):
+    """A copy of ``linear`` (in eval mode) that computes linear followed by ``bn`` in eval
+    mode."""
+    return _fused(linear, bn, "fuse_linear_bn_eval", False)
+
+
+def _fused(layer, bn, op: str, transpose: bool):
+    import copy
+
+    if layer.training or bn.training:
+        raise ValueError(f"{op}: fusion is for evaluation only; call .eval() on both modules "
+                         "first")
+    if not getattr(bn, "track_running_stats", False) or bn.running_mean is None:
+        raise ValueError(f"{op}: the BatchNorm must track running statistics")
+    if bn.running_mean.shape[0] != layer.weight.shape[1 if transpose else 0]:
+        raise ValueError(f"{op}: the BatchNorm has {bn.running_mean.shape[0]} features, the "
+                         f"layer {layer.weight.shape[1 if transpose else 0]} outputs")
+    fused = copy.deepcopy(layer)
+    fused.weight, fused.bias = fuse_conv_bn_weights(
+        layer.weight, layer.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias,
+        transpose)
+    return fused
+
+
+def _array(t) -> np.ndarray:
+    return t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)
+
+
+def _requires(t) -> bool:
+    return bool(getattr(t, "requires_grad", True))
+
+
+def _bn_scale(rm, rv, eps: float, w, dtype) -> np.ndarray:
+    gamma = _array(w) if w is not None else np.ones_like(_array(rm))
+    return (gamma / np.sqrt(_array(rv) + eps)).astype(dtype)
+
+
 def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """PyTorch's deprecated name of :func:`clip_grad_norm_` (it warns, as PyTorch does)."""
@@ -175,9 +252,8 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
 
 # what torch.nn.utils has and chainrule does not: a clear error naming it
 _MISSING = {
-    "fuse_conv_bn_eval": "layer fusion for inference is not implemented",
-    "fuse_linear_bn_eval": "layer fusion for inference is not implemented",
-    "stateless": "functional calls are not implemented; load_state_dict a copy instead",
+    "stateless": "PyTorch deprecated nn.utils.stateless; use cr.func.functional_call(module, "
+                 "params_and_buffers, args) (torch.func.functional_call)",
 }
 
 

@@ -125,13 +125,24 @@ def var(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
     axes = P._axes(axis, x.ndim, "var")
     n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
     centered = P.sub(x, P.mean(x, axis=axes, keepdims=True))
-    return P.div(P.sum(P.mul(centered, centered), axis=axes, keepdims=keepdims),
-                 builtins.max(n - correction, 1))
+    total = P.sum(P.mul(centered, centered), axis=axes, keepdims=keepdims)
+    dof = n - correction
+    if dof <= 0:  # as PyTorch: a warning, and the division by 0 gives nan (or inf)
+        import warnings
+
+        warnings.warn(f"var/std: degrees of freedom <= 0 ({n} values, correction "
+                      f"{correction}); the result is nan or inf", RuntimeWarning, stacklevel=3)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return P.div(total, builtins.max(dof, 0))
+    return P.div(total, dof)
 
 
 @expose
 def std(x, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
-    return P.sqrt(var(x, axis, keepdims, correction))
+    """The square root of ``var``; its gradient is 0 where it is 0 (constant values), as
+    PyTorch's."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return P.sqrt_masked(var(x, axis, keepdims, correction))
 
 
 @expose
@@ -235,8 +246,20 @@ def _extreme(name: str, reduce, arg, pairwise):
         if axis is not None:
             raise TypeError(f"{name}: give dim (PyTorch) or axis (NumPy), not both")
         keep = bool(keepdims) if keepdims is not None else keepdim
-        values = reduce(x, axis=dim, keepdims=keep)
         indices = arg(x, axis=int(dim), keepdims=keep)
+        x = as_tensor(x)
+        if x.requires_grad and x.ndim:
+            # PyTorch's max(x, dim): the gradient goes to the element at the returned
+            # index (ties are not shared, unlike max(x) over everything)
+            d = int(dim) % x.ndim
+            at = indices.array if keep else np.expand_dims(indices.array, d)
+            grids = list(np.indices(at.shape, sparse=True))
+            grids[d] = at
+            values = P.getitem(x, tuple(grids))
+            if not keep:
+                values = P.reshape(values, indices.shape)
+        else:
+            values = reduce(x, axis=dim, keepdims=keep)
         return ValuesIndices(values, indices)
 
     op.__name__ = op.__qualname__ = name

@@ -428,8 +428,7 @@ def matrix_norm(x, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     if dtype is not None:
         x = x.to(dtype)
     if ord == "fro":
-        out = P.sqrt(P.sum(P.mul(x, x), axis=(d0, d1), keepdims=keepdim))
-        return out
+        return P.sqrt_masked(P.sum(P.mul(x, x), axis=(d0, d1), keepdims=keepdim))
     rest = [i for i in range(x.ndim) if i not in (d0, d1)]
     moved = P.transpose(x, (*rest, d0, d1))
     if ord in ("nuc", 2, -2):

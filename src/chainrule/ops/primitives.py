@@ -250,6 +250,15 @@ log = unary("log", np.log, lambda F, g, ans, c, x: (g / x,), formula="1/{x}", ex
 sqrt = unary("sqrt", np.sqrt, lambda F, g, ans, c, x: (g / (2 * ans),), reads=("output",),
              formula="1/(2·sqrt({x}))", expr=1, domain="positive",
              hint="sqrt(x < 0) = nan; clamp the input to >= 0")
+# √x whose gradient is 0 where the value is 0: the last step of a 2-norm and of std, whose
+# derivative at the origin PyTorch defines as 0 (a subgradient) instead of inf·0 = nan
+sqrt_masked = unary("sqrt_masked", np.sqrt,
+                    lambda F, g, ans, c, x: (g * F.where(ans > 0,
+                                                         0.5 / F.where(ans > 0, ans, 1.0),
+                                                         0.0),),
+                    reads=("output",), formula="1/(2·sqrt({x})), 0 at 0", domain="positive",
+                    method=False, function=False,
+                    hint="sqrt(x < 0) = nan; clamp the input to >= 0")
 tanh = unary("tanh", np.tanh, lambda F, g, ans, c, x: (g * (1 - ans * ans),),
              reads=("output",), formula="1 - tanh({x})²", expr=1)
 sigmoid = unary("sigmoid", _sigmoid_forward,

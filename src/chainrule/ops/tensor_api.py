@@ -767,8 +767,8 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
         return matrix_norm(x, p, (-2, -1) if dim is None else tuple(dim), keepdim)
     if p == 0:
         return P.sum(P.cast(C.ne(x, 0), x.dtype), axis=dim, keepdims=keepdim)
-    if p in ("fro", 2, 2.0):
-        return P.sqrt(P.sum(P.mul(x, x), axis=dim, keepdims=keepdim))
+    if p in ("fro", 2, 2.0):  # the gradient at the origin is 0, as PyTorch's
+        return P.sqrt_masked(P.sum(P.mul(x, x), axis=dim, keepdims=keepdim))
     if p in (math.inf, "inf"):
         return P.amax(P.abs(x), axis=dim, keepdims=keepdim)
     if p in (-math.inf, "-inf"):
@@ -884,7 +884,13 @@ def median(x, dim=None, keepdim: bool = False):
     x = as_tensor(x)
     if dim is None:
         flat = P.reshape(x, (-1,))
-        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
+        value = kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
+        if x.requires_grad and x.array.dtype.kind == "f":
+            # over everything, PyTorch shares the gradient among the elements equal to the
+            # median: amax of x masked to them gives the same value and that rule
+            ties = np.asarray(x.array == value.array)
+            return P.amax(P.where(ties, x, -np.inf))
+        return value
     d = _dim(dim, x.ndim, "median")
     return kthvalue(x, (x.shape[d] + 1) // 2, d, keepdim)
 
