@@ -195,10 +195,11 @@ def world_of_one():
 
 def test_world_of_one_without_a_launcher(world_of_one):
     assert dist.is_initialized() and dist.get_rank() == 0 and dist.get_world_size() == 1
-    t = cr.tensor([1.0, -2.0])
+    t, bits = cr.tensor([1.0, -2.0]), cr.tensor([5, 6])
     for op in dist.ReduceOp:
-        dist.all_reduce(t, op=op)
-        assert t.tolist() == [1.0, -2.0]
+        bitwise = op in (dist.ReduceOp.BAND, dist.ReduceOp.BOR, dist.ReduceOp.BXOR)
+        dist.all_reduce(bits if bitwise else t, op=op)
+        assert t.tolist() == [1.0, -2.0] and bits.tolist() == [5, 6]
     outs = [cr.zeros(2)]
     dist.all_gather(outs, t)
     assert outs[0].tolist() == [1.0, -2.0]
