@@ -300,6 +300,10 @@ class Tensor:
                 v, numbers.Integral) and not isinstance(v, bool)]
             _init_leaf(self, np.zeros(tuple(int(d) for d in dims), _default_dtype))
             return
+        if dtype is None and (isinstance(data, (list, tuple)) or (
+                isinstance(data, numbers.Number) and not isinstance(data, (bool, np.generic)))):
+            dtype = _default_dtype  # PyTorch's legacy Tensor([1, 2]) is a float tensor
+            # (NumPy arrays and scalars keep their dtype: the package builds tensors so)
         _init_leaf(self, _to_array(data, dtype))
         self.name = name
         if requires_grad:
@@ -1136,7 +1140,9 @@ def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = Non
     >>> cr.tensor([[1, 2], [3, 4.5]]).dtype
     dtype('float32')
     """
-    t = Tensor(data, dtype=dtype, name=name)
+    t = _new(Tensor)
+    _init_leaf(t, _to_array(data, dtype))
+    t.name = name
     if device is not None and str(device).split(":")[0] != "cpu":
         t.array = backend.to_device(t.array, str(device))
     if requires_grad:

@@ -62,6 +62,23 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return out if device is None else out.to(device)
 
 
+def asarray(obj, *, dtype=None, device=None, copy=None,
+            requires_grad: builtins.bool = False) -> Tensor:
+    """PyTorch's ``asarray``: ``as_tensor`` (memory shared where it can be), a copy with
+    ``copy=True``."""
+    out = as_tensor(obj, dtype=dtype, device=device)
+    if copy and (out is obj or (isinstance(obj, np.ndarray) and np.shares_memory(out.array,
+                                                                                 obj))):
+        out = tensor(np.array(out.array, copy=True))
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def is_nonzero(x: Tensor) -> builtins.bool:
+    return x.is_nonzero()
+
+
 def _all_ints(args) -> builtins.bool:
     return builtins.all(isinstance(a, numbers.Integral) and not isinstance(a, builtins.bool)
                         for a in args)
@@ -174,6 +191,7 @@ __all__ = [
     "IntTensor",
     "LongTensor",
     "as_tensor",
+    "asarray",
     "bfloat16",
     "bool",
     "can_cast",
@@ -191,6 +209,7 @@ __all__ = [
     "int8",
     "int16",
     "is_floating_point",
+    "is_nonzero",
     "is_tensor",
     "long",
     "nan",

@@ -144,6 +144,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
            **_torch) -> Tensor:
     """Integers by default when all arguments are integers (as PyTorch)."""
     _torch_only("arange", _torch)
+    # 0-d tensors as bounds (arange(n) with n = x.shape-derived tensor): their numbers
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if end is None:
         start, end = 0, start
     if dtype is None:

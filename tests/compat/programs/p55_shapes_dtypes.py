@@ -46,6 +46,8 @@ created = {
     "as_tensor": torch.as_tensor(np.arange(4)), "from_numpy_f32": torch.from_numpy(np.ones(3, dtype=np.float32)),
     "scalar_tensor": torch.scalar_tensor(3), "heaviside": torch.heaviside(torch.tensor([-1.0, 0.0, 2.0]), torch.tensor(0.5)),
     "range_like": torch.arange(6).view(2, 3).T.reshape(-1),
+    "arange_tensor": torch.arange(torch.tensor(4)), "legacy_Tensor": torch.Tensor([1, 2]),
+    "asarray": torch.asarray([1.5, 2.5]), "asarray_np": torch.asarray(np.arange(3)),
 }
 out["created"] = created
 out["created_dtypes"] = {k: str(v.dtype) for k, v in created.items() if hasattr(v, "dtype")}
