@@ -210,6 +210,36 @@ def more_collectives() -> None:
         assert "own rank" in str(e)
     else:
         raise AssertionError("sending to oneself must raise")
+    # bitwise reductions on integers and bools, as gloo
+    bits = everyone((5,), np.int64)
+    for name, fn in {"BAND": np.bitwise_and, "BOR": np.bitwise_or,
+                     "BXOR": np.bitwise_xor}.items():
+        t = cr.tensor(rank_data(rank, (5,), np.int64))
+        dist.all_reduce(t, op=getattr(dist.ReduceOp, name))
+        np.testing.assert_array_equal(t.numpy(), fn.reduce(bits, axis=0), err_msg=name)
+        flags = cr.tensor(np.array([rank == 0, True, False, rank == 1]))
+        dist.all_reduce(flags, op=getattr(dist.ReduceOp, name))
+        assert flags.dtype == cr.bool
+        expected = fn.reduce(np.array([[r == 0, True, False, r == 1] for r in range(size)]))
+        np.testing.assert_array_equal(flags.numpy(), expected, err_msg=f"bool {name}")
+    try:
+        dist.all_reduce(cr.ones(2), op=dist.ReduceOp.BAND)
+    except TypeError as e:
+        assert "BAND is bitwise: it needs an integer or bool tensor" in str(e)
+    else:
+        raise AssertionError("a bitwise reduction of floats must raise")
+    # several messages posted together
+    incoming = [cr.zeros(2, dtype=cr.float64) for _ in range(2)]
+    works = dist.batch_isend_irecv(
+        [dist.P2POp(dist.irecv, incoming[0], left, tag=11),
+         dist.P2POp(dist.irecv, incoming[1], right, tag=12),
+         dist.P2POp(dist.isend, cr.tensor(rank_data(rank, (2,), np.float64)), right, tag=11),
+         dist.P2POp(dist.isend, cr.tensor(rank_data(rank, (2,), np.float64)), left, tag=12)])
+    for work in works:
+        work.wait()
+    np.testing.assert_array_equal(incoming[0].numpy(), rank_data(left, (2,), np.float64))
+    np.testing.assert_array_equal(incoming[1].numpy(), rank_data(right, (2,), np.float64))
+    assert dist.get_node_local_rank() == rank
     # groups and names
     assert dist.new_group() == dist.group.WORLD == dist.new_group(list(range(size)))
     try:
@@ -225,6 +255,50 @@ def more_collectives() -> None:
     import datetime
 
     dist.monitored_barrier(timeout=datetime.timedelta(seconds=30), wait_all_ranks=True)
+
+
+def _raises(fn, *fragments: str) -> None:
+    try:
+        fn()
+    except ValueError as e:
+        for fragment in fragments:
+            assert fragment in str(e), (fragment, str(e))
+    else:
+        raise AssertionError(f"expected a ValueError saying {fragments}")
+
+
+@scenario
+def mismatched_calls() -> None:
+    """Ranks that call collectives with different shapes, dtypes, roots or collectives,
+    and messages that do not fit the receiving tensor: errors naming both sides (on
+    every rank, for the collectives), never MPI's abort, a hang or wrong values."""
+    rank = dist.get_rank()
+    _raises(lambda: dist.all_reduce(cr.ones(2 if rank == 0 else 3)),
+            "all_reduce: the ranks disagree: rank 0 called all_reduce with shape (2,) "
+            "float32 (op=sum), rank 1 called all_reduce with shape (3,) float32 (op=sum)")
+    _raises(lambda: dist.all_reduce(cr.ones(2, dtype=cr.float32 if rank else cr.float64)),
+            "rank 0 called all_reduce with shape (2,) float64", "(2,) float32")
+    _raises(lambda: dist.broadcast(cr.ones(2), src=rank),  # each rank thinks it is the root
+            "rank 0 called broadcast with shape (2,) float32 (src=0), rank 1 called "
+            "broadcast with shape (2,) float32 (src=1)")
+    _raises(lambda: dist.all_reduce(cr.ones(2)) if rank == 0 else dist.broadcast(cr.ones(2)),
+            "rank 0 called all_reduce", "rank 1 called broadcast")
+    t = cr.ones(2)
+    dist.all_reduce(t)  # the ranks are still in step after all that
+    assert t.tolist() == [2.0, 2.0]
+    if rank == 0:
+        dist.send(cr.tensor([1.0, 2.0], dtype=cr.float64), dst=1)
+        dist.send(cr.tensor([1.0, 2.0, 3.0, 4.0]), dst=1, tag=3)
+        dist.isend(cr.arange(10.0), dst=1, tag=4).wait()
+    elif rank == 1:
+        _raises(lambda: dist.recv(cr.zeros(3, dtype=cr.float64), src=0),
+                "recv: rank 0 sent a tensor of shape (2,) and dtype float64, but the "
+                "receiving tensor has shape (3,) and dtype float64")
+        _raises(lambda: dist.recv(cr.zeros(2, dtype=cr.float64), src=0, tag=3),
+                "shape (4,) and dtype float32", "shape (2,) and dtype float64")
+        _raises(lambda: dist.irecv(cr.zeros(3), src=0, tag=4).wait(),
+                "irecv: rank 0 sent more than the receiving tensor's 12 bytes")
+    dist.barrier()
 
 
 @scenario

@@ -88,6 +88,10 @@ def test_more_collectives_and_point_to_point_match_numpy(mpi, n):
     assert_ok(run_mpi([SCENARIOS, "more_collectives"], n=n), "more_collectives")
 
 
+def test_mismatched_calls_and_messages_are_errors_naming_both_sides(mpi):
+    assert_ok(run_mpi([SCENARIOS, "mismatched_calls"]), "mismatched_calls")
+
+
 def test_monitored_barrier_names_the_missing_rank(mpi):
     start = time.monotonic()
     result = run_mpi([SCENARIOS, "missing_at_barrier"], timeout=90)
@@ -138,6 +142,11 @@ def test_a_failing_rank_ends_the_job(mpi, how, expected):
     if how == "raise":
         assert "ValueError: a bug on this rank" in result.stderr, output
         assert "stopping all 2 ranks" in result.stderr, output
+    if how == "exit":  # sys.exit(3): the job ends at once with that status, not after the
+        # exit wait's timeout (3 s here)
+        assert "left: it called sys.exit(3) while the other ranks go on" in result.stderr, \
+            output
+        assert result.returncode == 3 and elapsed < 3 + 10, output
     if how == "stuck":  # rank 0 waits in the gradients' all-reduce; its watchdog ends it
         assert "gave up: all_reduce waited more than 3 s for the other ranks" in \
             result.stderr, output
@@ -186,10 +195,11 @@ def world_of_one():
 
 def test_world_of_one_without_a_launcher(world_of_one):
     assert dist.is_initialized() and dist.get_rank() == 0 and dist.get_world_size() == 1
-    t = cr.tensor([1.0, -2.0])
+    t, bits = cr.tensor([1.0, -2.0]), cr.tensor([5, 6])
     for op in dist.ReduceOp:
-        dist.all_reduce(t, op=op)
-        assert t.tolist() == [1.0, -2.0]
+        bitwise = op in (dist.ReduceOp.BAND, dist.ReduceOp.BOR, dist.ReduceOp.BXOR)
+        dist.all_reduce(bits if bitwise else t, op=op)
+        assert t.tolist() == [1.0, -2.0] and bits.tolist() == [5, 6]
     outs = [cr.zeros(2)]
     dist.all_gather(outs, t)
     assert outs[0].tolist() == [1.0, -2.0]
@@ -496,3 +506,19 @@ def test_launcher_environment_becomes_torchruns_variables():
     alone = {}
     export_launcher_environment(alone)  # no launcher: nothing set
     assert alone == {}
+
+
+def test_pytorch_names_chainrule_lacks_say_what_to_use(world_of_one):
+    with pytest.raises(AttributeError, match="TCPStore is not part of chainrule; in "
+                                             "chainrule: not needed: the MPI launcher"):
+        dist.TCPStore  # noqa: B018
+    with pytest.raises(AttributeError, match="torch.distributed.nonsense is not part"):
+        dist.nonsense  # noqa: B018
+    ddp = DistributedDataParallel(cr.nn.Linear(2, 2))
+    with pytest.raises(AttributeError, match="join .PyTorch's. is not part of chainrule: "
+                                             "every rank must run the same number of steps"):
+        ddp.join()
+    assert not hasattr(ddp, "register_comm_hook")
+    assert dist.get_node_local_rank(fallback_rank=0) == int(os.environ.get("LOCAL_RANK", "0"))
+    with pytest.raises(ValueError, match="no other rank to receive from"):
+        dist.recv(cr.zeros(2))

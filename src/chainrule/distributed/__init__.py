@@ -18,6 +18,7 @@ DistributedDataParallel`` averages gradients across the ranks; see docs/distribu
 """
 
 from .collectives import (
+    P2POp,
     ReduceOp,
     Work,
     all_gather,
@@ -26,6 +27,7 @@ from .collectives import (
     all_reduce,
     all_to_all,
     all_to_all_single,
+    batch_isend_irecv,
     broadcast,
     broadcast_object_list,
     gather,
@@ -51,6 +53,7 @@ from .process_group import (
     get_backend,
     get_global_rank,
     get_group_rank,
+    get_node_local_rank,
     get_process_group_ranks,
     get_rank,
     get_world_size,
@@ -71,6 +74,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "Backend",
     "DistributedError",
+    "P2POp",
     "ReduceOp",
     "Work",
     "abort",
@@ -81,6 +85,7 @@ __all__ = [
     "all_to_all",
     "all_to_all_single",
     "barrier",
+    "batch_isend_irecv",
     "broadcast",
     "broadcast_object_list",
     "describe_world",
@@ -90,6 +95,7 @@ __all__ = [
     "get_backend",
     "get_global_rank",
     "get_group_rank",
+    "get_node_local_rank",
     "get_process_group_ranks",
     "get_rank",
     "get_world_size",
@@ -114,3 +120,32 @@ __all__ = [
     "scatter_object_list",
     "send",
 ]
+
+# PyTorch's torch.distributed names that chainrule does not have, with what to use instead
+_NEAREST = {
+    "TCPStore": "not needed: the MPI launcher (mpiexec) introduces the processes to each other",
+    "FileStore": "not needed: the MPI launcher (mpiexec) introduces the processes to each other",
+    "HashStore": "not needed: the MPI launcher (mpiexec) introduces the processes to each other",
+    "PrefixStore": "not needed: the MPI launcher (mpiexec) introduces the processes to each other",
+    "Store": "not needed: the MPI launcher (mpiexec) introduces the processes to each other",
+    "ProcessGroup": "use the default group (group.WORLD), the only one",
+    "DeviceMesh": "use data parallel over all ranks (nn.parallel.DistributedDataParallel)",
+    "init_device_mesh": "use data parallel over all ranks "
+                        "(nn.parallel.DistributedDataParallel)",
+    "fsdp": "use nn.parallel.DistributedDataParallel (every rank holds the whole model)",
+    "rpc": "use point-to-point send/recv and the object collectives",
+    "pipelining": "use nn.parallel.DistributedDataParallel",
+    "elastic": "use mpiexec -n K (a fixed number of processes)",
+    "launch": "use mpiexec -n K python script.py",
+    "run": "use mpiexec -n K python script.py",
+}
+
+
+def __getattr__(name: str):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    near = _NEAREST.get(name)
+    hint = f"; in chainrule: {near}" if near else ""
+    raise AttributeError(f"module 'chainrule.distributed' has no attribute {name!r}: "
+                         f"PyTorch's torch.distributed.{name} is not part of chainrule{hint} "
+                         "(see docs/distributed.md)")

@@ -26,6 +26,9 @@ class ReduceOp(enum.Enum):
     PRODUCT = "product"
     MIN = "min"
     MAX = "max"
+    BAND = "band"  # bitwise, on integer and bool tensors
+    BOR = "bor"
+    BXOR = "bxor"
 
 
 # dtypes MPI reduces natively through mpi4py's buffer mapping
@@ -73,6 +76,8 @@ def _working_buffer(data: np.ndarray, reducing: bool) -> np.ndarray:
     if reducing and data.dtype not in _NATIVE:
         if data.dtype == np.float16:
             return data.astype(np.float32)
+        if data.dtype == np.bool_:  # 0/1 bytes: MIN and BAND are "and", MAX and BOR "or"
+            return data.astype(np.uint8)
         raise TypeError(f"reduction of dtype {data.dtype} is not supported")
     if not reducing and data.dtype not in _NATIVE:
         return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
@@ -87,7 +92,44 @@ def _op_name(op: Any, caller: str) -> str:
     if isinstance(op, str) and op.lower() in {o.value for o in ReduceOp}:
         return op.lower()
     raise ValueError(f"{caller}: op must be a chainrule.distributed.ReduceOp "
-                     f"(SUM, AVG, PRODUCT, MIN, MAX), got {op!r}")
+                     f"(SUM, AVG, PRODUCT, MIN, MAX, BAND, BOR, BXOR), got {op!r}")
+
+
+def _check_op_dtype(name: str, dtype: np.dtype, caller: str) -> None:
+    if name == "avg" and dtype.kind not in "fc":
+        raise TypeError(f"{caller}: ReduceOp.AVG needs a floating tensor, got dtype {dtype}; "
+                        "reduce with SUM and divide by get_world_size()")
+    if name in ("band", "bor", "bxor") and dtype.kind not in "biu":
+        raise TypeError(f"{caller}: ReduceOp.{name.upper()} is bitwise: it needs an integer or "
+                        f"bool tensor, got dtype {dtype}")
+
+
+def _agree(world: Any, caller: str, data: np.ndarray | None = None, **settings: Any) -> None:
+    """Every rank must make the same call with tensors of the same shape and dtype (and
+    the same op or root): compare them across the ranks first (one small message), so
+    that a mismatch is an error naming both sides on every rank, not an MPI abort, a
+    hang or reinterpreted bytes."""
+    if world.size == 1:
+        return
+    mine = (caller, None if data is None else (tuple(int(n) for n in data.shape),
+                                               data.dtype.str), sorted(settings.items()))
+    everyone = world.allgather_object(mine)
+    for rank, theirs in enumerate(everyone):
+        if theirs != everyone[0]:
+            raise ValueError(
+                f"{caller}: the ranks disagree: rank 0 {_describe_call(everyone[0])}, rank "
+                f"{rank} {_describe_call(theirs)}; every rank must make the same call, in the "
+                "same order, with tensors of the same shape and dtype")
+
+
+def _describe_call(entry: tuple) -> str:
+    name, tensor, settings = entry
+    text = f"called {name}"
+    if tensor is not None:
+        text += f" with shape {tensor[0]} {np.dtype(tensor[1])}"
+    if settings:
+        text += " (" + ", ".join(f"{k}={v}" for k, v in settings) + ")"
+    return text
 
 
 class Work:
@@ -142,14 +184,13 @@ def all_reduce(tensor: Any, op: ReduceOp = ReduceOp.SUM, group: Any = None,
     world = _world(caller)
     name = _op_name(op, caller)
     data = _array_of(tensor, caller)
-    if name == "avg" and data.dtype.kind not in "fc":
-        raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating tensor, got dtype "
-                        f"{data.dtype}; reduce with SUM and divide by get_world_size()")
+    _check_op_dtype(name, data.dtype, caller)
     try:
         buf = _working_buffer(data, reducing=True)
     except TypeError as e:
         raise TypeError(f"all_reduce: {e} (shape {data.shape})") from None
     mpi_op = "sum" if name == "avg" else name
+    _agree(world, caller, data, op=name)
 
     def finish() -> None:
         result = buf
@@ -174,12 +215,12 @@ def reduce(tensor: Any, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = 
     _check_rank(dst, world.size, caller, "dst")
     name = _op_name(op, caller)
     data = _array_of(tensor, caller)
-    if name == "avg" and data.dtype.kind not in "fc":
-        raise TypeError(f"reduce: ReduceOp.AVG needs a floating tensor, got dtype {data.dtype}")
+    _check_op_dtype(name, data.dtype, caller)
     try:
         buf = _working_buffer(data, reducing=True)
     except TypeError as e:
         raise TypeError(f"reduce: {e} (shape {data.shape})") from None
+    _agree(world, caller, data, op=name, dst=int(dst))
     world.reduce(buf, "sum" if name == "avg" else name, dst)
     if world.rank == dst:
         if name == "avg":
@@ -197,6 +238,7 @@ def broadcast(tensor: Any, src: int = 0, group: Any = None, async_op: bool = Fal
     world = _world(caller)
     _check_rank(src, world.size, caller, "src")
     data = _array_of(tensor, caller)
+    _agree(world, caller, data, src=int(src))
     buf = _working_buffer(data, reducing=False)
     world.bcast(buf, src)
     if world.rank != src:
@@ -223,6 +265,7 @@ def all_gather(tensor_list: list, tensor: Any, group: Any = None, async_op: bool
             raise ValueError(f"all_gather: tensor_list[{r}] has shape {out_data.shape} and "
                              f"dtype {out_data.dtype}; expected {data.shape} {data.dtype} "
                              "like the input")
+    _agree(world, caller, data)
     send = _working_buffer(data, reducing=False)
     recv = np.empty((world.size,) + send.shape, dtype=send.dtype)
     world.allgather(send, recv)
@@ -240,6 +283,7 @@ def all_gather_object(object_list: list, obj: Any, group: Any = None) -> None:
     if not isinstance(object_list, list) or len(object_list) != world.size:
         raise ValueError(f"all_gather_object: object_list must be a list of "
                          f"{world.size} entries, one per rank")
+    _agree(world, "all_gather_object")
     object_list[:] = world.allgather_object(obj)
 
 
@@ -248,6 +292,7 @@ def broadcast_object_list(object_list: list, src: int = 0, group: Any = None) ->
     _check_group(group, "broadcast_object_list")
     world = _world("broadcast_object_list")
     _check_rank(src, world.size, "broadcast_object_list", "src")
+    _agree(world, "broadcast_object_list", src=int(src))
     object_list[:] = world.bcast_object(list(object_list), src)
 
 
@@ -290,6 +335,7 @@ def gather(tensor: Any, gather_list: list | None = None, dst: int = 0, group: An
     data = _array_of(tensor, caller)
     outs = _same_tensors(gather_list, world.size, data, caller, "gather_list") \
         if world.rank == dst else None
+    _agree(world, caller, data, dst=int(dst))
     send = _as_bytes(data)
     recv = np.empty((world.size, send.size), dtype=np.uint8) if world.rank == dst else None
     world.gather(send, recv, dst)
@@ -308,6 +354,7 @@ def scatter(tensor: Any, scatter_list: list | None = None, src: int = 0, group: 
     world = _world(caller)
     _check_rank(src, world.size, caller, "src")
     data = _array_of(tensor, caller)
+    _agree(world, caller, data, src=int(src))
     send = None
     if world.rank == src:
         parts = _same_tensors(scatter_list, world.size, data, caller, "scatter_list")
@@ -323,12 +370,12 @@ def _reduce_scatter_into(output: Any, parts: np.ndarray, op: Any, caller: str) -
     world = _world(caller)
     name = _op_name(op, caller)
     out = _array_of(output, caller)
-    if name == "avg" and out.dtype.kind not in "fc":
-        raise TypeError(f"{caller}: ReduceOp.AVG needs a floating tensor, got dtype {out.dtype}")
+    _check_op_dtype(name, out.dtype, caller)
     try:
         send = _working_buffer(np.ascontiguousarray(parts), reducing=True)
     except TypeError as e:
         raise TypeError(f"{caller}: {e} (shape {parts.shape})") from None
+    _agree(world, caller, out, op=name)
     recv = np.empty(send.shape[1:], dtype=send.dtype)
     world.reduce_scatter(send, recv, "sum" if name == "avg" else name)
     if name == "avg":
@@ -378,6 +425,7 @@ def all_gather_into_tensor(output_tensor: Any, input_tensor: Any, group: Any = N
     caller = "all_gather_into_tensor"
     _check_group(group, caller)
     world, data, out = _one_per_rank(input_tensor, output_tensor, caller, "output", "input")
+    _agree(world, caller, data)
     send = _as_bytes(data)
     recv = np.empty((world.size, send.size), dtype=np.uint8)
     world.allgather(send, recv)
@@ -397,6 +445,7 @@ def all_to_all(output_tensor_list: list, input_tensor_list: list, group: Any = N
     like = _array_of(input_tensor_list[0], caller)
     parts = _same_tensors(input_tensor_list, world.size, like, caller, "input_tensor_list")
     _same_tensors(output_tensor_list, world.size, like, caller, "output_tensor_list")
+    _agree(world, caller, like)
     send = np.stack([_as_bytes(a) for a in parts])
     recv = np.empty_like(send)
     world.alltoall(send, recv)
@@ -421,6 +470,7 @@ def all_to_all_single(output: Any, input: Any, output_split_sizes: Any = None,
             (data.ndim and data.shape[0] % world.size):
         raise ValueError(f"{caller}: input {data.shape} {data.dtype} and output {out.shape} "
                          f"{out.dtype} must match, dimension 0 divisible by {world.size}")
+    _agree(world, caller, data)
     send = _as_bytes(data).reshape(world.size, -1)
     recv = np.empty_like(send)
     world.alltoall(send, recv)
@@ -440,6 +490,7 @@ def gather_object(obj: Any, object_gather_list: list | None = None, dst: int = 0
                               or len(object_gather_list) != world.size):
         raise ValueError(f"{caller}: object_gather_list must be a list of {world.size} "
                          "entries on the destination rank")
+    _agree(world, caller, dst=int(dst))
     gathered = world.gather_object(obj, dst)
     if world.rank == dst:
         object_gather_list[:] = gathered
@@ -461,8 +512,16 @@ def scatter_object_list(scatter_object_output_list: list,
                               or len(scatter_object_input_list) != world.size):
         raise ValueError(f"{caller}: scatter_object_input_list must hold {world.size} "
                          "objects on the source rank")
+    _agree(world, caller, src=int(src))
     objs = list(scatter_object_input_list) if world.rank == src else None
     scatter_object_output_list[0] = world.scatter_object(objs, src)
+
+
+def _any_peer(caller: str) -> None:
+    """``src=None`` (any rank) needs another rank to exist."""
+    if _world(caller).size == 1:
+        raise ValueError(f"{caller}: a world of one process has no other rank to receive "
+                         "from")
 
 
 def _peer(rank: Any, caller: str, what: str) -> int:
@@ -474,12 +533,45 @@ def _peer(rank: Any, caller: str, what: str) -> int:
     return int(rank)
 
 
+# A point-to-point message carries its tensor's shape and dtype in front of the values, so
+# that a receiver with a tensor of another shape or dtype gets an error saying both, never
+# reinterpreted bytes or a partly filled tensor.
+_HEADER = 256
+
+
+def _message(data: np.ndarray, caller: str) -> np.ndarray:
+    header = repr((data.dtype.str, tuple(int(n) for n in data.shape))).encode()
+    if len(header) > _HEADER:
+        raise ValueError(f"{caller}: a tensor of {data.ndim} dimensions is too many to send")
+    message = np.zeros(_HEADER + data.nbytes, dtype=np.uint8)
+    message[:len(header)] = np.frombuffer(header, dtype=np.uint8)
+    message[_HEADER:] = _as_bytes(data)
+    return message
+
+
+def _unpack_message(message: np.ndarray, tensor: Any, sender: Any, caller: str) -> None:
+    import ast
+
+    data = _array_of(tensor, caller)
+    try:
+        dtype, shape = ast.literal_eval(bytes(message[:_HEADER]).rstrip(b"\0").decode())
+    except (ValueError, SyntaxError, UnicodeDecodeError):
+        raise ValueError(f"{caller}: the message from rank {sender} was not sent by "
+                         "chainrule.distributed.send/isend") from None
+    if np.dtype(dtype) != data.dtype or tuple(shape) != data.shape:
+        raise ValueError(f"{caller}: rank {sender} sent a tensor of shape {tuple(shape)} and "
+                         f"dtype {np.dtype(dtype)}, but the receiving tensor has shape "
+                         f"{data.shape} and dtype {data.dtype}")
+    _store(tensor, message[_HEADER:].view(data.dtype).reshape(data.shape))
+
+
 def send(tensor: Any, dst: int, group: Any = None, tag: int = 0) -> None:
-    """Send ``tensor`` to rank ``dst`` (which calls ``recv`` with a tensor of the same
-    shape and dtype)."""
+    """Send ``tensor`` to rank ``dst``, which receives it with ``recv`` into a tensor of
+    the same shape and dtype (anything else is an error there, naming both)."""
     _check_group(group, "send")
     world = _world("send")
-    world.send(_as_bytes(_array_of(tensor, "send")), _peer(dst, "send", "dst"), int(tag))
+    message = _message(_array_of(tensor, "send"), "send")
+    world.send(message, _peer(dst, "send", "dst"), int(tag))
 
 
 def recv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -> int:
@@ -487,10 +579,11 @@ def recv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -
     sender's rank."""
     _check_group(group, "recv")
     world = _world("recv")
-    data = _array_of(tensor, "recv")
-    buf = np.empty(data.size * data.dtype.itemsize, dtype=np.uint8)
-    source = world.recv(buf, None if src is None else _peer(src, "recv", "src"), int(tag))
-    _store(tensor, buf.view(data.dtype).reshape(data.shape))
+    _array_of(tensor, "recv")
+    if src is None:
+        _any_peer("recv")
+    message, source = world.recv(None if src is None else _peer(src, "recv", "src"), int(tag))
+    _unpack_message(message, tensor, source, "recv")
     return source
 
 
@@ -498,16 +591,90 @@ def isend(tensor: Any, dst: int, group: Any = None, tag: int = 0) -> Work:
     """``send`` started in the background; ``wait()`` on the returned Work."""
     _check_group(group, "isend")
     world = _world("isend")
-    buf = _as_bytes(_array_of(tensor, "isend"))
-    return Work(world.isend(buf, _peer(dst, "isend", "dst"), int(tag)))
+    message = _message(_array_of(tensor, "isend"), "isend")
+    work = Work(world.isend(message, _peer(dst, "isend", "dst"), int(tag)))
+    work._keep = message  # the buffer must live until the send completes
+    return work
+
+
+class _Receiving:
+    """An ``irecv`` in flight: a request whose completion checks the message's shape and
+    dtype against the receiving tensor."""
+
+    def __init__(self, world, tensor: Any, src: int | None, tag: int) -> None:
+        data = _array_of(tensor, "irecv")
+        self._tensor, self._src = tensor, src
+        self._message = np.empty(_HEADER + data.nbytes, dtype=np.uint8)
+        self._status = world.status()
+        self._world = world
+        self._mpi_error = world.MPI.Exception
+        self._completed = False
+        self._request = world.irecv(self._message, src, tag)
+
+    def _longer(self, error: Exception) -> ValueError:
+        data = _array_of(self._tensor, "irecv")
+        sender = "another rank" if self._src is None else f"rank {self._src}"
+        return ValueError(f"irecv: {sender} sent more than the receiving tensor's "
+                          f"{data.nbytes} bytes (shape {data.shape}, dtype {data.dtype}): "
+                          f"{str(error).splitlines()[0]}")
+
+    def Wait(self) -> None:
+        if not self._completed:
+            try:
+                self._request.Wait(self._status)
+            except self._mpi_error as e:  # MPI's truncation error: say it with the tensor
+                raise self._longer(e) from None
+            self._completed = True
+        self._finish()
+
+    def Test(self) -> bool:
+        if not self._completed:
+            try:
+                self._completed = bool(self._request.Test(self._status))
+            except self._mpi_error as e:
+                raise self._longer(e) from None
+        return self._completed
+
+    def _finish(self) -> None:
+        sender = self._status.Get_source()
+        if self._world.byte_count(self._status) < _HEADER:
+            raise ValueError(f"irecv: the message from rank {sender} was not sent by "
+                             "chainrule.distributed.send/isend")
+        _unpack_message(self._message, self._tensor, sender, "irecv")  # checks the header
 
 
 def irecv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -> Work:
     """``recv`` started in the background; ``tensor`` holds the message after
-    ``wait()``."""
+    ``wait()`` (which raises when the message does not fit the tensor)."""
     _check_group(group, "irecv")
     world = _world("irecv")
-    data = _array_of(tensor, "irecv")
-    buf = np.empty(data.size * data.dtype.itemsize, dtype=np.uint8)
-    request = world.irecv(buf, None if src is None else _peer(src, "irecv", "src"), int(tag))
-    return Work(request, lambda: _store(tensor, buf.view(data.dtype).reshape(data.shape)))
+    if src is None:
+        _any_peer("irecv")
+    receiving = _Receiving(world, tensor, None if src is None else _peer(src, "irecv", "src"),
+                           int(tag))
+    return Work(receiving)
+
+
+class P2POp:
+    """One point-to-point operation for ``batch_isend_irecv``: ``op`` is ``isend`` or
+    ``irecv`` (the functions of this module), as PyTorch's ``P2POp``."""
+
+    def __init__(self, op: Callable, tensor: Any, peer: int | None = None, group: Any = None,
+                 tag: int = 0, group_peer: int | None = None) -> None:
+        if op not in (isend, irecv):
+            raise ValueError("P2POp: op must be chainrule.distributed.isend or "
+                             f"chainrule.distributed.irecv, got {op!r}")
+        if peer is None:
+            peer = group_peer
+        if peer is None:
+            raise ValueError("P2POp: give the peer's rank (peer=...)")
+        self.op, self.tensor, self.peer, self.group, self.tag = op, tensor, peer, group, tag
+
+
+def batch_isend_irecv(p2p_op_list: list) -> list[Work]:
+    """Start every operation of ``p2p_op_list`` (``P2POp``s) and return their ``Work``s,
+    to be waited for: sends and receives posted together cannot deadlock each other."""
+    if not isinstance(p2p_op_list, (list, tuple)) or not all(
+            isinstance(op, P2POp) for op in p2p_op_list):
+        raise TypeError("batch_isend_irecv: expected a list of P2POp")
+    return [op.op(op.tensor, op.peer, group=op.group, tag=op.tag) for op in p2p_op_list]

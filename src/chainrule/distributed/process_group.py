@@ -176,7 +176,8 @@ class _MPIWorld:
         self.monitor_comm = MPI.COMM_WORLD.Dup()  # monitored_barrier's messages
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
-        self.ops = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}
+        self.ops = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX,
+                    "band": MPI.BAND, "bor": MPI.BOR, "bxor": MPI.BXOR}
         self.watchdog = _Watchdog.start()
 
     def _blocking(self, what: str, call, *args, **kwargs):
@@ -227,12 +228,16 @@ class _MPIWorld:
     def send(self, buf, dst: int, tag: int) -> None:
         self._blocking("send", self.comm.Send, buf, dest=dst, tag=tag)
 
-    def recv(self, buf, src: int | None, tag: int) -> int:
+    def recv(self, src: int | None, tag: int) -> tuple[np.ndarray, int]:
+        """The next message from ``src`` (any rank: None) with ``tag``, whatever its
+        length, and its sender: probed first, so a message of another size is an
+        error the caller can word, never a truncated or partly filled buffer."""
         status = self.MPI.Status()
-        self._blocking("recv", self.comm.Recv, buf,
-                       source=self.MPI.ANY_SOURCE if src is None else src, tag=tag,
-                       status=status)
-        return status.Get_source()
+        source = self.MPI.ANY_SOURCE if src is None else src
+        self._blocking("recv", self.comm.Probe, source=source, tag=tag, status=status)
+        buf = np.empty(status.Get_count(self.MPI.BYTE), dtype=np.uint8)
+        self.comm.Recv(buf, source=status.Get_source(), tag=status.Get_tag())
+        return buf, status.Get_source()
 
     def isend(self, buf, dst: int, tag: int):
         return self.comm.Isend(buf, dest=dst, tag=tag)
@@ -240,6 +245,12 @@ class _MPIWorld:
     def irecv(self, buf, src: int | None, tag: int):
         return self.comm.Irecv(buf, source=self.MPI.ANY_SOURCE if src is None else src,
                                tag=tag)
+
+    def status(self):
+        return self.MPI.Status()
+
+    def byte_count(self, status) -> int:
+        return status.Get_count(self.MPI.BYTE)
 
     def monitored_barrier(self, timeout_s: float, wait_all_ranks: bool) -> None:
         """Rank 0 hears from every other rank, then answers each; a rank that is not
@@ -337,6 +348,7 @@ class _State:
     table: tuple = ()  # (pid, host) by rank
     hooks_installed = False
     previous_excepthook = None
+    exit_status: Any = None  # what sys.exit was given, if it was called
 
 
 _state = _State()
@@ -414,6 +426,7 @@ def _install_failure_handling() -> None:
     _state.hooks_installed = True
     _state.previous_excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught_exception
+    _record_exit_status()
     # registered after mpi4py's own exit handler (which finalizes MPI), so it runs first
     atexit.register(_wait_for_peers_at_exit)
 
@@ -446,14 +459,41 @@ def abort(reason: str, code: int = 1, verb: str = "failed") -> None:
     world.abort(code)
 
 
+def _record_exit_status() -> None:
+    """Remember the status passed to ``sys.exit`` (and ``exit``/``quit``): at exit the
+    interpreter no longer tells it, and a rank leaving with a failure status must end
+    the job at once instead of waiting for peers that will never come."""
+    import builtins
+
+    def recording(original):
+        def leave(status=None):
+            _state.exit_status = status
+            original(status)
+
+        leave.__wrapped__ = original
+        leave.__doc__ = original.__doc__
+        return leave
+
+    sys.exit = recording(sys.exit)
+    for name in ("exit", "quit"):
+        if callable(getattr(builtins, name, None)):
+            setattr(builtins, name, recording(getattr(builtins, name)))
+
+
 def _wait_for_peers_at_exit() -> None:
     world = _state.mpi
     if world is None:
         return
+    status = _state.exit_status
+    if status not in (None, 0):
+        code = status if isinstance(status, int) else 1
+        abort(f"it called sys.exit({status!r}) while the other ranks go on", code,
+              verb="left")
     if not world.polite_barrier(_state.timeout_s):
-        abort(f"it reached the end of the program but the other ranks did not within "
-              f"{_state.timeout_s:g} s (init_process_group's timeout); one of them left "
-              "early or is stuck", 1)
+        abort(f"it reached the end of the program; the other ranks did not within "
+              f"{_state.timeout_s:g} s (init_process_group's timeout): one of them is stuck, "
+              "or still waits in a collective that this rank did not make (a different "
+              "number of steps?)", 1, verb="gave up")
 
 
 def _world(caller: str):
@@ -575,6 +615,19 @@ class Backend(str):
         if value not in ("gloo", "nccl", "mpi", "undefined"):
             raise ValueError(f"Backend: unknown backend {name!r} (gloo, nccl, mpi)")
         return super().__new__(cls, value)
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank among the processes on its machine: ``LOCAL_RANK`` (set by
+    torchrun, and by ``import chainrule`` under an MPI launcher), else ``fallback_rank``,
+    as PyTorch's."""
+    value = os.environ.get("LOCAL_RANK")
+    if value is not None:
+        return int(value)
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError("get_node_local_rank: LOCAL_RANK is not set (start the job with "
+                       "mpiexec, or pass fallback_rank=...)")
 
 
 def is_gloo_available() -> bool:

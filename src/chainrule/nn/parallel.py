@@ -353,12 +353,29 @@ class DistributedDataParallel(Module):
                     "Load it with ddp.module.load_state_dict(...), as in PyTorch")
         return super().load_state_dict(state_dict, strict=strict)
 
+    def __getattr__(self, name: str):
+        reason = _NOT_SUPPORTED.get(name)
+        if reason is not None:
+            raise AttributeError(f"DistributedDataParallel.{name} (PyTorch's) is not part of "
+                                 f"chainrule: {reason}")
+        raise AttributeError(f"'DistributedDataParallel' object has no attribute '{name}'")
+
     def extra_repr(self) -> str:
         return (f"world_size={self._world.size}, buckets={len(self._buckets)}, "
                 f"bucket_cap_mb={self.bucket_cap_mb:g}")
 
     def _short_name(self) -> str:
         return "DistributedDataParallel"
+
+
+# PyTorch DDP methods chainrule's does not have, and why
+_NOT_SUPPORTED = {
+    "join": "every rank must run the same number of steps (DistributedSampler pads the "
+            "shards to equal length; drop_last=True cuts them)",
+    "join_hook": "every rank must run the same number of steps",
+    "register_comm_hook": "gradients are averaged in their own dtype, one all-reduce per "
+                          "bucket; there are no communication hooks",
+}
 
 
 def _remove_hooks(handles: list) -> None:
