@@ -522,3 +522,17 @@ def test_pytorch_names_chainrule_lacks_say_what_to_use(world_of_one):
     assert dist.get_node_local_rank(fallback_rank=0) == int(os.environ.get("LOCAL_RANK", "0"))
     with pytest.raises(ValueError, match="no other rank to receive from"):
         dist.recv(cr.zeros(2))
+
+
+def test_a_torchrun_world_without_an_mpi_launcher_is_refused(monkeypatch):
+    """torchrun sets WORLD_SIZE=2 but starts no MPI: each process would train alone."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(dist.DistributedError, match="WORLD_SIZE=2 says this process is one "
+                                                    "of 2 .started by torchrun"):
+        dist.init_process_group("gloo")
+    assert not dist.is_initialized()
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    dist.init_process_group("gloo")
+    assert dist.get_world_size() == 1
+    dist.destroy_process_group()

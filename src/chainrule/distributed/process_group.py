@@ -406,6 +406,14 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
             raise ValueError(f"init_process_group: timeout must be positive, got {timeout!r}")
         _state.timeout_s = seconds
     launched = launched_world_size()
+    asked = os.environ.get("WORLD_SIZE", "")
+    if launched == 1 and asked.isdigit() and int(asked) > 1:
+        # torchrun (or a user) says this process is one of several, but no MPI launcher
+        # started it: as a world of one, each process would silently train alone
+        raise DistributedError(
+            f"init_process_group: WORLD_SIZE={asked} says this process is one of {asked} "
+            "(started by torchrun?), but chainrule's processes are started by an MPI "
+            f"launcher, which connects them: run `mpiexec -n {asked} python SCRIPT.py`")
     world = _MPIWorld() if launched > 1 else _SingleProcess()
     for given, actual, what in ((world_size, world.size, "world_size"),
                                 (rank, world.rank, "rank")):
