@@ -433,6 +433,50 @@ def accumulation() -> None:
 
 
 @scenario
+def uneven(divide: str = "1") -> None:
+    """Rank r trains on r + 2 batches inside ddp.join(): the same weights on every rank as
+    one process that sums, at each step, the gradients of the ranks still training and
+    divides by the world size (or by their number); and with throw_on_early_termination
+    every rank raises when the first one runs out."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    steps = [r + 2 for r in range(size)]
+    data = {r: _batches(50 + r, steps[r], 1, 4) for r in range(size)}
+    model, reference = _model(seed=1000 + rank), _model(seed=1000)
+    ddp = DistributedDataParallel(model, bucket_cap_mb=0.0005)
+    opt = cr.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = cr.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = cr.nn.CrossEntropyLoss()
+    with ddp.join(divide_by_initial_world_size=divide == "1"):
+        xs, ys = data[rank]
+        for s in range(steps[rank]):
+            opt.zero_grad()
+            loss_fn(ddp(cr.tensor(xs[s])), cr.tensor(ys[s])).backward()
+            opt.step()
+    for s in range(max(steps)):
+        active = [r for r in range(size) if s < steps[r]]
+        divisor = size if divide == "1" else len(active)
+        ref_opt.zero_grad()
+        for r in active:
+            xs, ys = data[r]
+            (loss_fn(reference(cr.tensor(xs[s])), cr.tensor(ys[s])) / divisor).backward()
+        ref_opt.step()
+    for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=f"join {name}")
+    try:
+        with ddp.join(throw_on_early_termination=True):
+            for _ in range(steps[rank]):
+                opt.zero_grad()
+                loss_fn(ddp(cr.tensor(data[rank][0][0])),
+                        cr.tensor(data[rank][1][0])).backward()
+                opt.step()
+    except RuntimeError as e:
+        assert "ran out of inputs" in str(e), str(e)
+    else:
+        raise AssertionError("throw_on_early_termination must raise on every rank")
+
+
+@scenario
 def sync_batchnorm() -> None:
     """SyncBatchNorm under DDP on K shards = BatchNorm in one process on their union:
     outputs, gradients, steps and running statistics."""

@@ -113,6 +113,11 @@ def test_no_sync_accumulation_and_unused_parameters(mpi):
     assert_ok(run_mpi([SCENARIOS, "accumulation"]), "accumulation")
 
 
+@pytest.mark.parametrize("n, divide", [(2, "1"), (3, "0")])
+def test_join_trains_on_uneven_inputs_as_one_process(mpi, n, divide):
+    assert_ok(run_mpi([SCENARIOS, "uneven", divide], n=n), "uneven")
+
+
 def test_sync_batchnorm_equals_batchnorm_on_the_union(mpi):
     assert_ok(run_mpi([SCENARIOS, "sync_batchnorm"]), "sync_batchnorm")
 
@@ -515,10 +520,11 @@ def test_pytorch_names_chainrule_lacks_say_what_to_use(world_of_one):
     with pytest.raises(AttributeError, match="torch.distributed.nonsense is not part"):
         dist.nonsense  # noqa: B018
     ddp = DistributedDataParallel(cr.nn.Linear(2, 2))
-    with pytest.raises(AttributeError, match="join .PyTorch's. is not part of chainrule: "
-                                             "every rank must run the same number of steps"):
-        ddp.join()
-    assert not hasattr(ddp, "register_comm_hook")
+    with pytest.raises(AttributeError, match="register_comm_hook .PyTorch's. is not part of "
+                                             "chainrule: gradients are averaged"):
+        ddp.register_comm_hook(None, None)
+    with ddp.join():  # a world of one: a plain block
+        ddp(cr.ones(1, 2)).sum().backward()
     assert dist.get_node_local_rank(fallback_rank=0) == int(os.environ.get("LOCAL_RANK", "0"))
     with pytest.raises(ValueError, match="no other rank to receive from"):
         dist.recv(cr.zeros(2))

@@ -21,7 +21,7 @@ import time
 import warnings
 import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -166,6 +166,7 @@ class DistributedDataParallel(Module):
                 self._slot[id(p)] = (b, i)
         d["_next_launch"] = 0
         d["_scale"] = 1.0 / world.size
+        d["_joining"] = None  # the join() block this rank is in, if any
         # in a world of one every gradient already is the average: no hooks, no copies.
         # The hooks hold the wrapper weakly and go away with it, so a model wrapped anew
         # (or unwrapped) does not keep reducing for a wrapper nobody uses.
@@ -194,6 +195,10 @@ class DistributedDataParallel(Module):
     # -- forward ----------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
         world = self._world
+        joining = self._joining
+        if joining is not None and world.size > 1 and is_grad_enabled() \
+                and self.require_backward_grad_sync:
+            joining.step_of_active_rank()
         if world.size > 1 and self._has_buffers and self.broadcast_buffers \
                 and self.require_forward_param_sync and self.module.training:
             self._sync_buffers()
@@ -225,6 +230,55 @@ class DistributedDataParallel(Module):
         d["_finalize_queued"] = False
         d["_next_launch"] = 0
         d["_ready_ids"] = set()
+
+    def join(self, divide_by_initial_world_size: bool = True, enable: bool = True,
+             throw_on_early_termination: bool = False) -> _Join:
+        """Train on uneven inputs, as PyTorch's ``ddp.join()``: ranks may run different
+        numbers of steps inside ``with ddp.join():``. A rank that has run out of batches
+        leaves the loop and, at the end of the ``with`` block, takes part in the others'
+        gradient reductions with zeros until every rank is done; then every rank gets
+        the weights of a rank that trained to the end.
+
+            with ddp.join():
+                for x, y in loader:        # a different number of batches per rank
+                    opt.zero_grad()
+                    loss_fn(ddp(x), y).backward()
+                    opt.step()
+
+        Args:
+            divide_by_initial_world_size: divide the summed gradients by the world size
+                (the finished ranks count as zeros, PyTorch's default), or by the number
+                of ranks still training.
+            enable: ``False`` makes the block a plain one.
+            throw_on_early_termination: instead, every rank raises a RuntimeError as soon
+                as one has run out of batches.
+
+        Inside the block each training forward (one per backward) makes one small
+        all-reduce to count the ranks still training. Collectives of the program's own
+        between the steps, ``no_sync`` and SyncBatchNorm are not shadowed by a finished
+        rank, as in PyTorch.
+        """
+        return _Join(self, divide_by_initial_world_size, enable, throw_on_early_termination)
+
+    def _count_active(self, active: bool) -> int:
+        flag = np.array([1 if active else 0], dtype=np.int64)
+        self._world.allreduce(flag, "sum")
+        return int(flag[0])
+
+    def _shadow_step(self) -> None:
+        """A finished rank's part of one step of the ranks still training: the same
+        collectives in the same order (buffers, then every bucket), with zeros."""
+        world = self._world
+        if self._has_buffers and self.broadcast_buffers and self.module.training:
+            self._sync_buffers()
+        last, requests = len(self._buckets) - 1, []
+        zeros = [np.zeros(b.total + len(b.params), dtype=b.dtype) for b in self._buckets]
+        for b, buf in enumerate(zeros):  # (the buffers live until the waits are over)
+            if b == last:
+                world.allreduce(buf, "sum")
+            else:
+                requests.append(world.iallreduce(buf, "sum"))
+        world.waitall(requests)
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
@@ -368,11 +422,63 @@ class DistributedDataParallel(Module):
         return "DistributedDataParallel"
 
 
+class _Join:
+    """The ``with ddp.join():`` block (see DistributedDataParallel.join)."""
+
+    def __init__(self, ddp: DistributedDataParallel, divide_by_initial_world_size: bool,
+                 enable: bool, throw_on_early_termination: bool) -> None:
+        self.ddp = ddp
+        self.divide_by_initial = bool(divide_by_initial_world_size)
+        self.enable = bool(enable) and ddp._world.size > 1
+        self.throw = bool(throw_on_early_termination)
+
+    def __enter__(self) -> Self:
+        if self.enable:
+            if self.ddp._joining is not None:
+                raise RuntimeError("DistributedDataParallel.join: already inside a join block")
+            self.ddp.__dict__["_joining"] = self
+        return self
+
+    def step_of_active_rank(self) -> None:
+        ddp = self.ddp
+        active = ddp._count_active(True)
+        size = ddp._world.size
+        if self.throw and active < size:
+            raise RuntimeError(
+                f"DistributedDataParallel.join: {size - active} of {size} ranks ran out of "
+                "inputs (throw_on_early_termination=True)")
+        ddp.__dict__["_scale"] = 1.0 / (size if self.divide_by_initial else active)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        ddp = self.ddp
+        if not self.enable:
+            return False
+        try:
+            if exc_type is not None:
+                return False  # an error of the loop's own: the job ends (see distributed)
+            shadowed = 0
+            while ddp._count_active(False):
+                if self.throw:
+                    raise RuntimeError("DistributedDataParallel.join: this rank ran out of "
+                                       "inputs before the others "
+                                       "(throw_on_early_termination=True)")
+                ddp._shadow_step()
+                shadowed += 1
+            # a rank that trained to the end (the highest such) hands its weights to all
+            world = ddp._world
+            last = np.array([world.rank if shadowed == 0 else -1], dtype=np.int64)
+            world.allreduce(last, "max")
+            tensors = list(ddp.module.parameters()) + list(ddp.module.buffers())
+            _broadcast_flat(tensors, world, src=int(last[0]))
+        finally:
+            ddp.__dict__["_joining"] = None
+            ddp.__dict__["_scale"] = 1.0 / ddp._world.size
+        return False
+
+
 # PyTorch DDP methods chainrule's does not have, and why
 _NOT_SUPPORTED = {
-    "join": "every rank must run the same number of steps (DistributedSampler pads the "
-            "shards to equal length; drop_last=True cuts them)",
-    "join_hook": "every rank must run the same number of steps",
+    "join_hook": "ddp.join() runs the shadow steps itself",
     "register_comm_hook": "gradients are averaged in their own dtype, one all-reduce per "
                           "bucket; there are no communication hooks",
 }
@@ -400,8 +506,8 @@ def _make_buckets(params: list, cap_bytes: float) -> list:
     return buckets
 
 
-def _broadcast_flat(tensors: list, world) -> None:
-    """Rank 0's values of ``tensors`` into every rank's, one broadcast per dtype."""
+def _broadcast_flat(tensors: list, world, src: int = 0) -> None:
+    """Rank ``src``'s values of ``tensors`` into every rank's, one broadcast per dtype."""
     if world.size == 1 or not tensors:
         return
     by_dtype: dict = {}
@@ -410,8 +516,8 @@ def _broadcast_flat(tensors: list, world) -> None:
     for dtype, group in by_dtype.items():
         flat = np.concatenate([np.ravel(t.array) for t in group]).astype(dtype, copy=False)
         buf = flat.view(np.uint8)
-        world.bcast(buf, 0)
-        if world.rank != 0:
+        world.bcast(buf, src)
+        if world.rank != src:
             start = 0
             for t in group:
                 n = int(np.size(t.array))
