@@ -572,3 +572,19 @@ def test_attention_with_extra_keys_matches_torch(kw):
     assert outs[0][0] == outs[1][0]
     for ours, theirs in zip(outs[0][1], outs[1][1]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_optimizer_state_shows_tensors_that_share_the_buffers():
+    w = cr.nn.Parameter(cr.ones(3))
+    opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = cr.ones(3)
+    opt.step()
+    buf = opt.state[w]["momentum_buffer"]
+    assert isinstance(buf, cr.Tensor) and buf.tolist() == [1.0, 1.0, 1.0]
+    buf.zero_()  # in place: the optimizer's own buffer
+    assert opt.state.raw(w)["momentum_buffer"].tolist() == [0.0, 0.0, 0.0]
+    opt.state[w]["momentum_buffer"] = cr.full((3,), 2.0)
+    assert type(opt.state.raw(w)["momentum_buffer"]).__name__ == "ndarray"
+    opt.step()
+    np.testing.assert_allclose(opt.state[w]["momentum_buffer"].numpy(), 2.8)
+    assert [type(v).__name__ for v in opt.state_dict()["state"][0].values()] == ["ndarray"]

@@ -83,13 +83,15 @@ def test_in_place_on_the_same_arrays_with_version_bump(cls, kwargs):
         opt.step()
         versions.append(w._version)
         if k == 0:
-            buffers = {k: v for k, v in opt.state[w].items() if isinstance(v, np.ndarray)}
+            buffers = {k: v for k, v in opt.state.raw(w).items()
+                       if isinstance(v, np.ndarray)}
     assert w.array is data  # the model's array is updated, not replaced
     assert versions == sorted(set(versions))  # every step bumps the version counter
     assert w.dtype == cr.float32
     np.testing.assert_array_equal(grad.array, grad_copy)  # the gradient is never written
     for name, buf in buffers.items():  # state buffers are allocated once, reused after
-        assert opt.state[w][name] is buf, name
+        assert opt.state.raw(w)[name] is buf, name
+        assert opt.state[w][name].array is buf, name  # state[p] shows it as a Tensor
         assert buf.dtype == np.float32, name
 
 

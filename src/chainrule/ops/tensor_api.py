@@ -2626,3 +2626,163 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
 
 
 expose(div, name="divide")
+
+
+# ---------------------------------------------------------------------------
+# the rest of the everyday Tensor surface: acosh, cov/corrcoef, gcd/lcm, diagflat,
+# split_with_sizes, fill_diagonal_, and in-place forms of the functions above
+# ---------------------------------------------------------------------------
+acosh = unary("acosh", np.arccosh, lambda F, g, ans, c, x: (g / F.sqrt(x * x - 1),),
+              formula="1/√({x}² - 1)", domain=(1.1, 3.0),
+              hint="an input below 1 (nan) or at 1 (the gradient is inf)")
+expose(acosh, name="arccosh")
+
+
+@expose
+def cov(x, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+    """The covariance matrix of the variables in ``x``'s rows (observations in columns),
+    with integer frequency weights and observation weights as PyTorch."""
+    x = as_tensor(x)
+    if x.ndim > 2:
+        raise ValueError(f"cov: expected a 1-D or 2-D tensor, got shape {x.shape}")
+    obs = x if x.ndim == 2 else P.reshape(x, (1, -1))
+    n = obs.shape[1]
+    w = None
+    if fweights is not None:
+        w = as_tensor(fweights).array.astype(obs.array.dtype)
+    if aweights is not None:
+        a = as_tensor(aweights).array.astype(obs.array.dtype)
+        w = a if w is None else w * a
+    if w is None:
+        w_sum = float(n)
+        avg = P.mean(obs, axis=1, keepdims=True)
+        norm_factor = w_sum - correction
+        centered = P.sub(obs, avg)
+        prod = P.matmul(centered, P.transpose(centered))
+    else:
+        if w.shape != (n,):
+            raise ValueError(f"cov: weights must have one entry per observation ({n}), got "
+                             f"shape {w.shape}")
+        wt = wrap(w)
+        w_sum = float(w.sum())
+        avg = P.div(P.sum(P.mul(obs, wt), axis=1, keepdims=True), w_sum)
+        if aweights is None:
+            norm_factor = w_sum - correction
+        else:
+            a = as_tensor(aweights).array.astype(obs.array.dtype)
+            norm_factor = w_sum - correction * float((w * a).sum()) / w_sum
+        centered = P.sub(obs, avg)
+        prod = P.matmul(P.mul(centered, wt), P.transpose(centered))
+    out = P.div(prod, builtins.max(norm_factor, 0.0)) if norm_factor > 0 else \
+        P.mul(prod, float("nan"))
+    return P.reshape(out, ()) if x.ndim < 2 else out
+
+
+@expose
+def corrcoef(x) -> Tensor:
+    """Pearson correlation coefficients of the rows, clipped to [-1, 1] as PyTorch."""
+    c = cov(x)
+    if c.ndim == 0:
+        return P.div(c, c)
+    d = P.sqrt(diagonal(c))
+    out = P.div(P.div(c, P.reshape(d, (-1, 1))), P.reshape(d, (1, -1)))
+    return P.clip(out, -1.0, 1.0)
+
+
+@expose
+def gcd(a, b) -> Tensor:
+    x, y = P._pair(a, b)
+    return _plain("gcd", np.gcd(x.array, y.array))
+
+
+@expose
+def lcm(a, b) -> Tensor:
+    x, y = P._pair(a, b)
+    return _plain("lcm", np.lcm(x.array, y.array))
+
+
+@expose
+def diagflat(x, offset: int = 0) -> Tensor:
+    return diag(P.reshape(x, (-1,)), offset)
+
+
+@expose
+def split_with_sizes(x, split_sizes, dim: int = 0) -> tuple:
+    return tuple(C.split(x, list(split_sizes), dim))
+
+
+@expose
+def dsplit(x, sections) -> tuple:
+    if as_tensor(x).ndim < 3:
+        raise ValueError("dsplit: expected a tensor of at least 3 dims")
+    return tensor_split(x, sections, dim=2)
+
+
+@expose
+def nextafter(a, b) -> Tensor:
+    x, y = P._pair(a, b)
+    return _plain("nextafter", np.nextafter(x.array, y.array))
+
+
+@expose(function=False)
+def sum_to_size(x, *size) -> Tensor:
+    """``x`` summed down to ``size`` (the broadcast undone)."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    x = as_tensor(x)
+    lead = x.ndim - len(size)
+    if lead < 0 or any(n not in (1, x.shape[lead + i]) for i, n in enumerate(size)):
+        raise ValueError(f"sum_to_size: size {size} is not expandable to {x.shape}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(size)
+                                      if n == 1 and x.shape[lead + i] != 1)
+    out = P.sum(x, axis=axes, keepdims=True) if axes else x
+    return P.reshape(out, size)
+
+
+def _fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
+    """The main diagonal set to ``fill_value`` in place (all dims of equal length, or a
+    tall matrix with ``wrap``)."""
+    if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+        raise ValueError(f"fill_diagonal_: expected a matrix or a tensor with all dims equal, "
+                         f"got shape {self.shape}")
+    n = builtins.min(self.shape)
+    if self.ndim == 2 and wrap and self.shape[0] > self.shape[1] + 1:
+        rows = np.arange(self.shape[0])
+        keep = rows % (self.shape[1] + 1) < self.shape[1]
+        rows = rows[keep]
+        cols = rows % (self.shape[1] + 1)
+        index = (rows, cols)
+    else:
+        index = tuple(np.arange(n) for _ in range(self.ndim))
+    self[index] = fill_value
+    return self
+
+
+Tensor.fill_diagonal_ = _fill_diagonal_
+Tensor.is_signed = lambda self: self.array.dtype.kind in "if"
+Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
+Tensor.is_neg = Tensor.is_conj = lambda self: False
+Tensor.is_inference = lambda self: False
+Tensor.retains_grad = property(lambda self: bool(self._retain))
+Tensor.real = property(lambda self: self)  # real tensors are their own real part
+
+
+def _imag(self):
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes "
+                       f"({self.dtype}); chainrule has no complex autograd")
+
+
+Tensor.imag = property(_imag)
+Tensor.conj = Tensor.resolve_conj = Tensor.resolve_neg = lambda self: self
+expose(dist, name="dist")
+for _fn in ("acos", "acosh", "asin", "asinh", "atanh", "cosh", "sinh", "tan", "sinc",
+            "lgamma", "digamma", "erfc", "erfinv", "ldexp", "heaviside", "logical_and",
+            "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge", "cumsum",
+            "cumprod", "hypot", "xlogy", "polygamma", "mvlgamma", "logit", "i0"):
+    if _fn in EXPOSED and not hasattr(Tensor, _fn + "_"):
+        setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
+for _alias, _fn in (("arccos_", "acos_"), ("arcsin_", "asin_"), ("arctan_", "atan_"),
+                    ("arccosh_", "acosh_"), ("arcsinh_", "asinh_"), ("arctanh_", "atanh_"),
+                    ("arctan2_", "atan2_"), ("greater_", "gt_"), ("greater_equal_", "ge_"),
+                    ("less_", "lt_"), ("less_equal_", "le_"), ("not_equal_", "ne_")):
+    if hasattr(Tensor, _fn):
+        setattr(Tensor, _alias, getattr(Tensor, _fn))

@@ -127,7 +127,7 @@ class LBFGS(Optimizer):
         line_search_fn = group["line_search_fn"]
         history_size = group["history_size"]
 
-        state = self.state[self._params[0]]
+        state = self.state.raw(self._params[0])
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 

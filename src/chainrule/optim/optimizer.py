@@ -43,12 +43,17 @@ class ParamState(MutableMapping):
     its state so the id stays valid. Iterating yields the parameters. As PyTorch's
     ``defaultdict(dict)``, reading the state of a new parameter gives (and stores) ``{}``.
 
+    The optimizers keep their buffers as arrays (``raw(p)``, what the update loops read);
+    ``state[p]`` shows them as Tensors sharing that memory, as PyTorch's state holds
+    Tensors, so ``opt.state[p]["exp_avg"].norm()`` or ``...["momentum_buffer"].zero_()``
+    work on the optimizer's own buffers.
+
     >>> import chainrule as cr
     >>> p = cr.zeros(2, requires_grad=True)
     >>> s = ParamState()
-    >>> s[p] = {"step": 1}
-    >>> p in s, len(s), s[p]["step"]
-    (True, 1, 1)
+    >>> s[p] = {"step": 1, "buf": cr.ones(2)}
+    >>> p in s, len(s), s[p]["step"], type(s[p]["buf"]).__name__, type(s.raw(p)["buf"])
+    (True, 1, 1, 'Tensor', <class 'numpy.ndarray'>)
     """
 
     __slots__ = ("_d",)
@@ -56,15 +61,19 @@ class ParamState(MutableMapping):
     def __init__(self) -> None:
         self._d: dict[int, tuple[Tensor, dict]] = {}
 
-    def __getitem__(self, p: Tensor) -> dict:
+    def raw(self, p: Tensor) -> dict:
+        """The state of ``p`` with its buffers as arrays (created empty if absent)."""
         # as PyTorch's defaultdict(dict): a parameter without state gets an empty dict
         entry = self._d.get(id(p))
         if entry is None:
             entry = self._d[id(p)] = (p, {})
         return entry[1]
 
+    def __getitem__(self, p: Tensor) -> _TensorView:
+        return _TensorView(self.raw(p))
+
     def __setitem__(self, p: Tensor, value: dict) -> None:
-        self._d[id(p)] = (p, value)
+        self._d[id(p)] = (p, {k: _unwrap(v) for k, v in dict(value).items()})
 
     def __delitem__(self, p: Tensor) -> None:
         del self._d[id(p)]
@@ -83,6 +92,52 @@ class ParamState(MutableMapping):
 
     def __repr__(self) -> str:
         return f"ParamState({len(self._d)} parameters)"
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, np.ndarray) or backend.is_device_array(value)
+
+
+def _unwrap(value):
+    """What the state stores: the array of a Tensor (shared), lists element-wise."""
+    if isinstance(value, Tensor):
+        return value.array
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+class _TensorView(MutableMapping):
+    """One parameter's state with its arrays shown as Tensors that share their memory
+    (reads) and Tensors stored as their arrays (writes); other values pass through."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict) -> None:
+        self._raw = raw
+
+    def __getitem__(self, key):
+        value = self._raw[key]
+        if _is_array(value):
+            return wrap(value)
+        if isinstance(value, list) and value and all(_is_array(v) for v in value):
+            return [wrap(v) for v in value]
+        return value
+
+    def __setitem__(self, key, value) -> None:
+        self._raw[key] = _unwrap(value)
+
+    def __delitem__(self, key) -> None:
+        del self._raw[key]
+
+    def __iter__(self):
+        return iter(list(self._raw))
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
 
 
 def _as_array(value):
@@ -310,7 +365,7 @@ class Optimizer:
         that has a gradient; the others are skipped, as PyTorch does."""
         for i, p in enumerate(group["params"]):
             if p.grad is not None:
-                yield i, p, self._param_array(p), self.state[p]
+                yield i, p, self._param_array(p), self.state.raw(p)
 
     def _tmp(self, slot: int, like):
         """A scratch array shaped like ``like``: a view into a buffer reused by every

@@ -79,7 +79,7 @@ class SGD(Optimizer):
             # g + λθ (scratch slot 0), or the gradient array itself (read only)
             d_p = self._effective_grad(param, self._grad_array(p, i), weight_decay, maximize)
             if momentum != 0:
-                state = self.state[p]
+                state = self.state.raw(p)
                 buf = state.get("momentum_buffer")
                 if buf is None:  # b_1 = g: the buffer is allocated once, here
                     buf = state["momentum_buffer"] = np.array(d_p)  # (a buffer even for 0-d)

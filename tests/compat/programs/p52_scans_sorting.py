@@ -39,6 +39,10 @@ ordered = {
     "nanmean": torch.nanmean(x), "msort": torch.msort(x), "mode": x.round().mode(1).values,
     "mode_keep": (x * 2).round().mode(0, keepdim=True).values, "dist": torch.dist(x, lo),
     "dist1": torch.dist(x, lo, p=1), "copysign_t": torch.copysign(w, x),
+    "cov": torch.cov(x), "cov_w": torch.cov(x, fweights=torch.tensor([1, 2, 1, 3, 1, 1]),
+                                           aweights=w[0].detach() + 0.5),
+    "corrcoef": torch.corrcoef(x), "acosh": torch.acosh(w + 1.5), "diagflat": torch.diagflat(x[0]),
+    "sum_to_size": x.sum_to_size(1, 6),
 }
 out["indices"] = [s.indices, tk.indices, x.argsort(dim=0, descending=True), x.argmax(1),
                   x.argmin(), torch.sort(torch.tensor([2, 1, 2, 0, 1]), stable=True).indices]
