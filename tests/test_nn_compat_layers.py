@@ -588,3 +588,15 @@ def test_optimizer_state_shows_tensors_that_share_the_buffers():
     opt.step()
     np.testing.assert_allclose(opt.state[w]["momentum_buffer"].numpy(), 2.8)
     assert [type(v).__name__ for v in opt.state_dict()["state"][0].values()] == ["ndarray"]
+
+
+def test_data_parallel_wraps_the_module_as_torch():
+    for lib in (cr, torch):
+        inner = lib.nn.Linear(3, 2)
+        model = lib.nn.DataParallel(inner)
+        assert model.module is inner
+        assert list(model.state_dict()) == ["module.weight", "module.bias"]
+        assert tuple(model(lib.ones(4, 3)).shape) == (4, 2)
+    assert repr(cr.nn.DataParallel(cr.nn.ReLU())) == repr(torch.nn.DataParallel(torch.nn.ReLU()))
+    with pytest.raises(TypeError, match="expected an nn.Module"):
+        cr.nn.DataParallel(lambda x: x)

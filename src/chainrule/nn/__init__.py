@@ -11,6 +11,7 @@
 
 from . import functional, init, parallel, utils
 from .containers import ModuleDict, ParameterDict, ParameterList
+from .data_parallel import DataParallel
 from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     MLP,
@@ -200,6 +201,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
+    "DataParallel",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
