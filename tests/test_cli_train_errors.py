@@ -249,3 +249,21 @@ def test_evaluate_refuses_a_checkpoint_with_non_finite_weights(tmp_path):
     cr.save(state, out / "checkpoint.safetensors")
     with pytest.raises(RunError, match="holds non-finite values"):
         load_trained(out / "checkpoint.safetensors")
+
+
+# ---------------------------------------------------------------------------
+# under an MPI launcher: a bad flag is reported by rank 0 alone
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("rank, says", [("0", True), ("1", False)])
+def test_a_bad_flag_under_mpiexec_is_told_by_rank_0_alone(capsys, monkeypatch, rank, says):
+    # argparse errors come before MPI starts: the launcher's environment names the rank
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setenv("PMI_RANK", rank)
+    code, out, err = cli(capsys, "train", "--global-batch", "0")
+    assert code == 2
+    if says:
+        assert err.strip().splitlines() == [
+            ("chainrule train: error: argument --global-batch: must be positive, got 0 "
+            "(see chainrule train --help)")]
+    else:
+        assert (out, err) == ("", "")

@@ -439,21 +439,37 @@ def test_train_global_batch_and_errors_under_mpiexec(mpi, tmp_path):
                              tmp_path)
     assert result.returncode == 0, result.stderr
     assert "global batch 49 = 2 × 24–25 per process" in result.stdout, result.stdout
-    result = chainrule_train(["--epochs", "1", "--batch-size", "16", "--global-batch", "49",
-                              "--out", "both"], 2, tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert "--batch-size 16 per process × 2 processes = 32 disagrees with --global-batch " \
-           "49" in result.stderr, result.stderr
-    result = chainrule_train(["--resume", "--epochs", "2", "--batch-size", "16", "--out", "g"],
-                             2, tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert "--batch-size 16 × 2 processes = 32 differs from the batch of 49" in result.stderr
+    # an error every rank finds (settings, data, a missing checkpoint, a bad flag): rank 0
+    # alone tells it, in one line, and the job ends with status 2, without an abort
+    for flags, line in [
+        (["--batch-size", "16", "--global-batch", "49", "--out", "both"],
+         ("--batch-size 16 per process × 2 processes = 32 disagrees with --global-batch 49: "
+         "give one of them")),
+        (["--resume", "--epochs", "2", "--batch-size", "16", "--out", "g"],
+         ("--batch-size 16 × 2 processes = 32 differs from the batch of 49 that "
+         f"{Path('g') / 'checkpoint.safetensors'} was trained with; --resume continues "
+         "with the saved settings (only --epochs may change): drop the flag, or start a "
+         "new run in another --out")),
+        (["--resume", "--out", "missing"],
+         (f"{Path('missing') / 'checkpoint.safetensors'}: no such checkpoint (nothing to "
+         "resume: train without --resume first)")),
+        (["--global-batch", "0"],
+         "argument --global-batch: must be positive, got 0 (see chainrule train --help)"),
+    ]:
+        result = chainrule_train(["--epochs", "1"] + flags, 2, tmp_path)
+        output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 2, output
+        assert result.stderr.splitlines() == [f"chainrule train: error: {line}"], output
+    # an error of rank 0 alone (only it writes the output folder): its line names it and
+    # the job is stopped instead of leaving rank 1 waiting in a collective
+    (tmp_path / "a_file").write_text("")
     start = time.monotonic()
-    result = chainrule_train(["--resume", "--out", "missing"], 2, tmp_path)
+    result = chainrule_train(["--epochs", "1", "--out", "a_file/run"], 2, tmp_path)
     output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
     assert result.returncode == 2, output
-    assert "no such checkpoint" in result.stderr, output
-    assert "stopping all 2 ranks" in result.stderr, output
+    assert "chainrule.distributed: rank 0 of 2 (pid" in result.stderr, output
+    assert "cannot create the output folder a_file/run" in result.stderr, output
+    assert "rank 1 of 2" not in result.stderr, output
     assert time.monotonic() - start < 60
 
 

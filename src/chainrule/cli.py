@@ -8,6 +8,8 @@ only assembles them and turns expected failures into a one-line error.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 
 from .errors import CLIError
@@ -60,27 +62,61 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if not getattr(args, "command", None):
         return _worked_examples(args)
     try:
         return int(args.func(args) or 0)
     except CLIError as e:
-        print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
-        _stop_other_processes(e.exit_status)
-        return e.exit_status
+        return _report_error(args.command, e)
     except KeyboardInterrupt:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130
 
 
-def _stop_other_processes(status: int) -> None:
-    """Under ``mpiexec -n K``, a failing process ends the whole job (the others would wait
-    for it in their next collective); see chainrule.distributed."""
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line. Under ``mpiexec -n K`` every process parses the same flags:
+    rank 0 alone prints a bad flag's error (or --help); the others exit with the same
+    status, silently."""
+    from .distributed.process_group import launched_rank, launched_world_size
+
+    if launched_world_size() == 1 or launched_rank() == 0:
+        return parser.parse_args(argv)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet), \
+            contextlib.redirect_stdout(quiet):
+        return parser.parse_args(argv)
+
+
+# how long a failing rank waits for the others to fail alike before it aborts the job;
+# errors in the settings or the data are found by every rank within a moment of each other
+_AGREE_SECONDS = 5.0
+
+
+def _report_error(command: str, error: CLIError) -> int:
+    """Print ``error`` as one line and return its exit status. Under ``mpiexec -n K``,
+    when every rank fails (bad settings and data are found by all before training) rank 0
+    alone prints, and every rank leaves with the status; when only some ranks fail, each
+    of them prints a line naming itself and the job is aborted (the others would wait for
+    it in their next collective)."""
+    line = f"chainrule {command}: error: {error}"
     distributed = sys.modules.get("chainrule.distributed")
-    if distributed is not None and distributed.is_initialized() and \
-            distributed.get_world_size() > 1:
-        distributed.abort("the error above", status)
+    if distributed is None or not distributed.is_initialized() or \
+            distributed.get_world_size() == 1:
+        print(line, file=sys.stderr)
+        return error.exit_status
+    from .distributed.process_group import all_ranks_failed
+
+    messages = all_ranks_failed(str(error), _AGREE_SECONDS)
+    if messages is None:  # some rank goes on: stop the job, naming this rank
+        distributed.abort(line, error.exit_status)
+    if distributed.get_rank() == 0:
+        size = len(messages)
+        print(line, file=sys.stderr)
+        for rank, message in enumerate(messages[1:], start=1):
+            if message != messages[0]:  # a different failure elsewhere is told too
+                print(f"chainrule {command}: error: rank {rank} of {size}: {message}",
+                      file=sys.stderr)
+    return error.exit_status
 
 
 if __name__ == "__main__":

@@ -62,6 +62,20 @@ def launched_world_size() -> int:
     return 1
 
 
+def launched_rank() -> int:
+    """This process's rank as the MPI launcher announced it (0 without one), read from
+    the environment without starting MPI: a program can let rank 0 alone speak before
+    it joins the job (``chainrule``'s command line reports a bad flag once)."""
+    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK"):
+        value = os.environ.get(var)
+        if value:
+            try:
+                return max(0, int(value))
+            except ValueError:
+                continue
+    return 0
+
+
 def is_mpi_available() -> bool:
     """Whether mpi4py can be imported (``pip install 'chainrule[distributed]'``)."""
     try:
@@ -174,6 +188,7 @@ class _MPIWorld:
         # collective that a peer has started there and complete without that peer
         self.exit_comm = MPI.COMM_WORLD.Dup()
         self.monitor_comm = MPI.COMM_WORLD.Dup()  # monitored_barrier's messages
+        self.failure_comm = MPI.COMM_WORLD.Dup()  # all_ranks_failed's agreement
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
         self.ops = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX,
@@ -300,11 +315,20 @@ class _MPIWorld:
         # at once, which can drop the last lines (the error itself) on the way
         time.sleep(0.25)
         self.MPI.COMM_WORLD.Abort(code)
+        # MPICH's MPI_Abort returns when a non-blocking collective of this rank is still
+        # pending (an Ibarrier that timed out); the launcher ends the job, but this
+        # process must not go on meanwhile
+        os._exit(code)
 
     def polite_barrier(self, timeout_s: float) -> bool:
         """A barrier that sleeps between polls (a waiting rank leaves its core to the
         ranks still working) and gives up after ``timeout_s``; True when all arrived."""
         return _poll(self.exit_comm.Ibarrier(), time.monotonic() + timeout_s)
+
+    def all_failed(self, message: str, timeout_s: float) -> list[str] | None:
+        if not _poll(self.failure_comm.Ibarrier(), time.monotonic() + timeout_s):
+            return None
+        return self.failure_comm.allgather(message)
 
 
 class _Watchdog:
@@ -349,6 +373,7 @@ class _State:
     hooks_installed = False
     previous_excepthook = None
     exit_status: Any = None  # what sys.exit was given, if it was called
+    failed_together = False  # every rank met in all_ranks_failed: leaving is agreed
 
 
 _state = _State()
@@ -493,7 +518,7 @@ def _wait_for_peers_at_exit() -> None:
     if world is None:
         return
     status = _state.exit_status
-    if status not in (None, 0):
+    if status not in (None, 0) and not _state.failed_together:
         code = status if isinstance(status, int) else 1
         abort(f"it called sys.exit({status!r}) while the other ranks go on", code,
               verb="left")
@@ -502,6 +527,23 @@ def _wait_for_peers_at_exit() -> None:
               f"{_state.timeout_s:g} s (init_process_group's timeout): one of them is stuck, "
               "or still waits in a collective that this rank did not make (a different "
               "number of steps?)", 1, verb="gave up")
+
+
+def all_ranks_failed(message: str, timeout_s: float = 5.0) -> list[str] | None:
+    """For a rank that has failed and is about to stop: wait up to ``timeout_s`` for every
+    other rank to fail too (each calling this). When all do, returns their messages by
+    rank, and each rank may then leave with a failure status (``sys.exit(2)`` ends the
+    job with status 2, without an abort); otherwise ``None``: some rank is still working
+    or waits in a collective, and the caller should :func:`abort`. A world of one returns
+    ``[message]``. (For errors that every rank finds alike, such as bad settings: one
+    rank reports them instead of all.)"""
+    world = _state.mpi
+    if world is None:
+        return [message]
+    messages = world.all_failed(message, timeout_s)
+    if messages is not None:
+        _state.failed_together = True
+    return messages
 
 
 def _world(caller: str):

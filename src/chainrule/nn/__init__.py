@@ -9,8 +9,9 @@
 (16, 4)
 """
 
-from . import functional, init, parallel, utils
+from . import functional, init, modules, parallel, utils
 from .containers import ModuleDict, ParameterDict, ParameterList
+from .data_parallel import DataParallel
 from .distance import CosineSimilarity, PairwiseDistance
 from .layers import (
     MLP,
@@ -200,6 +201,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
+    "DataParallel",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
@@ -308,3 +310,4 @@ __all__ = [
 ]
 
 utils._attach_submodules()
+modules.attach()
