@@ -600,3 +600,47 @@ def test_data_parallel_wraps_the_module_as_torch():
     assert repr(cr.nn.DataParallel(cr.nn.ReLU())) == repr(torch.nn.DataParallel(torch.nn.ReLU()))
     with pytest.raises(TypeError, match="expected an nn.Module"):
         cr.nn.DataParallel(lambda x: x)
+
+
+def test_the_nn_modules_tree_names_the_same_classes():
+    from chainrule.nn.modules.batchnorm import _BatchNorm
+    from chainrule.nn.modules.loss import _Loss, _WeightedLoss
+    from chainrule.nn.modules.utils import _pair, consume_prefix_in_state_dict_if_present
+
+    from chainrule.nn.modules import conv
+
+    assert conv.Conv2d is cr.nn.Conv2d and cr.nn.modules.Linear is cr.nn.Linear
+    assert isinstance(cr.nn.BatchNorm1d(2), _BatchNorm)
+    assert isinstance(cr.nn.SyncBatchNorm(2), cr.nn.modules.batchnorm._BatchNorm)
+    assert isinstance(cr.nn.CrossEntropyLoss(), _WeightedLoss)
+    assert isinstance(cr.nn.MSELoss(), _Loss) and _pair(3) == (3, 3)
+    state = {"module.w": 1}
+    consume_prefix_in_state_dict_if_present(state, "module.")
+    assert state == {"w": 1}
+    for torch_file, names in cr.nn.modules._FILES.items():
+        ours, theirs = getattr(cr.nn.modules, torch_file), getattr(torch.nn.modules, torch_file)
+        assert all(hasattr(theirs, n) for n in names), torch_file  # PyTorch's file, too
+        assert all(getattr(ours, n) is getattr(cr.nn, n) for n in names), torch_file
+
+
+class _Focal(cr.nn.modules.loss._WeightedLoss):
+    def __init__(self, weight=None, gamma=2.0, reduction="mean"):
+        super().__init__(weight, reduction=reduction)
+        self.gamma = gamma
+
+    def forward(self, logits, target):
+        logp = F.log_softmax(logits, dim=1)
+        return F.nll_loss((1 - logp.exp()) ** self.gamma * logp, target, weight=self.weight,
+                          reduction=self.reduction)
+
+
+def test_users_losses_subclass_loss_with_pytorchs_signature():
+    x, t = cr.tensor([[1.0, 2.0, 0.5], [0.1, -1.0, 2.0]]), cr.tensor([0, 2])
+    assert round(_Focal(weight=cr.tensor([1.0, 2.0, 3.0]))(x, t).item(), 5) == 0.22013
+    assert _Focal(reduction="sum").reduction == "sum"
+    assert list(_Focal(weight=cr.ones(3)).state_dict()) == ["weight"]
+    legacy = cr.nn.modules.loss._Loss(size_average=False)
+    assert legacy.reduction == "sum"
+    assert cr.nn.modules.loss._Loss(reduce=False).reduction == "none"
+    with pytest.raises(ValueError, match="reduction must be"):
+        cr.nn.modules.loss._Loss(reduction="avg")

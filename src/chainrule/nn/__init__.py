@@ -9,7 +9,7 @@
 (16, 4)
 """
 
-from . import functional, init, parallel, utils
+from . import functional, init, modules, parallel, utils
 from .containers import ModuleDict, ParameterDict, ParameterList
 from .data_parallel import DataParallel
 from .distance import CosineSimilarity, PairwiseDistance
@@ -310,3 +310,4 @@ __all__ = [
 ]
 
 utils._attach_submodules()
+modules.attach()

@@ -38,16 +38,24 @@ __all__ = [
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
-        super().__init__()
-        F._check_reduction(reduction, type(self).__name__)
-        self.reduction = reduction
+    """Base of the losses: ``reduction``. PyTorch's signature (size_average, reduce,
+    reduction), which users' own losses call, is accepted; a string as the first
+    argument is the reduction (chainrule's own short form)."""
 
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__()
+        if isinstance(size_average, str):
+            size_average, reduction = None, size_average
+        self.reduction = _legacy_reduction(size_average, reduce, reduction,
+                                           type(self).__name__)
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    """A loss with a per-class ``weight`` buffer; PyTorch's signature (weight,
+    size_average, reduce, reduction) or chainrule's (weight, reduction)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
 
