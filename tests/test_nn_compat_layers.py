@@ -644,3 +644,38 @@ def test_users_losses_subclass_loss_with_pytorchs_signature():
     assert cr.nn.modules.loss._Loss(reduce=False).reduction == "none"
     with pytest.raises(ValueError, match="reduction must be"):
         cr.nn.modules.loss._Loss(reduction="avg")
+
+
+class _Counter(cr.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = cr.nn.Linear(2, 2)
+        self.calls, self.label = 0, "x"
+
+    def forward(self, x):
+        self.calls += 1
+        return self.lin(x)
+
+    def get_extra_state(self):
+        return {"calls": self.calls, "label": self.label}
+
+    def set_extra_state(self, state):
+        self.calls, self.label = state["calls"], state["label"]
+
+
+def test_extra_state_is_saved_and_restored_as_in_torch(tmp_path):
+    model = cr.nn.Sequential(_Counter(), cr.nn.ReLU())
+    model(cr.ones(1, 2))
+    model[0].label = "y"
+    state = model.state_dict()
+    assert list(state) == ["0._extra_state", "0.lin.weight", "0.lin.bias"]
+    cr.save(state, tmp_path / "m.pt")
+    fresh = cr.nn.Sequential(_Counter(), cr.nn.ReLU())
+    assert repr(fresh.load_state_dict(cr.load(tmp_path / "m.pt"))) == \
+        "<All keys matched successfully>"
+    assert (fresh[0].calls, fresh[0].label) == (1, "y")
+    report = fresh.load_state_dict({"0.lin.weight": cr.ones(2, 2), "0.lin.bias": cr.ones(2)},
+                                   strict=False)
+    assert report.missing_keys == ["0._extra_state"]
+    with pytest.raises(RuntimeError, match="does not define it"):
+        cr.nn.Linear(1, 1).get_extra_state()

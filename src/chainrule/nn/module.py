@@ -181,6 +181,13 @@ class RemovableHandle:
         return False
 
 
+_EXTRA_STATE = "_extra_state"  # PyTorch's key for get_extra_state()'s value
+
+
+def _has_extra_state(module) -> bool:
+    return type(module).get_extra_state is not Module.get_extra_state
+
+
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(strict=False)`` skipped."""
 
@@ -822,7 +829,23 @@ class Module:
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent:
                     out[prefix + _join(mod_name, name)] = b if keep_vars else b.detach()
+            if _has_extra_state(module):
+                out[prefix + _join(mod_name, _EXTRA_STATE)] = module.get_extra_state()
         return out
+
+    def get_extra_state(self) -> Any:
+        """What a module saves besides its parameters and buffers (under the key
+        ``_extra_state``): a module that overrides this (and ``set_extra_state``) has it
+        in its state_dict, as in PyTorch."""
+        raise RuntimeError(f"{type(self).__name__}.get_extra_state was called, but the module "
+                           "does not define it; override get_extra_state and set_extra_state "
+                           "together")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what ``get_extra_state`` returned (called by ``load_state_dict``)."""
+        raise RuntimeError(f"{type(self).__name__}.set_extra_state was called, but the module "
+                           "does not define it; override get_extra_state and set_extra_state "
+                           "together")
 
     def load_state_dict(self, state_dict, strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
@@ -843,8 +866,13 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         plan = []
+        extra = []  # (module, value) for set_extra_state, after every check passed
+        for mod_name, module in self.named_modules(remove_duplicate=False):
+            key = _join(mod_name, _EXTRA_STATE)
+            if _has_extra_state(module) and key in state_dict:
+                extra.append((module, state_dict[key]))
         for key, target in own.items():
-            if key not in state_dict:
+            if key not in state_dict or key.rpartition(".")[2] == _EXTRA_STATE:
                 continue
             value = state_dict[key]
             value = value.array if isinstance(value, Tensor) else value
@@ -878,6 +906,8 @@ class Module:
             else:
                 target.array = np.array(arr, dtype=target.array.dtype)
             target._version += 1
+        for module, value in extra:
+            module.set_extra_state(value)
         return IncompatibleKeys(missing, unexpected)
 
     # -- display -------------------------------------------------------------------
