@@ -453,6 +453,9 @@ def test_train_global_batch_and_errors_under_mpiexec(mpi, tmp_path):
         (["--resume", "--out", "missing"],
          (f"{Path('missing') / 'checkpoint.safetensors'}: no such checkpoint (nothing to "
          "resume: train without --resume first)")),
+        (["--batch-size", "32", "--global-batch", "100", "--out", "default"],  # 32: default
+         ("--batch-size 32 per process × 2 processes = 64 disagrees with --global-batch 100: "
+         "give one of them")),
         (["--global-batch", "0"],
          "argument --global-batch: must be positive, got 0 (see chainrule train --help)"),
     ]:

@@ -75,10 +75,11 @@ class World:
                 raise RunError(f"--global-batch {global_batch} is smaller than the "
                                f"{self.size} processes: each needs at least one sample")
             if per_process is not None and per_process * self.size != global_batch:
-                raise RunError(
+                asked = f"--batch-size {per_process}" if not self.distributed else (
                     f"--batch-size {per_process} per process × {self.size} processes = "
-                    f"{per_process * self.size} disagrees with --global-batch "
-                    f"{global_batch}: give one of them")
+                    f"{per_process * self.size}")
+                raise RunError(f"{asked} disagrees with --global-batch {global_batch}: "
+                               "give one of them")
             return int(global_batch)
         return None if per_process is None else self.size * per_process
 
