@@ -431,6 +431,8 @@ def test_train_data_parallel_equals_one_process_and_resumes_across_sizes(mpi, tm
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
     history = [line for line in (tmp_path / "mixed" / "metrics.csv").read_text().splitlines()]
     assert len(history) == 4  # header + 3 epochs, written by rank 0 alone
+    single = (tmp_path / "one" / "metrics.csv").read_text().splitlines()
+    assert history[0] == single[0]  # the same columns in the same order
     assert not [p for p in (tmp_path / "mixed").iterdir() if p.name.startswith(".")]
 
 

@@ -346,3 +346,18 @@ def test_explicit_settings_count_even_at_their_defaults(table, tmp_path):
         quiet_run(TrainConfig(epochs=2), tmp_path, resume=True, explicit={"hidden"})
     result, _ = quiet_run(TrainConfig(epochs=2), tmp_path, resume=True, explicit={"epochs"})
     assert result.epochs == 2 and result.config.hidden == [6]
+
+
+def test_wording_of_batches_and_epochs(table, tmp_path):
+    from chainrule.train.distributed_run import World
+
+    two = World(rank=0, size=2)
+    assert two.describe_batch(64, 1295) == \
+        "data parallel over 2 processes (MPI): global batch 64 = 2 × 32 per process"
+    assert two.describe_batch(49, 1295) == \
+        "data parallel over 2 processes (MPI): global batch 49 = 2 × 24–25 per process"
+    assert two.describe_batch(4000, 1295) == (
+        "data parallel over 2 processes (MPI): global batch 4000, more than the 1295 "
+        "training samples: each step takes all 1295 = 2 × 647–648 per process")
+    _, lines = quiet_run(tiny(table, epochs=1), tmp_path)
+    assert any(line.startswith("trained 1 epoch in ") for line in lines), lines

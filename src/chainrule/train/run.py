@@ -157,10 +157,8 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         config = dataclasses.replace(config, epochs=given.epochs).validate()
         log(f"resuming {out / CHECKPOINT} after epoch {resume_state['epoch']} "
             f"(its saved settings; training to epoch {config.epochs})")
-        if world.distributed:
-            log(world.describe_batch(config.batch_size))
     else:
-        config = world.batch_config(given.resolved(), global_batch, log, asked_per_process)
+        config = world.batch_config(given.resolved(), global_batch, asked_per_process)
         _refuse_previous_run(out, overwrite)
 
     data = load_data(config)
@@ -178,6 +176,8 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
             raise RunError(f"--val-fraction {config.val_fraction:g} of {len(data.x_train)} "
                            f"training samples leaves {len(x)} for training and {len(x_val)} "
                            "for validation; both need at least one")
+    if world.distributed:
+        log(world.describe_batch(config.batch_size, len(x)))
     num_classes = len(data.classes)
     spec = MODELS[config.model]
     parameters = _check_model_size(spec, config, data.input_shape, num_classes)
@@ -269,7 +269,7 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         model_of = f"epoch {trainer.epoch}"
     report, test_loss = test_report(model, loss_fn, x_test, data.y_test, data.classes)
     print_report(report, test_loss, model_of, log)
-    log(f"trained {len(history)} epochs in {elapsed:.1f}s")
+    log(f"trained {len(history)} epoch{'' if len(history) == 1 else 's'} in {elapsed:.1f}s")
 
     from .report import plot_history
 
