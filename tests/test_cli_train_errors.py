@@ -191,7 +191,7 @@ def test_predict_with_no_rows_or_a_folder_as_output(capsys, trained, tmp_path):
 
 def test_resume_with_another_architectures_checkpoint(capsys, trained, tmp_path):
     folder = tmp_path / "run"
-    assert main(["train", *TINY, "--out", str(folder)]) == 0
+    assert main(["train", *TINY, "--batch-size", "64", "--out", str(folder)]) == 0
     state = cr.load(folder / "checkpoint.safetensors")
     state["extra"]["config"]["hidden"] = [16]
     cr.save(state, folder / "checkpoint.safetensors")
@@ -201,6 +201,19 @@ def test_resume_with_another_architectures_checkpoint(capsys, trained, tmp_path)
     line = one_line_error(capsys, "train", "--resume", "--epochs", "2", "--hidden", "32",
                           "--out", trained)
     assert "--hidden 32 differs from the 8" in line
+    # a flag given with its default value is given all the same
+    line = one_line_error(capsys, "train", "--resume", "--epochs", "2", "--hidden", "512,256",
+                          "--out", trained)
+    assert "--hidden 512,256 differs from the 8" in line
+    line = one_line_error(capsys, "train", "--resume", "--epochs", "2", "--batch-size", "32",
+                          "--out", folder)
+    assert "--batch-size 32 differs from the batch of 64" in line
+
+
+def test_a_default_batch_size_given_must_agree_with_global_batch(capsys, tmp_path):
+    line = one_line_error(capsys, "train", *TINY, "--batch-size", "32", "--global-batch",
+                          "100", "--out", tmp_path)
+    assert "--batch-size 32 disagrees with --global-batch 100" in line, line
 
 
 def test_an_output_path_that_is_a_file(capsys, trained):

@@ -431,6 +431,8 @@ def test_train_data_parallel_equals_one_process_and_resumes_across_sizes(mpi, tm
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
     history = [line for line in (tmp_path / "mixed" / "metrics.csv").read_text().splitlines()]
     assert len(history) == 4  # header + 3 epochs, written by rank 0 alone
+    single = (tmp_path / "one" / "metrics.csv").read_text().splitlines()
+    assert history[0] == single[0]  # the same columns in the same order
     assert not [p for p in (tmp_path / "mixed").iterdir() if p.name.startswith(".")]
 
 
@@ -453,6 +455,9 @@ def test_train_global_batch_and_errors_under_mpiexec(mpi, tmp_path):
         (["--resume", "--out", "missing"],
          (f"{Path('missing') / 'checkpoint.safetensors'}: no such checkpoint (nothing to "
          "resume: train without --resume first)")),
+        (["--batch-size", "32", "--global-batch", "100", "--out", "default"],  # 32: default
+         ("--batch-size 32 per process × 2 processes = 64 disagrees with --global-batch 100: "
+         "give one of them")),
         (["--global-batch", "0"],
          "argument --global-batch: must be positive, got 0 (see chainrule train --help)"),
     ]:

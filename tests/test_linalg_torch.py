@@ -117,3 +117,13 @@ def test_full_matrices_without_gradient_and_old_forms():
     np.testing.assert_allclose(r_only.detach().numpy(), cr.linalg.qr(a).R.detach().numpy())
     rank = cr.linalg.matrix_rank(cr.tensor(np.outer([1.0, 2, 3], [1.0, 1])))
     assert rank.item() == 1 and rank.dtype == cr.int64
+
+
+def test_logdet_of_a_negative_determinant_is_nan_without_gradient():
+    array = np.array([[0.0, 1.0], [1.0, 0.0]]) + 0.1
+    a, t = _pair(array)
+    out, tout = cr.logdet(a), torch.logdet(t)
+    assert np.isnan(out.item()) and np.isnan(tout.item())
+    out.backward()
+    tout.backward()
+    np.testing.assert_array_equal(a.grad.numpy(), t.grad.numpy())

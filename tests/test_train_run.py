@@ -314,8 +314,8 @@ def test_resume_refuses_changed_settings_and_foreign_weights(table, tmp_path):
 def test_batch_size_and_global_batch_must_agree(table, tmp_path):
     """One process: --global-batch is the batch; a --batch-size beside it must be the
     same number, and a resumed run keeps its batch whichever flag asks to change it."""
-    with pytest.raises(RunError, match="--batch-size 16 per process × 1 processes = 16 "
-                                       "disagrees with --global-batch 20"):
+    with pytest.raises(RunError, match="--batch-size 16 disagrees with --global-batch 20: "
+                                       "give one of them"):
         quiet_run(tiny(table), tmp_path, global_batch=20)
     assert not (tmp_path / "metrics.csv").exists()
     result, _ = quiet_run(tiny(table, epochs=1), tmp_path, global_batch=16)
@@ -327,3 +327,37 @@ def test_batch_size_and_global_batch_must_agree(table, tmp_path):
     result, _ = quiet_run(TrainConfig(epochs=2, batch_size=16), tmp_path, resume=True,
                           global_batch=16)
     assert result.config.batch_size == 16
+
+
+def test_explicit_settings_count_even_at_their_defaults(table, tmp_path):
+    """``explicit`` (the flags given) decides what was asked for: a setting given with
+    its default value is checked; without ``explicit``, only settings that differ from
+    the defaults count (Python callers)."""
+    with pytest.raises(RunError, match="--batch-size 32 disagrees with --global-batch 20"):
+        quiet_run(tiny(table, batch_size=32), tmp_path, global_batch=20,
+                  explicit={"batch_size"})
+    assert not (tmp_path / "metrics.csv").exists()
+    result, _ = quiet_run(tiny(table, epochs=1, batch_size=32), tmp_path, global_batch=20)
+    assert result.config.batch_size == 20  # a default batch is not asked for
+    with pytest.raises(RunError, match="--batch-size 32 differs from the batch of 20"):
+        quiet_run(TrainConfig(epochs=2), tmp_path, resume=True,
+                  explicit={"epochs", "batch_size"})
+    with pytest.raises(RunError, match="--hidden 512,256 differs from the 6"):
+        quiet_run(TrainConfig(epochs=2), tmp_path, resume=True, explicit={"hidden"})
+    result, _ = quiet_run(TrainConfig(epochs=2), tmp_path, resume=True, explicit={"epochs"})
+    assert result.epochs == 2 and result.config.hidden == [6]
+
+
+def test_wording_of_batches_and_epochs(table, tmp_path):
+    from chainrule.train.distributed_run import World
+
+    two = World(rank=0, size=2)
+    assert two.describe_batch(64, 1295) == \
+        "data parallel over 2 processes (MPI): global batch 64 = 2 × 32 per process"
+    assert two.describe_batch(49, 1295) == \
+        "data parallel over 2 processes (MPI): global batch 49 = 2 × 24–25 per process"
+    assert two.describe_batch(4000, 1295) == (
+        "data parallel over 2 processes (MPI): global batch 4000, more than the 1295 "
+        "training samples: each step takes all 1295 = 2 × 647–648 per process")
+    _, lines = quiet_run(tiny(table, epochs=1), tmp_path)
+    assert any(line.startswith("trained 1 epoch in ") for line in lines), lines

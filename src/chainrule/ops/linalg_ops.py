@@ -323,8 +323,8 @@ def slogdet(x) -> SignLogAbsDet:
 def logdet(x) -> Tensor:
     """log det A: nan where det < 0, -inf where det = 0 (as PyTorch)."""
     sign, value = slogdet(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return P.add(value, _plain(np.log(sign.array)))
+    # nan where det < 0 (and no gradient there, as PyTorch's where), -inf where det = 0
+    return P.where(sign.array >= 0, value, float("nan"))
 
 
 def solve_any(a, b, *, left: bool = True) -> Tensor:

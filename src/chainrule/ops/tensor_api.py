@@ -677,10 +677,41 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
     return _plain("triu_indices", np.stack([r, c]).astype(as_dtype(dtype or "int64")))
 
 
+def _sublist_equation(args: tuple) -> tuple:
+    """PyTorch's ``einsum(op1, sublist1, op2, sublist2, ..., [out_sublist])`` as an
+    equation string and the operands (sublists of ints 0-51, or Ellipsis)."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def term(sub) -> str:
+        out = ""
+        for k in sub:
+            if k is Ellipsis:
+                out += "..."
+            elif isinstance(k, (int, np.integer)) and 0 <= k < len(letters):
+                out += letters[int(k)]
+            else:
+                raise ValueError(f"einsum: sublist entries must be ints in [0, 52) or "
+                                 f"Ellipsis, got {k!r}")
+        return out
+
+    operands, terms = [], []
+    pairs = list(args)
+    out_term = None
+    if len(pairs) % 2 == 1:
+        out_term = term(pairs.pop())
+    for op, sub in zip(pairs[::2], pairs[1::2]):
+        operands.append(op)
+        terms.append(term(sub))
+    equation = ",".join(terms) + ("" if out_term is None else "->" + out_term)
+    return equation, tuple(operands)
+
+
 @expose(method=False)
 def einsum(equation: str, *operands) -> Tensor:
     """``einsum`` as products and sums of registered ops: each operand's letters are moved
     to one shared order, broadcast-multiplied, and the letters not in the output summed."""
+    if not isinstance(equation, str):  # the sublist form: einsum(x, [0, 1], y, [1], [0])
+        equation, operands = _sublist_equation((equation,) + tuple(operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")

@@ -45,11 +45,30 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         ns, extras = type(self).parse_known_args(self, args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
+        ns.given = _given_dests(self, args)
         return ns, extras
 
     parser.error = types.MethodType(error, parser)
     parser.parse_known_args = types.MethodType(parse_known_args, parser)
     return parser
+
+
+def _given_dests(parser: argparse.ArgumentParser, args) -> frozenset[str]:
+    """The destinations of the flags on the command line ``args``: a flag given with its
+    default value is given (``--batch-size 32`` asks for 32), one left out is not. Parses
+    again with every default suppressed, so that only the given ones land."""
+    saved = [(action, action.default) for action in parser._actions]
+    saved_defaults = parser._defaults
+    try:
+        for action, _ in saved:
+            action.default = argparse.SUPPRESS
+        parser._defaults = {}
+        found, _ = type(parser).parse_known_args(parser, args, argparse.Namespace())
+    finally:
+        for action, default in saved:
+            action.default = default
+        parser._defaults = saved_defaults
+    return frozenset(vars(found))
 
 
 def _hidden(text: str) -> list[int]:
@@ -259,7 +278,8 @@ def train_command(args) -> int:
     run(config_from_args(args), args.out, resume=args.resume, overwrite=args.overwrite,
         monitor=not args.no_monitor, monitor_every=args.monitor_every,
         detect_anomaly=args.detect_anomaly, progress=False if args.no_progress else None,
-        threads=args.threads, global_batch=args.global_batch)
+        threads=args.threads, global_batch=args.global_batch,
+        explicit=getattr(args, "given", None))
     return 0
 
 

@@ -75,15 +75,15 @@ class World:
                 raise RunError(f"--global-batch {global_batch} is smaller than the "
                                f"{self.size} processes: each needs at least one sample")
             if per_process is not None and per_process * self.size != global_batch:
-                raise RunError(
+                asked = f"--batch-size {per_process}" if not self.distributed else (
                     f"--batch-size {per_process} per process × {self.size} processes = "
-                    f"{per_process * self.size} disagrees with --global-batch "
-                    f"{global_batch}: give one of them")
+                    f"{per_process * self.size}")
+                raise RunError(f"{asked} disagrees with --global-batch {global_batch}: "
+                               "give one of them")
             return int(global_batch)
         return None if per_process is None else self.size * per_process
 
-    def batch_config(self, config, global_batch: int | None, log: Callable[[str], None],
-                     per_process: int | None = None):
+    def batch_config(self, config, global_batch: int | None, per_process: int | None = None):
         """A fresh run's config with ``batch_size`` the global batch: ``global_batch``
         when given, else K × the per-process ``batch_size``; ``per_process`` is that
         batch when the user gave it (so that it can be checked against
@@ -91,15 +91,20 @@ class World:
         total = self.asked_batch(per_process, global_batch)
         if total is None:
             total = self.size * config.batch_size
-        if self.distributed:
-            log(self.describe_batch(total))
         return replace(config, batch_size=total)
 
-    def describe_batch(self, total: int) -> str:
-        low, high = total // self.size, math.ceil(total / self.size)
-        per = f"{low}" if low == high else f"{low}–{high}"
-        return (f"data parallel over {self.size} processes (MPI): global batch {total} = "
-                f"{self.size} × {per} per process")
+    def describe_batch(self, total: int, samples: int) -> str:
+        """How a global batch of ``total`` splits over the processes, on a training set
+        of ``samples``."""
+        def per_process(n: int) -> str:
+            low, high = n // self.size, math.ceil(n / self.size)
+            return f"{low}" if low == high else f"{low}–{high}"
+
+        head = f"data parallel over {self.size} processes (MPI): global batch {total}"
+        if total > samples:  # the loader's one batch per epoch is the whole set
+            return (f"{head}, more than the {samples} training samples: each step takes "
+                    f"all {samples} = {self.size} × {per_process(samples)} per process")
+        return f"{head} = {self.size} × {per_process(total)} per process"
 
     def describe_processes(self) -> str:
         """``rank 0 = pid 812 on node1, ...``: how the launcher's PIDs map to ranks."""
@@ -198,8 +203,10 @@ class DistributedTrainer(Trainer):
             rows = self._shard.rows
         finally:
             self._shard = None
-        # the epoch's means over every rank's samples: sums and counts, reduced
-        keys = sorted(record)
+        # the epoch's means over every rank's samples: sums and counts, reduced; the
+        # record's own order (the same on every rank) is that of a single process's
+        # metrics.csv columns
+        keys = list(record)
         sums = np.array([record[k] * rows for k in keys] + [rows], dtype=np.float64)
         dist.all_reduce(sums)
         return {k: float(s / sums[-1]) for k, s in zip(keys, sums[:-1])}

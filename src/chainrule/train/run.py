@@ -33,7 +33,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,8 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         resume: bool = False, overwrite: bool = False, monitor: bool = True,
         monitor_every: int = 10, detect_anomaly: bool = False, progress: bool | None = None,
         threads: int | None = 1, log: Callable[[str], None] = print,
-        global_batch: int | None = None) -> RunResult:
+        global_batch: int | None = None,
+        explicit: Collection[str] | None = None) -> RunResult:
     """Train, test and write a run's files into ``out`` (default ``runs/DATASET``).
 
     Args:
@@ -101,6 +102,11 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         global_batch: under ``mpiexec -n K``, the samples per step over all processes
             (default K × ``config.batch_size``, the per-process batch); see
             :mod:`chainrule.train.distributed_run`.
+        explicit: the names of the ``config`` fields the user set (``chainrule train``
+            passes its given flags): with ``resume=True`` each of them must equal the
+            saved setting, and a ``batch_size`` among them is the per-process batch
+            asked for (checked against ``global_batch``). ``None``: the fields that
+            differ from ``TrainConfig()``'s defaults count as set.
 
     Raises :class:`RunError` (bad settings, data, checkpoint or output folder) before any
     training, and :class:`TrainingStopped` when the loss stops being finite.
@@ -127,16 +133,15 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     world = join_world(log)  # a world of one unless launched by mpiexec -n K
     log, progress = world.log(log), world.progress(progress)
     given = config if config is not None else TrainConfig()
-    # the per-process batch the user asked for (a batch left at its default is not asked
-    # for, as with every setting); the world turns it into the global batch
-    asked_per_process = None if given.batch_size == TrainConfig.batch_size \
-        else given.batch_size
+    explicit = _explicit_fields(given, explicit)
+    # the per-process batch the user asked for; the world turns it into the global batch
+    asked_per_process = given.batch_size if "batch_size" in explicit else None
     out = Path(out) if out is not None else Path("runs") / given.dataset
     resume_state = None
     if resume:
         resume_state = _read_checkpoint(out / CHECKPOINT, need_trainer=True)
         config = _saved_config(resume_state, out / CHECKPOINT)
-        _refuse_changed_settings(given, config, out / CHECKPOINT)
+        _refuse_changed_settings(given, config, out / CHECKPOINT, explicit)
         asked = world.asked_batch(asked_per_process, global_batch)
         if asked is not None and asked != config.batch_size:
             if global_batch is not None:
@@ -152,10 +157,8 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         config = dataclasses.replace(config, epochs=given.epochs).validate()
         log(f"resuming {out / CHECKPOINT} after epoch {resume_state['epoch']} "
             f"(its saved settings; training to epoch {config.epochs})")
-        if world.distributed:
-            log(world.describe_batch(config.batch_size))
     else:
-        config = world.batch_config(given.resolved(), global_batch, log, asked_per_process)
+        config = world.batch_config(given.resolved(), global_batch, asked_per_process)
         _refuse_previous_run(out, overwrite)
 
     data = load_data(config)
@@ -173,6 +176,8 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
             raise RunError(f"--val-fraction {config.val_fraction:g} of {len(data.x_train)} "
                            f"training samples leaves {len(x)} for training and {len(x_val)} "
                            "for validation; both need at least one")
+    if world.distributed:
+        log(world.describe_batch(config.batch_size, len(x)))
     num_classes = len(data.classes)
     spec = MODELS[config.model]
     parameters = _check_model_size(spec, config, data.input_shape, num_classes)
@@ -264,7 +269,7 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
         model_of = f"epoch {trainer.epoch}"
     report, test_loss = test_report(model, loss_fn, x_test, data.y_test, data.classes)
     print_report(report, test_loss, model_of, log)
-    log(f"trained {len(history)} epochs in {elapsed:.1f}s")
+    log(f"trained {len(history)} epoch{'' if len(history) == 1 else 's'} in {elapsed:.1f}s")
 
     from .report import plot_history
 
@@ -281,14 +286,24 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
                      model_of, trainer.epoch, elapsed, files)
 
 
-def _refuse_changed_settings(given: TrainConfig, saved: TrainConfig, path: Path) -> None:
-    """A resumed run keeps its saved settings: refuse one asked to differ (a setting left
-    at its default is not asked for)."""
+def _explicit_fields(given: TrainConfig, explicit: Collection[str] | None) -> frozenset[str]:
+    """The settings the user asked for: ``explicit`` (the given flags) where known, else
+    those that differ from the defaults."""
+    names = [f.name for f in dataclasses.fields(TrainConfig)]
+    if explicit is not None:
+        return frozenset(name for name in explicit if name in names)
     default = TrainConfig()
+    return frozenset(name for name in names
+                     if getattr(given, name) != getattr(default, name))
+
+
+def _refuse_changed_settings(given: TrainConfig, saved: TrainConfig, path: Path,
+                             explicit: frozenset[str]) -> None:
+    """A resumed run keeps its saved settings: refuse one asked (``explicit``) to
+    differ."""
     resolved = given.resolved()
     for f in dataclasses.fields(TrainConfig):
-        if f.name in ("epochs", "batch_size") or \
-                getattr(given, f.name) == getattr(default, f.name):
+        if f.name in ("epochs", "batch_size") or f.name not in explicit:
             continue  # (the batch is checked by the world: per process or global)
         mine, theirs = getattr(resolved, f.name), getattr(saved, f.name)
         if mine != theirs:

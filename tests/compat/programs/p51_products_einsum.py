@@ -30,6 +30,8 @@ sums = {
     "list": torch.einsum("ij,jk->ik", [A, B]),
     "ii->i": torch.einsum("ii->i", M),
     "ii": torch.einsum("ii", M),
+    "sublist": torch.einsum(A, [0, 1], B, [1, 2], [0, 2]),
+    "sublist_ellipsis": torch.einsum(C, [Ellipsis, 0], u, [0]),
 }
 out["einsum"] = sums
 attn = torch.softmax(sums["bqd,bkd->bqk"], dim=-1)
