@@ -346,6 +346,8 @@ def cumsum(x, dim: int, *, dtype=None) -> Tensor:
 def cumprod(x, dim: int, *, dtype=None) -> Tensor:
     """Cumulative product; differentiable as a chain of products (exact at zeros)."""
     x = as_tensor(x)
+    if dtype is not None:
+        x = P.cast(x, dtype)
     d = _dim(dim, x.ndim, "cumprod")
     if x.array.dtype.kind not in "fc" or not x.requires_grad:
         out = np.cumprod(x.array if x.ndim else np.reshape(x.array, (1,)), axis=d)
@@ -363,8 +365,11 @@ def cumprod(x, dim: int, *, dtype=None) -> Tensor:
 
 @expose
 def prod(x, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Product of the elements (over ``dim``); differentiable, exact with zeros."""
+    """Product of the elements (over ``dim``); differentiable, exact with zeros; ``dtype``
+    casts the input first."""
     x = as_tensor(x)
+    if dtype is not None:
+        x = P.cast(x, dtype)
     if x.array.dtype.kind not in "fc" or not x.requires_grad:
         out = np.prod(x.array, axis=dim, keepdims=keepdim)
         if x.array.dtype.kind in "biu":
