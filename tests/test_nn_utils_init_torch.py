@@ -81,9 +81,9 @@ def test_deprecated_names_and_missing_utils():
         nn.init.xavier_uniform(w)
     with pytest.warns(FutureWarning, match="clip_grad_norm_"):
         nn.utils.clip_grad_norm([nn.Parameter(cr.ones(2))], 1.0)
-    with pytest.raises(AttributeError, match="weight_norm: weight normalization is not "
-                                             "implemented"):
-        nn.utils.weight_norm  # noqa: B018
+    with pytest.raises(AttributeError, match="stateless: PyTorch deprecated "
+                                             "nn.utils.stateless; use cr.func.functional_call"):
+        nn.utils.stateless  # noqa: B018
     for name in dir(torch.nn.init):
         if name.endswith("_") and not name.startswith("_"):
             assert hasattr(nn.init, name), name
