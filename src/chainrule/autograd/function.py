@@ -254,9 +254,18 @@ def _function_vjp(F, g, ans, ctx, *inputs):
             r = as_tensor(np.asarray(r, dtype=inputs[k].dtype))
         want = tuple(inputs[k].shape)
         if tuple(r.shape) != want:
-            raise RuntimeError(
-                f"backward of {block}: the gradient for input {i} has shape "
-                f"{tuple(r.shape)}, but that input has shape {want}")
+            try:  # an input that broadcast against the gradient: summed back, as PyTorch
+                fits = np.broadcast_shapes(want, tuple(r.shape)) == tuple(r.shape)
+            except ValueError:
+                fits = False
+            if not fits:
+                raise RuntimeError(
+                    f"backward of {block}: the gradient for input {i} has shape "
+                    f"{tuple(r.shape)}, but that input has shape {want} (nor does it "
+                    "broadcast to that shape)")
+            from . import sum_to
+
+            r = sum_to(r, want)
         if graph and once and r.requires_grad is False and any(
                 p.requires_grad for p in (*inputs, *[x for x in grads_out if x is not None])):
             r = record(r.array, _ONCE, tuple(p for p in inputs if p.requires_grad), block)

@@ -113,7 +113,25 @@ class ClipGrad(torch.autograd.Function):
         return g.clamp(-0.1, 0.1)
 
 
+class ScaleRows(torch.autograd.Function):
+    # backward returns the scale's gradient at the product's shape; autograd sums it back
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x, scale)
+        return x * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        x, scale = ctx.saved_tensors
+        return g * scale, g * x
+
+
 v = torch.tensor(rng.standard_normal(5), dtype=torch.float64, requires_grad=True)
+scale = torch.ones(5, dtype=torch.float64, requires_grad=True)
+scaled = ScaleRows.apply(v.unsqueeze(0).expand(3, 5) * 1.0, scale)
+scaled.pow(2).sum().backward()
+out["broadcast_backward"] = [scale.grad.clone(), v.grad.clone()]
+v.grad = None
 cubed = Cube.apply(v, 0.5)
 values, index = SortWithIndex.apply(v * 2)
 clipped = ClipGrad.apply(v * 10)
