@@ -436,6 +436,37 @@ def test_train_data_parallel_equals_one_process_and_resumes_across_sizes(mpi, tm
     assert not [p for p in (tmp_path / "mixed").iterdir() if p.name.startswith(".")]
 
 
+# the CNN without its dropout: masks are drawn per rank, so only a model without dropout
+# takes exactly a single process's steps
+CNN_WITHOUT_DROPOUT = ("import sys; import chainrule.train.models as models; "
+                       "models._CNN_DROPOUT = 0.0; from chainrule.cli import main; "
+                       "sys.exit(main(sys.argv[1:]))")
+
+
+def test_train_cnn_batchnorm_uses_the_global_batch(mpi, tmp_path):
+    """2 processes × batch 16 = one process × batch 32 for the CNN: its BatchNorm layers
+    normalize by the global batch's statistics (SyncBatchNorm), and the checkpoint has
+    a single process's keys. (SGD: Adam turns the round-off in the zero gradients of the
+    conv biases before BatchNorm into steps of size lr. Plain BatchNorm on each rank's
+    shard is off by 0.16 here.)"""
+    runs = {}
+    for n, batch in ((1, 32), (2, 16)):
+        command = [sys.executable, "-c", CNN_WITHOUT_DROPOUT, "train", "--model", "cnn",
+                   "--optimizer", "sgd", "--epochs", "1", "--batch-size", str(batch),
+                   "--no-progress",
+                   "--no-monitor", "--out", f"cnn{n}"]
+        if n > 1:
+            command = [mpiexec_path(), "-n", str(n)] + command
+        result = subprocess.run(command, check=False, capture_output=True, text=True,
+                                timeout=180, env=mpi_env(), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        runs[n] = final_weights(tmp_path / f"cnn{n}")
+    assert list(runs[2]) == list(runs[1])
+    assert any(key.endswith("running_var") for key in runs[1])
+    for key, value in runs[1].items():
+        np.testing.assert_allclose(runs[2][key], value, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
 def test_train_global_batch_and_errors_under_mpiexec(mpi, tmp_path):
     result = chainrule_train(["--epochs", "1", "--global-batch", "49", "--out", "g"], 2,
                              tmp_path)

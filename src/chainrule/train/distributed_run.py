@@ -10,8 +10,10 @@ rank 0's weights to all), and trains with :class:`DistributedTrainer`:
   by K·n_r/n so that the averaged gradient is exactly the gradient of the mean loss
   over the global batch, also when n does not divide by K. K processes with per-process
   batch B therefore take the same steps as one process with batch K·B, up to
-  floating-point round-off, and the checkpoint (rank 0's) is the one a single process
-  writes: it resumes on any number of processes;
+  floating-point round-off (BatchNorm becomes SyncBatchNorm: the global batch's
+  statistics; dropout masks are drawn per rank, so a model with dropout does not take
+  a single process's steps), and the checkpoint (rank 0's) is the one a single
+  process writes: it resumes on any number of processes;
 * the epoch's training loss and accuracy are summed over the ranks; validation runs on
   every rank on the whole validation set (the same numbers everywhere, so early stopping
   and the best epoch are decided alike);
@@ -166,7 +168,8 @@ class DistributedTrainer(Trainer):
 
     ``self.model`` stays the bare model (checkpoints, evaluation and prediction see
     exactly what a single process has); the training forward goes through
-    ``DistributedDataParallel``, which averages the gradients. On ranks other than 0 the
+    ``DistributedDataParallel``, which averages the gradients; its BatchNorm layers become
+    :class:`~chainrule.nn.SyncBatchNorm` (the global batch's statistics). On ranks other than 0 the
     callbacks that write files or print (checkpoints, metrics, the gradient monitor) are
     left out.
     """
@@ -175,8 +178,13 @@ class DistributedTrainer(Trainer):
 
     def __init__(self, model, optimizer, loss_fn: Callable, *args: Any, **kwargs: Any) -> None:
         from .. import distributed as dist
+        from ..nn import SyncBatchNorm
         from ..nn.parallel import DistributedDataParallel
 
+        # BatchNorm normalizes by the statistics of the global batch, as one process
+        # does: the same layers hold the same parameters and buffers under the same
+        # names, so checkpoints are a single process's (they resume on any number)
+        model = SyncBatchNorm.convert_sync_batchnorm(model)
         super().__init__(model, optimizer, loss_fn, *args, **kwargs)
         self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
         if self.rank != 0:

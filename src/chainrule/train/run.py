@@ -229,6 +229,7 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
                                     scheduler=scheduler, progress=progress,
                                     log=None if log is print else log,
                                     clip_grad_norm=config.clip_grad)
+    model = trainer.model  # (a data-parallel trainer's has SyncBatchNorm layers)
     if resume_state is not None:
         try:
             trainer.load_state_dict(resume_state)
