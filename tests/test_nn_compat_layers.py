@@ -679,3 +679,34 @@ def test_extra_state_is_saved_and_restored_as_in_torch(tmp_path):
     assert report.missing_keys == ["0._extra_state"]
     with pytest.raises(RuntimeError, match="does not define it"):
         cr.nn.Linear(1, 1).get_extra_state()
+
+
+def test_pruning_masks_training_and_errors():
+    prune = cr.nn.utils.prune
+    layer = cr.nn.Linear(5, 4)
+    opt = cr.optim.SGD(layer.parameters(), lr=0.1)
+    prune.random_unstructured(layer, "weight", amount=0.45)  # chainrule's random choice
+    assert int((layer.weight_mask.numpy() == 0).sum()) == round(0.45 * 20)
+    prune.random_structured(layer, "weight", amount=1, dim=0)
+    rows_cut = (layer.weight_mask.numpy().sum(axis=1) == 0).sum()
+    assert rows_cut >= 1
+    layer(cr.ones(2, 5)).sum().backward()
+    assert (layer.weight_orig.grad.numpy()[layer.weight_mask.numpy() == 0] == 0).all()
+    opt.step()  # the optimizer holds weight_orig; it stays the parameter after remove
+    orig = layer.weight_orig
+    prune.remove(layer, "weight")
+    assert layer.weight is orig and not prune.is_pruned(layer)
+    assert int((layer.weight.numpy() == 0).sum()) >= int(rows_cut) * 5
+    with pytest.raises(ValueError, match="'weight' of Linear is not pruned"):
+        prune.remove(layer, "weight")
+    with pytest.raises(ValueError, match="amount=30 is larger than the 20 units"):
+        prune.l1_unstructured(cr.nn.Linear(5, 4), "weight", amount=30)
+    with pytest.raises(ValueError, match=r"a fractional amount must be in \[0, 1\]"):
+        prune.l1_unstructured(cr.nn.Linear(5, 4), "weight", amount=1.5)
+    with pytest.raises(ValueError, match="has no parameter 'scale'"):
+        prune.l1_unstructured(cr.nn.Linear(5, 4), "scale", amount=1)
+    with pytest.raises(ValueError, match="importance_scores of shape"):
+        prune.l1_unstructured(cr.nn.Linear(5, 4), "weight", 1, importance_scores=cr.ones(3))
+    with pytest.raises(TypeError, match="only unstructured methods prune globally"):
+        prune.global_unstructured([(cr.nn.Linear(2, 2), "weight")],
+                                  pruning_method=prune.RandomStructured, amount=1)

@@ -206,8 +206,15 @@ def remove_parametrizations(module: Module, tensor_name: str,
     if leave_parametrized:
         with no_grad():
             value = getattr(module, tensor_name)
-        param = Parameter(value.array.copy(),
-                          requires_grad=plist.originals()[0].requires_grad)
+        first = plist.originals()[0]
+        if plist.is_tensor and first.shape == value.shape:
+            # the original Parameter itself takes the value (as PyTorch's set_), so an
+            # optimizer holding it carries on
+            first.array = value.array.astype(first.array.dtype, copy=True)
+            first._version += 1
+            param = first
+        else:
+            param = Parameter(value.array.copy(), requires_grad=first.requires_grad)
     else:
         if not plist.is_tensor:
             raise ValueError("remove_parametrizations: leave_parametrized=False needs a "

@@ -155,10 +155,10 @@ def _attach_submodules() -> None:
     layers, so nn/__init__ attaches them once everything is imported."""
     import sys
 
-    from . import norm_hooks, parametrizations, parametrize, rnn_utils
+    from . import norm_hooks, parametrizations, parametrize, prune, rnn_utils
 
     for name, module in (("rnn", rnn_utils), ("parametrize", parametrize),
-                         ("parametrizations", parametrizations)):
+                         ("parametrizations", parametrizations), ("prune", prune)):
         sys.modules[f"{__name__}.{name}"] = module
         globals()[name] = module
     for name in norm_hooks.__all__:
