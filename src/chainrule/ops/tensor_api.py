@@ -346,6 +346,8 @@ def cumsum(x, dim: int, *, dtype=None) -> Tensor:
 def cumprod(x, dim: int, *, dtype=None) -> Tensor:
     """Cumulative product; differentiable as a chain of products (exact at zeros)."""
     x = as_tensor(x)
+    if dtype is not None:
+        x = P.cast(x, dtype)
     d = _dim(dim, x.ndim, "cumprod")
     if x.array.dtype.kind not in "fc" or not x.requires_grad:
         out = np.cumprod(x.array if x.ndim else np.reshape(x.array, (1,)), axis=d)
@@ -363,8 +365,11 @@ def cumprod(x, dim: int, *, dtype=None) -> Tensor:
 
 @expose
 def prod(x, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Product of the elements (over ``dim``); differentiable, exact with zeros."""
+    """Product of the elements (over ``dim``); differentiable, exact with zeros; ``dtype``
+    casts the input first."""
     x = as_tensor(x)
+    if dtype is not None:
+        x = P.cast(x, dtype)
     if x.array.dtype.kind not in "fc" or not x.requires_grad:
         out = np.prod(x.array, axis=dim, keepdims=keepdim)
         if x.array.dtype.kind in "biu":
@@ -2817,3 +2822,69 @@ for _alias, _fn in (("arccos_", "acos_"), ("arcsin_", "asin_"), ("arctan_", "ata
                     ("less_", "lt_"), ("less_equal_", "le_"), ("not_equal_", "ne_")):
     if hasattr(Tensor, _fn):
         setattr(Tensor, _alias, getattr(Tensor, _fn))
+
+
+@expose(method=False)
+def gradient(x, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
+    """Finite-difference derivatives along each ``dim`` (central inside, one-sided at the
+    ends to ``edge_order`` 1 or 2), as ``torch.gradient``: ``spacing`` a number, one number
+    per dim, or one coordinate tensor per dim. Differentiable (slices and products)."""
+    x = as_tensor(x)
+    if x.array.dtype.kind not in "fc":
+        x = P.cast(x, np.float32)
+    dims = list(range(x.ndim)) if dim is None else (
+        [dim] if isinstance(dim, (int, np.integer)) else list(dim))
+    dims = [_dim(d, x.ndim, "gradient") for d in dims]
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise ValueError(f"gradient: {len(spacing)} spacings for {len(dims)} dims")
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    out = []
+    for d, h in zip(dims, steps):
+        n = x.shape[d]
+        if n < edge_order + 1:
+            raise ValueError(f"gradient: dim {d} has {n} points; edge_order={edge_order} "
+                             f"needs at least {edge_order + 1}")
+
+        def part(lo, hi, d=d):
+            return P.getitem(x, (slice(None),) * d + (slice(lo, hi),))
+
+        if isinstance(h, Tensor) and h.ndim == 1:
+            coords = h.array.astype(x.array.dtype)
+            if coords.shape[0] != n:
+                raise ValueError(f"gradient: the coordinates for dim {d} have "
+                                 f"{coords.shape[0]} points, the input {n}")
+            dx = np.diff(coords)
+            shape = [1] * x.ndim
+            shape[d] = -1
+
+            def col(v, shape=shape):
+                return wrap(np.asarray(v, x.array.dtype).reshape(shape))
+
+            d1, d2 = dx[:-1], dx[1:]
+            inner = P.add(P.add(P.mul(part(0, n - 2), col(-d2 / (d1 * (d1 + d2)))),
+                                P.mul(part(1, n - 1), col((d2 - d1) / (d1 * d2)))),
+                          P.mul(part(2, n), col(d1 / (d2 * (d1 + d2)))))
+            first = P.div(P.sub(part(1, 2), part(0, 1)), float(dx[0]))
+            last = P.div(P.sub(part(n - 1, n), part(n - 2, n - 1)), float(dx[-1]))
+            if edge_order == 2:
+                raise NotImplementedError("gradient: edge_order=2 with coordinate spacing is "
+                                          "not in chainrule; use edge_order=1")
+        else:
+            step = float(h.item() if isinstance(h, Tensor) else h)
+            inner = P.div(P.sub(part(2, n), part(0, n - 2)), 2 * step)
+            if edge_order == 1:
+                first = P.div(P.sub(part(1, 2), part(0, 1)), step)
+                last = P.div(P.sub(part(n - 1, n), part(n - 2, n - 1)), step)
+            else:
+                first = P.div(P.add(P.add(P.mul(part(0, 1), -1.5), P.mul(part(1, 2), 2.0)),
+                                    P.mul(part(2, 3), -0.5)), step)
+                last = P.div(P.add(P.add(P.mul(part(n - 3, n - 2), 0.5),
+                                         P.mul(part(n - 2, n - 1), -2.0)),
+                                   P.mul(part(n - 1, n), 1.5)), step)
+        out.append(P.concatenate([first, inner, last], axis=d))
+    return tuple(out)
