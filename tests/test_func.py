@@ -64,3 +64,21 @@ def test_refusals_name_the_problem():
     with pytest.raises(ValueError, match="no parameter or buffer named 'weigth'"):
         functional_call(nn.Linear(2, 1), {"weigth": cr.ones(1, 2)}, (cr.ones(1, 2),))
     assert cr.vmap is vmap
+
+
+def test_forward_ad_tangents_and_refusals():
+    import chainrule.autograd.forward_ad as fwAD
+
+    x = cr.tensor([0.5, -1.0, 2.0], dtype=cr.float64)
+    t = cr.tensor([1.0, 0.0, -2.0], dtype=cr.float64)
+    with fwAD.dual_level():
+        d = fwAD.make_dual(x, t)
+        y = (d * d).sum() + d.exp()[0]
+        tangent = fwAD.unpack_dual(y).tangent
+        assert fwAD.unpack_dual(x * 2).tangent is None
+        with pytest.raises(ValueError, match="tangent has shape"):
+            fwAD.make_dual(x, cr.ones(2, dtype=cr.float64))
+    expected = (2 * x.numpy() * t.numpy()).sum() + np.exp(0.5) * 1.0
+    np.testing.assert_allclose(tangent.item(), expected)
+    with pytest.raises(RuntimeError, match="dual_level"):
+        fwAD.make_dual(x, t)

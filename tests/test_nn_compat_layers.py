@@ -710,3 +710,21 @@ def test_pruning_masks_training_and_errors():
     with pytest.raises(TypeError, match="only unstructured methods prune globally"):
         prune.global_unstructured([(cr.nn.Linear(2, 2), "weight")],
                                   pruning_method=prune.RandomStructured, amount=1)
+
+
+def test_lazy_layers_keep_their_parameter_objects_and_refuse_a_call_without_input():
+    layer = cr.nn.LazyLinear(2)
+    waiting = layer.weight
+    assert isinstance(waiting, cr.nn.UninitializedParameter)
+    assert layer.bias is not None and cr.nn.LazyLinear(2, bias=False).bias is None
+    opt = cr.optim.SGD(layer.parameters(), lr=0.1)  # built before the first call
+    out = layer(cr.ones(3, 4))
+    assert layer.weight is waiting and type(waiting) is cr.nn.Parameter
+    assert type(layer) is cr.nn.Linear and layer.weight.shape == (2, 4)
+    out.sum().backward()
+    opt.step()
+    bn = cr.nn.LazyBatchNorm1d(affine=False)
+    bn(cr.randn(5, 3))
+    assert bn.running_mean.shape == (3,) and bn.weight is None
+    with pytest.raises(TypeError, match="the first call needs an input"):
+        cr.nn.LazyConv2d(2, 3)()

@@ -616,7 +616,7 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
-from . import functional
+from . import forward_ad, functional
 from .function import Function, FunctionCtx, custom_vjp, once_differentiable
 
 

@@ -61,4 +61,13 @@ quad = lambda w: 0.5 * w @ A @ w - b @ w
 w = torch.zeros(2, dtype=torch.float64)
 w = w - torch.linalg.solve(hessian(quad)(w), grad(quad)(w))
 out["newton"] = [w, grad(quad)(w).abs().max() < 1e-12]
+# forward-mode AD with dual tensors: a directional derivative of a small network
+import torch.autograd.forward_ad as fwAD
+
+direction = torch.tensor(rng.standard_normal((4, 3)), dtype=torch.float32)
+with fwAD.dual_level():
+    dual_x = fwAD.make_dual(x, direction)
+    logits = functional_call(model, params, (dual_x,))
+    primal, tangent = fwAD.unpack_dual(logits.log_softmax(-1))
+out["forward_ad"] = [primal, tangent]
 RESULT = out
