@@ -271,6 +271,7 @@ class Tensor:
         "_rebased",  # (optional) ((stamp, former self), ...) of in-place ops recorded on the graph
         # Set only by the code that needs them, never on the hot path; read them with
         # getattr(t, "_module", None):
+        "_view_of",  # the tensor a view by indexing was taken from, when not recorded
         "_module",  # path of the nn.Module whose forward() returned this tensor
         "_trace",  # (module path, source line) recorded under detect_anomaly
         "__weakref__",
@@ -603,9 +604,14 @@ class Tensor:
     def _indexed_base(self, buffer) -> Tensor | None:
         """The tensor this one was indexed from (``self = base[i]``, a view into base's
         memory), or None when ``self`` is another kind of view."""
-        if self._op != "getitem" or len(self._parents) != 1:
+        if self._op != "getitem":
             return None
-        base = self._parents[0]
+        if len(self._parents) == 1:
+            base = self._parents[0]
+        else:  # indexed from a tensor off the graph (x = zeros(...); x[:, 0].copy_(w))
+            base = getattr(self, "_view_of", None)
+            if base is None:
+                return None
         if isinstance(base.array, np.ndarray) and np.may_share_memory(buffer, base.array):
             return base
         return None

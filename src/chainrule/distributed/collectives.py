@@ -180,8 +180,7 @@ def all_reduce(tensor: Any, op: ReduceOp = ReduceOp.SUM, group: Any = None,
     >>> dist.destroy_process_group()
     """
     caller = "all_reduce"
-    _check_group(group, caller)
-    world = _world(caller)
+    world = _joined(caller, group)
     name = _op_name(op, caller)
     data = _array_of(tensor, caller)
     _check_op_dtype(name, data.dtype, caller)
@@ -210,9 +209,7 @@ def reduce(tensor: Any, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any = 
     """Combine ``tensor`` across all ranks with ``op`` into rank ``dst``'s tensor, in
     place; the other ranks' tensors are left as they were."""
     caller = "reduce"
-    _check_group(group, caller)
-    world = _world(caller)
-    _check_rank(dst, world.size, caller, "dst")
+    world = _joined(caller, group, dst=dst)
     name = _op_name(op, caller)
     data = _array_of(tensor, caller)
     _check_op_dtype(name, data.dtype, caller)
@@ -234,9 +231,7 @@ def broadcast(tensor: Any, src: int = 0, group: Any = None, async_op: bool = Fal
     """Copy rank ``src``'s tensor into every rank's tensor, in place (same shape and
     dtype on every rank)."""
     caller = "broadcast"
-    _check_group(group, caller)
-    world = _world(caller)
-    _check_rank(src, world.size, caller, "src")
+    world = _joined(caller, group, src=src)
     data = _array_of(tensor, caller)
     _agree(world, caller, data, src=int(src))
     buf = _working_buffer(data, reducing=False)
@@ -251,8 +246,7 @@ def all_gather(tensor_list: list, tensor: Any, group: Any = None, async_op: bool
     """Every rank's ``tensor`` into ``tensor_list[r]`` on every rank, in place
     (``tensor_list`` holds world-size tensors of ``tensor``'s shape and dtype)."""
     caller = "all_gather"
-    _check_group(group, caller)
-    world = _world(caller)
+    world = _joined(caller, group)
     data = _array_of(tensor, caller)
     if not isinstance(tensor_list, (list, tuple)) or len(tensor_list) != world.size:
         got = len(tensor_list) if isinstance(tensor_list, (list, tuple)) else \
@@ -278,8 +272,7 @@ def all_gather_object(object_list: list, obj: Any, group: Any = None) -> None:
     """Every rank's picklable ``obj`` into ``object_list[r]`` (a list of world-size
     entries), as PyTorch. The objects travel as pickles between the job's own
     processes."""
-    _check_group(group, "all_gather_object")
-    world = _world("all_gather_object")
+    world = _joined("all_gather_object", group)
     if not isinstance(object_list, list) or len(object_list) != world.size:
         raise ValueError(f"all_gather_object: object_list must be a list of "
                          f"{world.size} entries, one per rank")
@@ -289,11 +282,19 @@ def all_gather_object(object_list: list, obj: Any, group: Any = None) -> None:
 
 def broadcast_object_list(object_list: list, src: int = 0, group: Any = None) -> None:
     """Replace the entries of ``object_list`` on every rank by rank ``src``'s."""
-    _check_group(group, "broadcast_object_list")
-    world = _world("broadcast_object_list")
-    _check_rank(src, world.size, "broadcast_object_list", "src")
+    world = _joined("broadcast_object_list", group, src=src)
     _agree(world, "broadcast_object_list", src=int(src))
     object_list[:] = world.bcast_object(list(object_list), src)
+
+
+def _joined(caller: str, group: Any, **roots: Any):
+    """The world, once ``group`` is the default one and each root (``src=``, ``dst=``) a
+    rank of it: how every collective starts."""
+    _check_group(group, caller)
+    world = _world(caller)
+    for what, rank in roots.items():
+        _check_rank(rank, world.size, caller, what)
+    return world
 
 
 def _check_rank(rank: Any, size: int, caller: str, what: str) -> None:
@@ -329,9 +330,7 @@ def gather(tensor: Any, gather_list: list | None = None, dst: int = 0, group: An
     """Every rank's ``tensor`` into ``gather_list[r]`` on rank ``dst`` (a list of
     world-size tensors of ``tensor``'s shape and dtype there; ``None`` elsewhere)."""
     caller = "gather"
-    _check_group(group, caller)
-    world = _world(caller)
-    _check_rank(dst, world.size, caller, "dst")
+    world = _joined(caller, group, dst=dst)
     data = _array_of(tensor, caller)
     outs = _same_tensors(gather_list, world.size, data, caller, "gather_list") \
         if world.rank == dst else None
@@ -350,9 +349,7 @@ def scatter(tensor: Any, scatter_list: list | None = None, src: int = 0, group: 
     """Rank ``src``'s ``scatter_list[r]`` into rank r's ``tensor``, in place (the list
     holds world-size tensors of ``tensor``'s shape and dtype on ``src``)."""
     caller = "scatter"
-    _check_group(group, caller)
-    world = _world(caller)
-    _check_rank(src, world.size, caller, "src")
+    world = _joined(caller, group, src=src)
     data = _array_of(tensor, caller)
     _agree(world, caller, data, src=int(src))
     send = None
@@ -388,8 +385,7 @@ def reduce_scatter(output: Any, input_list: list, op: ReduceOp = ReduceOp.SUM,
     """Rank r's ``output`` <- every rank's ``input_list[r]`` combined with ``op`` (the
     list holds world-size tensors of ``output``'s shape and dtype)."""
     caller = "reduce_scatter"
-    _check_group(group, caller)
-    world = _world(caller)
+    world = _joined(caller, group)
     like = _array_of(output, caller)
     parts = _same_tensors(input_list, world.size, like, caller, "input_list")
     _reduce_scatter_into(output, np.stack(parts), op, caller)
@@ -438,8 +434,7 @@ def all_to_all(output_tensor_list: list, input_tensor_list: list, group: Any = N
     """Rank r's ``input_tensor_list[s]`` into rank s's ``output_tensor_list[r]``, for
     every pair (tensors of one shape and dtype)."""
     caller = "all_to_all"
-    _check_group(group, caller)
-    world = _world(caller)
+    world = _joined(caller, group)
     if not input_tensor_list:
         raise ValueError(f"{caller}: input_tensor_list is empty")
     like = _array_of(input_tensor_list[0], caller)
@@ -460,8 +455,7 @@ def all_to_all_single(output: Any, input: Any, output_split_sizes: Any = None,
     """``all_to_all`` on one tensor split into world-size equal parts along dimension
     0 (uneven split sizes are not supported)."""
     caller = "all_to_all_single"
-    _check_group(group, caller)
-    world = _world(caller)
+    world = _joined(caller, group)
     if output_split_sizes is not None or input_split_sizes is not None:
         raise ValueError(f"{caller}: uneven split sizes are not supported; give tensors whose "
                          f"dimension 0 divides into {world.size} equal parts")
@@ -483,9 +477,7 @@ def gather_object(obj: Any, object_gather_list: list | None = None, dst: int = 0
     """Every rank's picklable ``obj`` into ``object_gather_list`` on rank ``dst`` (a list
     of world-size entries there; ``None`` elsewhere)."""
     caller = "gather_object"
-    _check_group(group, caller)
-    world = _world(caller)
-    _check_rank(dst, world.size, caller, "dst")
+    world = _joined(caller, group, dst=dst)
     if world.rank == dst and (not isinstance(object_gather_list, list)
                               or len(object_gather_list) != world.size):
         raise ValueError(f"{caller}: object_gather_list must be a list of {world.size} "
@@ -502,9 +494,7 @@ def scatter_object_list(scatter_object_output_list: list,
     """Rank ``src``'s ``scatter_object_input_list[r]`` into rank r's
     ``scatter_object_output_list[0]``."""
     caller = "scatter_object_list"
-    _check_group(group, caller)
-    world = _world(caller)
-    _check_rank(src, world.size, caller, "src")
+    world = _joined(caller, group, src=src)
     if not isinstance(scatter_object_output_list, list) or not scatter_object_output_list:
         raise ValueError(f"{caller}: scatter_object_output_list must be a list of at least "
                          "one entry (it receives this rank's object)")
@@ -568,8 +558,7 @@ def _unpack_message(message: np.ndarray, tensor: Any, sender: Any, caller: str) 
 def send(tensor: Any, dst: int, group: Any = None, tag: int = 0) -> None:
     """Send ``tensor`` to rank ``dst``, which receives it with ``recv`` into a tensor of
     the same shape and dtype (anything else is an error there, naming both)."""
-    _check_group(group, "send")
-    world = _world("send")
+    world = _joined("send", group)
     message = _message(_array_of(tensor, "send"), "send")
     world.send(message, _peer(dst, "send", "dst"), int(tag))
 
@@ -577,8 +566,7 @@ def send(tensor: Any, dst: int, group: Any = None, tag: int = 0) -> None:
 def recv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -> int:
     """Receive into ``tensor`` from rank ``src`` (any rank when ``None``); returns the
     sender's rank."""
-    _check_group(group, "recv")
-    world = _world("recv")
+    world = _joined("recv", group)
     _array_of(tensor, "recv")
     if src is None:
         _any_peer("recv")
@@ -589,8 +577,7 @@ def recv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -
 
 def isend(tensor: Any, dst: int, group: Any = None, tag: int = 0) -> Work:
     """``send`` started in the background; ``wait()`` on the returned Work."""
-    _check_group(group, "isend")
-    world = _world("isend")
+    world = _joined("isend", group)
     message = _message(_array_of(tensor, "isend"), "isend")
     work = Work(world.isend(message, _peer(dst, "isend", "dst"), int(tag)))
     work._keep = message  # the buffer must live until the send completes
@@ -646,8 +633,7 @@ class _Receiving:
 def irecv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -> Work:
     """``recv`` started in the background; ``tensor`` holds the message after
     ``wait()`` (which raises when the message does not fit the tensor)."""
-    _check_group(group, "irecv")
-    world = _world("irecv")
+    world = _joined("irecv", group)
     if src is None:
         _any_peer("irecv")
     receiving = _Receiving(world, tensor, None if src is None else _peer(src, "irecv", "src"),

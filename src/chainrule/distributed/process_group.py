@@ -35,6 +35,7 @@ import numpy as np
 # Environment variables by which MPI launchers announce the world size of the job:
 # MPICH/Intel MPI (Hydra), Open MPI, MVAPICH.
 _LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+_LAUNCHER_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
 
 DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)  # PyTorch's default for CPU backends
 
@@ -52,28 +53,27 @@ def launched_world_size() -> int:
     >>> launched_world_size() >= 1
     True
     """
-    for var in _LAUNCHER_SIZE_VARS:
-        value = os.environ.get(var)
-        if value:
-            try:
-                return max(1, int(value))
-            except ValueError:
-                continue
-    return 1
+    return _launcher_number(_LAUNCHER_SIZE_VARS, low=1)
 
 
 def launched_rank() -> int:
     """This process's rank as the MPI launcher announced it (0 without one), read from
     the environment without starting MPI: a program can let rank 0 alone speak before
     it joins the job (``chainrule``'s command line reports a bad flag once)."""
-    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK"):
+    return _launcher_number(_LAUNCHER_RANK_VARS, low=0)
+
+
+def _launcher_number(names: tuple, low: int) -> int:
+    """The first of the launcher's variables ``names`` that holds an integer (at least
+    ``low``), or ``low`` when none does."""
+    for var in names:
         value = os.environ.get(var)
         if value:
             try:
-                return max(0, int(value))
+                return max(low, int(value))
             except ValueError:
                 continue
-    return 0
+    return low
 
 
 def is_mpi_available() -> bool:
@@ -705,7 +705,7 @@ def export_launcher_environment(environ: Any = None) -> None:
     if "RANK" in env:
         return  # torchrun's, or the user's own: left alone
     sources = {  # (MPICH/Hydra, Open MPI, MVAPICH)
-        "RANK": ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK"),
+        "RANK": _LAUNCHER_RANK_VARS,
         "WORLD_SIZE": _LAUNCHER_SIZE_VARS,
         "LOCAL_RANK": ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK",
                        "MV2_COMM_WORLD_LOCAL_RANK"),

@@ -902,7 +902,12 @@ def getitem(x, index) -> Tensor:
     if not isinstance(data, np.ndarray) and isinstance(x.array, np.ndarray):
         # one element: NumPy hands out a copy, PyTorch a 0-d view (x[0].add_(1) changes x)
         data = x.array[_element_view_index(index)]
-    return record(data, GETITEM, (x,), (x.shape, index))
+    out = record(data, GETITEM, (x,), (x.shape, index))
+    if not out._parents and type(data) is np.ndarray and data.base is not None:
+        # a view of a tensor off the graph: remembered, so that an in-place change
+        # recorded on it later (x[:, 0].copy_(w), w requiring grad) rewrites x
+        out._view_of = x
+    return out
 
 
 def _element_view_index(index) -> tuple:

@@ -59,6 +59,14 @@ for i in range(3):
 loss = acc.sum() + h.tanh().sum()
 loss.backward()
 out["graph_inplace"] = [h.detach(), w.grad]
+# writing parameters into slices of a buffer made off the graph (PyTorch's CopySlices)
+w.grad = None
+buf = torch.zeros(3, 6)
+buf[:, :4].copy_(w)
+buf.narrow(1, 4, 2).copy_(w[:, :2] * 2)
+buf.select(0, 2).mul_(3)
+(buf * torch.arange(18.0).reshape(3, 6)).sum().backward()
+out["copy_into_slices"] = [buf.detach(), w.grad.clone(), buf.requires_grad]
 errors = []
 leaf = torch.ones(3, requires_grad=True)
 for attempt in (lambda: leaf.mul_(2), lambda: leaf.copy_(torch.zeros(3)),
