@@ -126,6 +126,17 @@ def test_mismatched_models_are_named(mpi):
     assert_ok(run_mpi([SCENARIOS, "mismatch"]), "mismatch")
 
 
+def test_ddp_over_tcp_as_between_machines(mpi):
+    """The path ranks on different machines take: MPICH told to use no shared memory
+    (MPIR_CVAR_NOLOCAL) and UCX TCP sockets only (here over loopback)."""
+    result = run_mpi([SCENARIOS, "equivalence", "sgd", "0.0005"], MPIR_CVAR_NOLOCAL="1",
+                     UCX_TLS="tcp,self")
+    if result.returncode != 0 and "equivalence" not in result.stderr and \
+            ("MPI_Init" in result.stderr or "ucx" in result.stderr.lower()):
+        pytest.skip(f"MPI cannot start over TCP here: {result.stderr.strip()[-300:]}")
+    assert_ok(result, "equivalence")
+
+
 def test_ddp_three_ranks(mpi):
     assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd", "0.0005"], n=3), "equivalence")
 
