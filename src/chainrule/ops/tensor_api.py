@@ -871,12 +871,20 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> Va
     if x.ndim == 0:
         return ValuesIndices(x, wrap(np.int64(0)))
     d = _dim(dim, x.ndim, "sort")
-    arr = x.array
-    order = np.argsort(-arr if descending and arr.dtype.kind != "b" else arr, axis=d,
-                       kind="stable")
-    if descending and arr.dtype.kind == "b":
-        order = np.flip(order, d)
+    arr = np.asarray(x.array)
+    order = _descending_order(arr, d) if descending else np.argsort(arr, axis=d, kind="stable")
     return ValuesIndices(_take(x, d, order), _plain("sort_indices", order.astype(np.int64)))
+
+
+def _descending_order(arr: np.ndarray, d: int) -> np.ndarray:
+    """Indices that sort ``arr`` along ``d`` from the largest, equal values in their
+    original order, nan counted as the largest (first), as PyTorch."""
+    if arr.dtype.kind == "f":
+        nan = np.isnan(arr)
+        return np.lexsort((-np.where(nan, 0, arr), ~nan), axis=d)
+    if arr.dtype.kind in "bu":
+        arr = arr.astype(np.int64)  # negating an unsigned value would wrap around
+    return np.argsort(-arr, axis=d, kind="stable")
 
 
 @expose
@@ -895,7 +903,8 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) ->
     d = _dim(dim, x.ndim, "topk")
     if not 0 <= k <= x.shape[d]:
         raise ValueError(f"topk: k={k} is out of range for dim {d} of size {x.shape[d]}")
-    order = np.argsort(-x.array if largest else x.array, axis=d, kind="stable")
+    arr = np.asarray(x.array)
+    order = _descending_order(arr, d) if largest else np.argsort(arr, axis=d, kind="stable")
     order = np.take(order, np.arange(k), axis=d)
     return ValuesIndices(_take(x, d, order), _plain("topk_indices", order.astype(np.int64)))
 
@@ -918,6 +927,8 @@ def median(x, dim=None, keepdim: bool = False):
     """The lower median (as PyTorch: no averaging of the two middle values); with ``dim``
     a (values, indices) pair."""
     x = as_tensor(x)
+    if x.array.dtype.kind == "f" and np.isnan(x.array).any():
+        return _median_with_nan(x, dim, keepdim)
     if dim is None:
         flat = P.reshape(x, (-1,))
         value = kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
@@ -956,6 +967,26 @@ def mode(x, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
     if keepdim:
         values, indices = np.expand_dims(values, d), np.expand_dims(indices, d)
     return ValuesIndices(_plain("mode", values), _plain("mode_indices", indices))
+
+
+def _median_with_nan(x, dim, keepdim: bool):
+    """median where nan is present: nan propagates (the first nan is the index), as
+    PyTorch; slices without nan get their lower median."""
+    arr = np.asarray(x.array)
+    if dim is None:
+        first = int(np.flatnonzero(np.isnan(arr.reshape(-1)))[0])
+        return P.getitem(P.reshape(x, (-1,)), first)
+    d = _dim(dim, x.ndim, "median")
+    n = arr.shape[d]
+    ordered = np.argsort(arr, axis=d, kind="stable")  # nan last
+    middle = np.take(ordered, [(n - 1) // 2], axis=d)
+    has_nan = np.isnan(arr).any(axis=d, keepdims=True)
+    first_nan = np.expand_dims(np.argmax(np.isnan(arr), axis=d), d)
+    index = np.where(has_nan, first_nan, middle)
+    values = _take(x, d, index)
+    if not keepdim:
+        values, index = C.squeeze(values, d), np.squeeze(index, d)
+    return ValuesIndices(values, _plain("median_indices", index.astype(np.int64)))
 
 
 # ---------------------------------------------------------------------------

@@ -96,6 +96,9 @@ cmp = {
     "logical_xor": torch.logical_xor(vals > 0, vals < 1), "clamp_nan": vals.clamp(-1, 1),
     "eq_tensor": torch.eq(vals, vals), "sort_nan": vals.sort().values, "argmax_nan": vals.argmax(),
     "max_nan": vals.max(), "min_dim_nan": vals.view(2, 3).min(dim=1).values,
+    "sort_desc_nan": vals.sort(descending=True).indices, "topk_nan": vals.topk(2).indices,
+    "median_nan": vals.median(), "median_dim_nan": vals.view(2, 3).median(1),
+    "sort_u8_desc": torch.tensor([200, 3, 100], dtype=torch.uint8).sort(descending=True).indices,
 }
 out["cmp"] = cmp
 items = torch.tensor([[1.5, -2.0], [3.25, 4.0]])
