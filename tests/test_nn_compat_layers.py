@@ -728,3 +728,45 @@ def test_lazy_layers_keep_their_parameter_objects_and_refuse_a_call_without_inpu
     assert bn.running_mean.shape == (3,) and bn.weight is None
     with pytest.raises(TypeError, match="the first call needs an input"):
         cr.nn.LazyConv2d(2, 3)()
+
+
+def test_state_dict_hooks_rename_and_migrate_as_in_torch():
+    results = []
+    for lib in (cr, torch):
+        log = []
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(lib.nn.Linear(2, 1)))
+        model.register_state_dict_pre_hook(
+            lambda mod, prefix, keep, log=log: log.append(("pre", prefix)))
+        model[1].register_state_dict_pre_hook(
+            lambda mod, prefix, keep, log=log: log.append(("pre", prefix)))
+
+        def add_scale(mod, sd, prefix, meta, log=log, lib=lib):
+            log.append(("post", prefix, len(sd)))
+            sd[prefix + "extra_scale"] = lib.ones(1)
+
+        model[1].register_state_dict_post_hook(add_scale)
+        state = model.state_dict()
+
+        def migrate(mod, sd, prefix, meta, strict, missing, unexpected, errors):
+            for old, new in (("fc.w", "0.weight"), ("fc.b", "0.bias")):
+                if prefix + old in sd:
+                    sd[prefix + new] = sd.pop(prefix + old)
+
+        def drop_extra(mod, keys):
+            for k in list(keys.unexpected_keys):
+                if k.endswith("extra_scale"):
+                    keys.unexpected_keys.remove(k)
+
+        fresh = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(lib.nn.Linear(2, 1)))
+        fresh.register_load_state_dict_pre_hook(migrate)
+        handle = fresh.register_load_state_dict_post_hook(drop_extra)
+        old = dict(state)
+        old["fc.w"], old["fc.b"] = old.pop("0.weight"), old.pop("0.bias")
+        report = repr(fresh.load_state_dict(old))
+        handle.remove()
+        with pytest.raises(RuntimeError, match="extra_scale"):
+            fresh.load_state_dict(old)
+        results.append((list(state), log, report,
+                        np.array_equal(fresh[0].weight.detach().numpy(),
+                                       model[0].weight.detach().numpy())))
+    assert results[0] == results[1]

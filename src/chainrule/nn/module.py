@@ -820,18 +820,72 @@ class Module:
             values[:len(args)] = args
             destination, prefix, keep_vars = values
         out = OrderedDict() if destination is None else destination
-        # every path, as PyTorch: a tied weight or a shared module is listed under each of
-        # its names (loading such a checkpoint writes the shared array once per name)
-        for mod_name, module in self.named_modules(remove_duplicate=False):
-            for name, p in module._parameters.items():
-                if p is not None:
-                    out[prefix + _join(mod_name, name)] = p if keep_vars else p.detach()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    out[prefix + _join(mod_name, name)] = b if keep_vars else b.detach()
-            if _has_extra_state(module):
-                out[prefix + _join(mod_name, _EXTRA_STATE)] = module.get_extra_state()
+        return self._save_into(out, prefix, keep_vars, hooks=True)
+
+    def _save_into(self, out, prefix: str, keep_vars: bool, hooks: bool):
+        """PyTorch's recursion: this module's pre-hooks, its parameters, persistent
+        buffers and extra state, its children (every path: a tied weight or a shared
+        module is listed under each of its names), then its post-hooks."""
+        d = self.__dict__
+        if hooks:
+            for hook in tuple(d.get("_state_dict_pre_hooks", {}).values()):
+                hook(self, prefix, keep_vars)
+        for name, p in self._parameters.items():
+            if p is not None:
+                out[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                out[prefix + name] = b if keep_vars else b.detach()
+        if _has_extra_state(self):
+            out[prefix + _EXTRA_STATE] = self.get_extra_state()
+        for name, child in self._modules.items():
+            if child is not None:
+                child._save_into(out, prefix + name + ".", keep_vars, hooks)
+        if hooks:
+            for hook, may_return in tuple(d.get("_state_dict_hooks", {}).values()):
+                result = hook(self, out, prefix, {})
+                if result is not None:
+                    if not may_return:
+                        raise RuntimeError(f"{self._describe()}: a state_dict post-hook must "
+                                           "return None (change the dict in place)")
+                    out = result
         return out
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` before ``state_dict`` saves this module."""
+        return self._state_hook("_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` after this module and its
+        children are saved; it changes ``state_dict`` in place (e.g. renames keys)."""
+        return self._state_hook("_state_dict_hooks", (hook, False))
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """PyTorch's older post-hook: it may also return a new dict."""
+        return self._state_hook("_state_dict_hooks", (hook, True))
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module's entries are read: it may
+        rename or convert entries of an old checkpoint in ``state_dict``."""
+        return self._state_hook("_load_state_dict_pre_hooks", (hook, True))
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable,
+                                           with_module: bool = False) -> RemovableHandle:
+        """PyTorch's older form: without ``with_module`` the hook gets no module."""
+        return self._state_hook("_load_state_dict_pre_hooks", (hook, bool(with_module)))
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` after loading; it may remove entries from
+        ``incompatible_keys.missing_keys``/``unexpected_keys`` before strict checks them."""
+        return self._state_hook("_load_state_dict_post_hooks", hook)
+
+    def _state_hook(self, registry: str, entry) -> RemovableHandle:
+        self._check_init()
+        hooks = self.__dict__.setdefault(registry, OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = entry
+        return handle
 
     def get_extra_state(self) -> Any:
         """What a module saves besides its parameters and buffers (under the key
@@ -861,10 +915,11 @@ class Module:
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                             f"{type(state_dict).__name__}")
-        own = self.state_dict(keep_vars=True)
+        own = self._save_into(OrderedDict(), "", True, hooks=False)
+        problems = []
+        state_dict = self._run_load_pre_hooks(OrderedDict(state_dict), strict, problems)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        problems = []
         plan = []
         extra = []  # (module, value) for set_extra_state, after every check passed
         for mod_name, module in self.named_modules(remove_duplicate=False):
@@ -890,6 +945,12 @@ class Module:
                 problems.append(f"'{key}': expected numbers, got dtype {arr.dtype}")
                 continue
             plan.append((target, arr))
+        report = IncompatibleKeys(missing, unexpected)
+        for _, module in self.named_modules():
+            for hook in tuple(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+                if hook(module, report) is not None:
+                    raise RuntimeError(f"{module._describe()}: a load_state_dict post-hook "
+                                       "must return None (change incompatible_keys in place)")
         if strict:
             if missing:
                 problems.append("missing key(s): " + ", ".join(f"'{k}'" for k in missing))
@@ -909,6 +970,19 @@ class Module:
         for module, value in extra:
             module.set_extra_state(value)
         return IncompatibleKeys(missing, unexpected)
+
+    def _run_load_pre_hooks(self, state_dict: OrderedDict, strict: bool,
+                            problems: list) -> OrderedDict:
+        """Each module's load pre-hooks, parents first, on the (copied) checkpoint."""
+        for mod_name, module in self.named_modules(remove_duplicate=False):
+            hooks = module.__dict__.get("_load_state_dict_pre_hooks")
+            if not hooks:
+                continue
+            prefix = mod_name + "." if mod_name else ""
+            for hook, with_module in tuple(hooks.values()):
+                args = (state_dict, prefix, {}, strict, [], [], problems)
+                hook(module, *args) if with_module else hook(*args)
+        return state_dict
 
     # -- display -------------------------------------------------------------------
     def extra_repr(self) -> str:
