@@ -62,6 +62,24 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return out if device is None else out.to(device)
 
 
+class memory_format:
+    """PyTorch's memory-format names (``torch.contiguous_format``, ``channels_last``, ...):
+    accepted where PyTorch takes ``memory_format=``; chainrule's tensors are NumPy arrays in
+    row-major order, so the values are the same and only ``stride()`` can differ."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
 def asarray(obj, *, dtype=None, device=None, copy=None,
             requires_grad: builtins.bool = False) -> Tensor:
     """PyTorch's ``asarray``: ``as_tensor`` (memory shared where it can be), a copy with
@@ -196,7 +214,10 @@ __all__ = [
     "bool",
     "can_cast",
     "cfloat",
+    "channels_last",
+    "channels_last_3d",
     "complex64",
+    "contiguous_format",
     "double",
     "dtype",
     "e",
@@ -212,9 +233,11 @@ __all__ = [
     "is_nonzero",
     "is_tensor",
     "long",
+    "memory_format",
     "nan",
     "numel",
     "pi",
+    "preserve_format",
     "promote_types",
     "scalar_tensor",
     "set_printoptions",

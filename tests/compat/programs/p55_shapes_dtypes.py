@@ -49,6 +49,8 @@ created = {
     "scalar_tensor": torch.scalar_tensor(3), "heaviside": torch.heaviside(torch.tensor([-1.0, 0.0, 2.0]), torch.tensor(0.5)),
     "range_like": torch.arange(6).view(2, 3).T.reshape(-1),
     "arange_tensor": torch.arange(torch.tensor(4)), "legacy_Tensor": torch.Tensor([1, 2]),
+    "memory_formats": torch.ones(1, 2, 2, 2).to(memory_format=torch.channels_last).contiguous(
+        memory_format=torch.contiguous_format).clone(memory_format=torch.preserve_format),
     "asarray": torch.asarray([1.5, 2.5]), "asarray_np": torch.asarray(np.arange(3)),
 }
 out["created"] = created
