@@ -770,3 +770,31 @@ def test_state_dict_hooks_rename_and_migrate_as_in_torch():
                         np.array_equal(fresh[0].weight.detach().numpy(),
                                        model[0].weight.detach().numpy())))
     assert results[0] == results[1]
+
+
+def test_adaptive_log_softmax_matches_torch():
+    x = rng.standard_normal((9, 8)).astype(np.float32)
+    target = np.array([0, 2, 3, 6, 7, 9, 10, 11, 1])
+    results = []
+    for lib in (cr, torch):
+        asm = lib.nn.AdaptiveLogSoftmaxWithLoss(8, 12, cutoffs=[3, 7, 10], div_value=2.0,
+                                                head_bias=True)
+        weights = np.random.default_rng(0)
+        with lib.no_grad():
+            for p in asm.parameters():
+                p.copy_(lib.tensor(weights.normal(0, 0.5, tuple(p.shape)).astype(np.float32)))
+        t = lib.tensor(x, requires_grad=True)
+        out = asm(t, lib.tensor(target))
+        out.loss.backward()
+        results.append(([n for n, _ in asm.named_parameters()], repr(asm),
+                         [out.output.detach().numpy(), out.loss.detach().numpy(),
+                          t.grad.numpy(), asm.log_prob(t).detach().numpy(),
+                          asm.predict(t).numpy()] +
+                         [p.grad.numpy() for p in asm.parameters()]))
+    assert results[0][:2] == results[1][:2]
+    for ours, theirs in zip(results[0][2], results[1][2]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="target values must be in"):
+        cr.nn.AdaptiveLogSoftmaxWithLoss(8, 12, [3])(cr.ones(1, 8), cr.tensor([12]))
+    with pytest.raises(ValueError, match="cutoffs must be a sorted list"):
+        cr.nn.AdaptiveLogSoftmaxWithLoss(8, 12, [7, 3])

@@ -10,6 +10,7 @@
 """
 
 from . import functional, init, modules, parallel, utils
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .containers import ModuleDict, ParameterDict, ParameterList
 from .data_parallel import DataParallel
 from .distance import CosineSimilarity, PairwiseDistance
@@ -184,6 +185,7 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",

@@ -92,13 +92,8 @@ class _LazyMixin(Module):
         real = self.cls_to_become(self._input_size(x), *args, **kwargs)
         for registry in ("_parameters", "_buffers"):
             own, theirs = getattr(self, registry), getattr(real, registry)
-            for name in list(own):
-                waiting = own[name]
-                if theirs.get(name) is None:  # e.g. bias=False
-                    del own[name]
-                    object.__setattr__(self, name, None)
-                    own[name] = None
-                elif isinstance(waiting, (UninitializedParameter, UninitializedBuffer)):
+            for name, waiting in own.items():
+                if isinstance(waiting, (UninitializedParameter, UninitializedBuffer)):
                     waiting.materialize(theirs[name].array)
         for key, value in real.__dict__.items():
             if not key.startswith("_") and key != "training" and key not in self._parameters \
