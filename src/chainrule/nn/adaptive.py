@@ -5,9 +5,9 @@ each cluster has its own smaller softmax behind a projection of width
 in_features / div_value^(i+1). Parameter names, shapes and results are PyTorch's.
 
 >>> import chainrule as cr
->>> asm = AdaptiveLogSoftmaxWithLoss(8, 10, cutoffs=[4, 7])
->>> out = asm(cr.randn(5, 8), cr.tensor([0, 3, 5, 8, 9]))
->>> out.output.shape, out.loss.shape, asm.log_prob(cr.randn(2, 8)).shape
+>>> asm = AdaptiveLogSoftmaxWithLoss(16, 10, cutoffs=[4, 7])
+>>> out = asm(cr.randn(5, 16), cr.tensor([0, 3, 5, 8, 9]))
+>>> out.output.shape, out.loss.shape, asm.log_prob(cr.randn(2, 16)).shape
 ((5,), (), (2, 10))
 """
 
