@@ -329,3 +329,12 @@ def test_variance_without_degrees_of_freedom_is_nan_with_a_warning():
     with pytest.warns(RuntimeWarning, match="degrees of freedom"):
         out = cr.tensor([[1.0, 2.0]]).var(0)
     assert np.isnan(out.numpy()).all()
+
+
+def test_detach_of_a_scalar_shares_its_memory():
+    x = cr.tensor(1.0, requires_grad=True)
+    y = x.detach()
+    y.add_(1)
+    assert x.item() == 2.0
+    z = (x * 3).detach()
+    assert z.item() == 6.0

@@ -481,8 +481,12 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this value, cut off from the graph."""
-        t = wrap(self.array)
+        """A new leaf sharing this value (and memory: an in-place change of either shows in
+        both, as PyTorch's), cut off from the graph."""
+        array = self.array
+        if isinstance(array, np.generic):  # an immutable NumPy scalar: a 0-d buffer to share
+            array = self._buffer()
+        t = wrap(array)
         t.name = self.name
         return t
 
