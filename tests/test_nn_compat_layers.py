@@ -798,3 +798,20 @@ def test_adaptive_log_softmax_matches_torch():
         cr.nn.AdaptiveLogSoftmaxWithLoss(8, 12, [3])(cr.ones(1, 8), cr.tensor([12]))
     with pytest.raises(ValueError, match="cutoffs must be a sorted list"):
         cr.nn.AdaptiveLogSoftmaxWithLoss(8, 12, [7, 3])
+
+
+def test_grouped_query_attention_matches_torch():
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in
+              ((2, 6, 4, 5), (2, 2, 3, 5), (2, 2, 3, 7))]
+    results = []
+    for lib in (cr, torch):
+        q, k, v = (lib.tensor(a, requires_grad=True) for a in arrays)
+        y = lib.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True,
+                                                           is_causal=True)
+        (y * y).sum().backward()
+        results.append([y.detach().numpy(), q.grad.numpy(), k.grad.numpy(), v.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match=r"query heads \(6\) must be a multiple"):
+        F.scaled_dot_product_attention(cr.zeros(1, 6, 2, 3), cr.zeros(1, 4, 2, 3),
+                                       cr.zeros(1, 4, 2, 3), enable_gqa=True)

@@ -73,8 +73,15 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
                          f"(..., S, Ev), got {q.shape}, {k.shape} and {v.shape}")
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
-    if enable_gqa:
-        raise NotImplementedError(f"{op}: enable_gqa is not supported yet")
+    if enable_gqa and k.ndim >= 3 and q.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        # grouped-query attention: each key/value head serves hq/hkv query heads
+        hq, hkv = q.shape[-3], k.shape[-3]
+        if hkv == 0 or hq % hkv or v.shape[-3] != hkv:
+            raise ValueError(f"{op}: with enable_gqa the query heads ({hq}) must be a "
+                             f"multiple of the key/value heads (key {hkv}, value "
+                             f"{v.shape[-3]})")
+        heads = (Ellipsis, np.repeat(np.arange(hkv), hq // hkv), slice(None), slice(None))
+        k, v = P.getitem(k, heads), P.getitem(v, heads)
     dt = q.array.dtype
     l_q, l_k = q.shape[-2], k.shape[-2]
     mask = _float_mask(attn_mask, dt, op, masked_when=False)
