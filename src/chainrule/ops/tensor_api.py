@@ -2919,3 +2919,42 @@ def gradient(x, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
                                    P.mul(part(n - 1, n), 1.5)), step)
         out.append(P.concatenate([first, inner, last], axis=d))
     return tuple(out)
+
+
+@expose
+def as_strided(x, size, stride, storage_offset: int = 0) -> Tensor:
+    """A view of ``x``'s elements (read in row-major order) with the given ``size`` and
+    ``stride`` in elements, from ``storage_offset``; differentiable (overlapping windows
+    add their gradients). ``x`` must be contiguous, its storage then being x itself."""
+    x = as_tensor(x)
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise ValueError(f"as_strided: size {size} and stride {stride} differ in length")
+    if any(n < 0 for n in size) or any(s < 0 for s in stride) or storage_offset < 0:
+        raise ValueError(f"as_strided: negative size, stride or offset ({size}, {stride}, "
+                         f"{storage_offset})")
+    if not is_contiguous(x):
+        raise NotImplementedError("as_strided: chainrule reads the storage of a contiguous "
+                                  "tensor only; call .contiguous() first")
+    n = x.numel()
+    index = np.full(size, storage_offset, dtype=np.int64)
+    for d, (length, step) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[d] = length
+        index = index + np.arange(length).reshape(shape) * step
+    if index.size and index.max() >= n:
+        raise ValueError(f"as_strided: size {size}, stride {stride} and offset "
+                         f"{storage_offset} reach element {int(index.max())} of a tensor "
+                         f"with {n}")
+    out = P.getitem(P.reshape(x, (-1,)), index)
+    arr = x.array
+    if isinstance(arr, np.ndarray) and arr.size:
+        flat = arr.reshape(-1)
+        view = np.lib.stride_tricks.as_strided(
+            flat[storage_offset:], shape=size, strides=tuple(s * arr.itemsize for s in stride),
+            writeable=False)
+        out.array = view  # the same values, sharing x's memory (read-only: may overlap)
+    return out
+
+
+_MISSING_METHODS.pop("as_strided", None)

@@ -20,6 +20,7 @@ shapes = {
     "rot90": torch.rot90(x, 1, (1, 2)), "select": x.select(1, 2), "stack": torch.stack([x, x], 2),
     "dstack": torch.dstack([x[0], x[1]]), "column_stack": torch.column_stack([x[0, 0], x[1, 0]]),
     "contig": x.transpose(1, 2).contiguous(), "atleast": torch.atleast_2d(x[0, 0, 0]),
+    "as_strided": x.reshape(-1).as_strided((5, 4), (4, 1), 2), "windows": x.contiguous().as_strided((2, 3, 2), (12, 4, 1)),
     "gradient": torch.gradient(x, dim=2)[0], "gradient_dx": torch.gradient(x, spacing=0.5)[1],
     "gradient_coords": torch.gradient(x, spacing=(torch.tensor([0.0, 1.0, 3.0]),), dim=1)[0],
 }
