@@ -27,9 +27,10 @@ import numpy as np
 
 from .._tensor import is_grad_enabled, wrap
 from ..autograd import queue_callback
+from .data_parallel import DataParallel
 from .module import Module, Parameter, StateDictError
 
-__all__ = ["DistributedDataParallel", "consume_prefix_in_state_dict_if_present"]
+__all__ = ["DataParallel", "DistributedDataParallel", "consume_prefix_in_state_dict_if_present"]
 
 _MB = 1024 * 1024
 
