@@ -82,3 +82,22 @@ def test_forward_ad_tangents_and_refusals():
     np.testing.assert_allclose(tangent.item(), expected)
     with pytest.raises(RuntimeError, match="dual_level"):
         fwAD.make_dual(x, t)
+
+
+def test_inference_mode_is_visible_and_grad_mode_has_its_module_path():
+    from chainrule.autograd.grad_mode import no_grad
+
+    assert no_grad is cr.no_grad
+    assert not cr.is_inference_mode_enabled()
+    with cr.inference_mode():
+        assert cr.is_inference_mode_enabled()
+        with cr.inference_mode(False):  # as PyTorch: the inner block turns it off
+            assert not cr.is_inference_mode_enabled()
+        assert cr.is_inference_mode_enabled()
+    assert not cr.is_inference_mode_enabled()
+
+    @cr.inference_mode()
+    def inside():
+        return cr.is_inference_mode_enabled()
+
+    assert inside() and not cr.is_inference_mode_enabled()

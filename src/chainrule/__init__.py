@@ -9,7 +9,14 @@
 """
 
 from . import autograd, backend
-from .autograd import custom_vjp, enable_grad, inference_mode, no_grad, set_grad_enabled
+from .autograd import (
+    custom_vjp,
+    enable_grad,
+    inference_mode,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backend import get_num_threads, set_num_threads
 from .check import GradcheckError, gradcheck
 from .creation import (

@@ -739,6 +739,14 @@ def detect_anomaly(check_nan: bool = True):
     return detect()
 
 
+_inference = threading.local()
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether the innermost ``inference_mode(...)`` block on this thread turned it on."""
+    return getattr(_inference, "on", False)
+
+
 class inference_mode(_GradMode):
     """``torch.inference_mode()``: as ``no_grad`` in chainrule (there are no separate
     inference tensors); a context manager and a decorator."""
@@ -747,6 +755,28 @@ class inference_mode(_GradMode):
 
     def __init__(self, mode: bool = True) -> None:
         self._mode = not mode
+        self._counts = bool(mode)
+
+    def __enter__(self):
+        self._was_on = getattr(_inference, "on", False)
+        _inference.on = self._counts
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _inference.on = self._was_on
+        return super().__exit__(*exc)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self._counts):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
 Variable = Tensor  # PyTorch's old name; Variable(x) gives a tensor as it does there
+
+
+# the grad-mode classes under PyTorch's module path (they are all defined above)
+from . import grad_mode
