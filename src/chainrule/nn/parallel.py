@@ -17,6 +17,7 @@ waited for when backward ends.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 import warnings
 import weakref
@@ -44,8 +45,8 @@ class _Bucket:
     ``.grad`` becomes a view of its stretch of ``flat``: the averages are never copied.
     """
 
-    __slots__ = ("counts", "dtype", "flat", "params", "ready", "request", "shapes", "spans",
-                 "total", "views")
+    __slots__ = ("counts", "dtype", "flat", "params", "ready", "references", "request",
+                 "shapes", "spans", "total", "views")
 
     def __init__(self, params: list, dtype: np.dtype) -> None:
         self.params = params
@@ -59,6 +60,7 @@ class _Bucket:
         self.total = total
         self.flat = self.counts = self.request = None
         self.views = []
+        self.references = ()
         self.ready = 0
 
     def allocate(self) -> None:
@@ -67,8 +69,23 @@ class _Bucket:
         flat = np.empty(self.total + len(self.params), dtype=self.dtype)
         self.flat = flat
         self.counts = flat[self.total:]
-        self.counts[...] = 0
         self.views = [flat[a:b].reshape(shape) for (a, b), shape in zip(self.spans, self.shapes)]
+        self.references = self._references()
+        self.counts[...] = 0
+
+    def _references(self) -> tuple:
+        return (sys.getrefcount(self.flat),) + tuple(sys.getrefcount(v) for v in self.views)
+
+    def renew(self, keep: bool) -> None:
+        """Ready for the next step: the same ``flat`` when ``keep`` (one bucket for the
+        run) or when nothing outside the bucket still holds it or a view of it (every
+        ``.grad`` of the last step dropped, as ``zero_grad()`` does), else a new one. The
+        same memory step after step is cheaper for MPI (its shared-memory transfers map
+        an address once) and for the caches."""
+        if self.flat is None or not (keep or self._references() == self.references):
+            self.allocate()
+        else:
+            self.counts[...] = 0
 
 
 class DistributedDataParallel(Module):
@@ -88,10 +105,11 @@ class DistributedDataParallel(Module):
             buckets start their reduction earlier in backward.
         gradient_as_bucket_view: keep one bucket per group of parameters for the whole
             run (PyTorch's memory saving). Each ``.grad`` is a view of its averaged
-            stretch of a bucket either way (no copy back); by default every synchronized
-            backward packs into a new bucket, so a ``.grad`` kept from an earlier step
-            keeps its values, while with ``True`` the next synchronized backward
-            overwrites them.
+            stretch of a bucket either way (no copy back). By default a synchronized
+            backward reuses the last step's bucket only when nothing holds its values
+            any more (``zero_grad()`` dropped every ``.grad``), else packs into a new
+            one, so a ``.grad`` kept from an earlier step keeps its values; with
+            ``True`` the next synchronized backward overwrites them.
         find_unused_parameters: accepted for PyTorch code; parameters that get no
             gradient on some ranks are always handled (they count as zeros there, and a
             parameter no rank used keeps ``grad = None``).
@@ -218,12 +236,9 @@ class DistributedDataParallel(Module):
                     "gradients were averaged (an exception during backward?); the ranks are "
                     "out of step: restart the job")
             return
-        fresh = not self.gradient_as_bucket_view
+        keep = self.gradient_as_bucket_view
         for bucket in self._buckets:
-            if fresh or bucket.flat is None:
-                bucket.allocate()
-            else:
-                bucket.counts[...] = 0
+            bucket.renew(keep)
             bucket.ready = 0
             bucket.request = None
         d = self.__dict__
