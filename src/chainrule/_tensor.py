@@ -571,11 +571,8 @@ class Tensor:
                     f"{opname}: in-place change of a view of a leaf tensor that requires "
                     f"grad (shape {base.shape}); change the leaf under `with cr.no_grad():` "
                     "or use the out-of-place op")
-        old = _new(Tensor)
-        for slot in _NODE_SLOTS:
-            setattr(old, slot, getattr(self, slot))
+        old = self._former_self()
         old.array = buffer.copy()  # the value before the change, for the rules that read it
-        old.grad, old._adj, old._retain = None, None, False
         self._version += 1  # stamps the buffer: ops that saved it (or a view of it) will see
         new = out_of_place(old, *args)
         if new.array.shape != self.array.shape:
@@ -596,14 +593,31 @@ class Tensor:
             base[index] = new
             new = base[index]
         self.requires_grad = new.requires_grad
+        self._become(new, old)
+        return self
+
+    def _former_self(self) -> Tensor:
+        """A copy of this node (same array, graph and name, no gradient): what ops recorded
+        before an in-place change keep using."""
+        old = _new(Tensor)
+        for slot in _NODE_SLOTS:
+            setattr(old, slot, getattr(self, slot))
+        old.grad, old._adj, old._retain = None, None, False
+        return old
+
+    def _become(self, new: Tensor, old: Tensor) -> None:
+        """Take ``new``'s place on the graph; ops recorded earlier keep using ``old``."""
         self._op, self._parents, self._vjp, self._ctx = new._op, new._parents, new._vjp, \
             new._ctx
         self._saved_version = new._saved_version
-        # ops recorded earlier keep using the former self (the engine resolves them to it)
+        self._remember(old)
+
+    def _remember(self, old: Tensor) -> None:
+        """Ops recorded before the change now stamped keep using ``old``: the engine
+        resolves them to it through ``_rebased``."""
         global _last_rebase
         self._rebased = getattr(self, "_rebased", ()) + ((self._ver, old),)
         _last_rebase = builtins_max(_last_rebase, self._ver)
-        return self
 
     def _indexed_base(self, buffer) -> Tensor | None:
         """The tensor this one was indexed from (``self = base[i]``, a view into base's
@@ -626,21 +640,15 @@ class Tensor:
         on the graph it becomes the op's node and ops recorded earlier keep using its
         former self (as ``_rebase``)."""
         self._check_inplace(opname)
-        old = _new(Tensor)
-        for slot in _NODE_SLOTS:
-            setattr(old, slot, getattr(self, slot))
-        old.grad, old._adj, old._retain = None, None, False
+        old = self._former_self()
         self._version += 1
         new = out_of_place(old)
         self.array = new.array
         if new.requires_grad:
             self.requires_grad = True
-            self._op, self._parents, self._vjp, self._ctx = new._op, new._parents, new._vjp, \
-                new._ctx
-            self._saved_version = new._saved_version
-        global _last_rebase
-        self._rebased = getattr(self, "_rebased", ()) + ((self._ver, old),)
-        _last_rebase = builtins_max(_last_rebase, self._ver)
+            self._become(new, old)
+        else:
+            self._remember(old)
         return self
 
     def t_(self) -> Tensor:
