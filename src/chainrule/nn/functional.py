@@ -792,6 +792,17 @@ def _param_like(p, x: Tensor, shape: tuple, name: str, op: str) -> Tensor:
     return p
 
 
+def _trailing_shape(x: Tensor, normalized_shape, op: str) -> tuple:
+    """``normalized_shape`` as a tuple, checked to be the trailing dimensions of ``x``."""
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(int(s) for s in normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
+        raise ValueError(f"{op}: expected input with trailing dimensions {shape}, got "
+                         f"shape {x.shape}")
+    return shape
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalize over the trailing ``normalized_shape`` dimensions of each sample, then
     scale by ``weight`` and shift by ``bias`` (both of that shape)."""
@@ -799,12 +810,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 
     op = "layer_norm"
     x = _input(input)
-    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
-        else tuple(int(s) for s in normalized_shape)
+    shape = _trailing_shape(x, normalized_shape, op)
     k = len(shape)
-    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
-        raise ValueError(f"{op}: expected input with trailing dimensions {shape}, got "
-                         f"shape {x.shape}")
     weight = None if weight is None else _param_like(weight, x, shape, "weight", op)
     bias = None if bias is None else _param_like(bias, x, shape, "bias", op)
     if bias is not None and weight is None:
@@ -1420,12 +1427,8 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None) -> 
     ``weight``; ``eps`` None means the dtype's machine epsilon (as PyTorch)."""
     op = "rms_norm"
     x = _input(input)
-    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
-        else tuple(int(s) for s in normalized_shape)
+    shape = _trailing_shape(x, normalized_shape, op)
     k = len(shape)
-    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
-        raise ValueError(f"{op}: expected input with trailing dimensions {shape}, got "
-                         f"shape {x.shape}")
     eps = float(np.finfo(x.array.dtype).eps) if eps is None else float(eps)
     axes = tuple(range(x.ndim - k, x.ndim))
     y = P.mul(x, P.pow(P.add(P.mean(P.mul(x, x), axes, keepdims=True), eps), -0.5))
