@@ -201,6 +201,53 @@ def test_a_pytorch_ddp_script_gives_torchruns_numbers_under_mpiexec(mpi, tmp_pat
         np.testing.assert_allclose(a["state"][key], value, rtol=1e-5, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.slow
+def test_pytorchs_spawn_tutorial_pattern_gives_torchs_numbers(mpi, tmp_path):
+    """tests/compat/distributed/ddp_spawn.py, PyTorch's DDP tutorial pattern (mp.spawn,
+    init_process_group("gloo", rank=..., world_size=...) over MASTER_ADDR), started as
+    `python ddp_spawn.py` with real torch and, with only its imports pointed at chainrule,
+    the same way: chainrule's spawn runs it under mpiexec. Same losses and weights."""
+    pytest.importorskip("torch")
+    sys.path.insert(0, str(ROOT / "tests" / "compat"))
+    try:
+        from test_programs import to_chainrule
+    finally:
+        sys.path.pop(0)
+    program = ROOT / "tests" / "compat" / "distributed" / "ddp_spawn.py"
+    ported = tmp_path / "ddp_spawn_chainrule.py"
+    ported.write_text(to_chainrule(program.read_text()))
+    theirs = subprocess.run([sys.executable, str(program), str(tmp_path / "torch")],
+                            check=False, capture_output=True, text=True, timeout=180,
+                            env=mpi_env(), cwd=tmp_path)
+    if theirs.returncode != 0:
+        pytest.skip(f"torch's spawn with gloo cannot run here: {theirs.stderr.strip()[-300:]}")
+    ours = subprocess.run([sys.executable, str(ported), str(tmp_path / "chainrule")],
+                          check=False, capture_output=True, text=True, timeout=180,
+                          env=mpi_env(), cwd=tmp_path)
+    assert ours.returncode == 0, ours.stderr
+    import json
+
+    for rank in (0, 1):
+        a = json.loads((tmp_path / f"chainrule.{rank}").read_text())
+        b = json.loads((tmp_path / f"torch.{rank}").read_text())
+        np.testing.assert_allclose(a["losses"], b["losses"], rtol=1e-5)
+        for key, value in b["state"].items():
+            np.testing.assert_allclose(a["state"][key], value, rtol=1e-5, atol=1e-6,
+                                       err_msg=f"rank {rank} {key}")
+
+
+def test_spawn_in_one_process_and_its_errors():
+    import chainrule.multiprocessing as mp
+
+    seen = []
+    assert mp.spawn(lambda rank, x: seen.append((rank, x)), args=("a",), nprocs=1) is None
+    assert seen == [(0, "a")]
+    with pytest.raises(ValueError, match="nprocs must be a positive integer"):
+        mp.spawn(print, nprocs=0)
+    with pytest.raises(AttributeError, match="Python's own multiprocessing"):
+        mp.Queue  # noqa: B018
+
+
 # -- in one process ------------------------------------------------------------------------
 @pytest.fixture
 def world_of_one():
@@ -601,7 +648,7 @@ def test_a_torchrun_world_without_an_mpi_launcher_is_refused(monkeypatch):
     """torchrun sets WORLD_SIZE=2 but starts no MPI: each process would train alone."""
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "1")
-    with pytest.raises(dist.DistributedError, match="WORLD_SIZE=2 says this process is one "
+    with pytest.raises(dist.DistributedError, match="world_size=2 says this process is one "
                                                     "of 2 .started by torchrun"):
         dist.init_process_group("gloo")
     assert not dist.is_initialized()

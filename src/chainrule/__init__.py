@@ -86,7 +86,7 @@ def _lazy(name):
 
 
 _SUBMODULES = ("nn", "optim", "data", "train", "viz", "io", "distributed", "utils", "cuda",
-               "backends", "accelerator", "linalg", "special", "func")
+               "backends", "accelerator", "linalg", "special", "func", "multiprocessing")
 
 # What PyTorch has and chainrule does not, with the nearest thing chainrule has.
 _NEAREST = {

@@ -398,7 +398,10 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
     a program started without one is a world of one process and needs no MPI. The
     ``backend`` is ``"mpi"``; ``"gloo"`` (what CPU PyTorch programs pass) is accepted and
     also runs on MPI. ``world_size``/``rank``, when given, must agree with the
-    launcher's. ``timeout`` (default 30 minutes, as PyTorch) bounds how long a rank waits
+    launcher's. ``init_method`` may be PyTorch's ``env://``, ``tcp://host:port`` or
+    ``file://path``: the launcher has already connected the processes, so the address
+    is not used (``chainrule.multiprocessing.spawn`` starts them under ``mpiexec``).
+    ``timeout`` (default 30 minutes, as PyTorch) bounds how long a rank waits
     in one collective, and at exit for the others, before it aborts the whole job with
     a line naming itself and the collective.
 
@@ -417,7 +420,8 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
             f"init_process_group: backend {backend!r} is not supported; chainrule "
             "communicates over MPI: use backend='mpi' ('gloo' is accepted as a synonym) "
             "and start the job with mpiexec -n K")
-    if init_method not in (None, "env://"):
+    if init_method is not None and not (isinstance(init_method, str) and init_method.split(
+            "://")[0] in ("env", "tcp", "file")):
         raise DistributedError(
             f"init_process_group: init_method {init_method!r} is not supported; the MPI "
             "launcher (mpiexec) tells each process its rank and the world size")
@@ -431,14 +435,15 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
             raise ValueError(f"init_process_group: timeout must be positive, got {timeout!r}")
         _state.timeout_s = seconds
     launched = launched_world_size()
-    asked = os.environ.get("WORLD_SIZE", "")
+    asked = str(world_size) if world_size not in (-1, None) else os.environ.get("WORLD_SIZE", "")
     if launched == 1 and asked.isdigit() and int(asked) > 1:
         # torchrun (or a user) says this process is one of several, but no MPI launcher
         # started it: as a world of one, each process would silently train alone
         raise DistributedError(
-            f"init_process_group: WORLD_SIZE={asked} says this process is one of {asked} "
-            "(started by torchrun?), but chainrule's processes are started by an MPI "
-            f"launcher, which connects them: run `mpiexec -n {asked} python SCRIPT.py`")
+            f"init_process_group: world_size={asked} says this process is one of {asked} "
+            "(started by torchrun, or by Python's multiprocessing?), but chainrule's "
+            "processes are started by an MPI launcher, which connects them: run `mpiexec -n "
+            f"{asked} python SCRIPT.py`, or start them with chainrule.multiprocessing.spawn")
     world = _MPIWorld() if launched > 1 else _SingleProcess()
     for given, actual, what in ((world_size, world.size, "world_size"),
                                 (rank, world.rank, "rank")):
