@@ -216,9 +216,14 @@ def test_pytorchs_spawn_tutorial_pattern_gives_torchs_numbers(mpi, tmp_path):
     program = ROOT / "tests" / "compat" / "distributed" / "ddp_spawn.py"
     ported = tmp_path / "ddp_spawn_chainrule.py"
     ported.write_text(to_chainrule(program.read_text()))
+    import socket
+
+    with socket.socket() as probe:  # a port free now (a fixed one may still be in use)
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
     theirs = subprocess.run([sys.executable, str(program), str(tmp_path / "torch")],
                             check=False, capture_output=True, text=True, timeout=180,
-                            env=mpi_env(), cwd=tmp_path)
+                            env=mpi_env(MASTER_PORT=port), cwd=tmp_path)
     if theirs.returncode != 0:
         pytest.skip(f"torch's spawn with gloo cannot run here: {theirs.stderr.strip()[-300:]}")
     ours = subprocess.run([sys.executable, str(ported), str(tmp_path / "chainrule")],
