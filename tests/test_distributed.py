@@ -661,3 +661,57 @@ def test_a_torchrun_world_without_an_mpi_launcher_is_refused(monkeypatch):
     dist.init_process_group("gloo")
     assert dist.get_world_size() == 1
     dist.destroy_process_group()
+
+
+class _SilentPair:
+    """A world of two whose reductions do nothing: DDP's bookkeeping, in one process."""
+
+    size, rank = 2, 0
+
+    def allreduce(self, buf, op):
+        pass
+
+    def iallreduce(self, buf, op):
+        return None
+
+    def waitall(self, requests):
+        pass
+
+    def allgather_object(self, obj):
+        return [obj, obj]
+
+    def bcast(self, buf, src):
+        pass
+
+
+def test_ddp_reuses_its_bucket_unless_a_gradient_is_kept(world_of_one, monkeypatch):
+    """The same bucket memory step after step when zero_grad() dropped every .grad (MPI
+    maps an address once); a new one when a .grad, or a view of it, is still held, so
+    that it keeps its values."""
+    import weakref
+
+    import chainrule.distributed.process_group as pg
+
+    monkeypatch.setattr(pg, "_world", lambda caller: _SilentPair())
+    model = cr.nn.Sequential(cr.nn.Linear(4, 3), cr.nn.ReLU(), cr.nn.Linear(3, 2))
+    ddp = DistributedDataParallel(model)
+    opt = cr.optim.SGD(ddp.parameters(), lr=0.1)
+
+    def step():  # a weak reference: holding the bucket here would count as a holder
+        opt.zero_grad()
+        ddp(cr.ones(2, 4)).sum().backward()
+        opt.step()
+        return weakref.ref(ddp._buckets[0].flat)
+
+    first = step()
+    assert all(step()() is first() for _ in range(3))
+    kept = model[0].weight.grad
+    values = kept.numpy().copy()
+    assert step()() is not first()
+    np.testing.assert_array_equal(kept.numpy(), values)
+    part = model[2].bias.grad.numpy()[:1]  # a view of the bucket's memory
+    held = weakref.ref(ddp._buckets[0].flat)
+    assert step()() is not held()
+    del part
+    latest = step()
+    assert step()() is latest()

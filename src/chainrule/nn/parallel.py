@@ -66,10 +66,11 @@ class _Bucket:
     def allocate(self) -> None:
         """A new ``flat`` for this step's gradients (the ``.grad`` views of earlier steps
         keep their values), with its counts at zero."""
-        flat = np.empty(self.total + len(self.params), dtype=self.dtype)
-        self.flat = flat
-        self.counts = flat[self.total:]
-        self.views = [flat[a:b].reshape(shape) for (a, b), shape in zip(self.spans, self.shapes)]
+        self.flat = np.empty(self.total + len(self.params), dtype=self.dtype)
+        self.counts = self.flat[self.total:]
+        self.views = [self.flat[a:b].reshape(shape)
+                      for (a, b), shape in zip(self.spans, self.shapes)]
+        # (no local name for the array here: it would count as one more holder)
         self.references = self._references()
         self.counts[...] = 0
 
