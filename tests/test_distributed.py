@@ -168,21 +168,28 @@ def test_a_failing_rank_ends_the_job(mpi, how, expected):
             result.stderr, output
 
 
-@pytest.mark.slow
-def test_a_pytorch_ddp_script_gives_torchruns_numbers_under_mpiexec(mpi, tmp_path):
-    """tests/compat/distributed/ddp_classifier.py as written, under torchrun with real
-    torch, and with only its imports pointed at chainrule under mpiexec -n 2 (RANK,
-    LOCAL_RANK from the launcher, init_process_group("gloo"), DDP, DistributedSampler,
-    all_reduce and all_gather of metrics): the same weights, losses and counts."""
+def _program_and_port(name: str, tmp_path: Path) -> tuple[Path, Path]:
+    """tests/compat/distributed/NAME.py, and a copy with only its import lines pointed at
+    chainrule (as tests/compat does); skips without torch, the oracle."""
     pytest.importorskip("torch")
     sys.path.insert(0, str(ROOT / "tests" / "compat"))
     try:
         from test_programs import to_chainrule
     finally:
         sys.path.pop(0)
-    program = ROOT / "tests" / "compat" / "distributed" / "ddp_classifier.py"
-    ported = tmp_path / "ddp_classifier_chainrule.py"
+    program = ROOT / "tests" / "compat" / "distributed" / f"{name}.py"
+    ported = tmp_path / f"{name}_chainrule.py"
     ported.write_text(to_chainrule(program.read_text()))
+    return program, ported
+
+
+@pytest.mark.slow
+def test_a_pytorch_ddp_script_gives_torchruns_numbers_under_mpiexec(mpi, tmp_path):
+    """tests/compat/distributed/ddp_classifier.py as written, under torchrun with real
+    torch, and with only its imports pointed at chainrule under mpiexec -n 2 (RANK,
+    LOCAL_RANK from the launcher, init_process_group("gloo"), DDP, DistributedSampler,
+    all_reduce and all_gather of metrics): the same weights, losses and counts."""
+    program, ported = _program_and_port("ddp_classifier", tmp_path)
     theirs_file, ours_file = tmp_path / "torch.json", tmp_path / "chainrule.json"
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                 "--nproc_per_node", "2", str(program)]
@@ -207,15 +214,7 @@ def test_pytorchs_spawn_tutorial_pattern_gives_torchs_numbers(mpi, tmp_path):
     init_process_group("gloo", rank=..., world_size=...) over MASTER_ADDR), started as
     `python ddp_spawn.py` with real torch and, with only its imports pointed at chainrule,
     the same way: chainrule's spawn runs it under mpiexec. Same losses and weights."""
-    pytest.importorskip("torch")
-    sys.path.insert(0, str(ROOT / "tests" / "compat"))
-    try:
-        from test_programs import to_chainrule
-    finally:
-        sys.path.pop(0)
-    program = ROOT / "tests" / "compat" / "distributed" / "ddp_spawn.py"
-    ported = tmp_path / "ddp_spawn_chainrule.py"
-    ported.write_text(to_chainrule(program.read_text()))
+    program, ported = _program_and_port("ddp_spawn", tmp_path)
     import socket
 
     with socket.socket() as probe:  # a port free now (a fixed one may still be in use)
