@@ -115,6 +115,19 @@ def _scatter_case(shape, dim, n_index):
     return make
 
 
+def _scatter_operands(x, dim: int, index, src, op: str) -> tuple:
+    """(x, src, dim, index array) of a scatter along ``dim``, checked to have one number of
+    dims."""
+    x = as_tensor(x)
+    src = as_tensor(src, x)
+    d = _dim(dim, x.ndim, op)
+    idx = _index_array(index, op)
+    if idx.ndim != x.ndim or src.ndim != x.ndim:
+        raise ValueError(f"{op}: input {x.shape}, index {idx.shape} and src "
+                         f"{src.shape} must have the same number of dims")
+    return x, src, d, idx
+
+
 SCATTER_ADD_ALONG = Op(
     "scatter_add_along", _scatter_add_along_vjp, reads=(), formula=("1", "1 at the index"),
     method="scatter_add", function="scatter_add", cases=[_scatter_case((3, 4), 1, 3)],
@@ -123,13 +136,7 @@ SCATTER_ADD_ALONG = Op(
 
 @SCATTER_ADD_ALONG.define
 def scatter_add_along(x, dim: int, index, src) -> Tensor:
-    x = as_tensor(x)
-    src = as_tensor(src, x)
-    d = _dim(dim, x.ndim, "scatter_add")
-    idx = _index_array(index, "scatter_add")
-    if idx.ndim != x.ndim or src.ndim != x.ndim:
-        raise ValueError(f"scatter_add: input {x.shape}, index {idx.shape} and src "
-                         f"{src.shape} must have the same number of dims")
+    x, src, d, idx = _scatter_operands(x, dim, index, src, "scatter_add")
     out = np.array(x.array, copy=True)
     np.add.at(out, _along(idx, d), src.array[tuple(slice(0, n) for n in idx.shape)])
     return record(out, SCATTER_ADD_ALONG, (x, src), (d, idx))
@@ -2260,13 +2267,7 @@ def scatter_reduce(x, dim: int, index, src, reduce: str, *, include_self: bool =
     if reduce == "prod":
         raise NotImplementedError("scatter_reduce: reduce='prod' is not in chainrule; use "
                                   "exp(scatter_reduce(log |x|, ..., 'sum')) with the signs")
-    x = as_tensor(x)
-    src = as_tensor(src, x)
-    d = _dim(dim, x.ndim, "scatter_reduce")
-    idx = _index_array(index, "scatter_reduce")
-    if idx.ndim != x.ndim or src.ndim != x.ndim:
-        raise ValueError(f"scatter_reduce: input {x.shape}, index {idx.shape} and src "
-                         f"{src.shape} must have the same number of dims")
+    x, src, d, idx = _scatter_operands(x, dim, index, src, "scatter_reduce")
     if any(i > s for i, s in zip(idx.shape, src.shape)):
         raise ValueError(f"scatter_reduce: index {idx.shape} is larger than src {src.shape}")
     if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
