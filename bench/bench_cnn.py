@@ -288,16 +288,7 @@ def build_seq(framework: str, kind: str, lr: float):
     def set_weights(weights):
         model.load_state_dict({k: tensor(v.copy()) for k, v in weights.items()})
 
-    def step(batch):
-        x, y = batch
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return set_weights, lambda b: (tensor(b[0]), tensor(b[1])), step, \
-        lambda loss: float(loss.item())
+    return (set_weights, *training_closures(model, opt, loss_fn, tensor))
 
 
 # ---------------------------------------------------------------------------
