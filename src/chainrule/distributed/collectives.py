@@ -8,6 +8,7 @@ and writeable.
 
 from __future__ import annotations
 
+import ast
 import enum
 from collections.abc import Callable
 from typing import Any
@@ -540,8 +541,6 @@ def _message(data: np.ndarray, caller: str) -> np.ndarray:
 
 
 def _unpack_message(message: np.ndarray, tensor: Any, sender: Any, caller: str) -> None:
-    import ast
-
     data = _array_of(tensor, caller)
     try:
         dtype, shape = ast.literal_eval(bytes(message[:_HEADER]).rstrip(b"\0").decode())

@@ -711,11 +711,14 @@ def _adaptive_matrix(n_in: int, n_out: int, dtype) -> np.ndarray:
     return a
 
 
-def _adaptive_size(output_size, x: Tensor, op: str) -> tuple:
-    size = (output_size, output_size) if isinstance(output_size, (int, np.integer)) or \
+def _adaptive_size(output_size, x: Tensor, op: str, n: int = 2) -> tuple:
+    """The output size of an ``n``-d adaptive pooling: an int for every dimension, or
+    one per dimension (None keeps the input's)."""
+    size = (output_size,) * n if isinstance(output_size, (int, np.integer)) or \
         output_size is None else tuple(output_size)
-    if len(size) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    if len(size) != n:
+        raise ValueError(f"{op}: output_size must be an int or a "
+                         f"{'pair' if n == 2 else 'triple'}, got {output_size!r}")
     size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
     if min(size) < 1:
         raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
@@ -2217,20 +2220,9 @@ def adaptive_avg_pool3d(input, output_size) -> Tensor:
     """Average over PyTorch's adaptive bins of (N, C, D, H, W) input."""
     op = "adaptive_avg_pool3d"
     x, unbatched = _spatial_input(input, 3, None, op, "(N, C, D, H, W)")
-    size = _adaptive_size3(output_size, x, op)
+    size = _adaptive_size(output_size, x, op, n=3)
     y = interpolate(x, size=size, mode="area")
     return P.reshape(y, y.shape[1:]) if unbatched else y
-
-
-def _adaptive_size3(output_size, x: Tensor, op: str) -> tuple:
-    size = (output_size,) * 3 if isinstance(output_size, (int, np.integer)) or \
-        output_size is None else tuple(output_size)
-    if len(size) != 3:
-        raise ValueError(f"{op}: output_size must be an int or a triple, got {output_size!r}")
-    size = tuple(x.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
-    if min(size) < 1:
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
-    return size
 
 
 def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Tensor:
@@ -2239,7 +2231,7 @@ def adaptive_max_pool3d(input, output_size, return_indices: bool = False) -> Ten
     if return_indices:
         raise NotImplementedError(f"{op}: return_indices is not supported for volumes")
     x, unbatched = _spatial_input(input, 3, None, op, "(N, C, D, H, W)")
-    do, ho, wo = _adaptive_size3(output_size, x, op)
+    do, ho, wo = _adaptive_size(output_size, x, op, n=3)
     d = x.shape[2]
     planes = []
     for i in range(do):
