@@ -255,8 +255,10 @@ def worker(args) -> None:
 # the parent
 # ---------------------------------------------------------------------------
 def mpiexec() -> str:
-    beside = Path(sys.executable).parent / "mpiexec"
-    return str(beside) if beside.exists() else "mpiexec"
+    sys.path.insert(0, str(ROOT / "src"))
+    from chainrule.distributed.process_group import mpiexec_path
+
+    return mpiexec_path() or "mpiexec"
 
 
 def launch(framework: str, model: str, k: int, variant: tuple, args) -> dict:

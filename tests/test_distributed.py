@@ -8,7 +8,6 @@ MPI cannot start. The single-process checks run everywhere.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,15 +19,11 @@ import pytest
 import chainrule as cr
 import chainrule.distributed as dist
 from chainrule.data.distributed import DistributedSampler
+from chainrule.distributed.process_group import mpiexec_path
 from chainrule.nn.parallel import DistributedDataParallel, consume_prefix_in_state_dict_if_present
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "tests" / "mpi_scenarios.py"
-
-
-def mpiexec_path() -> str | None:
-    beside = Path(sys.executable).parent / "mpiexec"  # the mpich wheel's, in this venv
-    return str(beside) if beside.exists() else shutil.which("mpiexec")
 
 
 def mpi_env(**extra: str) -> dict:

@@ -16,11 +16,9 @@ rank 0 of 1
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 __all__ = ["ProcessContext", "ProcessExitedException", "spawn", "start_processes"]
@@ -111,8 +109,9 @@ def _this_program() -> list[str]:
 
 
 def _mpiexec() -> str:
-    beside = Path(sys.executable).parent / "mpiexec"  # the mpich wheel's, in this venv
-    found = str(beside) if beside.exists() else shutil.which("mpiexec")
+    from .distributed.process_group import mpiexec_path
+
+    found = mpiexec_path()
     if found is None:
         raise RuntimeError("spawn: no mpiexec found (beside this Python or on PATH); "
                            "install it with: pip install 'chainrule[distributed]'")

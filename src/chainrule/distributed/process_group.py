@@ -76,6 +76,16 @@ def _launcher_number(names: tuple, low: int) -> int:
     return low
 
 
+def mpiexec_path() -> str | None:
+    """The MPI launcher to start a job with: the ``mpiexec`` beside this Python (the
+    mpich wheel's, in a virtual environment), else the one on PATH, else None."""
+    import shutil
+    from pathlib import Path
+
+    beside = Path(sys.executable).parent / "mpiexec"
+    return str(beside) if beside.exists() else shutil.which("mpiexec")
+
+
 def is_mpi_available() -> bool:
     """Whether mpi4py can be imported (``pip install 'chainrule[distributed]'``)."""
     try:
