@@ -86,14 +86,14 @@ def _lazy(name):
 
 
 _SUBMODULES = ("nn", "optim", "data", "train", "viz", "io", "distributed", "utils", "cuda",
-               "backends", "accelerator", "linalg", "special", "func", "multiprocessing")
+               "backends", "accelerator", "linalg", "special", "func", "multiprocessing",
+               "distributions")
 
 # What PyTorch has and chainrule does not, with the nearest thing chainrule has.
 _NEAREST = {
     "jit": "nothing: chainrule runs Python eagerly; call the model directly",
     "compile": "nothing: chainrule runs Python eagerly; call the model directly",
     "fft": "numpy.fft on x.numpy() (not differentiable)",
-    "distributions": "cr.nn.functional losses (gaussian_nll_loss, ...) and cr.multinomial",
     "amp": "nothing: chainrule computes in float32/float64 (no autocast)",
     "autocast": "nothing: chainrule computes in float32/float64 (no autocast)",
     "sparse": "dense tensors",
