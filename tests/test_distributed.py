@@ -236,6 +236,33 @@ def test_pytorchs_spawn_tutorial_pattern_gives_torchs_numbers(mpi, tmp_path):
                                        err_msg=f"rank {rank} {key}")
 
 
+@pytest.mark.parametrize("ending", ["barrier", "exit"])
+def test_a_rank_with_more_steps_stops_the_job_within_seconds(mpi, ending):
+    """One rank with a batch more than the others and no ddp.join(): without a word it
+    would wait out init_process_group's timeout (30 minutes); the watchdogs see that no
+    rank can move and stop the job, naming where each rank is."""
+    start = time.monotonic()
+    result = run_mpi([SCENARIOS, "uneven_steps", ending], timeout=90)
+    elapsed = time.monotonic() - start
+    output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode != 0 and elapsed < 45, output
+    if ending == "exit":  # rank 1 alone waits
+        said = ["rank 1 of 2 (pid", "gave up: all_reduce (its collective #",
+                "rank 0 has reached the end of the program"]
+    elif "rank 1 of 2 (pid" in result.stderr:  # both wait: either may speak first
+        said = ["gave up: all_reduce (its collective #", "rank 0 waits in barrier (its"]
+    else:
+        said = ["rank 0 of 2 (pid", "gave up: barrier (its", "rank 1 waits in all_reduce (its"]
+    assert all(words in result.stderr for words in said), output
+    assert "`with ddp.join():`" in result.stderr, output
+
+
+def test_long_waits_for_a_busy_rank_are_no_mistake(mpi):
+    start = time.monotonic()
+    assert_ok(run_mpi([SCENARIOS, "slow_ranks"], timeout=90), "slow_ranks")
+    assert time.monotonic() - start > 12  # the ranks did wait for each other
+
+
 def _free_port() -> str:
     import socket
 
