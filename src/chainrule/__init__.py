@@ -8,6 +8,7 @@
 [-4.0, -4.0, 3.0]
 """
 
+from . import _foreach as _foreach_ops
 from . import autograd, backend
 from .autograd import (
     custom_vjp,
@@ -77,6 +78,9 @@ from .random import (
 
 __version__ = "0.1.0"
 
+# torch._foreach_add_, _foreach_lerp_, ... (underscore names: not in `import *`)
+globals().update({_name: getattr(_foreach_ops, _name) for _name in _foreach_ops.__all__})
+
 
 
 def _lazy(name):
@@ -86,16 +90,13 @@ def _lazy(name):
 
 
 _SUBMODULES = ("nn", "optim", "data", "train", "viz", "io", "distributed", "utils", "cuda",
-               "backends", "accelerator", "linalg", "special", "func", "multiprocessing")
+               "backends", "accelerator", "linalg", "special", "func", "multiprocessing",
+               "distributions", "amp")
 
 # What PyTorch has and chainrule does not, with the nearest thing chainrule has.
 _NEAREST = {
     "jit": "nothing: chainrule runs Python eagerly; call the model directly",
-    "compile": "nothing: chainrule runs Python eagerly; call the model directly",
     "fft": "numpy.fft on x.numpy() (not differentiable)",
-    "distributions": "cr.nn.functional losses (gaussian_nll_loss, ...) and cr.multinomial",
-    "amp": "nothing: chainrule computes in float32/float64 (no autocast)",
-    "autocast": "nothing: chainrule computes in float32/float64 (no autocast)",
     "sparse": "dense tensors",
     "quantization": "nothing",
     "onnx": "cr.save (safetensors) for the weights",
@@ -127,6 +128,9 @@ def __getattr__(name):
         module = _lazy(name)
         globals()[name] = module
         return module
+    if name in ("autocast", "is_autocast_enabled", "get_autocast_dtype",
+                "is_autocast_available"):
+        return getattr(_lazy("amp"), name)
     if name in ("save", "load"):
         return getattr(_lazy("io"), name)
     if name == "vmap":

@@ -192,6 +192,37 @@ def scalar_tensor(s, dtype=None, device=None, requires_grad: builtins.bool = Fal
     return tensor(s, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
 
 
+_MATMUL_PRECISIONS = ("highest", "high", "medium")
+_matmul_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted as PyTorch's ('highest', 'high', 'medium'); chainrule's float32 matmuls are
+    NumPy's (BLAS, full float32: 'highest') whatever is chosen, so the setting is kept only
+    to be read back."""
+    if precision not in _MATMUL_PRECISIONS:
+        raise ValueError(f"set_float32_matmul_precision: expected one of {_MATMUL_PRECISIONS}, "
+                         f"got {precision!r}")
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _matmul_precision[0]
+
+
+def compile(model=None, *, fullgraph: builtins.bool = False, dynamic=None,
+            backend="inductor", mode=None, options=None, disable: builtins.bool = False):
+    """PyTorch's ``torch.compile``: chainrule runs eagerly, so the module or function comes
+    back unchanged (the numbers are those of the uncompiled model, as compile promises).
+    Works as ``torch.compile(model)`` and as a decorator, with or without arguments."""
+    if model is None:
+        return lambda fn: fn
+    if not callable(model):
+        raise TypeError(f"compile: expected a module or a function, got "
+                        f"{type(model).__name__}")
+    return model
+
+
 FloatTensor = _typed("FloatTensor", float32)
 DoubleTensor = _typed("DoubleTensor", float64)
 HalfTensor = _typed("HalfTensor", float16)
@@ -216,6 +247,7 @@ __all__ = [
     "cfloat",
     "channels_last",
     "channels_last_3d",
+    "compile",
     "complex64",
     "contiguous_format",
     "double",
@@ -223,6 +255,7 @@ __all__ = [
     "e",
     "finfo",
     "float",
+    "get_float32_matmul_precision",
     "half",
     "iinfo",
     "inf",
@@ -240,6 +273,7 @@ __all__ = [
     "preserve_format",
     "promote_types",
     "scalar_tensor",
+    "set_float32_matmul_precision",
     "set_printoptions",
     "short",
     "uint8",

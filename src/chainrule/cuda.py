@@ -52,7 +52,33 @@ def empty_cache() -> None:
         backend.cupy.get_default_memory_pool().free_all_blocks()
 
 
+def _amp_module():
+    """``torch.cuda.amp``: autocast and GradScaler for device 'cuda' (chainrule.amp's),
+    importable as ``from torch.cuda.amp import GradScaler, autocast``."""
+    import functools
+    import sys
+    import types
+
+    from . import amp
+
+    module = types.ModuleType(f"{__name__}.amp", _amp_module.__doc__)
+
+    class autocast(amp.autocast):
+        def __init__(self, enabled: bool = True, dtype=None, cache_enabled=None) -> None:
+            super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+    module.autocast = autocast
+    module.GradScaler = functools.partial(amp.GradScaler, "cuda")
+    module.custom_fwd = functools.partial(amp.custom_fwd, device_type="cuda")
+    module.custom_bwd = functools.partial(amp.custom_bwd, device_type="cuda")
+    sys.modules[module.__name__] = module
+    return module
+
+
+amp = _amp_module()
+
+
 def __getattr__(name: str):
     raise AttributeError(f"chainrule.cuda has no {name!r}: chainrule offers only the probes "
                          "is_available, device_count, current_device, manual_seed(_all), "
-                         "synchronize and empty_cache")
+                         "synchronize and empty_cache, and amp (autocast, GradScaler)")

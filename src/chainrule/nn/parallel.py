@@ -118,7 +118,8 @@ class DistributedDataParallel(Module):
     Args:
         module: the model; it stays reachable as ``ddp.module``.
         broadcast_buffers: copy rank 0's buffers (running statistics) to every rank at
-            the start of each forward, as PyTorch.
+            the start of a forward that follows one with gradient averaging (a training
+            step's), as PyTorch: not after a forward under ``no_grad`` or ``no_sync``.
         bucket_cap_mb: size of a gradient bucket in MB (25, PyTorch's default). Smaller
             buckets start their reduction earlier in backward.
         gradient_as_bucket_view: keep one bucket per group of parameters for the whole
@@ -241,13 +242,18 @@ class DistributedDataParallel(Module):
                 and self.require_backward_grad_sync:
             joining.step_of_active_rank()
         if world.size > 1 and self._has_buffers and self.broadcast_buffers \
-                and self.require_forward_param_sync and self.module.training:
+                and self.require_forward_param_sync:
             self._sync_buffers()
+        synchronizing = is_grad_enabled() and self.require_backward_grad_sync
         if world.size > 1 and is_grad_enabled():
-            if self.require_backward_grad_sync:
+            if synchronizing:
                 self._arm()  # (in a world of one every gradient is already the average)
             else:
                 self.__dict__["_local_pass"] = True  # no_sync: the next backward stays local
+        # as PyTorch: the next forward copies rank 0's buffers only when this one will
+        # average gradients (whatever train()/eval() says), so the first evaluation
+        # after training runs on rank 0's running statistics on every rank
+        self.__dict__["require_forward_param_sync"] = synchronizing
         return self.module(*inputs, **kwargs)
 
     def _arm(self) -> None:
@@ -307,7 +313,7 @@ class DistributedDataParallel(Module):
         """A finished rank's part of one step of the ranks still training: the same
         collectives in the same order (buffers, then every bucket), with zeros."""
         world = self._world
-        if self._has_buffers and self.broadcast_buffers and self.module.training:
+        if self._has_buffers and self.broadcast_buffers and self.require_forward_param_sync:
             self._sync_buffers()
         last, requests = len(self._buckets) - 1, []
         sums = [np.zeros(b.length(), dtype=b.dtype) for b in self._buckets]

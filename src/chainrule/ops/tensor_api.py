@@ -13,10 +13,11 @@ from __future__ import annotations
 import builtins
 import itertools
 import math
+import numbers
 
 import numpy as np
 
-from .._tensor import Tensor, as_dtype, as_tensor, record, wrap
+from .._tensor import Size, Tensor, as_dtype, as_tensor, record, wrap
 from . import composite as C
 from . import primitives as P
 from .registry import EXPOSED, Op, binary, case, expose, unary
@@ -1576,6 +1577,17 @@ def broadcast_tensors(*tensors) -> tuple:
     ts = [as_tensor(t) for t in tensors]
     shape = np.broadcast_shapes(*[t.shape for t in ts])
     return tuple(t if t.shape == shape else P.broadcast_to(t, shape) for t in ts)
+
+
+@expose(method=False)
+def broadcast_shapes(*shapes) -> Size:
+    """The shape the given shapes broadcast to (ints count as 1-D shapes), as PyTorch."""
+    as_tuples = [(s,) if isinstance(s, numbers.Integral) else tuple(s) for s in shapes]
+    try:
+        return Size(np.broadcast_shapes(*as_tuples))
+    except ValueError:
+        raise ValueError(f"broadcast_shapes: shapes {as_tuples} do not broadcast (each "
+                         "dimension must be equal, 1, or missing)") from None
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,39 @@
+"""Probability distributions with PyTorch's API (``torch.distributions``): densities,
+entropies, KL divergences and samples, differentiable in the parameters.
+
+Samples are drawn from chainrule's global generator (``cr.manual_seed`` repeats them); the
+stream is NumPy's, so the values differ from PyTorch's for the same seed, while
+``log_prob``, ``entropy``, ``kl_divergence`` and ``rsample`` given the same noise agree.
+
+>>> import chainrule as cr
+>>> from chainrule.distributions import Categorical, Normal, kl_divergence
+>>> pi = Categorical(logits=cr.tensor([1.0, 2.0, 0.5], requires_grad=True))
+>>> round(pi.log_prob(cr.tensor(1)).item(), 4)
+-0.4644
+>>> round(kl_divergence(Normal(0.0, 1.0), Normal(1.0, 2.0)).item(), 4)
+0.4431
+"""
+
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .mixture_same_family import MixtureSameFamily
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .uniform import Uniform
+
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "MixtureSameFamily",
+           "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform", "kl_divergence",
+           "register_kl"]
+
+
+def __getattr__(name: str):
+    if name.startswith("__"):
+        raise AttributeError(f"module 'chainrule.distributions' has no attribute {name!r}")
+    raise AttributeError(f"chainrule.distributions has no {name!r}: PyTorch's "
+                         f"torch.distributions.{name} is not part of chainrule; the "
+                         f"distributions here are {', '.join(__all__[:-2])} (see "
+                         "docs/pytorch.md)")
