@@ -100,8 +100,21 @@ def test_monitored_barrier_names_the_missing_rank(mpi):
 @pytest.mark.parametrize("optimizer, bucket_mb, view", [
     ("sgd", "25", "0"), ("adam", "25", "0"), ("sgd", "0.0005", "0"), ("adam", "25", "1")])
 def test_ddp_equals_one_process_on_the_union(mpi, optimizer, bucket_mb, view):
-    assert_ok(run_mpi([SCENARIOS, "equivalence", optimizer, bucket_mb, view]),
+    """On one machine the buckets are summed through shared memory."""
+    assert_ok(run_mpi([SCENARIOS, "equivalence", optimizer, bucket_mb, view],
+                      EXPECT_SUM_PATH="shared"), "equivalence")
+
+
+@pytest.mark.parametrize("bucket_mb", ["25", "0.0005"])
+def test_ddp_with_mpis_all_reduce_equals_one_process(mpi, bucket_mb):
+    """The buckets summed by MPI's all-reduce instead (as between machines)."""
+    assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd", bucket_mb],
+                      CHAINRULE_DDP_SHARED_MEMORY="0", EXPECT_SUM_PATH="message"),
               "equivalence")
+
+
+def test_ddp_shared_memory_windows_are_pooled(mpi):
+    assert_ok(run_mpi([SCENARIOS, "shared_pool"]), "shared_pool")
 
 
 def test_no_sync_accumulation_and_unused_parameters(mpi):
@@ -125,7 +138,7 @@ def test_ddp_over_tcp_as_between_machines(mpi):
     """The path ranks on different machines take: MPICH told to use no shared memory
     (MPIR_CVAR_NOLOCAL) and UCX TCP sockets only (here over loopback)."""
     result = run_mpi([SCENARIOS, "equivalence", "sgd", "0.0005"], MPIR_CVAR_NOLOCAL="1",
-                     UCX_TLS="tcp,self")
+                     UCX_TLS="tcp,self", EXPECT_SUM_PATH="message")
     if result.returncode != 0 and "equivalence" not in result.stderr and \
             ("MPI_Init" in result.stderr or "ucx" in result.stderr.lower()):
         pytest.skip(f"MPI cannot start over TCP here: {result.stderr.strip()[-300:]}")
@@ -133,7 +146,9 @@ def test_ddp_over_tcp_as_between_machines(mpi):
 
 
 def test_ddp_three_ranks(mpi):
-    assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd", "0.0005"], n=3), "equivalence")
+    for bucket_mb in ("25", "0.0005"):  # K-way shared-memory sums; many buckets
+        assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd", bucket_mb], n=3,
+                          EXPECT_SUM_PATH="shared"), "equivalence")
 
 
 @pytest.mark.parametrize("how, expected", [
@@ -233,6 +248,92 @@ def test_pytorchs_spawn_tutorial_pattern_gives_torchs_numbers(mpi, tmp_path):
         for key, value in b["state"].items():
             np.testing.assert_allclose(a["state"][key], value, rtol=1e-5, atol=1e-6,
                                        err_msg=f"rank {rank} {key}")
+
+
+def _free_port() -> str:
+    import socket
+
+    with socket.socket() as probe:  # a port free now (a fixed one may still be in use)
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+def _rank_results(folder: Path, n: int = 2) -> list:
+    import json
+
+    return [json.loads((folder / f"rank{rank}.json").read_text()) for rank in range(n)]
+
+
+def assert_same_numbers(ours, theirs, where: str) -> None:
+    """What a program wrote under chainrule equals what it wrote under torch: the same
+    keys, texts, integers and booleans, and floats (or lists of them) to float32
+    round-off."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and sorted(ours) == sorted(theirs), \
+            f"{where}: keys {sorted(ours) if isinstance(ours, dict) else ours} != {sorted(theirs)}"
+        for key, value in theirs.items():
+            assert_same_numbers(ours[key], value, f"{where}.{key}")
+    elif isinstance(theirs, list) and any(isinstance(v, (dict, str)) for v in theirs):
+        assert isinstance(ours, list) and len(ours) == len(theirs), where
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert_same_numbers(a, b, f"{where}[{i}]")
+    elif isinstance(theirs, (list, float)):
+        np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float),
+                                   rtol=1e-5, atol=1e-6, err_msg=where)
+    else:
+        assert ours == theirs and type(ours) is type(theirs), f"{where}: {ours!r} != {theirs!r}"
+
+
+# PyTorch data-parallel programs in tests/compat/distributed/, started as their users
+# start them: torchrun, or `python program.py` for those that call mp.spawn
+TORCHRUN_PROGRAMS = ["ddp_checkpoint", "ddp_nanogpt_style", "ddp_accumulate_join"]
+SPAWN_PROGRAMS = ["ddp_batchnorm_spawn", "dist_manual_allreduce"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TORCHRUN_PROGRAMS + SPAWN_PROGRAMS)
+def test_pytorch_data_parallel_programs_give_torchs_numbers(mpi, tmp_path, name):
+    """Each program as written with real torch (gloo, CPU), and with only its import
+    lines pointed at chainrule under mpiexec -n 2 (or chainrule's spawn): every rank
+    writes the same numbers. Shuffled shards, whose order is each library's own
+    generator's, are checked for what DistributedSampler promises instead."""
+    program, ported = _program_and_port(name, tmp_path)
+    theirs_dir, ours_dir = tmp_path / "torch", tmp_path / "chainrule"
+    theirs_dir.mkdir()
+    ours_dir.mkdir()
+    if name in TORCHRUN_PROGRAMS:
+        theirs = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--standalone",
+             "--nproc_per_node", "2", str(program)], check=False, capture_output=True,
+            text=True, timeout=180, env=mpi_env(RESULT_DIR=str(theirs_dir)), cwd=tmp_path)
+        ours = run_mpi([ported], timeout=180, RESULT_DIR=str(ours_dir))
+    else:
+        theirs = subprocess.run([sys.executable, str(program), str(theirs_dir)], check=False,
+                                capture_output=True, text=True, timeout=180,
+                                env=mpi_env(MASTER_PORT=_free_port()), cwd=tmp_path)
+        ours = subprocess.run([sys.executable, str(ported), str(ours_dir)], check=False,
+                              capture_output=True, text=True, timeout=180, env=mpi_env(),
+                              cwd=tmp_path)
+    if theirs.returncode != 0:
+        pytest.skip(f"torch's distributed run cannot start here: {theirs.stderr.strip()[-300:]}")
+    assert ours.returncode == 0, f"{ours.stdout}\n{ours.stderr}"
+    for rank, (a, b) in enumerate(zip(_rank_results(ours_dir), _rank_results(theirs_dir))):
+        for shards in (a.pop("shards", None), b.pop("shards", None)):
+            if shards is not None:
+                _assert_shuffled_shards(shards, rank)
+        assert_same_numbers(a, b, f"{name} rank {rank}")
+    if name == "ddp_batchnorm_spawn":  # the ranks' shards of one epoch make the data set
+        for results in (_rank_results(ours_dir), _rank_results(theirs_dir)):
+            for epoch in range(len(results[0]["shards"])):
+                union = results[0]["shards"][epoch] + results[1]["shards"][epoch]
+                assert sorted(union) == list(range(len(union))), epoch
+
+
+def _assert_shuffled_shards(shards: list, rank: int) -> None:
+    """One rank's shuffled shards, one per epoch after set_epoch: equal lengths, no
+    repeats, a different order every epoch."""
+    assert len({len(s) for s in shards}) == 1 and all(len(set(s)) == len(s) for s in shards)
+    assert len({tuple(s) for s in shards}) == len(shards), f"rank {rank}: an epoch repeated"
 
 
 def test_spawn_in_one_process_and_its_errors():
@@ -676,6 +777,9 @@ class _SilentPair:
 
     def bcast(self, buf, src):
         pass
+
+    def shared_pool(self):
+        return None  # as ranks on different machines: the all-reduce path
 
 
 def test_ddp_reuses_its_bucket_unless_a_gradient_is_kept(world_of_one, monkeypatch):
