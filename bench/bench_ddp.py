@@ -98,7 +98,9 @@ def launcher_rank_size() -> tuple[int, int]:
 
 
 def build_chainrule(model_name: str, lr: float, bucket_mb: float, bucket_view: bool = False,
-                    independent: bool = False):
+                    independent: bool = False, mpi_all_reduce: bool = False):
+    if mpi_all_reduce:  # not through shared memory (see chainrule/distributed/bucket_sum.py)
+        os.environ["CHAINRULE_DDP_SHARED_MEMORY"] = "0"
     sys.path.insert(0, str(ROOT / "src"))
     import chainrule as cr
     import chainrule.distributed as dist
@@ -216,7 +218,8 @@ def build_numpy(model_name: str, lr: float, bucket_mb: float, independent: bool 
 def worker(args) -> None:
     if args.worker == "chainrule":
         step, barrier, comm, rank, size = build_chainrule(args.model, args.lr, args.bucket_mb,
-                                                          args.bucket_view, args.independent)
+                                                          args.bucket_view, args.independent,
+                                                          args.mpi_all_reduce)
     elif args.worker == "torch":
         step, barrier, comm, rank, size = build_torch(args.model, args.lr, args.bucket_mb,
                                                       args.rendezvous)
@@ -346,6 +349,7 @@ def main(argv=None) -> int:
     ap.add_argument("--bucket-mb", type=float, default=25.0, help=argparse.SUPPRESS)
     ap.add_argument("--bucket-view", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--independent", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--mpi-all-reduce", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--rendezvous", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -365,6 +369,8 @@ def main(argv=None) -> int:
             configs.append((model, fw, fw, 1, ()))
             configs.append((model, fw, fw, 2, ()))
             if fw == "chainrule":
+                configs.append((model, "chainrule MPI all-reduce", fw, 2,
+                                ("--mpi-all-reduce",)))
                 configs.append((model, "chainrule 0.25 MB buckets", fw, 2,
                                 ("--bucket-mb", "0.25")))
             if fw == "chainrule" and model == "mlp":

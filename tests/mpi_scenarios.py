@@ -368,6 +368,47 @@ def equivalence(optimizer: str = "sgd", bucket_cap_mb: str = "25", view: str = "
     changed = [not np.array_equal(g.numpy(), v) for g, v in zip(kept, kept_values)]
     assert any(changed) if view == "1" else not any(changed), changed
     assert ddp.synchronized_steps == steps
+    expected = os.environ.get("EXPECT_SUM_PATH")  # how the buckets travel: see bucket_sum
+    if expected:
+        paths = {"shared" if b.summer.shared else "message" for b in ddp._buckets}
+        assert paths == {expected}, (paths, expected)
+
+
+@scenario
+def shared_pool() -> None:
+    """DDP's shared-memory windows come back to the pool when a wrapper dies and are
+    reused; ranks whose wrappers died at different moments still agree on a window."""
+    rank = dist.get_rank()
+    pool = dist.process_group._state.world.shared_pool()
+    assert pool is not None
+    x, y = cr.tensor(np.full((4, 6), rank + 1.0)), cr.tensor(np.array([0, 1, 2, 0]))
+
+    def wrap_and_step(seed: int, width: int = 16):
+        cr.manual_seed(seed)
+        model = cr.nn.Sequential(cr.nn.Linear(6, width), cr.nn.Tanh(),
+                                 cr.nn.Linear(width, 3)).double()
+        ddp = DistributedDataParallel(model)
+        for _ in range(3):  # both parities of the windows
+            ddp.zero_grad()
+            cr.nn.functional.cross_entropy(ddp(x), y).backward()
+        grads = np.concatenate([p.grad.numpy().ravel() for p in model.parameters()])
+        everyone = dist.process_group._state.world.allgather_object(grads)
+        np.testing.assert_array_equal(everyone[0], everyone[-1])
+        return ddp
+
+    first = wrap_and_step(1)
+    assert len(pool.windows) == 1 and pool.windows[0].leased
+    if rank == 0:
+        del first  # rank 0's wrapper dies now, the others' later
+    second = wrap_and_step(2)
+    assert len(pool.windows) == 2, "the ranks disagreed on a free window: a new one"
+    first = None  # (deleted already on rank 0)
+    del second
+    third = wrap_and_step(3)
+    assert len(pool.windows) == 2 and sum(w.leased for w in pool.windows) == 1
+    wider = wrap_and_step(4, width=64)  # more than any free window holds
+    assert len(pool.windows) == 3
+    del third, wider
 
 
 @scenario

@@ -101,8 +101,21 @@ def test_monitored_barrier_names_the_missing_rank(mpi):
 @pytest.mark.parametrize("optimizer, bucket_mb, view", [
     ("sgd", "25", "0"), ("adam", "25", "0"), ("sgd", "0.0005", "0"), ("adam", "25", "1")])
 def test_ddp_equals_one_process_on_the_union(mpi, optimizer, bucket_mb, view):
-    assert_ok(run_mpi([SCENARIOS, "equivalence", optimizer, bucket_mb, view]),
+    """On one machine the buckets are summed through shared memory."""
+    assert_ok(run_mpi([SCENARIOS, "equivalence", optimizer, bucket_mb, view],
+                      EXPECT_SUM_PATH="shared"), "equivalence")
+
+
+@pytest.mark.parametrize("bucket_mb", ["25", "0.0005"])
+def test_ddp_with_mpis_all_reduce_equals_one_process(mpi, bucket_mb):
+    """The buckets summed by MPI's all-reduce instead (as between machines)."""
+    assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd", bucket_mb],
+                      CHAINRULE_DDP_SHARED_MEMORY="0", EXPECT_SUM_PATH="message"),
               "equivalence")
+
+
+def test_ddp_shared_memory_windows_are_pooled(mpi):
+    assert_ok(run_mpi([SCENARIOS, "shared_pool"]), "shared_pool")
 
 
 def test_no_sync_accumulation_and_unused_parameters(mpi):
@@ -126,7 +139,7 @@ def test_ddp_over_tcp_as_between_machines(mpi):
     """The path ranks on different machines take: MPICH told to use no shared memory
     (MPIR_CVAR_NOLOCAL) and UCX TCP sockets only (here over loopback)."""
     result = run_mpi([SCENARIOS, "equivalence", "sgd", "0.0005"], MPIR_CVAR_NOLOCAL="1",
-                     UCX_TLS="tcp,self")
+                     UCX_TLS="tcp,self", EXPECT_SUM_PATH="message")
     if result.returncode != 0 and "equivalence" not in result.stderr and \
             ("MPI_Init" in result.stderr or "ucx" in result.stderr.lower()):
         pytest.skip(f"MPI cannot start over TCP here: {result.stderr.strip()[-300:]}")
@@ -134,7 +147,9 @@ def test_ddp_over_tcp_as_between_machines(mpi):
 
 
 def test_ddp_three_ranks(mpi):
-    assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd", "0.0005"], n=3), "equivalence")
+    for bucket_mb in ("25", "0.0005"):  # K-way shared-memory sums; many buckets
+        assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd", bucket_mb], n=3,
+                          EXPECT_SUM_PATH="shared"), "equivalence")
 
 
 @pytest.mark.parametrize("how, expected", [
@@ -824,6 +839,9 @@ class _SilentPair:
 
     def bcast(self, buf, src):
         pass
+
+    def shared_pool(self):
+        return None  # as ranks on different machines: the all-reduce path
 
 
 def test_ddp_reuses_its_bucket_unless_a_gradient_is_kept(world_of_one, monkeypatch):

@@ -213,6 +213,7 @@ class _MPIWorld:
         self.ops = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX,
                     "band": MPI.BAND, "bor": MPI.BOR, "bxor": MPI.BXOR}
         self.watchdog = _Watchdog.start()
+        self._shared_pool: Any = False  # not looked for yet
 
     def _blocking(self, what: str, call, *args, **kwargs):
         """Run the blocking MPI ``call`` under the watchdog's eye (mpi4py releases the GIL
@@ -320,6 +321,22 @@ class _MPIWorld:
 
     def barrier(self) -> None:
         self._blocking("barrier", self.comm.Barrier)
+
+    def internal_barrier(self, what: str) -> None:
+        """A barrier of chainrule's own (DDP's shared-memory sums), named ``what`` for
+        the watchdog."""
+        self._blocking(what, self.comm.Barrier)
+
+    def shared_pool(self):
+        """The pool of shared-memory windows, or None when the ranks span machines;
+        collective the first time."""
+        if self._shared_pool is False:
+            from .bucket_sum import SharedPool
+
+            node = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED)
+            self._shared_pool = SharedPool(self, node) \
+                if node.Get_size() == self.size else None
+        return self._shared_pool
 
     def allgather_object(self, obj) -> list:
         return self._blocking("all_gather_object", self.comm.allgather, obj)

@@ -46,7 +46,8 @@ class _Bucket:
     """
 
     __slots__ = ("counts", "dtype", "flat", "params", "ready", "references", "request",
-                 "shapes", "spans", "total", "views")
+                 "shapes", "spans", "stage_counts", "stage_views", "staged", "summer",
+                 "total", "views")
 
     def __init__(self, params: list, dtype: np.dtype) -> None:
         self.params = params
@@ -58,21 +59,28 @@ class _Bucket:
             self.spans.append((total, total + p.array.size))
             total += p.array.size
         self.total = total
-        self.flat = self.counts = self.request = None
-        self.views = []
+        self.flat = self.counts = self.request = self.summer = None
+        self.views = self.stage_views = []
+        self.stage_counts = None
+        self.staged: dict = {}  # id(staging array) -> (its views, its count slots)
         self.references = ()
         self.ready = 0
+
+    def length(self) -> int:
+        """Elements of ``flat``: the gradients, then one count per parameter."""
+        return self.total + len(self.params)
 
     def allocate(self) -> None:
         """A new ``flat`` for this step's gradients (the ``.grad`` views of earlier steps
         keep their values), with its counts at zero."""
-        self.flat = np.empty(self.total + len(self.params), dtype=self.dtype)
+        self.flat = np.empty(self.length(), dtype=self.dtype)
         self.counts = self.flat[self.total:]
-        self.views = [self.flat[a:b].reshape(shape)
-                      for (a, b), shape in zip(self.spans, self.shapes)]
+        self.views = self._views_of(self.flat)
         # (no local name for the array here: it would count as one more holder)
         self.references = self._references()
-        self.counts[...] = 0
+
+    def _views_of(self, flat: np.ndarray) -> list:
+        return [flat[a:b].reshape(shape) for (a, b), shape in zip(self.spans, self.shapes)]
 
     def _references(self) -> tuple:
         return (sys.getrefcount(self.flat),) + tuple(sys.getrefcount(v) for v in self.views)
@@ -82,11 +90,20 @@ class _Bucket:
         run) or when nothing outside the bucket still holds it or a view of it (every
         ``.grad`` of the last step dropped, as ``zero_grad()`` does), else a new one. The
         same memory step after step is cheaper for MPI (its shared-memory transfers map
-        an address once) and for the caches."""
+        an address once) and for the caches. Then this step's staging array: where the
+        gradients are packed for the summer (``flat`` itself, or this rank's window of
+        shared memory), its counts at zero."""
         if self.flat is None or not (keep or self._references() == self.references):
             self.allocate()
+        stage = self.summer.staging(self.flat)
+        if stage is self.flat:
+            self.stage_views, self.stage_counts = self.views, self.counts
         else:
-            self.counts[...] = 0
+            known = self.staged.get(id(stage))
+            if known is None:
+                known = self.staged[id(stage)] = (self._views_of(stage), stage[self.total:])
+            self.stage_views, self.stage_counts = known
+        self.stage_counts[...] = 0
 
 
 class DistributedDataParallel(Module):
@@ -139,6 +156,7 @@ class DistributedDataParallel(Module):
                  bucket_cap_mb: float | None = 25.0, find_unused_parameters: bool = False,
                  check_reduction: bool = False, gradient_as_bucket_view: bool = False,
                  static_graph: bool = False) -> None:
+        from ..distributed.bucket_sum import bucket_summers
         from ..distributed.process_group import _check_group, _world
 
         super().__init__()
@@ -188,6 +206,9 @@ class DistributedDataParallel(Module):
         self._broadcast_state()
         params = [p for p in module.parameters() if p.requires_grad]
         d["_buckets"] = _make_buckets(params, self.bucket_cap_mb * _MB)
+        summers = bucket_summers(world, [(b.length(), b.dtype) for b in self._buckets], self)
+        for bucket, summer in zip(self._buckets, summers):
+            bucket.summer = summer
         d["_slot"] = {}  # id(param) -> (bucket index, position in bucket)
         for b, bucket in enumerate(self._buckets):
             for i, p in enumerate(bucket.params):
@@ -302,13 +323,15 @@ class DistributedDataParallel(Module):
         if self._has_buffers and self.broadcast_buffers and self.require_forward_param_sync:
             self._sync_buffers()
         last, requests = len(self._buckets) - 1, []
-        zeros = [np.zeros(b.total + len(b.params), dtype=b.dtype) for b in self._buckets]
-        for b, buf in enumerate(zeros):  # (the buffers live until the waits are over)
+        sums = [np.zeros(b.length(), dtype=b.dtype) for b in self._buckets]
+        for b, (bucket, buf) in enumerate(zip(self._buckets, sums)):
+            # (the buffers live until the waits are over)
+            bucket.summer.staging(buf)[...] = 0
             if b == last:
-                world.allreduce(buf, "sum")
+                bucket.summer.sum_into(buf)
             else:
-                requests.append(world.iallreduce(buf, "sum"))
-        world.waitall(requests)
+                requests.append(bucket.summer.start(buf))
+        world.waitall([r for r in requests if r is not None])
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
@@ -365,12 +388,12 @@ class DistributedDataParallel(Module):
         """Copy one gradient into the bucket, already divided by the world size (the one
         pass over the gradients' memory that the wrapper adds)."""
         grad = bucket.params[i].grad
-        out = bucket.views[i]
+        out = bucket.stage_views[i]
         if grad is None:
             out[...] = 0
             return
         np.multiply(grad.array, self._scale, out=out, casting="unsafe")
-        bucket.counts[i] = 1
+        bucket.stage_counts[i] = 1
 
     def _launch_ready(self) -> None:
         """Start the reductions of complete buckets, strictly in bucket order: every rank
@@ -382,7 +405,7 @@ class DistributedDataParallel(Module):
             bucket = buckets[self._next_launch]
             if bucket.ready < len(bucket.params):
                 break
-            bucket.request = self._world.iallreduce(bucket.flat, "sum")
+            bucket.request = bucket.summer.start(bucket.flat)
             self.__dict__["_next_launch"] += 1
 
     def _finish_reduction(self) -> None:
@@ -390,7 +413,6 @@ class DistributedDataParallel(Module):
         if not self._armed:
             return
         started = time.perf_counter()
-        world = self._world
         for bucket in self._buckets[self._next_launch:]:
             if bucket.ready < len(bucket.params):
                 for i, p in enumerate(bucket.params):
@@ -400,13 +422,13 @@ class DistributedDataParallel(Module):
         last = len(self._buckets) - 1
         for b in range(self._next_launch, len(self._buckets)):
             bucket = self._buckets[b]
-            if b == last and world.size > 1:
+            if b == last:
                 # nothing left to overlap with: a blocking all-reduce is the cheaper call
-                world.allreduce(bucket.flat, "sum")
+                bucket.summer.sum_into(bucket.flat)
             else:
-                bucket.request = world.iallreduce(bucket.flat, "sum")
+                bucket.request = bucket.summer.start(bucket.flat)
         requests = [b.request for b in self._buckets if b.request is not None]
-        world.waitall(requests)
+        self._world.waitall(requests)
         for bucket in self._buckets:
             self._unpack(bucket)
         d = self.__dict__
