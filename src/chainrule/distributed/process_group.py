@@ -201,6 +201,9 @@ class _MPIWorld:
         # collective that a peer has started there and complete without that peer
         self.exit_comm = MPI.COMM_WORLD.Dup()
         self.monitor_comm = MPI.COMM_WORLD.Dup()  # monitored_barrier's messages
+        # DDP's own barriers: on ``comm`` a rank with one step more than the others would
+        # have its gradient sum's barrier matched by a peer's dist.barrier()
+        self.internal_comm = MPI.COMM_WORLD.Dup()
         self.failure_comm = MPI.COMM_WORLD.Dup()  # all_ranks_failed's agreement
         # the watchdogs tell each other where their ranks wait, and a rank at the end of
         # its program says so, so that ranks that can never meet again stop at once
@@ -325,7 +328,7 @@ class _MPIWorld:
     def internal_barrier(self, what: str) -> None:
         """A barrier of chainrule's own (DDP's shared-memory sums), named ``what`` for
         the watchdog."""
-        self._blocking(what, self.comm.Barrier)
+        self._blocking(what, self.internal_comm.Barrier)
 
     def shared_pool(self):
         """The pool of shared-memory windows, or None when the ranks span machines;
