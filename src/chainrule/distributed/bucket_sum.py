@@ -4,22 +4,23 @@ rank runs on one machine, else with MPI's all-reduce.
 MPI's all-reduce between processes of one machine copies each byte through its own
 shared buffers several times (send, reduce, send back). When the whole job shares one
 machine's memory, each rank instead writes its bucket into an MPI shared-memory window
-that all ranks can read, and the sum takes three steps:
+that all ranks can read, and after a barrier (every rank's contribution is written):
 
-1. barrier: every rank's contribution is written;
-2. rank r adds up its own K-th of the bucket, straight from the K ranks' windows, in
-   rank order (so the sums do not depend on who computes them), into its gradients and
-   back into its window;
-3. barrier, then each rank copies the other ranks' sums into its gradients.
+- two ranks: each adds the two windows into its gradients (one pass, nothing more);
+- K > 2 ranks: rank r adds up its own K-th of the bucket from the K windows into its
+  gradients and back into its window; after a second barrier each rank copies the
+  other ranks' sums (each rank reads about two buckets' worth, not K).
 
-Every byte is read twice and written twice per rank; on this project's 2-core machine
-this costs about a third of the all-reduce it replaces (``bench/bench_ddp.py``).
+The windows are added in rank order, so every rank gets the same bits. On this
+project's 2-core machine this costs a fraction of the all-reduce it replaces
+(``bench/bench_ddp.py``, row "MPI all-reduce").
 
 Each bucket has two windows' worth of room per rank, used on alternate steps: a rank
-that leaves step 3 early and starts writing its next step's gradients cannot overwrite
-what a slower peer is still copying. The windows are leased from a pool held by the
-process group and returned when the DDP wrapper is garbage-collected, so a program that
-wraps models again and again reuses the memory. Set ``CHAINRULE_DDP_SHARED_MEMORY=0``
+that has summed and goes on to write its next step's gradients cannot overwrite what a
+slower peer is still reading, because that peer must reach the next step's barrier
+before this rank can pass it and write into the same half again. The windows are
+leased from a pool held by the process group and returned when the DDP wrapper is
+garbage-collected, so a program that wraps models again and again reuses the memory. Set ``CHAINRULE_DDP_SHARED_MEMORY=0``
 to use MPI's all-reduce everywhere.
 """
 
@@ -82,6 +83,10 @@ class SharedSum:
         windows = self.buffers[self.parity]
         rank = world.rank
         world.internal_barrier("all_reduce")
+        if len(windows) == 2:
+            np.add(windows[0], windows[1], out=out)
+            self.parity ^= 1
+            return
         a, b = self.bounds[rank]
         if a < b:
             mine = out[a:b]
