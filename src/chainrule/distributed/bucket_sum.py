@@ -137,6 +137,17 @@ class _Window:
         self.leased = False
 
 
+def _room_for(nbytes: int) -> bool:
+    """Whether /dev/shm, where MPICH maps its shared memory, has room for ``nbytes`` (with
+    a margin): a full tmpfs (a container's 64 MB) does not fail the allocation, it kills
+    the process with SIGBUS when a page is first touched."""
+    try:
+        stat = os.statvfs("/dev/shm")
+    except OSError:
+        return True  # no /dev/shm: MPI maps the memory its own way
+    return stat.f_bavail * stat.f_frsize >= 2 * nbytes
+
+
 class SharedPool:
     """The shared-memory windows of the process group, leased to DDP wrappers."""
 
@@ -153,9 +164,11 @@ class SharedPool:
 
         free = [w for w in self.windows if not w.leased and w.nbytes >= nbytes]
         choice = min(free, key=lambda w: w.nbytes).number if free else -1
-        choices = self.comm.allgather(choice)
-        if choice >= 0 and all(c == choice for c in choices):
+        answers = self.comm.allgather((choice, _room_for(nbytes * self.comm.Get_size())))
+        if choice >= 0 and all(c == choice for c, _ in answers):
             window = next(w for w in self.windows if w.number == choice)
+        elif not all(room for _, room in answers):
+            return None
         else:
             try:
                 win = MPI.Win.Allocate_shared(nbytes, 1, comm=self.comm)
