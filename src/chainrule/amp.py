@@ -61,9 +61,9 @@ def _device_type(device: Any, where: str) -> str:
 
 
 def _cuda_available() -> bool:
-    from . import cuda
+    from . import backend  # (not chainrule.cuda: it imports this module for cuda.amp)
 
-    return cuda.is_available()
+    return backend.gpu_available()
 
 
 def is_autocast_available(device_type: str) -> bool:
