@@ -114,6 +114,13 @@ def test_ddp_with_mpis_all_reduce_equals_one_process(mpi, bucket_mb):
               "equivalence")
 
 
+def test_ddp_without_room_in_shared_memory_uses_the_all_reduce(mpi):
+    """One rank's /dev/shm is full: every rank takes MPI's all-reduce (a full tmpfs would
+    kill the process at the first touch of a page, not fail the allocation)."""
+    assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd"], PRETEND_FULL_SHM_ON_RANK="1",
+                      EXPECT_SUM_PATH="message"), "equivalence")
+
+
 def test_ddp_shared_memory_windows_are_pooled(mpi):
     assert_ok(run_mpi([SCENARIOS, "shared_pool"]), "shared_pool")
 
@@ -169,6 +176,11 @@ def test_a_failing_rank_ends_the_job(mpi, how, expected):
     if how == "raise":
         assert "ValueError: a bug on this rank" in result.stderr, output
         assert "stopping all 2 ranks" in result.stderr, output
+        mapped = [ln.split()[1:] for ln in result.stdout.splitlines()
+                  if ln.startswith("mapped:")]
+        assert mapped and mapped[0], output
+        # an aborted MPICH job would leave its shared-memory files behind for good
+        assert not [path for path in mapped[0] if os.path.exists(path)], mapped
     if how == "exit":  # sys.exit(3): the job ends at once with that status, not after the
         # exit wait's timeout (3 s here)
         assert "left: it called sys.exit(3) while the other ranks go on" in result.stderr, \

@@ -4,22 +4,23 @@ rank runs on one machine, else with MPI's all-reduce.
 MPI's all-reduce between processes of one machine copies each byte through its own
 shared buffers several times (send, reduce, send back). When the whole job shares one
 machine's memory, each rank instead writes its bucket into an MPI shared-memory window
-that all ranks can read, and the sum takes three steps:
+that all ranks can read, and after a barrier (every rank's contribution is written):
 
-1. barrier: every rank's contribution is written;
-2. rank r adds up its own K-th of the bucket, straight from the K ranks' windows, in
-   rank order (so the sums do not depend on who computes them), into its gradients and
-   back into its window;
-3. barrier, then each rank copies the other ranks' sums into its gradients.
+- two ranks: each adds the two windows into its gradients (one pass, nothing more);
+- K > 2 ranks: rank r adds up its own K-th of the bucket from the K windows into its
+  gradients and back into its window; after a second barrier each rank copies the
+  other ranks' sums (each rank reads about two buckets' worth, not K).
 
-Every byte is read twice and written twice per rank; on this project's 2-core machine
-this costs about a third of the all-reduce it replaces (``bench/bench_ddp.py``).
+The windows are added in rank order, so every rank gets the same bits. On this
+project's 2-core machine this costs a fraction of the all-reduce it replaces
+(``bench/bench_ddp.py``, row "MPI all-reduce").
 
 Each bucket has two windows' worth of room per rank, used on alternate steps: a rank
-that leaves step 3 early and starts writing its next step's gradients cannot overwrite
-what a slower peer is still copying. The windows are leased from a pool held by the
-process group and returned when the DDP wrapper is garbage-collected, so a program that
-wraps models again and again reuses the memory. Set ``CHAINRULE_DDP_SHARED_MEMORY=0``
+that has summed and goes on to write its next step's gradients cannot overwrite what a
+slower peer is still reading, because that peer must reach the next step's barrier
+before this rank can pass it and write into the same half again. The windows are
+leased from a pool held by the process group and returned when the DDP wrapper is
+garbage-collected, so a program that wraps models again and again reuses the memory. Set ``CHAINRULE_DDP_SHARED_MEMORY=0``
 to use MPI's all-reduce everywhere.
 """
 
@@ -82,6 +83,10 @@ class SharedSum:
         windows = self.buffers[self.parity]
         rank = world.rank
         world.internal_barrier("all_reduce")
+        if len(windows) == 2:
+            np.add(windows[0], windows[1], out=out)
+            self.parity ^= 1
+            return
         a, b = self.bounds[rank]
         if a < b:
             mine = out[a:b]
@@ -132,6 +137,17 @@ class _Window:
         self.leased = False
 
 
+def _room_for(nbytes: int) -> bool:
+    """Whether /dev/shm, where MPICH maps its shared memory, has room for ``nbytes`` (with
+    a margin): a full tmpfs (a container's 64 MB) does not fail the allocation, it kills
+    the process with SIGBUS when a page is first touched."""
+    try:
+        stat = os.statvfs("/dev/shm")
+    except OSError:
+        return True  # no /dev/shm: MPI maps the memory its own way
+    return stat.f_bavail * stat.f_frsize >= 2 * nbytes
+
+
 class SharedPool:
     """The shared-memory windows of the process group, leased to DDP wrappers."""
 
@@ -148,9 +164,11 @@ class SharedPool:
 
         free = [w for w in self.windows if not w.leased and w.nbytes >= nbytes]
         choice = min(free, key=lambda w: w.nbytes).number if free else -1
-        choices = self.comm.allgather(choice)
-        if choice >= 0 and all(c == choice for c in choices):
+        answers = self.comm.allgather((choice, _room_for(nbytes * self.comm.Get_size())))
+        if choice >= 0 and all(c == choice for c, _ in answers):
             window = next(w for w in self.windows if w.number == choice)
+        elif not all(room for _, room in answers):
+            return None
         else:
             try:
                 win = MPI.Win.Allocate_shared(nbytes, 1, comm=self.comm)

@@ -25,6 +25,7 @@ Failure policy (an MPI job whose rank dies must not hang its peers in a collecti
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime
 import os
 import socket
@@ -356,6 +357,7 @@ class _MPIWorld:
         # the launcher forwards our output through a pipe; MPI_Abort tears the job down
         # at once, which can drop the last lines (the error itself) on the way
         time.sleep(0.25)
+        _unlink_shared_memory_files()
         self.MPI.COMM_WORLD.Abort(code)
         # MPICH's MPI_Abort returns when a non-blocking collective of this rank is still
         # pending (an Ibarrier that timed out); the launcher ends the job, but this
@@ -397,6 +399,21 @@ class _MPIWorld:
         if not _poll(self.failure_comm.Ibarrier(), time.monotonic() + timeout_s):
             return None
         return self.failure_comm.allgather(message)
+
+
+def _unlink_shared_memory_files() -> None:
+    """Remove the names of the files in /dev/shm that MPICH mapped for this job: MPICH
+    removes them at a normal finish, and an aborted job would leave them behind (2 MB
+    each, for good). The ranks keep their mappings; only the names go."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split(None, 5)[5].strip() for line in maps
+                     if line.count(" ") >= 5 and "/dev/shm/mpich_shm_" in line}
+    except OSError:
+        return  # not Linux
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 class _Watchdog:
