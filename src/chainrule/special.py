@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as _np
+
 from .ops import primitives as _P
 from .ops import special_ops as _S
 from .ops import tensor_api as _api
@@ -35,7 +37,9 @@ def xlog1py(x, y):
     from ._tensor import as_tensor
 
     x, y = _P._pair(x, y)
-    zero = (x.array == 0) & (y.array == y.array)
+    # masked only where log1p(y) is not finite (see xlogy: the derivative in x at x = 0
+    # is log1p(y), as PyTorch's)
+    zero = (x.array == 0) & ((y.array <= -1) | _np.isinf(y.array))
     safe = _P.where(zero, 0.0, as_tensor(y))
     return _P.where(zero, 0.0, _P.mul(x, _P.log1p(safe)))
 

@@ -14,8 +14,11 @@ stream is NumPy's, so the values differ from PyTorch's for the same seed, while
 0.4431
 """
 
+from . import transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .continuous import Beta, Cauchy, Dirichlet, Exponential, Gamma, Laplace, StudentT
+from .discrete import Binomial, Geometric, Poisson
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
@@ -23,11 +26,14 @@ from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .transformed_distribution import LogNormal, TransformedDistribution
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "MixtureSameFamily",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform", "kl_divergence",
-           "register_kl"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Dirichlet", "Distribution",
+           "Exponential", "Gamma", "Geometric", "Independent", "Laplace", "LogNormal",
+           "MixtureSameFamily", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+           "StudentT", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl",
+           "transforms"]
 
 
 def __getattr__(name: str):
@@ -35,5 +41,5 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'chainrule.distributions' has no attribute {name!r}")
     raise AttributeError(f"chainrule.distributions has no {name!r}: PyTorch's "
                          f"torch.distributions.{name} is not part of chainrule; the "
-                         f"distributions here are {', '.join(__all__[:-2])} (see "
+                         f"distributions here are {', '.join(__all__[:-3])} (see "
                          "docs/pytorch.md)")

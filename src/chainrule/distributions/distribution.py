@@ -7,6 +7,8 @@ entropies, KL terms and reparameterized samples given the same noise agree with 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .._tensor import Size, Tensor, as_tensor
@@ -96,6 +98,34 @@ class Distribution:
 
     def perplexity(self) -> Tensor:
         return self.entropy().exp()
+
+    def expand(self, batch_shape, _instance=None) -> Distribution:
+        """The same distribution over a larger batch: each parameter broadcast (as views)
+        to ``batch_shape`` plus its own trailing dims."""
+        batch_shape = Size(tuple(batch_shape))
+        old = tuple(self._batch_shape)
+        try:
+            ok = np.broadcast_shapes(old, tuple(batch_shape)) == tuple(batch_shape)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{type(self).__name__}.expand: batch_shape {tuple(old)} cannot "
+                             f"be expanded to {tuple(batch_shape)}")
+        new = copy.copy(self)
+        new.__dict__ = dict(self.__dict__)
+        for name in self._expand_names():
+            t = self.__dict__.get(name)
+            if isinstance(t, Tensor):
+                new.__dict__[name] = t.expand(tuple(batch_shape) + tuple(t.shape[len(old):]))
+        param = self.__dict__.get("_param")
+        if param is not None:  # Categorical/Bernoulli/Binomial: the tensor given, expanded
+            new._param = next(new.__dict__[n] for n in ("probs", "logits")
+                              if self.__dict__.get(n) is param)
+        new._batch_shape = batch_shape
+        return new
+
+    def _expand_names(self) -> tuple:
+        return tuple(getattr(self, "arg_constraints", ()))
 
     # ---- helpers -----------------------------------------------------------------------
     def _rng(self) -> np.random.Generator:

@@ -56,6 +56,11 @@ class Independent(Distribution):
     def variance(self) -> Tensor:
         return self.base_dist.variance
 
+    def expand(self, batch_shape, _instance=None) -> Independent:
+        reinterpreted = tuple(self._event_shape)[:self.reinterpreted_batch_ndims]
+        base = self.base_dist.expand(tuple(batch_shape) + reinterpreted)
+        return Independent(base, self.reinterpreted_batch_ndims, self._validate_args)
+
     def sample(self, sample_shape=()) -> Tensor:
         return self.base_dist.sample(sample_shape)
 

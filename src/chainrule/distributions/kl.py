@@ -9,11 +9,14 @@ from .._tensor import Tensor
 from ..nn import functional as F
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .continuous import Beta, Dirichlet, Exponential, Gamma, Laplace
+from .discrete import Poisson
 from .distribution import Distribution
 from .independent import Independent, _sum_rightmost
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis, _solve_lower
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .transformed_distribution import LogNormal
 from .uniform import Uniform
 
 __all__ = ["kl_divergence", "register_kl"]
@@ -46,8 +49,9 @@ def _lookup(type_p: type, type_q: type):
 
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """KL(p ‖ q) for the pairs registered (Normal, Categorical, Bernoulli, Uniform,
-    OneHotCategorical, MultivariateNormal, Independent of those, and any added with
+    """KL(p ‖ q) for the pairs registered (two of the same kind among Normal, Categorical,
+    Bernoulli, Uniform, OneHotCategorical, MultivariateNormal, Beta, Dirichlet, Exponential,
+    Gamma, Laplace, Poisson, LogNormal, Independent of those, and any added with
     ``register_kl``); a NotImplementedError names the pair otherwise."""
     fn = _lookup(type(p), type(q))
     if fn is None:
@@ -119,3 +123,59 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
                                   f"reinterpreted_batch_ndims ({p.reinterpreted_batch_ndims} "
                                   f"and {q.reinterpreted_batch_ndims})")
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p: Beta, q: Beta) -> Tensor:
+    sum_p = p.concentration1 + p.concentration0
+    sum_q = q.concentration1 + q.concentration0
+    t1 = ops.lgamma(q.concentration1) + ops.lgamma(q.concentration0) + ops.lgamma(sum_p)
+    t2 = ops.lgamma(p.concentration1) + ops.lgamma(p.concentration0) + ops.lgamma(sum_q)
+    t3 = (p.concentration1 - q.concentration1) * ops.digamma(p.concentration1)
+    t4 = (p.concentration0 - q.concentration0) * ops.digamma(p.concentration0)
+    t5 = (sum_q - sum_p) * ops.digamma(sum_p)
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Tensor:
+    sum_p = p.concentration.sum(-1)
+    sum_q = q.concentration.sum(-1)
+    t1 = ops.lgamma(sum_p) - ops.lgamma(sum_q)
+    t2 = (ops.lgamma(p.concentration) - ops.lgamma(q.concentration)).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = ops.digamma(p.concentration) - ops.digamma(sum_p).unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p: Exponential, q: Exponential) -> Tensor:
+    rate_ratio = q.rate / p.rate
+    return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Tensor:
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = ops.lgamma(q.concentration) - ops.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * ops.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
+    scale_ratio = p.scale / q.scale
+    loc_abs_diff = (p.loc - q.loc).abs()
+    return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * ops.exp(
+        -loc_abs_diff / p.scale) - 1
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(LogNormal, LogNormal)
+def _kl_lognormal_lognormal(p: LogNormal, q: LogNormal) -> Tensor:
+    return kl_divergence(p.base_dist, q.base_dist)

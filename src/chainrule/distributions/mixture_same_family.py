@@ -55,6 +55,12 @@ class MixtureSameFamily(Distribution):
     def component_distribution(self) -> Distribution:
         return self._component_distribution
 
+    def expand(self, batch_shape, _instance=None) -> MixtureSameFamily:
+        batch_shape = tuple(batch_shape)
+        mixture = self._mixture_distribution.expand(batch_shape)
+        components = self._component_distribution.expand(batch_shape + (self._num_component,))
+        return MixtureSameFamily(mixture, components, self._validate_args)
+
     def _pad_mixture(self, t: Tensor) -> Tensor:
         # mixture weights shaped (..., K, 1, ..., 1) to line up with the component means
         return t.reshape(tuple(t.shape) + (1,) * self._event_ndims)

@@ -128,7 +128,7 @@ class MultivariateNormal(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = as_tensor(value)
-        self._check_value(value, np.isfinite(value.array), "real vectors")
+        self._check_value(value, ~np.isnan(value.array), "real vectors (not NaN)")
         diff = value - self.loc
         M = _batch_mahalanobis(self._unbroadcasted_scale_tril, diff)
         half_log_det = self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)

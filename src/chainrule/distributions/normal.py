@@ -31,7 +31,7 @@ class Normal(Distribution):
     def __init__(self, loc, scale, validate_args=None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, (), validate_args)
-        self._check_parameter("loc", np.isfinite(self.loc.array), "real (finite)", self.loc)
+        self._check_parameter("loc", ~np.isnan(self.loc.array), "Real() (not NaN)", self.loc)
         self._check_parameter("scale", self.scale.array > 0, "GreaterThan(lower_bound=0.0)",
                               self.scale)
 
@@ -58,7 +58,7 @@ class Normal(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = as_tensor(value)
-        self._check_value(value, np.isfinite(value.array), "real numbers")
+        self._check_value(value, ~np.isnan(value.array), "real numbers (not NaN)")
         var = self.scale ** 2
         log_scale = self.scale.log()
         return -((value - self.loc) ** 2) / (2 * var) - log_scale - math.log(math.sqrt(2 * math.pi))

@@ -23,6 +23,13 @@ class OneHotCategorical(Distribution):
         super().__init__(self._categorical.batch_shape,
                          self._categorical.param_shape[-1:], validate_args)
 
+    def expand(self, batch_shape, _instance=None) -> OneHotCategorical:
+        new = object.__new__(OneHotCategorical)
+        new.__dict__ = dict(self.__dict__)
+        new._categorical = self._categorical.expand(batch_shape)
+        new._batch_shape = new._categorical.batch_shape
+        return new
+
     @property
     def probs(self) -> Tensor:
         return self._categorical.probs

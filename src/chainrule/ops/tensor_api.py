@@ -1800,7 +1800,10 @@ def hypot(a, b) -> Tensor:
 def xlogy(x, y) -> Tensor:
     """``x * log(y)``, 0 where x is 0 (even for y = 0), nan where y is nan."""
     x, y = P._pair(x, y)
-    zero = np.asarray((x.array == 0) & ~np.isnan(y.array))
+    # Only where log(y) is not finite does x = 0 need the mask: elsewhere x * log(y) is
+    # already 0 and its derivative in x is log(y), as PyTorch's (a mask on all of x == 0
+    # would zero that derivative: Gamma's and Dirichlet's log_prob at concentration 1).
+    zero = np.asarray((x.array == 0) & ((y.array <= 0) | np.isinf(y.array)))
     safe_y = P.where(zero, 1.0, y)
     return P.where(zero, 0.0, P.mul(x, P.log(safe_y)))
 

@@ -1,0 +1,134 @@
+"""TransformedDistribution (a base distribution pushed through transforms) and
+LogNormal, which PyTorch defines that way."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .._tensor import Size, Tensor, as_tensor
+from .distribution import Distribution
+from .independent import _sum_rightmost
+from .normal import Normal
+from .transforms import ExpTransform, Transform
+
+__all__ = ["LogNormal", "TransformedDistribution"]
+
+
+class TransformedDistribution(Distribution):
+    """``TransformedDistribution(base, transforms)``: y = f_n(...f_1(x)) with x ~ base;
+    ``log_prob(y) = base.log_prob(x) − Σ log|det J|``. The transforms here are elementwise
+    (event_dim 0 unless an AffineTransform says otherwise)."""
+
+    arg_constraints: ClassVar[dict] = {}
+
+    def __init__(self, base_distribution: Distribution, transforms,
+                 validate_args=None) -> None:
+        if isinstance(transforms, Transform):
+            transforms = [transforms]
+        transforms = list(transforms)
+        for t in transforms:
+            if not isinstance(t, Transform):
+                raise TypeError(f"TransformedDistribution: transforms must be Transform "
+                                f"objects, got {type(t).__name__}")
+        self.base_dist = base_distribution
+        self.transforms = transforms
+        event_dim = max([len(base_distribution.event_shape)]
+                        + [t.event_dim for t in transforms])
+        shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        cut = len(shape) - event_dim
+        super().__init__(shape[:cut], shape[cut:], validate_args)
+
+    @property
+    def has_rsample(self) -> bool:
+        return self.base_dist.has_rsample
+
+    def expand(self, batch_shape, _instance=None) -> TransformedDistribution:
+        n_base = len(self.base_dist.event_shape)
+        extra = tuple(self._event_shape)[:len(self._event_shape) - n_base]
+        new = object.__new__(type(self))
+        new.__dict__ = dict(self.__dict__)
+        new.base_dist = self.base_dist.expand(tuple(batch_shape) + extra)
+        new._batch_shape = Size(tuple(batch_shape))
+        return new
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        x = self.base_dist.rsample(sample_shape)
+        for transform in self.transforms:
+            x = transform(x)
+        return x
+
+    def sample(self, sample_shape=()) -> Tensor:
+        from ..autograd import no_grad
+
+        with no_grad():
+            x = self.base_dist.sample(sample_shape)
+            for transform in self.transforms:
+                x = transform(x)
+            return x
+
+    def log_prob(self, value) -> Tensor:
+        y = as_tensor(value)
+        event_dim = len(self._event_shape)
+        log_prob = 0.0
+        for transform in reversed(self.transforms):
+            x = transform.inv(y)
+            log_prob = log_prob - _sum_rightmost(transform.log_abs_det_jacobian(x, y),
+                                                 event_dim - transform.event_dim)
+            y = x
+        return log_prob + _sum_rightmost(self.base_dist.log_prob(y),
+                                         event_dim - len(self.base_dist.event_shape))
+
+    def cdf(self, value) -> Tensor:
+        value = as_tensor(value)
+        for transform in reversed(self.transforms):
+            value = transform.inv(value)
+        out = self.base_dist.cdf(value)
+        sign = 1
+        for transform in self.transforms:
+            sign = sign * transform.sign
+        return out if isinstance(sign, int) and sign == 1 else sign * (out - 0.5) + 0.5
+
+    def icdf(self, value) -> Tensor:
+        value = self.base_dist.icdf(as_tensor(value))
+        for transform in self.transforms:
+            value = transform(value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"TransformedDistribution({self.base_dist!r}, {self.transforms!r})"
+
+
+class LogNormal(TransformedDistribution):
+    """``LogNormal(loc, scale)``: exp of a Normal(loc, scale)."""
+
+    arg_constraints: ClassVar[dict] = {"loc": "real", "scale": "positive"}
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        base = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(base, ExpTransform(), validate_args)
+
+    @property
+    def loc(self) -> Tensor:
+        return self.base_dist.loc
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.loc + self.scale.pow(2) / 2).exp()
+
+    @property
+    def mode(self) -> Tensor:
+        return (self.loc - self.scale.square()).exp()
+
+    @property
+    def variance(self) -> Tensor:
+        scale_sq = self.scale.pow(2)
+        return scale_sq.expm1() * (2 * self.loc + scale_sq).exp()
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() + self.loc
+
+

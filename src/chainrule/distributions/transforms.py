@@ -1,0 +1,190 @@
+"""Invertible maps for ``TransformedDistribution`` (PyTorch's torch.distributions.
+transforms): each knows its inverse and log|det J|; ``cache_size=1`` returns the input
+of the last call when its output is inverted (SAC's tanh-squashed actions)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import ops
+from .._tensor import Tensor, as_tensor
+from ..nn import functional as F
+
+__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
+           "TanhTransform", "Transform"]
+
+
+class Transform:
+    """An elementwise invertible map y = f(x): ``__call__``, ``inv``, ``log_abs_det_jacobian``
+    (x, y). Subclasses give ``_call``, ``_inverse`` and ``log_abs_det_jacobian``."""
+
+    bijective = True
+    sign = 1
+    event_dim = 0
+
+    def __init__(self, cache_size: int = 0) -> None:
+        if cache_size not in (0, 1):
+            raise ValueError(f"{type(self).__name__}: cache_size must be 0 or 1, got "
+                             f"{cache_size!r}")
+        self._cache_size = cache_size
+        self._cached = (None, None)
+
+    def __call__(self, x) -> Tensor:
+        x = as_tensor(x)
+        if self._cache_size and self._cached[0] is x:
+            return self._cached[1]
+        y = self._call(x)
+        if self._cache_size:
+            self._cached = (x, y)
+        return y
+
+    @property
+    def inv(self) -> _Inverse:
+        return _Inverse(self)
+
+    def _inv_call(self, y) -> Tensor:
+        y = as_tensor(y)
+        if self._cache_size and self._cached[1] is y:
+            return self._cached[0]
+        x = self._inverse(y)
+        if self._cache_size:
+            self._cached = (x, y)
+        return x
+
+    def _call(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no inverse")
+
+    def log_abs_det_jacobian(self, x, y) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__}.log_abs_det_jacobian")
+
+    def forward_shape(self, shape) -> tuple:
+        return tuple(shape)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class _Inverse(Transform):
+    def __init__(self, transform: Transform) -> None:
+        super().__init__(0)
+        self._inv = transform
+
+    def __call__(self, x) -> Tensor:
+        return self._inv._inv_call(x)
+
+    @property
+    def inv(self) -> Transform:
+        return self._inv
+
+    def log_abs_det_jacobian(self, x, y) -> Tensor:
+        return -self._inv.log_abs_det_jacobian(y, x)
+
+
+class ExpTransform(Transform):
+    """y = exp(x)."""
+
+    def _call(self, x):
+        return x.exp()
+
+    def _inverse(self, y):
+        return y.log()
+
+    def log_abs_det_jacobian(self, x, y):
+        return as_tensor(x)
+
+
+class SigmoidTransform(Transform):
+    """y = sigmoid(x); the inverse clamps y inside (tiny, 1 - eps) as PyTorch does."""
+
+    def _call(self, x):
+        return x.sigmoid()
+
+    def _inverse(self, y):
+        info = np.finfo(y.dtype)
+        y = y.clamp(min=float(info.tiny), max=1.0 - float(info.eps))
+        return y.log() - ops.log1p(-y)
+
+    def log_abs_det_jacobian(self, x, y):
+        x = as_tensor(x)
+        return -F.softplus(-x) - F.softplus(x)
+
+
+class TanhTransform(Transform):
+    """y = tanh(x), with the stable log|det J| = 2 (log 2 − x − softplus(−2x))."""
+
+    def _call(self, x):
+        return x.tanh()
+
+    def _inverse(self, y):
+        return ops.atanh(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        x = as_tensor(x)
+        return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
+
+
+class AffineTransform(Transform):
+    """y = loc + scale · x (``event_dim`` trailing dims summed in the log-determinant)."""
+
+    def __init__(self, loc, scale, event_dim: int = 0, cache_size: int = 0) -> None:
+        super().__init__(cache_size)
+        self.loc, self.scale, self.event_dim = loc, scale, event_dim
+
+    @property
+    def sign(self):
+        return 1 if not isinstance(self.scale, Tensor) and self.scale > 0 else ops.sign(
+            as_tensor(self.scale))
+
+    def _call(self, x):
+        return self.loc + self.scale * x
+
+    def _inverse(self, y):
+        return (y - self.loc) / self.scale
+
+    def log_abs_det_jacobian(self, x, y):
+        x = as_tensor(x)
+        scale = self.scale if isinstance(self.scale, Tensor) else as_tensor(
+            np.asarray(abs(self.scale), dtype=x.dtype))
+        result = scale.abs().log()
+        if self.event_dim:
+            shape = result.shape[:result.ndim - self.event_dim] + (-1,) if result.ndim else ()
+            result = result.reshape(shape).sum(-1) if result.ndim else result
+            shape = x.shape[:x.ndim - self.event_dim]
+        else:
+            shape = x.shape
+        return result.expand(shape) if tuple(result.shape) != tuple(shape) else result
+
+    def __repr__(self) -> str:
+        return f"AffineTransform(loc={self.loc}, scale={self.scale})"
+
+
+class ComposeTransform(Transform):
+    """The transforms applied in order (``parts[0]`` first)."""
+
+    def __init__(self, parts, cache_size: int = 0) -> None:
+        super().__init__(cache_size)
+        self.parts = list(parts)
+        self.event_dim = max((p.event_dim for p in self.parts), default=0)
+
+    def _call(self, x):
+        for part in self.parts:
+            x = part(x)
+        return x
+
+    def _inverse(self, y):
+        for part in reversed(self.parts):
+            y = part.inv(y)
+        return y
+
+    def log_abs_det_jacobian(self, x, y):
+        total = 0.0
+        for part in self.parts:
+            y_part = part(x)
+            total = total + part.log_abs_det_jacobian(x, y_part)
+            x = y_part
+        return total
