@@ -600,6 +600,42 @@ def fail(how: str = "raise", rank_to_fail: str = "1") -> None:
         time.sleep(0.01)
 
 
+@scenario
+def uneven_steps(ending: str = "barrier") -> None:
+    """The last rank has one batch more than the others and no ``ddp.join()``: it waits
+    in the gradients' all-reduce that no other rank will make, while they wait in the
+    program's last barrier (``ending="barrier"``) or have left it (``"exit"``). The job
+    must stop within seconds, naming what each rank waits in, not after the timeout."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    model = DistributedDataParallel(_model(seed=1))
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    x, y = cr.tensor(np.ones((4, 6))), cr.tensor(np.zeros(4, dtype=np.int64))
+    for _ in range(3 + (rank == size - 1)):
+        opt.zero_grad()
+        cr.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    if ending == "barrier":
+        dist.barrier()
+    else:
+        sys.exit(0)
+
+
+@scenario
+def slow_ranks() -> None:
+    """Long waits that are no mistake end normally: a rank waits several seconds at a
+    barrier for a rank that computes (writes a checkpoint), and at the end of the
+    program for a rank that is still busy."""
+    rank = dist.get_rank()
+    if rank == 0:
+        time.sleep(6)
+    dist.barrier()
+    t = cr.ones(3)
+    dist.all_reduce(t)
+    assert t.tolist() == [2.0] * 3
+    if rank == 1:
+        time.sleep(6)
+
+
 def main() -> None:
     name, args = sys.argv[1], sys.argv[2:]
     timeout = float(os.environ.get("SCENARIO_TIMEOUT", "0") or 0)

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -262,6 +263,33 @@ def test_pytorchs_spawn_tutorial_pattern_gives_torchs_numbers(mpi, tmp_path):
                                        err_msg=f"rank {rank} {key}")
 
 
+@pytest.mark.parametrize("ending", ["barrier", "exit"])
+def test_a_rank_with_more_steps_stops_the_job_within_seconds(mpi, ending):
+    """One rank with a batch more than the others and no ddp.join(): without a word it
+    would wait out init_process_group's timeout (30 minutes); the watchdogs see that no
+    rank can move and stop the job, naming where each rank is."""
+    start = time.monotonic()
+    result = run_mpi([SCENARIOS, "uneven_steps", ending], timeout=90)
+    elapsed = time.monotonic() - start
+    output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode != 0 and elapsed < 45, output
+    if ending == "exit":  # rank 1 alone waits
+        said = ["rank 1 of 2 (pid", "gave up: all_reduce (its collective #",
+                "rank 0 has reached the end of the program"]
+    elif "rank 1 of 2 (pid" in result.stderr:  # both wait: either may speak first
+        said = ["gave up: all_reduce (its collective #", "rank 0 waits in barrier (its"]
+    else:
+        said = ["rank 0 of 2 (pid", "gave up: barrier (its", "rank 1 waits in all_reduce (its"]
+    assert all(words in result.stderr for words in said), output
+    assert "`with ddp.join():`" in result.stderr, output
+
+
+def test_long_waits_for_a_busy_rank_are_no_mistake(mpi):
+    start = time.monotonic()
+    assert_ok(run_mpi([SCENARIOS, "slow_ranks"], timeout=90), "slow_ranks")
+    assert time.monotonic() - start > 12  # the ranks did wait for each other
+
+
 def _free_port() -> str:
     import socket
 
@@ -466,6 +494,20 @@ def test_ddp_rejects_gpu_arguments(world_of_one):
         DistributedDataParallel(lambda x: x)
 
 
+def test_ddp_refuses_a_model_with_nothing_to_train(world_of_one):
+    """As PyTorch: wrapping a module without trainable parameters is a mistake (a
+    parameter-free activation, or a model frozen before wrapping), named here."""
+    with pytest.raises(RuntimeError, match=r"wrapped ReLU has no parameter that requires a "
+                                           r"gradient \(it has none\)"):
+        DistributedDataParallel(cr.nn.ReLU())
+    frozen = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.BatchNorm1d(3)).requires_grad_(False)
+    with pytest.raises(RuntimeError, match=r"wrapped Sequential .*its 4 parameters are all "
+                                           r"frozen.*without the wrapper"):
+        DistributedDataParallel(frozen)
+    frozen[0].weight.requires_grad_(True)  # one trainable parameter is enough
+    assert DistributedDataParallel(frozen).module is frozen
+
+
 def test_ddp_needs_a_process_group():
     with pytest.raises(dist.DistributedError, match="init_process_group"):
         DistributedDataParallel(cr.nn.Linear(2, 2))
@@ -554,6 +596,26 @@ def test_sampler_feeds_a_data_loader():
         assert [len(b) for b in batches] == [2, 2]  # 4 samples per rank (10 padded to 12)
         seen += [i for b in batches for i in b]
     assert set(seen) == set(range(10)) and len(seen) == 12
+
+
+def test_sampler_warns_when_an_epoch_repeats_without_set_epoch():
+    sampler = DistributedSampler(range(10), num_replicas=2, rank=0, seed=3)
+    first = list(sampler)
+    with pytest.warns(UserWarning, match=r"iterated again at epoch 0 without set_epoch\(\).*"
+                                         r"call sampler.set_epoch\(epoch\)"):
+        assert list(sampler) == first  # the order PyTorch would repeat, too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        list(sampler)  # said once
+        for epoch in range(1, 4):  # the loop as it should be: silent, a new order each time
+            fresh = DistributedSampler(range(10), num_replicas=2, rank=0, seed=3)
+            fresh.set_epoch(epoch)
+            list(fresh)
+            list(DistributedSampler(range(10), num_replicas=2, rank=0, shuffle=False))
+        sampler.set_epoch(1)
+        assert list(sampler) != first
+        unshuffled = DistributedSampler(range(10), num_replicas=2, rank=0, shuffle=False)
+        assert list(unshuffled) == list(unshuffled)  # nothing to repeat without shuffle
 
 
 def test_sampler_errors():

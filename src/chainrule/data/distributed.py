@@ -11,6 +11,7 @@ steps. The shuffled order differs from PyTorch's (NumPy's generator, not torch's
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator, Sized
 
 import numpy as np
@@ -70,6 +71,8 @@ class DistributedSampler(Sampler):
         self.seed = int(seed)
         self.drop_last = bool(drop_last)
         self.epoch = 0
+        self._last_epoch = None  # the epoch of the last iteration (forgotten set_epoch)
+        self._warned = False
         n = len(dataset)
         if self.drop_last and n % self.num_replicas:
             self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
@@ -92,6 +95,14 @@ class DistributedSampler(Sampler):
         return order[self.rank:self.total_size:self.num_replicas]
 
     def __iter__(self) -> Iterator[int]:
+        if self.shuffle and self._last_epoch == self.epoch and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"DistributedSampler: iterated again at epoch {self.epoch} without "
+                "set_epoch(): with shuffle=True every epoch then repeats the same order; "
+                "call sampler.set_epoch(epoch) at the start of each epoch (PyTorch repeats "
+                "the order silently)", UserWarning, stacklevel=2)
+        self._last_epoch = self.epoch
         return iter(self.indices().tolist())
 
     def __len__(self) -> int:

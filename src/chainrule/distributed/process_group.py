@@ -16,7 +16,10 @@ Failure policy (an MPI job whose rank dies must not hang its peers in a collecti
   ``sys.exit`` early would otherwise leave the rest blocked forever);
 - a rank that has waited longer than ``timeout`` in one collective (a peer stuck in its
   own computation, or ranks that called collectives in different orders) aborts the
-  job: MPI has no timeout of its own, so a watchdog thread keeps the time.
+  job: MPI has no timeout of its own, so a watchdog thread keeps the time;
+- a rank waiting in a collective that no rank can join any more (every other rank has
+  left the program or waits in another collective: a rank with more batches than the
+  others) aborts the job within seconds; the watchdogs tell each other where they wait.
 """
 
 from __future__ import annotations
@@ -199,7 +202,16 @@ class _MPIWorld:
         # collective that a peer has started there and complete without that peer
         self.exit_comm = MPI.COMM_WORLD.Dup()
         self.monitor_comm = MPI.COMM_WORLD.Dup()  # monitored_barrier's messages
+        # DDP's own barriers: on ``comm`` a rank with one step more than the others would
+        # have its gradient sum's barrier matched by a peer's dist.barrier()
+        self.internal_comm = MPI.COMM_WORLD.Dup()
         self.failure_comm = MPI.COMM_WORLD.Dup()  # all_ranks_failed's agreement
+        # the watchdogs tell each other where their ranks wait, and a rank at the end of
+        # its program says so, so that ranks that can never meet again stop at once
+        # (see _Watchdog); the watchdog's thread talks, which needs full thread support
+        self.status_comm = MPI.COMM_WORLD.Dup()
+        self.talks_from_thread = MPI.Query_thread() == MPI.THREAD_MULTIPLE
+        self._status_sends: list = []
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
         self.ops = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX,
@@ -209,9 +221,12 @@ class _MPIWorld:
 
     def _blocking(self, what: str, call, *args, **kwargs):
         """Run the blocking MPI ``call`` under the watchdog's eye (mpi4py releases the GIL
-        inside MPI, so the watchdog thread runs while this one waits)."""
+        inside MPI, so the watchdog thread runs while this one waits). Collectives are
+        counted: every rank of a correct program is at the same count in the same one."""
         watchdog = self.watchdog
         watchdog.what = what
+        if what not in ("send", "recv"):
+            watchdog.count += 1
         watchdog.since = time.monotonic()
         try:
             return call(*args, **kwargs)
@@ -314,7 +329,7 @@ class _MPIWorld:
     def internal_barrier(self, what: str) -> None:
         """A barrier of chainrule's own (DDP's shared-memory sums), named ``what`` for
         the watchdog."""
-        self._blocking(what, self.comm.Barrier)
+        self._blocking(what, self.internal_comm.Barrier)
 
     def shared_pool(self):
         """The pool of shared-memory windows, or None when the ranks span machines;
@@ -349,6 +364,32 @@ class _MPIWorld:
         # process must not go on meanwhile
         os._exit(code)
 
+    def tell_others(self, status: tuple) -> None:
+        """Send this rank's ``status`` (a small tuple) to every other rank, in the
+        background."""
+        self._status_sends = [r for r in self._status_sends if not r.Test()]
+        self._status_sends += [self.status_comm.isend(status, dest=r, tag=0)
+                               for r in range(self.size) if r != self.rank]
+
+    def statuses_arrived(self) -> list[tuple[int, tuple]]:
+        """(rank, status) of every status message that has arrived, in order."""
+        arrived, info = [], self.MPI.Status()
+        while self.status_comm.iprobe(source=self.MPI.ANY_SOURCE, tag=0, status=info):
+            source = info.Get_source()
+            arrived.append((source, self.status_comm.recv(source=source, tag=0)))
+        return arrived
+
+    def finish_statuses(self) -> None:
+        """Once every rank is at the exit (each sent "left" last): receive what is
+        still on the way, finish the sends."""
+        remaining = set(range(self.size)) - {self.rank} - self.watchdog.left
+        while remaining:
+            info = self.MPI.Status()
+            status = self.status_comm.recv(source=self.MPI.ANY_SOURCE, tag=0, status=info)
+            if status[0] == "left":
+                remaining.discard(info.Get_source())
+        self.MPI.Request.Waitall(self._status_sends)
+
     def polite_barrier(self, timeout_s: float) -> bool:
         """A barrier that sleeps between polls (a waiting rank leaves its core to the
         ranks still working) and gives up after ``timeout_s``; True when all arrived."""
@@ -376,16 +417,35 @@ def _unlink_shared_memory_files() -> None:
 
 
 class _Watchdog:
-    """Ends the job when this rank has waited in one blocking collective for longer than
-    init_process_group's ``timeout``. The rank in the collective stamps ``since`` on the
-    way in and clears it on the way out (two attribute writes per collective); a daemon
-    thread looks at the stamp a few times per timeout. One per process."""
+    """Ends the job when its rank can no longer get out of a blocking collective.
+
+    The rank in the collective stamps ``since`` on the way in and clears it on the way
+    out (a few attribute writes per collective); a daemon thread looks at the stamp
+    about once a second. It ends the job when the wait has lasted longer than
+    init_process_group's ``timeout``, or sooner when no rank can move any more: the
+    watchdogs tell each other when their rank has waited a second in a collective (and
+    in which: its name and count) and when it is out, and each rank at the end of its
+    program says so; when for ``GRACE_S`` every other rank has either left or waits,
+    and not all in this same collective, nobody will ever arrive (a rank that ran more
+    steps than the others, or ranks that called different collectives). A program
+    without such a mistake only ever sends these messages during waits of more than a
+    second. One per process."""
+
+    GRACE_S = 3.0  # how long the picture must stay still before it counts as stuck
+    REPORT_AFTER_S = 1.0  # a wait this long is told to the others
 
     _instance = None
 
     def __init__(self) -> None:
         self.since: float | None = None  # when this rank entered the collective
         self.what = ""
+        self.count = 0  # collectives this rank has entered (the same on every rank)
+        self.lock = threading.Lock()  # held while the thread talks to the other ranks
+        self.stopped = False  # the rank is leaving: the thread says nothing more
+        self.peers: dict[int, tuple] = {}  # rank -> ("waiting", count, what) / ("left",)
+        self.left: set[int] = set()
+        self.reported: tuple | None = None  # (since, count, what) told to the others
+        self.changed = 0.0  # when the picture last changed
 
     @classmethod
     def start(cls) -> _Watchdog:
@@ -398,7 +458,7 @@ class _Watchdog:
     def _watch(self) -> None:
         while True:
             timeout = _state.timeout_s
-            time.sleep(min(max(timeout / 8, 0.05), 10.0))
+            time.sleep(min(max(timeout / 8, 0.05), 1.0))
             since = self.since
             # a quarter of slack: when a peer has left the program early, its own wait
             # at exit (same timeout) speaks first, and it can say that it left
@@ -407,6 +467,62 @@ class _Watchdog:
                       "(init_process_group's timeout): a rank is stuck in its own "
                       "computation, or the ranks called collectives in different orders",
                       1, verb="gave up")
+            world = _state.mpi
+            if world is None or not world.talks_from_thread:
+                continue
+            with self.lock:
+                if self.stopped:
+                    return
+                self._talk(world, since, time.monotonic())
+
+    def _talk(self, world, since: float | None, now: float) -> None:
+        for source, status in world.statuses_arrived():
+            if source in self.left:
+                continue
+            if status[0] == "left":
+                self.left.add(source)
+                self.peers[source] = status
+            elif status[0] == "waiting":
+                self.peers[source] = status
+            else:  # ("done",): out of its collective, computing again
+                self.peers.pop(source, None)
+            self.changed = now
+        if self.reported is not None and self.reported[0] != since:
+            world.tell_others(("done",))
+            self.reported, self.changed = None, now
+        if since is None:
+            return
+        if self.reported is None:
+            count, what = self.count, self.what
+            if now - since >= self.REPORT_AFTER_S and self.since == since:
+                world.tell_others(("waiting", count, what))
+                self.reported, self.changed = (since, count, what), now
+            return
+        if now - self.changed < self.GRACE_S:
+            return
+        others = {r: self.peers.get(r) for r in range(world.size) if r != world.rank}
+        if any(status is None for status in others.values()):
+            return  # a rank is computing: it may yet arrive
+        mine = ("waiting",) + self.reported[1:]
+        if all(status == mine for status in others.values()):
+            return  # all in the same collective: slow (a big message), not stuck
+        if self.since != since:
+            return
+        described = "; ".join(
+            f"rank {r} " + ("has reached the end of the program" if status[0] == "left"
+                            else f"waits in {status[2]} (its collective #{status[1]})")
+            for r, status in others.items())
+        abort(f"{self.what} (its collective #{self.reported[1]}) cannot finish, "
+              f"because no rank will join it: {described}. The ranks ran different "
+              "numbers of steps or called collectives in different orders (data of "
+              "different lengths on different ranks? DistributedSampler gives every rank "
+              "the same number of batches; wrap loops over inputs that are uneven by "
+              "design in `with ddp.join():`)", 1, verb="gave up")
+
+    def stop(self) -> None:
+        """The rank is leaving: after this the thread sends and receives nothing."""
+        with self.lock:
+            self.stopped = True
 
 
 class _State:
@@ -571,11 +687,16 @@ def _wait_for_peers_at_exit() -> None:
         code = status if isinstance(status, int) else 1
         abort(f"it called sys.exit({status!r}) while the other ranks go on", code,
               verb="left")
+    if world.talks_from_thread:
+        world.watchdog.stop()
+        world.tell_others(("left",))
     if not world.polite_barrier(_state.timeout_s):
         abort(f"it reached the end of the program; the other ranks did not within "
               f"{_state.timeout_s:g} s (init_process_group's timeout): one of them is stuck, "
               "or still waits in a collective that this rank did not make (a different "
               "number of steps?)", 1, verb="gave up")
+    if world.talks_from_thread:
+        world.finish_statuses()
 
 
 def all_ranks_failed(message: str, timeout_s: float = 5.0) -> list[str] | None:

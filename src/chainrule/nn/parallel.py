@@ -171,6 +171,13 @@ class DistributedDataParallel(Module):
             raise ValueError(f"{name}: dim={dim} is not supported; each rank feeds its own "
                              "batch, split along dimension 0 by the data loader")
         _check_group(process_group, name)
+        if not any(p.requires_grad for p in module.parameters()):
+            count = len(list(module.parameters()))
+            held = f"its {count} parameters are all frozen" if count else "it has none"
+            raise RuntimeError(
+                f"{name}: the wrapped {type(module).__name__} has no parameter that requires "
+                f"a gradient ({held}), so there is nothing to average; use the module "
+                "without the wrapper (PyTorch refuses it too)")
         world = _world(name)
         if bucket_cap_mb is None:
             bucket_cap_mb = 25.0
