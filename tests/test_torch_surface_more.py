@@ -111,3 +111,28 @@ def test_default_device_is_the_cpu():
     assert cr.get_default_device() == "cpu"
     with pytest.raises(NotImplementedError, match=r"\.to\('cuda'\)"):
         cr.set_default_device("cuda")
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: cr.nn.Linear(2, 3, **kw), lambda **kw: cr.nn.Bilinear(2, 2, 3, **kw),
+    lambda **kw: cr.nn.LayerNorm(3, **kw), lambda **kw: cr.nn.BatchNorm1d(3, **kw),
+    lambda **kw: cr.nn.GroupNorm(1, 2, **kw), lambda **kw: cr.nn.RMSNorm(3, **kw),
+    lambda **kw: cr.nn.Embedding(4, 3, **kw), lambda **kw: cr.nn.EmbeddingBag(4, 3, **kw),
+    lambda **kw: cr.nn.LSTM(2, 3, **kw), lambda **kw: cr.nn.RNN(2, 3, **kw),
+    lambda **kw: cr.nn.GRUCell(2, 3, **kw), lambda **kw: cr.nn.MultiheadAttention(4, 2, **kw),
+    lambda **kw: cr.nn.TransformerEncoderLayer(4, 2, 8, **kw),
+])
+def test_layers_take_the_device_factory_argument(make):
+    make(device="cpu")
+    make(device=cr.device("cpu"), dtype=cr.float64)
+    if not cr.cuda.is_available():  # never silently built on the CPU instead
+        with pytest.raises(RuntimeError, match="no GPU backend"):
+            make(device="cuda")
+
+
+def test_linear_takes_device_and_dtype_positionally_as_torch():
+    class Layer(cr.nn.Linear):  # the forward-forward example's subclass
+        def __init__(self, i, o, bias=True, device=None, dtype=None):
+            super().__init__(i, o, bias, device, dtype)
+
+    assert Layer(2, 3, True, None, cr.float64).weight.dtype == cr.float64
