@@ -16,12 +16,14 @@ prints medians.
 
 Rows:
 * ``chainrule``: ``nn.parallel.DistributedDataParallel`` with 25 MB buckets (one bucket
-  for either model, reduced when backward ends); also with small buckets (0.25 MB: the
-  first ones reduced with ``Iallreduce`` while backward goes on: the overlap; the CNN's
-  fully connected weights, 95% of its bytes, are the first gradients backward makes)
-  and, for the MLP, with ``gradient_as_bucket_view=True`` (one bucket for the whole run
-  instead of a new one per step; either way each ``.grad`` becomes a view of the
-  averages, no copy back);
+  for either model), summed through shared memory when backward ends (all ranks are on
+  this machine: see ``chainrule/distributed/bucket_sum.py``); for the MLP also with
+  ``gradient_as_bucket_view=True`` (one bucket for the whole run instead of a new one
+  when a ``.grad`` is kept; either way each ``.grad`` becomes a view of the averages);
+* ``chainrule MPI all-reduce``: the same with ``CHAINRULE_DDP_SHARED_MEMORY=0``, MPI's
+  ``Allreduce`` (the way between machines); and with small buckets (0.25 MB: the first
+  ones reduced with ``Iallreduce`` while backward goes on: the overlap; the CNN's fully
+  connected weights, 95% of its bytes, are the first gradients backward makes);
 * ``torch``: ``torch.nn.parallel.DistributedDataParallel``, gloo backend;
 * ``numpy``: the MLP by hand, its gradients written into one flat array, one
   ``MPI.Allreduce`` per step: what data parallelism over MPI costs at the least;
@@ -371,8 +373,8 @@ def main(argv=None) -> int:
             if fw == "chainrule":
                 configs.append((model, "chainrule MPI all-reduce", fw, 2,
                                 ("--mpi-all-reduce",)))
-                configs.append((model, "chainrule 0.25 MB buckets", fw, 2,
-                                ("--bucket-mb", "0.25")))
+                configs.append((model, "chainrule MPI, 0.25 MB buckets", fw, 2,
+                                ("--mpi-all-reduce", "--bucket-mb", "0.25")))
             if fw == "chainrule" and model == "mlp":
                 configs.append((model, "chainrule bucket views", fw, 2, ("--bucket-view",)))
             if fw in ("chainrule", "numpy"):
@@ -402,14 +404,14 @@ def main(argv=None) -> int:
     for model in args.models.split(","):
         batch = MODELS[model][0]
         print(f"\n{model.upper()}, per-rank batch {batch}")
-        print(f"{'framework':<28}{'K':>3}{'samples/s':>12}{'step ms':>9}{'comm ms':>9}"
+        print(f"{'framework':<32}{'K':>3}{'samples/s':>12}{'step ms':>9}{'comm ms':>9}"
               f"{'efficiency':>12}{'vs torch':>10}{'best-block eff':>16}")
         for config in [c for c in configs if c[0] == model]:
             _, label, fw, k, _ = config
             errors = [r["error"] for r in results[config] if "error" in r]
             rate = median(config, "samples_per_s")
             if rate is None:
-                print(f"{label:<28}{k:>3}  failed: {errors[0] if errors else '?'}")
+                print(f"{label:<32}{k:>3}  failed: {errors[0] if errors else '?'}")
                 continue
             base = median((model, fw, fw, 1, ()), "samples_per_s")
             step_ms = median(config, "step_ms")
@@ -421,7 +423,7 @@ def main(argv=None) -> int:
                 if "torch" in frameworks else None
             summary[(model, label, k)] = {"rate": rate, "eff": eff, "comm": comm,
                                           "step": step_ms, "cpu": median(config, "cpu_ms")}
-            print(f"{label:<28}{k:>3}{rate:>12,.0f}{step_ms:>9.2f}"
+            print(f"{label:<32}{k:>3}{rate:>12,.0f}{step_ms:>9.2f}"
                   f"{(f'{comm:.2f}' if comm is not None and k > 1 else '-'):>9}"
                   f"{(f'{eff:.2f}' if eff is not None else '-'):>12}"
                   f"{(f'{rate / torch_rate:.2f}' if torch_rate else '-'):>10}"

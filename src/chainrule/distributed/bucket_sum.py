@@ -79,14 +79,16 @@ class SharedSum:
         return self.buffers[self.parity][self.world.rank]
 
     def sum_into(self, out: np.ndarray) -> None:
-        world = self.world
+        sum_shared([(self, out)])
+
+    def _add(self, out: np.ndarray) -> None:
+        """After the first barrier: the whole sum (two ranks), or this rank's K-th of it,
+        also written back into its window for the others."""
         windows = self.buffers[self.parity]
-        rank = world.rank
-        world.internal_barrier("all_reduce")
         if len(windows) == 2:
             np.add(windows[0], windows[1], out=out)
-            self.parity ^= 1
             return
+        rank = self.world.rank
         a, b = self.bounds[rank]
         if a < b:
             mine = out[a:b]
@@ -94,16 +96,30 @@ class SharedSum:
             for other in windows[2:]:
                 np.add(mine, other[a:b], out=mine)
             windows[rank][a:b] = mine
-        world.internal_barrier("all_reduce")
-        for r, (a, b) in enumerate(self.bounds):
-            if r != rank and a < b:
-                out[a:b] = windows[r][a:b]
-        self.parity ^= 1
 
-    def start(self, out: np.ndarray):
-        # the ranks meet when the bucket is complete: there is nothing to overlap with
-        # that would not also wait for the slowest rank
-        self.sum_into(out)
+    def _gather(self, out: np.ndarray) -> None:
+        """After the second barrier (K > 2): the other ranks' K-ths of the sum."""
+        windows = self.buffers[self.parity]
+        for r, (a, b) in enumerate(self.bounds):
+            if r != self.world.rank and a < b:
+                out[a:b] = windows[r][a:b]
+
+
+def sum_shared(pairs: list) -> None:
+    """Sum several buckets of one step, ``(summer, out)`` pairs of SharedSum, with one
+    barrier (two for K > 2) for all of them: on one machine there is nothing to gain
+    from summing a bucket before backward ends (the additions are the same cores' work),
+    and each meeting costs a wait for the slowest rank."""
+    world = pairs[0][0].world
+    world.internal_barrier("all_reduce")
+    for summer, out in pairs:
+        summer._add(out)
+    if world.size > 2:
+        world.internal_barrier("all_reduce")
+        for summer, out in pairs:
+            summer._gather(out)
+    for summer, _ in pairs:
+        summer.parity ^= 1
 
 
 def bucket_summers(world, layouts: list[tuple[int, Any]], owner: object) -> list:
