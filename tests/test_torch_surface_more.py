@@ -136,3 +136,27 @@ def test_linear_takes_device_and_dtype_positionally_as_torch():
             super().__init__(i, o, bias, device, dtype)
 
     assert Layer(2, 3, True, None, cr.float64).weight.dtype == cr.float64
+
+
+def test_stack_module_state_as_torch_func():
+    models = [cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.BatchNorm1d(4)) for _ in range(3)]
+    tmodels = [torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+               for _ in range(3)]
+    for m, tm in zip(models, tmodels):
+        tm.load_state_dict({k: torch.tensor(v.numpy()) for k, v in m.state_dict().items()})
+    params, buffers = cr.func.stack_module_state(models)
+    tparams, tbuffers = torch.func.stack_module_state(tmodels)
+    assert list(params) == list(tparams) and list(buffers) == list(tbuffers)
+    for ours, theirs in [(params, tparams), (buffers, tbuffers)]:
+        for name in theirs:
+            np.testing.assert_allclose(ours[name].detach().numpy(), theirs[name].detach().numpy())
+            assert ours[name].requires_grad == theirs[name].requires_grad
+            assert ours[name].is_leaf
+    params["0.weight"].sum().backward()  # the stacked leaves, not the models, get gradients
+    assert models[0][0].weight.grad is None
+    with pytest.raises(ValueError, match="same class"):
+        cr.func.stack_module_state([cr.nn.Linear(2, 2), cr.nn.Bilinear(2, 2, 2)])
+    with pytest.raises(ValueError, match="same training/eval mode"):
+        cr.func.stack_module_state([cr.nn.Linear(2, 2), cr.nn.Linear(2, 2).eval()])
+    with pytest.raises(ValueError, match=r"'meta' device \(shapes without data\).*functional_call"):
+        cr.nn.Linear(2, 2).to("meta")
