@@ -12,8 +12,8 @@ that all ranks can read, and after a barrier (every rank's contribution is writt
   other ranks' sums (each rank reads about two buckets' worth, not K).
 
 The windows are added in rank order, so every rank gets the same bits. On this
-project's 2-core machine this costs a fraction of the all-reduce it replaces
-(``bench/bench_ddp.py``, row "MPI all-reduce").
+project's 2-core machine the MLP's 0.94 MB bucket is summed in about 0.05 ms this way
+against 0.12-0.18 ms for MPI's all-reduce (``bench/bench_ddp.py`` times both alone).
 
 Each bucket has two windows' worth of room per rank, used on alternate steps: a rank
 that has summed and goes on to write its next step's gradients cannot overwrite what a
