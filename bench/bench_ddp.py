@@ -16,12 +16,14 @@ prints medians.
 
 Rows:
 * ``chainrule``: ``nn.parallel.DistributedDataParallel`` with 25 MB buckets (one bucket
-  for either model, reduced when backward ends); also with small buckets (0.25 MB: the
-  first ones reduced with ``Iallreduce`` while backward goes on: the overlap; the CNN's
-  fully connected weights, 95% of its bytes, are the first gradients backward makes)
-  and, for the MLP, with ``gradient_as_bucket_view=True`` (one bucket for the whole run
-  instead of a new one per step; either way each ``.grad`` becomes a view of the
-  averages, no copy back);
+  for either model), summed through shared memory when backward ends (all ranks are on
+  this machine: see ``chainrule/distributed/bucket_sum.py``); for the MLP also with
+  ``gradient_as_bucket_view=True`` (one bucket for the whole run instead of a new one
+  when a ``.grad`` is kept; either way each ``.grad`` becomes a view of the averages);
+* ``chainrule MPI all-reduce``: the same with ``CHAINRULE_DDP_SHARED_MEMORY=0``, MPI's
+  ``Allreduce`` (the way between machines); and with small buckets (0.25 MB: the first
+  ones reduced with ``Iallreduce`` while backward goes on: the overlap; the CNN's fully
+  connected weights, 95% of its bytes, are the first gradients backward makes);
 * ``torch``: ``torch.nn.parallel.DistributedDataParallel``, gloo backend;
 * ``numpy``: the MLP by hand, its gradients written into one flat array, one
   ``MPI.Allreduce`` per step: what data parallelism over MPI costs at the least;
@@ -215,7 +217,55 @@ def build_numpy(model_name: str, lr: float, bucket_mb: float, independent: bool 
     return step, comm.Barrier, None if independent else (lambda: spent[0]), rank, size
 
 
+def sums_worker(args) -> None:
+    """One bucket of each model's gradient size summed across the ranks, alone: MPI's
+    in-place ``Allreduce`` against chainrule's shared-memory sum (what DDP uses on one
+    machine). Each rank rewrites its contribution before each sum, as backward does."""
+    from threadpoolctl import threadpool_limits
+
+    sys.path.insert(0, str(ROOT / "src"))
+    import chainrule.distributed as dist
+    from chainrule.distributed.bucket_sum import bucket_summers
+
+    threadpool_limits(limits=1)
+    dist.init_process_group(backend="mpi")
+    world = dist.process_group._state.world
+    comm, mpi = world.comm, world.MPI
+    result = {}
+    for model in args.models.split(","):
+        n = model_bytes(model) // 4
+        source = np.random.default_rng(world.rank).standard_normal(n).astype(np.float32)
+        out = np.empty(n, np.float32)
+        summer = bucket_summers(world, [(n, np.float32)], owner=out)[0]
+
+        def mpi_sum(source=source, out=out):
+            out[...] = source
+            comm.Barrier()
+            t = time.perf_counter()
+            comm.Allreduce(mpi.IN_PLACE, out)
+            return time.perf_counter() - t
+
+        def shared_sum(source=source, out=out, summer=summer):
+            summer.staging(out)[...] = source
+            comm.Barrier()
+            t = time.perf_counter()
+            summer.sum_into(out)
+            return time.perf_counter() - t
+
+        times: dict = {"mpi": [], "shared": []}
+        for _ in range(args.steps * 5):
+            times["mpi"].append(mpi_sum())
+            times["shared"].append(shared_sum())
+        result[model] = {k: 1e3 * statistics.median(v[20:]) for k, v in times.items()}
+        result[model]["shared_path"] = summer.shared
+    if world.rank == 0:
+        print(json.dumps(result), flush=True)
+
+
 def worker(args) -> None:
+    if args.worker == "sums":
+        sums_worker(args)
+        return
     if args.worker == "chainrule":
         step, barrier, comm, rank, size = build_chainrule(args.model, args.lr, args.bucket_mb,
                                                           args.bucket_view, args.independent,
@@ -286,6 +336,33 @@ def launch(framework: str, model: str, k: int, variant: tuple, args) -> dict:
     return json.loads(lines[-1])
 
 
+def launch_sums(args) -> dict:
+    command = [mpiexec(), "-n", "2", sys.executable, __file__, "--worker", "sums",
+               "--models", args.models, "--steps", str(args.steps)]
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600,
+                            check=False)
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if result.returncode == 0 and lines else {}
+
+
+def print_sums(runs: list, models: list) -> None:
+    print("\nOne bucket summed across K = 2 ranks, alone (median ms per sum, medians over "
+          "the rounds; each rank rewrites its contribution before each sum, as backward "
+          "does): MPI's Allreduce against chainrule DDP's shared-memory sum")
+    print(f"{'gradients':<12}{'MB':>6}{'MPI ms':>9}{'shared ms':>11}{'MPI / shared':>14}")
+    for model in models:
+        done = [r[model] for r in runs if model in r]
+        if not done:
+            print(f"{model.upper():<12}  failed")
+            continue
+        mpi_ms = statistics.median(r["mpi"] for r in done)
+        shared_ms = statistics.median(r["shared"] for r in done)
+        path = "" if all(r["shared_path"] for r in done) else "  (no shared memory here)"
+        print(f"{model.upper():<12}{model_bytes(model) / 1e6:>6.2f}{mpi_ms:>9.3f}"
+              f"{shared_ms:>11.3f}{mpi_ms / shared_ms:>14.1f}{path}")
+
+
 def torch_available() -> bool:
     try:
         import torch.distributed as tdist
@@ -343,7 +420,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--frameworks", default="chainrule,torch,numpy")
     ap.add_argument("--models", default="mlp,cnn")
-    ap.add_argument("--worker", choices=("chainrule", "torch", "numpy"),
+    ap.add_argument("--worker", choices=("chainrule", "torch", "numpy", "sums"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--model", default="mlp", choices=tuple(MODELS), help=argparse.SUPPRESS)
     ap.add_argument("--bucket-mb", type=float, default=25.0, help=argparse.SUPPRESS)
@@ -371,8 +448,8 @@ def main(argv=None) -> int:
             if fw == "chainrule":
                 configs.append((model, "chainrule MPI all-reduce", fw, 2,
                                 ("--mpi-all-reduce",)))
-                configs.append((model, "chainrule 0.25 MB buckets", fw, 2,
-                                ("--bucket-mb", "0.25")))
+                configs.append((model, "chainrule MPI, 0.25 MB buckets", fw, 2,
+                                ("--mpi-all-reduce", "--bucket-mb", "0.25")))
             if fw == "chainrule" and model == "mlp":
                 configs.append((model, "chainrule bucket views", fw, 2, ("--bucket-view",)))
             if fw in ("chainrule", "numpy"):
@@ -383,6 +460,7 @@ def main(argv=None) -> int:
         for config in configs:
             model, _, fw, k, variant = config
             results[config].append(launch(fw, model, k, variant, args))
+    sums = [launch_sums(args) for _ in range(args.rounds)]
     load_after = os.getloadavg()[0]
 
     def median(config, key):
@@ -402,14 +480,14 @@ def main(argv=None) -> int:
     for model in args.models.split(","):
         batch = MODELS[model][0]
         print(f"\n{model.upper()}, per-rank batch {batch}")
-        print(f"{'framework':<28}{'K':>3}{'samples/s':>12}{'step ms':>9}{'comm ms':>9}"
+        print(f"{'framework':<32}{'K':>3}{'samples/s':>12}{'step ms':>9}{'comm ms':>9}"
               f"{'efficiency':>12}{'vs torch':>10}{'best-block eff':>16}")
         for config in [c for c in configs if c[0] == model]:
             _, label, fw, k, _ = config
             errors = [r["error"] for r in results[config] if "error" in r]
             rate = median(config, "samples_per_s")
             if rate is None:
-                print(f"{label:<28}{k:>3}  failed: {errors[0] if errors else '?'}")
+                print(f"{label:<32}{k:>3}  failed: {errors[0] if errors else '?'}")
                 continue
             base = median((model, fw, fw, 1, ()), "samples_per_s")
             step_ms = median(config, "step_ms")
@@ -421,7 +499,7 @@ def main(argv=None) -> int:
                 if "torch" in frameworks else None
             summary[(model, label, k)] = {"rate": rate, "eff": eff, "comm": comm,
                                           "step": step_ms, "cpu": median(config, "cpu_ms")}
-            print(f"{label:<28}{k:>3}{rate:>12,.0f}{step_ms:>9.2f}"
+            print(f"{label:<32}{k:>3}{rate:>12,.0f}{step_ms:>9.2f}"
                   f"{(f'{comm:.2f}' if comm is not None and k > 1 else '-'):>9}"
                   f"{(f'{eff:.2f}' if eff is not None else '-'):>12}"
                   f"{(f'{rate / torch_rate:.2f}' if torch_rate else '-'):>10}"
@@ -436,6 +514,7 @@ def main(argv=None) -> int:
                 print(f"two chainrule processes that never communicate: {ceiling['eff']:.2f} "
                       "(what the machine allows now); DDP keeps "
                       f"{two['eff'] / ceiling['eff']:.2f} of it")
+    print_sums(sums, args.models.split(","))
     for model in args.models.split(","):
         one = summary.get((model, "chainrule", 1))
         if one:

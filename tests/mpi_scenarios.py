@@ -374,6 +374,46 @@ def equivalence(optimizer: str = "sgd", bucket_cap_mb: str = "25", view: str = "
         assert paths == {expected}, (paths, expected)
 
 
+class _TwoPrecisions(cr.nn.Module):
+    """A float32 branch and a float64 branch: DDP makes one bucket per dtype."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        cr.manual_seed(seed)
+        self.single = cr.nn.Linear(6, 3)
+        self.double = cr.nn.Linear(6, 3).double()
+
+    def forward(self, x):  # two separate outputs: no float32 rounding in the float64 part
+        return self.single(x.float()), self.double(x)
+
+
+@scenario
+def two_precisions() -> None:
+    """float32 and float64 parameters side by side (a bucket each, aligned regions of
+    one window): DDP = one process on the union, to each dtype's round-off."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    per_rank, steps = 4, 4
+    xs, ys = _batches(3, steps, size, per_rank)
+    model, reference = _TwoPrecisions(seed=10 + rank), _TwoPrecisions(seed=10)
+    ddp = DistributedDataParallel(model, bucket_cap_mb=1)
+    assert sorted(str(b.dtype) for b in ddp._buckets) == ["float32", "float64"]
+    opt = cr.optim.SGD(ddp.parameters(), lr=0.1)
+    ref_opt = cr.optim.SGD(reference.parameters(), lr=0.1)
+    for s in range(steps):
+        mine = slice(rank * per_rank, (rank + 1) * per_rank)
+        for net, optimizer, x, y in ((ddp, opt, xs[s, mine], ys[s, mine]),
+                                     (reference, ref_opt, xs[s], ys[s])):
+            optimizer.zero_grad()
+            single, double = net(cr.tensor(x))
+            target = cr.tensor(np.eye(3)[y])
+            (cr.nn.functional.mse_loss(single, target.float())
+             + cr.nn.functional.mse_loss(double, target)).backward()
+            optimizer.step()
+    for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+        tol = 1e-5 if p.dtype == cr.float32 else 1e-12
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=tol, atol=tol, err_msg=name)
+
+
 @scenario
 def shared_pool() -> None:
     """DDP's shared-memory windows come back to the pool when a wrapper dies and are

@@ -121,6 +121,11 @@ def test_ddp_without_room_in_shared_memory_uses_the_all_reduce(mpi):
                       EXPECT_SUM_PATH="message"), "equivalence")
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_ddp_with_float32_and_float64_parameters(mpi, n):
+    assert_ok(run_mpi([SCENARIOS, "two_precisions"], n=n), "two_precisions")
+
+
 def test_ddp_shared_memory_windows_are_pooled(mpi):
     assert_ok(run_mpi([SCENARIOS, "shared_pool"]), "shared_pool")
 

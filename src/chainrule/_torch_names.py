@@ -210,6 +210,21 @@ def get_float32_matmul_precision() -> str:
     return _matmul_precision[0]
 
 
+def set_default_device(device) -> None:
+    """Accepted for 'cpu' (where chainrule makes tensors); another device is refused with
+    what to do instead, since chainrule does not create tensors on a GPU by default."""
+    name = str(getattr(device, "type", device)).split(":")[0] if device is not None else "cpu"
+    if name != "cpu":
+        raise NotImplementedError(f"set_default_device({device!r}): chainrule makes tensors on "
+                                  "the CPU; move a model or tensor with .to('cuda') instead")
+
+
+def get_default_device():
+    from ._tensor import device
+
+    return device("cpu")
+
+
 def compile(model=None, *, fullgraph: builtins.bool = False, dynamic=None,
             backend="inductor", mode=None, options=None, disable: builtins.bool = False):
     """PyTorch's ``torch.compile``: chainrule runs eagerly, so the module or function comes
@@ -255,6 +270,7 @@ __all__ = [
     "e",
     "finfo",
     "float",
+    "get_default_device",
     "get_float32_matmul_precision",
     "half",
     "iinfo",
@@ -273,6 +289,7 @@ __all__ = [
     "preserve_format",
     "promote_types",
     "scalar_tensor",
+    "set_default_device",
     "set_float32_matmul_precision",
     "set_printoptions",
     "short",

@@ -29,7 +29,7 @@ from .ops import primitives as _P
 from .ops import tensor_api as _api
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev",
-           "jvp", "vjp", "vmap"]
+           "jvp", "stack_module_state", "vjp", "vmap"]
 
 _state = threading.local()
 
@@ -391,6 +391,41 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         return _unflatten(stacked, out_spec)
 
     return wrapper
+
+
+def stack_module_state(models) -> tuple[dict, dict]:
+    """``(params, buffers)`` of several models of one class stacked along a new first dim,
+    for ``vmap`` over ``functional_call`` (model ensembling). The stacked parameters are
+    new leaves (detached from the models) that require grad when the models' do.
+
+    >>> import chainrule as cr
+    >>> models = [cr.nn.Linear(3, 2) for _ in range(4)]
+    >>> params, buffers = stack_module_state(models)
+    >>> params["weight"].shape, params["weight"].requires_grad
+    ((4, 2, 3), True)
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("stack_module_state: expected at least one model, got none")
+    first = models[0]
+    for m in models[1:]:
+        if type(m) is not type(first):
+            raise ValueError(f"stack_module_state: expected all models to be of the same "
+                             f"class, got {type(first).__name__} and {type(m).__name__}")
+        if m.training != first.training:
+            raise ValueError("stack_module_state: expected all models to have the same "
+                             "training/eval mode")
+
+    def stacked(tensors: list) -> Tensor:
+        out = _C.stack([t.detach() for t in tensors])
+        if all(t.requires_grad for t in tensors):
+            out.requires_grad_()
+        return out
+
+    tables = [(dict(m.named_parameters()), dict(m.named_buffers())) for m in models]
+    params = {name: stacked([t[0][name] for t in tables]) for name in tables[0][0]}
+    buffers = {name: _C.stack([t[1][name] for t in tables]) for name in tables[0][1]}
+    return params, buffers
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,

@@ -4,7 +4,11 @@ ops (chainrule/ops/linalg_ops.py), batched over leading dims as PyTorch."""
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
+import numpy as np
+
+from ._tensor import Tensor
 from .ops import linalg_ops as _ops
 from .ops import tensor_api as _api
 from .ops.linalg_ops import (  # the public names of torch.linalg
@@ -71,12 +75,91 @@ def vecdot(a, b, *, dim: int = -1):
     return _api.P.sum(_api.P.mul(a, b), axis=dim)
 
 
+class _WithInfo(NamedTuple):
+    result: Tensor
+    info: Tensor
+
+
+class CholeskyEx(NamedTuple):
+    L: Tensor
+    info: Tensor
+
+
+class InvEx(NamedTuple):
+    inverse: Tensor
+    info: Tensor
+
+
+def _each_matrix(x: Tensor, where: str, factor, bad) -> _WithInfo:
+    """``factor`` of every matrix of the batch on the graph where it succeeds; where it
+    fails, NaNs (never a silently wrong matrix) and ``bad(matrix)`` in ``info``."""
+    from . import creation, ops
+    from ._tensor import as_tensor
+
+    x = as_tensor(x)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"{where}: expected square matrices (..., n, n), got shape "
+                         f"{tuple(x.shape)}")
+    batch = x.shape[:-2]
+    flat = x.reshape((-1,) + x.shape[-2:])
+    results, info = [], np.zeros(flat.shape[0], dtype=np.int32)
+    for i in range(flat.shape[0]):
+        try:
+            results.append(factor(flat[i]))
+        except RuntimeError:
+            info[i] = bad(flat.array[i])
+            results.append(creation.full_like(flat[i], float("nan")))
+    out = ops.stack(results).reshape(x.shape)
+    return _WithInfo(out, as_tensor(info.reshape(batch)))
+
+
+def cholesky_ex(x, *, upper: bool = False, check_errors: bool = False) -> CholeskyEx:
+    """``(L, info)``: ``info`` is 0 where the matrix is positive-definite, else the order of
+    its first leading minor that is not (and that matrix's L is NaN, where PyTorch leaves a
+    partial factor); ``check_errors=True`` raises instead, as ``cholesky``."""
+    if check_errors:
+        return CholeskyEx(cholesky(x, upper=upper), _zeros_info(x))
+
+    def first_bad_minor(a: np.ndarray) -> int:
+        for k in range(1, a.shape[-1] + 1):
+            try:
+                np.linalg.cholesky(a[:k, :k])
+            except np.linalg.LinAlgError:
+                return k
+        return a.shape[-1]
+
+    out = _each_matrix(x, "linalg.cholesky_ex", lambda m: cholesky(m, upper=upper),
+                       first_bad_minor)
+    return CholeskyEx(out.result, out.info)
+
+
+def inv_ex(x, *, check_errors: bool = False) -> InvEx:
+    """``(inverse, info)``: ``info`` is 0 for an invertible matrix, else positive (and that
+    matrix's inverse is NaN); ``check_errors=True`` raises instead, as ``inv``."""
+    if check_errors:
+        return InvEx(inv(x), _zeros_info(x))
+    def first_zero_pivot(a: np.ndarray) -> int:  # LAPACK getrf's info, as PyTorch reports
+        from scipy.linalg import lapack
+
+        getrf = lapack.get_lapack_funcs("getrf", (a,))
+        return int(getrf(a)[2]) or a.shape[-1]
+
+    out = _each_matrix(x, "linalg.inv_ex", inv, first_zero_pivot)
+    return InvEx(out.result, out.info)
+
+
+def _zeros_info(x) -> Tensor:
+    from ._tensor import as_tensor
+
+    return as_tensor(np.zeros(as_tensor(x).shape[:-2], dtype=np.int32))
+
+
 def __getattr__(name: str):
     raise AttributeError(f"chainrule.linalg has no {name!r}: it has {', '.join(__all__)} "
                          "(eig/eigvals with complex results, lu, householder_product and "
                          "matrix_exp are not part of chainrule)")
 
 
-__all__ = ["cholesky", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "lstsq",
+__all__ = ["cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq",
            "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]

@@ -16,14 +16,15 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import secrets
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Generator", "default_generator", "get_rng_state", "initial_seed", "manual_seed",
-           "numpy_generator", "seed", "set_rng_state"]
+__all__ = ["Generator", "default_generator", "fork_rng", "get_rng_state", "initial_seed",
+           "manual_seed", "numpy_generator", "seed", "set_rng_state"]
 
 _SEED_RANGE = (-(1 << 63), 1 << 64)  # what torch.manual_seed accepts
 
@@ -163,3 +164,26 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     default_generator._numpy.bit_generator.state = state
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str = "cuda"):
+    """``torch.random.fork_rng``: the global generator's state is put back on leaving the
+    block, so draws inside do not change the stream outside.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> with cr.random.fork_rng():
+    ...     inside = cr.rand(1)
+    >>> bool((cr.rand(1) == inside).all())
+    True
+    """
+    if not enabled:
+        yield
+        return
+    saved = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(saved)

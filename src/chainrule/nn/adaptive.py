@@ -58,6 +58,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             osz = self.cutoffs[i + 1] - self.cutoffs[i]
             self.tail.append(Sequential(Linear(self.in_features, hsz, bias=False, dtype=dtype),
                                         Linear(hsz, osz, bias=False, dtype=dtype)))
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         self.head.reset_parameters()

@@ -79,7 +79,8 @@ class Linear(Module):
     (2, 3)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None):
         super().__init__()
         if int(in_features) <= 0 or int(out_features) <= 0:
             raise ValueError(f"Linear: in_features and out_features must be positive, got "
@@ -93,6 +94,8 @@ class Linear(Module):
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dt))
         self.bias = Parameter(np.empty(self.out_features, dtype=dt)) if bias else None
         self.reset_parameters()
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """Re-draw the weights: U(-1/√fan_in, 1/√fan_in) for W and b, as PyTorch."""
@@ -599,6 +602,8 @@ class Bilinear(Module):
                                           self.in2_features), dtype=dt))
         self.bias = Parameter(np.empty(self.out_features, dtype=dt)) if bias else None
         self.reset_parameters()
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         bound = 1 / math.sqrt(self.in1_features)

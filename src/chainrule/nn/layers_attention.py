@@ -96,6 +96,8 @@ class MultiheadAttention(Module):
             self.bias_k = self.bias_v = None
         self.add_zero_attn = bool(add_zero_attn)
         self._reset_parameters()
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def _reset_parameters(self) -> None:
         """PyTorch's: xavier_uniform on the input projections, zero biases."""
@@ -256,6 +258,8 @@ class TransformerEncoderLayer(Module):
         self.activation_name = activation if isinstance(activation, str) else \
             getattr(activation, "__name__", "custom")
         self.activation = _activation_fn(activation)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         x = src if isinstance(src, Tensor) else as_tensor(src)
@@ -300,6 +304,8 @@ class TransformerDecoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
         self.activation = _activation_fn(activation)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False,
@@ -416,6 +422,8 @@ class Transformer(Module):
                 LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
         self.d_model, self.nhead, self.batch_first = int(d_model), int(nhead), batch_first
         self._reset_parameters()
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def _reset_parameters(self) -> None:
         for p in self.parameters():

@@ -78,6 +78,8 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
@@ -232,6 +234,8 @@ class RMSNorm(Module):
             self.weight = Parameter(np.ones(shape, dtype=_dtype(dtype)))
         else:
             self.register_parameter("weight", None)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def forward(self, x):
         try:
@@ -263,6 +267,8 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def forward(self, x):
         try:
@@ -295,6 +301,8 @@ class GroupNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def forward(self, x):
         try:
@@ -348,6 +356,8 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: _weight must have shape {(n, d)}, got {w.shape}")
             self.weight = Parameter(np.array(w, dtype=_dtype(dtype) if dtype else None),
                                     requires_grad=not _freeze)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
@@ -428,6 +438,8 @@ class EmbeddingBag(Module):
                 raise ValueError(f"EmbeddingBag: _weight must have shape {(n, d)}, got "
                                  f"{w.shape}")
             self.weight = Parameter(np.array(w, dtype=_dtype(dtype) if dtype else None))
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, max_norm: float | None = None,

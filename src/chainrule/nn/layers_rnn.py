@@ -118,6 +118,8 @@ class _RNNBase(Module):
                     setattr(self, "weight_hr" + sfx,
                             Parameter(np.empty((self.proj_size, self.hidden_size), dtype=dt)))
         self.reset_parameters()
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """Every weight and bias ~ U(-1/√hidden_size, 1/√hidden_size), as PyTorch."""
@@ -318,6 +320,8 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
 
 class LSTM(_RNNBase):
@@ -354,6 +358,8 @@ class _CellBase(Module):
         bound = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
     def forward(self, input, hx=None):
         x = input if isinstance(input, Tensor) else as_tensor(input)
@@ -399,6 +405,8 @@ class RNNCell(_CellBase):
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, dtype=dtype)
+        if device is not None:  # PyTorch's factory argument: made here, then moved
+            self.to(device)
 
 
 class LSTMCell(_CellBase):

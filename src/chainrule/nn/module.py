@@ -1072,8 +1072,12 @@ def _to_arguments(args: tuple, kwargs: dict) -> tuple:
                 raise TypeError(f"Module.to: expected a device, a dtype or a Tensor, got "
                                 f"{a!r}") from None
     if device is not None and str(device).split(":")[0] not in ("cpu", "cuda"):
+        meta = (" The 'meta' device (shapes without data) is not part of chainrule; a module "
+                "used only as the template of func.functional_call (the ensembling recipe) "
+                "can stay where it is: its own weights are not read."
+                if str(device) == "meta" else "")
         raise ValueError(f"Module.to: device {device!r} is not available (chainrule runs on "
-                         "'cpu', and on 'cuda' with the CuPy backend)")
+                         f"'cpu', and on 'cuda' with the CuPy backend).{meta}")
     return device, dtype
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._tensor import is_grad_enabled, wrap
 from ..autograd import queue_callback
+from ..distributed.bucket_sum import sum_shared
 from .data_parallel import DataParallel
 from .module import Module, Parameter, StateDictError
 
@@ -209,6 +210,7 @@ class DistributedDataParallel(Module):
         summers = bucket_summers(world, [(b.length(), b.dtype) for b in self._buckets], self)
         for bucket, summer in zip(self._buckets, summers):
             bucket.summer = summer
+        d["_shared_memory"] = bool(summers) and summers[0].shared
         d["_slot"] = {}  # id(param) -> (bucket index, position in bucket)
         for b, bucket in enumerate(self._buckets):
             for i, p in enumerate(bucket.params):
@@ -319,19 +321,12 @@ class DistributedDataParallel(Module):
     def _shadow_step(self) -> None:
         """A finished rank's part of one step of the ranks still training: the same
         collectives in the same order (buffers, then every bucket), with zeros."""
-        world = self._world
         if self._has_buffers and self.broadcast_buffers and self.require_forward_param_sync:
             self._sync_buffers()
-        last, requests = len(self._buckets) - 1, []
         sums = [np.zeros(b.length(), dtype=b.dtype) for b in self._buckets]
-        for b, (bucket, buf) in enumerate(zip(self._buckets, sums)):
-            # (the buffers live until the waits are over)
+        for bucket, buf in zip(self._buckets, sums):
             bucket.summer.staging(buf)[...] = 0
-            if b == last:
-                bucket.summer.sum_into(buf)
-            else:
-                requests.append(bucket.summer.start(buf))
-        world.waitall([r for r in requests if r is not None])
+        self._sum_buckets(0, sums)
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
@@ -398,6 +393,8 @@ class DistributedDataParallel(Module):
     def _launch_ready(self) -> None:
         """Start the reductions of complete buckets, strictly in bucket order: every rank
         must issue its collectives in the same order."""
+        if self._shared_memory:
+            return  # summed together when backward ends (see bucket_sum.sum_shared)
         buckets = self._buckets
         # the last bucket completes when backward ends: the end-of-backward callback
         # reduces it with a blocking Allreduce, MPICH's faster call for it
@@ -419,16 +416,8 @@ class DistributedDataParallel(Module):
                     if id(p) not in self._ready_ids:
                         self._pack(bucket, i)  # accumulated under no_sync, or zeros
                 bucket.ready = len(bucket.params)
-        last = len(self._buckets) - 1
-        for b in range(self._next_launch, len(self._buckets)):
-            bucket = self._buckets[b]
-            if b == last:
-                # nothing left to overlap with: a blocking all-reduce is the cheaper call
-                bucket.summer.sum_into(bucket.flat)
-            else:
-                bucket.request = bucket.summer.start(bucket.flat)
-        requests = [b.request for b in self._buckets if b.request is not None]
-        self._world.waitall(requests)
+        first = self._next_launch
+        self._sum_buckets(first, [b.flat for b in self._buckets[first:]])
         for bucket in self._buckets:
             self._unpack(bucket)
         d = self.__dict__
@@ -436,6 +425,22 @@ class DistributedDataParallel(Module):
         d["_local_pass"] = False
         d["communication_seconds"] += time.perf_counter() - started
         d["synchronized_steps"] += 1
+
+    def _sum_buckets(self, first: int, outs: list) -> None:
+        """Sum the buckets from ``first`` on into ``outs`` (their ``flat``, or a finished
+        rank's zeros), and wait for the ones started earlier in backward."""
+        buckets = self._buckets[first:]
+        if self._shared_memory:
+            sum_shared([(b.summer, out) for b, out in zip(buckets, outs)])
+            return
+        requests = [b.request for b in self._buckets[:first] if b.request is not None]
+        for i, (bucket, out) in enumerate(zip(buckets, outs)):
+            if i == len(buckets) - 1:
+                # nothing left to overlap with: a blocking all-reduce is the cheaper call
+                bucket.summer.sum_into(out)
+            else:
+                requests.append(bucket.summer.start(out))
+        self._world.waitall(requests)
 
     @staticmethod
     def _unpack(bucket: _Bucket) -> None:

@@ -527,6 +527,16 @@ def bmm(a, b) -> Tensor:
     return P.matmul(a, b)
 
 
+@expose(method=False)
+def chain_matmul(*matrices, out=None) -> Tensor:
+    """PyTorch's deprecated ``chain_matmul``: ``linalg.multi_dot`` of the matrices."""
+    from .linalg_ops import multi_dot
+
+    if out is not None:
+        raise TypeError("chain_matmul: out= is not supported; assign the result")
+    return multi_dot(list(matrices))
+
+
 @expose
 def mv(a, v) -> Tensor:
     return P.matmul(as_tensor(a), as_tensor(v))
@@ -1033,6 +1043,16 @@ def unique(x, sorted: bool = True, return_inverse: bool = False,
     if return_counts:
         parts.append(_plain("unique_counts", out[-1].astype(np.int64)))
     return tuple(parts)
+
+
+@expose(method=False)
+def isin(elements, test_elements, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each element of ``elements`` occurs in ``test_elements`` (a bool tensor of
+    ``elements``' shape; either may be a number)."""
+    a = np.asarray(elements.array if isinstance(elements, Tensor) else elements)
+    b = np.asarray(test_elements.array if isinstance(test_elements, Tensor) else test_elements)
+    return _plain("isin", np.isin(a, b, assume_unique=assume_unique, invert=invert))
 
 
 @expose

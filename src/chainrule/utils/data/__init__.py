@@ -23,6 +23,7 @@ from ...data import (
     get_worker_info,
     random_split,
 )
+from . import dataloader, dataset, sampler  # PyTorch's module paths
 
 __all__ = [
     "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
