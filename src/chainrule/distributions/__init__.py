@@ -14,7 +14,7 @@ stream is NumPy's, so the values differ from PyTorch's for the same seed, while
 0.4431
 """
 
-from . import transforms
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .continuous import Beta, Cauchy, Dirichlet, Exponential, Gamma, Laplace, StudentT
@@ -32,8 +32,8 @@ from .uniform import Uniform
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Dirichlet", "Distribution",
            "Exponential", "Gamma", "Geometric", "Independent", "Laplace", "LogNormal",
            "MixtureSameFamily", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-           "StudentT", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl",
-           "transforms"]
+           "StudentT", "TransformedDistribution", "Uniform", "constraints", "kl_divergence",
+           "register_kl", "transforms"]
 
 
 def __getattr__(name: str):
@@ -41,5 +41,5 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'chainrule.distributions' has no attribute {name!r}")
     raise AttributeError(f"chainrule.distributions has no {name!r}: PyTorch's "
                          f"torch.distributions.{name} is not part of chainrule; the "
-                         f"distributions here are {', '.join(__all__[:-3])} (see "
+                         f"distributions here are {', '.join(__all__[:-4])} (see "
                          "docs/pytorch.md)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._tensor import Size, Tensor, as_tensor
+from . import constraints
 from .distribution import Distribution
 from .independent import _sum_rightmost
 from .normal import Normal
@@ -101,7 +102,9 @@ class TransformedDistribution(Distribution):
 class LogNormal(TransformedDistribution):
     """``LogNormal(loc, scale)``: exp of a Normal(loc, scale)."""
 
-    arg_constraints: ClassVar[dict] = {"loc": "real", "scale": "positive"}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real,
+                                       "scale": constraints.positive}
+    support = constraints.positive
 
     def __init__(self, loc, scale, validate_args=None) -> None:
         base = Normal(loc, scale, validate_args=validate_args)
