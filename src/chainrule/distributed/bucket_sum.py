@@ -60,9 +60,10 @@ class SharedSum:
 
     shared = True
 
-    def __init__(self, world, segments: list, offset: int, length: int,
-                 dtype: np.dtype) -> None:
+    def __init__(self, world, window, offset: int, length: int, dtype: np.dtype) -> None:
         self.world = world
+        self.window = window.win
+        segments = window.segments
         dtype = np.dtype(dtype)
         nbytes = length * dtype.itemsize
         # [parity][rank]: the array rank writes on steps of that parity
@@ -111,15 +112,27 @@ def sum_shared(pairs: list) -> None:
     from summing a bucket before backward ends (the additions are the same cores' work),
     and each meeting costs a wait for the slowest rank."""
     world = pairs[0][0].world
-    world.internal_barrier("all_reduce")
+    windows = list({id(summer.window): summer.window for summer, _ in pairs}.values())
+    _meet(world, windows)
     for summer, out in pairs:
         summer._add(out)
     if world.size > 2:
-        world.internal_barrier("all_reduce")
+        _meet(world, windows)
         for summer, out in pairs:
             summer._gather(out)
     for summer, _ in pairs:
         summer.parity ^= 1
+
+
+def _meet(world, windows: list) -> None:
+    """A barrier that also orders memory: what a rank wrote into its window before it is
+    what the others read after it, and what they read before it is read before the rank
+    writes again (MPI_Win_sync on either side; x86 would not need it, ARM does)."""
+    for window in windows:
+        window.Sync()
+    world.internal_barrier("all_reduce")
+    for window in windows:
+        window.Sync()
 
 
 def bucket_summers(world, layouts: list[tuple[int, Any]], owner: object) -> list:
@@ -140,7 +153,7 @@ def bucket_summers(world, layouts: list[tuple[int, Any]], owner: object) -> list
     if window is None:  # no shared memory to be had (a full /dev/shm): MPI's way
         return [MessageSum(world) for _ in layouts]
     weakref.finalize(owner, pool.release, window)
-    return [SharedSum(world, window.segments, offset, length, dtype)
+    return [SharedSum(world, window, offset, length, dtype)
             for offset, (length, dtype) in zip(offsets, layouts)]
 
 
@@ -195,6 +208,9 @@ class SharedPool:
                 if win is not None:
                     win.Free()
                 return None
+            # one passive epoch for the window's life: MPI_Win_sync needs one to order
+            # the ranks' loads and stores (it ends when MPI does)
+            win.Lock_all(MPI.MODE_NOCHECK)
             window = _Window(len(self.windows), win, nbytes, self.comm.Get_size())
             self.windows.append(window)
         window.leased = True
