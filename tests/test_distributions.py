@@ -66,6 +66,9 @@ CASES = {
                                                                              [1.0, 2.0],
                                                                              [4.0, 0.0]])),
     "lognormal": (lambda D, p: D.LogNormal(p[0], p[1]), [LOC, SCALE], SCALE),
+    "halfnormal": (lambda D, p: D.HalfNormal(p[0]), [SCALE], SCALE * 0.5),
+    "halfcauchy": (lambda D, p: D.HalfCauchy(p[0]), [SCALE], SCALE * 0.5),
+    "chi2": (lambda D, p: D.Chi2(p[0] + 1), [SCALE], SCALE * 1.5),
     "tanh_normal": (lambda D, p: D.TransformedDistribution(
         D.Independent(D.Normal(p[0], p[1]), 1),
         [D.transforms.TanhTransform(), D.transforms.AffineTransform(0.5, 2.0)]),
@@ -424,3 +427,33 @@ def test_a_users_distribution_is_validated_from_its_arg_constraints():
     assert crd.Normal(0.0, 1.0).support is constraints.real
     assert crd.Uniform(0.0, 2.0).support.check(cr.tensor([1.0, 3.0])).tolist() == [True, False]
     assert crd.Categorical(logits=cr.zeros(3)).support.upper_bound == 2
+
+
+def test_transform_to_matches_torch():
+    x = np.array([-1.5, 0.2, 2.0])
+    results = []
+    for lib in (cr, torch):
+        D = lib.distributions
+        C = D.constraints
+        out = []
+        for con in [C.real, C.positive, C.nonnegative, C.greater_than(1.0), C.less_than(2.0),
+                    C.unit_interval, C.interval(-1.0, 3.0), C.simplex,
+                    C.independent(C.positive, 1)]:
+            t = D.transform_to(con)
+            xt = lib.tensor(x, requires_grad=True)
+            y = t(xt)
+            ladj = 0 if con is C.simplex else t.log_abs_det_jacobian(xt, y).sum()
+            (y.pow(2).sum() + ladj).backward()
+            out.append((y.detach().numpy(), t.inv(y).detach().numpy(), xt.grad.numpy()))
+        for t in [D.transforms.SoftplusTransform(), D.transforms.PowerTransform(2.0)]:
+            xt = lib.tensor(np.abs(x))
+            y = t(xt)
+            out.append((y.numpy(), t.inv(y).numpy(), t.log_abs_det_jacobian(xt, y).numpy()))
+        results.append(out)
+    for ours, theirs in zip(*results):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    with pytest.raises(NotImplementedError, match="stick-breaking"):
+        crd.biject_to(crd.constraints.simplex)
+    with pytest.raises(NotImplementedError, match="no transform onto"):
+        crd.transform_to(crd.constraints.lower_cholesky)

@@ -18,7 +18,7 @@ from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all
 
-__all__ = ["Beta", "Cauchy", "Dirichlet", "Exponential", "Gamma", "Laplace", "StudentT"]
+__all__ = ["Beta", "Cauchy", "Chi2", "Dirichlet", "Exponential", "Gamma", "Laplace", "StudentT"]
 
 
 def _noise(dist: Distribution, shape, draw) -> Tensor:
@@ -283,6 +283,23 @@ class Gamma(_Elementwise):
     def entropy(self) -> Tensor:
         return (self.concentration - self.rate.log() + ops.lgamma(self.concentration)
                 + (1.0 - self.concentration) * ops.digamma(self.concentration))
+
+
+class Chi2(Gamma):
+    """``Chi2(df)``: Gamma(df / 2, 1/2)."""
+
+    arg_constraints: ClassVar[dict] = {"df": constraints.positive}
+
+    def __init__(self, df, validate_args=None) -> None:
+        (df,) = broadcast_all(df)
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
+
+    def _expand_names(self) -> tuple:
+        return ("concentration", "rate")
 
 
 class Dirichlet(Distribution):
