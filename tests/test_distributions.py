@@ -66,6 +66,9 @@ CASES = {
                                                                              [1.0, 2.0],
                                                                              [4.0, 0.0]])),
     "lognormal": (lambda D, p: D.LogNormal(p[0], p[1]), [LOC, SCALE], SCALE),
+    "halfnormal": (lambda D, p: D.HalfNormal(p[0]), [SCALE], SCALE * 0.5),
+    "halfcauchy": (lambda D, p: D.HalfCauchy(p[0]), [SCALE], SCALE * 0.5),
+    "chi2": (lambda D, p: D.Chi2(p[0] + 1), [SCALE], SCALE * 1.5),
     "tanh_normal": (lambda D, p: D.TransformedDistribution(
         D.Independent(D.Normal(p[0], p[1]), 1),
         [D.transforms.TanhTransform(), D.transforms.AffineTransform(0.5, 2.0)]),
@@ -377,3 +380,80 @@ def test_xlogy_derivative_at_x_zero_is_log_y_as_torch(name):
     gamma = crd.Gamma(cr.tensor([1.0], requires_grad=True), cr.tensor([1.0]))
     gamma.log_prob(cr.tensor([0.5])).backward()
     np.testing.assert_allclose(gamma.concentration.grad.numpy(), [np.log(0.5) + np.euler_gamma])
+
+
+@pytest.mark.parametrize("name, args", [
+    ("real", ()), ("positive", ()), ("nonnegative", ()), ("unit_interval", ()),
+    ("simplex", ()), ("boolean", ()), ("nonnegative_integer", ()), ("real_vector", ()),
+    ("lower_cholesky", ()), ("positive_definite", ()), ("interval", (-0.5, 1.0)),
+    ("greater_than", (0.25,)), ("less_than", (0.5,)), ("integer_interval", (0, 2)),
+    ("half_open_interval", (0.0, 1.0)),
+])
+def test_constraints_check_as_torch(name, args):
+    from torch.distributions import constraints as tc
+
+    from chainrule.distributions import constraints as cc
+
+    ours, theirs = getattr(cc, name), getattr(tc, name)
+    if args:
+        ours, theirs = ours(*args), theirs(*args)
+    values = np.array([[[0.5, 0.0], [0.5, 1.0]], [[2.0, 0.0], [-1.0, 1.0]],
+                       [[1.0, float("nan")], [0.5, float("inf")]]])
+    np.testing.assert_array_equal(ours.check(cr.tensor(values)).numpy(),
+                                  theirs.check(torch.tensor(values)).numpy())
+    assert repr(ours) == repr(theirs)
+    assert ours.event_dim == theirs.event_dim and ours.is_discrete == theirs.is_discrete
+
+
+def test_a_users_distribution_is_validated_from_its_arg_constraints():
+    from chainrule.distributions import constraints
+
+    class Shifted(crd.Distribution):
+        arg_constraints = {"rate": constraints.positive}  # noqa: RUF012 - PyTorch's form
+        support = constraints.greater_than(1.0)
+
+        def __init__(self, rate, validate_args=None):
+            self.rate = rate
+            super().__init__(rate.shape, validate_args=validate_args)
+
+        def log_prob(self, value):
+            return self.rate.log() - self.rate * (value - 1)
+
+    assert Shifted(cr.tensor([2.0])).log_prob(cr.tensor([1.5])).item() == pytest.approx(
+        np.log(2.0) - 1.0)
+    with pytest.raises(ValueError, match=r"Shifted: expected parameter rate .*GreaterThan"):
+        Shifted(cr.tensor([-2.0]))
+    Shifted(cr.tensor([-2.0]), validate_args=False)
+    assert crd.Normal(0.0, 1.0).support is constraints.real
+    assert crd.Uniform(0.0, 2.0).support.check(cr.tensor([1.0, 3.0])).tolist() == [True, False]
+    assert crd.Categorical(logits=cr.zeros(3)).support.upper_bound == 2
+
+
+def test_transform_to_matches_torch():
+    x = np.array([-1.5, 0.2, 2.0])
+    results = []
+    for lib in (cr, torch):
+        D = lib.distributions
+        C = D.constraints
+        out = []
+        for con in [C.real, C.positive, C.nonnegative, C.greater_than(1.0), C.less_than(2.0),
+                    C.unit_interval, C.interval(-1.0, 3.0), C.simplex,
+                    C.independent(C.positive, 1)]:
+            t = D.transform_to(con)
+            xt = lib.tensor(x, requires_grad=True)
+            y = t(xt)
+            ladj = 0 if con is C.simplex else t.log_abs_det_jacobian(xt, y).sum()
+            (y.pow(2).sum() + ladj).backward()
+            out.append((y.detach().numpy(), t.inv(y).detach().numpy(), xt.grad.numpy()))
+        for t in [D.transforms.SoftplusTransform(), D.transforms.PowerTransform(2.0)]:
+            xt = lib.tensor(np.abs(x))
+            y = t(xt)
+            out.append((y.numpy(), t.inv(y).numpy(), t.log_abs_det_jacobian(xt, y).numpy()))
+        results.append(out)
+    for ours, theirs in zip(*results):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    with pytest.raises(NotImplementedError, match="stick-breaking"):
+        crd.biject_to(crd.constraints.simplex)
+    with pytest.raises(NotImplementedError, match="no transform onto"):
+        crd.transform_to(crd.constraints.lower_cholesky)

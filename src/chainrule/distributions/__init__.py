@@ -14,10 +14,10 @@ stream is NumPy's, so the values differ from PyTorch's for the same seed, while
 0.4431
 """
 
-from . import transforms
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
-from .continuous import Beta, Cauchy, Dirichlet, Exponential, Gamma, Laplace, StudentT
+from .continuous import Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Laplace, StudentT
 from .discrete import Binomial, Geometric, Poisson
 from .distribution import Distribution
 from .independent import Independent
@@ -26,14 +26,16 @@ from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
-from .transformed_distribution import LogNormal, TransformedDistribution
+from .transformed_distribution import HalfCauchy, HalfNormal, LogNormal, TransformedDistribution
+from .transforms import biject_to, transform_to
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Dirichlet", "Distribution",
-           "Exponential", "Gamma", "Geometric", "Independent", "Laplace", "LogNormal",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
+           "Distribution", "Exponential", "Gamma", "Geometric", "HalfCauchy", "HalfNormal",
+           "Independent", "Laplace", "LogNormal",
            "MixtureSameFamily", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-           "StudentT", "TransformedDistribution", "Uniform", "kl_divergence", "register_kl",
-           "transforms"]
+           "StudentT", "TransformedDistribution", "Uniform", "biject_to", "constraints",
+           "kl_divergence", "register_kl", "transform_to", "transforms"]
 
 
 def __getattr__(name: str):
@@ -41,5 +43,5 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'chainrule.distributions' has no attribute {name!r}")
     raise AttributeError(f"chainrule.distributions has no {name!r}: PyTorch's "
                          f"torch.distributions.{name} is not part of chainrule; the "
-                         f"distributions here are {', '.join(__all__[:-3])} (see "
+                         f"distributions here are {', '.join(__all__[:-6])} (see "
                          "docs/pytorch.md)")

@@ -9,6 +9,7 @@ import numpy as np
 from .. import creation
 from .._tensor import Size, Tensor, as_tensor
 from ..nn import functional as F
+from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all, logits_to_probs, probs_to_logits
 
@@ -25,7 +26,9 @@ class Bernoulli(Distribution):
     -1.3863
     """
 
-    arg_constraints: ClassVar[dict] = {"probs": "unit interval", "logits": "real"}
+    arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval,
+                                       "logits": constraints.real}
+    support = constraints.boolean
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:

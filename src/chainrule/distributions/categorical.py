@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import creation
 from .._tensor import Size, Tensor, as_tensor
+from . import constraints
 from .distribution import Distribution
 from .utils import logits_to_probs, probs_to_logits
 
@@ -36,7 +37,8 @@ class Categorical(Distribution):
     1.3863
     """
 
-    arg_constraints: ClassVar[dict] = {"probs": "simplex", "logits": "real vector"}
+    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
+                                       "logits": constraints.real_vector}
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
@@ -57,6 +59,10 @@ class Categorical(Distribution):
             self.probs = logits_to_probs(self.logits)
         self._param = self.probs if probs is not None else self.logits
         self._num_events = given.shape[-1]
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self._num_events - 1)
 
     @property
     def param_shape(self) -> Size:

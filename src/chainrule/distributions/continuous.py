@@ -14,10 +14,11 @@ import numpy as np
 
 from .. import creation, ops
 from .._tensor import Tensor, as_tensor
+from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all
 
-__all__ = ["Beta", "Cauchy", "Dirichlet", "Exponential", "Gamma", "Laplace", "StudentT"]
+__all__ = ["Beta", "Cauchy", "Chi2", "Dirichlet", "Exponential", "Gamma", "Laplace", "StudentT"]
 
 
 def _noise(dist: Distribution, shape, draw) -> Tensor:
@@ -50,7 +51,8 @@ _REAL = (lambda a: ~np.isnan(a), "Real() (not NaN)")
 class Exponential(_Elementwise):
     """``Exponential(rate)``: density rate·exp(−rate·x) on x ≥ 0."""
 
-    arg_constraints: ClassVar[dict] = {"rate": "positive"}
+    arg_constraints: ClassVar[dict] = {"rate": constraints.positive}
+    support = constraints.nonnegative
     _checks: ClassVar[dict] = {"rate": _POSITIVE}
     has_rsample = True
 
@@ -95,7 +97,9 @@ class Exponential(_Elementwise):
 class Laplace(_Elementwise):
     """``Laplace(loc, scale)``: density exp(−|x − loc|/scale) / (2·scale)."""
 
-    arg_constraints: ClassVar[dict] = {"loc": "real", "scale": "positive"}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real,
+                                       "scale": constraints.positive}
+    support = constraints.real
     _checks: ClassVar[dict] = {"loc": _REAL, "scale": _POSITIVE}
     has_rsample = True
 
@@ -143,7 +147,9 @@ class Laplace(_Elementwise):
 class Cauchy(_Elementwise):
     """``Cauchy(loc, scale)``: mean and variance are undefined (inf / NaN, as PyTorch)."""
 
-    arg_constraints: ClassVar[dict] = {"loc": "real", "scale": "positive"}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real,
+                                       "scale": constraints.positive}
+    support = constraints.real
     _checks: ClassVar[dict] = {"loc": _REAL, "scale": _POSITIVE}
     has_rsample = True
 
@@ -183,7 +189,9 @@ class Cauchy(_Elementwise):
 class StudentT(_Elementwise):
     """``StudentT(df, loc=0.0, scale=1.0)``."""
 
-    arg_constraints: ClassVar[dict] = {"df": "positive", "loc": "real", "scale": "positive"}
+    arg_constraints: ClassVar[dict] = {"df": constraints.positive, "loc": constraints.real,
+                                       "scale": constraints.positive}
+    support = constraints.real
     _checks: ClassVar[dict] = {"df": _POSITIVE, "loc": _REAL, "scale": _POSITIVE}
     has_rsample = True
 
@@ -238,7 +246,9 @@ def _no_implicit_rsample(name: str):
 class Gamma(_Elementwise):
     """``Gamma(concentration, rate)``: density ∝ x^(α−1) exp(−β x)."""
 
-    arg_constraints: ClassVar[dict] = {"concentration": "positive", "rate": "positive"}
+    arg_constraints: ClassVar[dict] = {"concentration": constraints.positive,
+                                       "rate": constraints.positive}
+    support = constraints.nonnegative
     _checks: ClassVar[dict] = {"concentration": _POSITIVE, "rate": _POSITIVE}
     has_rsample = True
     rsample = _no_implicit_rsample("Gamma")
@@ -275,10 +285,29 @@ class Gamma(_Elementwise):
                 + (1.0 - self.concentration) * ops.digamma(self.concentration))
 
 
+class Chi2(Gamma):
+    """``Chi2(df)``: Gamma(df / 2, 1/2)."""
+
+    arg_constraints: ClassVar[dict] = {"df": constraints.positive}
+
+    def __init__(self, df, validate_args=None) -> None:
+        (df,) = broadcast_all(df)
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
+
+    def _expand_names(self) -> tuple:
+        return ("concentration", "rate")
+
+
 class Dirichlet(Distribution):
     """``Dirichlet(concentration)`` over the simplex of the last axis."""
 
-    arg_constraints: ClassVar[dict] = {"concentration": "independent positive vector"}
+    arg_constraints: ClassVar[dict] = {
+        "concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
     has_rsample = True
     rsample = _no_implicit_rsample("Dirichlet")
 
@@ -337,8 +366,9 @@ class Beta(Distribution):
     """``Beta(concentration1, concentration0)`` on (0, 1) (a two-class Dirichlet, as in
     PyTorch)."""
 
-    arg_constraints: ClassVar[dict] = {"concentration1": "positive",
-                                       "concentration0": "positive"}
+    arg_constraints: ClassVar[dict] = {"concentration1": constraints.positive,
+                                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
     has_rsample = True
     rsample = _no_implicit_rsample("Beta")
 

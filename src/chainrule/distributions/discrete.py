@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import creation, ops
 from .._tensor import Tensor, as_tensor
+from . import constraints
 from .continuous import _Elementwise
 from .distribution import Distribution
 from .utils import broadcast_all, logits_to_probs, probs_to_logits
@@ -23,7 +24,8 @@ def _counts(value: Tensor) -> np.ndarray:
 class Poisson(_Elementwise):
     """``Poisson(rate)`` over the counts 0, 1, 2, ..."""
 
-    arg_constraints: ClassVar[dict] = {"rate": "non-negative"}
+    arg_constraints: ClassVar[dict] = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
     _checks: ClassVar[dict] = {"rate": (lambda a: a >= 0, "GreaterThanEq(lower_bound=0.0)")}
 
     def __init__(self, rate, validate_args=None) -> None:
@@ -56,8 +58,9 @@ class Poisson(_Elementwise):
 class Binomial(Distribution):
     """``Binomial(total_count=1, probs=None, logits=None)``."""
 
-    arg_constraints: ClassVar[dict] = {"total_count": "non-negative integer",
-                                       "probs": "unit interval", "logits": "real"}
+    arg_constraints: ClassVar[dict] = {"total_count": constraints.nonnegative_integer,
+                                       "probs": constraints.unit_interval,
+                                       "logits": constraints.real}
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:
@@ -131,7 +134,9 @@ class Geometric(Distribution):
     """``Geometric(probs=None, logits=None)``: the number of failures before the first
     success (support 0, 1, 2, ...)."""
 
-    arg_constraints: ClassVar[dict] = {"probs": "unit interval", "logits": "real"}
+    arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval,
+                                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
         if (probs is None) == (logits is None):

@@ -8,11 +8,13 @@ entropies, KL terms and reparameterized samples given the same noise agree with 
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 import numpy as np
 
 from .._tensor import Size, Tensor, as_tensor
 from ..random import numpy_generator
+from . import constraints
 
 __all__ = ["Distribution"]
 
@@ -33,10 +35,24 @@ class Distribution:
             raise ValueError(f"set_default_validate_args: expected True or False, got {value!r}")
         _VALIDATE_DEFAULT = value
 
+    arg_constraints: ClassVar[dict] = {}
+
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None) -> None:
         self._batch_shape = Size(tuple(batch_shape))
         self._event_shape = Size(tuple(event_shape))
         self._validate_args = _VALIDATE_DEFAULT if validate_args is None else validate_args
+        if self._validate_args:  # the parameters set before this call, as PyTorch checks them
+            for name, constraint in self.arg_constraints.items():
+                value = self.__dict__.get(name)
+                if value is None or not isinstance(constraint, constraints.Constraint) \
+                        or constraints.is_dependent(constraint):
+                    continue
+                self._check_parameter(name, constraint.check(value).array, repr(constraint),
+                                      value)
+
+    @property
+    def support(self):
+        raise NotImplementedError(f"{type(self).__name__} does not say its support")
 
     @property
     def batch_shape(self) -> Size:

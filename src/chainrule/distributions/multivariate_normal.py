@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import creation, linalg
 from .._tensor import Tensor, as_tensor
+from . import constraints
 from .distribution import Distribution
 
 __all__ = ["MultivariateNormal"]
@@ -45,9 +46,11 @@ class MultivariateNormal(Distribution):
     -1.8379
     """
 
-    arg_constraints: ClassVar[dict] = {"loc": "real vector", "covariance_matrix": "positive definite",
-                       "precision_matrix": "positive definite", "scale_tril": "lower Cholesky"}
-    support = "real vector"
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real_vector,
+                                       "covariance_matrix": constraints.positive_definite,
+                                       "precision_matrix": constraints.positive_definite,
+                                       "scale_tril": constraints.lower_cholesky}
+    support = constraints.real_vector
     has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,

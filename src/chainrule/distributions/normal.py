@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops
 from .._tensor import Tensor, as_tensor
+from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -24,8 +25,9 @@ class Normal(Distribution):
     -1.7371
     """
 
-    arg_constraints: ClassVar[dict] = {"loc": "real", "scale": "positive"}
-    support = "real"
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real,
+                                       "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None) -> None:

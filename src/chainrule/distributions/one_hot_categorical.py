@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._tensor import Size, Tensor, as_tensor
+from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
@@ -15,7 +16,9 @@ class OneHotCategorical(Distribution):
     """``OneHotCategorical(probs=...)`` or ``(logits=...)``: events are one-hot vectors
     over the last axis; densities and entropy are those of ``Categorical``."""
 
-    arg_constraints: ClassVar[dict] = {"probs": "simplex", "logits": "real vector"}
+    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
+                                       "logits": constraints.real_vector}
+    support = constraints.one_hot
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:

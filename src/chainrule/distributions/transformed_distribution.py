@@ -3,15 +3,18 @@ LogNormal, which PyTorch defines that way."""
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
+from .. import creation
 from .._tensor import Size, Tensor, as_tensor
+from . import constraints
 from .distribution import Distribution
 from .independent import _sum_rightmost
 from .normal import Normal
 from .transforms import ExpTransform, Transform
 
-__all__ = ["LogNormal", "TransformedDistribution"]
+__all__ = ["HalfCauchy", "HalfNormal", "LogNormal", "TransformedDistribution"]
 
 
 class TransformedDistribution(Distribution):
@@ -101,7 +104,9 @@ class TransformedDistribution(Distribution):
 class LogNormal(TransformedDistribution):
     """``LogNormal(loc, scale)``: exp of a Normal(loc, scale)."""
 
-    arg_constraints: ClassVar[dict] = {"loc": "real", "scale": "positive"}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real,
+                                       "scale": constraints.positive}
+    support = constraints.positive
 
     def __init__(self, loc, scale, validate_args=None) -> None:
         base = Normal(loc, scale, validate_args=validate_args)
@@ -132,3 +137,81 @@ class LogNormal(TransformedDistribution):
         return self.base_dist.entropy() + self.loc
 
 
+
+
+class _Half(TransformedDistribution):
+    """|X| for X symmetric about 0: twice X's density on [0, ∞)."""
+
+    arg_constraints: ClassVar[dict] = {"scale": constraints.positive}
+    support = constraints.nonnegative
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        return self.base_dist.rsample(sample_shape).abs()
+
+    def sample(self, sample_shape=()) -> Tensor:
+        return self.base_dist.sample(sample_shape).abs()
+
+    def log_prob(self, value) -> Tensor:
+        value = as_tensor(value)
+        self._check_value(value, value.array >= 0, "GreaterThanEq(lower_bound=0.0)")
+        log_prob = self.base_dist.log_prob(value) + math.log(2)
+        return log_prob.masked_fill(value.expand(log_prob.shape) < 0, -math.inf)
+
+    def cdf(self, value) -> Tensor:
+        return 2 * self.base_dist.cdf(as_tensor(value)) - 1
+
+    def icdf(self, prob) -> Tensor:
+        return self.base_dist.icdf((as_tensor(prob) + 1) / 2)
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() - math.log(2)
+
+
+class HalfNormal(_Half):
+    """``HalfNormal(scale)``: |X| for X ~ Normal(0, scale)."""
+
+    has_rsample = True
+
+    def __init__(self, scale, validate_args=None) -> None:
+        super().__init__(Normal(0, scale, validate_args=validate_args), [],
+                         validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self) -> Tensor:
+        return creation.zeros_like(self.scale)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+
+class HalfCauchy(_Half):
+    """``HalfCauchy(scale)``: |X| for X ~ Cauchy(0, scale)."""
+
+    has_rsample = True
+
+    def __init__(self, scale, validate_args=None) -> None:
+        from .continuous import Cauchy
+
+        super().__init__(Cauchy(0, scale, validate_args=validate_args), [],
+                         validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return creation.full_like(self.scale, math.inf)
+
+    @property
+    def mode(self) -> Tensor:
+        return creation.zeros_like(self.scale)
+
+    @property
+    def variance(self) -> Tensor:
+        return creation.full_like(self.scale, math.inf)

@@ -12,8 +12,9 @@ from .. import ops
 from .._tensor import Tensor, as_tensor
 from ..nn import functional as F
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
-           "TanhTransform", "Transform"]
+__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
+           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "TanhTransform",
+           "Transform", "biject_to", "identity_transform", "transform_to"]
 
 
 class Transform:
@@ -182,9 +183,110 @@ class ComposeTransform(Transform):
         return y
 
     def log_abs_det_jacobian(self, x, y):
+        if not self.parts:  # the identity
+            from .. import creation
+
+            return creation.zeros_like(as_tensor(x))
         total = 0.0
         for part in self.parts:
             y_part = part(x)
             total = total + part.log_abs_det_jacobian(x, y_part)
             x = y_part
         return total
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + exp(x)); the inverse is x = y + log(−expm1(−y))."""
+
+    def _call(self, x):
+        return F.softplus(x)
+
+    def _inverse(self, y):
+        return y + ops.log(-ops.expm1(-y))
+
+    def log_abs_det_jacobian(self, x, y):
+        return -F.softplus(-as_tensor(x))
+
+
+class PowerTransform(Transform):
+    """y = x ** exponent (for x > 0)."""
+
+    def __init__(self, exponent, cache_size: int = 0) -> None:
+        super().__init__(cache_size)
+        self.exponent = exponent
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * as_tensor(y) / as_tensor(x)).abs().log()
+
+
+class SoftmaxTransform(Transform):
+    """Real vectors to the simplex by softmax over the last dim (not bijective: its
+    ``log_abs_det_jacobian`` does not exist, as in PyTorch)."""
+
+    bijective = False
+    event_dim = 1
+
+    def _call(self, x):
+        logprobs = x - x.max(-1, keepdim=True)[0]
+        probs = logprobs.exp()
+        return probs / probs.sum(-1, keepdim=True)
+
+    def _inverse(self, y):
+        return y.log()
+
+
+identity_transform = ComposeTransform([])
+
+
+def _positive_with(lower=None, upper=None) -> Transform:
+    if lower is not None:
+        return ComposeTransform([ExpTransform(), AffineTransform(lower, 1)])
+    return ComposeTransform([ExpTransform(), AffineTransform(upper, -1)])
+
+
+def transform_to(constraint) -> Transform:
+    """A transform from unconstrained reals onto ``constraint`` (PyTorch's
+    ``transform_to``): exp for positive, sigmoid (+ affine) for intervals, softmax for the
+    simplex, the identity for the reals; ``independent`` of one of these is itself."""
+    from . import constraints as c
+
+    if isinstance(constraint, c._Independent):
+        return transform_to(constraint.base_constraint)
+    if isinstance(constraint, c._Real):
+        return identity_transform
+    if isinstance(constraint, c._GreaterThan):  # includes GreaterThanEq (nonnegative)
+        return ExpTransform() if _is_zero(constraint.lower_bound) else _positive_with(
+            lower=constraint.lower_bound)
+    if isinstance(constraint, c._LessThan):
+        return _positive_with(upper=constraint.upper_bound)
+    if isinstance(constraint, c._Interval):  # includes HalfOpenInterval and unit_interval
+        lo, hi = constraint.lower_bound, constraint.upper_bound
+        if _is_zero(lo) and _is_zero(hi - 1):
+            return SigmoidTransform()
+        return ComposeTransform([SigmoidTransform(), AffineTransform(lo, hi - lo)])
+    if isinstance(constraint, c._Simplex):
+        return SoftmaxTransform()
+    raise NotImplementedError(f"transform_to: no transform onto {constraint!r} in chainrule "
+                              "(real, positive, greater_than, less_than, interval, simplex "
+                              "and independent of those are)")
+
+
+def biject_to(constraint) -> Transform:
+    """A bijection from unconstrained reals onto ``constraint`` (PyTorch's ``biject_to``);
+    the simplex has none here (PyTorch's stick-breaking transform is not in chainrule)."""
+    from . import constraints as c
+
+    if isinstance(constraint, c._Simplex):
+        raise NotImplementedError("biject_to(simplex): the stick-breaking transform is not "
+                                  "in chainrule; transform_to(simplex) (softmax) is")
+    return transform_to(constraint)
+
+
+def _is_zero(value) -> bool:
+    return not isinstance(value, Tensor) and value == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._tensor import Tensor, as_tensor
+from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -14,7 +15,8 @@ __all__ = ["Uniform"]
 class Uniform(Distribution):
     """``Uniform(low, high)`` with ``low < high``; ``rsample`` is differentiable in both."""
 
-    arg_constraints: ClassVar[dict] = {"low": "real", "high": "real"}
+    arg_constraints: ClassVar[dict] = {"low": constraints.real,
+                                       "high": constraints.real}
     has_rsample = True
 
     def __init__(self, low, high, validate_args=None) -> None:
@@ -22,6 +24,10 @@ class Uniform(Distribution):
         super().__init__(self.low.shape, (), validate_args)
         self._check_parameter("low", self.low.array < self.high.array, "LessThan(high)",
                               self.low)
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        return constraints.interval(self.low, self.high)
 
     @property
     def mean(self) -> Tensor:
