@@ -117,6 +117,9 @@ class _SingleProcess:
     def iallreduce(self, buf, op: str):
         return _Completed()
 
+    def internal_view(self) -> _SingleProcess:
+        return self
+
     def bcast(self, buf, src: int) -> None:
         pass
 
@@ -202,9 +205,11 @@ class _MPIWorld:
         # collective that a peer has started there and complete without that peer
         self.exit_comm = MPI.COMM_WORLD.Dup()
         self.monitor_comm = MPI.COMM_WORLD.Dup()  # monitored_barrier's messages
-        # DDP's own barriers: on ``comm`` a rank with one step more than the others would
-        # have its gradient sum's barrier matched by a peer's dist.barrier()
+        # DDP's own collectives (see internal_view)
         self.internal_comm = MPI.COMM_WORLD.Dup()
+        self.label = ""  # put before a collective's name in the watchdog's messages
+        self._internal: _MPIWorld | None = None
+        self._pool_owner = self
         self.failure_comm = MPI.COMM_WORLD.Dup()  # all_ranks_failed's agreement
         # the watchdogs tell each other where their ranks wait, and a rank at the end of
         # its program says so, so that ranks that can never meet again stop at once
@@ -219,12 +224,30 @@ class _MPIWorld:
         self.watchdog = _Watchdog.start()
         self._shared_pool: Any = False  # not looked for yet
 
+    def internal_view(self) -> _MPIWorld:
+        """This world on a communicator of chainrule's own, for DistributedDataParallel's
+        collectives. On the program's communicator, a DDP step that one rank makes and
+        another does not (a forward on rank 0 only, a rank with one batch more) would
+        have its messages matched by the other rank's ``dist.barrier()`` or
+        ``all_reduce``: an MPI error, or values silently mixed. On their own they wait,
+        and the watchdog names both sides."""
+        if self._internal is None:
+            import copy
+
+            view = copy.copy(self)
+            view.comm = self.internal_comm
+            view.label = "DistributedDataParallel's "
+            view._internal = view
+            view._pool_owner = self  # one pool of shared-memory windows per process
+            self._internal = view
+        return self._internal
+
     def _blocking(self, what: str, call, *args, **kwargs):
         """Run the blocking MPI ``call`` under the watchdog's eye (mpi4py releases the GIL
         inside MPI, so the watchdog thread runs while this one waits). Collectives are
         counted: every rank of a correct program is at the same count in the same one."""
         watchdog = self.watchdog
-        watchdog.what = what
+        watchdog.what = self.label + what
         if what not in ("send", "recv"):
             watchdog.count += 1
         watchdog.since = time.monotonic()
@@ -334,6 +357,8 @@ class _MPIWorld:
     def shared_pool(self):
         """The pool of shared-memory windows, or None when the ranks span machines;
         collective the first time."""
+        if self._pool_owner is not self:
+            return self._pool_owner.shared_pool()
         if self._shared_pool is False:
             from .bucket_sum import SharedPool
 
@@ -414,6 +439,10 @@ def _unlink_shared_memory_files() -> None:
     for path in paths:
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+_DDP_HINT = ("; a forward or backward through DistributedDataParallel must run on every "
+             "rank: to evaluate on one rank only, call ddp.module(x)")
 
 
 class _Watchdog:
@@ -512,12 +541,13 @@ class _Watchdog:
             f"rank {r} " + ("has reached the end of the program" if status[0] == "left"
                             else f"waits in {status[2]} (its collective #{status[1]})")
             for r, status in others.items())
+        hint = _DDP_HINT if "DistributedDataParallel" in described + self.what else ""
         abort(f"{self.what} (its collective #{self.reported[1]}) cannot finish, "
               f"because no rank will join it: {described}. The ranks ran different "
               "numbers of steps or called collectives in different orders (data of "
               "different lengths on different ranks? DistributedSampler gives every rank "
               "the same number of batches; wrap loops over inputs that are uneven by "
-              "design in `with ddp.join():`)", 1, verb="gave up")
+              f"design in `with ddp.join():`{hint})", 1, verb="gave up")
 
     def stop(self) -> None:
         """The rank is leaving: after this the thread sends and receives nothing."""

@@ -179,7 +179,7 @@ class DistributedDataParallel(Module):
                 f"{name}: the wrapped {type(module).__name__} has no parameter that requires "
                 f"a gradient ({held}), so there is nothing to average; use the module "
                 "without the wrapper (PyTorch refuses it too)")
-        world = _world(name)
+        world = _world(name).internal_view()  # a communicator of its own
         if bucket_cap_mb is None:
             bucket_cap_mb = 25.0
         if not bucket_cap_mb > 0:
