@@ -160,3 +160,16 @@ def test_stack_module_state_as_torch_func():
         cr.func.stack_module_state([cr.nn.Linear(2, 2), cr.nn.Linear(2, 2).eval()])
     with pytest.raises(ValueError, match=r"'meta' device \(shapes without data\).*functional_call"):
         cr.nn.Linear(2, 2).to("meta")
+
+
+def test_poisson_draws():
+    cr.manual_seed(2)
+    draws = cr.poisson(cr.full((20000,), 3.0))
+    assert draws.dtype == cr.float32
+    assert abs(draws.numpy().mean() - 3.0) < 0.05 and abs(draws.numpy().var() - 3.0) < 0.15
+    g = cr.Generator().manual_seed(5)
+    a = cr.poisson(cr.ones(4), generator=g)
+    assert np.array_equal(a.numpy(), cr.poisson(cr.ones(4), generator=cr.Generator().manual_seed(5))
+                          .numpy())
+    with pytest.raises(ValueError, match="poisson: rates must be non-negative"):
+        cr.poisson(cr.tensor([-1.0]))

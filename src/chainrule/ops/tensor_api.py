@@ -1124,6 +1124,19 @@ def multinomial(probs, num_samples: int, replacement: bool = False, *, generator
     return _plain("multinomial", out.reshape(p.shape[:-1] + (num_samples,)))
 
 
+@expose(method=False)
+def poisson(rates, generator=None) -> Tensor:
+    """Counts drawn from Poisson distributions with the given rates (the rates' dtype; not
+    differentiable). The stream is chainrule's own: other draws than PyTorch's."""
+    from ..random import numpy_generator
+
+    rates = as_tensor(rates)
+    if (rates.array < 0).any() or np.isnan(rates.array).any():
+        raise ValueError("poisson: rates must be non-negative and not NaN")
+    draws = numpy_generator(generator).poisson(rates.array)
+    return _plain("poisson", draws.astype(rates.dtype))
+
+
 @expose
 def bernoulli(x, p=None, *, generator=None) -> Tensor:
     from ..random import numpy_generator
