@@ -396,6 +396,9 @@ def test_spawn_in_one_process_and_its_errors():
         mp.spawn(print, nprocs=0)
     with pytest.raises(AttributeError, match="Python's own multiprocessing"):
         mp.Queue  # noqa: B018
+    with pytest.raises(AttributeError, match=r"replace the loop of mp.Process.* by "
+                                             r"mp.spawn\(fn, args=\(size, ...\), nprocs=size\)"):
+        mp.Process  # noqa: B018
 
 
 # -- in one process ------------------------------------------------------------------------
@@ -826,6 +829,32 @@ def test_pytorch_names_chainrule_lacks_say_what_to_use(world_of_one):
     assert dist.get_node_local_rank(fallback_rank=0) == int(os.environ.get("LOCAL_RANK", "0"))
     with pytest.raises(ValueError, match="no other rank to receive from"):
         dist.recv(cr.zeros(2))
+
+
+def test_torchruns_record_decorator_lets_the_failure_policy_speak():
+    from chainrule.distributed.elastic.multiprocessing.errors import record
+
+    @record
+    def main(x):
+        if x < 0:
+            raise ValueError(f"bad {x}")
+        if x == 0:
+            raise SystemExit(0)
+        if x == 1:
+            sys.exit(4)
+        return x * 2
+
+    assert main(3) == 6 and main.__name__ == "main"
+    assert main(0) is None  # a clean exit is a return, as PyTorch's
+    with pytest.raises(ValueError, match="bad -1"):  # the process group names the rank
+        main(-1)
+    with pytest.raises(SystemExit) as leaving:
+        main(1)
+    assert leaving.value.code == 4
+    assert record()(lambda: 5)() == 5
+    assert dist.elastic.multiprocessing.errors.record is record
+    with pytest.raises(AttributeError, match="only multiprocessing.errors.record is here"):
+        dist.elastic.rendezvous  # noqa: B018
 
 
 def test_a_torchrun_world_without_an_mpi_launcher_is_refused(monkeypatch):

@@ -130,6 +130,13 @@ def get_start_method(allow_none: bool = False) -> str:
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
+    if name == "Process":  # the "Writing Distributed Applications" tutorial's launch
+        raise AttributeError(
+            "module 'chainrule.multiprocessing' has no attribute 'Process': the ranks of "
+            "a job are started together by MPI, not one Process at a time; replace the "
+            "loop of mp.Process(target=fn, args=(rank, size, ...)).start() by "
+            "mp.spawn(fn, args=(size, ...), nprocs=size) (fn gets the rank first), or "
+            "run the script with mpiexec -n SIZE")
     raise AttributeError(
         f"module 'chainrule.multiprocessing' has no attribute {name!r}: chainrule has "
         "PyTorch's spawn/start_processes (processes started under mpiexec); for other "

@@ -135,7 +135,6 @@ _NEAREST = {
     "fsdp": "use nn.parallel.DistributedDataParallel (every rank holds the whole model)",
     "rpc": "use point-to-point send/recv and the object collectives",
     "pipelining": "use nn.parallel.DistributedDataParallel",
-    "elastic": "use mpiexec -n K (a fixed number of processes)",
     "launch": "use mpiexec -n K python script.py",
     "run": "use mpiexec -n K python script.py",
 }
@@ -144,6 +143,10 @@ _NEAREST = {
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(name)
+    if name == "elastic":  # torchrun scripts' errors.record, imported when first asked
+        import importlib
+
+        return importlib.import_module(f"{__name__}.elastic")
     near = _NEAREST.get(name)
     hint = f"; in chainrule: {near}" if near else ""
     raise AttributeError(f"module 'chainrule.distributed' has no attribute {name!r}: "

@@ -1,7 +1,8 @@
 """Save a checkpoint on rank 0, wait at a barrier, load it on every rank with
 map_location and go on training: the pattern of PyTorch's DDP tutorial, under torchrun.
 Rank 0 decides the run's settings and broadcasts them; Adam with a learning-rate
-schedule and gradient clipping; the epoch loss is reduced to rank 0, which alone logs.
+schedule and gradient clipping; the epoch loss is reduced to rank 0, which alone logs;
+main is decorated with torchelastic's ``record``, as torchrun scripts do.
 The test runs it with real torch and, with only its import lines pointed at chainrule,
 under mpiexec -n 2, and compares what each rank writes."""
 import json
@@ -11,6 +12,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn as nn  # noqa: PLR0402 - as users write it
+from torch.distributed.elastic.multiprocessing.errors import record
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
@@ -62,6 +64,7 @@ def train_epoch(ddp, optimizer, scheduler, loader, sampler, epoch, config):
     return loss_sum.item() / len(sampler.dataset), norms
 
 
+@record
 def main():
     if not dist.is_available():
         raise SystemExit("torch.distributed is not available")
