@@ -372,6 +372,8 @@ def equivalence(optimizer: str = "sgd", bucket_cap_mb: str = "25", view: str = "
     if expected:
         paths = {"shared" if b.summer.shared else "message" for b in ddp._buckets}
         assert paths == {expected}, (paths, expected)
+        said = "shared memory" if expected == "shared" else "MPI all-reduce"
+        assert f"summed through {said}" in repr(ddp).splitlines()[1], repr(ddp)
 
 
 class _TwoPrecisions(cr.nn.Module):

@@ -472,8 +472,12 @@ class DistributedDataParallel(Module):
         raise AttributeError(f"'DistributedDataParallel' object has no attribute '{name}'")
 
     def extra_repr(self) -> str:
-        return (f"world_size={self._world.size}, buckets={len(self._buckets)}, "
+        text = (f"world_size={self._world.size}, buckets={len(self._buckets)}, "
                 f"bucket_cap_mb={self.bucket_cap_mb:g}")
+        if self._world.size > 1:  # how the gradients travel (see distributed/bucket_sum.py)
+            text += ", summed through " + ("shared memory" if self._shared_memory
+                                           else "MPI all-reduce")
+        return text
 
     def _short_name(self) -> str:
         return "DistributedDataParallel"

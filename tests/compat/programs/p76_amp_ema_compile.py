@@ -57,7 +57,7 @@ raw_model = MLP().to(device)
 fill(raw_model)
 ema_model = copy.deepcopy(raw_model).eval()
 ema_model.requires_grad_(False)
-model = torch.compile(raw_model) if compile else raw_model
+model = torch.compile(raw_model, backend="eager") if compile else raw_model
 optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=0.1)
 scaler = torch.cuda.amp.GradScaler(enabled=(dtype == 'float16'))
 grad_clip = 1.0

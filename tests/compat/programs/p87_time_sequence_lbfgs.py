@@ -40,7 +40,7 @@ class Sequence(nn.Module):
         return outputs
 
 
-T, L, N = 5, 30, 8
+T, L, N = 5, 20, 6
 x = np.empty((N, L), 'int64')
 x[:] = np.array(range(L)) + np.random.randint(-4 * T, 4 * T, N).reshape(N, 1)
 data = np.sin(x / 1.0 / T).astype('float64')
@@ -58,7 +58,7 @@ criterion = nn.MSELoss()
 optimizer = optim.LBFGS(seq.parameters(), lr=0.8)
 losses, test_losses = [], []
 calls = [0]
-for i in range(3):
+for i in range(2):
     def closure():
         optimizer.zero_grad()
         out = seq(input)
