@@ -457,3 +457,16 @@ def test_transform_to_matches_torch():
         crd.biject_to(crd.constraints.simplex)
     with pytest.raises(NotImplementedError, match="no transform onto"):
         crd.transform_to(crd.constraints.lower_cholesky)
+
+
+def test_pytorchs_module_paths_import():
+    import importlib
+
+    for path, name in [("beta", "Beta"), ("gamma", "Gamma"), ("studentT", "StudentT"),
+                       ("log_normal", "LogNormal"), ("constraint_registry", "transform_to"),
+                       ("normal", "Normal"), ("categorical", "Categorical"), ("kl", "kl_divergence"),
+                       ("transforms", "TanhTransform"), ("utils", "probs_to_logits"),
+                       ("multivariate_normal", "MultivariateNormal")]:
+        ours = importlib.import_module(f"chainrule.distributions.{path}")
+        importlib.import_module(f"torch.distributions.{path}")
+        assert getattr(ours, name) is not None

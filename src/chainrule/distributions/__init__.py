@@ -38,6 +38,31 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "kl_divergence", "register_kl", "transform_to", "transforms"]
 
 
+def _alias_modules() -> None:
+    """PyTorch's one-file-per-distribution module paths (``torch.distributions.beta.Beta``,
+    ``...constraint_registry.transform_to``) for the classes defined in shared files here."""
+    import sys
+    import types
+
+    paths = {"beta": ["Beta"], "gamma": ["Gamma"], "dirichlet": ["Dirichlet"],
+             "exponential": ["Exponential"], "laplace": ["Laplace"], "cauchy": ["Cauchy"],
+             "studentT": ["StudentT"], "chi2": ["Chi2"], "poisson": ["Poisson"],
+             "binomial": ["Binomial"], "geometric": ["Geometric"], "log_normal": ["LogNormal"],
+             "half_normal": ["HalfNormal"], "half_cauchy": ["HalfCauchy"],
+             "constraint_registry": ["biject_to", "transform_to"]}
+    for module_name, names in paths.items():
+        module = types.ModuleType(f"{__name__}.{module_name}",
+                                  f"torch.distributions.{module_name}'s names")
+        for name in names:
+            setattr(module, name, globals()[name])
+        module.__all__ = names
+        sys.modules[module.__name__] = module
+        globals()[module_name] = module
+
+
+_alias_modules()
+
+
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(f"module 'chainrule.distributions' has no attribute {name!r}")
