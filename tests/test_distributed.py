@@ -336,7 +336,7 @@ def assert_same_numbers(ours, theirs, where: str) -> None:
 
 # PyTorch data-parallel programs in tests/compat/distributed/, started as their users
 # start them: torchrun, or `python program.py` for those that call mp.spawn
-TORCHRUN_PROGRAMS = ["ddp_checkpoint", "ddp_nanogpt_style", "ddp_accumulate_join"]
+TORCHRUN_PROGRAMS = ["ddp_checkpoint", "ddp_nanogpt_style", "ddp_accumulate_join", "ddp_gan"]
 SPAWN_PROGRAMS = ["ddp_batchnorm_spawn", "dist_manual_allreduce"]
 
 
@@ -364,7 +364,8 @@ def test_pytorch_data_parallel_programs_give_torchs_numbers(mpi, tmp_path, name)
         ours = subprocess.run([sys.executable, str(ported), str(ours_dir)], check=False,
                               capture_output=True, text=True, timeout=180, env=mpi_env(),
                               cwd=tmp_path)
-    if theirs.returncode != 0:
+    if not all((theirs_dir / f"rank{rank}.json").exists() for rank in (0, 1)):
+        # (gloo can crash at teardown after the results are written: they still count)
         pytest.skip(f"torch's distributed run cannot start here: {theirs.stderr.strip()[-300:]}")
     assert ours.returncode == 0, f"{ours.stdout}\n{ours.stderr}"
     for rank, (a, b) in enumerate(zip(_rank_results(ours_dir), _rank_results(theirs_dir))):
