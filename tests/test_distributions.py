@@ -69,6 +69,10 @@ CASES = {
     "halfnormal": (lambda D, p: D.HalfNormal(p[0]), [SCALE], SCALE * 0.5),
     "halfcauchy": (lambda D, p: D.HalfCauchy(p[0]), [SCALE], SCALE * 0.5),
     "chi2": (lambda D, p: D.Chi2(p[0] + 1), [SCALE], SCALE * 1.5),
+    "relaxed_one_hot": (lambda D, p: D.RelaxedOneHotCategorical(p[1][0, 0], logits=p[0]),
+                        [LOGITS, SCALE], PROBS),
+    "relaxed_bernoulli": (lambda D, p: D.RelaxedBernoulli(p[1][0, 0], logits=p[0]),
+                          [LOC, SCALE], BIN_PROBS),
     "tanh_normal": (lambda D, p: D.TransformedDistribution(
         D.Independent(D.Normal(p[0], p[1]), 1),
         [D.transforms.TanhTransform(), D.transforms.AffineTransform(0.5, 2.0)]),
@@ -97,7 +101,8 @@ def _scored(lib, name, what):
 @pytest.mark.parametrize("name", list(CASES))
 @pytest.mark.parametrize("what", ["log_prob", "entropy"])
 def test_values_and_gradients_match_torch(name, what):
-    if what == "entropy" and name in ("mixture", "tanh_normal", "sigmoid_exp"):
+    if what == "entropy" and name in ("mixture", "tanh_normal", "sigmoid_exp", "relaxed_one_hot",
+                                      "relaxed_bernoulli"):
         pytest.skip("no closed-form entropy (PyTorch has none either)")
     try:
         _, theirs_params, theirs = _scored(torch, name, what)
@@ -150,7 +155,8 @@ def test_moments_match_torch(name):
 @pytest.mark.parametrize("name", ["normal", "uniform", "categorical_logits", "bernoulli_logits",
                                   "mvn_cov", "mvn_precision", "mixture", "independent",
                                   "laplace", "student_t", "gamma", "beta", "dirichlet",
-                                  "binomial", "tanh_normal", "sigmoid_exp"])
+                                  "binomial", "tanh_normal", "sigmoid_exp",
+                                  "relaxed_one_hot", "relaxed_bernoulli"])
 def test_log_prob_gradients_against_finite_differences(name):
     make, params, value = CASES[name]
     value = cr.tensor(value if value.dtype.kind == "f" else value.astype(np.int64))
@@ -457,3 +463,16 @@ def test_transform_to_matches_torch():
         crd.biject_to(crd.constraints.simplex)
     with pytest.raises(NotImplementedError, match="no transform onto"):
         crd.transform_to(crd.constraints.lower_cholesky)
+
+
+def test_pytorchs_module_paths_import():
+    import importlib
+
+    for path, name in [("beta", "Beta"), ("gamma", "Gamma"), ("studentT", "StudentT"),
+                       ("log_normal", "LogNormal"), ("constraint_registry", "transform_to"),
+                       ("normal", "Normal"), ("categorical", "Categorical"), ("kl", "kl_divergence"),
+                       ("transforms", "TanhTransform"), ("utils", "probs_to_logits"),
+                       ("multivariate_normal", "MultivariateNormal")]:
+        ours = importlib.import_module(f"chainrule.distributions.{path}")
+        importlib.import_module(f"torch.distributions.{path}")
+        assert getattr(ours, name) is not None

@@ -26,16 +26,50 @@ from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .relaxed import (
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
 from .transformed_distribution import HalfCauchy, HalfNormal, LogNormal, TransformedDistribution
 from .transforms import biject_to, transform_to
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
-           "Distribution", "Exponential", "Gamma", "Geometric", "HalfCauchy", "HalfNormal",
-           "Independent", "Laplace", "LogNormal",
-           "MixtureSameFamily", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+           "Distribution", "ExpRelaxedCategorical", "Exponential", "Gamma", "Geometric",
+           "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal",
+           "LogitRelaxedBernoulli", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "StudentT", "TransformedDistribution", "Uniform", "biject_to", "constraints",
            "kl_divergence", "register_kl", "transform_to", "transforms"]
+
+
+def _alias_modules() -> None:
+    """PyTorch's one-file-per-distribution module paths (``torch.distributions.beta.Beta``,
+    ``...constraint_registry.transform_to``) for the classes defined in shared files here."""
+    import sys
+    import types
+
+    paths = {"beta": ["Beta"], "gamma": ["Gamma"], "dirichlet": ["Dirichlet"],
+             "exponential": ["Exponential"], "laplace": ["Laplace"], "cauchy": ["Cauchy"],
+             "studentT": ["StudentT"], "chi2": ["Chi2"], "poisson": ["Poisson"],
+             "binomial": ["Binomial"], "geometric": ["Geometric"], "log_normal": ["LogNormal"],
+             "half_normal": ["HalfNormal"], "half_cauchy": ["HalfCauchy"],
+             "constraint_registry": ["biject_to", "transform_to"],
+             "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"],
+             "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"]}
+    for module_name, names in paths.items():
+        module = types.ModuleType(f"{__name__}.{module_name}",
+                                  f"torch.distributions.{module_name}'s names")
+        for name in names:
+            setattr(module, name, globals()[name])
+        module.__all__ = names
+        sys.modules[module.__name__] = module
+        globals()[module_name] = module
+
+
+_alias_modules()
 
 
 def __getattr__(name: str):
