@@ -69,6 +69,8 @@ CASES = {
     "halfnormal": (lambda D, p: D.HalfNormal(p[0]), [SCALE], SCALE * 0.5),
     "halfcauchy": (lambda D, p: D.HalfCauchy(p[0]), [SCALE], SCALE * 0.5),
     "chi2": (lambda D, p: D.Chi2(p[0] + 1), [SCALE], SCALE * 1.5),
+    "weibull": (lambda D, p: D.Weibull(p[0], p[1] + 0.5), [SCALE, SCALE], SCALE * 0.9),
+    "gumbel": (lambda D, p: D.Gumbel(p[0], p[1]), [LOC, SCALE], LOC * 0.5 + 0.2),
     "relaxed_one_hot": (lambda D, p: D.RelaxedOneHotCategorical(p[1][0, 0], logits=p[0]),
                         [LOGITS, SCALE], PROBS),
     "relaxed_bernoulli": (lambda D, p: D.RelaxedBernoulli(p[1][0, 0], logits=p[0]),
@@ -156,7 +158,8 @@ def test_moments_match_torch(name):
                                   "mvn_cov", "mvn_precision", "mixture", "independent",
                                   "laplace", "student_t", "gamma", "beta", "dirichlet",
                                   "binomial", "tanh_normal", "sigmoid_exp",
-                                  "relaxed_one_hot", "relaxed_bernoulli"])
+                                  "relaxed_one_hot", "relaxed_bernoulli", "weibull",
+                                  "gumbel"])
 def test_log_prob_gradients_against_finite_differences(name):
     make, params, value = CASES[name]
     value = cr.tensor(value if value.dtype.kind == "f" else value.astype(np.int64))
@@ -361,9 +364,9 @@ def test_broadcast_shapes_matches_torch():
 
 
 def test_a_missing_distribution_is_named():
-    with pytest.raises(AttributeError, match=r"torch.distributions.Weibull is not part of "
+    with pytest.raises(AttributeError, match=r"torch.distributions.VonMises is not part of "
                                              r"chainrule; the distributions here are Bernoulli"):
-        crd.Weibull  # noqa: B018
+        crd.VonMises  # noqa: B018
 
 
 @pytest.mark.parametrize("name", ["xlogy", "xlog1py"])

@@ -173,3 +173,22 @@ def test_poisson_draws():
                           .numpy())
     with pytest.raises(ValueError, match="poisson: rates must be non-negative"):
         cr.poisson(cr.tensor([-1.0]))
+
+
+def test_gather_and_index_select_gradients_ignore_infinite_inputs():
+    # (their rules once built the zero adjoint as x * 0: NaN where x was -inf, as in
+    # Categorical(logits=logits.masked_fill(~legal, -inf)), the usual action masking)
+    values = np.array([[-np.inf, 1.0, 2.0], [0.5, np.inf, -1.0]])
+    grads = []
+    for lib in (cr, torch):
+        x = lib.tensor(values, requires_grad=True)
+        y = (x.gather(1, lib.tensor([[2, 2], [0, 2]])).sum()
+             + x.index_select(1, lib.tensor([0, 2, 2]))[:, 1:].sum())
+        y.backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+    logits = cr.tensor([[0.5, -1.0, 0.2]], requires_grad=True)
+    legal = cr.tensor([[True, False, True]])
+    dist = cr.distributions.Categorical(logits=logits.masked_fill(~legal, float("-inf")))
+    (dist.log_prob(cr.tensor([2])) + dist.entropy()).sum().backward()
+    assert np.isfinite(logits.grad.numpy()).all() and logits.grad.numpy()[0, 1] == 0

@@ -32,16 +32,23 @@ from .relaxed import (
     RelaxedBernoulli,
     RelaxedOneHotCategorical,
 )
-from .transformed_distribution import HalfCauchy, HalfNormal, LogNormal, TransformedDistribution
+from .transformed_distribution import (
+    Gumbel,
+    HalfCauchy,
+    HalfNormal,
+    LogNormal,
+    TransformedDistribution,
+    Weibull,
+)
 from .transforms import biject_to, transform_to
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
-           "Distribution", "ExpRelaxedCategorical", "Exponential", "Gamma", "Geometric",
+           "Distribution", "ExpRelaxedCategorical", "Exponential", "Gamma", "Geometric", "Gumbel",
            "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal",
            "LogitRelaxedBernoulli", "MixtureSameFamily", "MultivariateNormal", "Normal",
            "OneHotCategorical", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-           "StudentT", "TransformedDistribution", "Uniform", "biject_to", "constraints",
+           "StudentT", "TransformedDistribution", "Uniform", "Weibull", "biject_to", "constraints",
            "kl_divergence", "register_kl", "transform_to", "transforms"]
 
 
@@ -56,6 +63,7 @@ def _alias_modules() -> None:
              "studentT": ["StudentT"], "chi2": ["Chi2"], "poisson": ["Poisson"],
              "binomial": ["Binomial"], "geometric": ["Geometric"], "log_normal": ["LogNormal"],
              "half_normal": ["HalfNormal"], "half_cauchy": ["HalfCauchy"],
+             "weibull": ["Weibull"], "gumbel": ["Gumbel"],
              "constraint_registry": ["biject_to", "transform_to"],
              "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"],
              "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"]}

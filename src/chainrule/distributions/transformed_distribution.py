@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+import numpy as np
+
 from .. import creation
 from .._tensor import Size, Tensor, as_tensor
 from . import constraints
@@ -14,7 +16,8 @@ from .independent import _sum_rightmost
 from .normal import Normal
 from .transforms import ExpTransform, Transform
 
-__all__ = ["HalfCauchy", "HalfNormal", "LogNormal", "TransformedDistribution"]
+__all__ = ["Gumbel", "HalfCauchy", "HalfNormal", "LogNormal", "TransformedDistribution",
+           "Weibull"]
 
 
 class TransformedDistribution(Distribution):
@@ -215,3 +218,100 @@ class HalfCauchy(_Half):
     @property
     def variance(self) -> Tensor:
         return creation.full_like(self.scale, math.inf)
+
+
+class Weibull(TransformedDistribution):
+    """``Weibull(scale, concentration)``: scale · E^(1/concentration) for E ~ Exp(1)."""
+
+    arg_constraints: ClassVar[dict] = {"scale": constraints.positive,
+                                       "concentration": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, scale, concentration, validate_args=None) -> None:
+        from .continuous import Exponential
+        from .transforms import AffineTransform, PowerTransform
+        from .utils import broadcast_all
+
+        self.scale, self.concentration = broadcast_all(scale, concentration)
+        self.concentration_reciprocal = self.concentration.reciprocal()
+        base = Exponential(creation.ones_like(self.scale), validate_args=validate_args)
+        transforms = [PowerTransform(exponent=self.concentration_reciprocal),
+                      AffineTransform(loc=0, scale=self.scale)]
+        super().__init__(base, transforms, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        from .. import ops
+
+        return self.scale * ops.exp(ops.lgamma(1 + self.concentration_reciprocal))
+
+    @property
+    def mode(self) -> Tensor:
+        return (self.scale * ((self.concentration - 1) / self.concentration)
+                .pow(self.concentration.reciprocal())).clamp(min=0)
+
+    @property
+    def variance(self) -> Tensor:
+        from .. import ops
+
+        return self.scale.pow(2) * (ops.exp(ops.lgamma(1 + 2 * self.concentration_reciprocal))
+                                    - ops.exp(2 * ops.lgamma(1 + self.concentration_reciprocal)))
+
+    def entropy(self) -> Tensor:
+        return (_EULER * (1 - self.concentration_reciprocal)
+                + (self.scale / self.concentration).log() + 1)
+
+
+class Gumbel(TransformedDistribution):
+    """``Gumbel(loc, scale)``: the extreme-value distribution, loc − scale · log(−log U)."""
+
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        from .transforms import AffineTransform
+        from .uniform import Uniform
+        from .utils import broadcast_all
+
+        self.loc, self.scale = broadcast_all(loc, scale)
+        info = np.finfo(self.loc.dtype)
+        base = Uniform(creation.full_like(self.loc, float(info.tiny)),
+                       creation.full_like(self.loc, 1 - float(info.eps)),
+                       validate_args=validate_args)
+        transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-creation.ones_like(self.scale)),
+                      ExpTransform().inv, AffineTransform(loc=self.loc, scale=-self.scale)]
+        super().__init__(base, transforms, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None) -> Gumbel:
+        new = super().expand(batch_shape)
+        new.loc = self.loc.expand(tuple(batch_shape))
+        new.scale = self.scale.expand(tuple(batch_shape))
+        return new
+
+    def log_prob(self, value) -> Tensor:
+        y = (self.loc - as_tensor(value)) / self.scale
+        return (y - y.exp()) - self.scale.log()
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc + self.scale * _EULER
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return (math.pi / math.sqrt(6)) * self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.stddev.pow(2)
+
+    def entropy(self) -> Tensor:
+        return self.scale.log() + (1 + _EULER)
+
+
+_EULER = 0.57721566490153286060

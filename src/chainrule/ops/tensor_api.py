@@ -80,8 +80,10 @@ def _index_case(shape, dim, n_index, high):
 
 
 def _gather_vjp(F, g, ans, ctx, x):
+    # zeros of x's shape with g added at the index; not x * 0, which is NaN where x is
+    # ±inf (masked logits: Categorical(logits=l.masked_fill(mask, -inf)).log_prob)
     dim, index = ctx
-    return (F.scatter_add_along(x * 0, dim, index, g),)
+    return (F.scatter_add(g, x.shape, _along(index, dim)),)
 
 
 GATHER = Op("gather", _gather_vjp, reads=(), formula="1 at the index", method=True,
@@ -192,8 +194,8 @@ def scatter_fill(x, dim: int, index, value) -> Tensor:
 
 
 def _index_select_vjp(F, g, ans, ctx, x):
-    dim, index = ctx
-    return (F.index_add(x * 0, dim, index, g),)
+    dim, index = ctx  # (zeros of x's shape, not x * 0: see _gather_vjp)
+    return (F.scatter_add(g, x.shape, (slice(None),) * dim + (index,)),)
 
 
 INDEX_SELECT = Op("index_select", _index_select_vjp, reads=(), formula="1 at the index",
