@@ -269,31 +269,34 @@ def test_pytorchs_spawn_tutorial_pattern_gives_torchs_numbers(mpi, tmp_path):
                                        err_msg=f"rank {rank} {key}")
 
 
-@pytest.mark.parametrize("ending", ["barrier", "exit"])
-def test_a_rank_with_more_steps_stops_the_job_within_seconds(mpi, ending):
-    """One rank with a batch more than the others and no ddp.join(): without a word it
-    would wait out init_process_group's timeout (30 minutes); the watchdogs see that no
-    rank can move and stop the job, naming where each rank is."""
+@pytest.mark.parametrize("n, ending", [(2, "barrier"), (2, "exit"), (3, "barrier")])
+def test_a_rank_with_more_steps_stops_the_job_within_seconds(mpi, n, ending):
+    """The last rank has a batch more than the others and no ddp.join(): without a word
+    it would wait out init_process_group's timeout (30 minutes); the watchdogs see that
+    it waits in a collective no other rank will make and stop the job, naming both."""
     start = time.monotonic()
-    result = run_mpi([SCENARIOS, "uneven_steps", ending], timeout=90)
+    result = run_mpi([SCENARIOS, "uneven_steps", ending], n=n, timeout=90)
     elapsed = time.monotonic() - start
     output = f"exit status {result.returncode}\n{result.stdout}\n{result.stderr}"
     assert result.returncode != 0 and elapsed < 45, output
     # DDP's collectives run on a communicator of their own: rank 0's dist.barrier()
-    # cannot be matched with rank 1's gradient all-reduce (an MPI error, or mixed values)
+    # cannot be matched with the last rank's gradient all-reduce (an MPI error, or mixed
+    # values)
     ddp_sum = "DistributedDataParallel's all_reduce (its collective #"
-    if ending == "exit":  # rank 1 alone waits
-        said = ["rank 1 of 2 (pid", f"gave up: {ddp_sum}",
-                "rank 0 has reached the end of the program"]
-    elif "rank 1 of 2 (pid" in result.stderr:  # both wait: either may speak first
+    last = n - 1
+    if ending == "exit":  # the last rank alone waits
+        said = [f"rank {last} of {n} (pid", f"gave up: {ddp_sum}",
+                "rank 0 has reached the end of the program after "]
+    elif f"rank {last} of {n} (pid" in result.stderr:  # all wait: any may speak first
         said = [f"gave up: {ddp_sum}", "rank 0 waits in barrier (its"]
     else:
-        said = ["rank 0 of 2 (pid", "gave up: barrier (its", f"rank 1 waits in {ddp_sum}"]
+        said = ["gave up: barrier (its", f"rank {last} waits in {ddp_sum}"]
     assert all(words in result.stderr for words in said), output
     assert "`with ddp.join():`" in result.stderr, output
     assert "to evaluate on one rank only, call ddp.module(x)" in result.stderr, output
 
 
+@pytest.mark.slow
 def test_long_waits_for_a_busy_rank_are_no_mistake(mpi):
     start = time.monotonic()
     assert_ok(run_mpi([SCENARIOS, "slow_ranks"], timeout=90), "slow_ranks")

@@ -454,11 +454,11 @@ class _Watchdog:
     init_process_group's ``timeout``, or sooner when no rank can move any more: the
     watchdogs tell each other when their rank has waited a second in a collective (and
     in which: its name and count) and when it is out, and each rank at the end of its
-    program says so; when for ``GRACE_S`` every other rank has either left or waits,
-    and not all in this same collective, nobody will ever arrive (a rank that ran more
-    steps than the others, or ranks that called different collectives). A program
-    without such a mistake only ever sends these messages during waits of more than a
-    second. One per process."""
+    program says so (with its count); when for ``GRACE_S`` a rank has left after fewer
+    collectives than this one's count, or waits in another collective at the same
+    count, this one can never finish (a rank that ran more steps than the others, ranks
+    that called different collectives). A program without such a mistake only ever
+    sends these messages during waits of more than a second. One per process."""
 
     GRACE_S = 3.0  # how long the picture must stay still before it counts as stuck
     REPORT_AFTER_S = 1.0  # a wait this long is told to the others
@@ -471,7 +471,8 @@ class _Watchdog:
         self.count = 0  # collectives this rank has entered (the same on every rank)
         self.lock = threading.Lock()  # held while the thread talks to the other ranks
         self.stopped = False  # the rank is leaving: the thread says nothing more
-        self.peers: dict[int, tuple] = {}  # rank -> ("waiting", count, what) / ("left",)
+        # rank -> ("waiting", count, what) or ("left", count); absent: computing
+        self.peers: dict[int, tuple] = {}
         self.left: set[int] = set()
         self.reported: tuple | None = None  # (since, count, what) told to the others
         self.changed = 0.0  # when the picture last changed
@@ -529,25 +530,27 @@ class _Watchdog:
             return
         if now - self.changed < self.GRACE_S:
             return
-        others = {r: self.peers.get(r) for r in range(world.size) if r != world.rank}
-        if any(status is None for status in others.values()):
-            return  # a rank is computing: it may yet arrive
-        mine = ("waiting",) + self.reported[1:]
-        if all(status == mine for status in others.values()):
-            return  # all in the same collective: slow (a big message), not stuck
-        if self.since != since:
+        count, what = self.reported[1:]
+        # certain, whatever the ranks not named here do: a rank that left after fewer
+        # collectives than this one's count never makes this one; a rank waiting in
+        # another collective at the same count needs this rank there, not here. (Ranks
+        # at other counts can be a slow collective's stragglers: left to the timeout.)
+        blockers = {r: status for r, status in self.peers.items()
+                    if (status[0] == "left" and status[1] < count)
+                    or (status[0] == "waiting" and status[1] == count and status[2] != what)}
+        if not blockers or self.since != since:
             return
         described = "; ".join(
-            f"rank {r} " + ("has reached the end of the program" if status[0] == "left"
+            f"rank {r} " + ("has reached the end of the program after "
+                            f"{status[1]} collectives" if status[0] == "left"
                             else f"waits in {status[2]} (its collective #{status[1]})")
-            for r, status in others.items())
+            for r, status in sorted(blockers.items()))
         hint = _DDP_HINT if "DistributedDataParallel" in described + self.what else ""
-        abort(f"{self.what} (its collective #{self.reported[1]}) cannot finish, "
-              f"because no rank will join it: {described}. The ranks ran different "
-              "numbers of steps or called collectives in different orders (data of "
-              "different lengths on different ranks? DistributedSampler gives every rank "
-              "the same number of batches; wrap loops over inputs that are uneven by "
-              f"design in `with ddp.join():`{hint})", 1, verb="gave up")
+        abort(f"{self.what} (its collective #{count}) cannot finish: {described}. The "
+              "ranks ran different numbers of steps or called collectives in different "
+              "orders (data of different lengths on different ranks? DistributedSampler "
+              "gives every rank the same number of batches; wrap loops over inputs that "
+              f"are uneven by design in `with ddp.join():`{hint})", 1, verb="gave up")
 
     def stop(self) -> None:
         """The rank is leaving: after this the thread sends and receives nothing."""
@@ -719,7 +722,7 @@ def _wait_for_peers_at_exit() -> None:
               verb="left")
     if world.talks_from_thread:
         world.watchdog.stop()
-        world.tell_others(("left",))
+        world.tell_others(("left", world.watchdog.count))
     if not world.polite_barrier(_state.timeout_s):
         abort(f"it reached the end of the program; the other ranks did not within "
               f"{_state.timeout_s:g} s (init_process_group's timeout): one of them is stuck, "
