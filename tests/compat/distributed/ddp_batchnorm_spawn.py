@@ -2,9 +2,8 @@
 torch.multiprocessing.spawn (PyTorch's tutorial set-up and clean-up functions). Under DDP
 each rank's BatchNorm normalizes its own shard and rank 0's running statistics are
 copied to the others before every forward (broadcast_buffers); PyTorch's SyncBatchNorm
-needs GPUs, so a CPU program keeps plain BatchNorm. The training shards are not
-shuffled (the two libraries shuffle differently); a shuffled sampler's shards are
-recorded for every epoch (set_epoch). Two micro-batches make a step, the first under
+needs GPUs, so a CPU program keeps plain BatchNorm. The sampler shuffles, with
+set_epoch, and its shards are recorded. Two micro-batches make a step, the first under
 no_sync (after which DDP does not copy the buffers). Evaluation on a padded shard sums correct and
 total counts over the ranks with all_reduce.
 The test runs it with real torch and, with only its import lines pointed at chainrule,
@@ -74,9 +73,9 @@ def train(rank, world_size, out_dir):
     ddp_model = DDP(model)
 
     train_set, test_set = make_data(48, 1), make_data(25, 2)
-    sampler = DistributedSampler(train_set, num_replicas=world_size, rank=rank, shuffle=False)
+    sampler = DistributedSampler(train_set, num_replicas=world_size, rank=rank, shuffle=True,
+                                 seed=17)
     loader = DataLoader(train_set, batch_size=6, sampler=sampler)
-    shuffled = DistributedSampler(train_set, num_replicas=world_size, rank=rank, seed=17)
     optimizer = torch.optim.SGD(ddp_model.parameters(), lr=0.2, momentum=0.9,
                                 weight_decay=5e-4, nesterov=True)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[3, 5], gamma=0.3)
@@ -84,8 +83,7 @@ def train(rank, world_size, out_dir):
     shards = []
     for epoch in range(6):
         sampler.set_epoch(epoch)
-        shuffled.set_epoch(epoch)
-        shards.append(list(shuffled))
+        shards.append(list(sampler))
         ddp_model.train()
         for step, (images, labels) in enumerate(loader):
             if step % 2 == 0:  # two micro-batches per step, the first without averaging
