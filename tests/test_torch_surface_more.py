@@ -192,3 +192,26 @@ def test_gather_and_index_select_gradients_ignore_infinite_inputs():
     dist = cr.distributions.Categorical(logits=logits.masked_fill(~legal, float("-inf")))
     (dist.log_prob(cr.tensor([2])) + dist.entropy()).sum().backward()
     assert np.isfinite(logits.grad.numpy()).all() and logits.grad.numpy()[0, 1] == 0
+
+
+def test_sdpa_kernel_switches_and_version_as_torch():
+    from chainrule.nn.attention import SDPBackend, sdpa_kernel
+
+    q = cr.tensor(np.random.default_rng(0).standard_normal((1, 2, 3, 4)))
+    plain = cr.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
+        inside = cr.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+    np.testing.assert_array_equal(plain.numpy(), inside.numpy())
+    for member in SDPBackend:
+        theirs = getattr(torch.nn.attention.SDPBackend, member.name, None)
+        assert theirs is None or int(theirs.value) == member.value
+    with pytest.raises(TypeError, match="expected SDPBackend members"), sdpa_kernel("math"):
+        pass
+    cuda = cr.backends.cuda
+    cuda.enable_flash_sdp(False)
+    assert not cuda.flash_sdp_enabled()
+    with cuda.sdp_kernel(enable_flash=True, enable_math=False):
+        assert cuda.flash_sdp_enabled() and not cuda.math_sdp_enabled()
+    assert not cuda.flash_sdp_enabled() and cuda.math_sdp_enabled()
+    cuda.enable_flash_sdp(True)
+    assert cr.version.__version__ == cr.__version__ and cr.version.cuda is None

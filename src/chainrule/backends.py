@@ -30,10 +30,58 @@ openmp = _Probe("openmp")
 class _Matmul:
     allow_tf32 = False
     allow_fp16_reduced_precision_reduction = False
+    allow_bf16_reduced_precision_reduction = False
 
 
 class _Cuda:
+    """``torch.backends.cuda``: the matmul flags and the scaled-dot-product kernel
+    switches, kept so they can be read back (chainrule's attention is the math formula)."""
+
     matmul = _Matmul()
+
+    def __init__(self) -> None:
+        self._sdp = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+
+    def enable_flash_sdp(self, enabled: bool) -> None:
+        self._sdp["flash"] = bool(enabled)
+
+    def enable_mem_efficient_sdp(self, enabled: bool) -> None:
+        self._sdp["mem_efficient"] = bool(enabled)
+
+    def enable_math_sdp(self, enabled: bool) -> None:
+        self._sdp["math"] = bool(enabled)
+
+    def enable_cudnn_sdp(self, enabled: bool) -> None:
+        self._sdp["cudnn"] = bool(enabled)
+
+    def flash_sdp_enabled(self) -> bool:
+        return self._sdp["flash"]
+
+    def mem_efficient_sdp_enabled(self) -> bool:
+        return self._sdp["mem_efficient"]
+
+    def math_sdp_enabled(self) -> bool:
+        return self._sdp["math"]
+
+    def cudnn_sdp_enabled(self) -> bool:
+        return self._sdp["cudnn"]
+
+    def sdp_kernel(self, enable_flash: bool = True, enable_math: bool = True,
+                   enable_mem_efficient: bool = True, enable_cudnn: bool = True):
+        """The deprecated context manager: the switches for the block, then back."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def switched():
+            saved = dict(self._sdp)
+            self._sdp.update(flash=bool(enable_flash), math=bool(enable_math),
+                             mem_efficient=bool(enable_mem_efficient), cudnn=bool(enable_cudnn))
+            try:
+                yield
+            finally:
+                self._sdp = saved
+
+        return switched()
 
     def is_built(self) -> bool:
         from . import cuda

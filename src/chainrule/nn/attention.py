@@ -8,6 +8,8 @@ marks the pairs that TAKE PART (True = attend); a float mask is added to the sco
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import math
 
 import numpy as np
@@ -18,7 +20,7 @@ from ..ops import primitives as P
 from ..random import numpy_generator
 from .arguments import _constant_like, _input
 
-__all__ = ["scaled_dot_product_attention"]
+__all__ = ["SDPBackend", "scaled_dot_product_attention", "sdpa_kernel"]
 
 
 def _float_mask(mask, dtype, op: str, masked_when: bool) -> np.ndarray | None:
@@ -97,3 +99,26 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
                              f"the scores' shape {q.shape[:-2] + (l_q, l_k)}") from None
     factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     return _attend(q, k, v, mask, dropout_p, factor)[0]
+
+
+class SDPBackend(enum.IntEnum):
+    """PyTorch's ``torch.nn.attention.SDPBackend``: the kernels PyTorch can choose between.
+    chainrule has one, the MATH formula above, whatever is chosen."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority: bool = False):
+    """``torch.nn.attention.sdpa_kernel``: accepted (and the backends checked); attention
+    here always runs the math formula, which is the MATH backend's result."""
+    chosen = list(backends) if isinstance(backends, (list, tuple, set)) else [backends]
+    for b in chosen:
+        if not isinstance(b, SDPBackend):
+            raise TypeError(f"sdpa_kernel: expected SDPBackend members, got {b!r}")
+    yield
