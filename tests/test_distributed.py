@@ -339,7 +339,8 @@ def assert_same_numbers(ours, theirs, where: str) -> None:
 
 # PyTorch data-parallel programs in tests/compat/distributed/, started as their users
 # start them: torchrun, or `python program.py` for those that call mp.spawn
-TORCHRUN_PROGRAMS = ["ddp_checkpoint", "ddp_nanogpt_style", "ddp_accumulate_join", "ddp_gan"]
+TORCHRUN_PROGRAMS = ["ddp_checkpoint", "ddp_nanogpt_style", "ddp_accumulate_join", "ddp_gan",
+                     "ddp_zero"]
 SPAWN_PROGRAMS = ["ddp_batchnorm_spawn", "dist_manual_allreduce"]
 
 
@@ -864,6 +865,54 @@ def test_torchruns_record_decorator_lets_the_failure_policy_speak():
     assert dist.elastic.multiprocessing.errors.record is record
     with pytest.raises(AttributeError, match="only multiprocessing.errors.record is here"):
         dist.elastic.rendezvous  # noqa: B018
+
+
+def test_zero_redundancy_optimizer_in_a_world_of_one_is_its_optimizer(world_of_one):
+    """One rank holds every share: the steps, the schedule and the checkpoint are the
+    wrapped optimizer's. (Two ranks against torch's: compat program ddp_zero.)"""
+    from chainrule.distributed.optim import ZeroRedundancyOptimizer
+
+    def model():
+        cr.manual_seed(3)
+        return cr.nn.Sequential(cr.nn.Linear(4, 5), cr.nn.Tanh(), cr.nn.Linear(5, 2)).double()
+
+    sharded, plain = model(), model()
+    zero = ZeroRedundancyOptimizer(sharded.parameters(), optimizer_class=cr.optim.Adam,
+                                   lr=0.05, weight_decay=0.01)
+    adam = cr.optim.Adam(plain.parameters(), lr=0.05, weight_decay=0.01)
+    schedules = [cr.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5) for o in (zero, adam)]
+    x = cr.tensor(np.random.default_rng(0).standard_normal((6, 4)))
+    for _ in range(5):
+        for net, opt, schedule in ((sharded, zero, schedules[0]), (plain, adam, schedules[1])):
+            opt.zero_grad()
+            net(x).pow(2).mean().backward()
+            opt.step()
+            schedule.step()
+    for p, q in zip(sharded.parameters(), plain.parameters()):
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-12)
+    assert zero.param_groups[0]["lr"] == adam.param_groups[0]["lr"] == 0.05 / 4
+    assert zero.param_groups[0]["betas"] == (0.9, 0.999)  # the wrapped optimizer's defaults
+    with pytest.raises(RuntimeError, match=r"call consolidate_state_dict\(to=R\) on every "
+                                           r"rank first"):
+        zero.state_dict()
+    zero.consolidate_state_dict(to=0)
+    saved, expected = zero.state_dict(), adam.state_dict()
+    assert saved["param_groups"] == expected["param_groups"]
+    for i, values in expected["state"].items():
+        for key, value in values.items():
+            np.testing.assert_allclose(saved["state"][i][key], value, rtol=1e-12)
+    fresh = ZeroRedundancyOptimizer(model().parameters(), optimizer_class=cr.optim.Adam, lr=1.0)
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["lr"] == 0.05 / 4 and len(fresh.optim.state) == 4
+    cr.optim.Adam(model().parameters()).load_state_dict(saved)  # the plain layout
+    with pytest.raises(ValueError, match="overlap_with_ddp=True needs"):
+        ZeroRedundancyOptimizer(model().parameters(), cr.optim.SGD, overlap_with_ddp=True)
+    with pytest.raises(TypeError, match="optimizer_class must be an optimizer class"):
+        ZeroRedundancyOptimizer(model().parameters(), "adam")
+    with pytest.raises(NotImplementedError, match="build the optimizer with all its groups"):
+        zero.add_param_group({"params": [cr.ones(2, requires_grad=True)]})
+    with pytest.raises(AttributeError, match="has ZeroRedundancyOptimizer"):
+        dist.optim.DistributedOptimizer  # noqa: B018
 
 
 def test_a_torchrun_world_without_an_mpi_launcher_is_refused(monkeypatch):

@@ -143,10 +143,10 @@ _NEAREST = {
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(name)
-    if name == "elastic":  # torchrun scripts' errors.record, imported when first asked
+    if name in ("elastic", "optim"):  # imported when first asked (optim imports optim)
         import importlib
 
-        return importlib.import_module(f"{__name__}.elastic")
+        return importlib.import_module(f"{__name__}.{name}")
     near = _NEAREST.get(name)
     hint = f"; in chainrule: {near}" if near else ""
     raise AttributeError(f"module 'chainrule.distributed' has no attribute {name!r}: "
