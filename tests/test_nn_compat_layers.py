@@ -815,3 +815,29 @@ def test_grouped_query_attention_matches_torch():
     with pytest.raises(ValueError, match=r"query heads \(6\) must be a multiple"):
         F.scaled_dot_product_attention(cr.zeros(1, 6, 2, 3), cr.zeros(1, 4, 2, 3),
                                        cr.zeros(1, 4, 2, 3), enable_gqa=True)
+
+
+def test_module_list_insert_returns_none_as_pytorch():
+    modules = cr.nn.ModuleList([cr.nn.ReLU()])
+    assert modules.insert(0, cr.nn.Tanh()) is None
+    assert [type(m).__name__ for m in modules] == ["Tanh", "ReLU"]
+
+
+def test_ieee_results_come_without_numpy_warnings_as_in_pytorch():
+    """log(0), 0/0, exp(1000) and their gradients are silent, as PyTorch's; a program's own
+    NumPy code still warns (checked in a fresh process: pytest rewrites the filters)."""
+    import subprocess
+    import sys
+
+    program = (
+        "import numpy as np, chainrule as torch\n"
+        "a = torch.log(torch.tensor([0.0, 1.0])); b = torch.tensor([0.0]) / torch.tensor([0.0])\n"
+        "c = torch.exp(torch.tensor([1000.0]))\n"
+        "x = torch.tensor([0.0], requires_grad=True); torch.log(x).sum().backward()\n"
+        "print(a.tolist(), b.tolist(), c.tolist(), x.grad.tolist())\n"
+        "np.log(np.zeros(1))\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["[-inf,", "0.0]", "[nan]", "[inf]", "[inf]"]
+    warned = [ln for ln in result.stderr.splitlines() if "RuntimeWarning" in ln]
+    assert len(warned) == 1 and "<string>:6" in warned[0], result.stderr

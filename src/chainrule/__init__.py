@@ -144,6 +144,15 @@ def __getattr__(name):
     raise _missing(name)
 
 
+# IEEE results without a word, as PyTorch: log(0) = -inf, 0/0 = nan, exp(1000) = inf. NumPy
+# would warn from inside chainrule's ops ("divide by zero encountered in log"); a program's
+# own NumPy code still warns, and the anomaly and monitoring tools look at values.
+import warnings as _warnings
+
+_warnings.filterwarnings(
+    "ignore", category=RuntimeWarning, module=r"chainrule(\.|$)",
+    message=r"(divide by zero|invalid value|overflow|underflow) encountered")
+
 # PyTorch's names (torch.float, torch.long, torch.is_tensor, torch.FloatTensor, ...): defined
 # in _torch_names, where the builtins they shadow (float, int, bool) are not needed.
 import os as _os

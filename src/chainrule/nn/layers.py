@@ -513,6 +513,11 @@ class ModuleList(_IndexedContainer):
         raise NotImplementedError("ModuleList has no forward(): iterate over it in your "
                                   "module's forward")
 
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index`` (returns None, as PyTorch's
+        ModuleList; Sequential's returns the container)."""
+        super().insert(index, module)
+
     def _tree(self, counts: bool) -> str:
         """PyTorch's text: a run of children that print alike is one line,
         ``(0-5): 6 x Block(...)``."""
