@@ -663,3 +663,26 @@ def batch_isend_irecv(p2p_op_list: list) -> list[Work]:
             isinstance(op, P2POp) for op in p2p_op_list):
         raise TypeError("batch_isend_irecv: expected a list of P2POp")
     return [op.op(op.tensor, op.peer, group=op.group, tag=op.tag) for op in p2p_op_list]
+
+
+def broadcast_flat(tensors: list, world, src: int = 0) -> None:
+    """Rank ``src``'s values of ``tensors`` into every rank's, one broadcast per dtype (for
+    DistributedDataParallel and ZeroRedundancyOptimizer; ``world`` is a process group's
+    world, not a PyTorch group argument)."""
+    if world.size == 1 or not tensors:
+        return
+    by_dtype: dict = {}
+    for t in tensors:
+        by_dtype.setdefault(np.dtype(t.array.dtype), []).append(t)
+    for dtype, group in by_dtype.items():
+        flat = np.concatenate([np.ravel(t.array) for t in group]).astype(dtype, copy=False)
+        buf = flat.view(np.uint8)
+        world.bcast(buf, src)
+        if world.rank != src:
+            start = 0
+            for t in group:
+                n = int(np.size(t.array))
+                value = flat[start:start + n].reshape(np.shape(t.array))
+                t._buffer()[...] = value
+                t._version += 1
+                start += n

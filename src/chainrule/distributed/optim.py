@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..optim.optimizer import Optimizer
+from .collectives import broadcast_flat
 from .process_group import _check_group, _world
 
 __all__ = ["ZeroRedundancyOptimizer"]
@@ -113,7 +114,7 @@ class ZeroRedundancyOptimizer(Optimizer):
         for group, local in zip(self.param_groups, self.optim.param_groups):
             group.update(_hyper(local))
         for rank, share in enumerate(self._shares):
-            _broadcast(self._world, [p for group in share for p in group], rank)
+            broadcast_flat([p for group in share for p in group], self._world, rank)
         return loss
 
     # -- checkpoints --------------------------------------------------------------------
@@ -194,25 +195,6 @@ class ZeroRedundancyOptimizer(Optimizer):
 
 def _hyper(group: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in group.items() if k not in ("params", "param_names")}
-
-
-def _broadcast(world, tensors: list, src: int) -> None:
-    """Rank ``src``'s values of ``tensors`` into every rank's, one message per dtype."""
-    if world.size == 1 or not tensors:
-        return
-    by_dtype: dict = {}
-    for t in tensors:
-        by_dtype.setdefault(np.dtype(t.array.dtype), []).append(t)
-    for dtype, group in by_dtype.items():
-        flat = np.concatenate([np.ravel(t.array) for t in group]).astype(dtype, copy=False)
-        world.bcast(flat.view(np.uint8), src)
-        if world.rank != src:
-            start = 0
-            for t in group:
-                n = t.array.size
-                t._buffer()[...] = flat[start:start + n].reshape(t.array.shape)
-                t._version += 1
-                start += n
 
 
 def __getattr__(name: str):

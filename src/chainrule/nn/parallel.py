@@ -29,6 +29,7 @@ import numpy as np
 from .._tensor import is_grad_enabled, wrap
 from ..autograd import queue_callback
 from ..distributed.bucket_sum import sum_shared
+from ..distributed.collectives import broadcast_flat
 from .data_parallel import DataParallel
 from .module import Module, Parameter, StateDictError
 
@@ -236,12 +237,12 @@ class DistributedDataParallel(Module):
     def _broadcast_state(self) -> None:
         """Copy rank 0's parameters and buffers to every rank, one message per dtype."""
         tensors = list(self.module.parameters()) + list(self.module.buffers())
-        _broadcast_flat(tensors, self._world)
+        broadcast_flat(tensors, self._world)
 
     def _sync_buffers(self) -> None:
         buffers = list(self.module.buffers())
         if buffers:
-            _broadcast_flat(buffers, self._world)
+            broadcast_flat(buffers, self._world)
 
     # -- forward ----------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
@@ -530,7 +531,7 @@ class _Join:
             last = np.array([world.rank if shadowed == 0 else -1], dtype=np.int64)
             world.allreduce(last, "max")
             tensors = list(ddp.module.parameters()) + list(ddp.module.buffers())
-            _broadcast_flat(tensors, world, src=int(last[0]))
+            broadcast_flat(tensors, world, src=int(last[0]))
         finally:
             ddp.__dict__["_joining"] = None
             ddp.__dict__["_scale"] = 1.0 / ddp._world.size
@@ -565,27 +566,6 @@ def _make_buckets(params: list, cap_bytes: float) -> list:
     if current:
         buckets.append(_Bucket(current, dtype))
     return buckets
-
-
-def _broadcast_flat(tensors: list, world, src: int = 0) -> None:
-    """Rank ``src``'s values of ``tensors`` into every rank's, one broadcast per dtype."""
-    if world.size == 1 or not tensors:
-        return
-    by_dtype: dict = {}
-    for t in tensors:
-        by_dtype.setdefault(np.dtype(t.array.dtype), []).append(t)
-    for dtype, group in by_dtype.items():
-        flat = np.concatenate([np.ravel(t.array) for t in group]).astype(dtype, copy=False)
-        buf = flat.view(np.uint8)
-        world.bcast(buf, src)
-        if world.rank != src:
-            start = 0
-            for t in group:
-                n = int(np.size(t.array))
-                value = flat[start:start + n].reshape(np.shape(t.array))
-                t._buffer()[...] = value
-                t._version += 1
-                start += n
 
 
 def _signature(module: Module) -> list:
