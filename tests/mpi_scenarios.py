@@ -689,6 +689,8 @@ def main() -> None:
         from chainrule.distributed import bucket_sum  # one rank's /dev/shm has no room
 
         bucket_sum._room_for = lambda nbytes: False
+    if os.environ.get("NO_SHARED_MEMORY_ON_RANK") == str(dist.get_rank()):
+        os.environ["CHAINRULE_DDP_SHARED_MEMORY"] = "0"  # set on one rank only
     SCENARIOS[name](*args)
     dist.barrier()
     if dist.get_rank() == 0:

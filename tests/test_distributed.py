@@ -114,11 +114,13 @@ def test_ddp_with_mpis_all_reduce_equals_one_process(mpi, bucket_mb):
               "equivalence")
 
 
-def test_ddp_without_room_in_shared_memory_uses_the_all_reduce(mpi):
-    """One rank's /dev/shm is full: every rank takes MPI's all-reduce (a full tmpfs would
-    kill the process at the first touch of a page, not fail the allocation)."""
-    assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd"], PRETEND_FULL_SHM_ON_RANK="1",
-                      EXPECT_SUM_PATH="message"), "equivalence")
+@pytest.mark.parametrize("setting", ["PRETEND_FULL_SHM_ON_RANK", "NO_SHARED_MEMORY_ON_RANK"])
+def test_ddp_without_room_in_shared_memory_uses_the_all_reduce(mpi, setting):
+    """One rank's /dev/shm is full, or one rank's environment turns shared memory off:
+    every rank takes MPI's all-reduce (a full tmpfs would kill the process at the first
+    touch of a page, not fail the allocation; ranks summing different ways would hang)."""
+    assert_ok(run_mpi([SCENARIOS, "equivalence", "sgd"], EXPECT_SUM_PATH="message",
+                      **{setting: "1"}), "equivalence")
 
 
 @pytest.mark.parametrize("n", [2, 3])

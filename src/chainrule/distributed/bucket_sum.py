@@ -139,7 +139,7 @@ def bucket_summers(world, layouts: list[tuple[int, Any]], owner: object) -> list
     """One summer per bucket of ``layouts`` (length, dtype), shared-memory ones when the
     whole job is on one machine. A collective call: every rank makes it, in the same
     order (DDP's construction). The windows go back to the pool when ``owner`` dies."""
-    if world.size == 1 or os.environ.get("CHAINRULE_DDP_SHARED_MEMORY", "1") == "0":
+    if world.size == 1:
         return [MessageSum(world) for _ in layouts]
     pool = world.shared_pool()
     if pool is None:  # the ranks span machines
@@ -149,8 +149,9 @@ def bucket_summers(world, layouts: list[tuple[int, Any]], owner: object) -> list
         offsets.append(total)
         nbytes = 2 * length * np.dtype(dtype).itemsize
         total += -(-nbytes // _ALIGN) * _ALIGN
-    window = pool.lease(max(total, _ALIGN))
-    if window is None:  # no shared memory to be had (a full /dev/shm): MPI's way
+    wanted = os.environ.get("CHAINRULE_DDP_SHARED_MEMORY", "1") != "0"
+    window = pool.lease(max(total, _ALIGN), wanted)
+    if window is None:  # not wanted, or no room (a full /dev/shm) on some rank: MPI's way
         return [MessageSum(world) for _ in layouts]
     weakref.finalize(owner, pool.release, window)
     return [SharedSum(world, window, offset, length, dtype)
@@ -185,18 +186,22 @@ class SharedPool:
         self.comm = comm  # the world's ranks, all on this machine
         self.windows: list[_Window] = []
 
-    def lease(self, nbytes: int) -> _Window | None:
+    def lease(self, nbytes: int, wanted: bool = True) -> _Window | None:
         """A free window of at least ``nbytes`` per rank; collective. The ranks agree on
         which (wrappers die at different moments on different ranks), else all make a
-        new one."""
+        new one; None on every rank when one does not want it (its environment says so)
+        or has no room for it: the ranks must all sum the same way."""
         from mpi4py import MPI
 
         free = [w for w in self.windows if not w.leased and w.nbytes >= nbytes]
         choice = min(free, key=lambda w: w.nbytes).number if free else -1
-        answers = self.comm.allgather((choice, _room_for(nbytes * self.comm.Get_size())))
-        if choice >= 0 and all(c == choice for c, _ in answers):
+        room = _room_for(nbytes * self.comm.Get_size())
+        answers = self.comm.allgather((choice, wanted, room))
+        if not all(want for _, want, _ in answers):
+            return None
+        if choice >= 0 and all(c == choice for c, _, _ in answers):
             window = next(w for w in self.windows if w.number == choice)
-        elif not all(room for _, room in answers):
+        elif not all(ok for _, _, ok in answers):
             return None
         else:
             try:
