@@ -8,10 +8,11 @@ equals one step on the union of the shards:
     ∇θ (1/K) Σ_r L_r(θ) = (1/K) Σ_r ∇θ L_r(θ)
 
 The gradients travel in a few flat buckets (about 25 MB each, PyTorch's default), one
-all-reduce per bucket, not one per parameter. A bucket's reduction is started (MPI
-``Iallreduce``) as soon as backward has produced all of its gradients, so it can
-proceed while backward computes the gradients of earlier layers; the last one is
-waited for when backward ends.
+sum per bucket, not one per parameter. When every rank runs on one machine the buckets
+are summed through shared memory when backward ends (distributed/bucket_sum.py);
+across machines each bucket's MPI all-reduce is started (``Iallreduce``) as soon as
+backward has produced all of its gradients, so it can proceed while backward computes
+the gradients of earlier layers, and the last one is waited for when backward ends.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _MB = 1024 * 1024
 
 
 class _Bucket:
-    """Gradients of a few parameters packed into one flat array, reduced as one message.
+    """Gradients of a few parameters packed into one flat array, summed as one.
 
     ``flat`` holds each parameter's gradient at its offset, followed by one slot per
     parameter that counts the ranks that had a gradient for it, so a parameter unused on
