@@ -12,16 +12,16 @@ that all ranks can read, and after a barrier (every rank's contribution is writt
   other ranks' sums (each rank reads about two buckets' worth, not K).
 
 The windows are added in rank order, so every rank gets the same bits. On this
-project's 2-core machine the MLP's 0.94 MB bucket is summed in about 0.05 ms this way
-against 0.12-0.18 ms for MPI's all-reduce (``bench/bench_ddp.py`` times both alone).
+project's 2-core machine the MLP's 0.94 MB bucket is summed in 0.07-0.24 ms this way
+against 0.17-0.35 ms for MPI's all-reduce (``bench/bench_ddp.py`` times both alone).
 
 Each bucket has two windows' worth of room per rank, used on alternate steps: a rank
 that has summed and goes on to write its next step's gradients cannot overwrite what a
 slower peer is still reading, because that peer must reach the next step's barrier
 before this rank can pass it and write into the same half again. The windows are
 leased from a pool held by the process group and returned when the DDP wrapper is
-garbage-collected, so a program that wraps models again and again reuses the memory. Set ``CHAINRULE_DDP_SHARED_MEMORY=0``
-to use MPI's all-reduce everywhere.
+garbage-collected, so a program that wraps models again and again reuses the memory.
+``CHAINRULE_DDP_SHARED_MEMORY=0`` on any rank makes every rank use MPI's all-reduce.
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ class SharedSum:
         self.window = window.win
         segments = window.segments
         dtype = np.dtype(dtype)
-        nbytes = length * dtype.itemsize
+        stride = _copy_bytes(length, dtype)
         # [parity][rank]: the array rank writes on steps of that parity
-        self.buffers = [[np.ndarray(length, dtype, buffer=seg, offset=offset + p * nbytes)
+        self.buffers = [[np.ndarray(length, dtype, buffer=seg, offset=offset + p * stride)
                          for seg in segments] for p in (0, 1)]
         size = len(segments)
         step = max(1, _ALIGN // dtype.itemsize)
@@ -135,6 +135,11 @@ def _meet(world, windows: list) -> None:
         window.Sync()
 
 
+def _copy_bytes(length: int, dtype) -> int:
+    """Bytes of one copy of a bucket in a window, rounded up to whole cache lines."""
+    return -(-length * np.dtype(dtype).itemsize // _ALIGN) * _ALIGN
+
+
 def bucket_summers(world, layouts: list[tuple[int, Any]], owner: object) -> list:
     """One summer per bucket of ``layouts`` (length, dtype), shared-memory ones when the
     whole job is on one machine. A collective call: every rank makes it, in the same
@@ -147,8 +152,7 @@ def bucket_summers(world, layouts: list[tuple[int, Any]], owner: object) -> list
     offsets, total = [], 0
     for length, dtype in layouts:
         offsets.append(total)
-        nbytes = 2 * length * np.dtype(dtype).itemsize
-        total += -(-nbytes // _ALIGN) * _ALIGN
+        total += 2 * _copy_bytes(length, dtype)
     wanted = os.environ.get("CHAINRULE_DDP_SHARED_MEMORY", "1") != "0"
     window = pool.lease(max(total, _ALIGN), wanted)
     if window is None:  # not wanted, or no room (a full /dev/shm) on some rank: MPI's way
@@ -179,46 +183,63 @@ def _room_for(nbytes: int) -> bool:
 
 
 class SharedPool:
-    """The shared-memory windows of the process group, leased to DDP wrappers."""
+    """The shared-memory windows of the process group, leased to DDP wrappers. A window
+    free on every rank (its wrappers garbage-collected everywhere) is reused by the next
+    wrapper that fits, and the others free everywhere are given back to the system, so
+    the pool holds little more than what live wrappers use."""
 
     def __init__(self, world, comm) -> None:
         self.world = world
-        self.comm = comm  # the world's ranks, all on this machine
+        self.comm = comm  # the world's ranks, all on this machine (chainrule's own)
         self.windows: list[_Window] = []
+        self.made = 0  # windows made so far: their numbers, the same on every rank
 
     def lease(self, nbytes: int, wanted: bool = True) -> _Window | None:
-        """A free window of at least ``nbytes`` per rank; collective. The ranks agree on
-        which (wrappers die at different moments on different ranks), else all make a
-        new one; None on every rank when one does not want it (its environment says so)
-        or has no room for it: the ranks must all sum the same way."""
-        from mpi4py import MPI
+        """A window of at least ``nbytes`` per rank; collective. The ranks agree on one
+        that is free on all of them (wrappers die at different moments on different
+        ranks), else all make a new one; None on every rank when one does not want it
+        (its environment says so) or has no room for a new one: the ranks must all sum
+        the same way."""
 
-        free = [w for w in self.windows if not w.leased and w.nbytes >= nbytes]
-        choice = min(free, key=lambda w: w.nbytes).number if free else -1
+        free = sorted(w.number for w in self.windows if not w.leased)
         room = _room_for(nbytes * self.comm.Get_size())
-        answers = self.comm.allgather((choice, wanted, room))
+        answers = self.world._blocking("DistributedDataParallel's set-up", self.comm.allgather,
+                                       (free, wanted, room))
         if not all(want for _, want, _ in answers):
             return None
-        if choice >= 0 and all(c == choice for c, _, _ in answers):
-            window = next(w for w in self.windows if w.number == choice)
-        elif not all(ok for _, _, ok in answers):
-            return None
-        else:
-            try:
-                win = MPI.Win.Allocate_shared(nbytes, 1, comm=self.comm)
-                ok = 1
-            except MPI.Exception:
-                win, ok = None, 0
-            if self.comm.allreduce(ok, op=MPI.MIN) == 0:
-                if win is not None:
-                    win.Free()
+        everywhere = set.intersection(*(set(f) for f, _, _ in answers))
+        fitting = [w for w in self.windows if w.number in everywhere and w.nbytes >= nbytes]
+        window = min(fitting, key=lambda w: w.nbytes) if fitting else None
+        for unused in [w for w in self.windows if w.number in everywhere and w is not window]:
+            unused.win.Unlock_all()  # the same windows, in the same order, on every rank
+            unused.win.Free()
+            self.windows.remove(unused)
+        if window is None:
+            if not all(ok for _, _, ok in answers):
                 return None
-            # one passive epoch for the window's life: MPI_Win_sync needs one to order
-            # the ranks' loads and stores (it ends when MPI does)
-            win.Lock_all(MPI.MODE_NOCHECK)
-            window = _Window(len(self.windows), win, nbytes, self.comm.Get_size())
-            self.windows.append(window)
+            window = self._make(nbytes)
+            if window is None:
+                return None
         window.leased = True
+        return window
+
+    def _make(self, nbytes: int) -> _Window | None:
+        from mpi4py import MPI
+
+        try:
+            win = MPI.Win.Allocate_shared(nbytes, 1, comm=self.comm)
+            ok = 1
+        except MPI.Exception:
+            win, ok = None, 0
+        if self.comm.allreduce(ok, op=MPI.MIN) == 0:
+            # (a window made on some ranks only stays: freeing it is collective)
+            return None
+        # one passive epoch for the window's life: MPI_Win_sync needs one to order the
+        # ranks' loads and stores (it ends when the window is freed, or MPI ends)
+        win.Lock_all(MPI.MODE_NOCHECK)
+        window = _Window(self.made, win, nbytes, self.comm.Get_size())
+        self.made += 1
+        self.windows.append(window)
         return window
 
     @staticmethod

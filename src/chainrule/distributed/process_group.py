@@ -362,7 +362,9 @@ class _MPIWorld:
         if self._shared_pool is False:
             from .bucket_sum import SharedPool
 
-            node = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED)
+            # on chainrule's own communicator: the program's may hold a peer's collective
+            node = self._blocking("DistributedDataParallel's set-up",
+                                  self.internal_comm.Split_type, self.MPI.COMM_TYPE_SHARED)
             self._shared_pool = SharedPool(self, node) \
                 if node.Get_size() == self.size else None
         return self._shared_pool
