@@ -16,7 +16,7 @@ $(VENV)/.stamp-train: pyproject.toml
 
 # torch is the test oracle and benchmark peer (a CPU build from this machine's pip).
 $(VENV)/.stamp-test: $(VENV)/.stamp-train
-	$(PIP) install -q -e '.[train,viz,test]' ruff
+	$(PIP) install -q -e '.[train,viz,test,tensorboard]' ruff
 	$(PIP) install -q 'torch==2.13.0' || echo "torch could not be installed: oracle tests will skip"
 	$(PIP) install -q -e '.[distributed]' || echo "mpi4py/mpich could not be installed: the mpiexec tests will skip"
 	touch $@

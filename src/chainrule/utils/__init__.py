@@ -1,5 +1,5 @@
-"""``torch.utils`` as chainrule has it: ``chainrule.utils.data`` (the data loading API) and
-``chainrule.utils.checkpoint``."""
+"""``torch.utils`` as chainrule has it: ``chainrule.utils.data`` (the data loading API),
+``chainrule.utils.checkpoint`` and ``chainrule.utils.tensorboard`` (``SummaryWriter``)."""
 
 from . import checkpoint, data
 
@@ -9,5 +9,5 @@ __all__ = ["checkpoint", "data"]
 def __getattr__(name: str):
     raise AttributeError(
         f"chainrule.utils has no {name!r}: PyTorch's torch.utils.{name} is not part of "
-        "chainrule (torch.utils.data is, as chainrule.utils.data = chainrule.data, and "
-        "torch.utils.checkpoint)")
+        "chainrule (torch.utils.data is, as chainrule.utils.data = chainrule.data, "
+        "torch.utils.checkpoint, and torch.utils.tensorboard)")
