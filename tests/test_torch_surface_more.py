@@ -215,3 +215,17 @@ def test_sdpa_kernel_switches_and_version_as_torch():
     assert not cuda.flash_sdp_enabled() and cuda.math_sdp_enabled()
     cuda.enable_flash_sdp(True)
     assert cr.version.__version__ == cr.__version__ and cr.version.cuda is None
+
+
+def test_cuda_memory_figures_as_pytorch_without_a_gpu():
+    """Training scripts log torch.cuda.memory_allocated(); without a GPU PyTorch says 0."""
+    if cr.cuda.is_available():
+        assert cr.cuda.memory_allocated() >= 0 and cr.cuda.memory_reserved() >= 0
+        with pytest.raises(NotImplementedError, match="keeps no peak"):
+            cr.cuda.max_memory_allocated()
+        return
+    names = ("memory_allocated", "memory_reserved", "max_memory_allocated",
+             "max_memory_reserved")
+    ours = [getattr(cr.cuda, name)() for name in names]
+    assert ours == [getattr(torch.cuda, name)() for name in names] == [0, 0, 0, 0]
+    assert cr.cuda.reset_peak_memory_stats() is None

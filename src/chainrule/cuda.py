@@ -52,6 +52,43 @@ def empty_cache() -> None:
         backend.cupy.get_default_memory_pool().free_all_blocks()
 
 
+def memory_allocated(device=None) -> int:
+    """Bytes of GPU memory held by arrays (CuPy's memory pool in use); 0 without a GPU
+    backend, as PyTorch's without CUDA."""
+    if not is_available():
+        return 0
+    return int(backend.cupy.get_default_memory_pool().used_bytes())
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes of GPU memory the allocator holds (CuPy's pool, used or cached); 0 without
+    a GPU backend."""
+    if not is_available():
+        return 0
+    return int(backend.cupy.get_default_memory_pool().total_bytes())
+
+
+def _peak(name: str) -> int:
+    if not is_available():
+        return 0
+    raise NotImplementedError(f"cuda.{name}: CuPy's memory pool keeps no peak; use "
+                              "cuda.memory_allocated() or memory_reserved() (the current "
+                              "figures)")
+
+
+def max_memory_allocated(device=None) -> int:
+    """0 without a GPU backend (as PyTorch's without CUDA); CuPy keeps no peak."""
+    return _peak("max_memory_allocated")
+
+
+def max_memory_reserved(device=None) -> int:
+    return _peak("max_memory_reserved")
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    _peak("reset_peak_memory_stats")
+
+
 def _amp_module():
     """``torch.cuda.amp``: autocast and GradScaler for device 'cuda' (chainrule.amp's),
     importable as ``from torch.cuda.amp import GradScaler, autocast``."""
@@ -81,4 +118,6 @@ amp = _amp_module()
 def __getattr__(name: str):
     raise AttributeError(f"chainrule.cuda has no {name!r}: chainrule offers only the probes "
                          "is_available, device_count, current_device, manual_seed(_all), "
-                         "synchronize and empty_cache, and amp (autocast, GradScaler)")
+                         "synchronize, empty_cache, memory_allocated/reserved (and their "
+                         "max_ and reset_peak_memory_stats without a GPU), and amp "
+                         "(autocast, GradScaler)")
