@@ -1,15 +1,5 @@
-"""``torch.utils.data.dataset``: the dataset classes under PyTorch's module path."""
+"""``torch.utils.data.dataset``: the dataset classes under PyTorch's module path (the
+names of ``chainrule.data.datasets``)."""
 
-from ...data import (
-                     ChainDataset,
-                     ConcatDataset,
-                     Dataset,
-                     IterableDataset,
-                     StackDataset,
-                     Subset,
-                     TensorDataset,
-                     random_split,
-)
-
-__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset",
-           "Subset", "TensorDataset", "random_split"]
+from ...data.datasets import *
+from ...data.datasets import __all__  # noqa: F401

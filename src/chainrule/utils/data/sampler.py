@@ -1,13 +1,5 @@
-"""``torch.utils.data.sampler``: the samplers under PyTorch's module path."""
+"""``torch.utils.data.sampler``: the samplers under PyTorch's module path (the names of
+``chainrule.data.samplers``)."""
 
-from ...data import (
-                     BatchSampler,
-                     RandomSampler,
-                     Sampler,
-                     SequentialSampler,
-                     SubsetRandomSampler,
-                     WeightedRandomSampler,
-)
-
-__all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
-           "SubsetRandomSampler", "WeightedRandomSampler"]
+from ...data.samplers import *
+from ...data.samplers import __all__  # noqa: F401
