@@ -314,21 +314,18 @@ def mpiexec() -> str:
     return mpiexec_path() or "mpiexec"
 
 
-def launch(framework: str, model: str, k: int, variant: tuple, args) -> dict:
+def run_worker(k: int, worker_args: list) -> dict:
+    """This script's worker under ``mpiexec -n k`` with 1 BLAS thread per rank: rank 0's
+    JSON line, or ``{"error": ...}``."""
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
-    steps = args.steps if model == "mlp" else max(2, args.steps // 6)
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [mpiexec(), "-n", str(k), sys.executable, __file__, "--worker", framework,
-                   "--model", model, *variant, "--steps", str(steps),
-                   "--blocks", str(args.blocks), "--warmup", str(args.warmup),
-                   "--lr", str(args.lr), "--rendezvous", os.path.join(tmp, "rendezvous")]
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, env=env,
-                                    timeout=600, check=False)
-        except subprocess.TimeoutExpired:
-            return {"error": "timed out"}
+    command = [mpiexec(), "-n", str(k), sys.executable, __file__, *worker_args]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, env=env,
+                                timeout=600, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out"}
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
     if result.returncode != 0 or not lines:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -336,14 +333,18 @@ def launch(framework: str, model: str, k: int, variant: tuple, args) -> dict:
     return json.loads(lines[-1])
 
 
+def launch(framework: str, model: str, k: int, variant: tuple, args) -> dict:
+    steps = args.steps if model == "mlp" else max(2, args.steps // 6)
+    with tempfile.TemporaryDirectory() as tmp:
+        return run_worker(k, ["--worker", framework, "--model", model, *variant,
+                              "--steps", str(steps), "--blocks", str(args.blocks),
+                              "--warmup", str(args.warmup), "--lr", str(args.lr),
+                              "--rendezvous", os.path.join(tmp, "rendezvous")])
+
+
 def launch_sums(args) -> dict:
-    command = [mpiexec(), "-n", "2", sys.executable, __file__, "--worker", "sums",
-               "--models", args.models, "--steps", str(args.steps)]
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600,
-                            check=False)
-    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
-    return json.loads(lines[-1]) if result.returncode == 0 and lines else {}
+    return run_worker(2, ["--worker", "sums", "--models", args.models,
+                          "--steps", str(args.steps)])
 
 
 def print_sums(runs: list, models: list) -> None:
