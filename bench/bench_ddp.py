@@ -14,6 +14,10 @@ prints medians.
     python bench/bench_ddp.py              # full run (a few minutes)
     python bench/bench_ddp.py --quick      # smoke run
 
+A last job measures the MLP at K = 1 and 2 in one job of two ranks, in alternating
+blocks a fraction of a second apart (see ``paired_worker``): the efficiency least moved
+by a shared machine's drift.
+
 Rows:
 * ``chainrule``: ``nn.parallel.DistributedDataParallel`` with 25 MB buckets (one bucket
   for either model), summed through shared memory when backward ends (all ranks are on
@@ -42,6 +46,7 @@ measure it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -262,9 +267,128 @@ def sums_worker(args) -> None:
         print(json.dumps(result), flush=True)
 
 
+def paired_chainrule(model_name: str, lr: float):
+    """chainrule's three ways to step in one process: its own plain model (K = 1, and K = 2
+    without communication) and a DDP-wrapped one. The wrapper is made for each of its
+    blocks and dropped after: its gradient hooks make every backward of the process
+    order its nodes for them, which would slow the plain model's steps too."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import gc
+
+    import chainrule as cr
+    import chainrule.distributed as dist
+    from chainrule import nn
+    from chainrule.nn import functional as F
+
+    cr.set_num_threads(1)
+    dist.init_process_group(backend="mpi")
+    cr.manual_seed(0)
+    plain = nn.Sequential(*layers_of(nn, model_name))
+    synced = nn.Sequential(*layers_of(nn, model_name))
+    batches = [(cr.tensor(x), cr.tensor(y)) for x, y in make_batches(dist.get_rank(),
+                                                                      model_name)]
+
+    def stepper(net):
+        opt = cr.optim.SGD(net.parameters(), lr=lr)
+
+        def step(k: int) -> None:
+            x, y = batches[k % len(batches)]
+            opt.zero_grad()
+            F.cross_entropy(net(x), y).backward()
+            opt.step()
+        return step
+
+    @contextlib.contextmanager
+    def plain_steps():
+        yield stepper(plain)
+
+    @contextlib.contextmanager
+    def ddp_steps():
+        net = nn.parallel.DistributedDataParallel(synced)
+        try:
+            yield stepper(net)
+        finally:
+            del net
+            gc.collect()
+
+    return plain_steps, ddp_steps
+
+
+def paired_numpy(model_name: str, lr: float):
+    """The hand-written floor's plain and all-reduced steps, two sets of weights."""
+    plain = build_numpy(model_name, lr, 25.0, independent=True)[0]
+    synced = build_numpy(model_name, lr, 25.0)[0]
+    return (lambda: contextlib.nullcontext(plain)), (lambda: contextlib.nullcontext(synced))
+
+
+PAIRED_MODES = ("alone", "synced", "lockstep", "independent")
+
+
+def paired_worker(args) -> None:
+    """K = 1 and K = 2 measured in one job of two ranks, in alternating blocks of steps:
+    ``alone``: rank 0 steps its plain model while rank 1 sleeps at a barrier (one
+    process's speed, K = 1); ``synced``: both ranks train data-parallel (gradients
+    averaged); ``lockstep``: both ranks step their own plain models and meet at a barrier
+    after every step (what synchronizing alone costs, no data moved); ``independent``:
+    both ranks step their own models and never meet (the machine's ceiling). A shared
+    machine's speed drifts by 10-20% within minutes; blocks a fraction of a second apart
+    see the same machine, so their ratio, taken round by round, is the efficiency."""
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    rank = comm.Get_rank()
+    plain_steps, synced_steps = (paired_chainrule if args.paired == "chainrule"
+                                 else paired_numpy)(args.model, args.lr)
+
+    @contextlib.contextmanager
+    def lockstep_steps():
+        with plain_steps() as step:
+            def step_and_meet(k: int) -> None:
+                step(k)
+                comm.Barrier()
+            yield step_and_meet
+
+    contexts = {"alone": plain_steps, "synced": synced_steps, "lockstep": lockstep_steps,
+                "independent": plain_steps}
+
+    def sleeping_barrier() -> None:
+        request = comm.Ibarrier()
+        while not request.Test():
+            time.sleep(2e-4)
+
+    def block(mode: str, k0: int) -> float:
+        """Seconds per step of one block of ``mode`` (on rank 0)."""
+        alone = mode == "alone"
+        with contexts[mode]() as step:
+            for k in range(args.warmup):
+                step(k0 + k)
+            sleeping_barrier()
+            t = time.perf_counter()
+            if rank == 0 or not alone:
+                for k in range(args.steps):
+                    step(k0 + k)
+            if not alone:
+                comm.Barrier()
+            elapsed = time.perf_counter() - t
+            sleeping_barrier()
+        return elapsed / args.steps
+
+    modes = PAIRED_MODES
+    times: dict = {m: [] for m in modes}
+    for r in range(args.rounds):
+        for i in range(len(modes)):  # each round starts with another mode
+            mode = modes[(r + i) % len(modes)]
+            times[mode].append(block(mode, r * args.steps))
+    if rank == 0:
+        print(json.dumps(times), flush=True)
+
+
 def worker(args) -> None:
     if args.worker == "sums":
         sums_worker(args)
+        return
+    if args.worker == "paired":
+        paired_worker(args)
         return
     if args.worker == "chainrule":
         step, barrier, comm, rank, size = build_chainrule(args.model, args.lr, args.bucket_mb,
@@ -340,6 +464,37 @@ def launch(framework: str, model: str, k: int, variant: tuple, args) -> dict:
                               "--steps", str(steps), "--blocks", str(args.blocks),
                               "--warmup", str(args.warmup), "--lr", str(args.lr),
                               "--rendezvous", os.path.join(tmp, "rendezvous")])
+
+
+def launch_paired(framework: str, args) -> dict:
+    """One two-rank job of ``paired_worker``: lists of seconds per step by mode."""
+    return run_worker(2, ["--worker", "paired", "--paired", framework, "--model", "mlp",
+                          "--rounds", str(args.paired_rounds), "--steps",
+                          str(args.paired_steps), "--warmup", "5", "--lr", str(args.lr)])
+
+
+def print_paired(runs: dict) -> dict:
+    """The paired jobs' table; returns each framework's median efficiency."""
+    print("\nMLP, K = 1 and K = 2 in one job of two ranks, in alternating blocks (each "
+          "efficiency is the median over the rounds of (step time alone) / (step time at "
+          "K = 2), both measured within a second of each other): 'averaged' trains "
+          "data-parallel, 'lockstep' meets at a barrier after every step and moves no "
+          "data, 'independent' never meets")
+    print(f"{'framework':<12}{'rounds':>7}{'alone ms':>10}{'averaged ms':>13}"
+          f"{'efficiency':>12}{'lockstep eff':>14}{'independent eff':>17}")
+    effs = {}
+    for fw, times in runs.items():
+        if "error" in times:
+            print(f"{fw:<12}  failed: {times['error']}")
+            continue
+        alone = times["alone"]
+        eff = {mode: statistics.median(a / t for a, t in zip(alone, times[mode]))
+               for mode in PAIRED_MODES}
+        effs[fw] = eff["synced"]
+        print(f"{fw:<12}{len(alone):>7}{1e3 * statistics.median(alone):>10.2f}"
+              f"{1e3 * statistics.median(times['synced']):>13.2f}{eff['synced']:>12.2f}"
+              f"{eff['lockstep']:>14.2f}{eff['independent']:>17.2f}")
+    return effs
 
 
 def launch_sums(args) -> dict:
@@ -418,10 +573,16 @@ def main(argv=None) -> int:
                     "(the CNN runs a sixth of them)")
     ap.add_argument("--blocks", type=int, default=3, help="timed blocks per launch")
     ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--paired-rounds", type=int, default=20,
+                    help="rounds of the MLP's paired job (K = 1 and 2 in one job)")
+    ap.add_argument("--paired-steps", type=int, default=100,
+                    help="steps per block of the paired job")
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--frameworks", default="chainrule,torch,numpy")
     ap.add_argument("--models", default="mlp,cnn")
-    ap.add_argument("--worker", choices=("chainrule", "torch", "numpy", "sums"),
+    ap.add_argument("--worker", choices=("chainrule", "torch", "numpy", "sums", "paired"),
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--paired", default="chainrule", choices=("chainrule", "numpy"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--model", default="mlp", choices=tuple(MODELS), help=argparse.SUPPRESS)
     ap.add_argument("--bucket-mb", type=float, default=25.0, help=argparse.SUPPRESS)
@@ -435,6 +596,7 @@ def main(argv=None) -> int:
         return 0
     if args.quick:
         args.rounds, args.steps, args.blocks, args.warmup = 1, 12, 1, 2
+        args.paired_rounds, args.paired_steps = 2, 6
     frameworks = args.frameworks.split(",")
     if "torch" in frameworks and not torch_available():
         print("torch.distributed (gloo) is not available here: the torch rows are left out")
@@ -462,6 +624,8 @@ def main(argv=None) -> int:
             model, _, fw, k, variant = config
             results[config].append(launch(fw, model, k, variant, args))
     sums = [launch_sums(args) for _ in range(args.rounds)]
+    paired = {fw: launch_paired(fw, args) for fw in ("chainrule", "numpy")
+              if fw in frameworks and "mlp" in args.models.split(",")}
     load_after = os.getloadavg()[0]
 
     def median(config, key):
@@ -515,6 +679,12 @@ def main(argv=None) -> int:
                 print(f"two chainrule processes that never communicate: {ceiling['eff']:.2f} "
                       "(what the machine allows now); DDP keeps "
                       f"{two['eff'] / ceiling['eff']:.2f} of it")
+    effs = print_paired(paired)
+    if "chainrule" in effs:
+        print(f"chainrule DDP scaling efficiency at K = 2 measured this way: "
+              f"{effs['chainrule']:.2f} (target 0.85)"
+              + (f"; the hand-written NumPy + MPI floor: {effs['numpy']:.2f}"
+                 if "numpy" in effs else ""))
     print_sums(sums, args.models.split(","))
     for model in args.models.split(","):
         one = summary.get((model, "chainrule", 1))

@@ -989,3 +989,23 @@ def test_ddp_reuses_its_bucket_unless_a_gradient_is_kept(world_of_one, monkeypat
     del part
     latest = step()
     assert step()() is latest()
+
+
+@pytest.mark.slow  # a few mpiexec launches
+def test_bench_ddp_quick_prints_its_tables(mpi):
+    """bench/bench_ddp.py runs end to end (--quick) with its paired K = 1 / K = 2 job; no
+    timing is asserted, only that every table has numbers."""
+    script = Path(__file__).resolve().parents[1] / "bench" / "bench_ddp.py"
+    proc = subprocess.run([sys.executable, str(script), "--quick", "--models", "mlp",
+                           "--frameworks", "chainrule,numpy"], capture_output=True,
+                          text=True, timeout=600, env=mpi_env(), check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert "failed" not in out, out
+    paired = out.split("alternating blocks", 1)[1]
+    for framework in ("chainrule", "numpy"):
+        row = next(ln for ln in paired.splitlines() if ln.startswith(framework))
+        numbers = [float(v) for v in row.split()[1:]]
+        assert len(numbers) == 6 and all(v > 0 for v in numbers), row
+    assert "DDP scaling efficiency at K = 2 measured this way" in out
+    assert "One bucket summed" in out and "Cost model" in out
