@@ -141,3 +141,49 @@ def test_torch_generator_is_refused_with_the_replacement_named():
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match=r"chainrule.Generator\(\).manual_seed"):
         cr.rand(2, generator=torch.Generator().manual_seed(0))
+
+
+def test_rng_state_is_a_uint8_tensor_as_in_torch():
+    torch = pytest.importorskip("torch")
+    assert str(torch.get_rng_state().dtype) == "torch.uint8"  # what programs rely on
+    cr.manual_seed(3)
+    state = cr.get_rng_state()
+    assert isinstance(state, cr.Tensor) and state.dtype == cr.uint8 and state.dim() == 1
+    expected = cr.randn(4).numpy()
+    # programs clone it, move it with .cpu() and compare states with torch.equal
+    cr.set_rng_state(state.clone().cpu())
+    np.testing.assert_array_equal(cr.randn(4).numpy(), expected)
+    assert cr.initial_seed() == 3
+    assert cr.equal(cr.get_rng_state(), cr.get_rng_state())
+    before = cr.get_rng_state()
+    with cr.random.fork_rng():
+        cr.rand(7)
+    assert cr.equal(cr.get_rng_state(), before)
+    cr.rand(1)
+    assert not cr.equal(cr.get_rng_state(), before)
+
+
+def test_rng_state_survives_a_checkpoint_and_the_old_dict_form_still_loads(tmp_path):
+    g = cr.Generator().manual_seed(4)
+    cr.rand(3, generator=g)
+    legacy = {"seed": 4, "bit_generator": g.numpy().bit_generator.state}
+    cr.save({"rng": g.get_state()}, tmp_path / "state.safetensors")
+    expected = cr.rand(5, generator=g).numpy()
+    for state in (cr.load(tmp_path / "state.safetensors")["rng"], legacy):
+        h = cr.Generator().set_state(state)
+        assert h.initial_seed() == 4
+        np.testing.assert_array_equal(cr.rand(5, generator=h).numpy(), expected)
+
+
+def test_wrong_rng_states_are_refused_with_what_was_expected():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"set_state: expected the uint8 tensor.*dtype float32"):
+        cr.set_rng_state(cr.zeros(3))
+    with pytest.raises(ValueError, match=r"not a chainrule generator state: 3 bytes"):
+        cr.set_rng_state(cr.zeros(3, dtype=cr.uint8))
+    with pytest.raises(ValueError, match="saved by PyTorch"):
+        cr.set_rng_state(cr.tensor(torch.get_rng_state().numpy()))
+    corrupt = cr.get_rng_state().clone()
+    corrupt[0] = 0
+    with pytest.raises(ValueError, match="tag"):
+        cr.Generator().set_state(corrupt)

@@ -54,8 +54,8 @@ class Generator:
 
     A fresh ``Generator()`` is seeded with ``67280421310721`` (PyTorch's default seed)
     so that it is deterministic until seeded, as PyTorch's is. ``get_state`` returns a
-    dict (NumPy's bit-generator state), not PyTorch's byte tensor; ``set_state`` takes
-    that dict back.
+    uint8 tensor, as PyTorch's does (its bytes are chainrule's own: the seed and the PCG64
+    position, not PyTorch's Mersenne-Twister state); ``set_state`` takes it back.
     """
 
     _DEFAULT_SEED = 67280421310721
@@ -84,17 +84,14 @@ class Generator:
         """The seed the stream was last started from."""
         return self._seed
 
-    def get_state(self) -> dict:
-        """The stream's position (a dict that ``cr.save`` can store); see ``set_state``."""
-        return {"seed": self._seed, "bit_generator": self._numpy.bit_generator.state}
+    def get_state(self) -> Any:
+        """The stream's position as a uint8 tensor (``cr.save``-able); see ``set_state``."""
+        return _pack_state(self._seed, self._numpy.bit_generator.state)
 
-    def set_state(self, state: dict) -> Generator:
+    def set_state(self, state: Any) -> Generator:
         """Continue from a position saved by ``get_state``; returns self."""
-        if not isinstance(state, dict) or "bit_generator" not in state:
-            raise TypeError("Generator.set_state: expected the dict returned by get_state(), "
-                            f"got {type(state).__name__}")
-        self._numpy.bit_generator.state = state["bit_generator"]
-        self._seed = int(state.get("seed", self._seed))
+        self._seed, self._numpy.bit_generator.state = _unpack_state(
+            state, "Generator.set_state", self._seed)
         return self
 
     def numpy(self) -> np.random.Generator:
@@ -158,12 +155,68 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> dict:
-    return default_generator._numpy.bit_generator.state
+# A generator's state as bytes, so that it is a uint8 tensor as PyTorch's is (programs
+# compare it with torch.equal, clone it, move it with .cpu(), save it among weights):
+# a tag, the seed, then PCG64's 128-bit state and increment and its buffered 32-bit draw.
+_STATE_TAG = b"CRPCG64\x01"
+_STATE_LAYOUT = ((8, "seed"), (16, "state"), (16, "inc"), (1, "has_uint32"), (4, "uinteger"))
+_STATE_BYTES = len(_STATE_TAG) + sum(n for n, _ in _STATE_LAYOUT)
 
 
-def set_rng_state(state: dict) -> None:
-    default_generator._numpy.bit_generator.state = state
+def _pack_state(seed: int, bit_state: dict) -> Any:
+    from ._tensor import Tensor  # random.py sits below the tensor module
+
+    values = {"seed": seed, **bit_state["state"], "has_uint32": bit_state["has_uint32"],
+              "uinteger": bit_state["uinteger"]}
+    raw = _STATE_TAG + b"".join(int(values[name]).to_bytes(n, "little")
+                                for n, name in _STATE_LAYOUT)
+    return Tensor(np.frombuffer(raw, dtype=np.uint8).copy())
+
+
+def _unpack_state(state: Any, where: str, seed: int) -> tuple[int, dict]:
+    """(seed, NumPy bit-generator state) from ``get_state``'s tensor; the dicts that
+    chainrule returned before (still in older ``chainrule train`` checkpoints) pass too."""
+    if isinstance(state, dict) and state.get("bit_generator") == "PCG64":
+        return seed, state
+    if isinstance(state, dict) and "bit_generator" in state:
+        return int(state.get("seed", seed)), state["bit_generator"]
+    array = getattr(state, "array", state)
+    if not isinstance(array, np.ndarray) or array.dtype != np.uint8:
+        raise TypeError(f"{where}: expected the uint8 tensor returned by get_rng_state() / "
+                        f"Generator.get_state(), got {type(state).__name__}"
+                        f"{' of dtype ' + str(array.dtype) if hasattr(array, 'dtype') else ''}")
+    raw = np.ascontiguousarray(array).tobytes()
+    if len(raw) != _STATE_BYTES or not raw.startswith(_STATE_TAG):
+        why = (f"{len(raw)} bytes, expected {_STATE_BYTES}" if len(raw) != _STATE_BYTES
+               else "it does not start with chainrule's tag")
+        hint = " (a state saved by PyTorch cannot drive chainrule's generator)" \
+            if len(raw) == 5056 else ""
+        raise ValueError(f"{where}: not a chainrule generator state: {why}{hint}")
+    values, at = {}, len(_STATE_TAG)
+    for n, name in _STATE_LAYOUT:
+        values[name] = int.from_bytes(raw[at:at + n], "little")
+        at += n
+    return values["seed"], {"bit_generator": "PCG64",
+                            "state": {"state": values["state"], "inc": values["inc"]},
+                            "has_uint32": values["has_uint32"], "uinteger": values["uinteger"]}
+
+
+def get_rng_state() -> Any:
+    """The global generator's state as a uint8 tensor (as ``torch.get_rng_state``).
+
+    >>> import chainrule as cr
+    >>> state = cr.get_rng_state()
+    >>> a = cr.rand(2)
+    >>> cr.set_rng_state(state)
+    >>> bool((cr.rand(2) == a).all()), str(state.dtype)
+    (True, 'uint8')
+    """
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Any) -> None:
+    """Put the global generator back where ``get_rng_state`` found it."""
+    default_generator.set_state(state)
 
 
 @contextlib.contextmanager
