@@ -96,9 +96,19 @@ def get_default_dtype() -> np.dtype:
 def as_dtype(dtype) -> np.dtype:
     """Accept 'float64', np.float64, cr.float64 or a NumPy dtype."""
     try:
-        return np.dtype(dtype)
+        dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}") from None
+    if dt.kind == "c":
+        raise TypeError(complex_refusal(f"dtype {dt}"))
+    return dt
+
+
+def complex_refusal(what: str) -> str:
+    """The one message for complex numbers entering chainrule (which has none)."""
+    return (f"{what}: complex tensors are not part of chainrule (no complex dtypes, "
+            "torch.complex, view_as_real, fft or complex autograd; see docs/pytorch.md); "
+            "keep real and imaginary parts as two real tensors")
 
 
 # ---------------------------------------------------------------------------
@@ -879,7 +889,9 @@ class Tensor:
         if dtype is not None:
             try:
                 as_dtype(dtype)
-            except TypeError:
+            except TypeError as e:
+                if "complex" in str(e):
+                    raise TypeError(f"to: {e}") from None
                 raise TypeError(f"to: {dtype!r} is neither a dtype (cr.float32, cr.int64, ...) "
                                 "nor a device chainrule has ('cpu', 'cuda')") from None
         out = self
@@ -1138,6 +1150,9 @@ def _to_array(data, dtype=None):
                 from None
         if dt is None and arr.dtype.kind == "f":
             arr = arr.astype(_default_dtype, copy=False)
+    if arr.dtype.kind == "c":
+        raise TypeError(complex_refusal(f"tensor: data of dtype {arr.dtype} "
+                                        f"(from {type(data).__name__})"))
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"tensor: expected numeric data, got dtype {arr.dtype} "

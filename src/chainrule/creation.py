@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from ._tensor import Tensor, as_dtype, get_default_dtype, wrap
+from ._tensor import Tensor, as_dtype, complex_refusal, get_default_dtype, wrap
 from .random import numpy_generator
 
 
@@ -225,5 +225,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """Share the array's memory (no copy), as torch.from_numpy."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    if array.dtype.kind == "c":
+        raise TypeError(complex_refusal(f"from_numpy: array of dtype {array.dtype}"))
     return _leaf(array)
 

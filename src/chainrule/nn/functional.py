@@ -25,6 +25,7 @@ from .._tensor import Tensor, as_tensor
 from ..ops import composite as C
 from ..ops import nn_ops
 from ..ops import primitives as P
+from ..ops.tensor_api import pdist as tensor_pdist
 from ..random import numpy_generator
 
 __all__ = [
@@ -1823,13 +1824,7 @@ def selu_(input) -> Tensor:
 def pdist(input, p: float = 2.0) -> Tensor:
     """The p-norm distances between the rows of (N, M) input, for every pair i < j, in
     row-major order: N·(N−1)/2 values."""
-    x = _input(input)
-    if x.ndim != 2:
-        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {x.shape}")
-    i, j = np.triu_indices(x.shape[0], k=1)
-    from .tensor_functions import vector_norm
-
-    return vector_norm(P.sub(P.getitem(x, i), P.getitem(x, j)), p, dim=1)
+    return tensor_pdist(_input(input), p)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,

@@ -276,7 +276,14 @@ abs = unary("abs", np.abs, lambda F, g, ans, c, x: (g * F.sign(x),), float_only=
 relu = unary("relu", lambda x: np.maximum(x, 0), lambda F, g, ans, c, x: (g * (ans > 0),),
              float_only=False, reads=("output",), formula="[{x} > 0]", expr=1,
              domain="offkink")
-sign = unary("sign", np.sign, lambda F, g, ans, c, x: (g * 0,), float_only=False, reads=(),
+def _sign(x):
+    out = np.sign(x)
+    if out.dtype.kind == "f":  # PyTorch: sign(nan) is 0, not nan
+        out = np.where(np.isnan(out), out.dtype.type(0), out)
+    return out
+
+
+sign = unary("sign", _sign, lambda F, g, ans, c, x: (g * 0,), float_only=False, reads=(),
              formula="0", domain="offkink", expr=1)
 log1p = unary("log1p", np.log1p, lambda F, g, ans, c, x: (g / (1 + x),),
               formula="1/(1 + {x})", expr=1, domain="positive",

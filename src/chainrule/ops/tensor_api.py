@@ -1581,12 +1581,34 @@ def cdist(a, b, p: float = 2.0, **_ignored) -> Tensor:
     """Pairwise p-norm distances between the rows of ``a`` (…, n, d) and ``b`` (…, m, d);
     the gradient at a zero distance is 0, as PyTorch's."""
     a, b = as_tensor(a), as_tensor(b)
-    diffs = P.sub(C.unsqueeze(a, -2), C.unsqueeze(b, -3))
+    return _distance_of_differences(P.sub(C.unsqueeze(a, -2), C.unsqueeze(b, -3)), p)
+
+
+def _distance_of_differences(diffs: Tensor, p: float) -> Tensor:
+    """The p-norm over the last axis, with gradient 0 at a zero distance (as PyTorch;
+    the norm's own derivative there is 0/0)."""
     if p == 2:
         sq = P.sum(P.mul(diffs, diffs), axis=-1)
         pos = wrap(sq.array > 0)
         return P.where(pos, P.sqrt(P.where(pos, sq, as_tensor(1.0, sq))), as_tensor(0.0, sq))
-    return norm(diffs, p, -1)
+    apart = np.any(diffs.array != 0, axis=-1)
+    if apart.all():
+        return norm(diffs, p, -1)
+    safe = P.where(wrap(apart[..., None]), diffs, as_tensor(1.0, diffs))
+    return P.where(wrap(apart), norm(safe, p, -1), as_tensor(0.0, diffs))
+
+
+@expose(method=False)
+def pdist(x, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of (N, M) ``x`` for every pair i < j, in
+    row-major order: N·(N−1)/2 values (the upper triangle of ``cdist(x, x)``)."""
+    x = as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {x.shape}")
+    if p < 0:
+        raise ValueError(f"pdist: p must be non-negative, got {p}")
+    i, j = np.triu_indices(x.shape[0], k=1)
+    return _distance_of_differences(P.sub(P.getitem(x, i), P.getitem(x, j)), p)
 
 
 @expose(method=False)
@@ -1654,6 +1676,56 @@ def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
             view.flags.writeable = x.array.flags.writeable
         out.array = view
     return out
+
+
+def _scatter_into(x, src, index: tuple, op: str) -> Tensor:
+    """``x`` with ``src`` written at ``index``: a new tensor, differentiable in both (the
+    functional forms of in-place writes, as torch.func code uses them)."""
+    x = as_tensor(x)
+    src = as_tensor(src, x)
+    slot = np.shape(x.array[index])
+    if src.shape != slot:
+        raise ValueError(f"{op}: src has shape {src.shape}, the slot it fills has shape {slot}")
+    return index_put(x, index, src)
+
+
+@expose(method=True)
+def slice_scatter(x, src, dim: int = 0, start=None, end=None, step: int = 1) -> Tensor:
+    """``x`` with ``x[..., start:end:step, ...] = src`` along ``dim``, as a new tensor."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "slice_scatter")
+    return _scatter_into(x, src, (slice(None),) * d + (slice(start, end, step),),
+                         "slice_scatter")
+
+
+@expose(method=True)
+def select_scatter(x, src, dim: int, index: int) -> Tensor:
+    """``x`` with ``x.select(dim, index) = src``, as a new tensor."""
+    x = as_tensor(x)
+    d = _dim(dim, x.ndim, "select_scatter")
+    if not -x.shape[d] <= index < x.shape[d]:
+        raise IndexError(f"select_scatter: index {index} is out of range for dim {d} of "
+                         f"size {x.shape[d]}")
+    return _scatter_into(x, src, (slice(None),) * d + (int(index),), "select_scatter")
+
+
+@expose(method=True)
+def diagonal_scatter(x, src, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """``x`` with ``x.diagonal(offset, dim1, dim2) = src`` (the diagonal on the last axis
+    of ``src``, as ``diagonal`` gives it), as a new tensor."""
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"diagonal_scatter: expected at least 2 dims, got {x.shape}")
+    d1, d2 = _dim(dim1, x.ndim, "diagonal_scatter"), _dim(dim2, x.ndim, "diagonal_scatter")
+    if d1 == d2:
+        raise ValueError("diagonal_scatter: dim1 and dim2 must differ")
+    order = [i for i in range(x.ndim) if i not in (d1, d2)] + [d1, d2]
+    moved = P.transpose(x, tuple(order))
+    rows = np.arange(builtins.max(0, -offset), moved.shape[-2])
+    cols = rows + offset
+    keep = (cols >= 0) & (cols < moved.shape[-1])
+    filled = _scatter_into(moved, src, (Ellipsis, rows[keep], cols[keep]), "diagonal_scatter")
+    return P.transpose(filled, tuple(int(i) for i in np.argsort(order)))
 
 
 @expose
@@ -1972,6 +2044,49 @@ def histc(x, bins: int = 100, min=0, max=0) -> Tensor:
     return _plain("histc", counts.astype(arr.dtype))
 
 
+@expose
+def histogram(x, bins=100, *, range=None, weight=None, density: bool = False):
+    """(hist, bin_edges): counts (or summed ``weight``) of the values of floating-point
+    ``x`` in ``bins`` equal bins over ``range`` (the data's min..max if None), or between
+    the increasing edges of a 1-D tensor ``bins``; the last bin includes its right edge.
+    ``density=True`` divides by the total and the bin widths. Not differentiable."""
+    import collections
+
+    arr = as_tensor(x).array
+    if arr.dtype.kind != "f":
+        raise TypeError(f"histogram: expected a floating-point tensor, got {arr.dtype}")
+    weights = None
+    if weight is not None:
+        weights = as_tensor(weight).array
+        if weights.shape != arr.shape:
+            raise ValueError(f"histogram: weight shape {weights.shape} differs from the "
+                             f"input's {arr.shape}")
+    if isinstance(bins, Tensor) or not isinstance(bins, (int, np.integer)):
+        edges = np.asarray(as_tensor(bins).array, dtype=arr.dtype)
+        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
+            raise ValueError(f"histogram: bins must be an int or a 1-D increasing tensor of "
+                             f"at least 2 edges, got {edges.tolist()}")
+    else:
+        if int(bins) < 1:
+            raise ValueError(f"histogram: bins must be positive, got {bins}")
+        if range is not None:
+            lo, hi = float(range[0]), float(range[1])
+        elif arr.size:
+            lo, hi = float(arr.min()), float(arr.max())
+        else:
+            lo, hi = 0.0, 0.0
+        if lo > hi:
+            raise ValueError(f"histogram: range {range} has min above max")
+        if lo == hi:  # as PyTorch: a degenerate range is widened by one on each side
+            lo, hi = lo - 1, hi + 1
+        edges = np.linspace(lo, hi, int(bins) + 1).astype(arr.dtype)
+    hist, _ = np.histogram(arr.reshape(-1), bins=edges.astype(np.float64),
+                           weights=None if weights is None else weights.reshape(-1),
+                           density=density)
+    pair = collections.namedtuple("histogram", ["hist", "bin_edges"])
+    return pair(_plain("histogram", hist.astype(arr.dtype)), _plain("histogram_edges", edges))
+
+
 @expose(method=False)
 def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: bool = False,
                  side=None, sorter=None) -> Tensor:
@@ -2258,7 +2373,7 @@ for _name in ("stride", "storage_offset", "unfold", "data_ptr"):
 
 
 # ---------------------------------------------------------------------------
-# scatter_reduce / index_reduce (graph-network aggregation): sum, mean, amax, amin
+# scatter_reduce / index_reduce (graph-network aggregation): sum, prod, mean, amax, amin
 # ---------------------------------------------------------------------------
 def _scatter_extreme_vjp(F, g, ans, ctx, x, src):
     dim, index, self_weight, src_weight = ctx
@@ -2305,24 +2420,79 @@ def scatter_extreme(x, dim: int, index, src, *, reduce: str, include_self: bool 
     return record(out, SCATTER_EXTREME, (x, src), (d, idx, self_weight, src_weight))
 
 
+def _scatter_prod_vjp(F, g, ans, ctx, x, src):
+    dim, index, include_self, hit, self_alone, src_alone, self_zero, src_zero = ctx
+    # d(product)/d(one factor) = the product of the other factors: the product of the
+    # nonzero factors over this one (itself if nonzero) where no OTHER factor is zero
+    src_nz = src + src_zero * (1 - src)
+    if include_self:
+        x_nz = x + self_zero * (1 - x)
+        nonzero_product = F.scatter_prod(x_nz, dim, index, src_nz, include_self=True)
+        grad_self = g * nonzero_product / x_nz * self_alone
+    else:
+        nonzero_product = F.scatter_prod(x, dim, index, src_nz, include_self=False)
+        grad_self = g * ~hit
+    grad_src = F.gather(g * nonzero_product, dim, index) / src_nz * src_alone
+    return grad_self, grad_src
+
+
+SCATTER_PROD = Op(
+    "scatter_prod", _scatter_prod_vjp, reads=("inputs",), method=False, function=False,
+    formula=("product of the other factors", "product of the other factors at the index"),
+    cases=[lambda rng: ((rng.uniform(0.5, 1.5, (3, 4)), 0, rng.integers(0, 3, (5, 4)),
+                         rng.uniform(-1.5, 1.5, (5, 4))), {}),
+           lambda rng: ((rng.uniform(-1, 1, (3, 4)), 1, rng.integers(0, 4, (3, 2)),
+                         rng.uniform(0.5, 1.5, (3, 2))), {"include_self": False})])
+
+
+@SCATTER_PROD.define
+def scatter_prod(x, dim: int, index, src, *, include_self: bool = True) -> Tensor:
+    """``x`` times the ``src`` values scattered to ``index`` along ``dim`` (``src`` of
+    ``index``'s shape; without x's own value where an index reaches if ``include_self``
+    is False). The gradient of each factor is the product of the others, zeros included."""
+    x = as_tensor(x)
+    src = as_tensor(src, x)
+    d = _dim(dim, x.ndim, "scatter_reduce")
+    idx = _index_array(index, "scatter_reduce")
+    if idx.shape != src.shape:
+        raise ValueError(f"scatter_prod: index {idx.shape} and src {src.shape} must have one "
+                         f"shape (scatter_reduce slices src first)")
+    at = _along(idx, d)
+    hit = np.zeros(x.shape, bool)
+    hit[at] = True
+    out = np.array(x.array, copy=True)
+    if not include_self:
+        out[hit] = 1
+    np.multiply.at(out, at, src.array)
+    self_zero = x.array == 0
+    src_zero = src.array == 0
+    zeros = (self_zero if include_self else np.zeros(x.shape, bool)).astype(np.int64)
+    np.add.at(zeros, at, src_zero.astype(np.int64))
+    self_alone = (zeros - self_zero) == 0  # no factor but (perhaps) x itself is zero
+    src_alone = (zeros[at] - src_zero) == 0
+    return record(out, SCATTER_PROD, (x, src),
+                  (d, idx, include_self, hit, self_alone, src_alone, self_zero, src_zero))
+
+
 _REDUCTIONS = ("sum", "mean", "amax", "amin", "prod")
 
 
 @expose
 def scatter_reduce(x, dim: int, index, src, reduce: str, *, include_self: bool = True) -> Tensor:
     """``x`` with the ``src`` values at ``index`` along ``dim`` reduced into it: 'sum',
-    'mean', 'amax' or 'amin' (with x's own value unless ``include_self=False``)."""
+    'prod', 'mean', 'amax' or 'amin' (with x's own value unless ``include_self=False``)."""
     if reduce not in _REDUCTIONS:
         raise ValueError(f"scatter_reduce: reduce must be one of {_REDUCTIONS}, got {reduce!r}")
-    if reduce == "prod":
-        raise NotImplementedError("scatter_reduce: reduce='prod' is not in chainrule; use "
-                                  "exp(scatter_reduce(log |x|, ..., 'sum')) with the signs")
     x, src, d, idx = _scatter_operands(x, dim, index, src, "scatter_reduce")
     if any(i > s for i, s in zip(idx.shape, src.shape)):
         raise ValueError(f"scatter_reduce: index {idx.shape} is larger than src {src.shape}")
     if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
         raise IndexError(f"scatter_reduce: index out of range for dim {d} of size "
                          f"{x.shape[d]} (values {idx.min()}..{idx.max()})")
+    if reduce == "prod":
+        if src.shape != idx.shape:
+            src = src[tuple(slice(0, n) for n in idx.shape)]
+        return scatter_prod(x, d, idx, src, include_self=include_self)
     if reduce in ("amax", "amin"):
         return scatter_extreme(x, d, idx, src, reduce=reduce, include_self=include_self)
     hit = np.zeros(x.shape, bool)
@@ -2344,7 +2514,7 @@ def scatter_reduce(x, dim: int, index, src, reduce: str, *, include_self: bool =
 @expose
 def index_reduce(x, dim: int, index, source, reduce: str, *, include_self: bool = True) -> Tensor:
     """``x`` with the slices of ``source`` reduced into the slices ``index`` along ``dim``
-    ('mean', 'amax', 'amin'; 'prod' is not in chainrule)."""
+    ('prod', 'mean', 'amax', 'amin')."""
     x = as_tensor(x)
     source = as_tensor(source, x)
     d = _dim(dim, x.ndim, "index_reduce")

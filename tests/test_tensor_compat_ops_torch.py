@@ -1,0 +1,168 @@
+"""Tensor-API ops added for PyTorch programs (tests/compat/programs p91-p100): values and
+gradients against PyTorch, derivatives against finite differences in float64, and the
+refusals that replace silent wrong results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+torch = pytest.importorskip("torch")
+
+
+def _both(array):
+    array = np.asarray(array, dtype=np.float64)
+    return cr.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+
+
+def _same(ours, theirs):
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    np.testing.assert_allclose(np.asarray(ours.numpy() if hasattr(ours, "numpy") else ours),
+                               theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("zeros", [0, 1, 2])
+def test_scatter_reduce_prod_values_and_gradients_with_zeros(include_self, zeros):
+    # zeros among the factors of one slot: the gradient of a factor is the product of
+    # the others, so with one zero only that zero gets a gradient, with two none does
+    rng = np.random.default_rng(zeros)
+    base = rng.uniform(-1.5, 1.5, (4, 3))
+    src = rng.uniform(-1.5, 1.5, (5, 3))
+    index = np.array([[0, 1, 3], [0, 1, 1], [2, 0, 1], [0, 3, 3], [2, 2, 1]])
+    if zeros >= 1:
+        src[0, 0] = 0.0
+    if zeros >= 2:
+        base[0, 0] = 0.0
+        src[2, 1] = 0.0   # second zero in slot (1, 1)... and
+        src[4, 2] = 0.0   # ...slot (1, 2) holds src zeros at two rows
+        src[1, 2] = 0.0
+    x, tx = _both(base)
+    s, ts = _both(src)
+    out = x.scatter_reduce(0, cr.tensor(index), s, "prod", include_self=include_self)
+    tout = tx.scatter_reduce(0, torch.tensor(index), ts, "prod", include_self=include_self)
+    _same(out, tout)
+    w = rng.standard_normal((4, 3))
+    (out * cr.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    _same(x.grad, tx.grad)
+    _same(s.grad, ts.grad)
+
+
+def test_scatter_reduce_prod_gradcheck_first_and_second_order():
+    rng = np.random.default_rng(5)
+    index = cr.tensor(rng.integers(0, 3, (4, 2)))
+    for include_self in (True, False):
+        def f(a, b, include_self=include_self):
+            return a.scatter_reduce(1, index, b, "prod", include_self=include_self)
+
+        args = (cr.tensor(rng.uniform(0.5, 1.5, (4, 3)), requires_grad=True),
+                cr.tensor(rng.uniform(-1.5, 1.5, (4, 2)), requires_grad=True))
+        assert cr.gradcheck(f, args)
+        assert cr.autograd.gradgradcheck(f, args)
+
+
+def test_scatter_reduce_prod_of_a_larger_src_and_of_integers():
+    x = cr.ones(3)
+    src = cr.tensor([2.0, 3.0, 4.0, 5.0, 6.0])
+    out = x.scatter_reduce(0, cr.tensor([0, 0, 2]), src, "prod")   # src beyond the index unused
+    np.testing.assert_array_equal(out.numpy(), [6.0, 1.0, 4.0])
+    ints = cr.tensor([1, 2, 3]).index_reduce(0, cr.tensor([2, 2]), cr.tensor([4, 5]), "prod",
+                                             include_self=False)
+    np.testing.assert_array_equal(ints.numpy(), [1, 2, 20])
+    assert ints.dtype == cr.int64
+
+
+def test_histogram_as_torch():
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal(50).astype(np.float32)
+    t = torch.tensor(data)
+    c = cr.tensor(data)
+    for kwargs in ({"bins": 7}, {"bins": 4, "range": (-1.0, 1.0)},
+                   {"bins": 5, "density": True}, {"bins": 3, "weight": np.arange(50.0, dtype=np.float32)}):
+        ours = cr.histogram(c, **{k: cr.tensor(v) if k == "weight" else v for k, v in kwargs.items()})
+        theirs = torch.histogram(t, **{k: torch.tensor(v) if k == "weight" else v
+                                       for k, v in kwargs.items()})
+        np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(ours.bin_edges.numpy(), theirs.bin_edges.numpy(), rtol=1e-6)
+        assert ours.hist.dtype == cr.float32
+    edges = [-2.0, -0.1, 0.3, 2.5]
+    hist, got_edges = c.histogram(cr.tensor(edges))
+    np.testing.assert_array_equal(hist.numpy(), torch.histogram(t, torch.tensor(edges)).hist.numpy())
+    np.testing.assert_array_equal(got_edges.numpy(), np.float32(edges))
+    with pytest.raises(TypeError, match="histogram: expected a floating-point tensor"):
+        cr.histogram(cr.tensor([1, 2]))
+    with pytest.raises(ValueError, match="histogram: bins must be an int or a 1-D increasing"):
+        cr.histogram(c, cr.tensor([1.0, 0.0]))
+    with pytest.raises(ValueError, match="weight shape"):
+        cr.histogram(c, 3, weight=cr.ones(4))
+
+
+def test_sign_of_nan_is_zero_as_torch():
+    x = [float("nan"), -0.0, 0.0, -2.0, 3.0]
+    np.testing.assert_array_equal(cr.sign(cr.tensor(x)).numpy(), torch.sign(torch.tensor(x)).numpy())
+    assert cr.tensor(float("nan")).sign().item() == 0.0
+    np.testing.assert_array_equal(cr.tensor([-3, 0, 4]).sign().numpy(), [-1, 0, 1])
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0, float("inf")])
+def test_pdist_values_and_gradients(p):
+    rng = np.random.default_rng(1)
+    data = rng.standard_normal((5, 3))
+    data[3] = data[1]  # a zero distance: PyTorch's gradient there is 0
+    x, tx = _both(data)
+    w = rng.standard_normal(10)
+    out = cr.pdist(x, p)
+    tout = torch.pdist(tx, p)
+    _same(out, tout)
+    (out * cr.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    _same(x.grad, tx.grad)
+    _same(cr.nn.functional.pdist(x, p), tout)
+    with pytest.raises(ValueError, match=r"pdist: expected a 2-D input \(N, M\), got shape \(5,\)"):
+        cr.pdist(cr.ones(5))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x, s: m.slice_scatter(x, s[:, :2], dim=1, start=1, end=3),
+    lambda m, x, s: m.slice_scatter(x, s[:, :, :2], dim=-1, start=0, step=2),
+    lambda m, x, s: m.select_scatter(x, s[:, 0], 1, -1),
+    lambda m, x, s: m.diagonal_scatter(x, s[:, 0, :3], offset=1, dim1=1, dim2=2),
+    lambda m, x, s: m.diagonal_scatter(x, s[0, :, :3], offset=-1, dim1=2, dim2=0),
+    lambda m, x, s: x.diagonal_scatter(s[1, :, :3], 0, 0, 1),
+])
+def test_functional_scatter_forms_as_torch(call):
+    rng = np.random.default_rng(2)
+    x, tx = _both(rng.standard_normal((3, 4, 4)))
+    s, ts = _both(rng.standard_normal((3, 4, 4)))
+    out, tout = call(cr, x, s), call(torch, tx, ts)
+    _same(out, tout)
+    w = rng.standard_normal(tuple(tout.shape))
+    (out * cr.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    _same(x.grad, tx.grad)
+    _same(s.grad, ts.grad)
+    assert cr.gradcheck(lambda a, b: call(cr, a, b),
+                        (cr.tensor(x.numpy(), requires_grad=True), cr.tensor(s.numpy(), requires_grad=True)))
+
+
+def test_functional_scatter_forms_refuse_a_wrong_shape():
+    with pytest.raises(ValueError, match=r"slice_scatter: src has shape \(3, 1\), the slot it "
+                                         r"fills has shape \(3, 2\)"):
+        cr.slice_scatter(cr.zeros(3, 4), cr.ones(3, 1), dim=1, start=2)
+    with pytest.raises(IndexError, match="select_scatter: index 5 is out of range"):
+        cr.select_scatter(cr.zeros(3, 4), cr.ones(3), 1, 5)
+    with pytest.raises(ValueError, match="diagonal_scatter: src has shape"):
+        cr.diagonal_scatter(cr.zeros(3, 4), cr.ones(4))
+
+
+def test_complex_data_is_refused_where_it_enters():
+    message = "complex tensors are not part of chainrule"
+    for make in (lambda: cr.tensor([1 + 2j]), lambda: cr.from_numpy(np.array([1j])),
+                 lambda: cr.as_tensor(np.ones(2, np.complex64)), lambda: cr.zeros(2, dtype=cr.complex64),
+                 lambda: cr.tensor([1.0]).to(cr.cfloat), lambda: cr.ones(2) * np.array([1j])):
+        with pytest.raises(TypeError, match=message):
+            make()
+    assert not cr.tensor([1.0]).is_complex()
