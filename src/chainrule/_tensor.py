@@ -117,7 +117,8 @@ def complex_refusal(what: str) -> str:
 # ---------------------------------------------------------------------------
 class _Mode(threading.local):
     grad = True             # are ops recorded?
-    forward_check = None    # set by detect_anomaly: called with each freshly recorded Tensor
+    forward_check = None    # set by detect_anomaly and the profiler: called with each
+                            # freshly recorded Tensor and the op's inputs
     plain = True            # grad and no forward_check: record()'s fast path (kept in step
                             # by set_grad_mode and _set_forward_check)
 
@@ -1128,7 +1129,7 @@ def _record_slow(t: Tensor, op, parents: tuple) -> Tensor:
                 t._vjp = op.vjp
                 break
     if _mode.forward_check is not None:
-        _mode.forward_check(t)
+        _mode.forward_check(t, parents)
     return t
 
 

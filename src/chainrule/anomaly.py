@@ -149,7 +149,7 @@ def _nonfinite(arr) -> bool:
     return arr.dtype.kind in "fc" and not bool(np.isfinite(arr).all())
 
 
-def _check_forward(node: Tensor) -> None:
+def _check_forward(node: Tensor, parents: tuple = ()) -> None:
     """Installed as ``tensor._forward_check``: runs on every freshly recorded node."""
     trace = None
     if node.requires_grad:  # the backward pass may need to say where this node came from

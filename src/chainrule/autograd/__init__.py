@@ -780,3 +780,13 @@ Variable = Tensor  # PyTorch's old name; Variable(x) gives a tensor as it does t
 
 # the grad-mode classes under PyTorch's module path (they are all defined above)
 from . import grad_mode
+
+
+def __getattr__(name: str):
+    # torch.autograd.profiler, loaded on first use (it imports the profiler, which
+    # imports this module)
+    if name == "profiler":
+        import importlib
+
+        return importlib.import_module(".profiler", __name__)
+    raise AttributeError(f"module 'chainrule.autograd' has no attribute {name!r}")

@@ -307,14 +307,21 @@ class Optimizer:
         hooks[handle.id] = hook
         return handle
 
+    # (pre, post) hooks of every optimizer's step, set while a profiler records
+    _global_step_hooks: tuple | None = None
+
     def _run_step(self, closure, body: Callable):
         """``body(closure)`` between the step hooks (PyTorch's pre- and post-step hooks)."""
         pre = self.__dict__.get("_step_pre_hooks")
         post = self.__dict__.get("_step_post_hooks")
-        if not pre and not post:
+        watching = Optimizer._global_step_hooks
+        if not pre and not post and watching is None:
             return body(closure)
         # as PyTorch, the hooks see step's arguments with the optimizer first
         args, kwargs = ((self,) if closure is None else (self, closure)), {}
+        if watching is not None:
+            pre = {"profiler": watching[0], **(pre or {})}
+            post = {**(post or {}), "profiler": watching[1]}
         for hook in tuple((pre or {}).values()):
             result = hook(self, args, kwargs)
             if result is not None:
