@@ -175,6 +175,18 @@ def test_hand_edited_checkpoints(capsys, trained, tmp_path, edit, fragment, comm
     assert "edited.safetensors" in line and fragment in line, line
 
 
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_a_run_folder_given_as_the_checkpoint_names_its_files(capsys, trained, tmp_path,
+                                                              command):
+    np.save(tmp_path / "x.npy", np.zeros((2, 64)))
+    extra = [tmp_path / "x.npy"] if command == "predict" else []
+    line = one_line_error(capsys, command, trained, *extra)
+    assert f"{trained}: a folder, not a checkpoint file" in line, line
+    assert str(trained / "best.safetensors") in line and "checkpoint.safetensors" in line
+    line = one_line_error(capsys, command, tmp_path, *extra)
+    assert "holds no best.safetensors or checkpoint.safetensors" in line, line
+
+
 def test_predict_with_no_rows_or_a_folder_as_output(capsys, trained, tmp_path):
     np.save(tmp_path / "none.npy", np.zeros((0, 64)))
     line = one_line_error(capsys, "predict", trained / "best.safetensors", tmp_path / "none.npy")
@@ -262,6 +274,29 @@ def test_evaluate_refuses_a_checkpoint_with_non_finite_weights(tmp_path):
     cr.save(state, out / "checkpoint.safetensors")
     with pytest.raises(RunError, match="holds non-finite values"):
         load_trained(out / "checkpoint.safetensors")
+
+
+# ---------------------------------------------------------------------------
+# every command's parser: one line naming the command, never the usage block
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, line", [
+    (["bogus"], "chainrule: error: argument COMMAND: invalid choice: 'bogus'"),
+    (["--bogus"], "chainrule: error: unrecognized arguments: --bogus (see chainrule --help)"),
+    (["examples", "extra"], "chainrule examples: error: unrecognized arguments: extra"),
+    (["explain"], ("chainrule explain: error: the following arguments are required: EXPR "
+                   "(see chainrule explain --help)")),
+    (["explain", "x*y", "x=1", "y=2", "--max-paths", "-3"],
+     "chainrule explain: error: argument --max-paths: must be >= 0, got -3"),
+    (["explain", "x*y", "x=1", "y=2", "--max-paths", "all"],
+     "chainrule explain: error: argument --max-paths: expected an integer, got 'all'"),
+    (["explain", "x", "x=1", "--bogus"], "chainrule explain: error: unrecognized arguments"),
+    (["graph", "x*y", "x=1", "y=2"],
+     "chainrule graph: error: the following arguments are required: --out"),
+    (["evaluate", "a", "--batch-size", "0"],
+     "chainrule evaluate: error: argument --batch-size: must be positive, got 0"),
+])
+def test_every_command_reports_a_bad_flag_in_one_line(capsys, argv, line):
+    assert one_line_error(capsys, *argv).startswith(line)
 
 
 # ---------------------------------------------------------------------------

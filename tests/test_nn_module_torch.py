@@ -332,3 +332,93 @@ def test_lbfgs_step_hooks_see_the_closure():
 
     opt.step(closure)
     assert seen == [(True, True)]
+
+
+def _renaming_layer(lib):
+    """A layer whose version 1 checkpoints named its weight 'W': its override of
+    _load_from_state_dict renames old entries before calling super, as model zoos do."""
+
+    class Renamed(lib.nn.Module):
+        _version = 2
+
+        def __init__(self):
+            super().__init__()
+            self.weight = lib.nn.Parameter(lib.zeros(2, 3))
+            self.seen = []
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                                  missing_keys, unexpected_keys, error_msgs):
+            self.seen.append((prefix, local_metadata.get("version")))
+            if local_metadata.get("version") is None and prefix + "W" in state_dict:
+                state_dict[prefix + "weight"] = state_dict.pop(prefix + "W")
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                          missing_keys, unexpected_keys, error_msgs)
+
+    return lib.nn.Sequential(lib.nn.Linear(3, 3), Renamed(), lib.nn.BatchNorm1d(2))
+
+
+def test_state_dict_metadata_holds_each_module_version_as_torch():
+    ours, theirs = _renaming_layer(cr).state_dict(), _renaming_layer(torch).state_dict()
+    assert ours._metadata == theirs._metadata  # {'': 1, '0': 1, '1': 2, '2': 2} as versions
+    assert dict(_renaming_layer(cr).state_dict(prefix="m.")._metadata) == \
+        dict(_renaming_layer(torch).state_dict(prefix="m.")._metadata)
+
+
+def test_load_from_state_dict_override_converts_an_old_checkpoint_as_torch():
+    w = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    results = {}
+    for lib in (cr, torch):
+        saved = _renaming_layer(lib).state_dict()
+        old = {k.replace("1.weight", "1.W"): v for k, v in saved.items()}  # no _metadata
+        old["1.W"] = lib.tensor(w)
+        del old["2.num_batches_tracked"]  # BatchNorm's version 1 had none
+        model = _renaming_layer(lib)
+        report = model.load_state_dict(old)
+        current = _renaming_layer(lib)
+        current.load_state_dict(model.state_dict())  # with metadata: no renaming
+        results[lib.__name__] = (model[1].weight.detach().numpy(), model[1].seen,
+                                 current[1].seen, list(report.missing_keys),
+                                 list(report.unexpected_keys))
+    ours, theirs = results["chainrule"], results["torch"]
+    np.testing.assert_array_equal(ours[0], w)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    assert ours[1:] == theirs[1:]
+
+
+def test_failed_load_through_an_override_changes_nothing():
+    model = _renaming_layer(cr)
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    bad = {k: v for k, v in model.state_dict().items()}
+    bad["1.W"] = cr.ones(2, 3)
+    del bad["1.weight"]
+    bad["0.weight"] = cr.ones(5, 5)
+    with pytest.raises(nn.StateDictError, match=r"size mismatch for '0.weight'"):
+        model.load_state_dict(bad)
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.detach().numpy(), b)
+
+
+def test_base_load_from_state_dict_called_directly_copies_as_torch():
+    for lib in (cr, torch):
+        layer = lib.nn.Linear(2, 2)
+        missing, unexpected, errors = [], [], []
+        state = {"p.weight": lib.ones(2, 2), "p.extra": lib.ones(1)}
+        layer._load_from_state_dict(state, "p.", {}, True, missing, unexpected, errors)
+        assert missing == ["p.bias"] and unexpected == ["p.extra"] and errors == []
+        np.testing.assert_array_equal(layer.weight.detach().numpy(), np.ones((2, 2)))
+        layer._load_from_state_dict({"p.weight": lib.ones(3, 2), "p.bias": lib.ones(2)},
+                                    "p.", {}, True, missing, unexpected, errors)
+        assert len(errors) == 1 and "size mismatch for p.weight" in errors[0]
+
+
+def test_nn_utils_submodules_import_as_torch_spells_them():
+    from chainrule.nn.utils.clip_grad import clip_grad_norm_
+    from chainrule.nn.utils.convert_parameters import parameters_to_vector
+    from chainrule.nn.utils.fusion import fuse_conv_bn_eval
+
+    assert clip_grad_norm_ is nn.utils.clip_grad_norm_
+    assert parameters_to_vector is nn.utils.parameters_to_vector
+    assert fuse_conv_bn_eval is nn.utils.fuse_conv_bn_eval
+    for name in ("fusion", "clip_grad", "convert_parameters"):
+        theirs = {n for n in dir(getattr(torch.nn.utils, name)) if not n.startswith("_")}
+        assert set(getattr(nn.utils, name).__all__) <= theirs

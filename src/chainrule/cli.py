@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 
-from .errors import CLIError
+from .errors import CLIError, one_line_errors
 
 __all__ = ["CLIError", "build_parser", "main"]
 
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_commands(sub)
     add_viz_commands(sub)
+    one_line_errors(parser)  # `chainrule bogus`: one line, not the usage block
+    one_line_errors(ex)
     return parser
 
 

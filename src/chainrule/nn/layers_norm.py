@@ -49,6 +49,7 @@ def _dtype(dtype) -> np.dtype:
 class _BatchNorm(Module):
     _ndims: tuple = (2, 3)
     _layout = "(N, C) or (N, C, L)"
+    _version = 2  # PyTorch's: version 1 checkpoints had no num_batches_tracked
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
@@ -117,6 +118,18 @@ class _BatchNorm(Module):
                                 use_batch, factor, self.eps)
         except ValueError as e:
             raise ValueError(f"{self._describe()}: {e}") from None
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs) -> None:
+        # a checkpoint from before num_batches_tracked existed (version 1, or without
+        # metadata) keeps the current count, as PyTorch does, instead of a missing key
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats \
+                and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked.detach().clone()
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
 
     def _short_name(self) -> str:
         return f"{type(self).__name__} {self.num_features}"

@@ -45,6 +45,7 @@ from .._tensor import (
 class _NnMode(threading.local):
     track_path = False
     fuse = True
+    loading = 0  # > 0 inside load_state_dict (Module._load_from_state_dict then only plans)
 
     def __init__(self):
         self.path_stack: list = []
@@ -362,6 +363,9 @@ class Module:
 
     # class-level defaults, so a subclass that forgets super().__init__() fails clearly
     _path = ""
+    # the format version of this module's state_dict entries, saved in state_dict's
+    # ``_metadata`` and handed to ``_load_from_state_dict`` as local_metadata["version"]
+    _version = 1
     _forward_hooks = _forward_pre_hooks = _backward_hooks = _backward_pre_hooks = \
         MappingProxyType({})
 
@@ -819,7 +823,12 @@ class Module:
             values = [destination, prefix, keep_vars]
             values[:len(args)] = args
             destination, prefix, keep_vars = values
-        out = OrderedDict() if destination is None else destination
+        if destination is None:
+            # PyTorch's ``_metadata``: each module's path -> {"version": its _version}
+            out = OrderedDict()
+            out._metadata = OrderedDict()
+        else:
+            out = destination
         return self._save_into(out, prefix, keep_vars, hooks=True)
 
     def _save_into(self, out, prefix: str, keep_vars: bool, hooks: bool):
@@ -827,6 +836,10 @@ class Module:
         buffers and extra state, its children (every path: a tied weight or a shared
         module is listed under each of its names), then its post-hooks."""
         d = self.__dict__
+        local_metadata = {"version": self._version}
+        metadata = getattr(out, "_metadata", None)
+        if isinstance(metadata, dict):
+            metadata[prefix[:-1]] = local_metadata
         if hooks:
             for hook in tuple(d.get("_state_dict_pre_hooks", {}).values()):
                 hook(self, prefix, keep_vars)
@@ -843,7 +856,7 @@ class Module:
                 child._save_into(out, prefix + name + ".", keep_vars, hooks)
         if hooks:
             for hook, may_return in tuple(d.get("_state_dict_hooks", {}).values()):
-                result = hook(self, out, prefix, {})
+                result = hook(self, out, prefix, local_metadata)
                 if result is not None:
                     if not may_return:
                         raise RuntimeError(f"{self._describe()}: a state_dict post-hook must "
@@ -917,9 +930,13 @@ class Module:
                             f"{type(state_dict).__name__}")
         own = self._save_into(OrderedDict(), "", True, hooks=False)
         problems = []
-        state_dict = self._run_load_pre_hooks(OrderedDict(state_dict), strict, problems)
+        reported_missing, reported_unexpected = [], []
+        state_dict = self._prepare_load(state_dict, strict, reported_missing,
+                                        reported_unexpected, problems)
         missing = [k for k in own if k not in state_dict]
+        missing += [k for k in reported_missing if k not in missing]
         unexpected = [k for k in state_dict if k not in own]
+        unexpected += [k for k in reported_unexpected if k not in unexpected]
         plan = []
         extra = []  # (module, value) for set_extra_state, after every check passed
         for mod_name, module in self.named_modules(remove_duplicate=False):
@@ -971,18 +988,70 @@ class Module:
             module.set_extra_state(value)
         return IncompatibleKeys(missing, unexpected)
 
-    def _run_load_pre_hooks(self, state_dict: OrderedDict, strict: bool,
-                            problems: list) -> OrderedDict:
-        """Each module's load pre-hooks, parents first, on the (copied) checkpoint."""
-        for mod_name, module in self.named_modules(remove_duplicate=False):
-            hooks = module.__dict__.get("_load_state_dict_pre_hooks")
-            if not hooks:
-                continue
-            prefix = mod_name + "." if mod_name else ""
-            for hook, with_module in tuple(hooks.values()):
-                args = (state_dict, prefix, {}, strict, [], [], problems)
-                hook(module, *args) if with_module else hook(*args)
+    def _prepare_load(self, state_dict, strict: bool, missing: list, unexpected: list,
+                      problems: list) -> OrderedDict:
+        """A copy of the checkpoint after each module's ``_load_from_state_dict``, parents
+        first, as PyTorch calls them: the base method runs the module's load pre-hooks; a
+        subclass's override may rename or convert its entries (reading the saved format
+        version from ``local_metadata``) before calling super. The values themselves are
+        read afterwards by ``load_state_dict``, all or nothing."""
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+        if metadata is not None:
+            state_dict._metadata = metadata
+        _mode.loading += 1
+        try:
+            for mod_name, module in self.named_modules(remove_duplicate=False):
+                prefix = mod_name + "." if mod_name else ""
+                local_metadata = {} if metadata is None else metadata.get(mod_name, {})
+                module._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                             missing, unexpected, problems)
+        finally:
+            _mode.loading -= 1
         return state_dict
+
+    def _load_from_state_dict(self, state_dict, prefix: str, local_metadata: dict,
+                              strict: bool, missing_keys: list, unexpected_keys: list,
+                              error_msgs: list) -> None:
+        """Read this module's own entries (``prefix + name``) from ``state_dict``.
+
+        Override it to accept an older checkpoint format: rename or convert entries in
+        ``state_dict`` (``local_metadata.get("version")`` is the saving module's
+        ``_version``, None when the checkpoint has no metadata), then call super. Inside
+        ``load_state_dict`` this base method runs the module's load pre-hooks and leaves
+        the copying to ``load_state_dict``, which checks every entry before it writes any.
+        """
+        for hook, with_module in tuple(self.__dict__.get("_load_state_dict_pre_hooks",
+                                                         {}).values()):
+            args = (state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                    error_msgs)
+            hook(self, *args) if with_module else hook(*args)
+        if _mode.loading:
+            return
+        # called on its own (outside load_state_dict), as PyTorch's: copy what matches
+        own = {name: t for registry in (self._parameters, self._buffers)
+               for name, t in registry.items()
+               if t is not None and name not in self._non_persistent}
+        for name, target in own.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            arr = np.asarray(value.array if isinstance(value, Tensor) else value)
+            if arr.shape != target.shape:
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{arr.shape} from checkpoint, the shape in current model "
+                                  f"is {target.shape}.")
+                continue
+            target.array[...] = arr
+            target._version += 1
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != prefix + _EXTRA_STATE:
+                    first = key[len(prefix):].split(".", 1)[0]
+                    if first not in self._modules and first not in own:
+                        unexpected_keys.append(key)
 
     # -- display -------------------------------------------------------------------
     def extra_repr(self) -> str:

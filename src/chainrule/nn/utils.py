@@ -147,19 +147,40 @@ def vector_to_parameters(vec, parameters) -> None:
             start += n
 
 
+# PyTorch's submodules of nn.utils whose functions live in this file
+_SPLIT_MODULES = {
+    "fusion": ("fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
+               "fuse_linear_bn_weights"),
+    "clip_grad": ("clip_grad_norm", "clip_grad_norm_", "clip_grad_value_"),
+    "convert_parameters": ("parameters_to_vector", "vector_to_parameters"),
+}
+
+
 def _attach_submodules() -> None:
     """``nn.utils.rnn``, ``nn.utils.parametrize`` and ``nn.utils.parametrizations`` as
     PyTorch spells them (``from chainrule.nn.utils.rnn import pad_sequence``), and the
     older ``weight_norm``/``spectral_norm``: they live in nn/rnn_utils.py,
     nn/parametrize.py, nn/parametrizations.py and nn/norm_hooks.py, which need the
-    layers, so nn/__init__ attaches them once everything is imported."""
+    layers, so nn/__init__ attaches them once everything is imported. PyTorch's
+    ``nn.utils.fusion``, ``clip_grad`` and ``convert_parameters`` hold functions defined
+    here; they are attached as modules naming them (``from torch.nn.utils.fusion import
+    fuse_conv_bn_eval``)."""
     import sys
+    import types
 
     from . import norm_hooks, parametrizations, parametrize, prune, rnn_utils
 
     for name, module in (("rnn", rnn_utils), ("parametrize", parametrize),
                          ("parametrizations", parametrizations), ("prune", prune)):
         sys.modules[f"{__name__}.{name}"] = module
+        globals()[name] = module
+    for name, members in _SPLIT_MODULES.items():
+        module = types.ModuleType(f"{__name__}.{name}",
+                                  f"PyTorch's torch.nn.utils.{name}: {', '.join(members)}")
+        module.__all__ = list(members)
+        for member in members:
+            setattr(module, member, globals()[member])
+        sys.modules[module.__name__] = module
         globals()[name] = module
     for name in norm_hooks.__all__:
         globals()[name] = getattr(norm_hooks, name)

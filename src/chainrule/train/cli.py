@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import CLIError
+from ..errors import CLIError, one_line_errors
 from ..files import atomic_write
 from .config import BEST_METRICS, SCHEDULES, TrainConfig
 from .datasets import DATASETS
@@ -34,23 +33,12 @@ __all__ = ["add_subcommands", "nonnegative", "positive"]
 # argument types
 # ---------------------------------------------------------------------------
 def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Make argparse report a bad flag as one line (no usage block), exit status 2."""
+    """One-line errors (``errors.one_line_errors``), and ``args.given``: the flags given."""
 
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-    def parse_known_args(self, args=None, namespace=None):
-        # unknown flags would otherwise travel up to the top-level parser, which
-        # prints its usage block; report them here, naming this subcommand
-        ns, extras = type(self).parse_known_args(self, args, namespace)
-        if extras:
-            self.error(f"unrecognized arguments: {' '.join(extras)}")
+    def note_given(self, args, ns) -> None:
         ns.given = _given_dests(self, args)
-        return ns, extras
 
-    parser.error = types.MethodType(error, parser)
-    parser.parse_known_args = types.MethodType(parse_known_args, parser)
-    return parser
+    return one_line_errors(parser, note_given)
 
 
 def _given_dests(parser: argparse.ArgumentParser, args) -> frozenset[str]:

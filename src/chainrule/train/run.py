@@ -485,6 +485,13 @@ def _read_checkpoint(path: Path, need_trainer: bool = False) -> dict:
     from ..io import CheckpointError, load
 
     path = Path(path)
+    if path.is_dir():  # a run folder: name the files it holds that would do
+        inside = [str(path / name) for name in ("best.safetensors", "checkpoint.safetensors")
+                  if (path / name).is_file()]
+        raise RunError(f"{path}: a folder, not a checkpoint file; "
+                       + (f"give one of the files a run writes there: {' or '.join(inside)}"
+                          if inside else "it holds no best.safetensors or "
+                                         "checkpoint.safetensors of a `chainrule train` run"))
     if not path.is_file():
         hint = " (nothing to resume: train without --resume first)" if need_trainer else ""
         raise RunError(f"{path}: no such checkpoint{hint}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import CLIError
+from ..errors import CLIError, one_line_errors
 from .expr import FUNCTIONS, ExprError, build, parse_assignments
 
 _LANGUAGE = ("numbers, variables, + - * / **, parentheses and the functions "
@@ -32,9 +32,10 @@ def add_subcommands(sub) -> None:
     _common(ex)
     ex.add_argument("--wrt", metavar="NAME", help="list the paths for this variable only")
     ex.add_argument("--format", choices=("text", "markdown", "html"), default="text")
-    ex.add_argument("--max-paths", type=int, default=10, metavar="N",
+    ex.add_argument("--max-paths", type=_count, default=10, metavar="N",
                     help="paths listed per variable; the rest are counted (default 10)")
     ex.set_defaults(func=_explain)
+    one_line_errors(ex)
 
     gr = sub.add_parser(
         "graph", help="draw an expression's graph (SVG/PNG/PDF/DOT) or write the "
@@ -48,13 +49,26 @@ def add_subcommands(sub) -> None:
     gr.add_argument("--out", required=True, metavar="FILE",
                     help="FILE.svg | FILE.png | FILE.pdf | FILE.dot | FILE.html")
     gr.set_defaults(func=_graph)
+    one_line_errors(gr)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("expr", metavar="EXPR", help='an expression such as "(x+y)*z"')
-    p.add_argument("values", nargs="*", metavar="NAME=VALUE", help="the variables' values")
+    p.add_argument("values", nargs="*", default=[], metavar="NAME=VALUE",
+                   help="the variables' values")
     p.add_argument("--dtype", default="float64", choices=("float32", "float64"),
                    help="floating type of the computation (default float64)")
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
 
 
 def _build(args):
@@ -76,7 +90,7 @@ def _explain(args) -> int:
             raise CLIError(f"--wrt {args.wrt}: not a variable of the expression "
                            f"(variables: {', '.join(leaves) or 'none'})")
         wrt = leaves[args.wrt]
-    e = Explanation(root, wrt=wrt, max_paths=max(0, args.max_paths))
+    e = Explanation(root, wrt=wrt, max_paths=args.max_paths)
     if args.format == "markdown":
         print(e.to_markdown(), end="")
     elif args.format == "html":
