@@ -340,8 +340,8 @@ def test_out_argument_and_its_refusal_under_grad():
 
 
 def test_missing_pieces_are_named():
-    with pytest.raises(AttributeError, match="torch.jit is not part of chainrule"):
-        _ = cr.jit
+    with pytest.raises(AttributeError, match="torch.fft is not part of chainrule"):
+        _ = cr.fft
     with pytest.raises(NotImplementedError, match="Tensor.resize_ is not part"):
         cr.ones(4).resize_(2, 2)
     with pytest.raises(AttributeError, match="torch.utils.cpp_extension"):
@@ -399,3 +399,69 @@ def test_backward_takes_pytorchs_gradient_keyword_and_several_roots():
 def test_constants():
     for name in ("inf", "nan", "pi", "e"):
         np.testing.assert_equal(getattr(cr, name), getattr(torch, name))
+
+
+def test_reproducibility_and_thread_switches_as_pytorch():
+    """The seed-everything boilerplate of PyTorch programs runs, and reads back as in
+    PyTorch."""
+    for lib in (torch, cr):
+        lib.use_deterministic_algorithms(True, warn_only=True)
+        assert lib.are_deterministic_algorithms_enabled()
+        assert lib.is_deterministic_algorithms_warn_only_enabled()
+        lib.use_deterministic_algorithms(False)
+        assert not lib.are_deterministic_algorithms_enabled()
+        assert not lib.is_deterministic_algorithms_warn_only_enabled()
+        assert isinstance(lib.get_num_interop_threads(), int)
+        assert lib.set_flush_denormal(False) in (True, False)
+    with pytest.raises(TypeError, match="must be a bool"):
+        cr.use_deterministic_algorithms("yes")
+    cr.set_num_interop_threads(3)
+    assert cr.get_num_interop_threads() == 3
+    with pytest.raises(ValueError, match="positive int"):
+        cr.set_num_interop_threads(0)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.(fork|wait)` is deprecated")
+def test_jit_markers_run_eagerly_with_pytorch_numbers():
+    """TorchScript markers in model code, and script/trace of a model, run as eager
+    PyTorch runs them; what needs a TorchScript program says what to do instead."""
+    def build(lib):
+        class Block(lib.nn.Module):
+            scale: lib.jit.Final[float] = 2.0
+
+            def __init__(self):
+                super().__init__()
+                self.fc = lib.nn.Linear(3, 2)
+
+            @lib.jit.ignore
+            def describe(self) -> str:
+                return "block"
+
+            @lib.jit.unused
+            def debug(self, x):
+                return x
+
+            def forward(self, x):
+                if not lib.jit.is_scripting():
+                    x = x * self.scale
+                y = lib.jit.annotate(lib.Tensor, self.fc(x))
+                return lib.jit.wait(lib.jit.fork(lambda t: t.relu(), y))
+        return Block()
+
+    torch_block, cr_block = build(torch), build(cr)
+    cr_block.load_state_dict({k: cr.tensor(v.detach().numpy())
+                              for k, v in torch_block.state_dict().items()})
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) / 5
+    expected = torch_block(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(cr_block(cr.tensor(x)).numpy(), expected, rtol=1e-6)
+    scripted = cr.jit.script(cr_block)
+    traced = cr.jit.trace(cr_block, cr.tensor(x))
+    for m in (scripted, traced, cr.jit.freeze(scripted)):
+        np.testing.assert_allclose(m(cr.tensor(x)).numpy(), expected, rtol=1e-6)
+    assert cr_block.describe() == "block" and not cr.jit.is_tracing()
+    with pytest.raises(NotImplementedError, match="cr.save"):
+        cr.jit.save(scripted, "model.pt")
+    with pytest.raises(NotImplementedError, match="state_dict"):
+        cr.jit.load("model.pt")
+    with pytest.raises(TypeError, match="jit.trace"):
+        cr.jit.trace(3, None)

@@ -166,3 +166,61 @@ def test_complex_data_is_refused_where_it_enters():
         with pytest.raises(TypeError, match=message):
             make()
     assert not cr.tensor([1.0]).is_complex()
+
+
+@pytest.mark.parametrize("code", [
+    "lib.tensor([1, 250], dtype=lib.uint8) + (-1)",
+    "lib.tensor([1, 250], dtype=lib.uint8) * 1000",
+    "lib.tensor([1], dtype=lib.int8) + 200",
+    "lib.tensor([1], dtype=lib.int32) + 2 ** 40",
+    "lib.tensor([1, 250], dtype=lib.uint8).add_(-1)",
+    "lib.tensor([1, 250], dtype=lib.uint8).sub_(300)",
+    "lib.tensor([1, 250], dtype=lib.uint8).fill_(-1)",
+    "lib.tensor([3, 4], dtype=lib.int16).mul_(40000)",
+])
+def test_python_ints_outside_an_integer_dtype_wrap_as_torch(code):
+    ours, theirs = eval(code, {"lib": cr}), eval(code, {"lib": torch})
+    assert ours.dtype == np.dtype(str(theirs.dtype).replace("torch.", ""))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_setitem_with_an_out_of_range_int_wraps_and_huge_ints_are_refused():
+    u = cr.tensor([1, 2], dtype=cr.uint8)
+    u[0] = -1
+    u += 300
+    assert u.tolist() == [43, 46]
+    with pytest.raises(OverflowError, match="does not fit in 64 bits"):
+        _ = cr.tensor([1], dtype=cr.uint8) + 2 ** 70
+
+
+def test_squeeze_of_a_dim_that_is_not_1_keeps_it():
+    x = cr.ones(2, 1, 3, requires_grad=True)
+    for dims in (0, (0, 1), -1, (0, 2)):
+        assert x.squeeze(dims).shape == torch.ones(2, 1, 3).squeeze(dims).shape
+    y = cr.zeros(1, 3)
+    y.squeeze_(1)
+    assert y.shape == (1, 3)
+    x.squeeze(0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 1, 3)))
+
+
+def test_small_torch_names_angle_adjoint_negative_repeat_interleave_div_():
+    data = [-1.5, 0.0, 2.0, float("nan")]
+    a, ta = _both(data)
+    out, tout = cr.angle(a), torch.angle(ta)
+    _same(out, tout)
+    out.nan_to_num().sum().backward()
+    tout.nan_to_num().sum().backward()
+    _same(a.grad, ta.grad)
+    _same(cr.angle(cr.tensor([-2, 3])), torch.angle(torch.tensor([-2, 3])))
+    m = np.arange(6.0).reshape(1, 2, 3)
+    _same(cr.tensor(m).adjoint(), torch.tensor(m).adjoint())
+    _same(cr.negative(cr.tensor([1, -2])), torch.negative(torch.tensor([1, -2])))
+    _same(cr.repeat_interleave(cr.tensor([2, 0, 3])), torch.repeat_interleave(torch.tensor([2, 0, 3])))
+    with pytest.raises(ValueError, match="one-argument form takes a 1-D integer tensor"):
+        cr.repeat_interleave(cr.tensor([1.5]))
+    for mode in ("floor", "trunc"):
+        ours = cr.tensor([-7, 7, 5]).div_(2, rounding_mode=mode)
+        theirs = torch.tensor([-7, 7, 5]).div_(2, rounding_mode=mode)
+        _same(ours, theirs)
+        assert ours.dtype == cr.int64

@@ -91,11 +91,10 @@ def _lazy(name):
 
 _SUBMODULES = ("nn", "optim", "data", "train", "viz", "io", "distributed", "utils", "cuda",
                "backends", "accelerator", "linalg", "special", "func", "multiprocessing",
-               "distributions", "amp", "testing", "version", "profiler", "anomaly")
+               "distributions", "amp", "testing", "version", "profiler", "jit", "anomaly")
 
 # What PyTorch has and chainrule does not, with the nearest thing chainrule has.
 _NEAREST = {
-    "jit": "nothing: chainrule runs Python eagerly; call the model directly",
     "fft": "numpy.fft on x.numpy() (not differentiable)",
     "sparse": "dense tensors",
     "quantization": "nothing",
@@ -104,8 +103,6 @@ _NEAREST = {
     "masked_scatter": "cr.where(mask, values, x)",
     "cdist": "cr.nn.functional.pairwise_distance or ((a[:, None] - b[None]) ** 2).sum(-1).sqrt()",
     "set_printoptions": "numpy.set_printoptions (tensors print through NumPy)",
-    "use_deterministic_algorithms": "nothing needed: chainrule is deterministic",
-    "set_num_interop_threads": "cr.set_num_threads",
 }
 
 

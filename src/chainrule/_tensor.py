@@ -697,7 +697,8 @@ class Tensor:
 
             return self._rebase(opname, lambda old: P.add(P.mul(old, 0), value))
         self._check_inplace(opname)
-        self._buffer()[...] = value.array if isinstance(value, Tensor) else value
+        buffer = self._buffer()
+        buffer[...] = value.array if isinstance(value, Tensor) else _fit_int(value, buffer.dtype)
         self._version += 1
         return self
 
@@ -726,8 +727,8 @@ class Tensor:
         if out_of_place is not None and self._on_graph(other):
             return self._rebase(opname, out_of_place, other)
         self._check_inplace(opname)
-        other = other.array if isinstance(other, Tensor) else other
         buffer = self._buffer()
+        other = other.array if isinstance(other, Tensor) else _fit_int(other, buffer.dtype)
         try:
             ufunc(buffer, other, out=buffer)
         except (ValueError, TypeError) as e:
@@ -747,7 +748,9 @@ class Tensor:
     def mul_(self, other) -> Tensor:
         return self._update("mul_", np.multiply, other, _P().mul)
 
-    def div_(self, other) -> Tensor:
+    def div_(self, other, *, rounding_mode=None) -> Tensor:
+        if rounding_mode is not None:
+            return self._inplace("div_", "div", other, rounding_mode=rounding_mode)
         return self._update("div_", np.true_divide, other, _P().div)
 
     # ``w -= lr * w.grad`` under no_grad updates w itself; on a tensor on the graph,
@@ -866,7 +869,8 @@ class Tensor:
             return
         self._check_inplace("__setitem__")
         index = _unwrap_index(index)
-        self._buffer()[index] = value.array if isinstance(value, Tensor) else value
+        buffer = self._buffer()
+        buffer[index] = value.array if isinstance(value, Tensor) else _fit_int(value, buffer.dtype)
         self._version += 1
 
     # -- conversions ----------------------------------------------------------
@@ -1184,6 +1188,30 @@ def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = Non
     return t
 
 
+def _wrapped_int(value: int, dtype: np.dtype):
+    """A Python int outside an integer dtype's range, taken modulo 2**bits as PyTorch
+    does (uint8 250 + 10 is 4); beyond int64 it is an error, as in PyTorch."""
+    if not -2**63 <= value < 2**64:
+        raise OverflowError(f"the Python int {value} does not fit in 64 bits (a tensor of "
+                            f"dtype {dtype} meets it)")
+    bits = dtype.itemsize * 8
+    low = value % (1 << bits)
+    if dtype.kind == "i" and low >= 1 << (bits - 1):
+        low -= 1 << bits
+    return dtype.type(low)
+
+
+def _fit_int(value, dtype: np.dtype):
+    """``value`` unchanged, except a Python int outside an integer dtype's range, which
+    wraps (PyTorch's uint8 ``fill_(-1)`` is 255; NumPy would raise)."""
+    if type(value) is int and dtype.kind in "iu":
+        try:
+            return dtype.type(value)
+        except OverflowError:
+            return _wrapped_int(value, dtype)
+    return value
+
+
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
     """Wrap an operand that is not a Tensor as a constant leaf.
 
@@ -1197,7 +1225,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         if isinstance(value, numbers.Number) and not isinstance(value, np.generic):
             if ldt.kind == "f" or isinstance(value, bool) or (
                     isinstance(value, int) and ldt.kind in "iu"):
-                data = ldt.type(value)
+                try:
+                    data = ldt.type(value)
+                except OverflowError:  # outside the integer dtype: wraps, as PyTorch's
+                    data = _wrapped_int(value, ldt)
             else:
                 data = _default_dtype.type(value) if isinstance(value, float) else \
                     np.asarray(value)[()]

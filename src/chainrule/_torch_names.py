@@ -210,6 +210,50 @@ def get_float32_matmul_precision() -> str:
     return _matmul_precision[0]
 
 
+_deterministic = {"on": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode: builtins.bool, *,
+                                 warn_only: builtins.bool = False) -> None:
+    """PyTorch's switch for reproducible runs. chainrule's ops on the CPU are deterministic
+    (NumPy: the same inputs give the same bits, run after run), so the setting is kept to
+    be read back; on a GPU, CuPy's kernels are not checked for a varying order of
+    additions, as PyTorch's deterministic mode does."""
+    if not isinstance(mode, (builtins.bool, np.bool_)):
+        raise TypeError(f"use_deterministic_algorithms: mode must be a bool, got "
+                        f"{type(mode).__name__}")
+    _deterministic["on"] = builtins.bool(mode)
+    _deterministic["warn_only"] = builtins.bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> builtins.bool:
+    return _deterministic["on"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> builtins.bool:
+    return _deterministic["warn_only"]
+
+
+_interop_threads = [1]
+
+
+def set_num_interop_threads(n: builtins.int) -> None:
+    """Accepted as PyTorch's; chainrule runs no inter-op thread pool (ops run one after
+    another on the calling thread; ``set_num_threads`` sets BLAS's threads)."""
+    if not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"set_num_interop_threads: expected a positive int, got {n!r}")
+    _interop_threads[0] = builtins.int(n)
+
+
+def get_num_interop_threads() -> builtins.int:
+    return _interop_threads[0]
+
+
+def set_flush_denormal(mode: builtins.bool) -> builtins.bool:
+    """False, as PyTorch answers where it cannot: NumPy keeps denormal floats."""
+    return False
+
+
 def set_default_device(device) -> None:
     """Accepted for 'cpu' (where chainrule makes tensors); another device is refused with
     what to do instead, since chainrule does not create tensors on a GPU by default."""
@@ -254,6 +298,7 @@ __all__ = [
     "HalfTensor",
     "IntTensor",
     "LongTensor",
+    "are_deterministic_algorithms_enabled",
     "as_tensor",
     "asarray",
     "bfloat16",
@@ -272,12 +317,14 @@ __all__ = [
     "float",
     "get_default_device",
     "get_float32_matmul_precision",
+    "get_num_interop_threads",
     "half",
     "iinfo",
     "inf",
     "int",
     "int8",
     "int16",
+    "is_deterministic_algorithms_warn_only_enabled",
     "is_floating_point",
     "is_nonzero",
     "is_tensor",
@@ -291,7 +338,10 @@ __all__ = [
     "scalar_tensor",
     "set_default_device",
     "set_float32_matmul_precision",
+    "set_flush_denormal",
+    "set_num_interop_threads",
     "set_printoptions",
     "short",
     "uint8",
+    "use_deterministic_algorithms",
 ]

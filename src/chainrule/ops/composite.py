@@ -18,11 +18,9 @@ def squeeze(x, axis=None) -> Tensor:
     if axis is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        axes = P._axes(axis, x.ndim, "squeeze")
-        for a in axes:
-            if x.shape[a] != 1:
-                raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, "
-                                 "not 1")
+        # as PyTorch: a named dim whose size is not 1 stays (x.squeeze(1) on a batch of
+        # width 3 is x itself)
+        axes = [a for a in P._axes(axis, x.ndim, "squeeze") if x.shape[a] == 1]
         shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
     return P.reshape(x, shape)
 

@@ -459,7 +459,16 @@ def repeat(x, *sizes) -> Tensor:
 
 
 @expose
-def repeat_interleave(x, repeats, dim=None, *, output_size=None) -> Tensor:
+def repeat_interleave(x, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times; with ``x`` alone,
+    a 1-D tensor of counts, the indices 0, 1, ... each repeated its count (PyTorch's
+    one-argument form)."""
+    if repeats is None:
+        counts = as_tensor(x).array
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise ValueError(f"repeat_interleave: the one-argument form takes a 1-D integer "
+                             f"tensor of counts, got dtype {counts.dtype} shape {counts.shape}")
+        return _plain("repeat_interleave", np.repeat(np.arange(len(counts)), counts))
     x = as_tensor(x)
     if dim is None:
         x, dim = P.reshape(x, (-1,)), 0
@@ -2914,6 +2923,26 @@ def div(a, b, *, rounding_mode=None) -> Tensor:
 
 
 expose(div, name="divide")
+expose(P.neg, name="negative")
+
+
+def _angle_of_real(x):
+    out = np.where(x < 0, x.dtype.type(np.pi), x.dtype.type(0))
+    return np.where(np.isnan(x), x, out)
+
+
+# the argument of a real number: π below 0, else 0 (nan stays); no complex numbers here
+angle = unary("angle", _angle_of_real, lambda F, g, ans, c, x: (g * 0,), reads=(),
+              formula="0", domain="offkink")
+
+
+@expose
+def adjoint(x) -> Tensor:
+    """The conjugate transpose of the last two dims: for real tensors, ``x.mT``."""
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"adjoint: expected a tensor with at least 2 dims, got {x.shape}")
+    return P.transpose(x, -2, -1)
 
 
 # ---------------------------------------------------------------------------

@@ -51,4 +51,16 @@ out["python_data"] = [torch.tensor([[1, 2], [3, 4]]).sum(0), torch.tensor([(1.0,
                       torch.tensor([[]]).shape, torch.tensor([torch.tensor(1.0), torch.tensor(2.0)]),
                       torch.stack([torch.tensor(1.0), torch.tensor(2.0)]), torch.tensor(range(4)),
                       torch.tensor(np.array([1.5, 2.5])).tolist(), torch.tensor([0.1], dtype=torch.float64).item()]
+# uint8 image arithmetic with Python ints wraps around, as in PyTorch
+img = torch.tensor([[0, 10, 250], [128, 255, 3]], dtype=torch.uint8)
+dark = img.clone()
+dark.sub_(20)
+flipped = img.clone()
+flipped[0, 0] = -1
+out["uint8"] = [img + 10, img - 20, img * 2, dark, flipped, img.clone().fill_(-2), (img.float() / 255).mean()]
+# squeeze(dim) on a dim that is not 1 leaves the tensor as it is
+scores = torch.tensor([[0.2], [0.5], [0.9]])
+single = torch.tensor([[0.7, 0.3]])
+out["squeeze"] = [scores.squeeze(1), scores.squeeze(0).shape, single.squeeze(0), single.squeeze(1).shape,
+                  torch.zeros(2, 1, 3, 1).squeeze((1, 2)).shape, torch.zeros(1, 4).squeeze_(1).shape]
 RESULT = out

@@ -61,4 +61,10 @@ out["special"] = [torch.isinf(special), torch.isnan(special), torch.isfinite(spe
                   torch.signbit(special), torch.sign(special), torch.nansum(special[2:]), torch.nanmean(special[2:]),
                   torch.tensor([1.0, 0.0]) / torch.tensor([0.0, 0.0]), torch.clamp(special, -2, 2),
                   torch.maximum(special, torch.zeros(5)), torch.fmax(special, torch.zeros(5)), torch.tensor(1e38) * 10]
+steps = torch.tensor([-7, 7, 5, -3])
+steps.div_(2, rounding_mode="floor")
+halves = torch.tensor([-7.0, 7.5, -0.5])
+halves.div_(2, rounding_mode="trunc")
+out["small_names"] = [steps, halves, torch.angle(torch.tensor([-2.0, 0.0, 3.0])), torch.negative(n),
+                      torch.repeat_interleave(torch.tensor([1, 0, 3])), torch.arange(6.0).view(2, 3).adjoint()]
 RESULT = out
