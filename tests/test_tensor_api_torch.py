@@ -465,3 +465,113 @@ def test_jit_markers_run_eagerly_with_pytorch_numbers():
         cr.jit.load("model.pt")
     with pytest.raises(TypeError, match="jit.trace"):
         cr.jit.trace(3, None)
+
+
+def test_older_and_other_spellings_match_pytorch():
+    """Names PyTorch programs still use (range, trapz, cholesky, the *_with_indices pools,
+    upsample, set_default_tensor_type, ...) give PyTorch's results."""
+    import warnings
+
+    warnings.simplefilter("ignore", UserWarning)  # torch's deprecation notes
+    for args in ((1, 4), (0, 1, 0.25), (0, 5, 2), (5, 1, -1.5)):
+        np.testing.assert_array_equal(cr.range(*args).numpy(), torch.range(*args).numpy())
+    assert cr.range(0, 1, 0.25).dtype == cr.float32
+    idx = np.array([0, 4, 5, -1])
+    for ours, theirs in zip(cr.unravel_index(cr.tensor(idx), (2, 3)),
+                            torch.unravel_index(torch.tensor(idx), (2, 3))):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert ours.dtype == cr.int64
+    with pytest.raises(RuntimeError, match="out of range for shape"):
+        cr.unravel_index(cr.tensor([6]), (2, 3))
+    for dtype in ("float32", "float64", "int64", "int32", "bool", "uint8", "int8", "int16",
+                  "float16"):
+        assert cr.typename(cr.ones(2, dtype=getattr(cr, dtype))) == \
+            torch.typename(torch.ones(2, dtype=getattr(torch, dtype)))
+    assert cr.typename(3) == "int" and cr.typename(np.ones(1)) == "numpy.ndarray"
+    y = np.array([1.0, 4.0, 2.0, 5.0], dtype=np.float32)
+    assert cr.trapz(cr.tensor(y)).item() == torch.trapz(torch.tensor(y)).item()
+    a = np.array([[4.0, 2.0], [2.0, 3.0]])
+    for upper in (False, True):
+        np.testing.assert_allclose(cr.cholesky(cr.tensor(a), upper=upper).numpy(),
+                                   torch.cholesky(torch.tensor(a), upper=upper).numpy())
+    raw = bytearray(np.arange(4, dtype=np.int32).tobytes())
+    shared = cr.frombuffer(raw, dtype=cr.int32, count=2, offset=4)
+    assert shared.tolist() == torch.frombuffer(raw, dtype=torch.int32, count=2,
+                                               offset=4).tolist() == [1, 2]
+    shared[0] = 7  # the memory is the buffer's, as in PyTorch
+    assert np.frombuffer(raw, dtype=np.int32)[1] == 7
+    assert cr.frombuffer(b"\x01\x00", dtype=cr.int16).tolist() == [1]  # bytes: a copy
+    assert cr.empty_strided((2, 3), (1, 2)).shape == (2, 3)
+    assert not cr.is_complex(cr.ones(2)) and not cr.is_storage(cr.ones(2))
+    try:
+        cr.set_default_tensor_type(cr.DoubleTensor)
+        assert cr.ones(1).dtype == cr.float64 and cr.tensor([1.5]).dtype == cr.float64
+        cr.set_default_tensor_type("torch.FloatTensor")
+        assert cr.ones(1).dtype == cr.float32
+        with pytest.raises(NotImplementedError, match="on the CPU"):
+            cr.set_default_tensor_type("torch.cuda.FloatTensor")
+        with pytest.raises(TypeError, match="floating point"):
+            cr.set_default_tensor_type(cr.LongTensor)
+    finally:
+        cr.set_default_dtype(cr.float32)
+
+
+def test_pool_aliases_upsample_3d_pads_buffer_and_rnn_bases():
+    import warnings
+
+    warnings.simplefilter("ignore", UserWarning)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    tx, cx = torch.tensor(x), cr.tensor(x)
+    for ours, theirs in ((cr.nn.functional.max_pool2d_with_indices(cx, 2),
+                          torch.nn.functional.max_pool2d_with_indices(tx, 2)),
+                         (cr.nn.functional.adaptive_max_pool2d_with_indices(cx, 3),
+                          torch.nn.functional.adaptive_max_pool2d_with_indices(tx, 3)),
+                         (cr.nn.functional.max_pool1d_with_indices(cx[:, :, 0], 2),
+                          torch.nn.functional.max_pool1d_with_indices(tx[:, :, 0], 2))):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for name, kwargs in (("upsample", {"scale_factor": 2}),
+                         ("upsample", {"size": (9, 9), "mode": "bilinear",
+                                       "align_corners": False}),
+                         ("upsample_nearest", {"scale_factor": 2}),
+                         ("upsample_bilinear", {"size": (8, 8)})):
+        np.testing.assert_allclose(getattr(cr.nn.functional, name)(cx, **kwargs).numpy(),
+                                   getattr(torch.nn.functional, name)(tx, **kwargs).numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    v = rng.standard_normal((1, 2, 3, 4, 5)).astype(np.float32)
+    for name, args in (("ZeroPad3d", (1,)), ("ConstantPad3d", ((1, 0, 2, 1, 0, 1), 0.5)),
+                       ("ReflectionPad3d", (1,)), ("ReplicationPad3d", ((2, 1, 0, 1, 1, 0),)),
+                       ("CircularPad3d", (1,))):
+        ours = getattr(cr.nn, name)(*args)(cr.tensor(v, requires_grad=True))
+        theirs = getattr(torch.nn, name)(*args)(torch.tensor(v, requires_grad=True))
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+
+    def module_with_buffers(lib):
+        class Stats(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.mean = lib.nn.Buffer(lib.zeros(3))
+                self.count = lib.nn.Buffer(lib.tensor(0), persistent=False)
+        return Stats()
+
+    ours, theirs = module_with_buffers(cr), module_with_buffers(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["mean"]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert type(ours.mean) is cr.Tensor and not ours.mean.requires_grad
+    assert isinstance(cr.nn.LSTM(2, 3), cr.nn.RNNBase)
+    assert isinstance(cr.nn.GRUCell(2, 3), cr.nn.RNNCellBase)
+
+
+def test_cauchy_and_geometric_fills():
+    cr.manual_seed(0)
+    c = cr.empty(20000).cauchy_(median=1.0, sigma=2.0)
+    assert abs(float(np.median(c.numpy())) - 1.0) < 0.1  # the median, as asked
+    q1, q3 = np.percentile(c.numpy(), [25, 75])
+    assert abs((q3 - q1) / 2 - 2.0) < 0.15  # half the interquartile range is sigma
+    g = cr.empty(20000).geometric_(0.25)
+    values = g.numpy()
+    assert values.min() >= 1 and np.all(values == np.round(values))
+    assert abs(values.mean() - 4.0) < 0.15  # mean 1/p, counting the success (PyTorch's)
+    with pytest.raises(ValueError, match="0 < p <= 1"):
+        cr.empty(2).geometric_(0)

@@ -827,6 +827,21 @@ class Tensor:
         return self._assign("exponential_", numpy_generator(generator).exponential(1.0 / lambd,
                                                                         self.shape))
 
+    def cauchy_(self, median=0.0, sigma=1.0, generator=None) -> Tensor:
+        """Values from the Cauchy distribution, median + sigma·tan(π(u − 1/2))."""
+        from .random import numpy_generator
+
+        return self._assign("cauchy_", median + sigma * numpy_generator(generator)
+                            .standard_cauchy(self.shape))
+
+    def geometric_(self, p, generator=None) -> Tensor:
+        """Trials until the first success (1, 2, ...) with success probability ``p``."""
+        from .random import numpy_generator
+
+        if not 0 < p <= 1:
+            raise ValueError(f"geometric_: expected 0 < p <= 1, got {p!r}")
+        return self._assign("geometric_", numpy_generator(generator).geometric(p, self.shape))
+
     def log_normal_(self, mean=1.0, std=2.0, generator=None) -> Tensor:
         from .random import numpy_generator
 

@@ -210,6 +210,116 @@ def get_float32_matmul_precision() -> str:
     return _matmul_precision[0]
 
 
+def is_complex(x: Tensor) -> builtins.bool:
+    """False: chainrule has no complex tensors."""
+    return False
+
+
+def is_storage(obj) -> builtins.bool:
+    """False: chainrule tensors hold NumPy arrays, not storages."""
+    return False
+
+
+_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def typename(obj) -> str:
+    """PyTorch's name of a tensor's type (``'torch.FloatTensor'``), else the object's
+    qualified type name."""
+    if isinstance(obj, Tensor):
+        return "torch." + _TENSOR_TYPES.get(obj.array.dtype.name, "Tensor")
+    cls = type(obj)
+    module = cls.__module__
+    if module in ("builtins", None):
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
+
+
+def set_default_tensor_type(t) -> None:
+    """PyTorch's older form of ``set_default_dtype``: ``torch.DoubleTensor`` or
+    ``'torch.FloatTensor'`` (a CUDA tensor type is refused: chainrule makes tensors on
+    the CPU)."""
+    from ._tensor import set_default_dtype
+
+    name = t if isinstance(t, str) else getattr(t, "__name__", repr(t))
+    if "cuda" in name:
+        raise NotImplementedError(f"set_default_tensor_type({name!r}): chainrule makes "
+                                  "tensors on the CPU; move them with .to('cuda') instead")
+    short = name.rsplit(".", 1)[-1]
+    dtypes = {v: k for k, v in _TENSOR_TYPES.items()}
+    if short not in ("FloatTensor", "DoubleTensor", "HalfTensor"):
+        raise TypeError(f"set_default_tensor_type: only floating point types are allowed "
+                        f"(FloatTensor, DoubleTensor, HalfTensor), got {name!r}")
+    set_default_dtype(np.dtype(dtypes[short]))
+
+
+def unravel_index(indices, shape) -> tuple:
+    """The coordinates in ``shape`` of flat ``indices``: one int64 tensor per dimension."""
+    flat = indices.array if isinstance(indices, Tensor) else np.asarray(indices)
+    if flat.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected integer indices, got dtype {flat.dtype}")
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    size = builtins.int(np.prod(shape))
+    if flat.size and (flat.min() < -size or flat.max() >= size):
+        raise RuntimeError(f"unravel_index: an index is out of range for shape {shape} "
+                           f"(size {size})")
+    coords = np.unravel_index(np.where(flat < 0, flat + size, flat), shape)
+    return tuple(from_numpy(np.asarray(c, dtype=np.int64)) for c in coords)
+
+
+def range(start, end=None, step=1, *, dtype=None, requires_grad: builtins.bool = False) -> Tensor:
+    """PyTorch's deprecated ``range``: like ``arange`` but ``end`` included, floats by
+    default."""
+    from ._tensor import get_default_dtype
+
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("range: step must be nonzero")
+    count = builtins.int(np.floor((end - start) / step)) + 1
+    values = start + step * np.arange(builtins.max(count, 0), dtype=np.float64)
+    return tensor(values, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: builtins.bool = False,
+                  **_options) -> Tensor:
+    """An uninitialized tensor of ``size``; chainrule's tensors are contiguous, so the
+    strides asked for are not kept."""
+    from .creation import empty
+
+    return empty(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def frombuffer(buffer, *, dtype, count: builtins.int = -1, offset: builtins.int = 0,
+               requires_grad: builtins.bool = False) -> Tensor:
+    """A 1-D tensor over the bytes of ``buffer`` (shared when it is writable, as
+    PyTorch's; a read-only buffer such as ``bytes`` is copied)."""
+    from ._tensor import as_dtype
+
+    array = np.frombuffer(buffer, dtype=as_dtype(dtype), count=count, offset=offset)
+    out = from_numpy(array if array.flags.writeable else array.copy())
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def cholesky(input: Tensor, upper: builtins.bool = False) -> Tensor:
+    """PyTorch's older ``cholesky``: ``linalg.cholesky`` (its transpose with ``upper``)."""
+    from .linalg import cholesky as lower_factor
+
+    factor = lower_factor(input)
+    return factor.transpose(-2, -1) if upper else factor
+
+
+def trapz(y: Tensor, x=None, *, dx=None, dim: builtins.int = -1) -> Tensor:
+    """PyTorch's older name of ``trapezoid``."""
+    from .ops.tensor_api import trapezoid
+
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
 _deterministic = {"on": False, "warn_only": False}
 
 
@@ -307,14 +417,17 @@ __all__ = [
     "cfloat",
     "channels_last",
     "channels_last_3d",
+    "cholesky",
     "compile",
     "complex64",
     "contiguous_format",
     "double",
     "dtype",
     "e",
+    "empty_strided",
     "finfo",
     "float",
+    "frombuffer",
     "get_default_device",
     "get_float32_matmul_precision",
     "get_num_interop_threads",
@@ -324,9 +437,11 @@ __all__ = [
     "int",
     "int8",
     "int16",
+    "is_complex",
     "is_deterministic_algorithms_warn_only_enabled",
     "is_floating_point",
     "is_nonzero",
+    "is_storage",
     "is_tensor",
     "long",
     "memory_format",
@@ -335,13 +450,18 @@ __all__ = [
     "pi",
     "preserve_format",
     "promote_types",
+    "range",
     "scalar_tensor",
     "set_default_device",
+    "set_default_tensor_type",
     "set_float32_matmul_precision",
     "set_flush_denormal",
     "set_num_interop_threads",
     "set_printoptions",
     "short",
+    "trapz",
+    "typename",
     "uint8",
+    "unravel_index",
     "use_deterministic_algorithms",
 ]

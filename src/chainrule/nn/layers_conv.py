@@ -651,6 +651,37 @@ class CircularPad2d(CircularPad1d):
     _dims = 2
 
 
+class ConstantPad3d(ConstantPad1d):
+    """Pad the last three dimensions with ``value``: (left, right, top, bottom, front,
+    back)."""
+
+    _dims = 3
+
+
+class ZeroPad3d(ZeroPad1d):
+    """Pad the last three dimensions with zeros."""
+
+    _dims = 3
+
+
+class ReflectionPad3d(ReflectionPad1d):
+    """Pad the last three dimensions with their mirror images."""
+
+    _dims = 3
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    """Pad the last three dimensions by repeating their edges."""
+
+    _dims = 3
+
+
+class CircularPad3d(CircularPad1d):
+    """Pad the last three dimensions by wrapping around."""
+
+    _dims = 3
+
+
 class PixelShuffle(Module):
     """(N, C·r², H, W) -> (N, C, H·r, W·r) (sub-pixel upsampling)."""
 

@@ -419,3 +419,8 @@ class GRUCell(_CellBase):
     """One GRU step: returns h'."""
 
     mode = "GRU"
+
+
+# PyTorch's public names of the bases (isinstance checks: isinstance(m, nn.RNNBase))
+RNNBase = _RNNBase
+RNNCellBase = _CellBase

@@ -157,6 +157,33 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
 
+class Buffer(Tensor):
+    """A tensor that, assigned to a module attribute, becomes a buffer (PyTorch's
+    ``nn.Buffer``): ``self.mean = nn.Buffer(cr.zeros(3))`` is
+    ``self.register_buffer("mean", cr.zeros(3))``; ``persistent=False`` keeps it out of
+    the state_dict. The module holds a plain tensor on the same memory.
+
+    >>> import chainrule as cr
+    >>> class M(cr.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.steps = cr.nn.Buffer(cr.zeros(()), persistent=False)
+    >>> list(M().state_dict()), [n for n, _ in M().named_buffers()]
+    ([], ['steps'])
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent: bool = True):
+        if data is None:
+            data = np.zeros((0,), dtype=get_default_dtype())
+        if isinstance(data, Tensor):
+            _init_leaf(self, data.array)
+        else:
+            Tensor.__init__(self, data)
+        self.persistent = bool(persistent)
+
+
 class RemovableHandle:
     """Returned by the ``register_*_hook`` methods: ``handle.remove()`` unregisters the
     hook (also on leaving a ``with handle:`` block)."""
@@ -519,6 +546,11 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.get("_parameters")
+        if isinstance(value, Buffer):
+            plain = Tensor.__new__(Tensor)
+            _init_leaf(plain, value.array)
+            self.register_buffer(name, plain, persistent=value.persistent)
+            return
         if isinstance(value, Parameter):
             if params is None:
                 self._check_init()
