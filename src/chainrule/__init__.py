@@ -91,7 +91,7 @@ def _lazy(name):
 
 _SUBMODULES = ("nn", "optim", "data", "train", "viz", "io", "distributed", "utils", "cuda",
                "backends", "accelerator", "linalg", "special", "func", "multiprocessing",
-               "distributions", "amp", "testing", "version", "profiler", "jit")
+               "distributions", "amp", "testing", "version", "profiler", "jit", "anomaly")
 
 # What PyTorch has and chainrule does not, with the nearest thing chainrule has.
 _NEAREST = {
