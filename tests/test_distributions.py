@@ -81,6 +81,20 @@ CASES = {
         [LOC, SCALE], 0.5 + 1.6 * np.tanh(LOC)),
     "sigmoid_exp": (lambda D, p: D.TransformedDistribution(
         D.Normal(p[0], p[1]), [D.transforms.SigmoidTransform()]), [LOC, SCALE], BIN_PROBS),
+    "multinomial_probs": (lambda D, p: D.Multinomial(4, probs=p[0]), [PROBS],
+                          np.array([[1.0, 0.0, 3.0, 0.0], [2.0, 2.0, 0.0, 0.0],
+                                    [0.0, 1.0, 1.0, 2.0]])),
+    "multinomial_logits": (lambda D, p: D.Multinomial(3, logits=p[0]), [LOGITS],
+                           np.array([[0.0, 0.0, 3.0, 0.0], [1.0, 1.0, 0.0, 1.0],
+                                     [2.0, 0.0, 0.0, 1.0]])),
+    "negative_binomial_probs": (lambda D, p: D.NegativeBinomial(p[0] + 1, probs=p[1]),
+                                [SCALE, BIN_PROBS], np.array([[0.0, 3.0], [1.0, 2.0],
+                                                              [7.0, 0.0]])),
+    "negative_binomial_logits": (lambda D, p: D.NegativeBinomial(p[0], logits=p[1]),
+                                 [SCALE, LOC], np.array([[2.0, 0.0], [0.0, 5.0], [1.0, 1.0]])),
+    "pareto": (lambda D, p: D.Pareto(p[0], p[1] + 2), [SCALE, SCALE], SCALE * 1.7),
+    "one_hot_straight_through": (lambda D, p: D.OneHotCategoricalStraightThrough(logits=p[0]),
+                                 [LOGITS], np.eye(4)[[2, 1, 0]]),
 }
 STATISTICS = ("mean", "variance", "stddev")
 
@@ -159,7 +173,9 @@ def test_moments_match_torch(name):
                                   "laplace", "student_t", "gamma", "beta", "dirichlet",
                                   "binomial", "tanh_normal", "sigmoid_exp",
                                   "relaxed_one_hot", "relaxed_bernoulli", "weibull",
-                                  "gumbel"])
+                                  "gumbel", "multinomial_probs", "multinomial_logits",
+                                  "negative_binomial_probs", "negative_binomial_logits",
+                                  "pareto"])
 def test_log_prob_gradients_against_finite_differences(name):
     make, params, value = CASES[name]
     value = cr.tensor(value if value.dtype.kind == "f" else value.astype(np.int64))
@@ -237,12 +253,18 @@ def test_samples_of_the_numpy_drawn_distributions():
              (crd.Binomial(10, probs=cr.tensor([0.3])), 3.0, 2.1),
              (crd.Geometric(probs=cr.tensor([0.25])), 3.0, 12.0),
              (crd.LogNormal(cr.tensor([0.0]), cr.tensor([0.5])), np.exp(0.125),
-              (np.exp(0.25) - 1) * np.exp(0.25))]
+              (np.exp(0.25) - 1) * np.exp(0.25)),
+             # r p / (1 - p) and r p / (1 - p)^2 successes before r failures
+             (crd.NegativeBinomial(cr.tensor([3.0]), probs=cr.tensor([0.4])), 2.0, 2.0 / 0.6),
+             (crd.Pareto(cr.tensor([2.0]), cr.tensor([5.0])), 2.5, 4.0 * 5 / (16 * 3))]
     for dist, mean, var in cases:
         draws = dist.sample((40000,)).numpy()
         np.testing.assert_allclose(draws.mean(), mean, rtol=0.03, err_msg=type(dist).__name__)
         np.testing.assert_allclose(draws.var(), var, rtol=0.08, err_msg=type(dist).__name__)
         np.testing.assert_allclose(dist.mean.numpy(), [mean], rtol=1e-6)
+    m = crd.Multinomial(6, probs=cr.tensor([0.5, 0.25, 0.25, 0.0])).sample((20000,)).numpy()
+    assert (m.sum(-1) == 6).all() and (m[:, 3] == 0).all()
+    np.testing.assert_allclose(m.mean(0), [3.0, 1.5, 1.5, 0.0], atol=0.05)
     d = crd.Dirichlet(cr.tensor([1.0, 2.0, 3.0])).sample((20000,)).numpy()
     np.testing.assert_allclose(d.sum(-1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(d.mean(0), [1 / 6, 2 / 6, 3 / 6], atol=0.01)
@@ -479,3 +501,33 @@ def test_pytorchs_module_paths_import():
         ours = importlib.import_module(f"chainrule.distributions.{path}")
         importlib.import_module(f"torch.distributions.{path}")
         assert getattr(ours, name) is not None
+
+
+def test_straight_through_one_hot_rsample_passes_the_probabilities_gradient():
+    """The sample is one-hot; its gradient is that of probs, as PyTorch's (whatever
+    sample each library drew)."""
+    weights = np.linspace(-1.0, 2.0, 12).reshape(3, 4)
+    grads = []
+    for lib, D in ((cr, crd), (torch, td)):
+        logits = lib.tensor(LOGITS, requires_grad=True)
+        sample = D.OneHotCategoricalStraightThrough(logits=logits).rsample()
+        assert ((sample.detach().numpy() == 0) | (np.isclose(sample.detach().numpy(), 1))).all()
+        (sample * lib.tensor(weights)).sum().backward()
+        grads.append(logits.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10)
+    assert crd.OneHotCategoricalStraightThrough(logits=cr.tensor(LOGITS)).has_rsample
+
+
+def test_transforms_import_from_the_package_as_in_pytorch():
+    from chainrule.distributions.multinomial import Multinomial
+    from chainrule.distributions.pareto import Pareto
+
+    from chainrule.distributions import AffineTransform, TanhTransform, TransformedDistribution
+
+    assert Multinomial is crd.Multinomial and Pareto is crd.Pareto
+    squashed = TransformedDistribution(crd.Normal(cr.zeros(2), cr.ones(2)),
+                                       [TanhTransform(cache_size=1), AffineTransform(0.0, 2.0)])
+    assert tuple(squashed.sample((3,)).shape) == (3, 2)
+    with pytest.raises(NotImplementedError, match="one int"):
+        crd.Multinomial(cr.tensor([2, 3]), probs=cr.tensor([0.5, 0.5]))
+

@@ -224,3 +224,38 @@ def test_small_torch_names_angle_adjoint_negative_repeat_interleave_div_():
         theirs = torch.tensor([-7, 7, 5]).div_(2, rounding_mode=mode)
         _same(ours, theirs)
         assert ours.dtype == cr.int64
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@pytest.mark.parametrize("stride", [None, 1])
+def test_max_unpool_writes_each_position_once(dims, stride):
+    rng = np.random.default_rng(dims)
+    shape = (2, 3, 6) if dims == 1 else (1, 2, 4, 5)
+    data = rng.standard_normal(shape)
+    lib_pool = {1: "max_pool1d", 2: "max_pool2d"}[dims]
+    lib_unpool = {1: "max_unpool1d", 2: "max_unpool2d"}[dims]
+    x, tx = _both(data)
+    pooled, idx = getattr(cr.nn.functional, lib_pool)(x, 2, stride=stride, return_indices=True)
+    tpooled, tidx = getattr(torch.nn.functional, lib_pool)(tx, 2, stride=stride, return_indices=True)
+    size = shape[2:]
+    out = getattr(cr.nn.functional, lib_unpool)(pooled, idx, 2, stride=stride, output_size=size)
+    tout = getattr(torch.nn.functional, lib_unpool)(tpooled, tidx, 2, stride=stride, output_size=size)
+    _same(out, tout)
+    if stride is None:  # no duplicates: PyTorch's gradient is the exact one
+        w = rng.standard_normal(shape)
+        (out * cr.tensor(w)).sum().backward()
+        (tout * torch.tensor(w)).sum().backward()
+        _same(x.grad, tx.grad)
+    p = cr.tensor(pooled.numpy(), requires_grad=True)
+    assert cr.gradcheck(lambda v: getattr(cr.nn.functional, lib_unpool)(
+        v, idx, 2, stride=stride, output_size=size), (p,))
+
+
+def test_max_unpool1d_module_and_bad_indices():
+    pool = cr.nn.MaxPool1d(2, return_indices=True)
+    unpool = cr.nn.MaxUnpool1d(2)
+    x = cr.tensor(np.arange(8.0).reshape(1, 1, 8))
+    y, idx = pool(x)
+    np.testing.assert_array_equal(unpool(y, idx).numpy(), [[[0, 1, 0, 3, 0, 5, 0, 7]]])
+    with pytest.raises(ValueError, match="max_unpool1d: an index 9 is outside the output 8"):
+        cr.nn.functional.max_unpool1d(y, idx + 2, 2)

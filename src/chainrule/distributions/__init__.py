@@ -18,6 +18,7 @@ from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .continuous import Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Laplace, StudentT
+from .counts import Multinomial, NegativeBinomial, Pareto
 from .discrete import Binomial, Geometric, Poisson
 from .distribution import Distribution
 from .independent import Independent
@@ -25,7 +26,7 @@ from .kl import kl_divergence, register_kl
 from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
-from .one_hot_categorical import OneHotCategorical
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .relaxed import (
     ExpRelaxedCategorical,
     LogitRelaxedBernoulli,
@@ -40,16 +41,74 @@ from .transformed_distribution import (
     TransformedDistribution,
     Weibull,
 )
-from .transforms import biject_to, transform_to
+from .transforms import (
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    TanhTransform,
+    Transform,
+    biject_to,
+    identity_transform,
+    transform_to,
+)
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
-           "Distribution", "ExpRelaxedCategorical", "Exponential", "Gamma", "Geometric", "Gumbel",
-           "HalfCauchy", "HalfNormal", "Independent", "Laplace", "LogNormal",
-           "LogitRelaxedBernoulli", "MixtureSameFamily", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-           "StudentT", "TransformedDistribution", "Uniform", "Weibull", "biject_to", "constraints",
-           "kl_divergence", "register_kl", "transform_to", "transforms"]
+__all__ = [
+    "AffineTransform",
+    "Bernoulli",
+    "Beta",
+    "Binomial",
+    "Categorical",
+    "Cauchy",
+    "Chi2",
+    "ComposeTransform",
+    "Dirichlet",
+    "Distribution",
+    "ExpRelaxedCategorical",
+    "ExpTransform",
+    "Exponential",
+    "Gamma",
+    "Geometric",
+    "Gumbel",
+    "HalfCauchy",
+    "HalfNormal",
+    "Independent",
+    "Laplace",
+    "LogNormal",
+    "LogitRelaxedBernoulli",
+    "MixtureSameFamily",
+    "Multinomial",
+    "MultivariateNormal",
+    "NegativeBinomial",
+    "Normal",
+    "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
+    "Pareto",
+    "Poisson",
+    "PowerTransform",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "SigmoidTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StudentT",
+    "TanhTransform",
+    "Transform",
+    "TransformedDistribution",
+    "Uniform",
+    "Weibull",
+    "biject_to",
+    "constraints",
+    "identity_transform",
+    "kl_divergence",
+    "register_kl",
+    "transform_to",
+    "transforms",
+]
 
 
 def _alias_modules() -> None:
@@ -63,7 +122,8 @@ def _alias_modules() -> None:
              "studentT": ["StudentT"], "chi2": ["Chi2"], "poisson": ["Poisson"],
              "binomial": ["Binomial"], "geometric": ["Geometric"], "log_normal": ["LogNormal"],
              "half_normal": ["HalfNormal"], "half_cauchy": ["HalfCauchy"],
-             "weibull": ["Weibull"], "gumbel": ["Gumbel"],
+             "weibull": ["Weibull"], "gumbel": ["Gumbel"], "multinomial": ["Multinomial"],
+             "negative_binomial": ["NegativeBinomial"], "pareto": ["Pareto"],
              "constraint_registry": ["biject_to", "transform_to"],
              "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"],
              "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"]}
@@ -83,7 +143,8 @@ _alias_modules()
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(f"module 'chainrule.distributions' has no attribute {name!r}")
+    here = [n for n in __all__ if n[0].isupper() and not n.endswith("Transform")
+            and n not in ("Distribution", "Transform")]
     raise AttributeError(f"chainrule.distributions has no {name!r}: PyTorch's "
                          f"torch.distributions.{name} is not part of chainrule; the "
-                         f"distributions here are {', '.join(__all__[:-6])} (see "
-                         "docs/pytorch.md)")
+                         f"distributions here are {', '.join(here)} (see docs/pytorch.md)")

@@ -1869,38 +1869,64 @@ def _lp_root(mean: Tensor, count: float, p: float) -> Tensor:
     return P.pow(positive, 1.0 / p)
 
 
+def _max_unpool(x, indices, kernel_size, stride, padding, output_size, dims: int,
+                op: str) -> Tensor:
+    """Each value of ``x`` (N, C, *spatial) put back at its flat position ``indices``
+    within the spatial output; zeros elsewhere."""
+    x = _input(x)
+    kernel = _ints(kernel_size, dims, "kernel_size", op)
+    steps = kernel if stride is None else _ints(stride, dims, "stride", op)
+    pads = _ints(padding, dims, "padding", op, 0)
+    idx = indices.array if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.shape != x.shape or x.ndim not in (dims + 1, dims + 2):
+        layout = ("N, C, L", "N, C, H, W")[dims - 1]
+        raise ValueError(f"{op}: expected input ({layout}) and indices of the same shape, "
+                         f"got {x.shape} and {idx.shape}")
+    spatial = x.shape[-dims:]
+    if output_size is None:
+        out_sizes = tuple((n - 1) * s - 2 * p + k
+                          for n, s, p, k in zip(spatial, steps, pads, kernel))
+    else:
+        out_sizes = tuple(int(s) for s in tuple(output_size)[-dims:])
+    inner, out_inner = int(np.prod(spatial)), int(np.prod(out_sizes))
+    flat = P.reshape(x, (-1, inner))
+    rows = np.repeat(np.arange(flat.shape[0]), inner)
+    where = idx.reshape(-1).astype(np.int64)
+    if where.size and (where.min() < 0 or where.max() >= out_inner):
+        raise ValueError(f"{op}: an index {int(where.max())} is outside the output "
+                         f"{'×'.join(map(str, out_sizes))}")
+    # a position named twice (overlapping pooling windows sharing a max) is written, not
+    # summed: the last value stays, as PyTorch's loop leaves it. (PyTorch's backward then
+    # gathers the gradient into every duplicate; here only the value kept gets it, the
+    # exact derivative.)
+    target = rows * out_inner + where
+    _, last_from_end = np.unique(target[::-1], return_index=True)
+    keep = np.sort(target.size - 1 - last_from_end)
+    values = P.reshape(flat, (-1,))
+    if keep.size != target.size:
+        values, rows, where = P.getitem(values, keep), rows[keep], where[keep]
+    out = P.scatter_add(values, (flat.shape[0], out_inner), (rows, where))
+    return P.reshape(out, x.shape[:-dims] + out_sizes)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Put each value of (N, C, L) ``input`` back at its position from
+    ``max_pool1d(..., return_indices=True)``'s ``indices``; zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1,
+                       "max_unpool1d")
+
+
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,
                  output_size=None) -> Tensor:
     """Put each value of (N, C, H, W) ``input`` back at its position from
     ``max_pool2d(..., return_indices=True)``'s ``indices``; zeros elsewhere."""
-    op = "max_unpool2d"
-    x = _input(input)
-    kh, kw = _ints(kernel_size, 2, "kernel_size", op)
-    sh, sw = (kh, kw) if stride is None else _ints(stride, 2, "stride", op)
-    ph, pw = _ints(padding, 2, "padding", op, 0)
-    idx = indices.array if isinstance(indices, Tensor) else np.asarray(indices)
-    if idx.shape != x.shape or x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected input (N, C, H, W) and indices of the same shape, "
-                         f"got {x.shape} and {idx.shape}")
-    h, w = x.shape[-2:]
-    if output_size is None:
-        out_hw = ((h - 1) * sh - 2 * ph + kh, (w - 1) * sw - 2 * pw + kw)
-    else:
-        out_hw = tuple(int(s) for s in tuple(output_size)[-2:])
-    lead = x.shape[:-2]
-    flat = P.reshape(x, (-1, h * w))
-    rows = np.repeat(np.arange(flat.shape[0]), h * w)
-    where = idx.reshape(-1).astype(np.int64)
-    if where.size and (where.min() < 0 or where.max() >= out_hw[0] * out_hw[1]):
-        raise ValueError(f"{op}: an index {int(where.max())} is outside the output "
-                         f"{out_hw[0]}×{out_hw[1]}")
-    out = P.scatter_add(P.reshape(flat, (-1,)), (flat.shape[0], out_hw[0] * out_hw[1]),
-                        (rows, where))
-    return P.reshape(out, lead + out_hw)
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2,
+                       "max_unpool2d")
 
 
 __all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "lp_pool1d", "lp_pool2d",
-            "max_unpool2d", "pdist", "relu_", "selu_", "threshold_",
+            "max_unpool1d", "max_unpool2d", "pdist", "relu_", "selu_", "threshold_",
             "triplet_margin_with_distance_loss"]
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "MaxUnpool1d",
     "MaxUnpool2d",
     "PixelShuffle",
     "PixelUnshuffle",
@@ -746,6 +747,24 @@ class LPPool2d(_LPPool):
 
     def forward(self, x):
         return F.lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class MaxUnpool1d(Module):
+    """The inverse of ``MaxPool1d(..., return_indices=True)``: each value back at its
+    position, zeros elsewhere; ``unpool(x, indices, output_size=...)``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _tuple(kernel_size, 1)
+        self.stride = self.kernel_size if stride is None else _tuple(stride, 1)
+        self.padding = _tuple(padding, 1)
+
+    def forward(self, x, indices, output_size=None):
+        return F.max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxUnpool2d(Module):

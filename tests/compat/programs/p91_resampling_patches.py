@@ -62,6 +62,8 @@ patch = {
     "unfold_fold": fold(unf(img)), "conv_as_mm": conv_as_mm,
     "conv_diff": (conv_as_mm - F.conv2d(img, w, padding=1)).abs().max(),
     "tensor_unfold": patches_view,
+    "unpool1d": F.max_unpool1d(*F.max_pool1d(seq, 2, return_indices=True), 2, output_size=(7,)),
+    "unpool2d": nn.MaxUnpool2d(2)(*nn.MaxPool2d(2, return_indices=True)(img), output_size=img.shape[-2:]),
 }
 out["shapes"] = [list(cols.shape), list(cols_dil.shape), list(patches_view.shape)]
 hr = torch.tensor(rng.standard_normal((2, 8, 3, 4)), dtype=torch.float32, requires_grad=True)
