@@ -168,3 +168,83 @@ def test_attention_errors_and_dropout_in_training_only():
     cr.manual_seed(0)
     c = layer(x, x, x)[0]
     assert not np.allclose(a.numpy(), c.numpy())
+
+
+_MHA_FORWARD_CASES = {
+    # CLIP's attention pooling: separate q/k/v projections, a concatenated bias, no weights
+    "separate_pooling": {"separate": True, "l_q": 1, "need_weights": False},
+    "packed_masks": {"attn_mask": "float", "key_padding_mask": True},
+    "bias_kv_zero_attn_per_head": {"bias_kv": True, "add_zero_attn": True,
+                                   "average_attn_weights": False, "key_padding_mask": True},
+    "unbatched_causal": {"unbatched": True, "is_causal": True, "attn_mask": "bool"},
+}
+
+
+@pytest.mark.parametrize("case", list(_MHA_FORWARD_CASES), ids=list(_MHA_FORWARD_CASES))
+def test_multi_head_attention_forward_matches_torch(case):
+    kw = _MHA_FORWARD_CASES[case]
+    rng = np.random.default_rng(3)
+    e, h, n, l_k = 8, 2, 3, 5
+    l_q = kw.get("l_q", 4)
+    shape = (lambda l: (l, e)) if kw.get("unbatched") else (lambda l: (l, n, e))
+    arrays = {"q": rng.standard_normal(shape(l_q)), "kv": rng.standard_normal(shape(l_k)),
+              "in_w": rng.normal(0, 0.3, (3 * e, e)), "in_b": rng.normal(0, 0.1, 3 * e),
+              "out_w": rng.normal(0, 0.3, (e, e)), "out_b": rng.normal(0, 0.1, e),
+              "bias_k": rng.normal(0, 0.3, (1, 1, e)), "bias_v": rng.normal(0, 0.3, (1, 1, e))}
+    float_mask = rng.standard_normal((l_q, l_k))
+    results = {}
+    for lib in (cr, torch):
+        t = {k: lib.tensor(v, requires_grad=True) for k, v in arrays.items()}
+        masks = {}
+        if kw.get("attn_mask") == "float":
+            masks["attn_mask"] = lib.tensor(float_mask)
+        elif kw.get("attn_mask") == "bool":
+            masks["attn_mask"] = lib.tensor(np.triu(np.ones((l_q, l_k), bool), 1))
+        if kw.get("key_padding_mask"):
+            lengths = np.array([[5], [3], [4]])
+            masks["key_padding_mask"] = lib.tensor(np.arange(l_k)[None, :] >= lengths)
+        if kw.get("separate"):
+            weights = {"in_proj_weight": None, "use_separate_proj_weight": True,
+                       "q_proj_weight": t["in_w"][:e], "k_proj_weight": t["in_w"][e:2 * e],
+                       "v_proj_weight": t["in_w"][2 * e:]}
+        else:
+            weights = {"in_proj_weight": t["in_w"]}
+        lib_F = F if lib is cr else torch.nn.functional
+        out, w = lib_F.multi_head_attention_forward(
+            t["q"], t["kv"], t["kv"], e, h, in_proj_bias=t["in_b"],
+            bias_k=t["bias_k"] if kw.get("bias_kv") else None,
+            bias_v=t["bias_v"] if kw.get("bias_kv") else None,
+            add_zero_attn=kw.get("add_zero_attn", False), dropout_p=0.5,
+            out_proj_weight=t["out_w"], out_proj_bias=t["out_b"], training=False,
+            need_weights=kw.get("need_weights", True),
+            average_attn_weights=kw.get("average_attn_weights", True),
+            is_causal=kw.get("is_causal", False), **weights, **masks)
+        loss = (out * out).sum() + (0 if w is None else (w * w).sum())
+        loss.backward()
+        results[lib.__name__] = (out, w, {k: v.grad for k, v in t.items()})
+    (out, w, grads), (t_out, t_w, t_grads) = results["chainrule"], results["torch"]
+    _close(out, t_out)
+    assert (w is None) == (t_w is None)
+    if w is not None:
+        _close(w, t_w)
+    for k, g in grads.items():
+        assert (g is None) == (t_grads[k] is None), k
+        if g is not None:
+            _close(g, t_grads[k])
+
+
+def test_multi_head_attention_forward_errors_name_what_is_missing():
+    q = cr.randn(4, 2, 8)
+    w, b = cr.randn(24, 8), cr.zeros(24)
+    ow = cr.randn(8, 8)
+    with pytest.raises(NotImplementedError, match="static_k"):
+        F.multi_head_attention_forward(q, q, q, 8, 2, w, b, None, None, False, 0.0, ow, None,
+                                       static_k=cr.randn(4, 4, 4))
+    with pytest.raises(ValueError, match="embed_dim_to_check is 6"):
+        F.multi_head_attention_forward(q, q, q, 6, 2, w, b, None, None, False, 0.0, ow, None)
+    with pytest.raises(ValueError, match="q_proj_weight, k_proj_weight and v_proj_weight"):
+        F.multi_head_attention_forward(q, q, q, 8, 2, None, b, None, None, False, 0.0, ow, None,
+                                       use_separate_proj_weight=True)
+    with pytest.raises(ValueError, match=r"in_proj_weight must have shape \(24, 8\)"):
+        F.multi_head_attention_forward(q, q, q, 8, 2, cr.randn(8, 8), b, None, None, False,
+                                       0.0, ow, None)

@@ -44,6 +44,12 @@ def one_line_error(capsys, *argv, status: int = 2) -> str:
     (["--weight-decay", "nan"], "--weight-decay: must be a finite number"),
     (["--clip-grad", "inf"], "--clip-grad: must be a finite number"),
     (["--monitor-every", "0"], "--monitor-every: must be positive"),
+    # settings the data set does not read are refused, not ignored
+    (["--data-dir", "x.csv"], ("--data-dir does not apply to --dataset digits (only to "
+                              "mnist, fashion-mnist, csv), got 'x.csv'")),
+    (["--csv-label", "3"], "--csv-label does not apply to --dataset digits (only to csv)"),
+    (["--dataset", "mnist", "--csv-label", "y"], ("--csv-label does not apply to --dataset "
+                                                 "mnist")),
 ])
 def test_bad_settings(capsys, tmp_path, flags, fragment):
     line = one_line_error(capsys, "train", *TINY, "--out", tmp_path / "run", *flags)
@@ -187,6 +193,12 @@ def test_a_run_folder_given_as_the_checkpoint_names_its_files(capsys, trained, t
     assert "holds no best.safetensors or checkpoint.safetensors" in line, line
 
 
+def test_evaluate_refuses_a_data_dir_its_data_set_does_not_read(capsys, trained):
+    line = one_line_error(capsys, "evaluate", trained / "best.safetensors", "--data-dir",
+                          "other.csv")
+    assert "--data-dir does not apply to --dataset digits" in line, line
+
+
 def test_predict_with_no_rows_or_a_folder_as_output(capsys, trained, tmp_path):
     np.save(tmp_path / "none.npy", np.zeros((0, 64)))
     line = one_line_error(capsys, "predict", trained / "best.safetensors", tmp_path / "none.npy")
@@ -297,6 +309,27 @@ def test_evaluate_refuses_a_checkpoint_with_non_finite_weights(tmp_path):
 ])
 def test_every_command_reports_a_bad_flag_in_one_line(capsys, argv, line):
     assert one_line_error(capsys, *argv).startswith(line)
+
+
+@pytest.mark.slow  # a subprocess per case
+@pytest.mark.parametrize("argv", [["examples"], ["train", *TINY]])
+def test_a_reader_that_leaves_ends_the_command_quietly(tmp_path, argv):
+    """`chainrule train | head -3`: once the pipe's reader is gone, the command stops
+    with SIGPIPE's status (141), no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has left before the first line
+    try:
+        result = subprocess.run([sys.executable, "-m", "chainrule", *argv, *(
+            ["--out", str(tmp_path / "run")] if argv[0] == "train" else [])],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
 
 
 # ---------------------------------------------------------------------------

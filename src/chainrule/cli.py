@@ -65,15 +65,28 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = _parse(parser, argv)
-    if not getattr(args, "command", None):
-        return _worked_examples(args)
+    command = getattr(args, "command", None) or "examples"  # none given: the examples
     try:
-        return int(args.func(args) or 0)
+        status = int(getattr(args, "func", _worked_examples)(args) or 0)
+        sys.stdout.flush()  # a reader that went away shows here, not as a message at exit
+        return status
     except CLIError as e:
-        return _report_error(args.command, e)
+        return _report_error(command, e)
     except KeyboardInterrupt:
-        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        print(f"chainrule {command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout left (``chainrule train | head -3``): stop quietly with the
+    status of a command ended by SIGPIPE, instead of a traceback. Python ignores SIGPIPE,
+    so the closed pipe arrives as BrokenPipeError at the next write."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the flush at exit must not fail again
+    os.close(devnull)
+    return 128 + 13  # 13 = SIGPIPE (not in the signal module on Windows)
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:

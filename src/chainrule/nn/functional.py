@@ -970,7 +970,7 @@ __all__ += [
 
 
 
-__all__ += ["scaled_dot_product_attention"]
+__all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]
 
 
 # ---------------------------------------------------------------------------
@@ -1266,7 +1266,7 @@ def glu(input, dim: int = -1) -> Tensor:
 __all__ += ["elu", "gelu", "glu", "hardtanh", "logsigmoid", "mish", "prelu", "relu6", "selu",
             "silu", "softplus", "softsign"]
 
-from .attention import scaled_dot_product_attention
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
 
 
 # ---------------------------------------------------------------------------

@@ -20,7 +20,6 @@ Mask conventions, as PyTorch:
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 
@@ -28,7 +27,7 @@ from .._tensor import Tensor, as_dtype, as_tensor, get_default_dtype
 from ..ops import primitives as P
 from . import functional as F
 from . import init
-from .attention import _attend, _causal, _float_mask, scaled_dot_product_attention
+from .attention import _check_qkv, _multi_head_attention, scaled_dot_product_attention
 from .layers import Dropout, Linear, ModuleList
 from .layers_norm import LayerNorm
 from .module import Module, Parameter
@@ -113,40 +112,10 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _project(self, query: Tensor, key: Tensor, value: Tensor):
-        e = self.embed_dim
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else \
-            (P.getitem(b, slice(0, e)), P.getitem(b, slice(e, 2 * e)),
-             P.getitem(b, slice(2 * e, 3 * e)))
-        if not self._qkv_same_embed_dim:
-            return (F.linear(query, self.q_proj_weight, bq),
-                    F.linear(key, self.k_proj_weight, bk),
-                    F.linear(value, self.v_proj_weight, bv))
-        w = self.in_proj_weight
-        if query is key and key is value:  # self-attention: one product, then split
-            qkv = F.linear(query, w, b)
-            return tuple(P.getitem(qkv, (Ellipsis, slice(i * e, (i + 1) * e)))
-                         for i in range(3))
-        wq, wk, wv = (P.getitem(w, slice(i * e, (i + 1) * e)) for i in range(3))
-        return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
-
     def _check(self, query: Tensor, key: Tensor, value: Tensor) -> bool:
         """Whether the inputs are batched; raises naming the layer on a shape mistake."""
-        batched = query.ndim == 3
-        if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
-            raise ValueError(f"{self._describe()}: expected 3-D (batched) or 2-D (unbatched) "
-                             f"query, key and value, got shapes {query.shape}, {key.shape}, "
-                             f"{value.shape}")
-        if query.shape[-1] != self.embed_dim or key.shape[-1] != self.kdim or \
-                value.shape[-1] != self.vdim:
-            raise ValueError(f"{self._describe()}: expected feature sizes query "
-                             f"{self.embed_dim}, key {self.kdim}, value {self.vdim}, got "
-                             f"{query.shape[-1]}, {key.shape[-1]}, {value.shape[-1]}")
-        if key.shape[:-1] != value.shape[:-1]:
-            raise ValueError(f"{self._describe()}: key {key.shape} and value {value.shape} "
-                             "must agree in all but the last dimension")
-        return batched
+        return _check_qkv(query, key, value, self.embed_dim, self.kdim, self.vdim,
+                          self._describe())
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
                 attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False):
@@ -162,63 +131,21 @@ class MultiheadAttention(Module):
             key = value = query
         elif same[1]:
             value = key
-        n, l_q, _ = query.shape
-        l_k = key.shape[1]
-        h, d = self.num_heads, self.head_dim
-        q, k, v = self._project(query, key, value)
-        if self.bias_k is not None:  # the extra key/value at the end of the sequence
-            k = P.concatenate([k, P.broadcast_to(self.bias_k, (n, 1, self.embed_dim))], axis=1)
-            v = P.concatenate([v, P.broadcast_to(self.bias_v, (n, 1, self.embed_dim))], axis=1)
-        q, k, v = (P.transpose(P.reshape(t, (n, t.shape[1], h, d)), 1, 2) for t in (q, k, v))
-        if self.add_zero_attn:  # and a zero one
-            zeros = as_tensor(np.zeros((n, h, 1, d), dtype=k.array.dtype))
-            k, v = P.concatenate([k, zeros], axis=2), P.concatenate([v, zeros], axis=2)
-        mask = self._mask(attn_mask, key_padding_mask, is_causal, n, l_q, l_k,
-                          query.array.dtype, batched)
-        extra = k.shape[2] - l_k
-        if mask is not None and extra:  # the added keys are never masked
-            mask = np.concatenate([mask, np.zeros(mask.shape[:-1] + (extra,), mask.dtype)],
-                                  axis=-1)
-        out, weights = _attend(q, k, v, mask, self.dropout, 1.0 / math.sqrt(d), self.training)
-        out = P.reshape(P.transpose(out, 1, 2), (n, l_q, self.embed_dim))
-        out = self.out_proj(out)
+        separate = not self._qkv_same_embed_dim
+        out, weights = _multi_head_attention(
+            query, key, value, self.num_heads,
+            None if separate else self.in_proj_weight, self.in_proj_bias,
+            (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight) if separate else None,
+            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout if self.training else 0.0,
+            self.out_proj.weight, self.out_proj.bias, key_padding_mask, attn_mask,
+            need_weights, average_attn_weights, is_causal, batched, self._describe())
         if not batched:
             out = P.reshape(out, out.shape[1:])
         elif not self.batch_first:
             out = P.transpose(out, 0, 1)
-        if not need_weights:
-            return out, None
-        if average_attn_weights:
-            weights = P.mean(weights, axis=1)
-        if not batched:
+        if weights is not None and not batched:
             weights = P.reshape(weights, weights.shape[1:])
         return out, weights
-
-    def _mask(self, attn_mask, key_padding_mask, is_causal: bool, n: int, l_q: int, l_k: int,
-              dtype, batched: bool) -> np.ndarray | None:
-        """attn_mask and key_padding_mask as one additive (N or 1, H or 1, L, S) array."""
-        op = self._describe()
-        h = self.num_heads
-        mask = _float_mask(attn_mask, dtype, op, masked_when=True)
-        if mask is None and is_causal:
-            mask = _causal(l_q, l_k, dtype)
-        if mask is not None:
-            if mask.shape == (l_q, l_k):
-                mask = mask.reshape(1, 1, l_q, l_k)
-            elif mask.shape == (n * h, l_q, l_k):
-                mask = mask.reshape(n, h, l_q, l_k)
-            else:
-                raise ValueError(f"{op}: attn_mask must have shape ({l_q}, {l_k}) or "
-                                 f"({n * h}, {l_q}, {l_k}), got {mask.shape}")
-        pad = _float_mask(key_padding_mask, dtype, op, masked_when=True)
-        if pad is not None:
-            want = (n, l_k) if batched else (l_k,)
-            if pad.shape != want:
-                raise ValueError(f"{op}: key_padding_mask must have shape {want}, got "
-                                 f"{pad.shape}")
-            pad = pad.reshape(n, 1, 1, l_k)
-            mask = pad if mask is None else mask + pad
-        return mask
 
     def _short_name(self) -> str:
         return f"MultiheadAttention {self.embed_dim}, {self.num_heads} heads"

@@ -283,6 +283,7 @@ def evaluate_command(args) -> int:
         data_dir=args.data_dir if args.data_dir is not None else
         (config.data_dir if same else None),
         csv_label=args.csv_label if args.csv_label is not None else config.csv_label)
+    config.validate()  # e.g. a --data-dir given to a data set that reads none
     data = load_data(config, classes=trained.classes if dataset == "csv" else None)
     x_test = data.x_test
     if x_test.shape[1] != trained.num_features:

@@ -95,6 +95,14 @@ class TrainConfig:
                               ("best_metric", BEST_METRICS)):
             if getattr(self, name) not in choices:
                 _fail(name, f"must be one of {', '.join(choices)}", getattr(self, name))
+        spec = DATASETS[self.dataset]
+        for name, used, value in (("data_dir", spec.needs_data_dir, self.data_dir),
+                                  ("csv_label", spec.reads_label_column, self.csv_label)):
+            if value is not None and not used:  # a setting quietly ignored hides a mistake
+                readers = [s.name for s in DATASETS if getattr(
+                    s, "needs_data_dir" if name == "data_dir" else "reads_label_column")]
+                _fail(name, f"does not apply to --dataset {self.dataset} (only to "
+                            f"{', '.join(readers)})", value)
         if not isinstance(self.hidden, (list, tuple)) or not all(
                 _is_int(h) and h >= 1 for h in self.hidden):
             _fail("hidden", "must be a list of positive layer widths", self.hidden)

@@ -60,13 +60,16 @@ class DatasetSpec:
     """A named data set: ``load(config, classes)`` -> :class:`Data`.
 
     ``classes`` is given when a trained model's class names must be kept (evaluating a
-    checkpoint on a csv file). ``needs_data_dir``: the loader reads ``config.data_dir``.
+    checkpoint on a csv file). ``needs_data_dir``: the loader reads ``config.data_dir``;
+    ``reads_label_column``: it reads ``config.csv_label`` (a setting given to a data set
+    that does not read it is refused, not ignored).
     """
 
     name: str
     load: Callable[..., Data]
     help: str = ""
     needs_data_dir: bool = False
+    reads_label_column: bool = False
 
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
@@ -203,7 +206,8 @@ DATASETS.add(DatasetSpec("fashion-mnist", _idx_loader("fashion-mnist", [
     needs_data_dir=True))
 DATASETS.add(DatasetSpec("csv", _load_csv,
                          help="a .csv file (numeric features, integer or text label), or a "
-                              "folder with train.csv and test.csv", needs_data_dir=True))
+                              "folder with train.csv and test.csv", needs_data_dir=True,
+                         reads_label_column=True))
 
 
 # ---------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 # tgt/memory key-padding masks, a boolean memory_mask; a post-norm layer with relu and
 # layer_norm_eps; MultiheadAttention with add_bias_kv / add_zero_attn and its in_proj
 # weights read back; trained with AdamW + warmup LambdaLR; then greedy decoding in eval
-# (dropout on in the layers, off in eval).
+# (dropout on in the layers, off in eval); and CLIP's AttentionPool2d, which calls
+# F.multi_head_attention_forward with separate q/k/v projection weights, trained a few steps.
 import math
 
 import numpy as np
@@ -121,7 +122,61 @@ with torch.no_grad():
     e1 = dropped(patches, ys[:, :4], patch_pad)
     e2 = model(patches, ys[:, :4], patch_pad)
 
-RESULT = {"losses": losses, "lrs": lrs, "decoded": ys, "eval_same": bool(torch.equal(e1, e2)),
+
+
+class AttentionPool2d(nn.Module):
+    def __init__(self, spacial_dim, embed_dim, num_heads, output_dim=None):
+        super().__init__()
+        self.positional_embedding = nn.Parameter(
+            torch.randn(spacial_dim ** 2 + 1, embed_dim) / embed_dim ** 0.5)
+        self.k_proj = nn.Linear(embed_dim, embed_dim)
+        self.q_proj = nn.Linear(embed_dim, embed_dim)
+        self.v_proj = nn.Linear(embed_dim, embed_dim)
+        self.c_proj = nn.Linear(embed_dim, output_dim or embed_dim)
+        self.num_heads = num_heads
+
+    def forward(self, x):
+        x = x.flatten(start_dim=2).permute(2, 0, 1)  # NCHW -> (HW)NC
+        x = torch.cat([x.mean(dim=0, keepdim=True), x], dim=0)  # (HW+1)NC
+        x = x + self.positional_embedding[:, None, :].to(x.dtype)
+        x, _ = F.multi_head_attention_forward(
+            query=x[:1], key=x, value=x,
+            embed_dim_to_check=x.shape[-1],
+            num_heads=self.num_heads,
+            q_proj_weight=self.q_proj.weight,
+            k_proj_weight=self.k_proj.weight,
+            v_proj_weight=self.v_proj.weight,
+            in_proj_weight=None,
+            in_proj_bias=torch.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]),
+            bias_k=None,
+            bias_v=None,
+            add_zero_attn=False,
+            dropout_p=0,
+            out_proj_weight=self.c_proj.weight,
+            out_proj_bias=self.c_proj.bias,
+            use_separate_proj_weight=True,
+            training=self.training,
+            need_weights=False
+        )
+        return x.squeeze(0)
+
+
+clip_like = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
+                          AttentionPool2d(3, 8, 2, output_dim=5))
+numpy_init(clip_like)
+clip_opt = torch.optim.Adam(clip_like.parameters(), lr=0.01)
+images = torch.from_numpy(rng.standard_normal((4, 3, 6, 6)).astype(np.float32))
+classes = torch.from_numpy(rng.integers(0, 5, 4))
+clip_losses = []
+for _ in range(4):
+    clip_loss = F.cross_entropy(clip_like(images), classes)
+    clip_opt.zero_grad()
+    clip_loss.backward()
+    clip_opt.step()
+    clip_losses.append(clip_loss.item())
+
+RESULT = {"clip_losses": clip_losses, "clip_pos_grad": clip_like[3].positional_embedding.grad,
+          "clip_q_grad": clip_like[3].q_proj.weight.grad,"losses": losses, "lrs": lrs, "decoded": ys, "eval_same": bool(torch.equal(e1, e2)),
           "eval": e1,
           "grads": [p.grad for p in model.decoder.layers[0].parameters()][:4],
           "post": out_post, "post_grad": tgt.grad,
