@@ -569,6 +569,14 @@ def test_gamma_beta_dirichlet_rsample_gradients_are_unbiased():
     a0, total = 1.5, 7.0
     expected = [(total - a0) / total ** 2, -a0 / total ** 2, -a0 / total ** 2]
     np.testing.assert_allclose(conc.grad.numpy(), expected, atol=0.004)
+    df = cr.tensor(5.0, dtype=cr.float64, requires_grad=True)
+    loc = cr.tensor(1.0, dtype=cr.float64, requires_grad=True)
+    scale = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
+    t = crd.StudentT(df, loc, scale).rsample((n,))
+    np.testing.assert_allclose(t.detach().numpy().var(), 4.0 * 5 / 3, rtol=0.08)
+    ((t - loc.detach()) ** 2).mean().backward()  # E = scale² df / (df − 2)
+    np.testing.assert_allclose(df.grad.item(), 4.0 * -2 / 9, rtol=0.1)
+    np.testing.assert_allclose(scale.grad.item(), 2 * 2.0 * 5 / 3, rtol=0.05)
     a = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
     b = cr.tensor(3.0, dtype=cr.float64, requires_grad=True)
     y = crd.Beta(a, b).rsample((n,))

@@ -214,8 +214,12 @@ class StudentT(_Elementwise):
         return var.masked_fill(self.df <= 1, float("nan"))
 
     def rsample(self, sample_shape=()) -> Tensor:
-        raise NotImplementedError("StudentT.rsample: chainrule has no reparameterized Student-t "
-                                  "sampler (it needs Gamma's); use sample()")
+        """loc + scale · X / √(Z / df) for X ~ Normal(0, 1), Z ~ Chi2(df) (PyTorch's way):
+        gradients reach loc, scale and df (through Z's implicit gradient)."""
+        shape = tuple(self._extended_shape(sample_shape))
+        x = as_tensor(self._rng().standard_normal(shape).astype(self._dtype))
+        z = 2.0 * _standard_gamma_rsample(self, 0.5 * self.df, shape)  # Chi2(df)
+        return self.loc + self.scale * x * (z / self.df).rsqrt()
 
     def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
