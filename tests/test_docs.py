@@ -171,3 +171,13 @@ def test_every_dotted_name_in_the_docs_resolves():
                             text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "", result.stdout
+
+
+def test_the_readme_layout_names_files_that_exist():
+    block = re.search(r"## Layout\n\n```\n(.*?)```", (ROOT / "README.md").read_text(),
+                      re.DOTALL).group(1)
+    places = [ROOT, ROOT / "src" / "chainrule", ROOT / "src" / "chainrule" / "ops"]
+    named = re.findall(r"(?<![\w.])([A-Za-z_][\w/]*(?:\.py|/))(?=[\s,]|$)", block)
+    assert len(named) > 15, named
+    missing = [n for n in named if not any((place / n).exists() for place in places)]
+    assert missing == [], missing
