@@ -144,6 +144,8 @@ def test_foreign_files_are_clear_errors(tmp_path):
         cr.load(path)
     with pytest.raises(FileNotFoundError, match="no such checkpoint"):
         cr.load(tmp_path / "missing.safetensors")
+    with pytest.raises(IsADirectoryError, match=r"a folder, not a checkpoint file"):
+        cr.load(tmp_path)  # as PyTorch's type, with a message that does not say "no such"
 
 
 def test_overwrites_and_creates_folder(tmp_path):
@@ -240,6 +242,9 @@ def test_map_location_accepts_a_torch_device(tmp_path):
 def test_unstorable_objects_name_key_and_type(tmp_path):
     with pytest.raises(TypeError, match=r"cannot store a Linear at 'model'.*state_dict\(\)"):
         cr.save({"model": cr.nn.Linear(1, 1)}, tmp_path / "x.pt")
+    with pytest.raises(TypeError, match=r"cannot store a Linear \(the object given to save\)"
+                                         r".*save\(model.state_dict\(\), f\)"):
+        cr.save(cr.nn.Linear(1, 1), tmp_path / "x.pt")  # torch.save(model, f) pickles
     with pytest.raises(TypeError, match=r"cannot store a set at 'tags'"):
         cr.save({"tags": {1, 2}}, tmp_path / "x.pt")
     with pytest.raises(TypeError, match=r"'z' has dtype complex128"):

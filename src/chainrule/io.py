@@ -118,9 +118,13 @@ def _flatten(obj: Any, path: tuple, arrays: dict, origins: dict) -> Any:
                               for i, v in enumerate(obj)]}
     if isinstance(obj, list):
         return [_flatten(v, path + (str(i),), arrays, origins) for i, v in enumerate(obj)]
-    raise TypeError(f"save: cannot store a {type(obj).__name__} at {_where(path)!r}; a checkpoint "
+    # at the top (torch.save(model, f), which pickles in PyTorch) there is no key to name
+    where = f" at {_where(path)!r}" if path else " (the object given to save)"
+    raise TypeError(f"save: cannot store a {type(obj).__name__}{where}; a checkpoint "
                     "holds dicts, lists, tuples, arrays, Tensors, numbers, strings, booleans "
-                    "and None (store a module or optimizer as its state_dict())")
+                    "and None (store a module or optimizer as its state_dict(): "
+                    "save(model.state_dict(), f), then model.load_state_dict(load(f)); "
+                    "nothing is pickled)")
 
 
 def _flatten_dict(obj: dict, path: tuple, arrays: dict, origins: dict) -> Any:
@@ -508,6 +512,8 @@ def load(f: str | os.PathLike | IO[bytes], map_location: Any = None, pickle_modu
         metadata, arrays = _decode_bytes(bytes(blob), name)
     elif isinstance(f, (str, os.PathLike)):
         path = Path(f)
+        if path.is_dir():
+            raise IsADirectoryError(f"{path}: a folder, not a checkpoint file")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such checkpoint file")
         name = str(path)
