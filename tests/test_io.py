@@ -144,6 +144,8 @@ def test_foreign_files_are_clear_errors(tmp_path):
         cr.load(path)
     with pytest.raises(FileNotFoundError, match="no such checkpoint"):
         cr.load(tmp_path / "missing.safetensors")
+    with pytest.raises(IsADirectoryError, match=r"a folder, not a checkpoint file"):
+        cr.load(tmp_path)  # as PyTorch's type, with a message that does not say "no such"
 
 
 def test_overwrites_and_creates_folder(tmp_path):
@@ -240,6 +242,9 @@ def test_map_location_accepts_a_torch_device(tmp_path):
 def test_unstorable_objects_name_key_and_type(tmp_path):
     with pytest.raises(TypeError, match=r"cannot store a Linear at 'model'.*state_dict\(\)"):
         cr.save({"model": cr.nn.Linear(1, 1)}, tmp_path / "x.pt")
+    with pytest.raises(TypeError, match=r"cannot store a Linear \(the object given to save\)"
+                                         r".*save\(model.state_dict\(\), f\)"):
+        cr.save(cr.nn.Linear(1, 1), tmp_path / "x.pt")  # torch.save(model, f) pickles
     with pytest.raises(TypeError, match=r"cannot store a set at 'tags'"):
         cr.save({"tags": {1, 2}}, tmp_path / "x.pt")
     with pytest.raises(TypeError, match=r"'z' has dtype complex128"):
@@ -275,6 +280,9 @@ def _chainrule_file(path, skeleton_text: str, arrays=None):
     ('{"w": {"__tensor__": "missing"}}', "does not hold"),
     ('{"w": {"__tensor__": "t", "kind": "scalar"}}', "stored as a scalar"),
     ('{"bad json', "corrupt chainrule metadata"),
+    ('{"__state_dict__": {}, "versions": {"": "1"}}', "malformed state_dict"),
+    ('{"__state_dict__": [], "versions": {}}', "malformed state_dict"),
+    ('{"__state_dict__": {}}', "malformed state_dict"),
 ])
 def test_malformed_metadata_is_a_checkpoint_error(tmp_path, skeleton, message):
     path = tmp_path / "m.safetensors"
@@ -496,3 +504,23 @@ def test_parameters_and_requires_grad_survive_a_round_trip(tmp_path):
     assert isinstance(state["frozen"], cr.nn.Parameter) and not state["frozen"].requires_grad
     assert type(state["t"]) is cr.Tensor and state["t"].requires_grad and state["t"].is_leaf
     assert state["t"].tolist() == [2.0, 2.0] and not state["plain"].requires_grad
+
+
+def test_state_dict_module_versions_survive_save_and_load(tmp_path):
+    torch = pytest.importorskip("torch")
+    import io as _io
+
+    model = cr.nn.Sequential(cr.nn.Linear(2, 2), cr.nn.BatchNorm1d(2))
+    cr.save({"model": model.state_dict(), "epoch": 3}, tmp_path / "ckpt.safetensors")
+    loaded = cr.load(tmp_path / "ckpt.safetensors")
+    # as PyTorch's pickle keeps them (BatchNorm saves version 2)
+    buffer = _io.BytesIO()
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2)).state_dict(),
+               buffer)
+    buffer.seek(0)
+    assert loaded["model"]._metadata == torch.load(buffer)._metadata
+    assert list(loaded["model"]) == list(model.state_dict()) and loaded["epoch"] == 3
+    assert cr.io.read_header(tmp_path / "ckpt.safetensors")["__metadata__"]["format_version"] == "2"
+    # a state without module versions is still written as version 1 (older readers)
+    cr.save({"w": cr.ones(2)}, tmp_path / "plain.safetensors")
+    assert cr.io.read_header(tmp_path / "plain.safetensors")["__metadata__"]["format_version"] == "1"

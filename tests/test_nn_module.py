@@ -205,6 +205,18 @@ def test_load_state_dict_errors_name_missing_unexpected_and_shape():
     np.testing.assert_array_equal(m[0].weight.numpy(), before)  # nothing was written
 
 
+def test_load_state_dict_of_a_whole_checkpoint_says_where_the_model_is():
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    checkpoint = {"epoch": 3, "model": m.state_dict(), "optimizer": {"state": {}}}
+    with pytest.raises(nn.StateDictError, match=r"the model's entries are under 'model': "
+                                                r"pass checkpoint\['model'\]"):
+        m.load_state_dict(checkpoint)
+    other = {"epoch": 3, "model": {"w": np.ones(1)}}  # no entry of this model: no hint
+    with pytest.raises(nn.StateDictError) as info:
+        m.load_state_dict(other)
+    assert "entries are under" not in str(info.value)
+
+
 def test_load_state_dict_non_strict_returns_keys_but_still_checks_shapes():
     m = nn.Linear(2, 2)
     res = m.load_state_dict({"weight": np.eye(2), "other": np.ones(1)}, strict=False)

@@ -1005,6 +1005,11 @@ class Module:
                 problems.append("missing key(s): " + ", ".join(f"'{k}'" for k in missing))
             if unexpected:
                 problems.append("unexpected key(s): " + ", ".join(f"'{k}'" for k in unexpected))
+            nested = [k for k in unexpected if isinstance(state_dict.get(k), dict)
+                      and any(m in state_dict[k] for m in missing)]
+            if missing and nested:  # a whole checkpoint given for the model's part of it
+                problems.append(f"the model's entries are under {nested[0]!r}: pass "
+                                f"checkpoint[{nested[0]!r}]")
         if problems:
             raise StateDictError(f"load_state_dict for {type(self).__name__}: "
                                  + "; ".join(problems))
