@@ -93,6 +93,10 @@ CASES = {
     "negative_binomial_logits": (lambda D, p: D.NegativeBinomial(p[0], logits=p[1]),
                                  [SCALE, LOC], np.array([[2.0, 0.0], [0.0, 5.0], [1.0, 1.0]])),
     "pareto": (lambda D, p: D.Pareto(p[0], p[1] + 2), [SCALE, SCALE], SCALE * 1.7),
+    "inverse_gamma": (lambda D, p: D.InverseGamma(p[0] + 2, p[1]), [SCALE, SCALE[::-1].copy()],
+                      SCALE * 0.6),
+    "kumaraswamy": (lambda D, p: D.Kumaraswamy(p[0], p[1] + 0.5), [SCALE, SCALE[::-1].copy()],
+                    BIN_PROBS),
     "one_hot_straight_through": (lambda D, p: D.OneHotCategoricalStraightThrough(logits=p[0]),
                                  [LOGITS], np.eye(4)[[2, 1, 0]]),
 }
@@ -175,7 +179,7 @@ def test_moments_match_torch(name):
                                   "relaxed_one_hot", "relaxed_bernoulli", "weibull",
                                   "gumbel", "multinomial_probs", "multinomial_logits",
                                   "negative_binomial_probs", "negative_binomial_logits",
-                                  "pareto"])
+                                  "pareto", "inverse_gamma", "kumaraswamy"])
 def test_log_prob_gradients_against_finite_differences(name):
     make, params, value = CASES[name]
     value = cr.tensor(value if value.dtype.kind == "f" else value.astype(np.int64))
@@ -256,7 +260,10 @@ def test_samples_of_the_numpy_drawn_distributions():
               (np.exp(0.25) - 1) * np.exp(0.25)),
              # r p / (1 - p) and r p / (1 - p)^2 successes before r failures
              (crd.NegativeBinomial(cr.tensor([3.0]), probs=cr.tensor([0.4])), 2.0, 2.0 / 0.6),
-             (crd.Pareto(cr.tensor([2.0]), cr.tensor([5.0])), 2.5, 4.0 * 5 / (16 * 3))]
+             (crd.Pareto(cr.tensor([2.0]), cr.tensor([5.0])), 2.5, 4.0 * 5 / (16 * 3)),
+             (crd.InverseGamma(cr.tensor([6.0]), cr.tensor([5.0])), 1.0, 1.0 / 4),
+             (crd.Kumaraswamy(cr.tensor([2.0]), cr.tensor([3.0])), 0.45714286,
+              0.04104490)]
     for dist, mean, var in cases:
         draws = dist.sample((40000,)).numpy()
         np.testing.assert_allclose(draws.mean(), mean, rtol=0.03, err_msg=type(dist).__name__)

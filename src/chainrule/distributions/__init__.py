@@ -37,6 +37,8 @@ from .transformed_distribution import (
     Gumbel,
     HalfCauchy,
     HalfNormal,
+    InverseGamma,
+    Kumaraswamy,
     LogNormal,
     TransformedDistribution,
     Weibull,
@@ -124,6 +126,7 @@ def _alias_modules() -> None:
              "half_normal": ["HalfNormal"], "half_cauchy": ["HalfCauchy"],
              "weibull": ["Weibull"], "gumbel": ["Gumbel"], "multinomial": ["Multinomial"],
              "negative_binomial": ["NegativeBinomial"], "pareto": ["Pareto"],
+             "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"],
              "constraint_registry": ["biject_to", "transform_to"],
              "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"],
              "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"]}

@@ -16,7 +16,8 @@ from .independent import _sum_rightmost
 from .normal import Normal
 from .transforms import ExpTransform, Transform
 
-__all__ = ["Gumbel", "HalfCauchy", "HalfNormal", "LogNormal", "TransformedDistribution",
+__all__ = ["Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma", "Kumaraswamy", "LogNormal",
+           "TransformedDistribution",
            "Weibull"]
 
 
@@ -315,3 +316,106 @@ class Gumbel(TransformedDistribution):
 
 
 _EULER = 0.57721566490153286060
+
+
+class InverseGamma(TransformedDistribution):
+    """``InverseGamma(concentration, rate)``: 1 / X for X ~ Gamma(concentration, rate)."""
+
+    arg_constraints: ClassVar[dict] = {"concentration": constraints.positive,
+                                       "rate": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, concentration, rate, validate_args=None) -> None:
+        from .continuous import Gamma
+        from .transforms import PowerTransform
+
+        base = Gamma(concentration, rate, validate_args=validate_args)
+        self.concentration, self.rate = base.concentration, base.rate
+        super().__init__(base, PowerTransform(-creation.ones_like(base.rate)),
+                         validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        from .. import ops
+
+        return ops.where(self.concentration > 1, self.rate / (self.concentration - 1),
+                         creation.full_like(self.rate, float("inf")))
+
+    @property
+    def mode(self) -> Tensor:
+        return self.rate / (self.concentration + 1)
+
+    @property
+    def variance(self) -> Tensor:
+        from .. import ops
+
+        c = self.concentration
+        return ops.where(c > 2, self.rate.pow(2) / ((c - 1).pow(2) * (c - 2)),
+                         creation.full_like(self.rate, float("inf")))
+
+    def entropy(self) -> Tensor:
+        from .. import ops
+
+        c = self.concentration
+        return c + self.rate.log() + ops.lgamma(c) - (1 + c) * ops.digamma(c)
+
+
+class Kumaraswamy(TransformedDistribution):
+    """``Kumaraswamy(concentration1, concentration0)`` on (0, 1): density
+    a·b·x^(a−1)(1 − x^a)^(b−1), drawn as (1 − (1 − U)^(1/b))^(1/a)."""
+
+    arg_constraints: ClassVar[dict] = {"concentration1": constraints.positive,
+                                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, concentration1, concentration0, validate_args=None) -> None:
+        from .transforms import AffineTransform, PowerTransform
+        from .uniform import Uniform
+        from .utils import broadcast_all
+
+        self.concentration1, self.concentration0 = broadcast_all(concentration1,
+                                                                 concentration0)
+        tiny = float(np.finfo(self.concentration0.array.dtype).tiny)
+        base = Uniform(creation.full_like(self.concentration0, tiny),
+                       creation.full_like(self.concentration0, 1 - tiny),
+                       validate_args=validate_args)
+        transforms = [PowerTransform(self.concentration0.reciprocal()),
+                      AffineTransform(loc=1.0, scale=-1.0),
+                      PowerTransform(self.concentration1.reciprocal())]
+        super().__init__(base, transforms, validate_args=validate_args)
+
+    def _moment(self, n: int) -> Tensor:
+        from .. import ops
+
+        arg1 = 1 + n / self.concentration1
+        log_value = (ops.lgamma(arg1) + ops.lgamma(self.concentration0)
+                     - ops.lgamma(arg1 + self.concentration0))
+        return self.concentration0 * ops.exp(log_value)
+
+    @property
+    def mean(self) -> Tensor:
+        return self._moment(1)
+
+    @property
+    def mode(self) -> Tensor:
+        """((a − 1) / (ab − 1))^(1/a) where a, b ≥ 1, else NaN. (PyTorch 2.13's formula
+        gives NaN for every b > 1: log1p(−b).)"""
+        from .. import ops
+
+        a, b = self.concentration1, self.concentration0
+        value = ((a - 1) / (a * b - 1)).pow(a.reciprocal())
+        return ops.where((a < 1) | (b < 1), creation.full_like(a, float("nan")), value)
+
+    @property
+    def variance(self) -> Tensor:
+        return self._moment(2) - self._moment(1).pow(2)
+
+    def entropy(self) -> Tensor:
+        from .. import ops
+
+        t1 = 1 - self.concentration1.reciprocal()
+        t0 = 1 - self.concentration0.reciprocal()
+        h0 = ops.digamma(self.concentration0 + 1) + 0.5772156649015329
+        return t0 + t1 * h0 - self.concentration1.log() - self.concentration0.log()
