@@ -280,6 +280,9 @@ def _chainrule_file(path, skeleton_text: str, arrays=None):
     ('{"w": {"__tensor__": "missing"}}', "does not hold"),
     ('{"w": {"__tensor__": "t", "kind": "scalar"}}', "stored as a scalar"),
     ('{"bad json', "corrupt chainrule metadata"),
+    ('{"__state_dict__": {}, "versions": {"": "1"}}', "malformed state_dict"),
+    ('{"__state_dict__": [], "versions": {}}', "malformed state_dict"),
+    ('{"__state_dict__": {}}', "malformed state_dict"),
 ])
 def test_malformed_metadata_is_a_checkpoint_error(tmp_path, skeleton, message):
     path = tmp_path / "m.safetensors"
@@ -501,3 +504,23 @@ def test_parameters_and_requires_grad_survive_a_round_trip(tmp_path):
     assert isinstance(state["frozen"], cr.nn.Parameter) and not state["frozen"].requires_grad
     assert type(state["t"]) is cr.Tensor and state["t"].requires_grad and state["t"].is_leaf
     assert state["t"].tolist() == [2.0, 2.0] and not state["plain"].requires_grad
+
+
+def test_state_dict_module_versions_survive_save_and_load(tmp_path):
+    torch = pytest.importorskip("torch")
+    import io as _io
+
+    model = cr.nn.Sequential(cr.nn.Linear(2, 2), cr.nn.BatchNorm1d(2))
+    cr.save({"model": model.state_dict(), "epoch": 3}, tmp_path / "ckpt.safetensors")
+    loaded = cr.load(tmp_path / "ckpt.safetensors")
+    # as PyTorch's pickle keeps them (BatchNorm saves version 2)
+    buffer = _io.BytesIO()
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2)).state_dict(),
+               buffer)
+    buffer.seek(0)
+    assert loaded["model"]._metadata == torch.load(buffer)._metadata
+    assert list(loaded["model"]) == list(model.state_dict()) and loaded["epoch"] == 3
+    assert cr.io.read_header(tmp_path / "ckpt.safetensors")["__metadata__"]["format_version"] == "2"
+    # a state without module versions is still written as version 1 (older readers)
+    cr.save({"w": cr.ones(2)}, tmp_path / "plain.safetensors")
+    assert cr.io.read_header(tmp_path / "plain.safetensors")["__metadata__"]["format_version"] == "1"

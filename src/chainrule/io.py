@@ -32,6 +32,7 @@ import io
 import json
 import math
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,7 +43,7 @@ from .files import atomic_write, remove_stale_temp_files
 
 __all__ = ["CheckpointError", "load", "read_header", "save"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a module's state_dict keeps its modules' versions (_metadata)
 _META_KEY = "chainrule"
 
 
@@ -107,16 +108,11 @@ def _flatten(obj: Any, path: tuple, arrays: dict, origins: dict) -> Any:
             return obj
         return {"__float__": repr(obj)}  # JSON has no inf/nan
     if isinstance(obj, dict):
-        if all(isinstance(k, str) for k in obj) and not any(k.startswith("__") for k in obj):
-            return {k: _flatten(v, path + (k,), arrays, origins) for k, v in obj.items()}
-        # non-string keys (an optimizer's integer parameter ids) keep their type
-        items = []
-        for k, v in obj.items():
-            if not isinstance(k, (str, int, bool, float)) and k is not None:
-                raise TypeError(f"save: dict key {k!r} at {_where(path)!r} is a "
-                                f"{type(k).__name__}; keys must be str, int, float, bool or None")
-            items.append([k, _flatten(v, path + (str(k),), arrays, origins)])
-        return {"__dict__": items}
+        node = _flatten_dict(obj, path, arrays, origins)
+        versions = _module_versions(obj)
+        if versions is not None:  # a module's state_dict: its modules' format versions too
+            return {"__state_dict__": node, "versions": versions}
+        return node
     if isinstance(obj, tuple):
         return {"__tuple__": [_flatten(v, path + (str(i),), arrays, origins)
                               for i, v in enumerate(obj)]}
@@ -129,6 +125,33 @@ def _flatten(obj: Any, path: tuple, arrays: dict, origins: dict) -> Any:
                     "and None (store a module or optimizer as its state_dict(): "
                     "save(model.state_dict(), f), then model.load_state_dict(load(f)); "
                     "nothing is pickled)")
+
+
+def _flatten_dict(obj: dict, path: tuple, arrays: dict, origins: dict) -> Any:
+    if all(isinstance(k, str) for k in obj) and not any(k.startswith("__") for k in obj):
+        return {k: _flatten(v, path + (k,), arrays, origins) for k, v in obj.items()}
+    # non-string keys (an optimizer's integer parameter ids) keep their type
+    items = []
+    for k, v in obj.items():
+        if not isinstance(k, (str, int, bool, float)) and k is not None:
+            raise TypeError(f"save: dict key {k!r} at {_where(path)!r} is a "
+                            f"{type(k).__name__}; keys must be str, int, float, bool or None")
+        items.append([k, _flatten(v, path + (str(k),), arrays, origins)])
+    return {"__dict__": items}
+
+
+def _module_versions(obj: dict) -> dict | None:
+    """``{module path: version}`` from a state_dict's ``_metadata`` (what PyTorch's pickle
+    keeps and ``_load_from_state_dict`` overrides read), or None for any other dict."""
+    metadata = getattr(obj, "_metadata", None)
+    if not isinstance(metadata, dict):
+        return None
+    versions = {}
+    for key, local in metadata.items():
+        version = local.get("version") if isinstance(local, dict) else None
+        if isinstance(key, str) and isinstance(version, int) and not isinstance(version, bool):
+            versions[key] = version
+    return versions
 
 
 # the dtypes a safetensors file can hold
@@ -193,6 +216,17 @@ def _unflatten(node: Any, arrays: dict, where: str, depth: int = 0) -> Any:
         if len(node) != 1 or not isinstance(items, list):
             raise CheckpointError(f"{where}: malformed tuple {_clip(node)} in the metadata")
         return tuple(_unflatten(v, arrays, where, depth + 1) for v in items)
+    if "__state_dict__" in node:
+        versions = node.get("versions")
+        inner = _unflatten(node["__state_dict__"], arrays, where, depth + 1)
+        if set(node) != {"__state_dict__", "versions"} or not isinstance(inner, dict) or \
+                not isinstance(versions, dict) or not all(
+                    isinstance(v, int) and not isinstance(v, bool) for v in versions.values()):
+            raise CheckpointError(f"{where}: malformed state_dict {_clip(node)} in the "
+                                  "metadata (expected its entries and module versions)")
+        out = OrderedDict(inner)
+        out._metadata = OrderedDict((k, {"version": v}) for k, v in versions.items())
+        return out
     if "__dict__" in node:
         pairs = node["__dict__"]
         if len(node) != 1 or not isinstance(pairs, list) or not all(
@@ -237,8 +271,11 @@ def _safetensors():
 def _encode(state: Any) -> bytes:
     arrays: dict[str, np.ndarray] = {}
     skeleton = _flatten(state, (), arrays, {})
-    metadata = {"format": "chainrule", "format_version": str(FORMAT_VERSION),
-                _META_KEY: json.dumps(skeleton, separators=(",", ":"), allow_nan=False)}
+    text = json.dumps(skeleton, separators=(",", ":"), allow_nan=False)
+    # version 2 added state_dict nodes with module versions; files without one stay
+    # version 1, so that an older chainrule still reads them
+    version = FORMAT_VERSION if '"__state_dict__":' in text else 1
+    metadata = {"format": "chainrule", "format_version": str(version), _META_KEY: text}
     return _sorted_header(_safetensors().numpy.save(arrays, metadata=metadata))
 
 

@@ -10,6 +10,7 @@
 # register_full_backward_pre_hook scaling gradients; an optimizer step per parameter run
 # from register_post_accumulate_grad_hook ("optimizer in backward"); non-persistent buffers.
 import copy
+import os
 from collections import OrderedDict
 
 import numpy as np
@@ -103,6 +104,12 @@ same_after_old = [bool(torch.equal(a, b)) for a, b in zip(restored.parameters(),
                                                           net.parameters())]
 restored.load_state_dict(sd)  # the current format with its metadata
 restored_scale = restored.proj.scale
+path = os.path.join(TMP, "net.pt")  # the versions travel through a saved file too
+torch.save(net.state_dict(), path)
+reloaded = torch.load(path)
+reloaded_versions = {k: v.get("version") for k, v in reloaded._metadata.items()}
+from_file = Net()
+from_file.load_state_dict(reloaded)
 
 # strict=False, and a post-hook forgiving one missing key
 partial = {k: v for k, v in sd.items() if not k.startswith("head.")}
@@ -168,7 +175,8 @@ for _ in range(4):
     loss.backward()
     in_backward_losses.append(loss.item())
 
-RESULT = {"versions": metadata_versions, "keys": list(sd.keys()), "prefixed": prefixed,
+RESULT = {"versions": metadata_versions, "reloaded_versions": reloaded_versions,
+          "from_file": from_file(x), "keys": list(sd.keys()), "prefixed": prefixed,
           "keep_vars": keep_vars_info, "same_after_old": same_after_old,
           "restored_scale": restored_scale, "calls": int(net.proj.calls),
           "missing": report.missing_keys, "unexpected": report.unexpected_keys,
