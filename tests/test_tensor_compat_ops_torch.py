@@ -259,3 +259,28 @@ def test_max_unpool1d_module_and_bad_indices():
     np.testing.assert_array_equal(unpool(y, idx).numpy(), [[[0, 1, 0, 3, 0, 5, 0, 7]]])
     with pytest.raises(ValueError, match="max_unpool1d: an index 9 is outside the output 8"):
         cr.nn.functional.max_unpool1d(y, idx + 2, 2)
+
+
+@pytest.mark.parametrize("name", ["fmax", "fmin", "maximum", "minimum"])
+def test_extreme_of_two_gradients_at_ties_and_nan_as_torch(name):
+    nan = float("nan")
+    a, ta = _both([1.0, 2.0, nan, 3.0, nan, -1.0])
+    b, tb = _both([1.0, 1.0, 1.0, nan, nan, 4.0])
+    w = np.arange(1.0, 7.0)
+    out, tout = getattr(cr, name)(a, b), getattr(torch, name)(ta, tb)
+    _same(out, tout)
+    (out * cr.tensor(w)).nan_to_num().sum().backward()
+    (tout * torch.tensor(w)).nan_to_num().sum().backward()
+    _same(a.grad, ta.grad)
+    _same(b.grad, tb.grad)
+
+
+def test_atan2_gradient_at_the_origin_is_zero_as_torch():
+    y, ty = _both([0.0, 1.0, 0.0])
+    x, tx = _both([0.0, 0.0, -2.0])
+    cr.atan2(y, x).sum().backward()
+    torch.atan2(ty, tx).sum().backward()
+    _same(y.grad, ty.grad)
+    _same(x.grad, tx.grad)
+    assert cr.gradcheck(cr.atan2, (cr.tensor([0.5, -1.0], dtype=cr.float64, requires_grad=True),
+                                   cr.tensor([2.0, -0.3], dtype=cr.float64, requires_grad=True)))

@@ -1880,29 +1880,32 @@ def addcdiv(x, tensor1, tensor2, *, value=1) -> Tensor:
 
 def _atan2_vjp(F, g, ans, ctx, y, x):
     r2 = x * x + y * y
+    r2 = F.where(r2 == 0, 1, r2)  # at the origin both numerators are 0: gradient 0, as PyTorch
     return g * x / r2, -g * y / r2
 
 
 atan2 = binary("atan2", np.arctan2, _atan2_vjp, formula=("{b}/({a}² + {b}²)",
                                                           "-{a}/({a}² + {b}²)"),
-               domain="nonzero", hint="both inputs 0 (the gradient divides by a² + b²)")
+               domain="nonzero", hint="a nan input (the gradient at the origin is 0, as PyTorch)")
 expose(atan2, name="arctan2")
 
 
-def _nan_ignoring_extreme_vjp(F, g, ans, ctx, a, b):
-    # the input the result came from gets the gradient (a nan input loses to a number);
-    # on a tie each gets half, as maximum
-    tie = a == b
-    half = g * 0.5
-    return (F.where(tie, half, F.where(ans == a, g, 0)),
-            F.where(tie, half, F.where(ans == b, g, 0)))
+def _fmax_vjp(F, g, ans, ctx, a, b):
+    # as PyTorch: a gets the gradient where a >= b (ties too) or b is nan; b elsewhere
+    to_a = (a >= b) | ~(b == b)  # noqa: PLR0124 - b == b is False exactly at nan
+    return F.where(to_a, g, 0), F.where(to_a, 0, g)
 
 
-fmax = binary("fmax", np.fmax, _nan_ignoring_extreme_vjp, reads=("inputs", "output"),
-              formula=("[{a} > {b}]", "[{b} > {a}]"),
+def _fmin_vjp(F, g, ans, ctx, a, b):
+    to_a = (a <= b) | ~(b == b)  # noqa: PLR0124 - b == b is False exactly at nan
+    return F.where(to_a, g, 0), F.where(to_a, 0, g)
+
+
+fmax = binary("fmax", np.fmax, _fmax_vjp, reads=("inputs",),
+              formula=("[{a} ≥ {b}]", "[{b} > {a}]"),
               doc="Elementwise max that ignores nan (nan only where both are nan).")
-fmin = binary("fmin", np.fmin, _nan_ignoring_extreme_vjp, reads=("inputs", "output"),
-              formula=("[{a} < {b}]", "[{b} < {a}]"),
+fmin = binary("fmin", np.fmin, _fmin_vjp, reads=("inputs",),
+              formula=("[{a} ≤ {b}]", "[{b} < {a}]"),
               doc="Elementwise min that ignores nan (nan only where both are nan).")
 
 

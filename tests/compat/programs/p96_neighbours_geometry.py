@@ -19,6 +19,8 @@ dist = {
     "cdist_batch": torch.cdist(batch_a, batch_b), "pdist": torch.pdist(pts), "pdist1": F.pdist(pts, p=1),
     "pairwise": F.pairwise_distance(pts[:5], ref), "cos": F.cosine_similarity(pts[:5, None], ref[None], dim=-1),
     "broadcast_sq": ((pts[:, None] - ref[None]) ** 2).sum(-1),
+    "angles": torch.atan2(pts[:, 1], pts[:, 0]), "fmax_mirror": torch.fmax(pts, pts.flip(0)),
+    "fmin_mirror": torch.fmin(pts, pts.flip(0)), "max_mirror": torch.maximum(pts, pts.flip(0)),
     "norm_dims": torch.linalg.norm(batch_a, dim=(1, 2)), "vec_norm": torch.linalg.vector_norm(pts, ord=3, dim=1),
 }
 labels = torch.tensor([0, 1, 1, 2, 0])
