@@ -181,3 +181,19 @@ def test_the_readme_layout_names_files_that_exist():
     assert len(named) > 15, named
     missing = [n for n in named if not any((place / n).exists() for place in places)]
     assert missing == [], missing
+
+
+@pytest.mark.parametrize("command, doc", [
+    ("train", "docs/training.md"), ("evaluate", "docs/training.md"),
+    ("predict", "docs/training.md"), ("explain", "docs/visualize.md"),
+    ("graph", "docs/visualize.md")])
+def test_every_flag_is_documented(command, doc):
+    from chainrule.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a.choices, dict)).choices
+    flags = [flag for action in commands[command]._actions for flag in action.option_strings
+             if flag.startswith("--") and flag != "--help"]
+    text = (ROOT / doc).read_text()
+    assert [flag for flag in flags
+            if not re.search(rf"(?<![\w-]){flag}(?![\w-])", text)] == []

@@ -841,3 +841,38 @@ def test_ieee_results_come_without_numpy_warnings_as_in_pytorch():
     assert result.stdout.split() == ["[-inf,", "0.0]", "[nan]", "[inf]", "[inf]"]
     warned = [ln for ln in result.stderr.splitlines() if "RuntimeWarning" in ln]
     assert len(warned) == 1 and "<string>:6" in warned[0], result.stderr
+
+
+@pytest.mark.parametrize("name, kwargs, shape", [
+    ("LazyConvTranspose1d", {"out_channels": 3, "kernel_size": 3, "stride": 2}, (2, 4, 5)),
+    ("LazyConvTranspose2d", {"out_channels": 3, "kernel_size": 3, "stride": 2,
+                             "output_padding": 1, "bias": False}, (2, 4, 5, 5)),
+    ("LazyConvTranspose3d", {"out_channels": 2, "kernel_size": 2, "groups": 2}, (1, 4, 3, 3, 3)),
+    ("LazyInstanceNorm1d", {}, (2, 3, 6)),
+    ("LazyInstanceNorm2d", {"affine": False}, (1, 3, 5, 5)),
+    ("LazyInstanceNorm3d", {"track_running_stats": False}, (2, 2, 3, 3, 3)),
+])
+def test_lazy_transposed_convs_and_instance_norms_as_torch(name, kwargs, shape):
+    # (an unbatched (C, H, W) input gives C features here; PyTorch 2.13's lazy instance
+    # norms read shape[1] and then fail on their own running_mean)
+    x = np.random.default_rng(0).standard_normal(shape)
+    results = {}
+    for lib in (cr, torch):
+        layer = getattr(lib.nn, name)(**kwargs)
+        before = repr(layer)
+        inp = lib.tensor(x, dtype=lib.float32, requires_grad=True)
+        out = layer(inp)  # materialized; then the same weights in both libraries
+        with lib.no_grad():
+            for i, p in enumerate(layer.parameters()):
+                p.copy_(lib.tensor(np.cos(np.arange(p.numel()) + i).reshape(tuple(p.shape)),
+                                   dtype=lib.float32))
+        out = layer(inp)
+        out.pow(2).sum().backward()
+        results[lib.__name__] = (before, repr(layer), type(layer).__name__,
+                                 list(layer.state_dict()), out.detach().numpy(),
+                                 [p.grad.numpy() for p in layer.parameters()] + [inp.grad.numpy()])
+    ours, theirs = results["chainrule"], results["torch"]
+    assert ours[:4] == theirs[:4]
+    np.testing.assert_allclose(ours[4], theirs[4], rtol=1e-5, atol=1e-5)
+    for a, b in zip(ours[5], theirs[5]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)

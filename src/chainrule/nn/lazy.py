@@ -20,13 +20,21 @@ import numpy as np
 
 from .._tensor import Tensor, get_default_dtype
 from .layers import Linear
-from .layers_conv import Conv1d, Conv2d, Conv3d
-from .layers_norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .layers_conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .layers_norm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+)
 from .module import Module, Parameter
 
 __all__ = ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d",
-           "LazyConv2d", "LazyConv3d", "LazyLinear", "UninitializedBuffer",
-           "UninitializedParameter"]
+           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+           "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+           "LazyInstanceNorm3d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter"]
 
 
 class UninitializedParameter(Parameter):
@@ -113,7 +121,8 @@ class _LazyMixin(Module):
     def extra_repr(self) -> str:
         """The layer's own text with size 0, as PyTorch prints an uninitialized one."""
         args, kwargs = self.__dict__["_lazy_args"]
-        real = self.cls_to_become(1, *args, **kwargs)
+        # any size the layer accepts will do (a grouped convolution needs a multiple of groups)
+        real = self.cls_to_become(int(kwargs.get("groups", 1)), *args, **kwargs)
         object.__setattr__(real, self._size_name, 0)
         return real.extra_repr()
 
@@ -175,6 +184,41 @@ class LazyConv3d(_LazyConv):
     _dims = 3
 
 
+class _LazyConvTranspose(_LazyConv):
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
+                 device=None, dtype=None):
+        self._lazy_init((out_channels, kernel_size),
+                        {"stride": stride, "padding": padding, "output_padding": output_padding,
+                         "groups": groups, "bias": bias, "dilation": dilation,
+                         "padding_mode": padding_mode, "dtype": dtype},
+                        ("weight", "bias") if bias else ("weight",))
+        if not bias:
+            self.register_parameter("bias", None)
+        self.out_channels = int(out_channels)
+        self.in_channels = 0
+
+
+class LazyConvTranspose1d(_LazyConvTranspose):
+    """A ConvTranspose1d whose ``in_channels`` comes from its first input."""
+
+    cls_to_become = ConvTranspose1d
+    _dims = 1
+
+
+class LazyConvTranspose2d(_LazyConvTranspose):
+    """A ConvTranspose2d whose ``in_channels`` comes from its first input."""
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose):
+    """A ConvTranspose3d whose ``in_channels`` comes from its first input."""
+
+    cls_to_become = ConvTranspose3d
+    _dims = 3
+
+
 class _LazyBatchNorm(_LazyMixin):
     _size_name = "num_features"
 
@@ -208,3 +252,33 @@ class LazyBatchNorm3d(_LazyBatchNorm):
     """A BatchNorm3d whose ``num_features`` comes from its first input."""
 
     cls_to_become = BatchNorm3d
+
+
+class _LazyInstanceNorm(_LazyBatchNorm):
+    """PyTorch's lazy instance norms share the lazy batch norms' defaults (affine=True,
+    track_running_stats=True), unlike InstanceNorm's own (False, False)."""
+
+    _dims = 2
+
+    def _input_size(self, x) -> int:
+        return x.shape[1] if x.ndim == self._dims + 2 else x.shape[0]  # unbatched: (C, ...)
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm):
+    """An InstanceNorm1d whose ``num_features`` comes from its first input."""
+
+    cls_to_become = InstanceNorm1d
+    _dims = 1
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm):
+    """An InstanceNorm2d whose ``num_features`` comes from its first input."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm):
+    """An InstanceNorm3d whose ``num_features`` comes from its first input."""
+
+    cls_to_become = InstanceNorm3d
+    _dims = 3
