@@ -465,6 +465,21 @@ def test_jit_markers_run_eagerly_with_pytorch_numbers():
         cr.jit.load("model.pt")
     with pytest.raises(TypeError, match="jit.trace"):
         cr.jit.trace(3, None)
+    # the older ScriptModule API, and the warning class programs filter
+    class Old(cr.jit.ScriptModule):
+        def __init__(self):
+            super().__init__()
+            self.fc = cr.nn.Linear(3, 2)
+
+        @cr.jit.script_method
+        def forward(self, x):
+            return self.fc(x)
+
+    assert Old()(cr.ones(1, 3)).shape == (1, 2)
+    assert issubclass(cr.jit.TracerWarning, Warning) and issubclass(torch.jit.TracerWarning,
+                                                                    Warning)
+    with pytest.raises(AttributeError, match="torch.jit.CompilationUnit needs TorchScript"):
+        _ = cr.jit.CompilationUnit
 
 
 def test_older_and_other_spellings_match_pytorch():

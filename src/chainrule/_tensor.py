@@ -1283,3 +1283,9 @@ def _unwrap_index(index):
             return np.zeros(0, dtype=np.int64)
         return np.asarray([i.array if isinstance(i, Tensor) else i for i in index])
     return index
+
+
+# the generators' states (random.get_rng_state) are uint8 tensors, as PyTorch's
+from . import random as _random  # (random sits below this module)
+
+_random.state_tensor = Tensor

@@ -15,9 +15,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final  # Final: torch.jit.Final, a scripted module's constant
 
-__all__ = ["Attribute", "Final", "annotate", "export", "fork", "freeze", "ignore",
-           "is_scripting", "is_tracing", "load", "optimize_for_inference", "save",
-           "script", "trace", "unused", "wait"]
+__all__ = [
+    "Attribute",
+    "Final",
+    "TracerWarning",
+    "annotate",
+    "export",
+    "fork",
+    "freeze",
+    "ignore",
+    "is_scripting",
+    "is_tracing",
+    "load",
+    "optimize_for_inference",
+    "save",
+    "script",
+    "script_method",
+    "trace",
+    "unused",
+    "wait",
+]
 
 
 def script(obj: Any = None, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None,
@@ -85,6 +102,28 @@ def fork(func: Callable, *args, **kwargs) -> _Future:
 
 def wait(future: _Future) -> Any:
     return future.wait()
+
+
+def script_method(fn: Callable) -> Callable:
+    """The older ``ScriptModule`` API's method marker: the method itself."""
+    return fn
+
+
+def __getattr__(name: str):
+    # ScriptModule is the eager Module (loaded late: nn imports much of the library)
+    if name in ("ScriptModule", "RecursiveScriptModule"):
+        from .nn import Module
+
+        return Module
+    if name == "ScriptFunction":
+        return type(script_method)
+    raise AttributeError(f"module 'chainrule.jit' has no attribute {name!r}: PyTorch's "
+                         f"torch.jit.{name} needs TorchScript, which chainrule does not have "
+                         "(it runs Python eagerly; see docs/pytorch.md)")
+
+
+class TracerWarning(Warning):
+    """PyTorch's warning class for tracing (programs filter it); never raised here."""
 
 
 def save(m: Any, f: Any, _extra_files: Any = None) -> None:

@@ -163,14 +163,17 @@ _STATE_LAYOUT = ((8, "seed"), (16, "state"), (16, "inc"), (1, "has_uint32"), (4,
 _STATE_BYTES = len(_STATE_TAG) + sum(n for n, _ in _STATE_LAYOUT)
 
 
-def _pack_state(seed: int, bit_state: dict) -> Any:
-    from ._tensor import Tensor  # random.py sits below the tensor module
+# What a state is returned as: chainrule's Tensor, which the tensor module registers here
+# when it loads (this module sits below it, so it does not import it: no import cycle).
+state_tensor: Any = np.asarray
 
+
+def _pack_state(seed: int, bit_state: dict) -> Any:
     values = {"seed": seed, **bit_state["state"], "has_uint32": bit_state["has_uint32"],
               "uinteger": bit_state["uinteger"]}
     raw = _STATE_TAG + b"".join(int(values[name]).to_bytes(n, "little")
                                 for n, name in _STATE_LAYOUT)
-    return Tensor(np.frombuffer(raw, dtype=np.uint8).copy())
+    return state_tensor(np.frombuffer(raw, dtype=np.uint8).copy())
 
 
 def _unpack_state(state: Any, where: str, seed: int) -> tuple[int, dict]:

@@ -13,16 +13,17 @@ from .._tensor import Tensor, as_tensor
 from . import constraints
 from .categorical import Categorical
 from .continuous import Exponential
-from .discrete import _counts
+from .discrete import _counts, _init_trials
 from .distribution import Distribution
+from .one_hot_categorical import _OverCategorical
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
-from .utils import broadcast_all, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Multinomial", "NegativeBinomial", "Pareto"]
 
 
-class Multinomial(Distribution):
+class Multinomial(_OverCategorical):
     """``Multinomial(total_count=1, probs=None, logits=None)``: counts over the last axis's
     categories from ``total_count`` draws (``total_count`` one int, as in PyTorch)."""
 
@@ -38,21 +39,8 @@ class Multinomial(Distribution):
         self.total_count = int(total_count)
         self._categorical = Categorical(probs=probs, logits=logits,
                                         validate_args=validate_args)
-        self._binomial_param = probs is not None
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
                          validate_args)
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def support(self):
@@ -98,13 +86,6 @@ class Multinomial(Distribution):
         return (n * self._categorical.entropy() - log_factorial_n
                 + (weights * ops.lgamma(support + 1)).sum([0, -1]))
 
-    def expand(self, batch_shape, _instance=None) -> Multinomial:
-        new = object.__new__(Multinomial)
-        new.__dict__ = dict(self.__dict__)
-        new._categorical = self._categorical.expand(batch_shape)
-        new._batch_shape = new._categorical.batch_shape
-        return new
-
 
 class NegativeBinomial(Distribution):
     """``NegativeBinomial(total_count, probs=None, logits=None)``: the number of successes
@@ -116,21 +97,10 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("NegativeBinomial: give either probs or logits, not "
-                             f"{'both' if probs is not None else 'neither'}")
-        given = probs if probs is not None else logits
-        self.total_count, given = broadcast_all(total_count, given)
-        self.total_count = self.total_count.to(given.dtype)
-        super().__init__(given.shape, (), validate_args)
-        self._check_parameter("total_count", self.total_count.array >= 0,
-                              "GreaterThanEq(lower_bound=0.0)", self.total_count)
-        if probs is not None:
-            self._check_parameter("probs", (given.array >= 0) & (given.array < 1),
-                                  "HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)", given)
-            self.probs, self.logits = given, probs_to_logits(given, is_binary=True)
-        else:
-            self.logits, self.probs = given, logits_to_probs(given, is_binary=True)
+        _init_trials(self, total_count, probs, logits, validate_args,
+                     (lambda n: n.array >= 0, "GreaterThanEq(lower_bound=0.0)"),
+                     (lambda p: (p >= 0) & (p < 1),
+                      "HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)"))
 
     @property
     def mean(self) -> Tensor:

@@ -21,6 +21,28 @@ def _counts(value: Tensor) -> np.ndarray:
     return (value.array >= 0) & (value.array == np.round(value.array))
 
 
+def _init_trials(dist: Distribution, total_count, probs, logits, validate_args,
+                 counts: tuple, probs_in: tuple) -> None:
+    """Binomial's and NegativeBinomial's construction: ``total_count`` with ``probs`` or
+    ``logits`` (one of them), broadcast together; ``counts`` and ``probs_in`` are the
+    (test, constraint text) of each."""
+    name = type(dist).__name__
+    if (probs is None) == (logits is None):
+        raise ValueError(f"{name}: give either probs or logits, not "
+                         f"{'both' if probs is not None else 'neither'}")
+    given = probs if probs is not None else logits
+    dist.total_count, given = broadcast_all(total_count, given)
+    dist.total_count = dist.total_count.to(given.dtype)
+    Distribution.__init__(dist, given.shape, (), validate_args)
+    dist._check_parameter("total_count", counts[0](dist.total_count), counts[1],
+                          dist.total_count)
+    if probs is not None:
+        dist._check_parameter("probs", probs_in[0](given.array), probs_in[1], given)
+        dist.probs, dist.logits = given, probs_to_logits(given, is_binary=True)
+    else:
+        dist.logits, dist.probs = given, logits_to_probs(given, is_binary=True)
+
+
 class Poisson(_Elementwise):
     """``Poisson(rate)`` over the counts 0, 1, 2, ..."""
 
@@ -64,21 +86,9 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Binomial: give either probs or logits, not "
-                             f"{'both' if probs is not None else 'neither'}")
-        given = probs if probs is not None else logits
-        self.total_count, given = broadcast_all(total_count, given)
-        self.total_count = self.total_count.to(given.dtype)
-        super().__init__(given.shape, (), validate_args)
-        self._check_parameter("total_count", _counts(self.total_count),
-                              "IntegerGreaterThan(lower_bound=0)", self.total_count)
-        if probs is not None:
-            self._check_parameter("probs", (given.array >= 0) & (given.array <= 1),
-                                  "Interval(lower_bound=0.0, upper_bound=1.0)", given)
-            self.probs, self.logits = given, probs_to_logits(given, is_binary=True)
-        else:
-            self.logits, self.probs = given, logits_to_probs(given, is_binary=True)
+        _init_trials(self, total_count, probs, logits, validate_args,
+                     (_counts, "IntegerGreaterThan(lower_bound=0)"),
+                     (lambda p: (p >= 0) & (p <= 1), "Interval(lower_bound=0.0, upper_bound=1.0)"))
         self._param = self.probs if probs is not None else self.logits
 
     @property

@@ -12,22 +12,12 @@ from .distribution import Distribution
 __all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
-class OneHotCategorical(Distribution):
-    """``OneHotCategorical(probs=...)`` or ``(logits=...)``: events are one-hot vectors
-    over the last axis; densities and entropy are those of ``Categorical``."""
+class _OverCategorical(Distribution):
+    """A distribution whose parameters are a Categorical's (``self._categorical``):
+    ``probs``, ``logits``, ``param_shape`` and ``expand`` come from it."""
 
-    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
-                                       "logits": constraints.real_vector}
-    support = constraints.one_hot
-    has_enumerate_support = True
-
-    def __init__(self, probs=None, logits=None, validate_args=None) -> None:
-        self._categorical = Categorical(probs, logits, validate_args)
-        super().__init__(self._categorical.batch_shape,
-                         self._categorical.param_shape[-1:], validate_args)
-
-    def expand(self, batch_shape, _instance=None) -> OneHotCategorical:
-        new = object.__new__(OneHotCategorical)
+    def expand(self, batch_shape, _instance=None):
+        new = object.__new__(type(self))
         new.__dict__ = dict(self.__dict__)
         new._categorical = self._categorical.expand(batch_shape)
         new._batch_shape = new._categorical.batch_shape
@@ -44,6 +34,21 @@ class OneHotCategorical(Distribution):
     @property
     def param_shape(self) -> Size:
         return self._categorical.param_shape
+
+
+class OneHotCategorical(_OverCategorical):
+    """``OneHotCategorical(probs=...)`` or ``(logits=...)``: events are one-hot vectors
+    over the last axis; densities and entropy are those of ``Categorical``."""
+
+    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
+                                       "logits": constraints.real_vector}
+    support = constraints.one_hot
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None) -> None:
+        self._categorical = Categorical(probs, logits, validate_args)
+        super().__init__(self._categorical.batch_shape,
+                         self._categorical.param_shape[-1:], validate_args)
 
     @property
     def mean(self) -> Tensor:
