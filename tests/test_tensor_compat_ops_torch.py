@@ -284,3 +284,14 @@ def test_atan2_gradient_at_the_origin_is_zero_as_torch():
     _same(x.grad, tx.grad)
     assert cr.gradcheck(cr.atan2, (cr.tensor([0.5, -1.0], dtype=cr.float64, requires_grad=True),
                                    cr.tensor([2.0, -0.3], dtype=cr.float64, requires_grad=True)))
+
+
+def test_multinomial_without_replacement_past_the_positive_weights_as_torch():
+    # PyTorch draws every category of positive weight first, then ones of weight 0
+    cr.manual_seed(0)
+    weights = cr.tensor([[0.0, 1.0, 0.0, 2.0], [5.0, 0.0, 0.0, 0.0]])
+    for _ in range(20):
+        draws = cr.multinomial(weights, 3)
+        assert sorted(draws[0, :2].tolist()) == [1, 3] and draws[0, 2].item() in (0, 2)
+        assert draws[1, 0].item() == 0 and len(set(draws[1].tolist())) == 3
+    assert torch.multinomial(torch.tensor([[0.0, 1.0, 0.0, 2.0]]), 3).shape == draws[:1].shape

@@ -1130,9 +1130,20 @@ def multinomial(probs, num_samples: int, replacement: bool = False, *, generator
         raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement "
                          f"from {rows.shape[1]} categories")
     rng = numpy_generator(generator)
-    out = np.stack([rng.choice(rows.shape[1], num_samples, replace=replacement,
-                               p=row / row.sum()) for row in rows]).astype(np.int64)
+    out = np.stack([_draw_categories(rng, row, num_samples, replacement)
+                    for row in rows]).astype(np.int64)
     return _plain("multinomial", out.reshape(p.shape[:-1] + (num_samples,)))
+
+
+def _draw_categories(rng, weights: np.ndarray, n: int, replacement: bool) -> np.ndarray:
+    positive = np.flatnonzero(weights > 0)
+    if replacement or n <= positive.size:
+        return rng.choice(weights.size, n, replace=replacement, p=weights / weights.sum())
+    # more draws without replacement than categories of positive weight: as PyTorch, all
+    # of those (in a weighted order), then categories of weight 0 in a random order
+    first = rng.choice(weights.size, positive.size, replace=False, p=weights / weights.sum())
+    rest = rng.permutation(np.flatnonzero(weights == 0))[:n - positive.size]
+    return np.concatenate([first, rest])
 
 
 @expose(method=False)

@@ -24,6 +24,8 @@ draws = torch.multinomial(probs, 200, replacement=True, generator=g)
 no_rep = torch.multinomial(probs, 3, replacement=False, generator=g)
 weights = torch.tensor([1.0, 5.0, 0.0, 2.0])  # unnormalised, as people pass them
 single = torch.multinomial(weights, 2)
+past = torch.multinomial(torch.tensor([0.0, 3.0, 0.0, 1.0]), 3)  # more draws than positive weights
+out["past_positive"] = [sorted(past[:2].tolist()), past[2].item() in (0, 2)]
 out["multinomial"] = [list(draws.shape), str(draws.dtype), bool((draws[0] != 1).all()),
                       bool(((draws >= 0) & (draws < 4)).all()), list(no_rep.shape),
                       [len(set(r.tolist())) for r in no_rep], bool((no_rep[0] != 1).all()),
