@@ -876,3 +876,27 @@ def test_lazy_transposed_convs_and_instance_norms_as_torch(name, kwargs, shape):
     np.testing.assert_allclose(ours[4], theirs[4], rtol=1e-5, atol=1e-5)
     for a, b in zip(ours[5], theirs[5]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_lazy_layers_take_their_shapes_from_a_loaded_state_dict_as_torch():
+    x = np.random.default_rng(1).standard_normal((4, 3))
+    results = {}
+    for lib in (cr, torch):
+        lib.manual_seed(0)
+        source = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2))
+        with lib.no_grad():
+            source[0].weight.copy_(lib.tensor(np.arange(6.0).reshape(2, 3) / 7, dtype=lib.float32))
+            source[0].bias.fill_(0.25)
+            source[1].running_mean.fill_(0.5)
+        lazy = lib.nn.Sequential(lib.nn.LazyLinear(2), lib.nn.LazyBatchNorm1d())
+        lazy.load_state_dict(source.state_dict())
+        kinds = [type(m).__name__ for m in lazy]
+        lazy.eval()
+        out = lazy(lib.tensor(x, dtype=lib.float32))
+        results[lib.__name__] = (kinds, [type(m).__name__ for m in lazy],
+                                 list(lazy[0].weight.shape), out.detach().numpy(),
+                                 lazy[1].running_mean.numpy())
+    ours, theirs = results["chainrule"], results["torch"]
+    assert ours[:3] == theirs[:3]
+    for a, b in zip(ours[3:], theirs[3:]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)

@@ -986,7 +986,9 @@ class Module:
                 problems.append(f"'{key}': cannot convert {type(value).__name__} to an "
                                 f"array ({e})")
                 continue
-            if arr.shape != target.shape:
+            # a lazy layer's uninitialized parameter takes the checkpoint's shape, as PyTorch's
+            waiting = hasattr(target, "materialize")
+            if arr.shape != target.shape and not waiting:
                 problems.append(f"size mismatch for '{key}': the checkpoint has shape "
                                 f"{arr.shape}, the model expects {target.shape}")
                 continue
@@ -1014,7 +1016,9 @@ class Module:
             raise StateDictError(f"load_state_dict for {type(self).__name__}: "
                                  + "; ".join(problems))
         for target, arr in plan:
-            if assign:
+            if hasattr(target, "materialize"):
+                target.materialize(np.array(arr, dtype=target.array.dtype))
+            elif assign:
                 target.array = arr
             elif isinstance(target.array, np.ndarray) and target.array.flags.writeable:
                 target.array[...] = arr  # in place: optimizers keep referring to the same array
