@@ -295,3 +295,31 @@ def test_multinomial_without_replacement_past_the_positive_weights_as_torch():
         assert sorted(draws[0, :2].tolist()) == [1, 3] and draws[0, 2].item() in (0, 2)
         assert draws[1, 0].item() == 0 and len(set(draws[1].tolist())) == 3
     assert torch.multinomial(torch.tensor([[0.0, 1.0, 0.0, 2.0]]), 3).shape == draws[:1].shape
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("size", [(2, 3), (9, 4), (13, 17)])
+def test_interpolate_antialias_as_torch(mode, align_corners, size):
+    rng = np.random.default_rng(4)
+    x, tx = _both(rng.standard_normal((2, 3, 7, 9)))
+    out = cr.nn.functional.interpolate(x, size=size, mode=mode, align_corners=align_corners,
+                                       antialias=True)
+    tout = torch.nn.functional.interpolate(tx, size=size, mode=mode, align_corners=align_corners,
+                                           antialias=True)
+    _same(out, tout)
+    w = rng.standard_normal(tuple(tout.shape))
+    (out * cr.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    _same(x.grad, tx.grad)
+
+
+def test_interpolate_antialias_by_scale_factor_and_its_refusal():
+    x = np.random.default_rng(5).standard_normal((1, 2, 12, 10))
+    for factor in (0.5, 0.3, 1.5):
+        _same(cr.nn.functional.interpolate(cr.tensor(x), scale_factor=factor, mode="bilinear",
+                                           antialias=True),
+              torch.nn.functional.interpolate(torch.tensor(x), scale_factor=factor,
+                                              mode="bilinear", antialias=True))
+    with pytest.raises(ValueError, match="antialias=True needs mode 'bilinear' or 'bicubic'"):
+        cr.nn.functional.interpolate(cr.tensor(x), scale_factor=0.5, antialias=True)

@@ -1110,6 +1110,40 @@ def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool | None,
     return a.astype(dtype)
 
 
+def _antialias_filter(mode: str, d: np.ndarray) -> np.ndarray:
+    d = np.abs(d)
+    if mode == "bilinear":  # the triangle
+        return np.maximum(1.0 - d, 0.0)
+    a = -0.5  # the cubic that antialiased resizing uses (PIL's), not _CUBIC_A
+    near = ((a + 2) * d - (a + 3)) * d * d + 1
+    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return np.where(d < 1, near, np.where(d < 2, far, 0.0))
+
+
+def _antialias_matrix(n_in: int, n_out: int, mode: str, align_corners: bool | None,
+                      scale: float | None, dtype) -> np.ndarray:
+    """(n_out, n_in) weights of antialiased resizing: when shrinking, the filter is
+    stretched by the shrink factor so every input pixel counts (PyTorch's and PIL's
+    formulas: the window around each output centre, weights normalized to sum 1)."""
+    if align_corners:
+        step = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        step = (1.0 / scale) if scale is not None and scale > 0 else n_in / n_out
+    half = 1.0 if mode == "bilinear" else 2.0  # the filter's half width
+    support = half * step if step >= 1.0 else half
+    inv = 1.0 / step if step >= 1.0 else 1.0
+    a = np.zeros((n_out, n_in), dtype=np.float64)
+    for i in range(n_out):
+        centre = step * (i + 0.5)
+        lo = max(int(centre - support + 0.5), 0)
+        hi = min(int(centre + support + 0.5), n_in)
+        taps = np.arange(lo, hi)
+        w = _antialias_filter(mode, (taps - centre + 0.5) * inv)
+        total = w.sum()
+        a[i, lo:hi] = w / total if total != 0 else w
+    return a.astype(dtype)
+
+
 _LINEAR_MODES = {1: "linear", 2: "bilinear", 3: "trilinear"}
 
 
@@ -1119,7 +1153,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
     """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to ``size`` or by
     ``scale_factor`` with ``mode`` 'nearest', 'nearest-exact', 'area' (adaptive average
     pooling), 'linear' / 'bilinear' / 'trilinear' (by dimension) or 'bicubic' (4-D), with
-    PyTorch's index formulas (``align_corners`` both ways). Written as products with
+    PyTorch's index formulas (``align_corners`` both ways; ``antialias=True`` for
+    'bilinear'/'bicubic' widens the filter when shrinking). Written as products with
     constant interpolation matrices, one per axis, so it differentiates to any order."""
     op = "interpolate"
     x = _input(input)
@@ -1133,8 +1168,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
     if mode not in allowed:
         raise ValueError(f"{op}: mode {mode!r} is not supported for a {x.ndim}-D input; "
                          f"use one of {', '.join(map(repr, allowed))}")
-    if antialias:
-        raise NotImplementedError(f"{op}: antialias is not supported")
+    if antialias and (spatial != 2 or mode not in ("bilinear", "bicubic")):
+        raise ValueError(f"{op}: antialias=True needs mode 'bilinear' or 'bicubic' and a 4-D "
+                         f"(N, C, H, W) input, got mode {mode!r} and shape {x.shape}")
     if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
         raise ValueError(f"{op}: align_corners only applies to {linear_mode!r} and "
                          "'bicubic' modes")
@@ -1155,7 +1191,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
     if min(out_sizes) < 1:
         raise ValueError(f"{op}: the output size {out_sizes} must be positive")
     dt = x.array.dtype
-    mats = [_interp_matrix(n_in, n_out, mode, align_corners, sc, dt)
+    matrix = _antialias_matrix if antialias else _interp_matrix
+    mats = [matrix(n_in, n_out, mode, align_corners, sc, dt)
             for n_in, n_out, sc in zip(in_sizes, out_sizes, scales)]
     y = P.matmul(x, _constant_like(np.ascontiguousarray(mats[-1].T), x))  # last axis: x Aᵀ
     if spatial >= 2:
