@@ -504,3 +504,22 @@ def test_dead_fraction_of_a_convolution_counts_channels():
     monitor.step()
     dead = [r["dead_fraction"] for r in monitor.history if r["dead_fraction"] is not None]
     assert dead == [0.5]
+
+
+def test_misuse_is_named():
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with pytest.raises(TypeError, match=r"GradientMonitor: expected the model \(an "
+                                        r"nn.Module\), got generator"):
+        nn.GradientMonitor(model.parameters())
+    with pytest.raises(ValueError, match="series: key must be one of grad_norm, weight_norm, "
+                                         "update_ratio, dead_fraction, got 'grad'"):
+        nn.GradientMonitor(model).series("grad")
+
+
+def test_plot_before_any_step_writes_empty_panels_quietly(tmp_path):
+    pytest.importorskip("matplotlib")
+    monitor = nn.GradientMonitor(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "no artists with labels" legend
+        monitor.plot(tmp_path / "g.png")
+    assert (tmp_path / "g.png").stat().st_size > 0

@@ -153,3 +153,13 @@ def test_draw_format_and_suffix(tmp_path, monkeypatch):
         cr.viz.draw(f, tmp_path / "g")
     assert f"-o {tmp_path / 'g.svg'}`" in str(info.value)
     assert f"dot -Tsvg {tmp_path / 'g.dot'} " in str(info.value)
+
+
+@pytest.mark.parametrize("show", [
+    lambda v: cr.explain(v), lambda v: cr.viz.draw(v), lambda v: cr.viz.to_dot(v),
+    lambda v: cr.viz.html(v)])
+def test_showing_something_else_than_a_tensor_names_the_function(show):
+    with pytest.raises(TypeError, match=r"^(explain|draw|to_dot|html): expected a Tensor "
+                                        r"\(the output whose graph to show, such as the "
+                                        r"loss\), got float$"):
+        show(1.5)

@@ -17,8 +17,7 @@ from .normal import Normal
 from .transforms import ExpTransform, Transform
 
 __all__ = ["Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma", "Kumaraswamy", "LogNormal",
-           "TransformedDistribution",
-           "Weibull"]
+           "LogisticNormal", "TransformedDistribution", "Weibull"]
 
 
 class TransformedDistribution(Distribution):
@@ -42,6 +41,8 @@ class TransformedDistribution(Distribution):
         event_dim = max([len(base_distribution.event_shape)]
                         + [t.event_dim for t in transforms])
         shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        for t in transforms:  # (the stick-breaking transform adds an entry)
+            shape = t.forward_shape(shape)
         cut = len(shape) - event_dim
         super().__init__(shape[:cut], shape[cut:], validate_args)
 
@@ -50,11 +51,13 @@ class TransformedDistribution(Distribution):
         return self.base_dist.has_rsample
 
     def expand(self, batch_shape, _instance=None) -> TransformedDistribution:
+        shape = tuple(batch_shape) + tuple(self._event_shape)
+        for transform in reversed(self.transforms):  # back to the base's shape
+            shape = transform.inverse_shape(shape)
         n_base = len(self.base_dist.event_shape)
-        extra = tuple(self._event_shape)[:len(self._event_shape) - n_base]
         new = object.__new__(type(self))
         new.__dict__ = dict(self.__dict__)
-        new.base_dist = self.base_dist.expand(tuple(batch_shape) + extra)
+        new.base_dist = self.base_dist.expand(shape[:len(shape) - n_base])
         new._batch_shape = Size(tuple(batch_shape))
         return new
 
@@ -419,3 +422,28 @@ class Kumaraswamy(TransformedDistribution):
         t0 = 1 - self.concentration0.reciprocal()
         h0 = ops.digamma(self.concentration0 + 1) + 0.5772156649015329
         return t0 + t1 * h0 - self.concentration1.log() - self.concentration0.log()
+
+
+class LogisticNormal(TransformedDistribution):
+    """``LogisticNormal(loc, scale)`` on the simplex of K + 1 entries: the stick-breaking
+    transform of a Normal(loc, scale) vector of K."""
+
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        from .transforms import StickBreakingTransform
+
+        base = Normal(loc, scale, validate_args=validate_args)
+        if not base.batch_shape:
+            base = base.expand((1,))
+        super().__init__(base, StickBreakingTransform(), validate_args=validate_args)
+
+    @property
+    def loc(self) -> Tensor:
+        return self.base_dist.loc
+
+    @property
+    def scale(self) -> Tensor:
+        return self.base_dist.scale

@@ -13,8 +13,8 @@ from .._tensor import Tensor, as_tensor
 from ..nn import functional as F
 
 __all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
-           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "TanhTransform",
-           "Transform", "biject_to", "identity_transform", "transform_to"]
+           "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform",
+           "TanhTransform", "Transform", "biject_to", "identity_transform", "transform_to"]
 
 
 class Transform:
@@ -64,6 +64,10 @@ class Transform:
         raise NotImplementedError(f"{type(self).__name__}.log_abs_det_jacobian")
 
     def forward_shape(self, shape) -> tuple:
+        """The shape of y for x of ``shape`` (the same, but for the stick-breaking one)."""
+        return tuple(shape)
+
+    def inverse_shape(self, shape) -> tuple:
         return tuple(shape)
 
     def __repr__(self) -> str:
@@ -84,6 +88,12 @@ class _Inverse(Transform):
 
     def log_abs_det_jacobian(self, x, y) -> Tensor:
         return -self._inv.log_abs_det_jacobian(y, x)
+
+    def forward_shape(self, shape) -> tuple:
+        return self._inv.inverse_shape(shape)
+
+    def inverse_shape(self, shape) -> tuple:
+        return self._inv.forward_shape(shape)
 
 
 class ExpTransform(Transform):
@@ -182,6 +192,16 @@ class ComposeTransform(Transform):
             y = part.inv(y)
         return y
 
+    def forward_shape(self, shape) -> tuple:
+        for part in self.parts:
+            shape = part.forward_shape(shape)
+        return tuple(shape)
+
+    def inverse_shape(self, shape) -> tuple:
+        for part in reversed(self.parts):
+            shape = part.inverse_shape(shape)
+        return tuple(shape)
+
     def log_abs_det_jacobian(self, x, y):
         if not self.parts:  # the identity
             from .. import creation
@@ -241,6 +261,46 @@ class SoftmaxTransform(Transform):
         return y.log()
 
 
+class StickBreakingTransform(Transform):
+    """Real vectors of length K to the simplex of K + 1 (a bijection; PyTorch's
+    ``biject_to(simplex)``): z_i = σ(x_i − log(K − i)) breaks off a share z_i of the stick
+    that is left, y_i = z_i Π_{j<i} (1 − z_j), and the last entry takes the rest."""
+
+    event_dim = 1
+
+    @staticmethod
+    def _offset(k: int, like: Tensor) -> Tensor:
+        from .. import creation
+
+        return creation.arange(k, 0, -1, dtype=like.dtype)  # K − i for i = 0 .. K−1
+
+    def _call(self, x):
+        info = np.finfo(x.array.dtype)
+        z = (x - self._offset(x.shape[-1], x).log()).sigmoid().clamp(min=info.tiny,
+                                                                      max=1 - info.eps)
+        left = (1 - z).cumprod(-1)
+        return F.pad(z, (0, 1), value=1.0) * F.pad(left, (1, 0), value=1.0)
+
+    def _inverse(self, y):
+        crop = y[..., :-1]
+        remaining = (1 - crop.cumsum(-1)).clamp(min=np.finfo(y.array.dtype).tiny)
+        return crop.log() - remaining.log() + self._offset(crop.shape[-1], y).log()
+
+    def log_abs_det_jacobian(self, x, y):
+        x, y = as_tensor(x), as_tensor(y)
+        x = x - self._offset(x.shape[-1], x).log()
+        # (1 − σ(x) = exp(−x) σ(x))
+        return (-x + F.logsigmoid(x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape) -> tuple:
+        shape = tuple(shape)
+        return shape[:-1] + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape) -> tuple:
+        shape = tuple(shape)
+        return shape[:-1] + (shape[-1] - 1,)
+
+
 identity_transform = ComposeTransform([])
 
 
@@ -278,13 +338,12 @@ def transform_to(constraint) -> Transform:
 
 
 def biject_to(constraint) -> Transform:
-    """A bijection from unconstrained reals onto ``constraint`` (PyTorch's ``biject_to``);
-    the simplex has none here (PyTorch's stick-breaking transform is not in chainrule)."""
+    """A bijection from unconstrained reals onto ``constraint`` (PyTorch's ``biject_to``):
+    as ``transform_to``, but the stick-breaking transform for the simplex."""
     from . import constraints as c
 
     if isinstance(constraint, c._Simplex):
-        raise NotImplementedError("biject_to(simplex): the stick-breaking transform is not "
-                                  "in chainrule; transform_to(simplex) (softmax) is")
+        return StickBreakingTransform()
     return transform_to(constraint)
 
 

@@ -77,6 +77,8 @@ def __getattr__(name: str):
 
 
 KINDS = ("vanishing", "exploding", "dead", "large-step")
+# the statistics of a history row (series() regroups one of them per layer)
+_STATISTICS = ("grad_norm", "weight_norm", "update_ratio", "dead_fraction")
 
 # What to try, said with every finding of a kind
 ADVICE = {
@@ -216,6 +218,9 @@ class GradientMonitor:
                  dead_fraction: float = 0.5, update_threshold: float = 0.1,
                  dense_steps: int = 100,
                  on_warning: Callable[[GradientWarning], Any] | None = None):
+        if not hasattr(model, "named_modules"):  # e.g. model.parameters() given
+            raise TypeError(f"GradientMonitor: expected the model (an nn.Module), got "
+                            f"{type(model).__name__}")
         if every < 1:
             raise ValueError(f"GradientMonitor: every must be >= 1, got {every}")
         if dense_steps < 0:
@@ -443,6 +448,9 @@ class GradientMonitor:
 
     def series(self, key: str = "grad_norm") -> dict[str, tuple[list[int], list[float]]]:
         """``{layer: (steps, values)}`` for one statistic of :attr:`history`."""
+        if key not in _STATISTICS:
+            raise ValueError(f"series: key must be one of {', '.join(_STATISTICS)}, got "
+                             f"{key!r}")
         out: dict[str, tuple[list[int], list[float]]] = {}
         for row in self.history:
             value = row.get(key)
@@ -563,7 +571,7 @@ class GradientMonitor:
             ax.grid(True, which="major", alpha=0.3)
         axes[-1].set_xlabel("step")
         axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
-        if len(self.layers) <= 24:  # beside the plot, where it hides no line
+        if len(self.layers) <= 24 and self.history:  # beside the plot, hiding no line
             by_kind["grad"].legend(fontsize="small", loc="upper left",
                                    bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         fig.tight_layout()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .._tensor import Tensor
 from ..files import atomic_write
-from .graph import Graph, Node, check_size, count, shape_text, summarize
+from .graph import Graph, Node, check_root, check_size, count, shape_text, summarize
 from .notation import local_symbol, op_text, rule_text, tensor_rule
 
 __all__ = ["INSTALL_HINT", "GraphvizMissing", "draw", "to_dot"]
@@ -99,6 +99,8 @@ def to_dot(tensor: Tensor, expand: bool = False, graph: Graph | None = None,
     Ungrouped graphs above ``max_nodes`` nodes are refused with a hint, since dot
     would take minutes and the picture would be unreadable.
     """
+    if graph is None:
+        check_root(tensor, "to_dot")
     g = graph if graph is not None else Graph(tensor)
     lines = ["digraph chainrule {",
              '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.3, ranksep=0.55];',
@@ -240,6 +242,7 @@ def draw(tensor: Tensor, path=None, format: str | None = None, expand: bool = Fa
     >>> w = cr.tensor(2.0, requires_grad=True, name="w")
     >>> src = cr.viz.draw(w * 3.0)
     """
+    check_root(tensor, "draw")
     source = to_dot(tensor, expand=expand, max_nodes=max_nodes)
     try:
         import graphviz

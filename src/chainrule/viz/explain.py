@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._tensor import Tensor
-from .graph import Edge, Graph, Node, fmt, shape_text
+from .graph import Edge, Graph, Node, check_root, fmt, shape_text
 from .notation import local_symbol, num, op_text, rule_text, tensor_rule
 
 __all__ = ["Explanation", "explain"]
@@ -365,4 +365,5 @@ def explain(tensor: Tensor, wrt=None, max_paths: int = 10) -> Explanation:
     counted). Call it before ``backward()`` (or after ``backward(retain_graph=True)``):
     a plain backward releases the rules it needs. It never changes any ``.grad``.
     """
+    check_root(tensor, "explain")
     return Explanation(tensor, wrt=wrt, max_paths=max_paths)

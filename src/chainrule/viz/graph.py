@@ -222,8 +222,7 @@ class Graph:
     """
 
     def __init__(self, root: Tensor, seed=None):
-        if not isinstance(root, Tensor):
-            raise TypeError(f"expected a Tensor, got {type(root).__name__}")
+        check_root(root, "Graph")
         self.root_tensor = root
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
@@ -554,6 +553,13 @@ def check_size(boxes: int, max_nodes: int, who: str) -> None:
         raise ValueError(
             f"{who}: the graph has {boxes} boxes (more than max_nodes={max_nodes}); tag "
             "modules (nn.Module outputs collapse), draw a smaller part, or raise max_nodes")
+
+
+def check_root(root, caller: str) -> None:
+    """Refuse, naming ``caller``, anything but the Tensor whose graph is to be shown."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"{caller}: expected a Tensor (the output whose graph to show, "
+                        f"such as the loss), got {type(root).__name__}")
 
 
 def build(root: Tensor, seed=None) -> Graph:

@@ -44,7 +44,7 @@ from .._tensor import Tensor
 from ..files import atomic_write
 from ._template import TEMPLATE
 from .explain import Explanation
-from .graph import Edge, Node, check_size, count, fmt, shape_text, summarize
+from .graph import Edge, Node, check_root, check_size, count, fmt, shape_text, summarize
 from .notation import filled, forward_text, local_symbol, op_text, rule_text, tensor_rule
 
 __all__ = ["html", "page_model"]
@@ -648,6 +648,7 @@ def html(tensor: Tensor, path=None, expand: bool = False, title: str | None = No
     (or after ``backward(retain_graph=True)``) so the backward steps can be shown.
     Graphs over ``max_nodes`` boxes are refused, as by :func:`chainrule.viz.draw`.
     """
+    check_root(tensor, "html")
     model = page_model(tensor, expand=expand, title=title, max_nodes=max_nodes)
     keep = ("boxes", "edges", "steps", "root")
     slim = {k: model[k] for k in keep}
