@@ -93,6 +93,11 @@ CASES = {
     "negative_binomial_logits": (lambda D, p: D.NegativeBinomial(p[0], logits=p[1]),
                                  [SCALE, LOC], np.array([[2.0, 0.0], [0.0, 5.0], [1.0, 1.0]])),
     "pareto": (lambda D, p: D.Pareto(p[0], p[1] + 2), [SCALE, SCALE], SCALE * 1.7),
+    "lowrank_mvn": (lambda D, p: D.LowRankMultivariateNormal(p[0], p[1], p[2]),
+                    [LOC[:, 0], TRIL[:, :2], SCALE[:, 1]], _mvn_value()),
+    "lowrank_mvn_batch": (lambda D, p: D.LowRankMultivariateNormal(p[0], p[1], p[2]),
+                          [np.stack([LOC[:, 0], LOC[:, 1]]), TRIL[:, 1:], SCALE[:, 0]],
+                          np.stack([LOC[:, 1], LOC[:, 0]]) * 0.5),
     "logistic_normal": (lambda D, p: D.LogisticNormal(p[0], p[1]), [LOC, SCALE],
                         np.array([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])),
     "inverse_gamma": (lambda D, p: D.InverseGamma(p[0] + 2, p[1]), [SCALE, SCALE[::-1].copy()],
@@ -182,7 +187,7 @@ def test_moments_match_torch(name):
                                   "gumbel", "multinomial_probs", "multinomial_logits",
                                   "negative_binomial_probs", "negative_binomial_logits",
                                   "pareto", "inverse_gamma", "kumaraswamy",
-                                  "logistic_normal"])
+                                  "logistic_normal", "lowrank_mvn", "lowrank_mvn_batch"])
 def test_log_prob_gradients_against_finite_differences(name):
     make, params, value = CASES[name]
     value = cr.tensor(value if value.dtype.kind == "f" else value.astype(np.int64))
@@ -600,4 +605,19 @@ def test_gamma_beta_dirichlet_rsample_gradients_are_unbiased():
     assert ((y.detach().numpy() > 0) & (y.detach().numpy() < 1)).all()
     (y.sum() / n).backward()
     np.testing.assert_allclose([a.grad.item(), b.grad.item()], [3 / 25, -2 / 25], atol=0.004)
+
+
+def test_lowrank_multivariate_normal_matrices_match_torch():
+    W, d = TRIL[:, :2], SCALE[:, 1]
+    ours = crd.LowRankMultivariateNormal(cr.tensor(LOC[:, 0]), cr.tensor(W), cr.tensor(d))
+    theirs = td.LowRankMultivariateNormal(torch.tensor(LOC[:, 0]), torch.tensor(W),
+                                          torch.tensor(d))
+    for name in ("covariance_matrix", "precision_matrix", "scale_tril"):
+        np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy(),
+                                   rtol=1e-12, atol=1e-14, err_msg=name)
+    cr.manual_seed(0)
+    draws = ours.sample((40000,)).numpy()
+    np.testing.assert_allclose(np.cov(draws.T), W @ W.T + np.diag(d), atol=0.06)
+    with pytest.raises(ValueError, match=r"cov_factor must be \(\.\.\., 3, rank\)"):
+        crd.LowRankMultivariateNormal(cr.zeros(3), cr.ones(2, 2), cr.ones(3))
 

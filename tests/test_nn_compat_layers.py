@@ -900,3 +900,21 @@ def test_lazy_layers_take_their_shapes_from_a_loaded_state_dict_as_torch():
     assert ours[:3] == theirs[:3]
     for a, b in zip(ours[3:], theirs[3:]):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_pytorch_nn_names_chainrule_lacks_say_so_and_name_the_nearest():
+    from chainrule.nn import functional as cr_F
+
+    for module, torch_module in ((cr.nn, torch.nn), (cr_F, torch.nn.functional)):
+        for name, nearest in module._NOT_IN_CHAINRULE.items():
+            assert hasattr(torch_module, name) or name in ("NLLLoss2d", "Container")
+            with pytest.raises(AttributeError, match=f"{name}.*not part of chainrule; the "
+                                                     "nearest"):
+                getattr(module, name)
+            # the names it points to exist
+            for word in nearest.replace(",", " ").replace("(", " ").split():
+                if word.startswith(("nn.", "F.")) and "." not in word[3:]:
+                    owner = cr.nn if word.startswith("nn.") else cr_F
+                    assert hasattr(owner, word.split(".")[1]), word
+    with pytest.raises(AttributeError, match=r"has no attribute 'Nonsense'$"):
+        cr.nn.Nonsense  # noqa: B018

@@ -24,7 +24,7 @@ from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .mixture_same_family import MixtureSameFamily
-from .multivariate_normal import MultivariateNormal
+from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .relaxed import (
@@ -129,6 +129,7 @@ def _alias_modules() -> None:
              "weibull": ["Weibull"], "gumbel": ["Gumbel"], "multinomial": ["Multinomial"],
              "negative_binomial": ["NegativeBinomial"], "pareto": ["Pareto"],
              "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"],
+             "lowrank_multivariate_normal": ["LowRankMultivariateNormal"],
              "constraint_registry": ["biject_to", "transform_to"],
              "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"],
              "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"]}

@@ -1,4 +1,5 @@
-"""Multivariate normal distribution, parameterized through a lower Cholesky factor."""
+"""Multivariate normal distributions: parameterized through a lower Cholesky factor, and
+with a low-rank plus diagonal covariance."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .._tensor import Tensor, as_tensor
 from . import constraints
 from .distribution import Distribution
 
-__all__ = ["MultivariateNormal"]
+__all__ = ["LowRankMultivariateNormal", "MultivariateNormal"]
 
 
 def _solve_lower(L: Tensor, rhs: Tensor) -> Tensor:
@@ -141,3 +142,118 @@ class MultivariateNormal(Distribution):
         half_log_det = self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
         H = 0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + half_log_det
         return H if not self._batch_shape else H.expand(self._batch_shape)
+
+
+class LowRankMultivariateNormal(Distribution):
+    """``LowRankMultivariateNormal(loc, cov_factor, cov_diag)``: covariance
+    W Wᵀ + diag(D) for W (n × r) and D (n), which densities use through the r × r
+    capacitance matrix I + Wᵀ D⁻¹ W (Woodbury and the determinant lemma): O(n r²),
+    never an n × n factorization."""
+
+    arg_constraints: ClassVar[dict] = {
+        "loc": constraints.real_vector,
+        "cov_factor": constraints.independent(constraints.real, 2),
+        "cov_diag": constraints.independent(constraints.positive, 1)}
+    support = constraints.real_vector
+    has_rsample = True
+
+    def __init__(self, loc, cov_factor, cov_diag, validate_args=None) -> None:
+        loc, cov_factor, cov_diag = as_tensor(loc), as_tensor(cov_factor), as_tensor(cov_diag)
+        if loc.ndim < 1:
+            raise ValueError("LowRankMultivariateNormal: loc must be at least one-dimensional")
+        n = loc.shape[-1]
+        if cov_factor.ndim < 2 or cov_factor.shape[-2] != n:
+            raise ValueError(f"LowRankMultivariateNormal: cov_factor must be (..., {n}, rank) "
+                             f"for loc of shape {tuple(loc.shape)}, got "
+                             f"{tuple(cov_factor.shape)}")
+        if cov_diag.ndim < 1 or cov_diag.shape[-1] != n:
+            raise ValueError(f"LowRankMultivariateNormal: cov_diag must be (..., {n}) for loc "
+                             f"of shape {tuple(loc.shape)}, got {tuple(cov_diag.shape)}")
+        batch = np.broadcast_shapes(loc.shape[:-1], cov_factor.shape[:-2], cov_diag.shape[:-1])
+        self.loc = loc.expand(batch + (n,))
+        self._unbroadcasted_cov_factor = cov_factor
+        self._unbroadcasted_cov_diag = cov_diag
+        self.cov_factor = cov_factor.expand(batch + tuple(cov_factor.shape[-2:]))
+        self.cov_diag = cov_diag.expand(batch + (n,))
+        super().__init__(batch, (n,), validate_args)
+        self._check_parameter("cov_diag", cov_diag.array > 0,
+                              "IndependentConstraint(GreaterThan(lower_bound=0.0), 1)",
+                              cov_diag)
+        self._capacitance_tril = self._capacitance(cov_factor, cov_diag)
+
+    @staticmethod
+    def _capacitance(W: Tensor, D: Tensor) -> Tensor:
+        """The lower Cholesky factor of I + Wᵀ D⁻¹ W."""
+        K = (W.mT / D.unsqueeze(-2)) @ W
+        return linalg.cholesky(K + creation.eye(W.shape[-1], dtype=W.dtype))
+
+    def _log_det(self) -> Tensor:
+        L = self._capacitance_tril
+        return 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1) + \
+            self._unbroadcasted_cov_diag.log().sum(-1)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        return (W.pow(2).sum(-1) + D).expand(tuple(self._batch_shape) + tuple(self._event_shape))
+
+    @property
+    def covariance_matrix(self) -> Tensor:
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        from .. import ops
+
+        cov = W @ W.mT + ops.diag_embed(D)
+        return cov.expand(tuple(self._batch_shape) + tuple(self._event_shape) * 2)
+
+    @property
+    def scale_tril(self) -> Tensor:
+        return linalg.cholesky(self.covariance_matrix)
+
+    @property
+    def precision_matrix(self) -> Tensor:
+        """D⁻¹ − D⁻¹ W (I + Wᵀ D⁻¹ W)⁻¹ Wᵀ D⁻¹ (Woodbury)."""
+        from .. import ops
+
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        Wt_Dinv = W.mT / D.unsqueeze(-2)
+        A = _solve_lower(self._capacitance_tril, Wt_Dinv)
+        precision = ops.diag_embed(D.reciprocal()) - A.mT @ A
+        return precision.expand(tuple(self._batch_shape) + tuple(self._event_shape) * 2)
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        shape = tuple(self._extended_shape(sample_shape))
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        rng = self._rng()
+        eps_w = as_tensor(rng.standard_normal(shape[:-1] + (W.shape[-1],))
+                          .astype(self.loc.dtype))
+        eps_d = as_tensor(rng.standard_normal(shape).astype(self.loc.dtype))
+        return self.loc + (W @ eps_w.unsqueeze(-1)).squeeze(-1) + D.sqrt() * eps_d
+
+    def log_prob(self, value) -> Tensor:
+        value = as_tensor(value)
+        self._check_value(value, ~np.isnan(value.array), "real vectors (not NaN)")
+        x = value - self.loc
+        W, D = self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag
+        Wt_Dinv_x = ((W.mT / D.unsqueeze(-2)) @ x.unsqueeze(-1)).squeeze(-1)
+        mahalanobis = (x.pow(2) / D).sum(-1) - _batch_mahalanobis(self._capacitance_tril,
+                                                                  Wt_Dinv_x)
+        return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + self._log_det()
+                       + mahalanobis)
+
+    def entropy(self) -> Tensor:
+        H = 0.5 * (self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + self._log_det())
+        return H if not self._batch_shape else H.expand(self._batch_shape)
+
+    def expand(self, batch_shape, _instance=None) -> LowRankMultivariateNormal:
+        batch = tuple(batch_shape)
+        return LowRankMultivariateNormal(self.loc.expand(batch + tuple(self._event_shape)),
+                                         self._unbroadcasted_cov_factor,
+                                         self._unbroadcasted_cov_diag, validate_args=False)

@@ -361,3 +361,25 @@ __all__ = [
 
 utils._attach_submodules()
 modules.attach()
+
+
+# PyTorch's nn names that chainrule does not have, with the nearest thing it has
+_NOT_IN_CHAINRULE = {
+    "FractionalMaxPool2d": "nn.MaxPool2d or nn.AdaptiveMaxPool2d (fractional pooling draws "
+                           "random regions)",
+    "FractionalMaxPool3d": "nn.MaxPool3d or nn.AdaptiveMaxPool3d",
+    "LPPool3d": "nn.LPPool2d, or (F.avg_pool3d(x ** p, k) * k ** 3) ** (1 / p)",
+    "MaxUnpool3d": "nn.MaxUnpool1d / MaxUnpool2d",
+    "CrossMapLRN2d": "nn.LocalResponseNorm",
+    "NLLLoss2d": "nn.NLLLoss, which takes (N, C, H, W) input (PyTorch deprecated NLLLoss2d)",
+    "Container": "nn.Module or nn.Sequential (PyTorch deprecated Container)",
+    "LinearCrossEntropyLoss": "nn.Linear followed by nn.CrossEntropyLoss",
+}
+
+
+def __getattr__(name: str):
+    if name in _NOT_IN_CHAINRULE:
+        raise AttributeError(f"module 'chainrule.nn' has no attribute {name!r}: PyTorch's "
+                             f"torch.nn.{name} is not part of chainrule; the nearest: "
+                             f"{_NOT_IN_CHAINRULE[name]} (see docs/layers.md)")
+    raise AttributeError(f"module 'chainrule.nn' has no attribute {name!r}")

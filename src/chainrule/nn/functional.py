@@ -2355,3 +2355,24 @@ __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indice
             "adaptive_max_pool3d_with_indices", "max_pool1d_with_indices",
             "max_pool2d_with_indices", "max_pool3d_with_indices", "upsample",
             "upsample_bilinear", "upsample_nearest"]
+
+
+# PyTorch's functional names that chainrule does not have, with the nearest thing it has
+_NOT_IN_CHAINRULE = {
+    "fractional_max_pool2d": "F.max_pool2d or F.adaptive_max_pool2d (fractional pooling "
+                             "draws random regions)",
+    "fractional_max_pool3d": "F.max_pool3d or F.adaptive_max_pool3d",
+    "lp_pool3d": "F.lp_pool2d, or (F.avg_pool3d(x ** p, k) * k ** 3) ** (1 / p)",
+    "max_unpool3d": "F.max_unpool1d / max_unpool2d",
+    "rrelu_": "F.rrelu(x, training=..., inplace=True)",
+    "linear_cross_entropy": "F.cross_entropy(F.linear(x, weight, bias), target)",
+    "conv_tbc": "F.conv1d on x.permute(1, 2, 0) (time-batch-channel to batch-channel-time)",
+}
+
+
+def __getattr__(name: str):
+    if name in _NOT_IN_CHAINRULE:
+        raise AttributeError(f"module 'chainrule.nn.functional' has no attribute {name!r}: "
+                             f"PyTorch's torch.nn.functional.{name} is not part of chainrule; "
+                             f"the nearest: {_NOT_IN_CHAINRULE[name]} (see docs/layers.md)")
+    raise AttributeError(f"module 'chainrule.nn.functional' has no attribute {name!r}")
