@@ -311,6 +311,11 @@ def test_every_command_reports_a_bad_flag_in_one_line(capsys, argv, line):
     assert one_line_error(capsys, *argv).startswith(line)
 
 
+def test_version(capsys):
+    code, out, err = cli(capsys, "--version")
+    assert (code, out, err) == (0, f"chainrule {cr.__version__}\n", "")
+
+
 @pytest.mark.slow  # a subprocess per case
 @pytest.mark.parametrize("argv", [["examples"], ["train", *TINY]])
 def test_a_reader_that_leaves_ends_the_command_quietly(tmp_path, argv):

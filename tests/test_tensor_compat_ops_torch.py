@@ -323,3 +323,23 @@ def test_interpolate_antialias_by_scale_factor_and_its_refusal():
                                               mode="bilinear", antialias=True))
     with pytest.raises(ValueError, match="antialias=True needs mode 'bilinear' or 'bicubic'"):
         cr.nn.functional.interpolate(cr.tensor(x), scale_factor=0.5, antialias=True)
+
+
+@pytest.mark.parametrize("loss", ["soft_margin_loss", "multilabel_soft_margin_loss"])
+def test_logistic_losses_have_their_gradient_at_zero_logits(loss):
+    # a zero-initialized output layer gives logits of exactly 0: the gradient there is
+    # −y σ(0) = −y/2, not 0
+    logits, tlogits = _both(np.zeros((2, 3)))
+    target = np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])
+    if loss == "multilabel_soft_margin_loss":
+        target = (target > 0).astype(np.float64)
+    getattr(cr.nn.functional, loss)(logits, cr.tensor(target)).backward()
+    getattr(torch.nn.functional, loss)(tlogits, torch.tensor(target)).backward()
+    _same(logits.grad, tlogits.grad)
+    assert np.abs(logits.grad.numpy()).min() > 0
+
+
+def test_tile_takes_its_repeats_as_varargs_too():
+    t = np.arange(6.0).reshape(2, 3)
+    for args in ((1, 2), ((2,),), (2, 1, 1)):
+        _same(cr.tensor(t).tile(*args), torch.tensor(t).tile(*args))

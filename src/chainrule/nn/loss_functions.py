@@ -50,8 +50,10 @@ def _legacy_reduction(size_average, reduce, reduction: str, op: str) -> str:
 
 
 def _softplus(x: Tensor) -> Tensor:
-    """log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|), finite for any x."""
-    return P.add(P.relu(x), P.log(P.add(P.exp(P.neg(P.abs(x))), 1.0)))
+    """log(1 + eˣ), finite for any x, with derivative σ(x) everywhere (the composite
+    max(x, 0) + log(1 + e^−|x|) had 0 at x = 0, where relu and |x| have kinks: a
+    zero-initialized output layer got no gradient)."""
+    return P.softplus(x, 1.0, math.inf)
 
 
 def _clamp_min0(x: Tensor) -> Tensor:

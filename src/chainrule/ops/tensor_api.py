@@ -2166,11 +2166,13 @@ for _fn in ("addcmul", "addcdiv", "atan2", "hypot", "xlogy", "logit", "copysign"
 # more shape plumbing (composites of getitem, transpose, reshape, concatenate)
 # ---------------------------------------------------------------------------
 @expose
-def tile(x, dims) -> Tensor:
+def tile(x, *dims) -> Tensor:
     """``x`` repeated ``dims`` times along each dim (dims padded with 1s in front, as
-    PyTorch; x gets leading dims of size 1 when dims is longer)."""
+    PyTorch; x gets leading dims of size 1 when dims is longer); ``x.tile(2, 3)`` or
+    ``x.tile((2, 3))``."""
     x = as_tensor(x)
-    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(dims) == 1:
+        dims = tuple(dims[0]) if isinstance(dims[0], (tuple, list)) else dims
     if len(dims) < x.ndim:
         dims = (1,) * (x.ndim - len(dims)) + dims
     return repeat(x, *dims)

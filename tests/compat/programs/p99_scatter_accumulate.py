@@ -57,6 +57,15 @@ pooled = sums / n[:, None]
 pooled_max = torch.full((3, 3), float("-inf")).scatter_reduce(0, seg[:, None].expand(6, 3), feats, reduce="amax", include_self=False)
 out["pooled"], out["pooled_max"] = pooled, pooled_max
 out["res"] = res
+# a zero-initialized multi-label head: its first logits are exactly 0
+head = torch.nn.Linear(3, 4)
+torch.nn.init.zeros_(head.weight)
+torch.nn.init.zeros_(head.bias)
+tags = (torch.tensor(rng.uniform(size=(6, 4))) > 0.5).float()
+head_loss = torch.nn.functional.multilabel_soft_margin_loss(head(feats.detach()), tags)
+head_loss = head_loss + torch.nn.SoftMarginLoss()(head(feats.detach())[:, 0], tags[:, 0] * 2 - 1)
+head_loss.backward()
+out["zero_head"] = [head_loss, head.weight.grad, head.bias.grad]
 loss = sum((t * torch.linspace(-1.0, 2.0, t.numel()).reshape(t.shape)).sum() for t in res.values())
 loss = loss + pooled.pow(2).sum() + pooled_max.sum()
 loss.backward()
