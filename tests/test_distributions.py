@@ -93,6 +93,11 @@ CASES = {
     "negative_binomial_logits": (lambda D, p: D.NegativeBinomial(p[0], logits=p[1]),
                                  [SCALE, LOC], np.array([[2.0, 0.0], [0.0, 5.0], [1.0, 1.0]])),
     "pareto": (lambda D, p: D.Pareto(p[0], p[1] + 2), [SCALE, SCALE], SCALE * 1.7),
+    "continuous_bernoulli_probs": (lambda D, p: D.ContinuousBernoulli(probs=p[0]),
+                                   [np.array([[0.2, 0.4995], [0.5, 0.9], [0.5008, 0.01]])],
+                                   BIN_PROBS),
+    "continuous_bernoulli_logits": (lambda D, p: D.ContinuousBernoulli(logits=p[0]), [LOC],
+                                    BIN_PROBS[::-1].copy()),
     "lowrank_mvn": (lambda D, p: D.LowRankMultivariateNormal(p[0], p[1], p[2]),
                     [LOC[:, 0], TRIL[:, :2], SCALE[:, 1]], _mvn_value()),
     "lowrank_mvn_batch": (lambda D, p: D.LowRankMultivariateNormal(p[0], p[1], p[2]),
@@ -187,7 +192,8 @@ def test_moments_match_torch(name):
                                   "gumbel", "multinomial_probs", "multinomial_logits",
                                   "negative_binomial_probs", "negative_binomial_logits",
                                   "pareto", "inverse_gamma", "kumaraswamy",
-                                  "logistic_normal", "lowrank_mvn", "lowrank_mvn_batch"])
+                                  "logistic_normal", "lowrank_mvn", "lowrank_mvn_batch",
+                                  "continuous_bernoulli_probs", "continuous_bernoulli_logits"])
 def test_log_prob_gradients_against_finite_differences(name):
     make, params, value = CASES[name]
     value = cr.tensor(value if value.dtype.kind == "f" else value.astype(np.int64))
@@ -620,4 +626,26 @@ def test_lowrank_multivariate_normal_matrices_match_torch():
     np.testing.assert_allclose(np.cov(draws.T), W @ W.T + np.diag(d), atol=0.06)
     with pytest.raises(ValueError, match=r"cov_factor must be \(\.\.\., 3, rank\)"):
         crd.LowRankMultivariateNormal(cr.zeros(3), cr.ones(2, 2), cr.ones(3))
+
+
+def test_continuous_bernoulli_cdf_icdf_and_samples_match_torch():
+    probs = np.array([0.05, 0.3, 0.4999, 0.5, 0.7, 0.995])
+    ours = crd.ContinuousBernoulli(probs=cr.tensor(probs))
+    theirs = td.ContinuousBernoulli(probs=torch.tensor(probs))
+    for u in (0.0, 0.25, 0.5, 0.9, 1.0):
+        value = np.full_like(probs, u)
+        np.testing.assert_allclose(ours.cdf(cr.tensor(value)).numpy(),
+                                   theirs.cdf(torch.tensor(value)).numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.icdf(cr.tensor(value)).numpy(),
+                                   theirs.icdf(torch.tensor(value)).numpy(), rtol=1e-12,
+                                   atol=1e-15)
+    cr.manual_seed(1)
+    draws = ours.sample((40000,)).numpy()
+    assert ((draws >= 0) & (draws <= 1)).all()
+    np.testing.assert_allclose(draws.mean(0), theirs.mean.numpy(), atol=0.01)
+    lam = cr.tensor(0.3, dtype=cr.float64, requires_grad=True)
+    crd.ContinuousBernoulli(probs=lam).rsample((40000,)).mean().backward()
+    lam_t = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    td.ContinuousBernoulli(probs=lam_t).mean.backward()  # d(mean)/dλ, exactly
+    np.testing.assert_allclose(lam.grad.item(), lam_t.grad.item(), rtol=0.03)
 

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainrule",
         description="Backpropagation you can see and trust: train, explain and draw.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     ex = sub.add_parser("examples", help="run the notes' worked examples and print gradients")
     ex.set_defaults(func=_worked_examples)

@@ -15,7 +15,7 @@ stream is NumPy's, so the values differ from PyTorch's for the same seed, while
 """
 
 from . import constraints, transforms
-from .bernoulli import Bernoulli
+from .bernoulli import Bernoulli, ContinuousBernoulli
 from .categorical import Categorical
 from .continuous import Beta, Cauchy, Chi2, Dirichlet, Exponential, Gamma, Laplace, StudentT
 from .counts import Multinomial, NegativeBinomial, Pareto
@@ -130,6 +130,7 @@ def _alias_modules() -> None:
              "negative_binomial": ["NegativeBinomial"], "pareto": ["Pareto"],
              "inverse_gamma": ["InverseGamma"], "kumaraswamy": ["Kumaraswamy"],
              "lowrank_multivariate_normal": ["LowRankMultivariateNormal"],
+             "continuous_bernoulli": ["ContinuousBernoulli"],
              "constraint_registry": ["biject_to", "transform_to"],
              "relaxed_categorical": ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"],
              "relaxed_bernoulli": ["LogitRelaxedBernoulli", "RelaxedBernoulli"]}
