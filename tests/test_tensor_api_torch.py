@@ -577,16 +577,18 @@ def test_pool_aliases_upsample_3d_pads_buffer_and_rnn_bases():
     assert isinstance(cr.nn.LSTM(2, 3), cr.nn.RNNBase)
     assert isinstance(cr.nn.GRUCell(2, 3), cr.nn.RNNCellBase)
     # PyTorch's signatures of the bases: RNNBase(mode, ...), RNNCellBase(..., num_chunks)
+    lstms = {}
     for lib in (cr, torch):
         class MyLSTM(lib.nn.RNNBase):
             def __init__(self, *args, **kwargs):
                 super().__init__("LSTM", *args, **kwargs)
 
+        lstms[lib] = MyLSTM
         assert [tuple(p.shape) for p in MyLSTM(4, 8, batch_first=True).parameters()] == \
             [(32, 4), (32, 8), (32,), (32,)]
         assert [tuple(p.shape) for p in lib.nn.RNNCellBase(4, 8, True, 3).parameters()] == \
             [(24, 4), (24, 8), (24,), (24,)]
-    assert MyLSTM(4, 8)(cr.ones(3, 2, 4))[0].shape == (3, 2, 8)
+    assert lstms[cr](4, 8)(cr.ones(3, 2, 4))[0].shape == (3, 2, 8)
     with pytest.raises(ValueError, match="unknown mode 'LSMT'"):
         cr.nn.RNNBase("LSMT", 4, 8)
 
