@@ -476,6 +476,11 @@ def test_jit_markers_run_eagerly_with_pytorch_numbers():
             return self.fc(x)
 
     assert Old()(cr.ones(1, 3)).shape == (1, 2)
+    assert isinstance(Old(), cr.jit.ScriptModule) and isinstance(Old(), cr.nn.Module)
+    assert not isinstance(cr.nn.Linear(1, 1), cr.jit.ScriptModule)
+    assert not isinstance(lambda x: x, cr.jit.ScriptFunction)
+    with pytest.raises(NotImplementedError, match="cr.save"):
+        Old().save("m.pt")
     assert issubclass(cr.jit.TracerWarning, Warning) and issubclass(torch.jit.TracerWarning,
                                                                     Warning)
     with pytest.raises(AttributeError, match="torch.jit.CompilationUnit needs TorchScript"):
