@@ -234,6 +234,26 @@ def test_resume_with_another_architectures_checkpoint(capsys, trained, tmp_path)
     assert "--batch-size 32 differs from the batch of 64" in line
 
 
+def test_resume_totals(capsys, tmp_path):
+    folder = tmp_path / "run"
+    assert main(["train", *TINY, "--out", str(folder)]) == 0
+    line = one_line_error(capsys, "train", "--resume", "--overwrite", "--out", folder)
+    assert "--resume continues the run in" in line and "--overwrite replaces it" in line
+    state = cr.load(folder / "checkpoint.safetensors")
+    state["extra"]["config"]["epochs"] = 2  # as if a 2-epoch run had stopped after one
+    cr.save(state, folder / "checkpoint.safetensors")
+    capsys.readouterr()
+    # without --epochs, the run goes on to the total it was started with (not 60)
+    code, out, err = cli(capsys, "train", "--resume", "--no-progress", "--no-monitor",
+                         "--out", folder)
+    assert code == 0, err
+    assert "training to epoch 2" in out and "epoch 2/2" in out
+    line = one_line_error(capsys, "train", "--resume", "--epochs", "1", "--out", folder)
+    assert line.endswith("--epochs 1 is below the 2 epochs that "
+                         f"{folder / 'checkpoint.safetensors'} has trained; with --resume, "
+                         "--epochs is the new total: give at least 2"), line
+
+
 def test_a_default_batch_size_given_must_agree_with_global_batch(capsys, tmp_path):
     line = one_line_error(capsys, "train", *TINY, "--batch-size", "32", "--global-batch",
                           "100", "--out", tmp_path)

@@ -918,3 +918,28 @@ def test_pytorch_nn_names_chainrule_lacks_say_so_and_name_the_nearest():
                     assert hasattr(owner, word.split(".")[1]), word
     with pytest.raises(AttributeError, match=r"has no attribute 'Nonsense'$"):
         cr.nn.Nonsense  # noqa: B018
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("norm_type", [2.0, 3.0, 1.0, 1.5, float("inf"), -float("inf")])
+def test_lp_pool_matches_torch_on_zero_and_negative_windows(dims, norm_type):
+    # after a ReLU whole windows are 0 (PyTorch: output 0, gradient 0); a negative sum's
+    # root is NaN unless p = 1; p = ±inf is the largest / smallest |x| of the window
+    rng = np.random.default_rng(dims)
+    x = rng.standard_normal((2, 2) + (4,) * dims)
+    x[0] = np.maximum(x[0], 0)
+    x[1, 0] = 0.0
+    kernel = (2, 1, 2)[:dims] if dims > 1 else 2
+    results = {}
+    for lib in (cr, torch):
+        t = lib.tensor(x, requires_grad=True)
+        layer = getattr(lib.nn, f"LPPool{dims}d")(norm_type, kernel, stride=1 if dims > 1 else None,
+                                                   ceil_mode=dims == 2)
+        out = layer(t)
+        (out * lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)))).sum() \
+            .backward()
+        results[lib.__name__] = (out.detach().numpy(), t.grad.numpy(), repr(layer))
+    (out, grad, text), (t_out, t_grad, t_text) = results["chainrule"], results["torch"]
+    np.testing.assert_allclose(out, t_out, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-7, atol=1e-9)
+    assert text == t_text

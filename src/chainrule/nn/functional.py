@@ -1883,27 +1883,47 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 def lp_pool1d(input, norm_type: float, kernel_size: int, stride=None,
               ceil_mode: bool = False) -> Tensor:
-    """(Σ x^p over each window)^(1/p) of (N, C, L) input."""
+    """(Σ x^p over each window)^(1/p) of (N, C, L) input (see ``lp_pool2d``)."""
     k = _ints(kernel_size, 1, "kernel_size", "lp_pool1d")[0]
-    x = _input(input)
-    pooled = avg_pool1d(P.pow(x, float(norm_type)), k, stride, 0, ceil_mode)
-    return _lp_root(pooled, float(k), float(norm_type))
+    return _lp_pool(_input(input), float(norm_type), (k,), stride, ceil_mode, max_pool1d,
+                    avg_pool1d)
 
 
 def lp_pool2d(input, norm_type: float, kernel_size, stride=None,
               ceil_mode: bool = False) -> Tensor:
-    """(Σ x^p over each window)^(1/p) of (N, C, H, W) input (PyTorch's sign(s)·relu(|s|)
-    before the root, so windows of negative sums give 0)."""
-    kh, kw = _ints(kernel_size, 2, "kernel_size", "lp_pool2d")
-    x = _input(input)
-    pooled = avg_pool2d(P.pow(x, float(norm_type)), (kh, kw), stride, 0, ceil_mode)
-    return _lp_root(pooled, float(kh * kw), float(norm_type))
+    """(Σ x^p over each window)^(1/p) of (N, C, H, W) input, as PyTorch computes it: the
+    root of a negative sum is NaN unless p makes it real (p = 1 gives the plain sum), a
+    window whose sum is 0 gives 0 with gradient 0, and p = ±inf is the largest / smallest
+    |x| of each window."""
+    kernel = _ints(kernel_size, 2, "kernel_size", "lp_pool2d")
+    return _lp_pool(_input(input), float(norm_type), kernel, stride, ceil_mode, max_pool2d,
+                    avg_pool2d)
 
 
-def _lp_root(mean: Tensor, count: float, p: float) -> Tensor:
-    total = P.mul(mean, count)
-    positive = P.clip(total, 0.0, None) if total.array.min(initial=0) < 0 else total
-    return P.pow(positive, 1.0 / p)
+def lp_pool3d(input, norm_type: float, kernel_size, stride=None,
+              ceil_mode: bool = False) -> Tensor:
+    """(Σ x^p over each window)^(1/p) of (N, C, D, H, W) input (see ``lp_pool2d``)."""
+    kernel = _ints(kernel_size, 3, "kernel_size", "lp_pool3d")
+    return _lp_pool(_input(input), float(norm_type), kernel, stride, ceil_mode, max_pool3d,
+                    avg_pool3d)
+
+
+def _lp_pool(x: Tensor, p: float, kernel: tuple, stride, ceil_mode: bool, max_pool,
+             avg_pool) -> Tensor:
+    window = kernel if len(kernel) > 1 else kernel[0]
+    if p == np.inf:
+        return max_pool(P.abs(x), window, stride, 0, 1, ceil_mode)
+    if p == -np.inf:
+        return P.neg(max_pool(P.neg(P.abs(x)), window, stride, 0, 1, ceil_mode))
+    total = P.mul(avg_pool(P.pow(x, p), window, stride, 0, ceil_mode),
+                  float(np.prod(kernel)))
+    # PyTorch's relu before the root sends no gradient through a zero sum (the root's own
+    # derivative is infinite there): the root is taken of 1 instead and its result dropped
+    zero = total.array == 0
+    if not zero.any():
+        return P.pow(total, 1.0 / p)
+    root = P.pow(P.where(zero, 1.0, total), 1.0 / p)
+    return P.where(zero, 0.0, root)
 
 
 def _max_unpool(x, indices, kernel_size, stride, padding, output_size, dims: int,
@@ -1962,7 +1982,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,
                        "max_unpool2d")
 
 
-__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "lp_pool1d", "lp_pool2d",
+__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "lp_pool1d", "lp_pool2d", "lp_pool3d",
             "max_unpool1d", "max_unpool2d", "pdist", "relu_", "selu_", "threshold_",
             "triplet_margin_with_distance_loss"]
 
@@ -2362,7 +2382,6 @@ _NOT_IN_CHAINRULE = {
     "fractional_max_pool2d": "F.max_pool2d or F.adaptive_max_pool2d (fractional pooling "
                              "draws random regions)",
     "fractional_max_pool3d": "F.max_pool3d or F.adaptive_max_pool3d",
-    "lp_pool3d": "F.lp_pool2d, or (F.avg_pool3d(x ** p, k) * k ** 3) ** (1 / p)",
     "max_unpool3d": "F.max_unpool1d / max_unpool2d",
     "rrelu_": "F.rrelu(x, training=..., inplace=True)",
     "linear_cross_entropy": "F.cross_entropy(F.linear(x, weight, bias), target)",

@@ -43,6 +43,7 @@ __all__ = [
     "Fold",
     "LPPool1d",
     "LPPool2d",
+    "LPPool3d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
@@ -747,6 +748,13 @@ class LPPool2d(_LPPool):
 
     def forward(self, x):
         return F.lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool3d(_LPPool):
+    """(Σ x^p over each window)^(1/p) of (N, C, D, H, W) input."""
+
+    def forward(self, x):
+        return F.lp_pool3d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
 class MaxUnpool1d(Module):

@@ -19,7 +19,7 @@ _FILES = {
     "pooling": ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
                 "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
                 "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "LPPool1d",
-                "LPPool2d", "MaxUnpool1d", "MaxUnpool2d"],
+                "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d"],
     "batchnorm": ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"],
     "instancenorm": ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"],
     "normalization": ["LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm"],

@@ -172,7 +172,8 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--lr-schedule", choices=SCHEDULES, default=d.lr_schedule,
                    help="constant step size, or cosine annealing to 0 over --epochs")
     p.add_argument("--epochs", type=positive(int), default=d.epochs,
-                   help="epochs in total (with --resume: the new total)")
+                   help="epochs in total (with --resume: the new total; left out, the "
+                        "total the run was started with)")
     p.add_argument("--batch-size", type=positive(int), default=d.batch_size,
                    help="samples per gradient step (1: SGD, the training set size: full "
                         "batch); under mpiexec -n K, per process (the step takes K times as "

@@ -138,6 +138,9 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
     asked_per_process = given.batch_size if "batch_size" in explicit else None
     out = Path(out) if out is not None else Path("runs") / given.dataset
     resume_state = None
+    if resume and overwrite:
+        raise RunError(f"--resume continues the run in {out} and --overwrite replaces it: "
+                       "give one of them")
     if resume:
         resume_state = _read_checkpoint(out / CHECKPOINT, need_trainer=True)
         config = _saved_config(resume_state, out / CHECKPOINT)
@@ -154,7 +157,14 @@ def run(config: TrainConfig | None = None, out: str | os.PathLike | None = None,
                            f"{out / CHECKPOINT} was trained with; --resume continues with "
                            "the saved settings (only --epochs may change): drop the flag, "
                            "or start a new run in another --out")
-        config = dataclasses.replace(config, epochs=given.epochs).validate()
+        # --epochs is the new total; left out, the total the run was started with
+        epochs = given.epochs if "epochs" in explicit else config.epochs
+        config = dataclasses.replace(config, epochs=epochs).validate()
+        done = resume_state["epoch"]
+        if isinstance(done, int) and config.epochs < done:  # it cannot train backwards
+            raise RunError(f"--epochs {config.epochs} is below the {done} epochs that "
+                           f"{out / CHECKPOINT} has trained; with --resume, --epochs is the "
+                           f"new total: give at least {done}")
         log(f"resuming {out / CHECKPOINT} after epoch {resume_state['epoch']} "
             f"(its saved settings; training to epoch {config.epochs})")
     else:

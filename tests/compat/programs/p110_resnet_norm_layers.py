@@ -7,7 +7,7 @@
 # frozen (eval() through apply after model.train(), affine parameters not trained);
 # reset_running_stats; SyncBatchNorm.convert_sync_batchnorm and back by hand;
 # F.batch_norm / F.group_norm / F.layer_norm / F.instance_norm called directly;
-# LocalResponseNorm; an eval batch of one.
+# LocalResponseNorm; LPPool2d after a ReLU; an eval batch of one.
 from functools import partial
 
 import numpy as np
@@ -157,12 +157,14 @@ f_ln = F.layer_norm(fx, (3, 3))
 f_in = F.instance_norm(fx, weight=w, bias=bvec)
 lrn = nn.LocalResponseNorm(3, alpha=1e-2, beta=0.75, k=2.0)
 f_lrn = lrn(fx)
-(f_bn.sum() + f_gn.pow(2).sum() + f_ln[:, 0].sum() + f_in.abs().sum() + f_lrn.sum()).backward()
+f_lp = nn.LPPool2d(2, 2, stride=1)(F.relu(fx - 0.5))  # windows of zeros after the ReLU
+(f_bn.sum() + f_gn.pow(2).sum() + f_ln[:, 0].sum() + f_in.abs().sum() + f_lrn.sum()
+ + f_lp.sum()).backward()
 
 RESULT = {"results": results, "ln_out": ln_out, "ln_grad": ln_x.grad,
           "ln_nobias_keys": ln_nobias_keys, "ft_losses": ft_losses, "frozen_same": frozen_same,
           "bn_grad_none": bn_grad_none, "modes": modes, "after_momentum": after_momentum,
           "cumulative": cumulative, "reset": reset, "sync_types": sync_types,
           "sync_keys": sync_keys, "f_bn": f_bn, "rm": rm, "rv": rv, "f_gn": f_gn,
-          "f_in": f_in, "f_lrn": f_lrn, "fx_grad": fx.grad, "w_grad": w.grad,
+          "f_in": f_in, "f_lrn": f_lrn, "f_lp": f_lp, "fx_grad": fx.grad, "w_grad": w.grad,
           "b_grad": bvec.grad}
