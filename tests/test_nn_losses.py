@@ -464,3 +464,32 @@ def test_bce_rejects_targets_outside_0_1_as_torch(bad):
     with pytest.raises(RuntimeError, match="target should be between 0 and 1"):
         torch.nn.functional.binary_cross_entropy(torch.tensor([0.5, 0.5]),
                                                  torch.tensor([1.0, bad]))
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "cross_entropy_smoothed", "nll_loss",
+                                  "cross_entropy_4d", "zero_weights"])
+def test_a_batch_with_every_target_ignored_sends_no_gradient_as_torch(torch, rng, loss):
+    # a padding-only batch: the mean is 0/0 = NaN in both libraries, but PyTorch sends no
+    # gradient back (zeros), so accumulated gradients survive it; all-zero class weights on
+    # kept samples are NaN in both
+    x = rng.standard_normal((3, 4))
+    y = np.array([1, 2, 0]) if loss == "zero_weights" else np.full(3, -100)
+    kwargs = {"weight": np.zeros(4)} if loss == "zero_weights" else {}
+    t_kwargs = {"weight": torch.zeros(4, dtype=torch.float64)} if kwargs else {}
+    results = []
+    for lib, fn, target, kw in ((cr, F, y, kwargs),
+                                (torch, torch.nn.functional, torch.tensor(y), t_kwargs)):
+        a = lib.tensor(x, requires_grad=True)
+        if loss == "nll_loss":
+            out = fn.nll_loss(fn.log_softmax(a, 1), target, **kw)
+        elif loss == "cross_entropy_4d":  # (N, C, L) input, (N, L) targets
+            out = fn.cross_entropy(a.T.reshape(1, 4, 3), target.reshape(1, 3))
+        else:
+            out = fn.cross_entropy(a, target, label_smoothing=0.2 * (loss ==
+                                                                    "cross_entropy_smoothed"),
+                                   **kw)
+        out.backward()
+        results.append((out.item(), a.grad.numpy()))
+    (ours, grad), (theirs, t_grad) = results
+    assert np.isnan(ours) and np.isnan(theirs)
+    np.testing.assert_array_equal(grad, t_grad)

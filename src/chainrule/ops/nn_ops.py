@@ -218,12 +218,15 @@ def _cross_entropy_vjp(F, g, ans, ctx, x):
     # d loss_i / d x_i = a_i (p_i - onehot_i) + b_i (W p_i - w),  W = Σ_k w_k
     #                  = (a_i + b_i W) p_i - (a_i onehot_i + b_i w)
     # With no weights, smoothing or ignored targets (a = 1, b = 0): (p - onehot) g / N.
-    flat, nll_coef, smooth_coef, class_w, reduction, denom, saved_probs = ctx
+    flat, nll_coef, smooth_coef, class_w, reduction, denom, saved_probs, ignored = ctx
     n, k = x.shape
     if reduction == "none":
         scale = g.reshape(n, 1)
     elif reduction == "mean":
-        scale = g / denom
+        # every target ignored: the mean is 0/0 = NaN, but no sample takes part, so no
+        # gradient flows (PyTorch's), rather than NaN into every weight
+        scale = g / denom if denom != 0 or ignored is None else \
+            np.where(ignored, 0, np.nan)[:, None].astype(x.dtype)
     else:
         scale = g
     # the forward's softmax on arrays; recomputed as a recorded op for higher derivatives
@@ -301,16 +304,20 @@ def cross_entropy(logits: Tensor, target: np.ndarray, weight: np.ndarray | None 
         e /= sums[:, None]  # the softmax, in place: the rule reuses it
         probs = e
     return record(out, CROSS_ENTROPY, (logits,),
-                  (flat, nll_coef, smooth_coef, weight, reduction, denom, probs))
+                  (flat, nll_coef, smooth_coef, weight, reduction, denom, probs, ignored))
 
 
 # ===========================================================================
 # negative log-likelihood on log-probabilities
 # ===========================================================================
 def _nll_loss_vjp(F, g, ans, ctx, x):
-    rows, target, coef, reduction, denom = ctx
+    rows, target, coef, reduction, denom, ignored = ctx
     # d(-coef_i x[i, y_i]) / dx = -coef_i at (i, y_i), 0 elsewhere
-    vals = -coef * (g / denom if reduction == "mean" else g)
+    if reduction == "mean" and denom == 0 and ignored is not None:
+        # 0/0: ignored samples get no gradient (PyTorch's), the others NaN
+        vals = np.where(ignored, 0, np.nan).astype(coef.dtype)
+    else:
+        vals = -coef * (g / denom if reduction == "mean" else g)
     return (F.scatter_add(vals, x.shape, (rows, target)),)
 
 
@@ -329,6 +336,7 @@ def nll_loss(logp: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
     n = x.shape[0]
     dt = x.dtype
     rows = np.arange(n)
+    ignored = None
     if ignore_index is None:
         safe_target, keep = target, np.ones(n, dtype=dt)
     else:
@@ -340,7 +348,7 @@ def nll_loss(logp: Tensor, target: np.ndarray, weight: np.ndarray | None = None,
     denom = coef.sum()
     out = reduce_weighted(loss, reduction, denom)
     return record(out, NLL_LOSS, (logp,),
-                  (rows, safe_target, coef, reduction, dt.type(denom)))
+                  (rows, safe_target, coef, reduction, dt.type(denom), ignored))
 
 
 # ===========================================================================

@@ -60,6 +60,14 @@ ref = build()
 F.cross_entropy(ref(X), targets.view(-1), ignore_index=-100).backward()
 tok_same = [bool(torch.allclose(a, p.grad, atol=1e-6)) for a, p in zip(tok_grads, ref.parameters())]
 
+# a micro-batch of padding only: its mean loss is NaN (0/0), but it sends no gradient, so
+# what was accumulated survives it
+pad_model = build()
+F.cross_entropy(pad_model(X[:4]), Y[:4]).backward()
+pad_loss = F.cross_entropy(pad_model(X[4:8]), torch.full((4,), -100, dtype=torch.long))
+pad_loss.backward()
+pad_grads = [p.grad.clone() for p in pad_model.parameters()]
+
 # norms and clipping
 model = build()
 F.cross_entropy(model(X), Y).backward()
@@ -137,7 +145,8 @@ opt5.step()
 
 RESULT = {"big": big_grads, "accum": accum_grads,
           "accum_same": [bool(torch.allclose(a, b, atol=1e-6)) for a, b in zip(big_grads, accum_grads)],
-          "tok": tok_grads, "tok_same": tok_same, "n_tokens": n_tokens, "norms": norms,
+          "tok": tok_grads, "tok_same": tok_same, "pad_nan": bool(torch.isnan(pad_loss)),
+          "pad_grads": pad_grads, "n_tokens": n_tokens, "norms": norms,
           "clipped_total": clipped_total, "after_clip": after_clip, "same_two_ways": same_two_ways,
           "inf_clip": inf_clip, "value_clipped": value_clipped, "skipped": skipped,
           "raised": raised, "model3": [p for p in model3.parameters()],
