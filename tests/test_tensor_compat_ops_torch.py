@@ -343,3 +343,48 @@ def test_tile_takes_its_repeats_as_varargs_too():
     t = np.arange(6.0).reshape(2, 3)
     for args in ((1, 2), ((2,),), (2, 1, 1)):
         _same(cr.tensor(t).tile(*args), torch.tensor(t).tile(*args))
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window",
+                                  "bartlett_window", "kaiser_window"])
+@pytest.mark.parametrize("length", [0, 1, 2, 7, 16])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_windows_as_torch(name, length, periodic):
+    ours = getattr(cr, name)(length, periodic, dtype=cr.float64)
+    theirs = getattr(torch, name)(length, periodic, dtype=torch.float64)
+    _same(ours, theirs)
+    assert getattr(cr, name)(4).dtype == cr.float32
+    with pytest.raises(ValueError, match=f"{name}: window_length must be a non-negative int"):
+        getattr(cr, name)(-1)
+
+
+@pytest.mark.parametrize("code", [
+    "lib.greater(a, 0.1)", "lib.greater_equal(a, b)", "lib.less(a, b)", "lib.less_equal(a, 0)",
+    "lib.not_equal(a, b)", "lib.multiply(a, b)", "lib.subtract(a, b, alpha=3)",
+    "lib.row_stack([a, b])", "lib.detach(a)", "lib.real(a)", "lib.conj(a)", "lib.isreal(a)",
+    "lib.fill(a, 1.5)", "lib.frobenius_norm(a, (0, 1))", "lib.nuclear_norm(a)",
+    "lib.conv1d(a.view(1, 3, 4), b.view(3, 1, 4)[:, :, :2].repeat(2, 3, 1)[:2], None, 1, 1)",
+    "lib.max_pool1d(a.view(1, 3, 4), 2)", "lib.avg_pool1d(a.view(1, 3, 4), 2)",
+    "lib.adaptive_max_pool1d(a.view(1, 3, 4), 3)[1]", "lib.layer_norm(a, (4,))",
+    "lib.group_norm(a.view(1, 3, 4), 3)", "lib.embedding(a, lib.tensor([2, 0, 2]))",
+    "lib.batch_norm(a, b[0], b[1], b[2].abs(), b[0].abs() + 1, False, 0.1, 1e-5, False)",
+    "lib.instance_norm(a.view(1, 3, 4), None, None, None, None, True, 0.1, 1e-5, False)",
+    "lib.dropout(a, 0.3, False)", "lib.cosine_similarity(a, b)", "lib.prelu(a, b[0, :1])",
+    "lib.relu_(a.clone())", "lib.sigmoid_(a.clone())", "lib.clamp_(a.clone(), -0.5, 0.5)",
+    "lib.zero_(a.clone())", "lib.pixel_shuffle(a.reshape(1, 4, 3, 1), 2)",
+])
+def test_torch_level_spellings_as_torch(code):
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    ours = eval(code, {"lib": cr, "a": cr.tensor(a), "b": cr.tensor(b)})
+    theirs = eval(code, {"lib": torch, "a": torch.tensor(a), "b": torch.tensor(b)})
+    _same(ours, theirs)
+
+
+def test_torch_level_in_place_names_and_misses():
+    x = cr.tensor([-1.0, 2.0])
+    assert cr.relu_(x) is x and x.tolist() == [0.0, 2.0]
+    with pytest.raises(AttributeError, match="torch.frobnicate_ is not part of chainrule"):
+        _ = cr.frobnicate_
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex"):
+        cr.imag(x)

@@ -138,6 +138,9 @@ def __getattr__(name):
         return getattr(_lazy("anomaly"), name)
     if name.startswith("__"):
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    alias = None if name.startswith("_") else _torch_aliases.lazy_name(name)
+    if alias is not None:  # torch.conv2d, torch.relu_, ...
+        return alias
     raise _missing(name)
 
 
@@ -154,6 +157,7 @@ _warnings.filterwarnings(
 # in _torch_names, where the builtins they shadow (float, int, bool) are not needed.
 import os as _os
 
+from ._torch_aliases import *  # (binds the submodule _torch_aliases too)
 from ._torch_names import *
 from ._torch_names import __all__ as _torch_all
 

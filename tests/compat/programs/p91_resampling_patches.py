@@ -64,6 +64,8 @@ patch = {
     "cols": cols, "cols_dil": cols_dil, "summed": summed, "overlap_count": overlap,
     "unfold_fold": fold(unf(img)), "conv_as_mm": conv_as_mm,
     "conv_diff": (conv_as_mm - F.conv2d(img, w, padding=1)).abs().max(),
+    "torch_conv2d": torch.conv2d(img, w, None, 1, 1), "torch_max_pool": torch.max_pool2d(img, 2),
+    "torch_layer_norm": torch.layer_norm(img, (6,)), "torch_relu_": torch.relu_(img * 1.0),
     "tensor_unfold": patches_view,
     "unpool1d": F.max_unpool1d(*F.max_pool1d(seq, 2, return_indices=True), 2, output_size=(7,)),
     "unpool2d": nn.MaxUnpool2d(2)(*nn.MaxPool2d(2, return_indices=True)(img), output_size=img.shape[-2:]),

@@ -67,4 +67,9 @@ halves = torch.tensor([-7.0, 7.5, -0.5])
 halves.div_(2, rounding_mode="trunc")
 out["small_names"] = [steps, halves, torch.angle(torch.tensor([-2.0, 0.0, 3.0])), torch.negative(n),
                       torch.repeat_interleave(torch.tensor([1, 0, 3])), torch.arange(6.0).view(2, 3).adjoint()]
+out["windows"] = [torch.hann_window(8), torch.hann_window(5, periodic=False), torch.hamming_window(6),
+                  torch.blackman_window(7, dtype=torch.float64), torch.bartlett_window(5), torch.kaiser_window(6, True, 8.0)]
+out["spellings"] = [torch.greater(n, 0), torch.less_equal(nf, 0.0), torch.not_equal(n, 3), torch.multiply(nf, 2),
+                    torch.subtract(nf, 1, alpha=2), torch.row_stack([nf, nf]).shape, torch.isreal(nf),
+                    torch.real(nf), torch.conj(nf), torch.fill(nf, 2.5), torch.frobenius_norm(nf.view(1, 5), (0, 1))]
 RESULT = out
