@@ -199,6 +199,17 @@ def test_evaluate_refuses_a_data_dir_its_data_set_does_not_read(capsys, trained)
     assert "--data-dir does not apply to --dataset digits" in line, line
 
 
+def test_predict_inputs_that_are_not_npy_arrays_of_numbers(capsys, trained, tmp_path):
+    (tmp_path / "text.npy").write_text("1,2,3\n")
+    line = one_line_error(capsys, "predict", trained / "best.safetensors", tmp_path / "text.npy")
+    assert line.endswith("text.npy: not a .npy file (it lacks NumPy's header; write one with "
+                         "numpy.save)"), line  # not NumPy's guess that it is a pickle
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    line = one_line_error(capsys, "predict", trained / "best.safetensors",
+                          tmp_path / "objects.npy")
+    assert "objects.npy: holds Python objects, not numbers" in line, line
+
+
 def test_predict_with_no_rows_or_a_folder_as_output(capsys, trained, tmp_path):
     np.save(tmp_path / "none.npy", np.zeros((0, 64)))
     line = one_line_error(capsys, "predict", trained / "best.safetensors", tmp_path / "none.npy")

@@ -476,6 +476,11 @@ def test_jit_markers_run_eagerly_with_pytorch_numbers():
             return self.fc(x)
 
     assert Old()(cr.ones(1, 3)).shape == (1, 2)
+    assert isinstance(Old(), cr.jit.ScriptModule) and isinstance(Old(), cr.nn.Module)
+    assert not isinstance(cr.nn.Linear(1, 1), cr.jit.ScriptModule)
+    assert not isinstance(lambda x: x, cr.jit.ScriptFunction)
+    with pytest.raises(NotImplementedError, match="cr.save"):
+        Old().save("m.pt")
     assert issubclass(cr.jit.TracerWarning, Warning) and issubclass(torch.jit.TracerWarning,
                                                                     Warning)
     with pytest.raises(AttributeError, match="torch.jit.CompilationUnit needs TorchScript"):
@@ -576,6 +581,21 @@ def test_pool_aliases_upsample_3d_pads_buffer_and_rnn_bases():
     assert type(ours.mean) is cr.Tensor and not ours.mean.requires_grad
     assert isinstance(cr.nn.LSTM(2, 3), cr.nn.RNNBase)
     assert isinstance(cr.nn.GRUCell(2, 3), cr.nn.RNNCellBase)
+    # PyTorch's signatures of the bases: RNNBase(mode, ...), RNNCellBase(..., num_chunks)
+    lstms = {}
+    for lib in (cr, torch):
+        class MyLSTM(lib.nn.RNNBase):
+            def __init__(self, *args, **kwargs):
+                super().__init__("LSTM", *args, **kwargs)
+
+        lstms[lib] = MyLSTM
+        assert [tuple(p.shape) for p in MyLSTM(4, 8, batch_first=True).parameters()] == \
+            [(32, 4), (32, 8), (32,), (32,)]
+        assert [tuple(p.shape) for p in lib.nn.RNNCellBase(4, 8, True, 3).parameters()] == \
+            [(24, 4), (24, 8), (24,), (24,)]
+    assert lstms[cr](4, 8)(cr.ones(3, 2, 4))[0].shape == (3, 2, 8)
+    with pytest.raises(ValueError, match="unknown mode 'LSMT'"):
+        cr.nn.RNNBase("LSMT", 4, 8)
 
 
 def test_cauchy_and_geometric_fills():

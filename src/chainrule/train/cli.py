@@ -307,10 +307,20 @@ def _read_inputs(path: Path, trained) -> np.ndarray:
         raise CLIError(f"{path}: no such input file")
     n_features = trained.num_features
     if path.suffix == ".npy":
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic != b"\x93NUMPY":  # np.load would guess at a pickle and say so
+            raise CLIError(f"{path}: not a .npy file (it lacks NumPy's header; write one "
+                           "with numpy.save)")
         try:
             # allow_pickle=False: an input file must not be able to run code
             x = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as e:
+        except ValueError as e:
+            if "pickle" in str(e):  # an object array (its items would be unpickled)
+                raise CLIError(f"{path}: holds Python objects, not numbers; inputs must be "
+                               "a numeric array") from None
+            raise CLIError(f"{path}: not a readable .npy array ({e})") from None
+        except (OSError, EOFError) as e:
             raise CLIError(f"{path}: not a readable .npy array ({e})") from None
         if x.dtype.kind not in "biuf":
             raise CLIError(f"{path}: expected a numeric array, got dtype {x.dtype}")
