@@ -32,6 +32,21 @@ uint8 = np.dtype(np.uint8)
 bool = np.dtype(np.bool_)
 complex64 = cfloat = np.dtype(np.complex64)
 
+class layout:
+    """A memory layout (PyTorch's ``torch.strided``, ...): chainrule's tensors are all
+    strided (dense)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+Tensor.layout = property(lambda self: strided)
+
 inf = builtins.float("inf")
 nan = builtins.float("nan")
 pi = np.pi
@@ -461,6 +476,7 @@ __all__ = [
     "is_nonzero",
     "is_storage",
     "is_tensor",
+    "layout",
     "long",
     "memory_format",
     "nan",
@@ -477,6 +493,8 @@ __all__ = [
     "set_num_interop_threads",
     "set_printoptions",
     "short",
+    "sparse_coo",
+    "strided",
     "trapz",
     "typename",
     "uint8",
