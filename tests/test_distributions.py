@@ -649,3 +649,34 @@ def test_continuous_bernoulli_cdf_icdf_and_samples_match_torch():
     td.ContinuousBernoulli(probs=lam_t).mean.backward()  # d(mean)/dλ, exactly
     np.testing.assert_allclose(lam.grad.item(), lam_t.grad.item(), rtol=0.03)
 
+
+
+def test_small_concentrations_and_huge_rates_draw_no_ties_or_zeros():
+    """(review findings) Gamma draws far below float32's range: Beta/Dirichlet normalize
+    them in float64, Gamma divides by the rate before the floor."""
+    cr.manual_seed(0)
+    beta = crd.Beta(cr.tensor([0.01]), cr.tensor([0.01])).rsample((10000,)).numpy()
+    assert beta.dtype == np.float32 and (beta == 0.5).mean() < 0.001
+    rows = crd.Dirichlet(cr.tensor([0.01, 0.01, 0.01])).rsample((20000,)).numpy()
+    assert np.all(np.isclose(rows, 1 / 3), -1).mean() < 0.001
+    gamma = crd.Gamma(cr.tensor([0.01]), cr.tensor([1e10]))
+    draws = gamma.rsample((2000,))
+    assert (draws.numpy() > 0).all() and np.isfinite(gamma.log_prob(draws).numpy()).all()
+
+
+def test_expand_carries_a_transformed_distributions_own_parameters():
+    t = lambda *v: cr.tensor(list(v))
+    assert crd.Pareto(t(1.0), t(3.0)).expand((3,)).mean.shape == (3,)
+    assert crd.InverseGamma(t(3.0), t(2.0)).expand((2, 3)).entropy().shape == (2, 3)
+    assert crd.Kumaraswamy(t(2.0), t(3.0)).expand((4,)).variance.shape == (4,)
+    assert crd.Weibull(t(2.0), t(3.0)).expand((4,)).mean.shape == (4,)
+
+
+def test_kumaraswamy_log_prob_in_closed_form_near_the_ends():
+    ours = crd.Kumaraswamy(cr.tensor(2.0), cr.tensor(3.0))
+    exact = np.log(2) + np.log(3) + np.log(1e-4) + 2 * np.log1p(-1e-8)
+    np.testing.assert_allclose(ours.log_prob(cr.tensor(1e-4)).item(), exact, rtol=1e-6)
+    assert np.isfinite(crd.Kumaraswamy(cr.tensor(2.0), cr.tensor(50.0))
+                       .log_prob(cr.tensor(0.99)).item())
+    with pytest.raises(ValueError, match="Kumaraswamy.log_prob"):
+        ours.log_prob(cr.tensor(1.5))

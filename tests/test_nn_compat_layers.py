@@ -942,3 +942,22 @@ def test_lp_pool_matches_torch_on_zero_and_negative_windows(dims, norm_type):
     np.testing.assert_allclose(out, t_out, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(grad, t_grad, rtol=1e-7, atol=1e-9)
     assert text == t_text
+
+
+def test_ctc_impossible_alignment_without_zero_infinity_sends_nan_as_torch():
+    # PyTorch's: the infeasible sample's gradient is NaN within its input length (training
+    # notices), the feasible samples' gradients are unaffected
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(4).standard_normal((4, 3, 5))
+    results = []
+    for lib in (cr, torch):
+        a = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.ctc_loss(a.log_softmax(2),
+                                          lib.tensor([[1, 1, 2], [1, 2, 0], [3, 3, 3]]),
+                                          lib.tensor([4, 4, 3]), lib.tensor([3, 2, 3]))
+        loss.backward()
+        results.append((loss.item(), a.grad.numpy()))
+    (ours, grad), (theirs, t_grad) = results
+    assert np.isinf(ours) and np.isinf(theirs)
+    assert np.isnan(grad[:3, 2]).all() and not np.isnan(grad[3, 2]).any()
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-6, atol=1e-9)

@@ -328,7 +328,20 @@ def _backward_error(node: Tensor, g, index: int, adjoint) -> AnomalyError:
 # ---------------------------------------------------------------------------
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()``."""
-    return _tensor._mode.forward_check is _check_forward
+    check = _tensor._mode.forward_check
+    return check is _check_forward or isinstance(check, _CheckAndWatch)
+
+
+class _CheckAndWatch:
+    """The anomaly check and another watcher of recorded nodes (the profiler's), both
+    called: entering detect_anomaly inside a profile must not blind the profile."""
+
+    def __init__(self, other) -> None:
+        self.other = other
+
+    def __call__(self, node, parents: tuple = ()) -> None:
+        self.other(node, parents)
+        _check_forward(node, parents)
 
 
 def _set_mode(on: bool) -> tuple:
@@ -338,7 +351,11 @@ def _set_mode(on: bool) -> tuple:
         _nn_module = importlib.import_module(".nn.module", __package__)
     # make Module.__call__ keep its path stack (nothing to switch before nn was loaded)
     track = None if _nn_module is None else _nn_module.set_track_path(on)
-    previous_forward = _tensor._set_forward_check(_check_forward if on else None)
+    current = _tensor._mode.forward_check
+    other = current.other if isinstance(current, _CheckAndWatch) else (
+        None if current is _check_forward else current)
+    check = (_check_forward if other is None else _CheckAndWatch(other)) if on else other
+    previous_forward = _tensor._set_forward_check(check)
     previous_backward = _autograd._watchers.fns
     others = tuple(fn for fn in previous_backward if fn is not _check_backward)
     _autograd._watchers.fns = others + ((_check_backward,) if on else ())

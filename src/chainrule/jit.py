@@ -4,7 +4,8 @@ numbers) as the eager model does, and the markers that TorchScript reads
 (``@torch.jit.ignore``, ``@torch.jit.unused``, ``is_scripting()``, ``annotate``,
 ``Final``) do what they do in eager PyTorch. What needs a compiled TorchScript program
 fails naming the alternative: ``torch.jit.save``/``load`` (save the ``state_dict`` with
-``cr.save``), and a scripted module's ``.graph``/``.code`` (there are none).
+``cr.save``), and ``save``/``code``/``graph`` of a ``ScriptModule`` subclass. Since
+``script(model)`` is ``model`` itself, it is no ScriptModule and has no ``save``.
 
 One difference from PyTorch's ``trace``: a traced function keeps its Python control flow
 here, where PyTorch's records the branches the example inputs took.
@@ -109,14 +110,35 @@ def script_method(fn: Callable) -> Callable:
     return fn
 
 
-def __getattr__(name: str):
-    # ScriptModule is the eager Module (loaded late: nn imports much of the library)
-    if name in ("ScriptModule", "RecursiveScriptModule"):
-        from .nn import Module
+class ScriptFunction:
+    """PyTorch's type of a scripted function: nothing here is one (``script`` hands back
+    the function itself)."""
 
-        return Module
-    if name == "ScriptFunction":
-        return type(script_method)
+
+def _script_module_class():
+    from .nn import Module
+
+    def no_program(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}: chainrule has no TorchScript "
+                                  "program to save or show; save the weights with "
+                                  "cr.save(model.state_dict(), path)")
+
+    return type("ScriptModule", (Module,), {
+        "__doc__": "PyTorch's older ScriptModule base: an eager Module here, with "
+                   "``script_method`` methods as they are.",
+        "__module__": __name__, "save": no_program,
+        "code": property(no_program), "graph": property(no_program)})
+
+
+_classes: dict = {}
+
+
+def __getattr__(name: str):
+    # ScriptModule subclasses the eager Module (made late: nn imports much of the library)
+    if name in ("ScriptModule", "RecursiveScriptModule"):
+        if "ScriptModule" not in _classes:
+            _classes["ScriptModule"] = _script_module_class()
+        return _classes["ScriptModule"]
     raise AttributeError(f"module 'chainrule.jit' has no attribute {name!r}: PyTorch's "
                          f"torch.jit.{name} needs TorchScript, which chainrule does not have "
                          "(it runs Python eagerly; see docs/pytorch.md)")

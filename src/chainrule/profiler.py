@@ -13,8 +13,8 @@
 What is recorded, on the thread that started the profiler:
 
 - every forward op (a node the op registry records: ``linear``, ``relu``, ``mul``, ...);
-- every backward rule the engine runs (``LinearBackward``, ...; ``AccumulateGrad`` for
-  a leaf's gradient), watched through ``autograd.observe`` like the graph drawings;
+- every backward rule the engine runs (``LinearBackward0``, ...: ``grad_fn``'s names;
+  ``AccumulateGrad`` for a leaf's gradient), watched as ``autograd.observe`` watches;
 - each optimizer step (``Optimizer.step#SGD.step``) and each ``record_function`` span.
 
 How an op is timed: chainrule sees an op when its result is recorded, so an op's event
@@ -26,7 +26,9 @@ the engine's calls. Spans (``record_function``, optimizer steps) are timed exact
 an event's self time is its time less that of the events inside it.
 
 ``profile_memory=True`` counts the bytes of each op's result as the memory it
-allocated (what an op makes and frees inside is not seen). GPU kernels are not timed:
+allocated (what an op makes and frees inside is not seen); ``with_flops=True`` counts
+2·(output size)·(inner size) for the products (linear, matmul), as PyTorch does. Profiles
+may nest: each records what runs while it is on. GPU kernels are not timed:
 with CuPy arrays the CPU times include launching them (``ProfilerActivity.CUDA`` is
 accepted and adds nothing).
 """
@@ -132,13 +134,14 @@ def _format_memory(nbytes: float) -> str:
 class FunctionEvent:
     """One recorded event: times in microseconds since the profiler started."""
 
-    __slots__ = ("cpu_children", "cpu_memory_usage", "cpu_parent", "end_us", "id",
+    __slots__ = ("cpu_children", "cpu_memory_usage", "cpu_parent", "end_us", "flops", "id",
                  "input_shapes", "is_user_annotation", "name", "start_us", "thread")
 
     def __init__(self, name: str, start_us: float, end_us: float, thread: int,
                  input_shapes: list | None = None, memory: int = 0,
-                 user_annotation: bool = False) -> None:
+                 user_annotation: bool = False, flops: int = 0) -> None:
         self.name = name
+        self.flops = flops
         self.start_us = start_us
         self.end_us = end_us
         self.thread = thread
@@ -173,6 +176,7 @@ class FunctionEventAvg:
         self.key = key
         self.input_shapes = input_shapes or []
         self.count = 0
+        self.flops = 0
         self.cpu_time_total = 0.0
         self.self_cpu_time_total = 0.0
         self.cpu_memory_usage = 0
@@ -183,6 +187,7 @@ class FunctionEventAvg:
 
     def add(self, event) -> FunctionEventAvg:
         self.count += event.count
+        self.flops += event.flops
         self.cpu_time_total += event.cpu_time_total
         self.self_cpu_time_total += event.self_cpu_time_total
         self.cpu_memory_usage += event.cpu_memory_usage
@@ -203,16 +208,18 @@ class FunctionEventAvg:
 _SORT_KEYS = ("cpu_time", "cuda_time", "device_time", "cpu_time_total", "cuda_time_total",
               "device_time_total", "self_cpu_time_total", "self_cuda_time_total",
               "self_device_time_total", "cpu_memory_usage", "cuda_memory_usage",
-              "self_cpu_memory_usage", "self_cuda_memory_usage", "count")
+              "self_cpu_memory_usage", "self_cuda_memory_usage", "count", "flops")
 
 
 class EventList(list):
     """A list of events (FunctionEvent, or FunctionEventAvg from ``key_averages``)."""
 
-    def __init__(self, events=(), profile_memory: bool = False, shapes: bool = False) -> None:
+    def __init__(self, events=(), profile_memory: bool = False, shapes: bool = False,
+                 flops: bool = False) -> None:
         super().__init__(events)
         self._profile_memory = profile_memory
         self._shapes = shapes
+        self._flops = flops
 
     def key_averages(self, group_by_input_shape: bool = False) -> EventList:
         groups: dict = {}
@@ -222,7 +229,8 @@ class EventList(list):
             if key not in groups:
                 groups[key] = FunctionEventAvg(event.key, shapes)
             groups[key].add(event)
-        return EventList(groups.values(), self._profile_memory, group_by_input_shape)
+        return EventList(groups.values(), self._profile_memory, group_by_input_shape,
+                         self._flops)
 
     def total_average(self) -> FunctionEventAvg:
         total = FunctionEventAvg("Total")
@@ -266,6 +274,8 @@ class EventList(list):
         if self._profile_memory:
             columns += [("CPU Mem", lambda e: _format_memory(e.cpu_memory_usage)),
                         ("Self CPU Mem", lambda e: _format_memory(e.self_cpu_memory_usage))]
+        if self._flops:
+            columns.append(("Total FLOPs", lambda e: f"{e.flops:,}" if e.flops else "--"))
         columns.append(("# of Calls", lambda e: str(e.count)))
         if self._shapes:
             columns.append(("Input Shapes",
@@ -333,10 +343,11 @@ def tensorboard_trace_handler(dir_name: str | os.PathLike, worker_name: str | No
 class _Recorder:
     """Collects events of one profiler; ``last`` is where the next op's time starts."""
 
-    def __init__(self, origin: float, shapes: bool, memory: bool) -> None:
+    def __init__(self, origin: float, shapes: bool, memory: bool, flops: bool = False) -> None:
         self.origin = origin
         self.shapes = shapes
         self.memory = memory
+        self.flops = flops
         self.events: list[FunctionEvent] = []
         self.last = time.perf_counter()
         self.thread = threading.get_ident()
@@ -351,10 +362,10 @@ class _Recorder:
         return t
 
     def add(self, name: str, start: float, end: float, shapes=None, memory: int = 0,
-            user: bool = False) -> FunctionEvent:
+            user: bool = False, flops: int = 0) -> FunctionEvent:
         event = FunctionEvent(name, self.now_us(start), self.now_us(end), self.thread,
                               shapes if self.shapes else None,
-                              memory if self.memory else 0, user)
+                              memory if self.memory else 0, user, flops if self.flops else 0)
         self.events.append(event)
         return event
 
@@ -363,8 +374,11 @@ class _Recorder:
             return  # an op a backward rule runs: part of the rule's time
         start, end = self.last, time.perf_counter()
         self.last = end
-        shapes = [list(getattr(p, "shape", ())) for p in parents] if self.shapes else None
-        self.add(t._op.name, start, end, shapes, getattr(t.array, "nbytes", 0))
+        shapes = [list(getattr(p, "shape", ())) for p in parents] \
+            if self.shapes or self.flops else None
+        name = t._op.name
+        flops = _matmul_flops(name, shapes, t) if self.flops else 0
+        self.add(name, start, end, shapes, getattr(t.array, "nbytes", 0), flops=flops)
 
     def backward(self, node, g, grads) -> None:
         start, end = self.last, time.perf_counter()
@@ -373,31 +387,38 @@ class _Recorder:
             self.add("AccumulateGrad", start, end)
             return
         op = node._op
-        self.add(_backward_name(op.name if op is not None else "Function"), start, end,
-                 [list(getattr(g, "shape", ()))] if self.shapes else None)
+        name = getattr(op, "grad_name", None) or f"{op}Backward0"  # as grad_fn.name()
+        self.add(name, start, end, [list(getattr(g, "shape", ()))] if self.shapes else None)
 
 
-def _backward_name(op_name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in op_name.split("_")) + "Backward"
+def _matmul_flops(name: str, shapes: list, out) -> int:
+    """2·(output elements)·(inner size) for the products (linear, matmul and their fused
+    forms), as PyTorch's ``with_flops`` counts them; 0 for other ops (not estimated)."""
+    if name not in ("linear", "linear_relu", "matmul", "mm", "bmm", "addmm") or not shapes:
+        return 0
+    first = [s for s in shapes if s]
+    if not first:
+        return 0
+    inner = first[0][-1]
+    return 2 * int(getattr(out.array, "size", 0)) * int(inner)
 
 
-_active: _Recorder | None = None
+# the recorders now recording, innermost last (profiles may nest: each records)
+_active: list = []
 
 
-def _span_begin() -> float | None:
-    recorder = _active
-    if recorder is None or recorder.thread != threading.get_ident():
+def _span_begin() -> list | None:
+    """The recorders of this thread that see the span open, each with its start."""
+    if not _active:
         return None
-    recorder.open_spans += 1
-    return recorder.mark()
+    me = threading.get_ident()
+    return [(recorder, recorder.mark()) for recorder in _active if recorder.thread == me]
 
 
-def _span_end(name: str, start: float | None, user: bool = True) -> None:
-    recorder = _active
-    if start is None or recorder is None or recorder.thread != threading.get_ident():
-        return
-    recorder.open_spans -= 1
-    recorder.add(name, start, recorder.mark(), user=user)
+def _span_end(name: str, opened: list | None, user: bool = True) -> None:
+    for recorder, start in opened or ():
+        if recorder in _active:
+            recorder.add(name, start, recorder.mark(), user=user)
 
 
 class record_function:
@@ -407,7 +428,7 @@ class record_function:
     def __init__(self, name: str, args: str | None = None) -> None:
         self.name = name
         self.args = args
-        self._start: float | None = None
+        self._start: list | None = None
 
     def __enter__(self) -> Self:
         self._start = _span_begin()
@@ -428,14 +449,16 @@ class record_function:
         return wrapped
 
 
+_open_steps: dict = {}  # id(optimizer) -> its step's span, while the step runs
+
+
 def _optimizer_pre(optimizer, args, kwargs) -> None:
-    optimizer.__dict__["_profiler_span"] = _span_begin()
+    _open_steps[id(optimizer)] = _span_begin()
 
 
 def _optimizer_post(optimizer, args, kwargs) -> None:
     name = type(optimizer).__name__
-    _span_end(f"Optimizer.step#{name}.step", optimizer.__dict__.pop("_profiler_span", None),
-              user=False)
+    _span_end(f"Optimizer.step#{name}.step", _open_steps.pop(id(optimizer), None), user=False)
 
 
 class profile:
@@ -446,8 +469,8 @@ class profile:
     ``schedule`` (``profiler.schedule``; with it only the active steps are recorded and
     ``prof.step()`` moves on), ``on_trace_ready`` (called with the profiler when a cycle,
     or the whole run without a schedule, is finished), ``record_shapes`` (input shapes
-    of each op), ``profile_memory`` (bytes of each op's result). ``with_stack``,
-    ``with_flops``, ``with_modules``, ``experimental_config``,
+    of each op), ``profile_memory`` (bytes of each op's result), ``with_flops`` (of the
+    products). ``with_stack``, ``with_modules``, ``experimental_config``,
     ``execution_trace_observer``, ``acc_events`` and ``use_cuda`` are accepted and add
     nothing."""
 
@@ -473,6 +496,7 @@ class profile:
         self.on_trace_ready = on_trace_ready
         self.record_shapes = bool(record_shapes)
         self.profile_memory = bool(profile_memory)
+        self.with_flops = bool(with_flops)
         self.enabled = bool(enabled)
         self.step_num = 0
         self.current_action = ProfilerAction.RECORD
@@ -488,8 +512,6 @@ class profile:
             return
         if self._running:
             raise RuntimeError("profile.start: the profiler is already running")
-        if _active is not None:
-            raise RuntimeError("profile.start: another profiler is running (one at a time)")
         from .optim import optimizer as _loaded  # noqa: F401 - loaded before the clock starts
 
         self._running = True
@@ -543,10 +565,10 @@ class profile:
         return action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
 
     def _begin_recording(self) -> None:
-        global _active
         from .optim.optimizer import Optimizer
 
-        recorder = _Recorder(self._origin, self.record_shapes, self.profile_memory)
+        recorder = _Recorder(self._origin, self.record_shapes, self.profile_memory,
+                             self.with_flops)
         previous_check = _t._mode.forward_check
 
         def check(t, parents) -> None:
@@ -554,35 +576,33 @@ class profile:
             if previous_check is not None:
                 previous_check(t, parents)
 
-        self._saved = (_t._set_forward_check(check), _autograd._watchers.fns)
+        self._saved = (_t._set_forward_check(check), recorder.backward)
         _autograd._watchers.fns = _autograd._watchers.fns + (recorder.backward,)
         Optimizer._global_step_hooks = (_optimizer_pre, _optimizer_post)
         self._recorder = recorder
-        _active = recorder
+        _active.append(recorder)
 
     def _end_recording(self) -> None:
-        global _active
         from .optim.optimizer import Optimizer
 
-        previous_check, previous_watchers = self._saved
+        previous_check, watcher = self._saved
         _t._set_forward_check(previous_check)
-        _autograd._watchers.fns = previous_watchers
-        Optimizer._global_step_hooks = None
+        _autograd._watchers.fns = tuple(fn for fn in _autograd._watchers.fns if fn != watcher)
+        _active.remove(self._recorder)
+        if not _active:
+            Optimizer._global_step_hooks = None
         self._finished = _nest(self._recorder.events)
         self._recorder = None
-        _active = None
 
     # -- results ------------------------------------------------------------------
     def events(self) -> EventList:
         """The events of the last recorded run or cycle, in the order they ended."""
-        return EventList(self._finished, self.profile_memory, False)
+        return EventList(self._finished, self.profile_memory, False, self.with_flops)
 
     def key_averages(self, group_by_input_shape: bool = False,
                      group_by_stack_n: int = 0) -> EventList:
         """The events added up by name (and input shapes): what ``table`` prints."""
-        if group_by_input_shape and not self.record_shapes:
-            raise RuntimeError("profile.key_averages(group_by_input_shape=True) needs "
-                               "profile(record_shapes=True)")
+        # (without record_shapes every event has no shapes: one row per name, as PyTorch)
         return self.events().key_averages(group_by_input_shape)
 
     def table(self, *args, **kwargs) -> str:

@@ -217,9 +217,10 @@ class StudentT(_Elementwise):
         """loc + scale · X / √(Z / df) for X ~ Normal(0, 1), Z ~ Chi2(df) (PyTorch's way):
         gradients reach loc, scale and df (through Z's implicit gradient)."""
         shape = tuple(self._extended_shape(sample_shape))
-        x = as_tensor(self._rng().standard_normal(shape).astype(self._dtype))
-        z = 2.0 * _standard_gamma_rsample(self, 0.5 * self.df, shape)  # Chi2(df)
-        return self.loc + self.scale * x * (z / self.df).rsqrt()
+        x = as_tensor(self._rng().standard_normal(shape))
+        z = 2.0 * _standard_gamma_rsample(self, 0.5 * self.df, shape)  # Chi2(df), float64
+        y = (x * (z / self.df.to(z.dtype)).rsqrt()).to(self._dtype)
+        return self.loc + self.scale * y
 
     def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
@@ -295,17 +296,25 @@ class _StandardGammaDraw(Function):
     @staticmethod
     def backward(ctx, grad):
         alpha, draw = ctx.saved_tensors
-        local = standard_gamma_grad(alpha.numpy(), draw.numpy()).astype(alpha.numpy().dtype)
-        return grad * as_tensor(local), None
+        local = as_tensor(standard_gamma_grad(alpha.numpy(), draw.numpy()))
+        return (grad * local).to(alpha.dtype), None
 
 
 def _standard_gamma_rsample(dist: Distribution, concentration: Tensor, shape) -> Tensor:
-    """Gamma(concentration, 1) draws of ``shape`` that carry the implicit gradient; each at
-    least the dtype's smallest normal number (the gradient sees the draw unclamped)."""
+    """Gamma(concentration, 1) draws of ``shape`` in float64 that carry the implicit
+    gradient: the callers scale or normalize them in float64 (small concentrations draw
+    numbers far below float32's range) and end with ``_in_dtype``."""
     alpha = concentration.expand(tuple(shape))
     draw = dist._rng().standard_gamma(np.broadcast_to(concentration.array, tuple(shape)))
-    draw = np.maximum(draw, np.finfo(dist._dtype).tiny).astype(dist._dtype)
+    draw = np.maximum(draw, np.finfo(np.float64).tiny)
     return _StandardGammaDraw.apply(alpha, as_tensor(draw))
+
+
+def _in_dtype(x: Tensor, dtype) -> Tensor:
+    """``x`` in ``dtype``, at least its smallest normal number, so that log_prob stays
+    finite; the gradient is x's (PyTorch clamps the detached draw the same way)."""
+    y = x.to(dtype)
+    return y + (y.clamp(min=float(np.finfo(dtype).tiny)) - y).detach()
 
 
 class Gamma(_Elementwise):
@@ -342,8 +351,8 @@ class Gamma(_Elementwise):
         """Draws that carry gradients to ``concentration`` (the implicit gradient, see
         ``standard_gamma_grad``) and ``rate``."""
         shape = self._extended_shape(sample_shape)
-        return _standard_gamma_rsample(self, self.concentration, shape) / \
-            self.rate.expand(tuple(shape))
+        draws = _standard_gamma_rsample(self, self.concentration, shape)
+        return _in_dtype(draws / self.rate.expand(tuple(shape)).to(draws.dtype), self._dtype)
 
     def log_prob(self, value) -> Tensor:
         value = as_tensor(value)
@@ -419,7 +428,7 @@ class Dirichlet(Distribution):
         gradient: unbiased, but per draw not the same numbers as PyTorch's, which
         differentiates the Beta marginals instead."""
         g = _standard_gamma_rsample(self, self.concentration, self._extended_shape(sample_shape))
-        return g / g.sum(-1, keepdim=True)
+        return _in_dtype(g / g.sum(-1, keepdim=True), self._dtype)
 
     def log_prob(self, value) -> Tensor:
         value = as_tensor(value)

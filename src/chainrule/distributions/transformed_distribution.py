@@ -26,6 +26,7 @@ class TransformedDistribution(Distribution):
     (event_dim 0 unless an AffineTransform says otherwise)."""
 
     arg_constraints: ClassVar[dict] = {}
+    _derived: ClassVar[tuple] = ()  # tensors made from the parameters, expanded with them
 
     def __init__(self, base_distribution: Distribution, transforms,
                  validate_args=None) -> None:
@@ -58,6 +59,13 @@ class TransformedDistribution(Distribution):
         new = object.__new__(type(self))
         new.__dict__ = dict(self.__dict__)
         new.base_dist = self.base_dist.expand(shape[:len(shape) - n_base])
+        # a subclass's own parameters (Pareto's scale and alpha, ...) follow the batch
+        old = len(self._batch_shape)
+        for name in tuple(getattr(self, "arg_constraints", ())) + self._derived:
+            value = self.__dict__.get(name)
+            if isinstance(value, Tensor):
+                new.__dict__[name] = value.expand(tuple(batch_shape)
+                                                  + tuple(value.shape[old:]))
         new._batch_shape = Size(tuple(batch_shape))
         return new
 
@@ -227,6 +235,8 @@ class HalfCauchy(_Half):
 class Weibull(TransformedDistribution):
     """``Weibull(scale, concentration)``: scale · E^(1/concentration) for E ~ Exp(1)."""
 
+    _derived: ClassVar[tuple] = ("concentration_reciprocal",)
+
     arg_constraints: ClassVar[dict] = {"scale": constraints.positive,
                                        "concentration": constraints.positive}
     support = constraints.positive
@@ -388,6 +398,18 @@ class Kumaraswamy(TransformedDistribution):
                       AffineTransform(loc=1.0, scale=-1.0),
                       PowerTransform(self.concentration1.reciprocal())]
         super().__init__(base, transforms, validate_args=validate_args)
+
+    def log_prob(self, value) -> Tensor:
+        """log a + log b + (a − 1) log x + (b − 1) log(1 − x^a), in closed form: through
+        the transforms, x near 0 or 1 rounds to the ends of the base's support."""
+        from .. import ops, special
+
+        value = as_tensor(value)
+        self._check_value(value, (value.array >= 0) & (value.array <= 1),
+                          "Interval(lower_bound=0.0, upper_bound=1.0)")
+        a, b = self.concentration1, self.concentration0
+        return (a.log() + b.log() + ops.xlogy(a - 1, value)
+                + special.xlog1py(b - 1, -value.pow(a)))
 
     def _moment(self, n: int) -> Tensor:
         from .. import ops

@@ -32,7 +32,8 @@ from . import init
 from .module import Module, Parameter
 from .rnn_utils import PackedSequence, pad_sequence
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "pad_sequence"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase",
+           "pad_sequence"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -75,14 +76,20 @@ def _rnn_step(mode: str, xw: Tensor, state, w_hh: Tensor, b_hh: Tensor | None,
     return P.tanh(pre) if mode == "RNN_TANH" else nn_ops.relu(pre)
 
 
-class _RNNBase(Module):
-    mode = "RNN_TANH"
+class RNNBase(Module):
+    """The recurrent layers' base, PyTorch's ``RNNBase(mode, input_size, hidden_size,
+    ...)`` with ``mode`` one of 'RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU' (RNN, LSTM and GRU
+    pass theirs)."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
-        super().__init__()
         name = type(self).__name__
+        if mode not in _GATES:
+            raise ValueError(f"{name}: unknown mode {mode!r}; expected one of "
+                             f"{', '.join(_GATES)}")
+        self.mode = mode
+        super().__init__()
         if int(input_size) <= 0 or int(hidden_size) <= 0 or int(num_layers) <= 0:
             raise ValueError(f"{name}: input_size, hidden_size and num_layers must be "
                              f"positive, got {input_size}, {hidden_size}, {num_layers}")
@@ -306,7 +313,7 @@ class _RNNBase(Module):
         return s
 
 
-class RNN(_RNNBase):
+class RNN(RNNBase):
     """Elman RNN: h_t = tanh(x_t Wᵢₕᵀ + bᵢₕ + h_{t-1} Wₕₕᵀ + bₕₕ) (or ``nonlinearity=
     'relu'``). Returns (output, h_n)."""
 
@@ -316,33 +323,58 @@ class RNN(_RNNBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or "
                              "'relu'")
-        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype=dtype)
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype=dtype)
         if device is not None:  # PyTorch's factory argument: made here, then moved
             self.to(device)
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     """Long short-term memory: gates i, f, g, o from x_t and h_{t-1};
     c_t = f c_{t-1} + i g, h_t = o tanh(c_t). Returns (output, (h_n, c_n))."""
 
-    mode = "LSTM"
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device, dtype)
 
 
-class GRU(_RNNBase):
+class GRU(RNNBase):
     """Gated recurrent unit: r, z gates; n = tanh(x Wᵢₙᵀ + bᵢₙ + r (h Wₕₙᵀ + bₕₙ));
     h_t = (1 - z) n + z h_{t-1}. Returns (output, h_n)."""
 
-    mode = "GRU"
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None):
+        # (proj_size is refused by RNNBase, naming LSTM, as PyTorch)
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device, dtype)
 
 
-class _CellBase(Module):
-    mode = "RNN_TANH"
+_MODE_OF_CHUNKS = {1: "RNN_TANH", 3: "GRU", 4: "LSTM"}
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None):
+
+class RNNCellBase(Module):
+    """The cells' base, PyTorch's ``RNNCellBase(input_size, hidden_size, bias,
+    num_chunks)``: ``num_chunks`` gate blocks per weight (4 LSTM, 3 GRU, 1 RNN), which
+    also say which step ``forward`` takes."""
+
+    mode: str | None = None  # the subclasses' own
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None):
+        name = type(self).__name__
+        if self.mode is None:
+            if num_chunks not in _MODE_OF_CHUNKS:
+                raise ValueError(f"{name}: num_chunks must be 1 (RNN), 3 (GRU) or 4 (LSTM), "
+                                 f"got {num_chunks!r}")
+            self.mode = _MODE_OF_CHUNKS[num_chunks]
+        elif num_chunks != _GATES[self.mode]:
+            raise ValueError(f"{name}: num_chunks must be {_GATES[self.mode]}, got "
+                             f"{num_chunks!r}")
         super().__init__()
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         dt = _dtype(dtype)
@@ -395,7 +427,7 @@ class _CellBase(Module):
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """One step of an Elman RNN: h' = tanh(x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -404,23 +436,26 @@ class RNNCell(_CellBase):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}")
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, dtype=dtype)
+        super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
         if device is not None:  # PyTorch's factory argument: made here, then moved
             self.to(device)
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """One LSTM step: returns (h', c')."""
 
     mode = "LSTM"
 
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
-class GRUCell(_CellBase):
+
+class GRUCell(RNNCellBase):
     """One GRU step: returns h'."""
 
     mode = "GRU"
 
-
-# PyTorch's public names of the bases (isinstance checks: isinstance(m, nn.RNNBase))
-RNNBase = _RNNBase
-RNNCellBase = _CellBase
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)

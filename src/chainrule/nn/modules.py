@@ -80,7 +80,7 @@ def attach() -> None:
         "instancenorm": {"_InstanceNorm": layers_norm._InstanceNorm},
         "dropout": {"_DropoutNd": layers_norm._ChannelDropout},
         "loss": {"_Loss": losses._Loss, "_WeightedLoss": losses._WeightedLoss},
-        "rnn": {"RNNBase": layers_rnn._RNNBase, "RNNCellBase": layers_rnn._CellBase},
+        "rnn": {"RNNBase": layers_rnn.RNNBase, "RNNCellBase": layers_rnn.RNNCellBase},
         "container": {},
         "utils": {"_single": _ntuple(1, "_single"), "_pair": _ntuple(2, "_pair"),
                   "_triple": _ntuple(3, "_triple"), "_quadruple": _ntuple(4, "_quadruple"),

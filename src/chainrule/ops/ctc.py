@@ -88,8 +88,14 @@ def _ctc_gradient(lp, ext, input_lengths, alpha, beta, nll, zero_infinity):
         grad = -np.exp(per_class + nll[None, :, None] - lp)
     grad = np.where(np.isfinite(per_class), grad, 0.0)
     grad[np.arange(steps)[:, None] >= input_lengths[None, :]] = 0.0
+    impossible = ~np.isfinite(nll)
     if zero_infinity:
-        grad[:, ~np.isfinite(nll)] = 0.0
+        grad[:, impossible] = 0.0
+    elif impossible.any():
+        # PyTorch's: a sample with no alignment (an infinite loss) sends NaN within its
+        # input length, so that training notices instead of silently skipping it
+        live = np.arange(steps)[:, None] < input_lengths[None, :]
+        grad[live & impossible[None, :]] = np.nan
     return grad.astype(lp.dtype)
 
 
