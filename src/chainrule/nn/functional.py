@@ -19,6 +19,8 @@ compare every output with every target and quietly train on a 32×32 matrix.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._tensor import Tensor, as_tensor
@@ -174,16 +176,33 @@ def tanh(x) -> Tensor:
     return P.tanh(x)
 
 
-def softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
+def _implicit_dim(name: str, x, stacklevel: int) -> int:
+    """PyTorch's choice when softmax is called without ``dim`` (deprecated there, with
+    this warning): 0 for 0-, 1- and 3-dimensional input, else 1. Not the last axis: a
+    (C, H, W) or (N, C, H, W) input is normalized over its channels, as in PyTorch."""
+    ndim = x.ndim if hasattr(x, "ndim") else np.ndim(x)
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                  f"call to include dim={dim}.", UserWarning, stacklevel=stacklevel)
+    return dim
+
+
+def softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *,
             axis: int | None = None) -> Tensor:
     """exp(x) / Σ exp(x) along ``dim`` (``axis`` is accepted as NumPy's name); ``dtype``
-    casts the input first, as PyTorch."""
+    casts the input first, as PyTorch. Without ``dim``, PyTorch's implicit choice (with
+    its deprecation warning)."""
+    if dim is None and axis is None:
+        dim = _implicit_dim("softmax", x, _stacklevel)
     return P.softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
-def log_softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
+def log_softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *,
                 axis: int | None = None) -> Tensor:
-    """x - logsumexp(x) along ``dim``, stable for large logits."""
+    """x - logsumexp(x) along ``dim``, stable for large logits (without ``dim``: as
+    :func:`softmax`)."""
+    if dim is None and axis is None:
+        dim = _implicit_dim("log_softmax", x, _stacklevel)
     return P.log_softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
@@ -1321,11 +1340,11 @@ def hardswish(input, inplace: bool = False) -> Tensor:
                      lambda t: P.mul(_act(t), hardsigmoid(t)))
 
 
-def softmin(input, dim: int | None = None, dtype=None) -> Tensor:
-    """softmax(−x) along ``dim``."""
+def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(−x) along ``dim`` (without ``dim``: as :func:`softmax`)."""
     x = _act(input) if dtype is None else _act(input).to(dtype)
     if dim is None:
-        raise TypeError("softmin: pass dim= (the dimension to normalize over)")
+        dim = _implicit_dim("softmin", x, _stacklevel)
     return P.softmax(P.neg(x), dim)
 
 
