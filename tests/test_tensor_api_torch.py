@@ -503,6 +503,25 @@ def test_older_and_other_spellings_match_pytorch():
         assert ours.dtype == cr.int64
     with pytest.raises(RuntimeError, match="out of range for shape"):
         cr.unravel_index(cr.tensor([6]), (2, 3))
+    for idx, shape in (([-1], (200, 200)), ([200], (300,))):
+        for dtype in ("int16", "uint8"):
+            if dtype == "uint8" and idx[0] < 0:
+                continue
+            assert [c.tolist() for c in cr.unravel_index(
+                cr.tensor(idx, dtype=getattr(cr, dtype)), shape)] == \
+                [c.tolist() for c in torch.unravel_index(
+                    torch.tensor(idx, dtype=getattr(torch, dtype)), shape)]
+    with pytest.raises(ValueError, match="inconsistent with the sign of step"):
+        cr.range(5, 1)
+    with pytest.raises(TypeError, match="give start and end"):
+        cr.range(5)
+    assert cr.typename(cr.nn.Linear).endswith("Linear")
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        cr.is_complex(3)
+    with pytest.raises(ValueError, match="empty"):
+        cr.frombuffer(b"", dtype=cr.int8)
+    with pytest.raises(ValueError, match="2 sizes but 1 strides"):
+        cr.empty_strided((2, 3), (1,))
     for dtype in ("float32", "float64", "int64", "int32", "bool", "uint8", "int8", "int16",
                   "float16"):
         assert cr.typename(cr.ones(2, dtype=getattr(cr, dtype))) == \
@@ -578,7 +597,10 @@ def test_pool_aliases_upsample_3d_pads_buffer_and_rnn_bases():
     ours, theirs = module_with_buffers(cr), module_with_buffers(torch)
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["mean"]
     assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
-    assert type(ours.mean) is cr.Tensor and not ours.mean.requires_grad
+    assert isinstance(ours.mean, cr.nn.Buffer) and isinstance(theirs.mean, torch.nn.Buffer)
+    assert not ours.mean.requires_grad
+    with pytest.raises(TypeError, match="cannot assign a Buffer to 'weight'"):
+        cr.nn.Linear(2, 2).weight = cr.nn.Buffer(cr.zeros(2, 2))
     assert isinstance(cr.nn.LSTM(2, 3), cr.nn.RNNBase)
     assert isinstance(cr.nn.GRUCell(2, 3), cr.nn.RNNCellBase)
     # PyTorch's signatures of the bases: RNNBase(mode, ...), RNNCellBase(..., num_chunks)
@@ -610,3 +632,7 @@ def test_cauchy_and_geometric_fills():
     assert abs(values.mean() - 4.0) < 0.15  # mean 1/p, counting the success (PyTorch's)
     with pytest.raises(ValueError, match="0 < p <= 1"):
         cr.empty(2).geometric_(0)
+    with pytest.raises(TypeError, match="floating point"):
+        cr.zeros(2, dtype=cr.int64).cauchy_()
+    with pytest.raises(ValueError, match="sigma > 0"):
+        cr.empty(2).cauchy_(sigma=0.0)

@@ -388,3 +388,20 @@ def test_torch_level_in_place_names_and_misses():
         _ = cr.frobnicate_
     with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex"):
         cr.imag(x)
+
+
+def test_flags_layout_and_more_in_place_methods():
+    x = cr.tensor([[0.5, -2.0], [3.0, 0.0]])
+    for flag in ("is_sparse", "is_quantized", "is_meta", "is_mps", "is_nested"):
+        assert getattr(x, flag) is False
+    assert x.layout == cr.strided and str(x.layout) == "torch.strided"
+    assert x.isreal().all().item()
+    t = torch.tensor(x.numpy())
+    _same(x.clone().atan_(), t.clone().atan_())
+    _same(x.clone().nextafter_(cr.zeros(2, 2)), t.clone().nextafter_(torch.zeros(2, 2)))
+    n = cr.tensor([12, 18, 7])
+    tn = torch.tensor([12, 18, 7])
+    _same(n.clone().gcd_(cr.tensor(8)), tn.clone().gcd_(torch.tensor(8)))
+    _same(n.clone().lcm_(cr.tensor(4)), tn.clone().lcm_(torch.tensor(4)))
+    _same(n.clone().bitwise_left_shift_(2), tn.clone().bitwise_left_shift_(2))
+    assert [p.shape for p in x.unsafe_chunk(2, 1)] == [(2, 1), (2, 1)]

@@ -831,6 +831,11 @@ class Tensor:
         """Values from the Cauchy distribution, median + sigma·tan(π(u − 1/2))."""
         from .random import numpy_generator
 
+        if self.array.dtype.kind != "f":
+            raise TypeError(f"cauchy_: expects a floating point tensor, got {self.array.dtype}")
+        if not sigma > 0:
+            raise ValueError(f"cauchy_: expects sigma > 0, got {sigma!r}")
+
         return self._assign("cauchy_", median + sigma * numpy_generator(generator)
                             .standard_cauchy(self.shape))
 

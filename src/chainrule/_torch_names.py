@@ -32,6 +32,21 @@ uint8 = np.dtype(np.uint8)
 bool = np.dtype(np.bool_)
 complex64 = cfloat = np.dtype(np.complex64)
 
+class layout:
+    """A memory layout (PyTorch's ``torch.strided``, ...): chainrule's tensors are all
+    strided (dense)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+Tensor.layout = property(lambda self: strided)
+
 inf = builtins.float("inf")
 nan = builtins.float("nan")
 pi = np.pi
@@ -212,6 +227,9 @@ def get_float32_matmul_precision() -> str:
 
 def is_complex(x: Tensor) -> builtins.bool:
     """False: chainrule has no complex tensors."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"is_complex(): argument 'input' must be a Tensor, not "
+                        f"{type(x).__name__}")
     return False
 
 
@@ -230,7 +248,8 @@ def typename(obj) -> str:
     qualified type name."""
     if isinstance(obj, Tensor):
         return "torch." + _TENSOR_TYPES.get(obj.array.dtype.name, "Tensor")
-    cls = type(obj)
+    cls = obj if isinstance(obj, type) or callable(obj) and hasattr(obj, "__qualname__") \
+        else type(obj)
     module = cls.__module__
     if module in ("builtins", None):
         return cls.__qualname__
@@ -260,7 +279,10 @@ def unravel_index(indices, shape) -> tuple:
     flat = indices.array if isinstance(indices, Tensor) else np.asarray(indices)
     if flat.dtype.kind not in "iu":
         raise TypeError(f"unravel_index: expected integer indices, got dtype {flat.dtype}")
+    flat = flat.astype(np.int64)  # (small integer types would overflow below)
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if any(builtins.int(n) < 0 for n in shape):
+        raise ValueError(f"unravel_index: shape must not be negative, got {shape}")
     size = builtins.int(np.prod(shape))
     if flat.size and (flat.min() < -size or flat.max() >= size):
         raise RuntimeError(f"unravel_index: an index is out of range for shape {shape} "
@@ -275,9 +297,15 @@ def range(start, end=None, step=1, *, dtype=None, requires_grad: builtins.bool =
     from ._tensor import get_default_dtype
 
     if end is None:
-        start, end = 0, start
+        raise TypeError("range: give start and end (PyTorch's range includes end; "
+                        "arange(n) counts to n - 1)")
     if step == 0:
         raise ValueError("range: step must be nonzero")
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise ValueError(f"range: start and end must be finite, got {start} and {end}")
+    if (end - start) * step < 0:
+        raise ValueError(f"range: the bounds {start} and {end} are inconsistent with the "
+                         f"sign of step {step}")
     count = builtins.int(np.floor((end - start) / step)) + 1
     values = start + step * np.arange(builtins.max(count, 0), dtype=np.float64)
     return tensor(values, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
@@ -289,6 +317,9 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: built
     strides asked for are not kept."""
     from .creation import empty
 
+    if len(tuple(stride)) != len(tuple(size)):
+        raise ValueError(f"empty_strided: {len(tuple(size))} sizes but {len(tuple(stride))} "
+                         "strides")
     return empty(*size, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -298,6 +329,8 @@ def frombuffer(buffer, *, dtype, count: builtins.int = -1, offset: builtins.int 
     PyTorch's; a read-only buffer such as ``bytes`` is copied)."""
     from ._tensor import as_dtype
 
+    if len(memoryview(buffer)) == 0:
+        raise ValueError("frombuffer: the buffer is empty (PyTorch refuses it too)")
     array = np.frombuffer(buffer, dtype=as_dtype(dtype), count=count, offset=offset)
     out = from_numpy(array if array.flags.writeable else array.copy())
     if requires_grad:
@@ -443,6 +476,7 @@ __all__ = [
     "is_nonzero",
     "is_storage",
     "is_tensor",
+    "layout",
     "long",
     "memory_format",
     "nan",
@@ -459,6 +493,8 @@ __all__ = [
     "set_num_interop_threads",
     "set_printoptions",
     "short",
+    "sparse_coo",
+    "strided",
     "trapz",
     "typename",
     "uint8",

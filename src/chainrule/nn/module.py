@@ -161,7 +161,7 @@ class Buffer(Tensor):
     """A tensor that, assigned to a module attribute, becomes a buffer (PyTorch's
     ``nn.Buffer``): ``self.mean = nn.Buffer(cr.zeros(3))`` is
     ``self.register_buffer("mean", cr.zeros(3))``; ``persistent=False`` keeps it out of
-    the state_dict. The module holds a plain tensor on the same memory.
+    the state_dict. The module holds the Buffer itself (a Tensor), as PyTorch's does.
 
     >>> import chainrule as cr
     >>> class M(cr.nn.Module):
@@ -179,6 +179,7 @@ class Buffer(Tensor):
             data = np.zeros((0,), dtype=get_default_dtype())
         if isinstance(data, Tensor):
             _init_leaf(self, data.array)
+            self.requires_grad = data.requires_grad
         else:
             Tensor.__init__(self, data)
         self.persistent = bool(persistent)
@@ -547,9 +548,11 @@ class Module:
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Buffer):
-            plain = Tensor.__new__(Tensor)
-            _init_leaf(plain, value.array)
-            self.register_buffer(name, plain, persistent=value.persistent)
+            if params is not None and params.get(name) is not None:
+                raise TypeError(f"{self._describe()}: cannot assign a Buffer to '{name}', a "
+                                "parameter; delete the parameter first (PyTorch refuses it "
+                                "too)")
+            self.register_buffer(name, value, persistent=value.persistent)
             return
         if isinstance(value, Parameter):
             if params is None:

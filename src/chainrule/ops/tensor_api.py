@@ -3095,6 +3095,14 @@ Tensor.is_signed = lambda self: self.array.dtype.kind in "if"
 Tensor.is_cpu = property(lambda self: self.device.type == "cpu")
 Tensor.is_neg = Tensor.is_conj = lambda self: False
 Tensor.is_inference = lambda self: False
+# what libraries ask before special-casing other kinds of tensor: chainrule has only dense
+# CPU/CUDA ones
+for _flag in ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mps", "is_xpu",
+              "is_mkldnn", "is_nested", "is_ipu", "is_xla", "is_vulkan", "is_mtia", "is_maia"):
+    setattr(Tensor, _flag, False)
+Tensor.isreal = lambda self: _plain("isreal", np.ones(self.shape, bool))  # all real here
+Tensor.unsafe_chunk = lambda self, *args, **kwargs: self.chunk(*args, **kwargs)
+Tensor.unsafe_split = lambda self, *args, **kwargs: self.split(*args, **kwargs)
 Tensor.retains_grad = property(lambda self: bool(self._retain))
 Tensor.real = property(lambda self: self)  # real tensors are their own real part
 
@@ -3110,7 +3118,8 @@ expose(dist, name="dist")
 for _fn in ("acos", "acosh", "asin", "asinh", "atanh", "cosh", "sinh", "tan", "sinc",
             "lgamma", "digamma", "erfc", "erfinv", "ldexp", "heaviside", "logical_and",
             "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge", "cumsum",
-            "cumprod", "hypot", "xlogy", "polygamma", "mvlgamma", "logit", "i0"):
+            "cumprod", "hypot", "xlogy", "polygamma", "mvlgamma", "logit", "i0", "atan",
+            "gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift", "nextafter"):
     if _fn in EXPOSED and not hasattr(Tensor, _fn + "_"):
         setattr(Tensor, _fn + "_", _make_inplace(_fn + "_", _fn))
 for _alias, _fn in (("arccos_", "acos_"), ("arcsin_", "asin_"), ("arctan_", "atan_"),
