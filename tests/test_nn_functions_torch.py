@@ -246,3 +246,25 @@ def test_distance_modules_match_torch(name, kwargs):
     want = getattr(torch.nn, name)(**kwargs)(torch.tensor(a), torch.tensor(b))
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
     assert repr(getattr(cr.nn, name)(**kwargs)).split("(")[0] == name
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 5), (2, 3, 4), (2, 3, 4, 5)])
+@pytest.mark.parametrize("name, module", [("softmax", "Softmax"),
+                                          ("log_softmax", "LogSoftmax"),
+                                          ("softmin", "Softmin")])
+def test_softmax_without_dim_normalizes_where_pytorch_does(shape, name, module):
+    """PyTorch's implicit dim (0 for 1-D and 3-D input, else 1; deprecated, with a
+    warning), not the last axis: (C, H, W) and (N, C, H, W) inputs over the channels."""
+    import warnings
+
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = getattr(torch.nn.functional, name)(torch.tensor(x)).numpy()
+    for call in (lambda t: getattr(CF, name)(t), lambda t: getattr(cr.nn, module)()(t)):
+        with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has "
+                                             f"been deprecated") as caught:
+            got = call(cr.tensor(x))
+        assert caught[0].filename == __file__  # the warning points at the caller's line
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert repr(getattr(cr.nn, module)()) == repr(getattr(torch.nn, module)())

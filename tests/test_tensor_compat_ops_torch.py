@@ -405,3 +405,28 @@ def test_flags_layout_and_more_in_place_methods():
     _same(n.clone().lcm_(cr.tensor(4)), tn.clone().lcm_(torch.tensor(4)))
     _same(n.clone().bitwise_left_shift_(2), tn.clone().bitwise_left_shift_(2))
     assert [p.shape for p in x.unsafe_chunk(2, 1)] == [(2, 1), (2, 1)]
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_bicubic_as_torch(padding_mode, align_corners):
+    rng = np.random.default_rng(7)
+    x, tx = _both(rng.standard_normal((2, 3, 5, 6)))
+    grid = rng.uniform(-1.5, 1.5, (2, 4, 3, 2))
+    grid[0, 0, 0] = [1.0, -1.0]  # exactly on the corners
+    g, tg = _both(grid)
+    out = cr.nn.functional.grid_sample(x, g, mode="bicubic", padding_mode=padding_mode,
+                                       align_corners=align_corners)
+    tout = torch.nn.functional.grid_sample(tx, tg, mode="bicubic", padding_mode=padding_mode,
+                                           align_corners=align_corners)
+    _same(out, tout)
+    w = rng.standard_normal(tuple(tout.shape))
+    (out * cr.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    _same(x.grad, tx.grad)
+    _same(g.grad, tg.grad)
+    inner = cr.tensor(rng.uniform(-0.9, 0.9, (1, 2, 2, 2)), requires_grad=True)
+    image = cr.tensor(rng.standard_normal((1, 1, 4, 4)), requires_grad=True)
+    assert cr.gradcheck(lambda a, b: cr.nn.functional.grid_sample(
+        a, b, mode="bicubic", padding_mode=padding_mode, align_corners=align_corners),
+        (image, inner))

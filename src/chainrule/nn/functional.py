@@ -19,6 +19,8 @@ compare every output with every target and quietly train on a 32×32 matrix.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._tensor import Tensor, as_tensor
@@ -174,16 +176,33 @@ def tanh(x) -> Tensor:
     return P.tanh(x)
 
 
-def softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
+def _implicit_dim(name: str, x, stacklevel: int) -> int:
+    """PyTorch's choice when softmax is called without ``dim`` (deprecated there, with
+    this warning): 0 for 0-, 1- and 3-dimensional input, else 1. Not the last axis: a
+    (C, H, W) or (N, C, H, W) input is normalized over its channels, as in PyTorch."""
+    ndim = x.ndim if hasattr(x, "ndim") else np.ndim(x)
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                  f"call to include dim={dim}.", UserWarning, stacklevel=stacklevel)
+    return dim
+
+
+def softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *,
             axis: int | None = None) -> Tensor:
     """exp(x) / Σ exp(x) along ``dim`` (``axis`` is accepted as NumPy's name); ``dtype``
-    casts the input first, as PyTorch."""
+    casts the input first, as PyTorch. Without ``dim``, PyTorch's implicit choice (with
+    its deprecation warning)."""
+    if dim is None and axis is None:
+        dim = _implicit_dim("softmax", x, _stacklevel)
     return P.softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
-def log_softmax(x, dim: int = -1, _stacklevel: int = 3, dtype=None, *,
+def log_softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None, *,
                 axis: int | None = None) -> Tensor:
-    """x - logsumexp(x) along ``dim``, stable for large logits."""
+    """x - logsumexp(x) along ``dim``, stable for large logits (without ``dim``: as
+    :func:`softmax`)."""
+    if dim is None and axis is None:
+        dim = _implicit_dim("log_softmax", x, _stacklevel)
     return P.log_softmax(x, axis=dim if axis is None else axis, dtype=dtype)
 
 
@@ -1321,11 +1340,11 @@ def hardswish(input, inplace: bool = False) -> Tensor:
                      lambda t: P.mul(_act(t), hardsigmoid(t)))
 
 
-def softmin(input, dim: int | None = None, dtype=None) -> Tensor:
-    """softmax(−x) along ``dim``."""
+def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(−x) along ``dim`` (without ``dim``: as :func:`softmax`)."""
     x = _act(input) if dtype is None else _act(input).to(dtype)
     if dim is None:
-        raise TypeError("softmin: pass dim= (the dimension to normalize over)")
+        dim = _implicit_dim("softmin", x, _stacklevel)
     return P.softmax(P.neg(x), dim)
 
 
@@ -2047,13 +2066,13 @@ def _reflect(coord: Tensor, lo: float, hi: float) -> Tensor:
 def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample (N, C, H, W) ``input`` at the normalized positions of ``grid`` (N, Ho, Wo,
-    2) (x then y, −1 .. 1): 'bilinear' or 'nearest'; outside the input 'zeros', the
+    2) (x then y, −1 .. 1): 'bilinear', 'nearest' or 'bicubic'; outside the input 'zeros', the
     'border' value or the 'reflection'. Differentiable with respect to the input and
     the grid (the spatial transformer)."""
     op = "grid_sample"
-    if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"{op}: mode must be 'bilinear' or 'nearest' (bicubic is not "
-                         f"supported), got {mode!r}")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"{op}: mode must be 'bilinear', 'nearest' or 'bicubic', got "
+                         f"{mode!r}")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"{op}: padding_mode must be 'zeros', 'border' or 'reflection', "
                          f"got {padding_mode!r}")
@@ -2071,6 +2090,8 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
     _, ho, wo, _ = g.shape
     ix = _unnormalize(P.getitem(g, (Ellipsis, 0)), w, align)
     iy = _unnormalize(P.getitem(g, (Ellipsis, 1)), h, align)
+    if mode == "bicubic":  # padding applies to each of the 4×4 taps, not to the position
+        return _grid_sample_bicubic(x, ix, iy, padding_mode, align)
     if padding_mode == "reflection":
         lo_x, hi_x = (0.0, w - 1.0) if align else (-0.5, w - 0.5)
         lo_y, hi_y = (0.0, h - 1.0) if align else (-0.5, h - 0.5)
@@ -2103,6 +2124,65 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
             for xx, wx in ((x0, wx0), (x0 + 1, wx1)):
                 term = P.mul(gather(yy, xx), P.reshape(P.mul(wy, wx), (n, ho, wo, 1)))
                 out = term if out is None else P.add(out, term)
+    return P.permute(out, 0, 3, 1, 2)
+
+
+def _cubic_tap_weights(t: Tensor) -> list:
+    """The weights (Tensors, differentiable in t) of the taps at offsets −1, 0, 1, 2 from
+    floor(position), t the fractional part: PyTorch's cubic convolution (A = −0.75)."""
+    a = _CUBIC_A
+
+    def near(d):  # |d| ≤ 1
+        return P.add(P.mul(P.mul(P.sub(P.mul(d, a + 2), a + 3), d), d), 1.0)
+
+    def far(d):  # 1 < |d| < 2
+        return P.sub(P.mul(P.add(P.mul(P.sub(P.mul(d, a), 5 * a), d), 8 * a), d), 4 * a)
+
+    return [far(P.add(t, 1.0)), near(t), near(P.sub(1.0, t)), far(P.sub(2.0, t))]
+
+
+def _tap_coordinates(coord: np.ndarray, size: int, padding_mode: str,
+                     align: bool) -> np.ndarray:
+    """Integer tap positions moved in by the padding mode (PyTorch's compute_coordinates:
+    clamp for 'border', mirror then clamp for 'reflection'; 'zeros' leaves them, and
+    positions outside read 0)."""
+    c = coord.astype(np.float64)
+    if padding_mode == "reflection":
+        low, span = (0.0, size - 1.0) if align else (-0.5, float(size))
+        if span <= 0:
+            c = np.zeros_like(c)
+        else:
+            dist = np.abs(c - low)
+            flips = np.floor(dist / span)
+            extra = np.fmod(dist, span)
+            c = np.where(flips % 2 == 0, extra + low, span - extra + low)
+    if padding_mode in ("border", "reflection"):
+        c = np.clip(c, 0, size - 1)
+    return np.trunc(c).astype(np.int64)
+
+
+def _grid_sample_bicubic(x: Tensor, ix: Tensor, iy: Tensor, padding_mode: str,
+                         align: bool) -> Tensor:
+    n, c, h, w = x.shape
+    _, ho, wo = ix.shape
+    x0, y0 = np.floor(ix.array), np.floor(iy.array)
+    wx = _cubic_tap_weights(P.sub(ix, _constant_like(x0.astype(x.array.dtype), ix)))
+    wy = _cubic_tap_weights(P.sub(iy, _constant_like(y0.astype(x.array.dtype), iy)))
+    pixels = P.reshape(P.transpose(P.reshape(x, (n, c, h * w)), 1, 2), (n * h * w, c))
+    batch = (np.arange(n) * (h * w)).reshape(n, 1, 1)
+    out = None
+    for k in range(4):
+        yy = _tap_coordinates(y0 - 1 + k, h, padding_mode, align)
+        for j in range(4):
+            xx = _tap_coordinates(x0 - 1 + j, w, padding_mode, align)
+            inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+            flat = batch + np.clip(yy, 0, h - 1) * w + np.clip(xx, 0, w - 1)
+            values = P.reshape(P.getitem(pixels, flat.reshape(-1)), (n, ho, wo, c))
+            weight = P.mul(wy[k], wx[j])
+            if not inside.all():
+                weight = P.mul(weight, _constant_like(inside.astype(x.array.dtype), x))
+            term = P.mul(values, P.reshape(weight, (n, ho, wo, 1)))
+            out = term if out is None else P.add(out, term)
     return P.permute(out, 0, 3, 1, 2)
 
 

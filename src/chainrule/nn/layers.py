@@ -180,13 +180,16 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    """exp(x) / Σ exp(x) along ``dim`` (the last by default)."""
+    """exp(x) / Σ exp(x) along ``dim`` (``None``: PyTorch's implicit choice, with its
+    deprecation warning; see ``functional.softmax``)."""
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
+        if self.dim is None:
+            return F.softmax(x, None, _stacklevel=5)
         return P.softmax(x, axis=self.dim)
 
     def extra_repr(self) -> str:
@@ -196,11 +199,13 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """log softmax(x) along ``dim``, stable for large inputs; pair it with NLLLoss."""
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
+        if self.dim is None:
+            return F.log_softmax(x, None, _stacklevel=5)
         return P.log_softmax(x, axis=self.dim)
 
     def extra_repr(self) -> str:

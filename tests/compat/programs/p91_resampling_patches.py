@@ -86,6 +86,8 @@ gs = {
     "bilinear_border": F.grid_sample(img, grid * 1.3, mode="bilinear", padding_mode="border", align_corners=False),
     "bilinear_reflect": F.grid_sample(img, grid * 1.4, mode="bilinear", padding_mode="reflection", align_corners=True),
     "nearest": F.grid_sample(img, grid_ac, mode="nearest", padding_mode="zeros", align_corners=True),
+    "bicubic": F.grid_sample(img, grid, mode="bicubic", padding_mode="border", align_corners=False),
+    "bicubic_reflect": F.grid_sample(img, grid_ac * 1.3, mode="bicubic", padding_mode="reflection", align_corners=True),
 }
 out["up"], out["pads"], out["patch"], out["shuffle"], out["gs"] = up, pads, patch, shuffle, gs
 loss = sum((t * torch.linspace(-1.0, 1.0, t.numel()).reshape(t.shape)).sum()
