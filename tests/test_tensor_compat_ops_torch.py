@@ -430,3 +430,32 @@ def test_grid_sample_bicubic_as_torch(padding_mode, align_corners):
     assert cr.gradcheck(lambda a, b: cr.nn.functional.grid_sample(
         a, b, mode="bicubic", padding_mode=padding_mode, align_corners=align_corners),
         (image, inner))
+
+
+@pytest.mark.parametrize("code", [
+    "lib.cat([lib.ones(2), lib.tensor([1, 2])])",
+    "lib.stack([lib.tensor(1), lib.tensor(2.5)])",
+    "lib.cat([lib.tensor([True]), lib.tensor([2], dtype=lib.uint8), lib.tensor([-1], dtype=lib.int8)])",
+    "lib.cat([lib.tensor([1.5], dtype=lib.float16), lib.tensor([7])])",
+    "lib.cat([lib.ones(1, dtype=lib.float64), lib.ones(1)])",
+])
+def test_cat_and_stack_promote_as_torch(code):
+    ours, theirs = eval(code, {"lib": cr}), eval(code, {"lib": torch})
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    _same(ours, theirs)
+
+
+def test_cat_of_mixed_dtypes_sends_the_gradient_to_the_float_part():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    out = cr.cat([a, cr.tensor([3, 4])])
+    assert out.dtype == cr.float32
+    (out * cr.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_creation_takes_size_as_a_keyword(name):
+    assert getattr(cr, name)(size=(2, 3)).shape == (2, 3)
+    assert getattr(cr, name)(size=[4], dtype=cr.float64).dtype == cr.float64
+    with pytest.raises(TypeError, match=f"{name}: the shape is given twice"):
+        getattr(cr, name)(2, size=(2,))

@@ -35,6 +35,17 @@ def _dt(dtype):
 _ACCEPTED = frozenset({"layout", "pin_memory", "memory_format", "non_blocking"})
 
 
+def _size_keyword(op: str, size: tuple, extra: dict) -> tuple:
+    """The shape given positionally or as PyTorch's ``size=`` keyword (``zeros(size=(2,
+    3))``), not both."""
+    if "size" not in extra:
+        return size
+    if size:
+        raise TypeError(f"{op}: the shape is given twice, positionally {size} and as "
+                        f"size={extra['size']!r}")
+    return (extra.pop("size"),)
+
+
 def _torch_only(op: str, extra: dict) -> None:
     """PyTorch's keywords that change nothing here (layout, pin_memory, ...) are accepted;
     any other (``out=``, a misspelling) is an error, never silently ignored."""
@@ -57,11 +68,13 @@ def _device(device):
 
 def zeros(*size, dtype=None, requires_grad=False, device=None, **_torch) -> Tensor:
     """``cr.zeros(2, 3)`` or ``cr.zeros((2, 3))``."""
+    size = _size_keyword("zeros", size, _torch)
     _torch_only("zeros", _torch)
     return _leaf(np.zeros(_shape(size), _dt(dtype)), requires_grad, device=_device(device))
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None, **_torch) -> Tensor:
+    size = _size_keyword("ones", size, _torch)
     _torch_only("ones", _torch)
     return _leaf(np.ones(_shape(size), _dt(dtype)), requires_grad, device=_device(device))
 
@@ -81,6 +94,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None, **_torc
 
 def empty(*size, dtype=None, requires_grad=False, device=None, **_torch) -> Tensor:
     """Zero-filled (NumPy's uninitialized memory would make results depend on chance)."""
+    size = _size_keyword("empty", size, _torch)
     _torch_only("empty", _torch)
     return _leaf(np.zeros(_shape(size), _dt(dtype)), requires_grad, device=_device(device))
 
@@ -179,6 +193,7 @@ def rand(*size, dtype=None, requires_grad=False, generator=None, device=None,
          **_torch) -> Tensor:
     """Uniform on [0, 1), from the generator seeded by ``cr.manual_seed`` (chainrule's
     own stream: the same seed gives other numbers than PyTorch's)."""
+    size = _size_keyword("rand", size, _torch)
     _torch_only("rand", _torch)
     rng = numpy_generator(generator)
     return _leaf(rng.random(_shape(size)).astype(_dt(dtype)), requires_grad,
@@ -188,6 +203,7 @@ def rand(*size, dtype=None, requires_grad=False, generator=None, device=None,
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None,
           **_torch) -> Tensor:
     """Standard normal, from the generator seeded by ``cr.manual_seed``."""
+    size = _size_keyword("randn", size, _torch)
     _torch_only("randn", _torch)
     rng = numpy_generator(generator)
     return _leaf(rng.standard_normal(_shape(size)).astype(_dt(dtype)), requires_grad,

@@ -988,7 +988,11 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     for t in tensors:
         bounds.append((start, start + t.shape[axis]))
         start += t.shape[axis]
-    dtype = np.result_type(*[t.array for t in tensors])
+    # PyTorch's promotion: the highest category (bool < int < float) decides, the widest
+    # within it (float32 with int64 is float32, where NumPy gives float64)
+    top = builtin_max(_CATEGORY.get(t.array.dtype.kind, 4) for t in tensors)
+    dtype = np.result_type(*[t.array.dtype for t in tensors
+                             if _CATEGORY.get(t.array.dtype.kind, 4) == top])
     data = np.concatenate([t.array for t in tensors], axis=axis).astype(dtype, copy=False)
     return record(data, CONCATENATE, tuple(tensors), (axis, bounds))
 

@@ -63,4 +63,12 @@ scores = torch.tensor([[0.2], [0.5], [0.9]])
 single = torch.tensor([[0.7, 0.3]])
 out["squeeze"] = [scores.squeeze(1), scores.squeeze(0).shape, single.squeeze(0), single.squeeze(1).shape,
                   torch.zeros(2, 1, 3, 1).squeeze((1, 2)).shape, torch.zeros(1, 4).squeeze_(1).shape]
+# joining float features with integer ids keeps the float dtype (PyTorch's promotion)
+feats = torch.tensor([[0.5, 1.5], [2.0, -1.0]])
+ids = torch.tensor([[3], [7]])
+joined = torch.cat([feats, ids], dim=1)
+out["joined"] = [joined, str(joined.dtype), str(torch.stack([torch.tensor(1), torch.tensor(2.5)]).dtype),
+                 str(torch.cat([torch.tensor([True]), torch.tensor([2], dtype=torch.uint8)]).dtype)]
+out["size_kw"] = [torch.zeros(size=(2, 3)), torch.ones(size=[2]).shape, torch.empty(size=(1, 4)).shape,
+                  torch.rand(size=(3,)).shape, torch.randn(size=(2, 2)).dtype == torch.float32]
 RESULT = out
