@@ -248,3 +248,55 @@ def test_multi_head_attention_forward_errors_name_what_is_missing():
     with pytest.raises(ValueError, match=r"in_proj_weight must have shape \(24, 8\)"):
         F.multi_head_attention_forward(q, q, q, 8, 2, cr.randn(8, 8), b, None, None, False,
                                        0.0, ow, None)
+
+
+_ENCODER_PATHS = {  # which configurations take PyTorch's inference fast path (zeros at pads)
+    "fast_path_with_norm": {"final_norm": True},
+    "fast_path_float_mask": {"float_mask": True},
+    "norm_first": {"norm_first": True},
+    "sequence_first": {"batch_first": False},
+    "odd_heads": {"nhead": 1},
+    "mask_not_left_aligned": {"holes": True},
+    "grad_mode": {"no_grad": False},
+    "fastpath_disabled": {"disable": True},
+    "nested_tensor_off": {"enable_nested_tensor": False},
+}
+
+
+@pytest.mark.parametrize("case", list(_ENCODER_PATHS), ids=list(_ENCODER_PATHS))
+def test_transformer_encoder_padded_outputs_in_eval_as_torch(case):
+    kw = _ENCODER_PATHS[case]
+    rng = np.random.default_rng(5)
+    batch_first = kw.get("batch_first", True)
+    x = rng.standard_normal((2, 5, 8) if batch_first else (5, 2, 8))
+    pad = np.array([[False] * 5, [False, False, True, False, True] if kw.get("holes")
+                    else [False, False, False, True, True]])
+    outs = []
+    for lib in (cr, torch):
+        layer = lib.nn.TransformerEncoderLayer(8, kw.get("nhead", 2), 16, dropout=0.0,
+                                               batch_first=batch_first,
+                                               norm_first=kw.get("norm_first", False))
+        enc = lib.nn.TransformerEncoder(layer, 2, norm=lib.nn.LayerNorm(8)
+                                        if kw.get("final_norm") else None,
+                                        enable_nested_tensor=kw.get("enable_nested_tensor",
+                                                                    True))
+        enc.double()
+        with lib.no_grad():
+            for i, p in enumerate(enc.parameters()):
+                p.copy_(lib.tensor(np.cos(np.arange(p.numel()) * 0.7 + i)
+                                   .reshape(tuple(p.shape)) * 0.3))
+        enc.eval()
+        mask = lib.tensor(pad)
+        if kw.get("float_mask"):
+            mask = lib.zeros(2, 5, dtype=lib.float64).masked_fill(mask, float("-inf"))
+        lib.backends.mha.set_fastpath_enabled(not kw.get("disable"))
+        try:
+            if kw.get("no_grad", True):
+                with lib.no_grad():
+                    out = enc(lib.tensor(x), src_key_padding_mask=mask)
+            else:
+                out = enc(lib.tensor(x), src_key_padding_mask=mask)
+        finally:
+            lib.backends.mha.set_fastpath_enabled(True)
+        outs.append(out.detach().numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-7, atol=1e-9)

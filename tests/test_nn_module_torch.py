@@ -422,3 +422,39 @@ def test_nn_utils_submodules_import_as_torch_spells_them():
     for name in ("fusion", "clip_grad", "convert_parameters"):
         theirs = {n for n in dir(getattr(torch.nn.utils, name)) if not n.startswith("_")}
         assert set(getattr(nn.utils, name).__all__) <= theirs
+
+
+def test_step_hooks_run_around_an_optimizers_own_step_as_torch():
+    """A user's optimizer with its own step() runs the hooks as in PyTorch; a subclass
+    whose step() calls super().step() runs them once (PyTorch runs them once or twice,
+    depending on whether a plain SGD was made earlier in the process: it patches each
+    class's step when the first optimizer of that class is made)."""
+    def run(lib, classes=(0, 1)):
+        class PlainSGD(lib.optim.Optimizer):
+            def __init__(self, params, lr=0.1):
+                super().__init__(params, {"lr": lr})
+
+            def step(self, closure=None):
+                with lib.no_grad():
+                    for group in self.param_groups:
+                        for p in group["params"]:
+                            if p.grad is not None:
+                                p -= group["lr"] * p.grad
+
+        class LoggedSGD(lib.optim.SGD):
+            def step(self, closure=None):
+                return super().step(closure)
+
+        seen = []
+        for cls in [(PlainSGD, LoggedSGD)[i] for i in classes]:
+            w = lib.ones(2, requires_grad=True)
+            opt = cls([w], lr=0.1)
+            opt.register_step_pre_hook(lambda o, a, k: seen.append(("pre", len(a))))
+            opt.register_step_post_hook(lambda o, a, k: seen.append(("post", len(a))))
+            (w * 2).sum().backward()
+            opt.step()
+            seen.append([round(float(v), 6) for v in w.detach().numpy()])
+        return seen
+
+    assert run(cr, (0,)) == run(torch, (0,))
+    assert run(cr, (1,)) == [("pre", 1), ("post", 1), [0.8, 0.8]]

@@ -27,6 +27,23 @@ mkldnn = _Probe("mkldnn", enabled=False)
 openmp = _Probe("openmp")
 
 
+class _Mha:
+    """``torch.backends.mha``: the switch of PyTorch's inference fast path, which
+    ``nn.TransformerEncoder`` follows (its padded outputs are zeros on that path)."""
+
+    def __init__(self) -> None:
+        self._fastpath = True
+
+    def get_fastpath_enabled(self) -> bool:
+        return self._fastpath
+
+    def set_fastpath_enabled(self, value: bool) -> None:
+        self._fastpath = bool(value)
+
+
+mha = _Mha()
+
+
 class _Matmul:
     allow_tf32 = False
     allow_fp16_reduced_precision_reduction = False

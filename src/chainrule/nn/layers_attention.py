@@ -23,10 +23,12 @@ import copy
 
 import numpy as np
 
-from .._tensor import Tensor, as_dtype, as_tensor, get_default_dtype
+from .. import backend
+from .._tensor import Tensor, as_dtype, as_tensor, get_default_dtype, is_grad_enabled
 from ..ops import primitives as P
 from . import functional as F
 from . import init
+from .arguments import _constant_like
 from .attention import _check_qkv, _multi_head_attention, scaled_dot_product_attention
 from .layers import Dropout, Linear, ModuleList
 from .layers_norm import LayerNorm
@@ -162,6 +164,14 @@ def _activation_fn(activation):
     raise ValueError(f"activation should be relu/gelu, not {activation!r}")
 
 
+def _relu_or_gelu(activation) -> int:
+    if activation in ("relu", F.relu) or type(activation).__name__ == "ReLU":
+        return 1
+    if activation in ("gelu", F.gelu) or type(activation).__name__ == "GELU":
+        return 2
+    return 0
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward block, each with dropout, a residual connection
     and LayerNorm (after each block, or before it with ``norm_first``), as
@@ -185,6 +195,8 @@ class TransformerEncoderLayer(Module):
         self.activation_name = activation if isinstance(activation, str) else \
             getattr(activation, "__name__", "custom")
         self.activation = _activation_fn(activation)
+        # PyTorch's flag (1 relu, 2 gelu, 0 other), one of its inference fast path's conditions
+        self.activation_relu_or_gelu = _relu_or_gelu(activation)
         if device is not None:  # PyTorch's factory argument: made here, then moved
             self.to(device)
 
@@ -286,13 +298,54 @@ class TransformerEncoder(_Stack):
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True):
         super().__init__(encoder_layer, num_layers, norm)
+        self.enable_nested_tensor = bool(enable_nested_tensor)
+        self.mask_check = bool(mask_check)
+        # PyTorch's inference fast path (nested tensors) applies to post-norm, batch-first
+        # layers with packed biased projections, relu/gelu and an even number of heads
+        attn = getattr(encoder_layer, "self_attn", None)
+        self.use_nested_tensor = self.enable_nested_tensor and \
+            isinstance(encoder_layer, TransformerEncoderLayer) and \
+            not encoder_layer.norm_first and attn.batch_first and \
+            attn._qkv_same_embed_dim and attn.in_proj_bias is not None and \
+            encoder_layer.activation_relu_or_gelu != 0 and \
+            encoder_layer.norm1.eps == encoder_layer.norm2.eps and attn.num_heads % 2 == 0
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=bool(is_causal))
+        padded = self._fast_path_padding(src, mask, src_key_padding_mask)
+        if padded is not None:  # PyTorch's fast path returns zeros at the padded positions
+            x = P.mul(x, _constant_like((~padded)[:, :, None].astype(x.array.dtype), x))
         return x if self.norm is None else self.norm(x)
+
+    def _fast_path_padding(self, src, mask, key_padding_mask):
+        """The padded positions (N, S) where PyTorch would take its inference fast path
+        (eval, no gradient needed, a left-aligned key padding mask and no attention mask;
+        its nested tensors leave zeros there), else None."""
+        from .. import backends
+        from ..amp import is_autocast_enabled
+
+        first = self.layers[0]
+        if not (self.use_nested_tensor and backends.mha.get_fastpath_enabled()) or \
+                first.training or key_padding_mask is None or mask is not None or \
+                not isinstance(src, Tensor) or src.ndim != 3 or is_autocast_enabled():
+            return None
+        attn = first.self_attn
+        weights = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                   attn.out_proj.bias, first.norm1.weight, first.norm1.bias,
+                   first.norm2.weight, first.norm2.bias, first.linear1.weight,
+                   first.linear1.bias, first.linear2.weight, first.linear2.bias)
+        if is_grad_enabled() and any(t is not None and t.requires_grad for t in weights):
+            return None
+        arr = key_padding_mask.array if isinstance(key_padding_mask, Tensor) else \
+            np.asarray(key_padding_mask)
+        padded = backend.to_numpy(arr) != 0  # a float mask pads where it is not 0
+        keep = ~padded
+        if self.mask_check and not (keep[:, 1:] <= keep[:, :-1]).all():
+            return None  # not left-aligned: PyTorch's ordinary path
+        return padded
 
 
 class TransformerDecoder(_Stack):

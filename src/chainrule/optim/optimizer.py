@@ -310,15 +310,29 @@ class Optimizer:
     # (pre, post) hooks of every optimizer's step, set while a profiler records
     _global_step_hooks: tuple | None = None
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        # a subclass's own step() (a user's optimizer, LBFGS) runs between the step hooks
+        # too, as every optimizer's step does in PyTorch
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("step")
+        if own is not None and not getattr(own, "_between_hooks", False):
+            cls.step = _between_step_hooks(own)
+
     def _run_step(self, closure, body: Callable):
         """``body(closure)`` between the step hooks (PyTorch's pre- and post-step hooks)."""
+        if self.__dict__.get("_stepping"):  # inside a subclass's step: the hooks have run
+            return body(closure)
+        args = (self,) if closure is None else (self, closure)
+        return self._between_hooks(lambda *a, **k: body(*a, **k), args, {})
+
+    def _between_hooks(self, body: Callable, args: tuple, kwargs: dict):
+        """``body(*args[1:], **kwargs)`` between the step hooks; as PyTorch, the hooks see
+        step's arguments with the optimizer first, and a pre-hook may replace them."""
         pre = self.__dict__.get("_step_pre_hooks")
         post = self.__dict__.get("_step_post_hooks")
         watching = Optimizer._global_step_hooks
         if not pre and not post and watching is None:
-            return body(closure)
-        # as PyTorch, the hooks see step's arguments with the optimizer first
-        args, kwargs = ((self,) if closure is None else (self, closure)), {}
+            return body(*args[1:], **kwargs)
         if watching is not None:
             pre = {"profiler": watching[0], **(pre or {})}
             post = {**(post or {}), "profiler": watching[1]}
@@ -604,3 +618,23 @@ def _export(value):
     if hasattr(value, "shape"):
         return np.array(backend.to_numpy(value), copy=True)
     return np.asarray(value)
+
+
+def _between_step_hooks(step: Callable) -> Callable:
+    """A subclass's ``step`` wrapped so that the step hooks run around it once, also when
+    it calls ``super().step()`` (the base's step then runs bare)."""
+    import functools
+
+    @functools.wraps(step)
+    def stepped(self, *args, **kwargs):
+        if self.__dict__.get("_stepping"):
+            return step(self, *args, **kwargs)
+        self.__dict__["_stepping"] = True
+        try:
+            return self._between_hooks(lambda *a, **k: step(self, *a, **k), (self, *args),
+                                       kwargs)
+        finally:
+            self.__dict__["_stepping"] = False
+
+    stepped._between_hooks = True
+    return stepped

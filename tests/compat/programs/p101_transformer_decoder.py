@@ -7,7 +7,8 @@
 # layer_norm_eps; MultiheadAttention with add_bias_kv / add_zero_attn and its in_proj
 # weights read back; trained with AdamW + warmup LambdaLR; then greedy decoding in eval
 # (dropout on in the layers, off in eval); and CLIP's AttentionPool2d, which calls
-# F.multi_head_attention_forward with separate q/k/v projection weights, trained a few steps.
+# F.multi_head_attention_forward with separate q/k/v projection weights, trained a few steps;
+# a TransformerEncoder evaluated under no_grad with a padding mask (zeros at the pads).
 import math
 
 import numpy as np
@@ -175,7 +176,19 @@ for _ in range(4):
     clip_opt.step()
     clip_losses.append(clip_loss.item())
 
-RESULT = {"clip_losses": clip_losses, "clip_pos_grad": clip_like[3].positional_embedding.grad,
+# a batch-first encoder evaluated with a padding mask under no_grad: PyTorch's inference
+# fast path leaves zeros at the padded positions, which a plain mean over the sequence sees
+enc_layer = nn.TransformerEncoderLayer(D, 4, 32, dropout=0.1, batch_first=True)
+encoder = nn.TransformerEncoder(enc_layer, 2)
+numpy_init(encoder)
+encoder.eval()
+tokens_in = torch.from_numpy(rng.standard_normal((3, 6, D)).astype(np.float32))
+pad_mask = torch.arange(6)[None, :] >= torch.tensor([[6], [4], [2]])
+with torch.no_grad():
+    encoded = encoder(tokens_in, src_key_padding_mask=pad_mask)
+pooled = encoded.mean(dim=1)
+
+RESULT = {"encoded": encoded, "pooled": pooled, "clip_losses": clip_losses, "clip_pos_grad": clip_like[3].positional_embedding.grad,
           "clip_q_grad": clip_like[3].q_proj.weight.grad,"losses": losses, "lrs": lrs, "decoded": ys, "eval_same": bool(torch.equal(e1, e2)),
           "eval": e1,
           "grads": [p.grad for p in model.decoder.layers[0].parameters()][:4],
