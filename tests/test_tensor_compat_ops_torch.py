@@ -474,3 +474,16 @@ def test_result_dtypes_of_float_binary_ops_as_torch(name, dtypes, shapes):
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
     np.testing.assert_allclose(ours.numpy().astype(np.float64),
                                theirs.numpy().astype(np.float64), rtol=1e-3)
+
+
+@pytest.mark.parametrize("code", [
+    "lib.tensor([True, False]).sign()", "lib.tensor([True, False]).square()",
+    "lib.tensor([1, 0], dtype=lib.uint8).all()", "lib.tensor([[1, 0]], dtype=lib.uint8).any(1)",
+    "lib.logsumexp(lib.tensor([[1, 2], [3, 4]]), 1)", "lib.tensor([1, 2], dtype=lib.int32).nansum()",
+    "lib.tensor([[1, 2]], dtype=lib.int8).nansum(1)",
+    "lib.nansum(lib.tensor([1.0, float('nan')]), dtype=lib.float64)",
+])
+def test_unary_and_reduction_dtypes_as_torch(code):
+    ours, theirs = eval(code, {"lib": cr}), eval(code, {"lib": torch})
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    _same(ours, theirs)

@@ -213,8 +213,16 @@ argmax = _not_differentiable("argmax", np.argmax)      # (x, axis=None, keepdims
 argmin = _not_differentiable("argmin", np.argmin)
 isfinite = _not_differentiable("isfinite", np.isfinite)
 isnan = _not_differentiable("isnan", np.isnan)
-any = _not_differentiable("any", np.any)               # (x, axis=None)
-all = _not_differentiable("all", np.all)
+def _truth(reduce):
+    def truth(a, *args, **kwargs):
+        out = reduce(a, *args, **kwargs)
+        # PyTorch keeps uint8 for a uint8 input (its old boolean type); bool otherwise
+        return np.asarray(out, np.uint8)[()] if a.dtype == np.uint8 else out
+    return truth
+
+
+any = _not_differentiable("any", _truth(np.any))     # (x, axis=None)
+all = _not_differentiable("all", _truth(np.all))
 
 
 @expose

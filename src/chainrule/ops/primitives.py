@@ -277,6 +277,8 @@ relu = unary("relu", lambda x: np.maximum(x, 0), lambda F, g, ans, c, x: (g * (a
              float_only=False, reads=("output",), formula="[{x} > 0]", expr=1,
              domain="offkink")
 def _sign(x):
+    if x.dtype == np.bool_:  # as PyTorch: the sign of a bool is the bool
+        return x.copy()
     out = np.sign(x)
     if out.dtype.kind == "f":  # PyTorch: sign(nan) is 0, not nan
         out = np.where(np.isnan(out), out.dtype.type(0), out)
@@ -305,7 +307,11 @@ rsqrt = unary("rsqrt", lambda x: np.reciprocal(np.sqrt(x)),
               lambda F, g, ans, c, x: (g * (-0.5 * ans * ans * ans),), reads=("output",),
               formula="-1/(2·{x}^1.5)", domain="positive",
               hint="rsqrt(0) = inf and rsqrt(x < 0) = nan; add an epsilon", expr=1)
-square = unary("square", np.square, lambda F, g, ans, c, x: (g * (2 * x),),
+def _square(x):
+    return np.square(x.astype(np.int64) if x.dtype == np.bool_ else x)  # bool² is int64
+
+
+square = unary("square", _square, lambda F, g, ans, c, x: (g * (2 * x),),
                formula="2·{x}", float_only=False, expr=1)
 erf = unary("erf", _erf_forward,
             lambda F, g, ans, c, x: (g * (_TWO_OVER_SQRT_PI * F.exp(-x * x)),),
@@ -677,6 +683,10 @@ LOGSUMEXP = Op("logsumexp", _logsumexp_vjp, formula="softmax({x})", method=True,
 def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))), computed stably by shifting with the max."""
     x = as_tensor(x)
+    if x.array.dtype.kind in "biu":  # as PyTorch: integers in the default float dtype
+        from .._tensor import get_default_dtype
+
+        x = cast(x, get_default_dtype())
     _float_only("logsumexp", x)
     axes = _axes(axis, x.ndim, "logsumexp")
     m = np.max(x.array, axis=axes, keepdims=True)

@@ -1987,7 +1987,12 @@ def nanmean(x, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
 
 @expose
 def nansum(x, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The sum with nan counted as 0 (integers have no nan: their sum, in int64)."""
     x = as_tensor(x)
+    if dtype is not None:
+        x = P.cast(x, dtype)
+    if x.array.dtype.kind != "f":
+        return x.sum(dim, keepdim) if dim is not None else x.sum()
     return P.sum(P.where(np.asarray(np.isnan(x.array)), 0.0, x), axis=dim, keepdims=keepdim)
 
 
