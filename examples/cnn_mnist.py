@@ -67,7 +67,10 @@ def main(argv=None) -> int:
     cr.backend.set_num_threads(args.threads)
 
     directory = args.data or DATA / args.dataset
-    (x, y), (xt, yt) = load_mnist(directory, flatten=False)
+    try:
+        (x, y), (xt, yt) = load_mnist(directory, flatten=False)
+    except (OSError, ValueError) as e:  # a missing or damaged data folder: say which
+        ap.error(f"--data {directory}: {e}")
     x, xt = x[:, None], xt[:, None]  # (N, 1, 28, 28)
     if not args.full:
         x, y = x[:args.limit], y[:args.limit]

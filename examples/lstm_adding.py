@@ -47,12 +47,19 @@ class Adder(nn.Module):
         return self.head(h[0])
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--length", type=int, default=10)
-    ap.add_argument("--hidden", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=600)
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--length", type=positive_int, default=10)
+    ap.add_argument("--hidden", type=positive_int, default=32)
+    ap.add_argument("--steps", type=positive_int, default=600)
+    ap.add_argument("--batch-size", type=positive_int, default=32)
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
