@@ -459,3 +459,18 @@ def test_creation_takes_size_as_a_keyword(name):
     assert getattr(cr, name)(size=[4], dtype=cr.float64).dtype == cr.float64
     with pytest.raises(TypeError, match=f"{name}: the shape is given twice"):
         getattr(cr, name)(2, size=(2,))
+
+
+@pytest.mark.parametrize("name", ["atan2", "copysign", "xlogy"])
+@pytest.mark.parametrize("dtypes", [("int32", "int64"), ("bool", "uint8"), ("float16", "int64"),
+                                    ("float32", "float64"), ("int16", "float16")])
+@pytest.mark.parametrize("shapes", [((2,), (2,)), ((), (2,)), ((2,), ())])
+def test_result_dtypes_of_float_binary_ops_as_torch(name, dtypes, shapes):
+    (da, db), (sa, sb) = dtypes, shapes
+    a = np.full(sa, 1, dtype=da)
+    b = np.full(sb, 2, dtype=db)
+    ours = getattr(cr, name)(cr.tensor(a), cr.tensor(b))
+    theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy().astype(np.float64),
+                               theirs.numpy().astype(np.float64), rtol=1e-3)

@@ -322,16 +322,19 @@ def unary(name: str, forward, vjp, *, float_only: bool = True, reads=("inputs",)
 
 
 def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=True,
-           **fields):
+           float_only: bool = False, **fields):
     """A broadcasting op of two inputs from its array ``forward`` and its VJP rule.
 
     ``forward`` is an ``operator`` function where one exists: on 0-d values it takes
     NumPy's scalar fast path, where the equivalent ufunc call costs twice as much.
+    ``float_only``: integer or bool inputs compute in the default float dtype (as
+    PyTorch's atan2; NumPy would pick float16 or float64 by the integer width).
     """
     from .._tensor import Tensor, record
     from .primitives import _broadcast_error, _pair, _promote
 
-    is_div = name == "div"  # int / int is a float division
+    # int / int is a float division; a float-only op of integers too
+    is_div = name == "div" or float_only
 
     op = Op(name, vjp, reads=reads, method=method, function=function,
             array=fields.pop("array", forward), **fields)
@@ -349,7 +352,7 @@ def binary(name: str, forward, vjp, *, reads=("inputs",), method=True, function=
         # two NumPy scalars of one type have one dtype: the 0-d fast path skips .dtype
         if kind is not type(y) or (kind is ndarray and x.dtype is not y.dtype) or \
                 (is_div and x.dtype.kind in "biu"):
-            a, b = _promote(a, b, name)
+            a, b = _promote(a, b, "div" if is_div else name)
             x, y = a.array, b.array
         try:
             data = forward(x, y)

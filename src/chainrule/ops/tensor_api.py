@@ -1895,7 +1895,7 @@ def _atan2_vjp(F, g, ans, ctx, y, x):
     return g * x / r2, -g * y / r2
 
 
-atan2 = binary("atan2", np.arctan2, _atan2_vjp, formula=("{b}/({a}² + {b}²)",
+atan2 = binary("atan2", np.arctan2, _atan2_vjp, float_only=True, formula=("{b}/({a}² + {b}²)",
                                                           "-{a}/({a}² + {b}²)"),
                domain="nonzero", hint="a nan input (the gradient at the origin is 0, as PyTorch)")
 expose(atan2, name="arctan2")
@@ -1929,7 +1929,7 @@ def hypot(a, b) -> Tensor:
 @expose
 def xlogy(x, y) -> Tensor:
     """``x * log(y)``, 0 where x is 0 (even for y = 0), nan where y is nan."""
-    x, y = P._pair(x, y)
+    x, y = P._promote(*P._pair(x, y), "div")  # PyTorch's result dtype, float
     # Only where log(y) is not finite does x = 0 need the mask: elsewhere x * log(y) is
     # already 0 and its derivative in x is log(y), as PyTorch's (a mask on all of x == 0
     # would zero that derivative: Gamma's and Dirichlet's log_prob at concentration 1).
@@ -1959,9 +1959,11 @@ def sinc(x) -> Tensor:
 @expose
 def copysign(a, b) -> Tensor:
     """|a| with the sign of b (its sign bit: -0.0 counts as negative)."""
-    a = as_tensor(a)
-    negative = np.signbit(b.array if isinstance(b, Tensor) else np.asarray(b))
-    mag = P.abs(a) if a.array.dtype.kind == "f" else P.abs(P.cast(a, np.float32))
+    a, b_tensor = P._pair(a, b)
+    a_promoted, b_promoted = P._promote(a, b_tensor, "div")  # PyTorch's dtype, a float
+    target = np.result_type(a_promoted.array.dtype, b_promoted.array.dtype)
+    negative = np.signbit(b_tensor.array)
+    mag = P.abs(a if a.dtype == target else P.cast(a, target))
     out = P.where(negative, P.neg(mag), mag)
     if isinstance(b, Tensor) and b.requires_grad:  # b gets a zero gradient, as in PyTorch
         out = P.where(np.zeros(out.shape, bool), P.broadcast_to(b, out.shape), out)
