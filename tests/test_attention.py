@@ -253,6 +253,7 @@ def test_multi_head_attention_forward_errors_name_what_is_missing():
 _ENCODER_PATHS = {  # which configurations take PyTorch's inference fast path (zeros at pads)
     "fast_path_with_norm": {"final_norm": True},
     "fast_path_float_mask": {"float_mask": True},
+    "fast_path_fully_padded_row": {"all_padded": True},  # zeros there, not NaN
     "norm_first": {"norm_first": True},
     "sequence_first": {"batch_first": False},
     "odd_heads": {"nhead": 1},
@@ -270,6 +271,7 @@ def test_transformer_encoder_padded_outputs_in_eval_as_torch(case):
     batch_first = kw.get("batch_first", True)
     x = rng.standard_normal((2, 5, 8) if batch_first else (5, 2, 8))
     pad = np.array([[False] * 5, [False, False, True, False, True] if kw.get("holes")
+                    else [True] * 5 if kw.get("all_padded")
                     else [False, False, False, True, True]])
     outs = []
     for lib in (cr, torch):

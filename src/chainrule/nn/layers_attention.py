@@ -317,7 +317,9 @@ class TransformerEncoder(_Stack):
                       is_causal=bool(is_causal))
         padded = self._fast_path_padding(src, mask, src_key_padding_mask)
         if padded is not None:  # PyTorch's fast path returns zeros at the padded positions
-            x = P.mul(x, _constant_like((~padded)[:, :, None].astype(x.array.dtype), x))
+            # (chosen, not multiplied: a fully padded row's NaNs become zeros there too)
+            pads = np.broadcast_to(padded[:, :, None], x.shape)
+            x = P.where(_constant_like(pads, x), 0.0, x)
         return x if self.norm is None else self.norm(x)
 
     def _fast_path_padding(self, src, mask, key_padding_mask):
