@@ -487,3 +487,19 @@ def test_unary_and_reduction_dtypes_as_torch(code):
     ours, theirs = eval(code, {"lib": cr}), eval(code, {"lib": torch})
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
     _same(ours, theirs)
+
+
+def test_masked_fill_keeps_the_tensor_dtype_as_torch():
+    ints = np.array([[-2, 3], [4, -1]])
+    for value in (2.5, -2.7, True):
+        ours = cr.tensor(ints).masked_fill(cr.tensor(ints) > 0, value)
+        theirs = torch.tensor(ints).masked_fill(torch.tensor(ints) > 0, value)
+        assert ours.dtype == cr.int64
+        _same(ours, theirs)
+    t = cr.tensor(ints)
+    t.masked_fill_(t < 0, 1.9)
+    assert t.tolist() == [[1, 3], [4, 1]]
+    value = cr.tensor(0.5, requires_grad=True)
+    x = cr.tensor([1.0, -1.0, 2.0], requires_grad=True)
+    (x.masked_fill(x > 0, value) * cr.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert value.grad.item() == 4.0 and x.grad.tolist() == [0.0, 2.0, 0.0]

@@ -248,8 +248,10 @@ def masked_fill(x, mask, value) -> Tensor:
         raise TypeError(f"masked_fill: expected a bool mask, got dtype {m.dtype}")
     if isinstance(value, Tensor) and value.ndim != 0:
         raise ValueError("masked_fill: value must be a number or a 0-d tensor")
-    return P.where(wrap(np.broadcast_to(m, np.broadcast_shapes(m.shape, x.shape))),
-                   as_tensor(value, x), x)
+    fill = as_tensor(value, x)
+    if fill.dtype != x.dtype:  # as PyTorch: the value takes x's dtype (2.5 in int64 is 2)
+        fill = P.cast(fill, x.dtype)
+    return P.where(wrap(np.broadcast_to(m, np.broadcast_shapes(m.shape, x.shape))), fill, x)
 
 
 @expose

@@ -45,6 +45,8 @@ rep[torch.tensor([1, 1])] = torch.tensor([[5.0, 5.0, 5.0, 5.0], [6.0, 6.0, 6.0, 
 out["rep"] = rep
 counts = torch.zeros(5, dtype=torch.long).scatter_add_(0, torch.tensor([0, 4, 4, 1, 4]), torch.ones(5, dtype=torch.long))
 ibase = torch.zeros(4, dtype=torch.int64)
+out["int_masked_fill"] = [torch.tensor([[3, -1], [0, 7]]).masked_fill(torch.tensor([[True, False], [False, True]]), 2.5),
+                          torch.arange(6).view(2, 3).masked_fill_(torch.arange(6).view(2, 3) % 2 == 0, -1.9)]
 out["ints"] = [counts, ibase.index_add(0, torch.tensor([1, 1, 3]), torch.tensor([2, 3, 4])),
                torch.zeros(3, dtype=torch.long).index_put_((torch.tensor([2, 2]),), torch.tensor(1), accumulate=True),
                torch.full((2, 3), -1).scatter_reduce(1, torch.tensor([[0, 0, 2]]).expand(2, 3), torch.tensor([[4, 9, 1], [2, 2, 2]]), reduce="amax")]
