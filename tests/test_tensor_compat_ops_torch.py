@@ -503,3 +503,40 @@ def test_masked_fill_keeps_the_tensor_dtype_as_torch():
     x = cr.tensor([1.0, -1.0, 2.0], requires_grad=True)
     (x.masked_fill(x > 0, value) * cr.tensor([1.0, 2.0, 3.0])).sum().backward()
     assert value.grad.item() == 4.0 and x.grad.tolist() == [0.0, 2.0, 0.0]
+
+
+def test_linalg_errors_are_linalg_errors_caught_as_in_torch_code():
+    # the habit: try a Cholesky, add jitter on failure
+    matrix = cr.tensor([[1.0, 2.0], [2.0, 1.0]])  # indefinite
+    try:
+        cr.linalg.cholesky(matrix)
+        jittered = False
+    except cr.linalg.LinAlgError:
+        jittered = True
+    assert jittered and issubclass(cr.linalg.LinAlgError, RuntimeError)
+    for call in (lambda: cr.linalg.inv(cr.zeros(2, 2)),
+                 lambda: cr.linalg.solve(cr.zeros(2, 2), cr.ones(2))):
+        with pytest.raises(cr.linalg.LinAlgError, match="singular"):
+            call()
+
+
+def test_linalg_vander_diagonal_matmul_solve_ex_as_torch():
+    rng = np.random.default_rng(8)
+    v, tv = _both(rng.standard_normal((2, 3)))
+    out, tout = cr.linalg.vander(v, N=4), torch.linalg.vander(tv, N=4)
+    _same(out, tout)
+    out.sum().backward()
+    tout.sum().backward()
+    _same(v.grad, tv.grad)
+    m = np.arange(24.0).reshape(2, 3, 4)
+    _same(cr.linalg.diagonal(cr.tensor(m), offset=1), torch.linalg.diagonal(torch.tensor(m), offset=1))
+    a = np.stack([np.eye(3) * 2, np.zeros((3, 3))])
+    b = rng.standard_normal((2, 3, 2))
+    ours, theirs = cr.linalg.solve_ex(cr.tensor(a), cr.tensor(b)), \
+        torch.linalg.solve_ex(torch.tensor(a), torch.tensor(b))
+    _same(ours.info, theirs.info)
+    _same(ours.result[0], theirs.result[0])
+    _same(cr.linalg.solve_ex(cr.tensor(a[0]), cr.tensor(b[0])).result,
+          torch.linalg.solve_ex(torch.tensor(a[0]), torch.tensor(b[0])).result)
+    with pytest.raises(cr.linalg.LinAlgError):
+        cr.linalg.solve_ex(cr.tensor(a), cr.tensor(b), check_errors=True)

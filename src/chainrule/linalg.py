@@ -12,6 +12,7 @@ from ._tensor import Tensor
 from .ops import linalg_ops as _ops
 from .ops import tensor_api as _api
 from .ops.linalg_ops import (  # the public names of torch.linalg
+    LinAlgError,
     cond,
     det,
     inv,
@@ -154,12 +155,89 @@ def _zeros_info(x) -> Tensor:
     return as_tensor(np.zeros(as_tensor(x).shape[:-2], dtype=np.int32))
 
 
+class SolveEx(NamedTuple):
+    result: Tensor
+    info: Tensor
+
+
+def solve_ex(A, B, *, left: bool = True, check_errors: bool = False) -> SolveEx:
+    """``(X, info)`` of ``solve``: ``info`` 0 where A is invertible, else LAPACK's first
+    zero pivot (and that X is NaN); ``check_errors=True`` raises instead, as ``solve``."""
+    from ._tensor import as_tensor
+
+    A, B = as_tensor(A), as_tensor(B)
+    try:
+        return SolveEx(solve(A, B, left=left), _zeros_info(A))
+    except LinAlgError:
+        if check_errors:
+            raise
+    inverse, info = inv_ex(A)  # NaN where singular
+    if B.ndim == A.ndim - 1:  # a vector (or a batch of them)
+        x = _api.C.squeeze(_api.P.matmul(inverse, _api.C.unsqueeze(B, -1)), -1)
+    else:
+        x = _api.P.matmul(inverse, B) if left else _api.P.matmul(B, inverse)
+    return SolveEx(x, info)
+
+
+def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonals of the matrices (the last two dims by default)."""
+    return _api.diagonal(A, offset, dim1, dim2)
+
+
+def matmul(a, b) -> Tensor:
+    return _api.P.matmul(a, b)
+
+
+def vander(x, *, N: int | None = None) -> Tensor:
+    """Powers x⁰, x¹, …, x^(N−1) of each element along a new last dim (increasing, as
+    torch.linalg.vander; torch.vander counts down), as a running product."""
+    from ._tensor import as_tensor
+
+    x = as_tensor(x)
+    if x.ndim < 1:
+        raise ValueError("linalg.vander: expected a tensor with at least 1 dim, got a 0-d one")
+    n = x.shape[-1] if N is None else int(N)
+    if n < 1:
+        raise ValueError(f"linalg.vander: N must be at least 1, got {n}")
+    column = _api.C.unsqueeze(x, -1)
+    factors = [_api.P.add(_api.P.mul(column, 0), 1)] + [column] * (n - 1)
+    return _api.cumprod(_api.P.concatenate(factors, axis=-1), -1)
+
+
 def __getattr__(name: str):
     raise AttributeError(f"chainrule.linalg has no {name!r}: it has {', '.join(__all__)} "
-                         "(eig/eigvals with complex results, lu, householder_product and "
-                         "matrix_exp are not part of chainrule)")
+                         "(eig/eigvals with complex results, lu, householder_product, ldl, "
+                         "tensorinv/tensorsolve and matrix_exp are not part of chainrule)")
 
 
-__all__ = ["cholesky", "cholesky_ex", "cond", "cross", "det", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq",
-           "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
-           "slogdet", "solve", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cholesky_ex",
+    "cond",
+    "cross",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "inv_ex",
+    "lstsq",
+    "matmul",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_ex",
+    "solve_triangular",
+    "svd",
+    "svdvals",
+    "vander",
+    "vecdot",
+    "vector_norm",
+]

@@ -27,6 +27,12 @@ from .registry import Op, expose
 _LinAlgError = np.linalg.LinAlgError
 
 
+class LinAlgError(RuntimeError):
+    """A matrix the operation cannot take (singular, not positive-definite, no SVD):
+    PyTorch's ``torch.linalg.LinAlgError``, a RuntimeError, so ``except
+    torch.linalg.LinAlgError`` (the try-Cholesky-then-add-jitter habit) catches it."""
+
+
 def _mT(a):
     return a.swapaxes(-1, -2)
 
@@ -84,7 +90,7 @@ def inv(x) -> Tensor:
     try:
         out = np.linalg.inv(x.array)
     except _LinAlgError:
-        raise RuntimeError(f"linalg.inv: the matrix (shape {x.shape}) is singular; it has no "
+        raise LinAlgError(f"linalg.inv: the matrix (shape {x.shape}) is singular; it has no "
                            "inverse (for least squares use linalg.pinv or linalg.lstsq)") \
             from None
     return record(out, INV, (x,))
@@ -149,7 +155,7 @@ def solve(a, b) -> Tensor:
         out = np.linalg.solve(np.broadcast_to(a.array, batch + a.shape[-2:]),
                               np.broadcast_to(b.array, batch + b.shape[-2:]))
     except _LinAlgError:
-        raise RuntimeError(f"linalg.solve: the matrix A (shape {a.shape}) is singular") \
+        raise LinAlgError(f"linalg.solve: the matrix A (shape {a.shape}) is singular") \
             from None
     except ValueError:
         raise ValueError(f"linalg.solve: the batch dims of A {a.shape} and B {b.shape} do "
@@ -184,7 +190,7 @@ def cholesky(x) -> Tensor:
     try:
         out = np.linalg.cholesky(_sym(x.array))
     except _LinAlgError:
-        raise RuntimeError(f"linalg.cholesky: the input (shape {x.shape}) is not "
+        raise LinAlgError(f"linalg.cholesky: the input (shape {x.shape}) is not "
                            "positive-definite") from None
     return record(out, CHOLESKY, (x,))
 
@@ -283,7 +289,7 @@ def svd(x) -> Tensor:
     try:
         u, s, vh = np.linalg.svd(x.array, full_matrices=False)
     except _LinAlgError:
-        raise RuntimeError(f"linalg.svd: the SVD of the input (shape {x.shape}) did not "
+        raise LinAlgError(f"linalg.svd: the SVD of the input (shape {x.shape}) did not "
                            "converge (non-finite values?)") from None
     return record(np.concatenate([u, s[..., None, :], _mT(vh)], axis=-2), SVD, (x,))
 

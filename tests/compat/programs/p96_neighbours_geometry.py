@@ -60,6 +60,16 @@ C = torch.tensor(rng.standard_normal((2, 4)), dtype=torch.float32)
 mats = {"multi_dot": torch.linalg.multi_dot([A, B, C]), "chain": torch.chain_matmul(A, B, C),
         "vecs": torch.linalg.multi_dot([A[0], B, C])}
 out["dist"], out["scat"], out["mats"] = dist, scat, mats
+# the jitter habit: a kernel matrix that is not positive-definite gets a ridge added
+kernel = torch.tensor([[1.0, 2.0], [2.0, 1.0]])
+try:
+    chol = torch.linalg.cholesky(kernel)
+    jitter = 0.0
+except torch.linalg.LinAlgError:
+    jitter = 2.5
+    chol = torch.linalg.cholesky(kernel + jitter * torch.eye(2))
+out["jitter"] = [jitter, chol, torch.linalg.vander(torch.tensor([0.5, 2.0]), N=3),
+                 torch.linalg.solve_ex(torch.zeros(2, 2), torch.ones(2)).info]
 loss = sum((t * torch.linspace(-1.0, 2.0, t.numel()).reshape(t.shape)).sum()
            for group in (dist, scat, mats) for t in group.values())
 loss.backward()
