@@ -13,6 +13,7 @@ prints medians.
 
     python bench/bench_ddp.py              # full run (a few minutes)
     python bench/bench_ddp.py --quick      # smoke run
+    python bench/bench_ddp.py --paired-only --paired-rounds 30   # the paired job alone
 
 A last job measures the MLP at K = 1 and 2 in one job of two ranks, in alternating
 blocks a fraction of a second apart (see ``paired_worker``): the efficiency least moved
@@ -580,6 +581,8 @@ def main(argv=None) -> int:
                     help="rounds of the MLP's paired job (K = 1 and 2 in one job)")
     ap.add_argument("--paired-steps", type=int, default=100,
                     help="steps per block of the paired job")
+    ap.add_argument("--paired-only", action="store_true",
+                    help="run only the MLP's paired job (chainrule and the NumPy floor)")
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--frameworks", default="chainrule,torch,numpy")
     ap.add_argument("--models", default="mlp,cnn")
@@ -600,6 +603,9 @@ def main(argv=None) -> int:
     if args.quick:
         args.rounds, args.steps, args.blocks, args.warmup = 1, 12, 1, 2
         args.paired_rounds, args.paired_steps = 2, 6
+    if args.paired_only:
+        effs = print_paired({fw: launch_paired(fw, args) for fw in ("chainrule", "numpy")})
+        return 0 if effs else 1
     frameworks = args.frameworks.split(",")
     if "torch" in frameworks and not torch_available():
         print("torch.distributed (gloo) is not available here: the torch rows are left out")
