@@ -540,3 +540,14 @@ def test_linalg_vander_diagonal_matmul_solve_ex_as_torch():
           torch.linalg.solve_ex(torch.tensor(a[0]), torch.tensor(b[0])).result)
     with pytest.raises(cr.linalg.LinAlgError):
         cr.linalg.solve_ex(cr.tensor(a), cr.tensor(b), check_errors=True)
+
+
+def test_special_ndtri_as_torch():
+    p, tp = _both([0.001, 0.1, 0.5, 0.77, 0.999])
+    out, tout = cr.special.ndtri(p), torch.special.ndtri(tp)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-9)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-8)
+    np.testing.assert_allclose(cr.special.ndtr(cr.special.ndtri(p)).detach().numpy(),
+                               p.detach().numpy(), rtol=1e-12)

@@ -115,6 +115,13 @@ def ndtr(x):
     return _P.mul(_P.add(_P.erf(_P.mul(x, 1 / math.sqrt(2))), 1.0), 0.5)
 
 
+def ndtri(p):
+    """The standard normal quantile Φ⁻¹(p) = √2 · erfinv(2p − 1) (its gradient
+    √(2π)·exp(ndtri(p)²/2) through erfinv's rule). Far in the tails (p below ~1e-8) the
+    subtraction 2p − 1 costs relative accuracy that PyTorch's direct series keeps."""
+    return _P.mul(_S.erfinv(_P.sub(_P.mul(p, 2.0), 1.0)), math.sqrt(2))
+
+
 def log_ndtr(x):
     return _P.log(ndtr(x))
 
@@ -123,5 +130,5 @@ def __getattr__(name: str):
     raise AttributeError(
         f"chainrule.special has no {name!r}: it has expit, logit, erf, erfc, xlogy, "
         "xlog1py, entr, sinc, log1p, expm1, exp2, round, logsumexp, softmax, log_softmax, "
-        "ndtr, log_ndtr, gammaln, digamma/psi, polygamma, multigammaln, erfinv (Bessel "
+        "ndtr, ndtri, log_ndtr, gammaln, digamma/psi, polygamma, multigammaln, erfinv (Bessel "
         "functions, zeta and the incomplete gamma functions are not in chainrule)")
