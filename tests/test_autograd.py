@@ -632,3 +632,17 @@ def test_a_product_reads_an_input_only_for_the_other_inputs_gradient():
     h.detach().abs_()
     with pytest.raises(RuntimeError, match="modified in place"):
         y.sum().backward()
+
+
+def test_hooks_of_leaves_left_out_of_inputs_are_not_called_as_torch():
+    torch = pytest.importorskip("torch")
+    seen = {}
+    for lib in (cr, torch):
+        a = lib.ones(2, requires_grad=True)
+        b = lib.ones(2, requires_grad=True)
+        calls = seen[lib] = []
+        a.register_hook(lambda g, calls=calls: calls.append("a"))
+        b.register_hook(lambda g, calls=calls: calls.append("b"))
+        (a * b).sum().backward(inputs=[a])
+        assert b.grad is None
+    assert seen[cr] == seen[torch] == ["a"]

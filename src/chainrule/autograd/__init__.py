@@ -316,7 +316,9 @@ def _run(roots, grads, retain_graph, create_graph, inputs, capture: bool):
             if g is None:  # no path from this node to the roots carried a gradient
                 continue
             node._adj = None
-            if tensor_hooks and id(node) in tensor_hooks:
+            if tensor_hooks and id(node) in tensor_hooks and (
+                    only is None or node._vjp is not None or id(node) in only):
+                # (a leaf left out of inputs= gets no gradient here: its hooks stay quiet)
                 g = _run_tensor_hooks(node, g, create_graph)
                 shared.add(id(g))
             vjp = node._vjp
