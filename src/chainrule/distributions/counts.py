@@ -14,8 +14,7 @@ from . import constraints
 from .categorical import Categorical
 from .continuous import Exponential
 from .discrete import _counts, _init_trials
-from .distribution import Distribution
-from .one_hot_categorical import _OverCategorical
+from .distribution import Distribution, ParametersOf
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
 from .utils import broadcast_all
@@ -23,7 +22,7 @@ from .utils import broadcast_all
 __all__ = ["Multinomial", "NegativeBinomial", "Pareto"]
 
 
-class Multinomial(_OverCategorical):
+class Multinomial(ParametersOf):
     """``Multinomial(total_count=1, probs=None, logits=None)``: counts over the last axis's
     categories from ``total_count`` draws (``total_count`` one int, as in PyTorch)."""
 

@@ -164,3 +164,31 @@ class Distribution:
         args = ", ".join(f"{n}: {v if v.numel() == 1 else v.size()}"
                          for n, v in ((n, self.__dict__[n]) for n in names))
         return f"{type(self).__name__}({args})"
+
+
+class ParametersOf(Distribution):
+    """A distribution whose ``probs``/``logits`` are those of another one it holds (a
+    Categorical or a Bernoulli, in the attribute ``_inner`` names): ``probs``, ``logits``,
+    ``param_shape`` and ``expand`` come from it."""
+
+    _inner: ClassVar[str] = "_categorical"
+
+    def expand(self, batch_shape, _instance=None):
+        new = object.__new__(type(self))
+        new.__dict__ = dict(self.__dict__)
+        inner = getattr(self, self._inner).expand(batch_shape)
+        new.__dict__[self._inner] = inner
+        new._batch_shape = inner.batch_shape
+        return new
+
+    @property
+    def probs(self) -> Tensor:
+        return getattr(self, self._inner).probs
+
+    @property
+    def logits(self) -> Tensor:
+        return getattr(self, self._inner).logits
+
+    @property
+    def param_shape(self) -> Size:
+        return getattr(self, self._inner).param_shape

@@ -4,39 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .._tensor import Size, Tensor, as_tensor
+from .._tensor import Tensor, as_tensor
 from . import constraints
 from .categorical import Categorical
-from .distribution import Distribution
+from .distribution import ParametersOf
 
 __all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
-class _OverCategorical(Distribution):
-    """A distribution whose parameters are a Categorical's (``self._categorical``):
-    ``probs``, ``logits``, ``param_shape`` and ``expand`` come from it."""
-
-    def expand(self, batch_shape, _instance=None):
-        new = object.__new__(type(self))
-        new.__dict__ = dict(self.__dict__)
-        new._categorical = self._categorical.expand(batch_shape)
-        new._batch_shape = new._categorical.batch_shape
-        return new
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
-
-
-class OneHotCategorical(_OverCategorical):
+class OneHotCategorical(ParametersOf):
     """``OneHotCategorical(probs=...)`` or ``(logits=...)``: events are one-hot vectors
     over the last axis; densities and entropy are those of ``Categorical``."""
 

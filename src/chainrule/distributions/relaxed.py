@@ -13,7 +13,7 @@ from .._tensor import Tensor, as_tensor
 from . import constraints
 from .bernoulli import Bernoulli
 from .categorical import Categorical
-from .distribution import Distribution
+from .distribution import Distribution, ParametersOf
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
 from .utils import broadcast_all, clamp_probs
@@ -26,7 +26,7 @@ def _uniform(dist: Distribution, shape, dtype) -> Tensor:
     return clamp_probs(as_tensor(dist._rng().random(shape).astype(dtype)))
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(ParametersOf):
     """The log of a RelaxedOneHotCategorical sample (PyTorch's ExpRelaxedCategorical)."""
 
     arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
@@ -39,21 +39,6 @@ class ExpRelaxedCategorical(Distribution):
         self.temperature = as_tensor(temperature)
         batch = self._categorical.batch_shape
         super().__init__(batch, self._categorical.param_shape[-1:], validate_args)
-
-    def expand(self, batch_shape, _instance=None) -> ExpRelaxedCategorical:
-        new = object.__new__(type(self))
-        new.__dict__ = dict(self.__dict__)
-        new._categorical = self._categorical.expand(batch_shape)
-        new._batch_shape = new._categorical.batch_shape
-        return new
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
 
     def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
@@ -72,18 +57,9 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
-    """``RelaxedOneHotCategorical(temperature, probs=None, logits=None)``: points on the
-    simplex that approach one-hot vectors as the temperature goes to 0."""
-
-    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
-                                       "logits": constraints.real_vector}
-    support = constraints.simplex
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None) -> None:
-        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args)
-        super().__init__(base, ExpTransform(), validate_args)
+class _Relaxed(TransformedDistribution):
+    """A relaxed distribution pushed through a transform: its temperature, probs and
+    logits are its base's."""
 
     @property
     def temperature(self) -> Tensor:
@@ -98,8 +74,24 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         return self.base_dist.probs
 
 
-class LogitRelaxedBernoulli(Distribution):
+class RelaxedOneHotCategorical(_Relaxed):
+    """``RelaxedOneHotCategorical(temperature, probs=None, logits=None)``: points on the
+    simplex that approach one-hot vectors as the temperature goes to 0."""
+
+    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex,
+                                       "logits": constraints.real_vector}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None) -> None:
+        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args)
+        super().__init__(base, ExpTransform(), validate_args)
+
+
+class LogitRelaxedBernoulli(ParametersOf):
     """The logit of a RelaxedBernoulli sample (PyTorch's LogitRelaxedBernoulli)."""
+
+    _inner: ClassVar[str] = "_bernoulli"
 
     arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval,
                                        "logits": constraints.real}
@@ -110,21 +102,6 @@ class LogitRelaxedBernoulli(Distribution):
         self._bernoulli = Bernoulli(probs, logits, validate_args)
         self.temperature = as_tensor(temperature)
         super().__init__(self._bernoulli.batch_shape, (), validate_args)
-
-    def expand(self, batch_shape, _instance=None) -> LogitRelaxedBernoulli:
-        new = object.__new__(type(self))
-        new.__dict__ = dict(self.__dict__)
-        new._bernoulli = self._bernoulli.expand(batch_shape)
-        new._batch_shape = new._bernoulli.batch_shape
-        return new
-
-    @property
-    def logits(self) -> Tensor:
-        return self._bernoulli.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self._bernoulli.probs
 
     def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
@@ -139,7 +116,7 @@ class LogitRelaxedBernoulli(Distribution):
         return self.temperature.log() + diff - 2 * ops.log1p(diff.exp())
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(_Relaxed):
     """``RelaxedBernoulli(temperature, probs=None, logits=None)``: values in (0, 1) that
     approach 0/1 as the temperature goes to 0."""
 
@@ -151,15 +128,3 @@ class RelaxedBernoulli(TransformedDistribution):
     def __init__(self, temperature, probs=None, logits=None, validate_args=None) -> None:
         base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args)
         super().__init__(base, SigmoidTransform(), validate_args)
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs
