@@ -379,8 +379,4 @@ _NOT_IN_CHAINRULE = {
 
 
 def __getattr__(name: str):
-    if name in _NOT_IN_CHAINRULE:
-        raise AttributeError(f"module 'chainrule.nn' has no attribute {name!r}: PyTorch's "
-                             f"torch.nn.{name} is not part of chainrule; the nearest: "
-                             f"{_NOT_IN_CHAINRULE[name]} (see docs/layers.md)")
-    raise AttributeError(f"module 'chainrule.nn' has no attribute {name!r}")
+    raise functional.missing_name("nn", name, _NOT_IN_CHAINRULE)

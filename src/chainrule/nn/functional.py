@@ -2469,9 +2469,15 @@ _NOT_IN_CHAINRULE = {
 }
 
 
+def missing_name(module: str, name: str, nearest: dict) -> AttributeError:
+    """The error for ``chainrule.<module>.<name>``, naming the nearest thing chainrule has
+    when ``nearest`` (PyTorch's names chainrule lacks) knows the name."""
+    message = f"module 'chainrule.{module}' has no attribute {name!r}"
+    if name in nearest:
+        message += (f": PyTorch's torch.{module}.{name} is not part of chainrule; the nearest: "
+                    f"{nearest[name]} (see docs/layers.md)")
+    return AttributeError(message)
+
+
 def __getattr__(name: str):
-    if name in _NOT_IN_CHAINRULE:
-        raise AttributeError(f"module 'chainrule.nn.functional' has no attribute {name!r}: "
-                             f"PyTorch's torch.nn.functional.{name} is not part of chainrule; "
-                             f"the nearest: {_NOT_IN_CHAINRULE[name]} (see docs/layers.md)")
-    raise AttributeError(f"module 'chainrule.nn.functional' has no attribute {name!r}")
+    raise missing_name("nn.functional", name, _NOT_IN_CHAINRULE)
