@@ -13,6 +13,7 @@ here, where PyTorch's records the branches the example inputs took.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Final  # Final: torch.jit.Final, a scripted module's constant
 
@@ -115,6 +116,7 @@ class ScriptFunction:
     the function itself)."""
 
 
+@functools.cache
 def _script_module_class():
     from .nn import Module
 
@@ -130,15 +132,10 @@ def _script_module_class():
         "code": property(no_program), "graph": property(no_program)})
 
 
-_classes: dict = {}
-
-
 def __getattr__(name: str):
     # ScriptModule subclasses the eager Module (made late: nn imports much of the library)
     if name in ("ScriptModule", "RecursiveScriptModule"):
-        if "ScriptModule" not in _classes:
-            _classes["ScriptModule"] = _script_module_class()
-        return _classes["ScriptModule"]
+        return _script_module_class()
     raise AttributeError(f"module 'chainrule.jit' has no attribute {name!r}: PyTorch's "
                          f"torch.jit.{name} needs TorchScript, which chainrule does not have "
                          "(it runs Python eagerly; see docs/pytorch.md)")

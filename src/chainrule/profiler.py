@@ -256,10 +256,8 @@ class EventList(list):
                 raise ValueError(f"EventList.table: sort_by={sort_by!r} is not one of "
                                  f"{', '.join(_SORT_KEYS)}")
             attribute = sort_by.replace("cuda", "device")
-            if attribute in ("device_memory_usage", "self_device_memory_usage"):
-                attribute = "count"  # no device is profiled: keep the order stable
-                rows = list(self)
-            else:
+            if attribute not in ("device_memory_usage", "self_device_memory_usage"):
+                # (no device memory is profiled: those keys keep the order as it is)
                 rows.sort(key=lambda e: getattr(e, attribute), reverse=True)
         if row_limit is not None and row_limit >= 0:
             rows = rows[:row_limit]
@@ -351,7 +349,6 @@ class _Recorder:
         self.events: list[FunctionEvent] = []
         self.last = time.perf_counter()
         self.thread = threading.get_ident()
-        self.open_spans = 0
 
     def now_us(self, t: float) -> float:
         return (t - self.origin) * 1e6

@@ -322,8 +322,7 @@ class Optimizer:
         """``body(closure)`` between the step hooks (PyTorch's pre- and post-step hooks)."""
         if self.__dict__.get("_stepping"):  # inside a subclass's step: the hooks have run
             return body(closure)
-        args = (self,) if closure is None else (self, closure)
-        return self._between_hooks(lambda *a, **k: body(*a, **k), args, {})
+        return self._between_hooks(body, (self,) if closure is None else (self, closure), {})
 
     def _between_hooks(self, body: Callable, args: tuple, kwargs: dict):
         """``body(*args[1:], **kwargs)`` between the step hooks; as PyTorch, the hooks see
@@ -631,8 +630,7 @@ def _between_step_hooks(step: Callable) -> Callable:
             return step(self, *args, **kwargs)
         self.__dict__["_stepping"] = True
         try:
-            return self._between_hooks(lambda *a, **k: step(self, *a, **k), (self, *args),
-                                       kwargs)
+            return self._between_hooks(step.__get__(self), (self, *args), kwargs)
         finally:
             self.__dict__["_stepping"] = False
 
